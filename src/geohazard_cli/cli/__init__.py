@@ -1,0 +1,89 @@
+"""The typer app and the one error boundary. Commands live in sibling modules, each registering
+itself; heavy imports (rich, jinja2, sqlite) happen inside the command that needs them."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from geohazard_cli.cli import callsheet, classify, drill, incident, warning
+
+app = typer.Typer(
+    name="geohazard",
+    help="济南市市中区突发地质灾害应急预案 duty-officer tool: grade an incident, call the right units, "
+    "respond to warnings, run drills, keep the incident journal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_DEBUG = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        from geohazard_cli import __version__
+
+        print(f"geohazard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")] = False,
+) -> None:
+    global _DEBUG
+    _DEBUG = debug
+
+
+for _module in (classify, callsheet, warning, drill, incident):
+    _module.register(app)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code; every error a user can cause ends here as one line."""
+    from typer._click import exceptions as click_exc
+
+    from geohazard_cli.errors import GeohazardError
+
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="geohazard")
+        return rv if isinstance(rv, int) else 0
+    except GeohazardError as exc:
+        _flush_quietly()
+        print(f"geohazard: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except click_exc.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx is not None else "geohazard"
+        print(f"{cmd}: error: {exc.format_message()} (see '{cmd} --help')", file=sys.stderr)
+        return 2
+    except click_exc.ClickException as exc:
+        print(f"geohazard: error: {exc.format_message()}", file=sys.stderr)
+        return exc.exit_code
+    except (click_exc.Abort, KeyboardInterrupt):
+        print("geohazard: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the one place an unexpected error is turned into a message
+        if _DEBUG or "--debug" in (argv if argv is not None else sys.argv):
+            raise
+        print(f"geohazard: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return 3
+
+
+def _flush_quietly() -> None:
+    try:
+        sys.stdout.flush()
+    except Exception:  # pragma: no cover
+        pass
+
+
+def main() -> None:
+    sys.exit(run())

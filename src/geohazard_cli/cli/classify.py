@@ -1,0 +1,137 @@
+"""`geohazard classify`: figures in, grade and response level out, with why."""
+
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, incident_options
+
+if TYPE_CHECKING:
+    from geohazard_cli.models import Assessment
+
+
+class ClassifyFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("classify")(classify)
+
+
+@incident_options
+def classify(
+    figures: dict[str, Any],
+    format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="Output format.")] = ClassifyFormat.text,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", help="Grade every record of a JSONL or CSV file (by suffix; '-' reads JSONL "
+                     "from stdin); one JSON line out per record.", show_default=False),
+    ] = None,
+    config_dir: ConfigDirOpt = None,
+    plan: PlanOpt = None,
+    rules: RulesOpt = None,
+) -> int:
+    """Grade an incident (§4, 附件2): grade, response level, deciding indicator, lead, reporting.
+
+    Example: geohazard classify --evacuees 140 --deaths 1
+    """
+    from geohazard_cli.cli._common import emit_json, incident_from, load_config
+
+    _, profile = load_config(config_dir, plan, rules)
+    if batch is not None:
+        from geohazard_cli.errors import InputError
+
+        if any(v is not None for v in figures.values()):
+            raise InputError("--batch: cannot be combined with incident figures or --file")
+        from geohazard_cli.batch import run_batch
+
+        return run_batch(batch, profile)
+    from geohazard_cli.grading import grade
+
+    assessment = grade(incident_from(figures, profile), profile)
+    if format is ClassifyFormat.json:
+        emit_json(assessment.model_dump(mode="json"))
+    else:
+        print_assessment(assessment)
+    return 0
+
+
+def print_assessment(a: "Assessment") -> None:
+    """The compact Chinese panel for a terminal (plain text when piped or NO_COLOR)."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from geohazard_cli.cli._common import console
+    from geohazard_cli.models import FIELD_LABELS
+
+    out = console()
+    inc = a.incident
+    head = Text()
+    head.append(f"{a.grade_name}", style="bold red" if a.response_level == "I" else "bold yellow")
+    if a.lower_bound:
+        head.append("(至少)", style="bold")
+    head.append("  →  ")
+    head.append(a.response_level_name, style="bold")
+    head.append(f"   牵头: {a.lead.name}")
+
+    facts = [
+        f"{FIELD_LABELS[k]}: {v}"
+        for k, v in (
+            ("hazard_type", inc.hazard_type_name),
+            ("location", inc.location),
+            ("reported_at", inc.reported_at.isoformat(timespec="minutes") if inc.reported_at else None),
+            ("missing", inc.missing),
+            ("injured", inc.injured),
+            ("households", inc.households),
+        )
+        if v is not None
+    ]
+
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    table.add_column("指标")
+    table.add_column("数值", justify="right")
+    table.add_column("本项等级")
+    table.add_column("区间")
+    table.add_column("条款")
+    for b in a.basis:
+        if b.reported:
+            mark = "◀" if b.indicator in a.deciding else ""
+            table.add_row(f"{b.name}({b.category})", b.value_text, f"{b.grade_name} {mark}".strip(),
+                          b.bound.text if b.bound else "", b.source)
+        else:
+            table.add_row(f"{b.name}({b.category})", "未报告", "—", "", b.source, style="dim")
+
+    lines: list[Any] = [head]
+    if facts:
+        lines.append(Text("  ".join(facts)))
+    lines.append(Text(""))
+    lines.append(Text("决定等级: " + ";".join(a.deciding_text)))
+    lines.append(table)
+    lines.append(Text(""))
+    if a.not_reported:
+        names = "、".join(FIELD_LABELS[k] for k in a.not_reported)
+        if a.lower_bound:
+            lines.append(Text(f"未报告: {names}。等级按已报数字定为下限(至少{a.grade_name}),补报后可能升级。",
+                              style="bold"))
+        else:
+            lines.append(Text(f"未报告: {names}(已达最高等级,不影响定级)。"))
+    lines.append(Text(f"指挥: {a.lead.full_name} — {a.lead.text}({a.lead.source})"))
+    sk = a.skip_level_report
+    if sk.applies:
+        lines.append(Text(f"越级上报: 可以 — {';'.join(sk.reasons)}。可越级上报{'、'.join(sk.recipients)},"
+                          f"并完成逐级补报({sk.source})", style="bold"))
+    else:
+        unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
+        tail = f"({unknown}未报告;如有伤亡则可越级上报)" if unknown else ""
+        lines.append(Text(f"越级上报: 不适用,逐级上报{tail}({sk.source})"))
+    for adv in a.advisories:
+        lines.append(Text(f"提示: {adv.text}({adv.source})", style="yellow"))
+
+    from rich.console import Group
+
+    title = f"地质灾害分级 · {a.plan_title}" + (f" · {inc.id}" if inc.id else "")
+    out.print(Panel(Group(*lines), title=title, title_align="left", expand=False))

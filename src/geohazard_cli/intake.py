@@ -1,0 +1,122 @@
+"""Raw incident figures (flags, YAML/JSON files, batch records) -> a validated ``Incident``.
+
+Every input path goes through ``parse_incident`` so a figure means the same wherever it is typed.
+``field_name`` turns a snake_case field into how the user wrote it (``--direct-loss`` for flags,
+``direct_loss`` for files), so messages name what the user typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from geohazard_cli.errors import InputError, field_error
+from geohazard_cli.models import (
+    ALL_FIELDS,
+    AMOUNT_FIELDS,
+    COUNT_FIELDS,
+    TEXT_FIELDS,
+    TIME_FIELDS,
+    Incident,
+)
+from geohazard_cli.money import parse_amount, parse_count
+from geohazard_cli.rules import Profile
+
+MAX_TEXT = 2000
+TIME_EXAMPLES = "ISO 8601 or 2026-07-21 09:40; no offset means +08:00"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def flag_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def file_field(field: str) -> str:
+    return field
+
+
+def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
+    """ISO 8601 / ``2026-07-21 09:40``; naive times are local to the plan (Beijing, +08:00)."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip().replace("Z", "+00:00")
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise field_error(field, value, f"is not a time ({TIME_EXAMPLES})") from None
+    else:
+        raise field_error(field, str(value), f"is not a time ({TIME_EXAMPLES})")
+    if dt.tzinfo is None:
+        sign = -1 if tz.startswith("-") else 1
+        hours, minutes = int(tz[1:3]), int(tz[4:6])
+        dt = dt.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
+    return dt
+
+
+def parse_text(value: object, field: str) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise field_error(field, str(value), "is not text")
+    text = str(value).strip()
+    if _CONTROL.search(text):
+        raise InputError(f"{field}: contains control characters; expected plain text")
+    if len(text) > MAX_TEXT:
+        raise InputError(f"{field}: longer than {MAX_TEXT} characters")
+    return text or None
+
+
+def parse_hazard_type(value: object, field: str, profile: Profile) -> tuple[str, str]:
+    if isinstance(value, str):
+        found = profile.hazard_lookup.get(unicodedata.normalize("NFKC", value).strip().casefold())
+        if found is not None:
+            return found.key, found.name
+    accepted = ", ".join(f"{h.name} ({h.key})" for h in profile.hazard_types.items)
+    raise field_error(field, str(value), f"is not a hazard type of this plan (§{profile.hazard_types.source}: {accepted})")
+
+
+def parse_incident(
+    raw: Mapping[str, Any],
+    profile: Profile,
+    name: Callable[[str], str] = file_field,
+    where: str = "",
+    base: Incident | None = None,
+    require_figure: bool = True,
+) -> Incident:
+    """Validate raw fields into an Incident. ``base`` supplies figures not given (updates carry over).
+
+    ``None`` (an empty CSV cell, a YAML ``~``) means "not reported" and never overrides a base value.
+    """
+    prefix = f"{where}: " if where else ""
+    unknown = [k for k in raw if k not in ALL_FIELDS and k != "hazard_type_name"]
+    if unknown:
+        known = ", ".join(ALL_FIELDS)
+        raise InputError(f"{prefix}{name(str(unknown[0]))}: unknown field (known: {known})")
+    values: dict[str, Any] = base.model_dump() if base is not None else {}
+    limits = profile.limits
+    try:
+        for key, value in raw.items():
+            if value is None or (isinstance(value, str) and not value.strip() and key not in TEXT_FIELDS):
+                continue
+            label = name(key)
+            if key in COUNT_FIELDS:
+                values[key] = parse_count(value, label, limits.count)
+            elif key in AMOUNT_FIELDS:
+                values[key] = parse_amount(value, label, limits.amount)
+            elif key in TIME_FIELDS:
+                values[key] = parse_time(value, label, profile.timezone)
+            elif key in TEXT_FIELDS:
+                values[key] = parse_text(value, label)
+            elif key == "hazard_type":
+                values["hazard_type"], values["hazard_type_name"] = parse_hazard_type(value, label, profile)
+    except InputError as exc:
+        if prefix:
+            raise InputError(f"{prefix}{exc}") from None
+        raise
+    if require_figure and not any(values.get(ind.key) is not None for ind in profile.indicators):
+        wanted = ", ".join(f"{name(ind.key)} ({ind.name})" for ind in profile.indicators)
+        raise InputError(f"{prefix}no figure to grade on: give at least one of {wanted}")
+    return Incident(**values)

@@ -1,0 +1,139 @@
+"""Models shared by every command: the incident as reported (§3.2.1) and its assessment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+# Incident fields by kind. The parser (incident.py) and every input path use these tables, so a
+# new field is added here once.
+COUNT_FIELDS = ("evacuees", "deaths", "missing", "injured", "households", "threatened")
+AMOUNT_FIELDS = ("potential_loss", "direct_loss")
+TEXT_FIELDS = (
+    "id", "location", "scale", "cause", "trend", "measures_taken", "suggestions", "reporter", "notes",
+)
+TIME_FIELDS = ("reported_at", "occurred_at")
+ALL_FIELDS = ("hazard_type", *COUNT_FIELDS, *AMOUNT_FIELDS, *TIME_FIELDS, *TEXT_FIELDS)
+
+# Chinese labels for fields, as §3.2.1 words them (used in messages and forms).
+FIELD_LABELS = {
+    "id": "编号",
+    "hazard_type": "地质灾害类型",
+    "location": "地点",
+    "reported_at": "报告时间",
+    "occurred_at": "发生时间",
+    "scale": "规模",
+    "evacuees": "需搬迁转移人数",
+    "potential_loss": "潜在经济损失",
+    "deaths": "死亡人数",
+    "missing": "失踪人数",
+    "injured": "受伤人数",
+    "direct_loss": "直接经济损失",
+    "households": "受威胁户数",
+    "threatened": "受威胁人数",
+    "cause": "引发原因",
+    "trend": "发展趋势",
+    "measures_taken": "已采取措施",
+    "suggestions": "意见建议",
+    "reporter": "报告人",
+    "notes": "备注",
+}
+
+
+class Incident(BaseModel):
+    """One geohazard report (§3.2.1). ``None`` means not (yet) reported, never zero."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = None
+    hazard_type: str | None = None  # key from the profile's hazard_types (§1.3)
+    hazard_type_name: str | None = None  # 崩塌, 滑坡...
+    location: str | None = None  # 地点
+    reported_at: datetime | None = None  # 报告时间 (aware; +08:00 when typed without offset)
+    occurred_at: datetime | None = None  # 发生时间
+    scale: str | None = None  # 规模
+    evacuees: int | None = None  # 需搬迁转移人数
+    potential_loss: Decimal | None = None  # 潜在经济损失, yuan
+    deaths: int | None = None  # 死亡人数
+    missing: int | None = None  # 失踪人数
+    injured: int | None = None  # 受伤人数
+    direct_loss: Decimal | None = None  # 直接经济损失, yuan
+    households: int | None = None  # 受威胁户数
+    threatened: int | None = None  # 受威胁人数
+    cause: str | None = None  # 引发原因
+    trend: str | None = None  # 发展趋势
+    measures_taken: str | None = None  # 已采取措施
+    suggestions: str | None = None  # 意见建议
+    reporter: str | None = None  # 报告人
+    notes: str | None = None  # 备注
+
+
+class Bound(BaseModel):
+    """A grade's band on one indicator: [from, below), as the plan words it."""
+
+    lower: Decimal  # "以上": included
+    upper: Decimal | None  # "以下": excluded; None = no upper bound
+    text: str  # "100人以上、500人以下"
+
+
+class IndicatorResult(BaseModel):
+    indicator: str  # evacuees, potential_loss, deaths, direct_loss
+    name: str  # 需搬迁转移人数...
+    category: str  # 险情 / 灾情
+    unit: str
+    reported: bool
+    value: int | Decimal | None
+    value_text: str | None  # "140人", "500万元"
+    grade: str | None
+    grade_name: str | None
+    bound: Bound | None
+    source: str
+
+
+class LeadInfo(BaseModel):
+    key: str
+    name: str
+    full_name: str
+    text: str
+    source: str
+
+
+class SkipLevelReport(BaseModel):
+    """§3.2.2 越级上报: whether the district may report straight to the province."""
+
+    applies: bool
+    reasons: list[str]
+    undetermined: list[str]  # casualty figures not reported, which could make it apply
+    text: str
+    recipients: list[str]
+    source: str
+
+
+class Advisory(BaseModel):
+    key: str
+    text: str
+    grade: str
+    grade_name: str
+    source: str
+
+
+class Assessment(BaseModel):
+    """The result of grading one incident under one plan profile."""
+
+    plan: str
+    plan_title: str
+    grade: str
+    grade_name: str
+    response_level: str
+    response_level_name: str
+    lower_bound: bool  # some indicators not reported: the true grade may be higher
+    basis: list[IndicatorResult]
+    deciding: list[str]
+    deciding_text: list[str]
+    not_reported: list[str]
+    lead: LeadInfo
+    skip_level_report: SkipLevelReport
+    advisories: list[Advisory]
+    incident: Incident

@@ -1,0 +1,137 @@
+"""Amounts and counts as a duty officer types them, parsed exactly.
+
+Money is ``Decimal`` yuan, never float. Accepted: ``3000000``, ``3,000,000``, ``4999999.99``,
+``500万``, ``500万元``, ``0.5亿``, ``1.2亿元``, full-width ``５００万``. Rejected on purpose: exponents
+(``1e400``), ``nan``/``inf``, doubled units (``5万万``), negatives, more precision than a fen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from geohazard_cli.errors import InputError, field_error
+
+AMOUNT_EXAMPLES = "examples: 3000000, 3,000,000, 500万, 1.2亿"
+COUNT_EXAMPLES = "a whole number of people, 0 or more (examples: 140, 1,000, １４０)"
+
+_UNITS = {"": Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
+_AMOUNT_RE = re.compile(r"^(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万亿|万|亿)?元?$")
+_COUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)人?$")
+_FEN = Decimal("0.01")
+_MAX_DIGITS = 20  # 10^20 yuan: beyond this Decimal arithmetic would need more context precision
+WAN = Decimal(10_000)
+
+
+def _normalise(text: str) -> str:
+    # NFKC folds full-width digits, commas and dots (５００，０００．５) to ASCII; the ideographic
+    # full stop is not folded by NFKC, so map it by hand. Spaces inside a figure are dropped.
+    text = unicodedata.normalize("NFKC", text).replace("。", ".")
+    return "".join(text.split())
+
+
+def parse_amount(value: object, field: str, ceiling: Decimal | None = None) -> Decimal:
+    """Parse an amount of money into exact yuan."""
+    if isinstance(value, bool):
+        raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise field_error(field, str(value), f"is not an amount ({AMOUNT_EXAMPLES})")
+        amount = value
+    elif isinstance(value, float):
+        # JSON/YAML numbers reach us as float only when a caller parsed them so; the shortest repr
+        # is the text that was written, so no binary error creeps in.
+        if value != value or value in (float("inf"), float("-inf")):
+            raise field_error(field, repr(value), f"is not an amount ({AMOUNT_EXAMPLES})")
+        amount = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = _normalise(value)
+        if text.startswith("-"):
+            raise field_error(field, value, "is negative; an amount is 0 or more")
+        m = _AMOUNT_RE.match(text)
+        if not m:
+            raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
+        number = Decimal(m["num"].replace(",", "") + (m["frac"] or ""))
+        amount = number * _UNITS[m["unit"] or ""]
+    else:
+        raise field_error(field, str(value), f"is not an amount ({AMOUNT_EXAMPLES})")
+    if amount < 0:
+        raise field_error(field, str(value), "is negative; an amount is 0 or more")
+    if ceiling is not None and amount > ceiling:
+        raise field_error(
+            field, str(value), f"is more than {format_wan(ceiling)}: past any real loss, likely a typo"
+        )
+    if amount.adjusted() > _MAX_DIGITS:
+        raise field_error(field, str(value), "is too large to be an amount of money")
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(_FEN):  # type: ignore[operator]
+        raise field_error(field, str(value), "is more precise than a fen (0.01 yuan)")
+    return normalise_yuan(amount)
+
+
+def normalise_yuan(amount: Decimal) -> Decimal:
+    """Canonical form: no exponent, no trailing zeros past the point (5000000, 4999999.99)."""
+    q = amount.quantize(_FEN)
+    if q == q.to_integral_value():
+        return q.quantize(Decimal(1))
+    return q.normalize()  # not integral, so normalize() gives 4999999.99 or 0.1, never an exponent
+
+
+def parse_count(value: object, field: str, ceiling: int | None = None) -> int:
+    """Parse a whole, non-negative count of people (or households)."""
+    if isinstance(value, bool):
+        raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
+    if isinstance(value, int):
+        count = value
+    elif isinstance(value, str):
+        text = _normalise(value)
+        if text.startswith("-"):
+            raise field_error(field, value, f"is negative; expected {COUNT_EXAMPLES}")
+        if not _COUNT_RE.match(text):
+            raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
+        count = int(text.rstrip("人").replace(",", ""))
+    else:
+        # floats (even 3.0), Decimals, lists...: a count is never fractional.
+        raise field_error(field, str(value), f"is not {COUNT_EXAMPLES}")
+    if count < 0:
+        raise field_error(field, str(value), f"is negative; expected {COUNT_EXAMPLES}")
+    if ceiling is not None and count > ceiling:
+        raise field_error(field, str(value), f"is more than {ceiling:,}: more than plausible, likely a typo")
+    return count
+
+
+def format_wan(amount: Decimal) -> str:
+    """Yuan -> text in 万元 (or 亿元 from 1亿): 5000000 -> "500万元", 4999999.99 -> "499.999999万元"."""
+    if amount >= _UNITS["亿"]:
+        return f"{_plain(amount / _UNITS['亿'])}亿元"
+    return f"{_plain(amount / WAN)}万元"
+
+
+def format_yuan(amount: Decimal) -> str:
+    """Plain yuan text without exponent: Decimal('5E+6') -> '5000000'."""
+    return _plain(amount)
+
+
+def _plain(d: Decimal) -> str:
+    try:
+        d = d.normalize()
+    except InvalidOperation:  # pragma: no cover - normalize of a finite Decimal does not fail
+        pass
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+__all__ = [
+    "AMOUNT_EXAMPLES",
+    "COUNT_EXAMPLES",
+    "InputError",
+    "format_wan",
+    "format_yuan",
+    "normalise_yuan",
+    "parse_amount",
+    "parse_count",
+]

@@ -1,0 +1,60 @@
+"""The Jinja2 environment shared by every rendered document (call sheets, reports, warnings).
+
+Templates live in the config dir's ``templates/`` (so a district can restyle without code).
+HTML templates (``*.html.j2``) are autoescaped: whatever the officer typed is shown, never
+interpreted. Text and Markdown templates are not escaped (there is nothing to interpret), but
+Markdown gets an ``md`` filter that neutralises table pipes and line breaks in cell text.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from geohazard_cli.errors import ConfigError
+
+SUFFIX = {"text": "txt", "markdown": "md", "html": "html"}
+
+
+def environment(templates: Path) -> Any:
+    import jinja2
+
+    from geohazard_cli.money import format_wan
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+    def wan(value: Any) -> str:
+        return "" if value is None else format_wan(Decimal(str(value)))
+
+    def md(value: Any) -> str:
+        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+    env.filters["wan"] = wan
+    env.filters["md"] = md
+    env.filters["blank"] = lambda v, width=8: "＿" * width if v is None or v == "" else v
+    return env
+
+
+def render(templates: Path, name: str, fmt: str, **context: Any) -> str:
+    """Render ``{name}.{suffix}.j2`` for ``fmt`` (text, markdown, html) with ``context``."""
+    import jinja2
+
+    filename = f"{name}.{SUFFIX[fmt]}.j2"
+    env = environment(templates)
+    try:
+        template = env.get_template(filename)
+        return str(template.render(**context))
+    except jinja2.TemplateNotFound:
+        raise ConfigError(f"{templates / filename}: template not found") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"{exc.filename or filename}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise ConfigError(f"{templates / filename}: {exc.message}") from None

@@ -1,0 +1,308 @@
+"""The rules-file schema (a plan profile), its loader and its self-checks.
+
+A profile is the plan as data: grades, indicators with their bands, response levels, leads, the
+reporting chain. The loader refuses an unsound profile with a message naming the file, the key
+path and (where it can) the line: bands must tile [0, ∞) with no gap or overlap, grades must
+rise along every indicator, every grade needs a known level and lead.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from geohazard_cli.errors import ConfigError
+from geohazard_cli.models import COUNT_FIELDS, FIELD_LABELS
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _amount(value: Any) -> Any:
+    """Bounds may be written as the plan prints them ("500万", "1亿"); parse those exactly."""
+    if isinstance(value, str):
+        from geohazard_cli.money import parse_amount
+
+        try:
+            return parse_amount(value, "amount")
+        except Exception as exc:
+            raise ValueError(str(exc).removeprefix("amount: ")) from None
+    if isinstance(value, float):
+        raise ValueError("write bounds as whole numbers or as 500万 / 1亿, not floats")
+    return value
+
+
+class Clause(BaseModel):
+    model_config = _STRICT
+    text: str
+    source: str
+
+
+class Band(BaseModel):
+    model_config = _STRICT
+    grade: str
+    lower: Decimal = Field(default=Decimal(0), alias="from")  # "以上": included
+    upper: Decimal | None = Field(default=None, alias="below")  # "以下": excluded
+    source: str
+
+    _parse = field_validator("lower", "upper", mode="before")(_amount)
+
+
+class Indicator(BaseModel):
+    model_config = _STRICT
+    key: str
+    name: str
+    category: str
+    kind: Literal["count", "amount"]
+    unit: str
+    source: str
+    bands: list[Band] = Field(min_length=1)
+
+
+class GradeDef(BaseModel):
+    model_config = _STRICT
+    key: str
+    name: str
+    level: str
+    lead: str
+    source: str
+
+
+class Lead(BaseModel):
+    model_config = _STRICT
+    name: str
+    full_name: str
+    text: str
+    source: str
+
+
+class LevelDef(BaseModel):
+    model_config = _STRICT
+    key: str
+    name: str
+    source: str
+    start_procedure: Clause
+    measures: list[Clause]
+
+
+class AdvisoryRule(BaseModel):
+    model_config = _STRICT
+    key: str
+    indicator: str
+    add: list[str]
+    text: str  # may hold {grade_name}
+    source: str
+
+
+class HazardType(BaseModel):
+    model_config = _STRICT
+    key: str
+    name: str
+    aliases: list[str] = []
+
+
+class HazardTypes(BaseModel):
+    model_config = _STRICT
+    source: str
+    items: list[HazardType] = Field(min_length=1)
+
+
+class Limits(BaseModel):
+    model_config = _STRICT
+    count: int = Field(gt=0)
+    amount: Decimal = Field(gt=0)
+
+    _parse = field_validator("amount", mode="before")(_amount)
+
+
+class ReportStep(BaseModel):
+    model_config = _STRICT
+    text: str
+    recipients: list[str]
+    source: str
+
+
+class Deadline(BaseModel):
+    model_config = _STRICT
+    text: str
+    source: str
+    hours: dict[str, int] = {}
+
+
+class SkipLevel(BaseModel):
+    model_config = _STRICT
+    min_grade: str
+    casualty_indicators: list[str]
+    text: str
+    recipients: list[str]
+    source: str
+
+
+class Reporting(BaseModel):
+    model_config = _STRICT
+    first_report: ReportStep
+    chain: Clause
+    deadline: Deadline
+    skip_level: SkipLevel
+
+
+class Profile(BaseModel):
+    """One plan profile (a file in rules/)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_version: Literal[1] = Field(alias="schema")
+    id: str
+    title: str
+    short_title: str
+    document: str
+    issued: str
+    jurisdiction: str
+    geocode: dict[str, str]
+    timezone: str = Field(pattern=r"^[+-]\d\d:\d\d$")
+    limits: Limits
+    hazard_types: HazardTypes
+    grades: list[GradeDef] = Field(min_length=1)  # lowest first
+    leads: dict[str, Lead]
+    indicators: list[Indicator] = Field(min_length=1)
+    advisories: list[AdvisoryRule] = []
+    levels: list[LevelDef] = Field(min_length=1)
+    reporting: Reporting
+    dispatch: dict[str, Any] = {}  # validated by roster.py (issue 3)
+    warning: dict[str, Any] = {}  # validated by warning.py (issue 4)
+
+    @model_validator(mode="after")
+    def _sound(self) -> Profile:
+        problems = check_profile(self)
+        if problems:
+            raise ValueError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        return self
+
+    # --- lookups used by grading and the renderers -------------------------------------------
+    @cached_property
+    def rank(self) -> dict[str, int]:
+        return {g.key: i for i, g in enumerate(self.grades)}
+
+    @cached_property
+    def grade_by_key(self) -> dict[str, GradeDef]:
+        return {g.key: g for g in self.grades}
+
+    @cached_property
+    def level_by_key(self) -> dict[str, LevelDef]:
+        return {lv.key: lv for lv in self.levels}
+
+    @cached_property
+    def tables(self) -> list[tuple[Indicator, list[Decimal], list[int]]]:
+        """Per indicator: its lower bounds (ascending) and the grade rank of each band, for bisect."""
+        return [(ind, [b.lower for b in ind.bands], [self.rank[b.grade] for b in ind.bands])
+                for ind in self.indicators]
+
+    @cached_property
+    def hazard_lookup(self) -> dict[str, HazardType]:
+        out: dict[str, HazardType] = {}
+        for h in self.hazard_types.items:
+            for name in (h.key, h.name, *h.aliases):
+                out[name.casefold()] = h
+        return out
+
+
+def check_profile(p: Profile) -> list[str]:
+    """Every soundness problem of a profile, each naming its key path."""
+    problems: list[str] = []
+    keys = [g.key for g in p.grades]
+    rank = {k: i for i, k in enumerate(keys)}
+    level_keys = [lv.key for lv in p.levels]
+    if len(set(keys)) != len(keys):
+        problems.append(f"grades: a grade key is listed twice ({', '.join(keys)})")
+    if len(set(level_keys)) != len(level_keys):
+        problems.append("levels: a level key is listed twice")
+    for i, g in enumerate(p.grades):
+        if g.level not in level_keys:
+            problems.append(f"grades.{i} ({g.key}).level: {g.level!r} is not a key of levels ({', '.join(level_keys)})")
+        if g.lead not in p.leads:
+            problems.append(f"grades.{i} ({g.key}).lead: {g.lead!r} is not a key of leads ({', '.join(p.leads)})")
+    # Higher grades may not start lower levels: the level order follows the grade order.
+    seen_levels = [g.level for g in p.grades if g.level in level_keys]
+    order = [level_keys.index(lv) for lv in seen_levels]
+    if any(b > a for a, b in zip(order, order[1:], strict=False)):
+        problems.append("grades: response levels must not get lower as grades rise "
+                        "(list levels from the highest, I, down)")
+    ind_keys = [ind.key for ind in p.indicators]
+    if len(set(ind_keys)) != len(ind_keys):
+        problems.append("indicators: an indicator key is listed twice")
+    for i, ind in enumerate(p.indicators):
+        where = f"indicators.{i} ({ind.key})"
+        if ind.key not in FIELD_LABELS or ind.key in ("id",):
+            problems.append(f"{where}.key: {ind.key!r} is not an incident figure")
+        elif (ind.kind == "count") != (ind.key in COUNT_FIELDS):
+            problems.append(f"{where}.kind: {ind.key} is {'a count' if ind.key in COUNT_FIELDS else 'an amount'}")
+        prev_rank = -1
+        for j, b in enumerate(ind.bands):
+            bw = f"{where}.bands.{j}"
+            if b.grade not in rank:
+                problems.append(f"{bw}.grade: {b.grade!r} is not a grade ({', '.join(keys)})")
+                continue
+            if rank[b.grade] <= prev_rank:
+                problems.append(f"{bw}.grade: {b.grade} does not rise above the band before it")
+            prev_rank = rank[b.grade]
+            if j == 0 and b.lower != 0:
+                problems.append(f"{bw}.from: the first band must start at 0, not {b.lower} (gap below it)")
+            if j > 0:
+                prev = ind.bands[j - 1]
+                if prev.upper is None:
+                    problems.append(f"{bw}: follows a band with no upper bound (overlap)")
+                elif b.lower > prev.upper:
+                    problems.append(f"{bw}.from: gap between {prev.upper} and {b.lower}")
+                elif b.lower < prev.upper:
+                    problems.append(f"{bw}.from: {b.lower} overlaps the band before it (below {prev.upper})")
+            if b.upper is not None and b.upper <= b.lower:
+                problems.append(f"{bw}.below: {b.upper} is not above from ({b.lower})")
+            if ind.kind == "count" and (b.lower % 1 or (b.upper is not None and b.upper % 1)):
+                problems.append(f"{bw}: a count bound must be a whole number")
+        if ind.bands[-1].upper is not None:
+            problems.append(f"{where}.bands: the last band must have no upper bound (gap above {ind.bands[-1].upper})")
+    for i, a in enumerate(p.advisories):
+        if a.indicator not in ind_keys:
+            problems.append(f"advisories.{i}.indicator: {a.indicator!r} is not an indicator")
+        for f in a.add:
+            if f not in COUNT_FIELDS:
+                problems.append(f"advisories.{i}.add: {f!r} is not a count figure ({', '.join(COUNT_FIELDS)})")
+    sk = p.reporting.skip_level
+    if sk.min_grade not in rank:
+        problems.append(f"reporting.skip_level.min_grade: {sk.min_grade!r} is not a grade")
+    for f in sk.casualty_indicators:
+        if f not in COUNT_FIELDS:
+            problems.append(f"reporting.skip_level.casualty_indicators: {f!r} is not a count figure")
+    for k in p.reporting.deadline.hours:
+        if k not in rank:
+            problems.append(f"reporting.deadline.hours: {k!r} is not a grade")
+    names = set()
+    for h in p.hazard_types.items:
+        for n in (h.key, h.name, *h.aliases):
+            if n.casefold() in names:
+                problems.append(f"hazard_types: {n!r} names two hazard types")
+            names.add(n.casefold())
+    return problems
+
+
+_cache: dict[Path, Profile] = {}
+
+
+def load_profile(path: Path) -> Profile:
+    """Load and validate a rules file; errors name the file, key path and line."""
+    path = path.resolve()
+    if path in _cache:
+        return _cache[path]
+    from geohazard_cli.loader import describe_validation_error, load_yaml, read_text
+
+    text = read_text(path)
+    data = load_yaml(text, str(path))
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, str(path), text)) from None
+    _cache[path] = profile
+    return profile
