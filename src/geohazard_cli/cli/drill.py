@@ -1,7 +1,209 @@
-"""Commands for this area register here (see cli/__init__.py)."""
+"""`geohazard drill run FILE` and `geohazard drill new [FILE]`: scripted drills (§7.7)."""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
+
+if TYPE_CHECKING:
+    from geohazard_cli.drill import DrillRun
+    from geohazard_cli.rules import Profile
+
+STARTER = "drill-new.yaml"  # in the config dir's templates/
+REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+class DrillFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+drill_app = typer.Typer(
+    name="drill",
+    help="Scripted drills (§7.7): run a scenario on a drill clock and check each step.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
+    """Add the `drill` command group."""
+    app.add_typer(drill_app, name="drill")
+
+
+@drill_app.command("run")
+def run_cmd(
+    file: Annotated[Path, typer.Argument(help="Scenario file (YAML), e.g. drills/qilishan-landslide.yaml.",
+                                         show_default=False)],
+    format: Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")] = DrillFormat.text,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write the drill report to this file: Markdown (.md) or HTML "
+                     "(.html), by suffix.", show_default=False),
+    ] = None,
+    config_dir: ConfigDirOpt = None,
+    plan: PlanOpt = None,
+    rules: RulesOpt = None,
+) -> int:
+    """Run a drill scenario: every step on the drill clock, each expectation checked.
+
+    Exit 0 when every expectation held, 1 when any did not (the failing steps are named),
+    2 when the scenario is malformed. Example: geohazard drill run drills/qilishan-landslide.yaml
+    """
+    from geohazard_cli.cli._common import emit_json, load_config, write_output
+    from geohazard_cli.config import templates_dir
+    from geohazard_cli.drill import StepError, locate, read_scenario, run, schedule
+    from geohazard_cli.errors import ExpectationFailed, InputError
+
+    report_fmt = None
+    if report is not None:
+        report_fmt = REPORT_FORMATS.get(report.suffix.lower())
+        if report_fmt is None:
+            raise InputError(f'--report: "{report}" must end in .md or .html (the format goes by suffix)')
+    scenario, text = read_scenario(file)
+    chosen = plan if plan is not None or rules is not None else scenario.plan  # the flag wins
+    cfg, profile = load_config(config_dir, chosen, rules)
+    name = str(file)
+    try:
+        drill = schedule(scenario, profile.timezone)
+        result = run(drill, profile, roster=_roster(cfg), warn=_warn(cfg, profile))
+    except StepError as exc:
+        raise locate(exc, name, text) from None
+
+    if format is DrillFormat.json:
+        emit_json(result.model_dump(mode="json"))
+    elif format is DrillFormat.markdown:
+        write_output(_render(templates_dir(cfg), "markdown", result, profile), None)
+    else:
+        print_run(result)
+    if report is not None and report_fmt is not None:
+        write_output(_render(templates_dir(cfg), report_fmt, result, profile), report)
+    if not result.passed:
+        failed = ", ".join(f"step {s.number} ({s.kind})" for s in result.steps if not s.ok)
+        raise ExpectationFailed(f"{name}: {len(result.failed)} of {len(result.steps)} steps did not go as "
+                                f"expected: {failed}")
+    return 0
+
+
+@drill_app.command("new")
+def new_cmd(
+    file: Annotated[Path | None, typer.Argument(help="Write the starter scenario here (default: stdout); "
+                                                "an existing file is never overwritten.",
+                                                show_default=False)] = None,
+    config_dir: ConfigDirOpt = None,
+) -> int:
+    """Write a commented starter scenario to edit, then run with `geohazard drill run FILE`."""
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.config import templates_dir
+    from geohazard_cli.errors import ConfigError, InputError
+    from geohazard_cli.loader import read_text
+
+    text = read_text(templates_dir(resolve_dir(config_dir)) / STARTER, ConfigError)
+    if file is None:
+        import sys
+
+        sys.stdout.write(text)
+        return 0
+    if file.exists():
+        raise InputError(f"{file}: already exists; choose another name (drill new never overwrites)")
+    _write_new(file, text)
+    import sys
+
+    print(f"wrote {file}; run it with: geohazard drill run {file}", file=sys.stderr)
+    return 0
+
+
+def _write_new(target: Path, text: str) -> None:
+    """Write atomically and only if ``target`` does not exist (a hard link refuses to replace)."""
+    import os
+    import tempfile
+
+    from geohazard_cli.errors import InputError
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.link(tmp, target)
+    except FileExistsError:
+        raise InputError(f"{target}: already exists; choose another name (drill new never overwrites)"
+                         ) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _roster(cfg: Path) -> Any:
+    """The contacts roster (issue 3), or None in an installation that predates it."""
+    try:
+        from geohazard_cli.roster import load_roster
+    except ImportError:
+        return None
+    return load_roster(cfg)
+
+
+def _warn(cfg: Path, profile: "Profile") -> Any:
+    """The warning core (issue 4) as ``warn(level, areas, when) -> dict``, or None without it."""
+    return None
+
+
+def _render(templates: Path, fmt: str, result: "DrillRun", profile: "Profile") -> str:
+    from geohazard_cli.drill import show
+    from geohazard_cli.render import render
+
+    return render(templates, "drill-report", fmt, run=result, profile=profile, show=show)
+
+
+def print_run(r: "DrillRun") -> None:
+    """Each step: time, what happened, level change with the units newly to call, expectations."""
+    from rich.text import Text
+
+    from geohazard_cli.cli._common import console
+    from geohazard_cli.drill import show
+
+    con = console()
+
+    def say(text: "str | Text" = "", style: str | None = None) -> None:
+        con.print(text if isinstance(text, Text) else Text(text, style=style or ""), soft_wrap=True)
+
+    say(f"演练: {r.name}", "bold")
+    say(f"预案: {r.plan_title} ({r.plan})    开始: {r.start.isoformat(timespec='minutes')}")
+    if r.description:
+        say(r.description.strip())
+    for s in r.steps:
+        say()
+        head = Text(f"步骤 {s.number}  {s.offset:>7}  {s.at.strftime('%m-%d %H:%M')}  {s.kind}  ")
+        head.append("✓ 符合预期" if s.ok else "✗ 不符合预期", style="green" if s.ok else "bold red")
+        say(head)
+        if s.note:
+            say(f"  {s.note}", "dim")
+        say(f"  {s.summary}")
+        ch = s.level_change
+        if ch is not None:
+            arrow = {"start": "启动", "up": "升级", "down": "降级", "end": "终止"}[ch.direction]
+            before, after = ch.previous_level_name or "无", ch.level_name or "终止"
+            say(f"  ▲ 响应{arrow}: {before} → {after}", "bold yellow")
+            if ch.newly_called:
+                say("    新增叫应单位:", "bold")
+                for unit in ch.newly_called:
+                    say(f"    - {unit.unit}  {unit.dial or unit.phone or '(无号码)'}")
+            if ch.dropped:
+                say(f"    不再需要: {'、'.join(ch.dropped)}")
+        for c in s.checks:
+            if c.ok:
+                say(f"  ✓ {c.key} = {show(c.expected)}")
+            else:
+                say(f"  ✗ {c.key} = {show(c.expected)}  (实际: {show(c.actual)})", "red")
+    say()
+    if r.passed:
+        say(f"结果: 全部符合预期 ({len(r.steps)} 步)", "bold green")
+    else:
+        failed = "、".join(f"步骤 {n}" for n in r.failed)
+        say(f"结果: {len(r.failed)} 步不符合预期: {failed}", "bold red")
