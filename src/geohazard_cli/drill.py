@@ -85,19 +85,9 @@ class Step(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _shape(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError(f"a step is a mapping with at and one of {', '.join(KINDS)}")
-        unknown = [k for k in data if k not in STEP_KEYS]
-        if unknown:
-            raise ValueError(f"{unknown[0]}: unknown key (a step has at, note, expect and one of "
-                             f"{', '.join(KINDS)})")
-        kinds = [k for k in KINDS if k in data]
-        if len(kinds) != 1:
-            found = f"found {' and '.join(kinds)}" if kinds else "found none"
-            raise ValueError(f"a step needs exactly one of {', '.join(KINDS)} ({found})")
-        if "at" not in data:
-            raise ValueError("at: required key is missing (when the step happens: "
-                             f"{OFFSET_EXAMPLES})")
+        kinds = [k for k in KINDS if isinstance(data, dict) and k in data]
+        if len(kinds) != 1:  # parse_scenario's prescan says which, with the line
+            raise ValueError(f"a step is a mapping with at and exactly one of {', '.join(KINDS)}")
         data = dict(data)
         kind = kinds[0]
         value = data[kind]
@@ -183,10 +173,36 @@ def parse_scenario(data: Any, name: str, text: str | None = None) -> Scenario:
     step and the key: ``drills/x.yaml:14: step 3 (update): at: ...``."""
     if not isinstance(data, dict):
         raise InputError(f"{name}: the top level must be a mapping with name, start and steps")
+    steps = data.get("steps")
+    for i, raw in enumerate(steps if isinstance(steps, list) else []):
+        _prescan(raw, i, name, text)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(_describe(exc, data, name, text)) from None
+
+
+def _prescan(raw: Any, i: int, name: str, text: str | None) -> None:
+    """Step shape problems, each with the line of the offending key (pydantic only knows the step)."""
+    loc: list[str | int] = ["steps", i]
+    if not isinstance(raw, dict):
+        raise InputError(f"{_where(name, text, loc)}: step {i + 1}: a step is a mapping with at and one of "
+                         f"{', '.join(KINDS)}")
+    kinds = [k for k in KINDS if k in raw]
+    label = f"step {i + 1}" + (f" ({kinds[0]})" if len(kinds) == 1 else "")
+    for key in raw:
+        if key not in STEP_KEYS:
+            what = "unknown step kind" if not kinds else "unknown key"
+            where = _where(name, text, [*loc, str(key)])
+            raise InputError(f"{where}: {label}: {key}: {what} (a step has at, note, expect and one of "
+                             f"{', '.join(KINDS)})")
+    if len(kinds) != 1:
+        found = f"found {' and '.join(kinds)}" if kinds else "found none"
+        raise InputError(f"{_where(name, text, loc)}: {label}: a step needs exactly one of "
+                         f"{', '.join(KINDS)} ({found})")
+    if "at" not in raw:
+        raise InputError(f"{_where(name, text, loc)}: {label}: at: required key is missing (when the step "
+                         f"happens: {OFFSET_EXAMPLES})")
 
 
 def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
@@ -207,8 +223,8 @@ def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
         else:
             try:
                 when = parse_time(step.at, "at", tz)
-            except InputError as exc:
-                raise StepError(f"{label}: {exc}", loc) from None
+            except InputError:
+                raise StepError(f"{label}: at: {_show_at(step.at)} is not {OFFSET_EXAMPLES}", loc) from None
         if when < start:
             raise StepError(f"{label}: at: {when.isoformat()} is before the drill starts "
                             f"({start.isoformat()})", loc)

@@ -189,7 +189,8 @@ def print_run(r: "DrillRun") -> None:
         if ch is not None:
             arrow = {"start": "启动", "up": "升级", "down": "降级", "end": "终止"}[ch.direction]
             before, after = ch.previous_level_name or "无", ch.level_name or "终止"
-            say(f"  ▲ 响应{arrow}: {before} → {after}", "bold yellow")
+            mark = "▲" if ch.direction in ("start", "up") else "▼"
+            say(f"  {mark} 响应{arrow}: {before} → {after}", "bold yellow")
             if ch.newly_called:
                 say("    新增叫应单位:", "bold")
                 for unit in ch.newly_called:
