@@ -8,6 +8,7 @@ rise along every indicator, every grade needs a known level and lead.
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -227,7 +228,7 @@ def check_profile(p: Profile) -> list[str]:
     # Higher grades may not start lower levels: the level order follows the grade order.
     seen_levels = [g.level for g in p.grades if g.level in level_keys]
     order = [level_keys.index(lv) for lv in seen_levels]
-    if any(b > a for a, b in zip(order, order[1:], strict=False)):
+    if any(b > a for a, b in itertools.pairwise(order)):
         problems.append("grades: response levels must not get lower as grades rise "
                         "(list levels from the highest, I, down)")
     ind_keys = [ind.key for ind in p.indicators]

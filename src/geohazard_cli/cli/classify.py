@@ -1,6 +1,6 @@
 """`geohazard classify`: figures in, grade and response level out, with why."""
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from geohazard_cli.models import Assessment
 
 
-class ClassifyFormat(str, Enum):
+class ClassifyFormat(StrEnum):
     text = "text"
     json = "json"
 
