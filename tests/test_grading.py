@@ -113,9 +113,13 @@ def test_small_is_led_by_district(shizhong: Profile) -> None:
     ("figures", "applies", "undetermined"),
     [
         ({"evacuees": 500}, True, []),  # 大型以上
-        ({"evacuees": 499, "deaths": 0, "injured": 0}, False, []),
+        ({"evacuees": 499, "deaths": 0, "injured": 0, "potential_loss": 0, "direct_loss": 0}, False, []),
         ({"evacuees": 10, "injured": 1}, True, []),  # 有人员伤亡
-        ({"evacuees": 10}, False, ["deaths", "injured"]),  # unknown casualties: say so
+        # Not yet known: unreported figures could still reach 大型 or show casualties.
+        ({"evacuees": 499, "deaths": 0, "injured": 0}, False, ["potential_loss", "direct_loss"]),
+        ({"evacuees": 10}, False, ["potential_loss", "deaths", "direct_loss", "injured"]),
+        ({"evacuees": 1, "deaths": 0, "injured": 0, "potential_loss": 0, "direct_loss": 0, "missing": 2}, False,
+         ["missing"]),
     ],
 )
 def test_skip_level_report(shizhong: Profile, figures: dict[str, int], applies: bool, undetermined: list[str]) -> None:
@@ -123,10 +127,13 @@ def test_skip_level_report(shizhong: Profile, figures: dict[str, int], applies: 
     assert (sk.applies, sk.undetermined, sk.source) == (applies, undetermined, "3.2.2")
 
 
-def test_national_skip_level_needs_grade_only(national: Profile) -> None:
-    sk = grade(parse_incident({"evacuees": 10, "deaths": 2}, national), national).skip_level_report
-    assert sk.applies is False
-    assert grade(parse_incident({"evacuees": 500}, national), national).skip_level_report.applies is True
+def test_national_direct_report_recipients_by_grade(national: Profile) -> None:
+    # National §3.3.1: every report may go straight to the provincial department; 特大型/大型 also
+    # to the State Council's department.
+    small = grade(parse_incident({"evacuees": 10, "deaths": 2}, national), national).skip_level_report
+    assert (small.applies, small.recipients) == (True, ["省级人民政府国土资源主管部门"])
+    large = grade(parse_incident({"evacuees": 500}, national), national).skip_level_report
+    assert (large.applies, large.recipients) == (True, ["省级人民政府国土资源主管部门", "国务院国土资源主管部门"])
 
 
 def test_lower_bound_only_when_it_could_rise(shizhong: Profile) -> None:

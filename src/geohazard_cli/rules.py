@@ -139,6 +139,7 @@ class SkipLevel(BaseModel):
     casualty_indicators: list[str]
     text: str
     recipients: list[str]
+    recipients_by_grade: dict[str, list[str]] = {}  # overrides `recipients` for these grades
     source: str
 
 
@@ -277,6 +278,9 @@ def check_profile(p: Profile) -> list[str]:
     for f in sk.casualty_indicators:
         if f not in COUNT_FIELDS:
             problems.append(f"reporting.skip_level.casualty_indicators: {f!r} is not a count figure")
+    for k in sk.recipients_by_grade:
+        if k not in rank:
+            problems.append(f"reporting.skip_level.recipients_by_grade: {k!r} is not a grade")
     for k in p.reporting.deadline.hours:
         if k not in rank:
             problems.append(f"reporting.deadline.hours: {k!r} is not a grade")
