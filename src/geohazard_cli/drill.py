@@ -283,6 +283,8 @@ def _describe(exc: ValidationError, data: dict[str, Any], name: str, text: str |
         if kind == "extra_forbidden" and len(loc) >= 4 and loc[2] in KINDS:
             known = _SPEC_KEYS.get(str(loc[2]))
             msg = f"unknown key (known: {known})" if known else msg
+            if not str(loc[-1]).isascii():  # `{reason: 甲,乙}`: a comma inside {...} starts a new key
+                msg += '; a comma inside {...} starts a new key: put the text in quotes'
         return f"{head}: {label}: {rest + ': ' if rest else ''}{msg}"
     if loc == ["steps"] and kind == "too_short":
         msg = "needs at least one step"
