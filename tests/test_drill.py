@@ -1,0 +1,430 @@
+"""Scripted drills: the scenario schema, the runner on its drill clock, `geohazard drill run/new`.
+
+The shipped drills in drills/ must run and pass; each malformed scenario in tests/data/drills/ maps
+to its one-line message (exit 2, nothing on stdout); a scenario whose expectation does not hold
+exits 1 naming the step.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from geohazard_cli.drill import (
+    Drill,
+    format_offset,
+    matches,
+    parse_offset,
+    parse_scenario,
+    run,
+    schedule,
+)
+from geohazard_cli.errors import InputError
+from geohazard_cli.rules import Profile
+
+ROOT = Path(__file__).resolve().parents[1]
+DRILLS = sorted((ROOT / "drills").glob("*.yaml"))
+BAD = Path(__file__).parent / "data" / "drills"
+START = "2026-07-21T08:30:00+08:00"
+
+
+def bad(name: str) -> str:
+    return str(BAD / name)
+
+
+def drill_of(steps: list[dict[str, object]], start: str = START) -> Drill:
+    return schedule(parse_scenario({"name": "t", "start": start, "steps": steps}, "t.yaml"))
+
+
+# --- the clock ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "delta"),
+    [("+0m", timedelta(0)), ("+45m", timedelta(minutes=45)), ("+2h", timedelta(hours=2)),
+     ("+1h30m", timedelta(hours=1, minutes=30)), ("+1d2h", timedelta(days=1, hours=2)),
+     ("+90m", timedelta(minutes=90)), ("+5min", timedelta(minutes=5))],
+)
+def test_offsets(text: str, delta: timedelta) -> None:
+    assert parse_offset(text) == delta
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [(timedelta(0), "+0m"), (timedelta(minutes=90), "+1h30m"), (timedelta(hours=2), "+2h"),
+     (timedelta(days=1, minutes=5), "+1d5m")],
+)
+def test_offset_text(delta: timedelta, text: str) -> None:
+    assert format_offset(delta) == text
+    assert parse_offset(text) == delta
+
+
+def test_absolute_and_equal_times(shizhong: Profile) -> None:
+    d = drill_of([
+        {"at": "+0m", "report": {"evacuees": 60}},
+        {"at": "2026-07-21 09:00", "update": {"evacuees": 70}},  # naive: +08:00
+        {"at": "+30m", "update": {"evacuees": 80}},  # the same minute as the step before: allowed
+    ])
+    assert [t.isoformat() for t in d.times] == [
+        "2026-07-21T08:30:00+08:00", "2026-07-21T09:00:00+08:00", "2026-07-21T09:00:00+08:00"]
+    r = run(d, shizhong)
+    assert [s.offset for s in r.steps] == ["+0m", "+30m", "+30m"]
+
+
+def test_report_time_is_the_drill_clock(shizhong: Profile) -> None:
+    r = run(drill_of([{"at": "+25m", "report": {"evacuees": 60}}]), shizhong)
+    assert r.steps[0].result["incident"]["reported_at"] == "2026-07-21T08:55:00+08:00"
+    given = run(drill_of([{"at": "+25m", "report": {"evacuees": 60, "reported_at": "2026-07-21 08:50"}}]),
+                shizhong)
+    assert given.steps[0].result["incident"]["reported_at"] == "2026-07-21T08:50:00+08:00"
+
+
+def test_same_file_same_result(shizhong: Profile) -> None:
+    steps: list[dict[str, object]] = [
+        {"at": "+0m", "report": {"evacuees": 60, "potential_loss": "300万"}},
+        {"at": "+70m", "update": {"evacuees": 140}, "expect": {"level_changed": True}},
+        {"at": "+5h", "terminate": {"reason": "现场处置基本完成"}},
+    ]
+    first = run(drill_of(steps), shizhong).model_dump(mode="json")
+    second = run(drill_of(steps), shizhong).model_dump(mode="json")
+    assert first == second
+
+
+# --- expectations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wanted", "actual", "ok"),
+    [
+        ("small", "small", True),
+        ("small", "medium", False),
+        (True, True, True),
+        (1, True, False),  # a boolean only matches a boolean
+        (True, 1, False),
+        (5000000, "5000000", True),  # amounts are JSON strings
+        (5000000, "5000000.00", True),
+        (4999999.99, "4999999.99", True),
+        (5000000, "5000001", False),
+        (140, 140, True),
+        ([], [], True),
+        ([], ["区应急局"], False),
+        (["evacuees"], ["evacuees", "deaths"], False),
+        ({"name": "市指挥部"}, {"name": "市指挥部", "key": "city"}, True),  # a mapping: the keys given
+        ({"name": "区指挥部"}, {"name": "市指挥部"}, False),
+        (None, None, True),
+        (None, "x", False),
+        ("III", None, False),
+    ],
+)
+def test_matches(wanted: object, actual: object, ok: bool) -> None:
+    assert matches(wanted, actual) is ok
+
+
+def test_update_keys_and_dotted_expectations(shizhong: Profile) -> None:
+    r = run(drill_of([
+        {"at": "+0m", "report": {"evacuees": 60}},
+        {"at": "+1h", "update": {"evacuees": 650},
+         "expect": {"previous_level": "III", "previous_grade": "small", "level_changed": True,
+                    "lead.name": "市指挥部", "basis.0.value": 650, "response_level": "II"}},
+    ]), shizhong)
+    step = r.steps[1]
+    assert [(c.key, c.ok) for c in step.checks] == [
+        ("previous_level", True), ("previous_grade", True), ("level_changed", True), ("lead.name", True),
+        ("basis.0.value", True), ("response_level", False)]
+    assert step.checks[-1].actual == "I"
+    assert (r.passed, r.failed, step.ok) == (False, [2], False)
+    assert step.level_change is not None
+    assert (step.level_change.direction, step.level_change.previous_level, step.level_change.level) == (
+        "up", "III", "I")
+
+
+def test_no_level_change_when_level_holds(shizhong: Profile) -> None:
+    r = run(drill_of([{"at": "+0m", "report": {"evacuees": 150}},
+                      {"at": "+1h", "update": {"evacuees": 450}}]), shizhong)
+    assert r.steps[1].result["level_changed"] is False
+    assert r.steps[1].level_change is None
+    assert r.steps[0].level_change is not None and r.steps[0].level_change.direction == "start"
+
+
+def test_terminate_then_report_again(shizhong: Profile) -> None:
+    r = run(drill_of([
+        {"at": "+0m", "report": {"evacuees": 60}},
+        {"at": "+2h", "terminate": None},
+        {"at": "+3h", "report": {"deaths": 12}},
+    ]), shizhong)
+    assert r.steps[1].result["terminated"] is True and r.steps[1].result["duration_minutes"] == 120
+    assert r.steps[1].result["reason"] is None
+    assert r.steps[2].result["response_level"] == "I"
+    assert r.steps[2].level_change is not None and r.steps[2].level_change.direction == "start"
+
+
+def test_runner_errors_name_the_step(shizhong: Profile) -> None:
+    with pytest.raises(InputError) as info:
+        run(drill_of([{"at": "+0m", "report": {"evacuees": 60}},
+                      {"at": "+1h", "update": {"potential_loss": "5万万"}}]), shizhong)
+    assert str(info.value) == ('step 2 (update): potential_loss: "5万万" is not an amount '
+                               "(examples: 3000000, 3,000,000, 500万, 1.2亿)")
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_at_least_three_shipped_drills() -> None:
+    assert len(DRILLS) >= 3, DRILLS
+
+
+@pytest.mark.parametrize("path", DRILLS, ids=lambda p: p.name)
+def test_shipped_drills_pass(cli, path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", str(path), "--format", "json")
+    assert (r.exit_code, r.stderr) == (0, ""), r.stderr
+    data = json.loads(r.stdout)
+    assert data["passed"] is True and data["failed"] == []
+    assert all(s["ok"] for s in data["steps"])
+    assert all(s["checks"] for s in data["steps"] if s["kind"] != "ack")  # every step checks something
+
+
+def test_shipped_drills_cover_the_levels_and_changes(cli) -> None:  # type: ignore[no-untyped-def]
+    levels: set[str] = set()
+    moves: set[tuple[str | None, str | None]] = set()
+    kinds: list[list[str]] = []
+    for path in DRILLS:
+        data = json.loads(cli("drill", "run", str(path), "--format", "json").stdout)
+        kinds.append([s["kind"] for s in data["steps"]])
+        for s in data["steps"]:
+            if s["kind"] in ("report", "update"):
+                levels.add(s["result"]["response_level"])
+            ch = s["level_change"]
+            if ch is not None:
+                moves.add((ch["previous_level"], ch["level"]))
+    assert levels == {"I", "II", "III"}
+    assert ("III", "I") in moves  # an escalation III -> I
+    assert {("I", "II"), ("II", "III")} & moves  # a de-escalation
+
+
+def test_text_output(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", str(ROOT / "drills" / "xinglong-landslide-escalation.yaml"))
+    assert r.exit_code == 0 and r.stderr == ""
+    out = r.stdout
+    for expected in (
+        "演练: 兴隆片区滑坡响应升降级演练",
+        "步骤 2   +1h30m  07-15 07:40  update  ✓ 符合预期",
+        "专家会商:滑坡体后缘裂缝贯通",
+        "▲ 响应升级: III级响应 → I级响应",
+        "▼ 响应降级: I级响应 → II级响应",
+        "✓ previous_level = III",
+        "✓ lead.name = 市指挥部",
+        "结果: 全部符合预期 (5 步)",
+    ):
+        assert expected in out, expected
+    assert "\x1b[" not in out
+
+
+def test_failing_expectation(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", bad("failing.yaml"))
+    assert r.exit_code == 1
+    assert r.stderr == f"geohazard: error: {bad('failing.yaml')}: 1 of 3 steps did not go as expected: step 2 (update)\n"
+    assert "步骤 2     +40m  07-21 09:10  update  ✗ 不符合预期" in r.stdout
+    assert "✗ grade = small  (实际: medium)" in r.stdout
+    assert "✗ level_changed = false  (实际: true)" in r.stdout
+    assert "结果: 1 步不符合预期: 步骤 2" in r.stdout
+
+
+def test_failing_expectation_json(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", bad("failing.yaml"), "-f", "json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert (data["name"], data["passed"], data["failed"]) == ("预期不符", False, [2])
+    step = data["steps"][1]
+    assert (step["at"], step["ok"], step["result"]["grade"]) == ("2026-07-21T09:10:00+08:00", False, "medium")
+    assert step["checks"] == [
+        {"key": "grade", "expected": "small", "actual": "medium", "ok": False},
+        {"key": "response_level", "expected": "III", "actual": "II", "ok": False},
+        {"key": "level_changed", "expected": False, "actual": True, "ok": False},
+    ]
+
+
+def test_plan_flag_overrides_the_file(cli) -> None:  # type: ignore[no-untyped-def]
+    """When a profile changes, the drills show which expected outcomes moved."""
+    path = str(ROOT / "drills" / "xinglong-landslide-escalation.yaml")
+    r = cli("drill", "run", path, "--plan", "national-2006", "-f", "json")
+    data = json.loads(r.stdout)
+    assert data["plan"] == "national-2006"
+    assert r.exit_code == 1 and data["failed"]
+
+
+MALFORMED = [
+    ("unknown-kind.yaml", "unknown-kind.yaml:7: step 2: evacuate: unknown step kind (a step has at, note, "
+     "expect and one of warning, report, update, terminate, ack)"),
+    ("unknown-key.yaml", "unknown-key.yaml:7: step 1 (report): expected: unknown key (a step has at, note, "
+     "expect and one of warning, report, update, terminate, ack)"),
+    ("unknown-top-key.yaml", "unknown-top-key.yaml:3: profile: unknown key (a scenario has name, start, plan, "
+     "description, steps)"),
+    ("unknown-warning-key.yaml", "unknown-warning-key.yaml:5: step 1 (warning): warning.areas: unknown key "
+     "(known: level, area)"),
+    ("unknown-figure.yaml", "unknown-figure.yaml:7: step 2 (update): evacuee: unknown field (known: hazard_type, "
+     "evacuees, deaths, missing, injured, households, threatened, potential_loss, direct_loss, reported_at, "
+     "occurred_at, id, location, scale, cause, trend, measures_taken, suggestions, reporter, notes)"),
+    ("two-kinds.yaml", "two-kinds.yaml:4: step 1: a step needs exactly one of warning, report, update, "
+     "terminate, ack (found report and update)"),
+    ("out-of-order.yaml", 'out-of-order.yaml:8: step 3 (update): at: "+45m" is earlier than step 2 (+1h30m); '
+     "steps must be in time order"),
+    ("before-start.yaml", "before-start.yaml:4: step 1 (report): at: 2026-07-21T08:00:00+08:00 is before the "
+     "drill starts (2026-07-21T08:30:00+08:00)"),
+    ("bad-offset.yaml", 'bad-offset.yaml:6: step 2 (update): at: "45 minutes" is not an offset from start such '
+     'as "+0m", "+45m", "+2h", "+1h30m", or an ISO time'),
+    ("bad-figure.yaml", 'bad-figure.yaml:9: step 3 (update): evacuees: "abc" is not a whole number of people, '
+     "0 or more (examples: 140, 1,000, １４０)"),
+    ("bad-hazard.yaml", 'bad-hazard.yaml:5: step 1 (report): hazard_type: "地震" is not a hazard type of this '
+     "plan (§1.3: 崩塌 (collapse), 滑坡 (landslide), 泥石流 (debris_flow), 地面塌陷 (ground_collapse), "
+     "地裂缝 (ground_fissure))"),
+    ("no-figure.yaml", "no-figure.yaml:5: step 1 (report): no figure to grade on: give at least one of "
+     "evacuees (需搬迁转移人数), potential_loss (潜在经济损失), deaths (死亡人数), direct_loss (直接经济损失)"),
+    ("missing-name.yaml", "missing-name.yaml: name: required key is missing"),
+    ("missing-start.yaml", "missing-start.yaml: start: required key is missing"),
+    ("missing-steps.yaml", "missing-steps.yaml: steps: required key is missing"),
+    ("empty-steps.yaml", "empty-steps.yaml:3: steps: needs at least one step"),
+    ("missing-at.yaml", 'missing-at.yaml:4: step 1 (report): at: required key is missing (when the step '
+     'happens: an offset from start such as "+0m", "+45m", "+2h", "+1h30m", or an ISO time)'),
+    ("bad-start.yaml", 'bad-start.yaml:2: start: "七月二十一日早上" is not a time (ISO 8601 or 2026-07-21 09:40; '
+     "no offset means +08:00)"),
+    ("yaml-error.yaml", "yaml-error.yaml:6: did not find expected ',' or '}'"),
+    ("not-a-mapping.yaml", "not-a-mapping.yaml: the top level is a list; expected a mapping of fields"),
+    ("update-first.yaml", "update-first.yaml:5: step 1 (update): no incident to update: report one first"),
+    ("double-report.yaml", "double-report.yaml:7: step 2 (report): an incident is already reported (step 1); "
+     "use update for new figures, or terminate it first"),
+    ("expect-typo.yaml", "expect-typo.yaml:6: step 1 (report): expect: grad: not a key of this step's result "
+     "(keys: plan, plan_title, grade, grade_name, response_level, response_level_name, lower_bound, basis, "
+     "deciding, deciding_text, not_reported, lead, skip_level_report, advisories, incident"),
+]
+
+
+@pytest.mark.parametrize(("name", "message"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed(cli, name: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", bad(name))
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    prefix = f"geohazard: error: {bad(name).removesuffix(name)}"
+    assert r.stderr.startswith(prefix + message), r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_every_malformed_fixture_is_tested() -> None:
+    tested = {m[0] for m in MALFORMED} | {"failing.yaml", "bad-colour.yaml", "unknown-unit.yaml"}
+    assert {p.name for p in BAD.glob("*.yaml")} <= tested
+
+
+def test_missing_file(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", "no/such/drill.yaml")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == "geohazard: error: no/such/drill.yaml: no such file\n"
+
+
+def test_comma_in_flow_mapping_hint(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "comma.yaml"
+    path.write_text(f"name: x\nstart: {START}\nsteps:\n  - at: '+0m'\n    report: {{evacuees: 60}}\n"
+                    "  - at: '+1h'\n    terminate: {reason: 现场处置基本完成,滑坡体趋于稳定}\n", encoding="utf-8")
+    r = cli("drill", "run", str(path))
+    assert r.exit_code == 2
+    assert r.stderr == (f"geohazard: error: {path}:7: step 2 (terminate): terminate.滑坡体趋于稳定: unknown key "
+                        "(known: reason); a comma inside {...} starts a new key: put the text in quotes\n")
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+def test_markdown_format(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", str(ROOT / "drills" / "dangjia-ground-collapse.yaml"), "-f", "markdown")
+    assert r.exit_code == 0
+    out = r.stdout
+    assert out.startswith("# 应急演练报告:党家街道地面塌陷灾情演练\n")
+    assert "- 结果:**全部符合预期**(3 步)\n\n| 步骤 | 时间 | 类型 | 经过 | 预期 | 结论 |" in out
+    assert "| 3 | +6h<br>20:00 | terminate |" in out
+    assert "duration_minutes = 360" in out
+
+
+def test_report_files(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    md, html = tmp_path / "r.md", tmp_path / "r.html"
+    path = str(ROOT / "drills" / "xinglong-landslide-escalation.yaml")
+    assert cli("drill", "run", path, "--report", str(md), "-f", "json").exit_code == 0
+    assert cli("drill", "run", path, "--report", str(html)).exit_code == 0
+    assert md.read_text(encoding="utf-8").startswith("# 应急演练报告:兴隆片区滑坡响应升降级演练")
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "@page { size: A4;" in page  # the shared print CSS
+    assert "▲ III级响应 → I级响应" in page and "▼ I级响应 → II级响应" in page
+
+
+def test_report_of_a_failed_drill_is_written(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "failed.html"
+    r = cli("drill", "run", bad("failing.yaml"), "--report", str(out))
+    assert r.exit_code == 1
+    assert "✗ 不符合" in out.read_text(encoding="utf-8")
+
+
+def test_html_escapes_scenario_text(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "x.yaml"
+    path.write_text(f"name: <b>演练</b>\nstart: {START}\nsteps:\n  - at: '+0m'\n"
+                    "    note: <script>alert(1)</script>\n    report: {evacuees: 60, location: '<i>七里山</i>'}\n",
+                    encoding="utf-8")
+    out = tmp_path / "x.html"
+    assert cli("drill", "run", str(path), "--report", str(out)).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<script>" not in page and "<b>演练" not in page and "<i>七里山" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;演练&lt;/b&gt;" in page
+
+
+def test_report_suffix_checked_first(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "r.pdf"
+    r = cli("drill", "run", str(ROOT / "drills" / "dangjia-ground-collapse.yaml"), "--report", str(out))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f'geohazard: error: --report: "{out}" must end in .md or .html (the format goes by suffix)\n'
+    assert not out.exists()
+
+
+def test_no_report_for_a_malformed_scenario(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "r.md"
+    assert cli("drill", "run", bad("bad-figure.yaml"), "--report", str(out)).exit_code == 2
+    assert not out.exists()
+
+
+# --- drill new ---------------------------------------------------------------------------------
+
+
+def test_new_to_stdout_is_a_commented_scenario(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "new")
+    assert r.exit_code == 0 and r.stderr == ""
+    assert r.stdout.startswith("# 应急演练脚本")
+    from geohazard_cli.loader import load_yaml
+
+    data = load_yaml(r.stdout, "starter")
+    scenario = parse_scenario(data, "starter")
+    assert {s.kind for s in scenario.steps} == {"warning", "ack", "report", "update", "terminate"}
+
+
+def test_new_file_runs_and_passes(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "my-drill.yaml"
+    r = cli("drill", "new", str(path))
+    assert r.exit_code == 0 and r.stdout == ""
+    assert r.stderr == f"wrote {path}; run it with: geohazard drill run {path}\n"
+    ran = cli("drill", "run", str(path))
+    assert ran.exit_code == 0, ran.stderr
+
+
+def test_new_never_overwrites(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: 我的演练\n", encoding="utf-8")
+    r = cli("drill", "new", str(path))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"geohazard: error: {path}: already exists; choose another name (drill new never overwrites)\n"
+    assert path.read_text(encoding="utf-8") == "name: 我的演练\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.yaml"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("args", [("drill",), ("drill", "run"), ("drill", "new")])
+def test_help_text(cli, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    r = cli(*args, "--help")
+    assert r.exit_code == 0
+    assert len(r.stdout.split("\n\n")[1].strip()) > 20, r.stdout
