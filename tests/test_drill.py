@@ -225,7 +225,8 @@ def test_text_output(cli) -> None:  # type: ignore[no-untyped-def]
 def test_failing_expectation(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("drill", "run", bad("failing.yaml"))
     assert r.exit_code == 1
-    assert r.stderr == f"geohazard: error: {bad('failing.yaml')}: 1 of 3 steps did not go as expected: step 2 (update)\n"
+    assert r.stderr == (f"geohazard: error: {bad('failing.yaml')}: 1 of 3 steps did not go as expected: "
+                        "step 2 (update)\n")
     assert "步骤 2     +40m  07-21 09:10  update  ✗ 不符合预期" in r.stdout
     assert "✗ grade = small  (实际: medium)" in r.stdout
     assert "✗ level_changed = false  (实际: true)" in r.stdout
