@@ -373,12 +373,11 @@ class _State:
         return [name for key, name in self.called.items() if key not in self.acked]
 
 
-def run(drill: Drill, profile: Profile, roster: Roster | None = None, warn: Any = None) -> DrillRun:
+def run(drill: Drill, profile: Profile, roster: Roster | None = None) -> DrillRun:
     """Run every step on the drill clock and check its expectations.
 
-    ``roster`` resolves who each level calls (issue 3); ``warn`` is the warning core
-    (``warn(level, areas, when) -> dict``, the same dict as ``warning --format json``).
-    A malformed step raises ``StepError``; an expectation that does not hold is recorded.
+    ``roster`` resolves who each level calls and who answers (issue 3). A malformed step raises
+    ``StepError``; an expectation that does not hold is recorded in the step and in ``failed``.
     """
     scenario, start = drill.scenario, drill.start
     state = _State()
@@ -387,7 +386,7 @@ def run(drill: Drill, profile: Profile, roster: Roster | None = None, warn: Any 
         number = i + 1
         label = step_label(number, step)
         try:
-            summary, result, change = _STEPS[step.kind](step, when, number, state, profile, roster, warn)
+            summary, result, change = _STEPS[step.kind](step, when, number, state, profile, roster)
         except StepError:
             raise
         except (InputError, NotFoundError) as exc:  # NotFoundError: a unit the roster does not know
@@ -409,13 +408,10 @@ _StepOut = tuple[str, dict[str, Any], LevelChange | None]
 
 
 def _warning(step: Step, when: datetime, number: int, state: _State, profile: Profile,
-             roster: Roster | None, warn: Any) -> _StepOut:
+             roster: Roster | None) -> _StepOut:
     spec = step.warning
     assert spec is not None
-    if warn is None:
-        raise InputError("warning steps need the warning module (geohazard_cli.warning), "
-                         "which this installation does not have")
-    result: dict[str, Any] = warn(spec.level, spec.area, when)
+    result = warning_response(spec, profile, roster)
     state.warning = result
     newly = _call(state, [(c.get("unit") or c.get("name") or "", c.get("unit_key"))
                           for c in result.get("contacts", []) if isinstance(c, dict)])
@@ -427,8 +423,22 @@ def _warning(step: Step, when: datetime, number: int, state: _State, profile: Pr
     return summary, result, None
 
 
+def warning_response(spec: WarningSpec, profile: Profile, roster: Roster | None) -> dict[str, Any]:
+    """The warning core's answer for this colour and area: the dict ``warning --format json`` prints."""
+    try:
+        from geohazard_cli import warning as core
+    except ImportError:  # pragma: no cover - only before issue 4 lands
+        raise InputError("warning steps need the warning module (geohazard_cli.warning), "
+                         "which this installation does not have") from None
+    section = core.load_section(profile, profile.id)
+    colour = core.parse_colour(spec.level, section, field="warning")
+    areas = core.parse_areas(spec.area, field="warning.area")
+    response = core.respond(profile, section, colour, areas, roster.unit if roster is not None else None)
+    return core.as_json(response)
+
+
 def _report(step: Step, when: datetime, number: int, state: _State, profile: Profile,
-            roster: Roster | None, warn: Any) -> _StepOut:
+            roster: Roster | None) -> _StepOut:
     from geohazard_cli.grading import grade
     from geohazard_cli.intake import parse_incident
 
@@ -450,7 +460,7 @@ def _report(step: Step, when: datetime, number: int, state: _State, profile: Pro
 
 
 def _update(step: Step, when: datetime, number: int, state: _State, profile: Profile,
-            roster: Roster | None, warn: Any) -> _StepOut:
+            roster: Roster | None) -> _StepOut:
     from geohazard_cli.grading import grade
     from geohazard_cli.intake import parse_incident
 
@@ -475,7 +485,7 @@ def _update(step: Step, when: datetime, number: int, state: _State, profile: Pro
 
 
 def _terminate(step: Step, when: datetime, number: int, state: _State, profile: Profile,
-               roster: Roster | None, warn: Any) -> _StepOut:
+               roster: Roster | None) -> _StepOut:
     spec = step.terminate
     assert spec is not None
     if state.assessment is None and state.warning is None:
@@ -508,15 +518,11 @@ def _terminate(step: Step, when: datetime, number: int, state: _State, profile: 
 
 
 def _ack(step: Step, when: datetime, number: int, state: _State, profile: Profile,
-         roster: Roster | None, warn: Any) -> _StepOut:
+         roster: Roster | None) -> _StepOut:
     specs = step.ack or []
     answered: list[dict[str, Any]] = []
     for spec in specs:
-        if roster is not None:
-            unit = roster.unit(spec.unit)
-            key, name = unit.key, unit.name
-        else:
-            key = name = spec.unit
+        key, name = _resolve_unit(spec.unit, state, roster)
         was_called = key in state.called
         record = {"unit": name, "by": spec.by, "acknowledged_at": when.isoformat(), "called": was_called}
         state.acked.setdefault(key, record)
@@ -532,6 +538,21 @@ def _ack(step: Step, when: datetime, number: int, state: _State, profile: Profil
     }
     summary = f"{names} 回应" + (f"(未被叫应:{'、'.join(not_called)})" if not_called else "")
     return summary, result, None
+
+
+def _resolve_unit(name: str, state: _State, roster: Roster | None) -> tuple[str, str]:
+    """A unit that answers: one already called (by name, alias or key), else any unit the roster
+    knows (an answer from a unit nobody called); unknown names are an error."""
+    wanted = unicodedata.normalize("NFKC", name).strip().casefold()
+    unit = roster.find(name) if roster is not None else None
+    if unit is not None:
+        return unit.key, unit.name
+    for key, called in state.called.items():
+        if wanted in (key.casefold(), unicodedata.normalize("NFKC", called).strip().casefold()):
+            return key, called
+    if roster is not None:
+        roster.unit(name)  # raises NotFoundError with the closest name
+    return name, name
 
 
 def _call(state: _State, units: list[tuple[str, str | None]]) -> list[str]:

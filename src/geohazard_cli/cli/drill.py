@@ -71,7 +71,7 @@ def run_cmd(
     name = str(file)
     try:
         drill = schedule(scenario, profile.timezone)
-        result = run(drill, profile, roster=_roster(cfg), warn=_warn(cfg, profile))
+        result = run(drill, profile, roster=_roster(cfg))
     except StepError as exc:
         raise locate(exc, name, text) from None
 
@@ -147,11 +147,6 @@ def _roster(cfg: Path) -> Any:
     except ImportError:
         return None
     return load_roster(cfg)
-
-
-def _warn(cfg: Path, profile: "Profile") -> Any:
-    """The warning core (issue 4) as ``warn(level, areas, when) -> dict``, or None without it."""
-    return None
 
 
 def _render(templates: Path, fmt: str, result: "DrillRun", profile: "Profile") -> str:
