@@ -339,6 +339,7 @@ class StepResult(BaseModel):
     checks: list[Check]  # one per expected key
     ok: bool
     level_change: LevelChange | None = None
+    called: list[Called] = []  # units a warning newly calls (叫应), with their numbers
 
 
 class DrillRun(BaseModel):
@@ -368,6 +369,7 @@ class _State:
         self.warning: dict[str, Any] | None = None
         self.called: dict[str, str] = {}  # unit key -> name, in call order
         self.acked: dict[str, dict[str, Any]] = {}
+        self.newly: list[Called] = []  # units a warning step newly calls (shown with the step)
 
     def unacknowledged(self) -> list[str]:
         return [name for key, name in self.called.items() if key not in self.acked]
@@ -385,6 +387,7 @@ def run(drill: Drill, profile: Profile, roster: Roster | None = None) -> DrillRu
     for i, (step, when) in enumerate(zip(scenario.steps, drill.times, strict=True)):
         number = i + 1
         label = step_label(number, step)
+        state.newly = []
         try:
             summary, result, change = _STEPS[step.kind](step, when, number, state, profile, roster)
         except StepError:
@@ -395,7 +398,7 @@ def run(drill: Drill, profile: Profile, roster: Roster | None = None) -> DrillRu
         out.append(StepResult(
             number=number, kind=step.kind, at=when, offset=format_offset(when - start), note=step.note,
             summary=summary, result=result, checks=checks, ok=all(c.ok for c in checks),
-            level_change=change,
+            level_change=change, called=state.newly,
         ))
     failed = [s.number for s in out if not s.ok]
     return DrillRun(
@@ -411,10 +414,13 @@ def _warning(step: Step, when: datetime, number: int, state: _State, profile: Pr
              roster: Roster | None) -> _StepOut:
     spec = step.warning
     assert spec is not None
-    result = warning_response(spec, profile, roster)
+    result = warning_response(spec, when, profile, roster)
     state.warning = result
-    newly = _call(state, [(c.get("unit") or c.get("name") or "", c.get("unit_key"))
-                          for c in result.get("contacts", []) if isinstance(c, dict)])
+    contacts = [c for c in result.get("contacts", []) if isinstance(c, dict)]
+    newly = _call(state, [(str(c.get("unit") or ""), c.get("unit_key")) for c in contacts])
+    state.newly = [Called(unit=str(c.get("unit")), unit_key=c.get("unit_key"), dial=c.get("dial"),
+                          phone=c.get("phone"), reasons=[_reason_text(r) for r in c.get("reasons", [])])
+                   for c in contacts if c.get("unit") in newly]
     result = {**result, "newly_called": newly, "unacknowledged": state.unacknowledged()}
     area = "、".join(spec.area)
     level_name = result.get("level_name") or spec.level
@@ -423,8 +429,9 @@ def _warning(step: Step, when: datetime, number: int, state: _State, profile: Pr
     return summary, result, None
 
 
-def warning_response(spec: WarningSpec, profile: Profile, roster: Roster | None) -> dict[str, Any]:
-    """The warning core's answer for this colour and area: the dict ``warning --format json`` prints."""
+def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster: Roster | None) -> dict[str, Any]:
+    """The warning core's answer for this colour and area: the dict ``warning --format json
+    --exercise --sent WHEN`` prints (a drill is an exercise; it is sent at the step's time)."""
     try:
         from geohazard_cli import warning as core
     except ImportError:  # pragma: no cover - only before issue 4 lands
@@ -434,7 +441,17 @@ def warning_response(spec: WarningSpec, profile: Profile, roster: Roster | None)
     colour = core.parse_colour(spec.level, section, field="warning")
     areas = core.parse_areas(spec.area, field="warning.area")
     response = core.respond(profile, section, colour, areas, roster.unit if roster is not None else None)
-    return core.as_json(response)
+    data: dict[str, Any] = core.as_json(response)
+    data["sent"] = core.cap_time(when, profile.timezone)
+    data["exercise"] = True
+    return data
+
+
+def _reason_text(reason: Any) -> str:
+    if isinstance(reason, dict):
+        text, source = reason.get("text", ""), reason.get("source")
+        return f"{text}({source})" if source else str(text)
+    return str(reason)
 
 
 def _report(step: Step, when: datetime, number: int, state: _State, profile: Profile,

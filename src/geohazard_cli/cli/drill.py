@@ -180,6 +180,10 @@ def print_run(r: "DrillRun") -> None:
         if s.note:
             say(f"  {s.note}", "dim")
         say(f"  {s.summary}")
+        if s.called:
+            say("  叫应:", "bold")
+            for unit in s.called:
+                say(f"    - {unit.unit}  {unit.dial or unit.phone or '(无号码)'}")
         ch = s.level_change
         if ch is not None:
             arrow = {"start": "启动", "up": "升级", "down": "降级", "end": "终止"}[ch.direction]
