@@ -296,6 +296,9 @@ MALFORMED = [
     ("update-first.yaml", "update-first.yaml:5: step 1 (update): no incident to update: report one first"),
     ("double-report.yaml", "double-report.yaml:7: step 2 (report): an incident is already reported (step 1); "
      "use update for new figures, or terminate it first"),
+    ("bad-colour.yaml", 'bad-colour.yaml:5: step 1 (warning): warning: "purple" is not a warning colour '
+     "(accepted: blue, yellow, orange, red, 蓝色, 黄色, 橙色, 红色"),
+    ("unknown-unit.yaml", 'unknown-unit.yaml:7: step 2 (ack): unknown unit "区应急" (did you mean "区应急局"?)'),
     ("expect-typo.yaml", "expect-typo.yaml:6: step 1 (report): expect: grad: not a key of this step's result "
      "(keys: plan, plan_title, grade, grade_name, response_level, response_level_name, lower_bound, basis, "
      "deciding, deciding_text, not_reported, lead, skip_level_report, advisories, incident"),
@@ -313,7 +316,7 @@ def test_malformed(cli, name: str, message: str) -> None:  # type: ignore[no-unt
 
 
 def test_every_malformed_fixture_is_tested() -> None:
-    tested = {m[0] for m in MALFORMED} | {"failing.yaml", "bad-colour.yaml", "unknown-unit.yaml"}
+    tested = {m[0] for m in MALFORMED} | {"failing.yaml"}
     assert {p.name for p in BAD.glob("*.yaml")} <= tested
 
 
@@ -331,6 +334,80 @@ def test_comma_in_flow_mapping_hint(cli, tmp_path: Path) -> None:  # type: ignor
     assert r.exit_code == 2
     assert r.stderr == (f"geohazard: error: {path}:7: step 2 (terminate): terminate.滑坡体趋于稳定: unknown key "
                         "(known: reason); a comma inside {...} starts a new key: put the text in quotes\n")
+
+
+# --- warnings, call lists and 叫应 (with the warning core, issue 4, and the roster, issue 3) -------
+
+
+def test_warning_step_is_the_warning_command(cli, shizhong: Profile, cfg: Path) -> None:  # type: ignore[no-untyped-def]
+    """A warning step's result is what `geohazard warning` prints for a drill sent at that time."""
+    from geohazard_cli.roster import load_roster
+
+    r = run(drill_of([{"at": "+10m", "warning": {"level": "橙色", "area": ["七里山街道"]}}]), shizhong,
+            load_roster(cfg))
+    cmd = cli("warning", "orange", "--area", "七里山街道", "--format", "json", "--exercise",
+              "--sent", "2026-07-21T08:40:00+08:00")
+    assert cmd.exit_code == 0, cmd.stderr
+    result = dict(r.steps[0].result)
+    called = result.pop("newly_called")
+    assert result.pop("unacknowledged") == called
+    assert result == json.loads(cmd.stdout)
+    assert called == [c["unit"] for c in result["contacts"]]
+    assert [c.unit for c in r.steps[0].called] == called
+
+
+def test_ack_loop(shizhong: Profile, cfg: Path) -> None:
+    from geohazard_cli.roster import load_roster
+
+    r = run(drill_of([
+        {"at": "+0m", "warning": {"level": "yellow", "area": ["七里山街道"]}},
+        {"at": "+5m", "ack": [{"unit": "七里山街道", "by": "王某"}, "区应急局"]},
+    ]), shizhong, load_roster(cfg))
+    called = r.steps[0].result["newly_called"]
+    assert "七里山街道办事处" in called and "区应急局" not in called
+    ack = r.steps[1].result
+    assert ack["units"] == ["七里山街道办事处", "区应急局"]
+    assert ack["answered"][0] == {"unit": "七里山街道办事处", "by": "王某",
+                                  "acknowledged_at": "2026-07-21T08:35:00+08:00", "called": True}
+    assert ack["not_called"] == ["区应急局"]  # answered without being called: recorded, not counted
+    assert ack["acknowledged"] == ["七里山街道办事处"]
+    assert ack["unacknowledged"] == [u for u in called if u != "七里山街道办事处"]
+
+
+def test_level_change_names_units_newly_to_call(shizhong: Profile, cfg: Path) -> None:
+    from geohazard_cli.roster import call_list_diff, load_roster, resolve_call_list
+
+    roster = load_roster(cfg)
+    r = run(drill_of([{"at": "+0m", "report": {"evacuees": 60}},
+                      {"at": "+1h", "update": {"evacuees": 650}},
+                      {"at": "+2h", "update": {"evacuees": 60}}]), shizhong, roster)
+    first, up, down = r.steps
+    a3 = first.result
+    assert a3["call_list"] == a3["newly_called"] and a3["dropped"] == []
+    assert up.level_change is not None and down.level_change is not None
+    from geohazard_cli.grading import grade
+    from geohazard_cli.intake import parse_incident
+
+    small = resolve_call_list(grade(parse_incident({"evacuees": 60}, shizhong), shizhong), shizhong, roster)
+    large = resolve_call_list(grade(parse_incident({"evacuees": 650}, shizhong), shizhong), shizhong, roster)
+    newly, dropped = call_list_diff(small, large)
+    assert [c.unit for c in up.level_change.newly_called] == [e.unit for e in newly] == up.result["newly_called"]
+    assert [c.dial for c in up.level_change.newly_called] == [e.dial for e in newly]
+    assert up.level_change.dropped == [e.unit for e in dropped]
+    back_newly, back_dropped = call_list_diff(large, small)
+    assert down.level_change.direction == "down"
+    assert down.result["dropped"] == [e.unit for e in back_dropped] == down.level_change.dropped
+    assert down.result["newly_called"] == [e.unit for e in back_newly]
+
+
+def test_text_shows_units_newly_to_call(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("drill", "run", str(ROOT / "drills" / "qilishan-collapse-warning.yaml"))
+    assert r.exit_code == 0, r.stderr
+    out = r.stdout
+    assert "  叫应:\n    - 区指挥部办公室  0531-82722671\n" in out
+    assert "▲ 响应升级: III级响应 → II级响应\n    新增叫应单位:\n" in out
+    assert "    - 区人武部  0531-82078710\n" in out
+    assert "✓ unacknowledged = []" in out
 
 
 # --- reports -----------------------------------------------------------------------------------
