@@ -74,6 +74,12 @@ def test_absolute_and_equal_times(shizhong: Profile) -> None:
     assert [s.offset for s in r.steps] == ["+0m", "+30m", "+30m"]
 
 
+def test_offset_too_far() -> None:
+    with pytest.raises(InputError) as info:
+        drill_of([{"at": "+99999999d", "report": {"evacuees": 1}}])
+    assert str(info.value) == 'step 1 (report): at: "+99999999d" is too far from start'
+
+
 def test_report_time_is_the_drill_clock(shizhong: Profile) -> None:
     r = run(drill_of([{"at": "+25m", "report": {"evacuees": 60}}]), shizhong)
     assert r.steps[0].result["incident"]["reported_at"] == "2026-07-21T08:55:00+08:00"

@@ -219,7 +219,10 @@ def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
         label = step_label(i + 1, step)
         loc: list[str | int] = ["steps", i, "at"]
         if isinstance(step.at, str) and step.at.startswith("+"):
-            when = start + parse_offset(step.at)
+            try:
+                when = start + parse_offset(step.at)
+            except OverflowError:
+                raise StepError(f'{label}: at: "{step.at}" is too far from start', loc) from None
         else:
             try:
                 when = parse_time(step.at, "at", tz)
