@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from geohazard_cli.drill import (
     Drill,
@@ -72,6 +75,27 @@ def test_absolute_and_equal_times(shizhong: Profile) -> None:
         "2026-07-21T08:30:00+08:00", "2026-07-21T09:00:00+08:00", "2026-07-21T09:00:00+08:00"]
     r = run(d, shizhong)
     assert [s.offset for s in r.steps] == ["+0m", "+30m", "+30m"]
+
+
+@given(st.integers(min_value=0, max_value=60 * 24 * 400))
+def test_offset_round_trip(minutes: int) -> None:
+    delta = timedelta(minutes=minutes)
+    assert parse_offset(format_offset(delta)) == delta
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3000), min_size=2, max_size=6))
+def test_steps_must_not_go_back_in_time(offsets: list[int]) -> None:
+    steps: list[dict[str, object]] = [{"at": f"+{m}m", "ack": "区应急局"} for m in offsets]
+    in_order = all(a <= b for a, b in pairwise(offsets))
+    if in_order:
+        d = drill_of(steps)
+        assert [int((t - d.start).total_seconds() // 60) for t in d.times] == offsets
+    else:
+        first_back = next(i for i in range(1, len(offsets)) if offsets[i] < offsets[i - 1])
+        with pytest.raises(InputError) as info:
+            drill_of(steps)
+        assert str(info.value).startswith(f"step {first_back + 1} (ack): at: ")
+        assert str(info.value).endswith("steps must be in time order")
 
 
 def test_offset_too_far() -> None:
