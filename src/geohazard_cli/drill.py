@@ -254,6 +254,11 @@ def locate(exc: InputError, name: str, text: str | None) -> InputError:
     return InputError(f"{_where(name, text, loc)}: {exc}")
 
 
+def locate_key(name: str, text: str | None, loc: list[str | int]) -> str:
+    """``file:line`` of a key path in the scenario file (``file`` when the line is not known)."""
+    return _where(name, text, loc)
+
+
 def _show_at(at: str | datetime) -> str:
     return at.isoformat() if isinstance(at, datetime) else f'"{at}"'
 

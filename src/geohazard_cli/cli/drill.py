@@ -57,8 +57,8 @@ def run_cmd(
     """
     from geohazard_cli.cli._common import emit_json, load_config, write_output
     from geohazard_cli.config import templates_dir
-    from geohazard_cli.drill import StepError, locate, read_scenario, run, schedule
-    from geohazard_cli.errors import ExpectationFailed, InputError
+    from geohazard_cli.drill import StepError, locate, locate_key, read_scenario, run, schedule
+    from geohazard_cli.errors import ExpectationFailed, InputError, NotFoundError
 
     report_fmt = None
     if report is not None:
@@ -66,9 +66,15 @@ def run_cmd(
         if report_fmt is None:
             raise InputError(f'--report: "{report}" must end in .md or .html (the format goes by suffix)')
     scenario, text = read_scenario(file)
-    chosen = plan if plan is not None or rules is not None else scenario.plan  # the flag wins
-    cfg, profile = load_config(config_dir, chosen, rules)
     name = str(file)
+    if plan is not None or rules is not None or scenario.plan is None:  # the flags win over the file
+        cfg, profile = load_config(config_dir, plan, rules)
+    else:
+        try:
+            cfg, profile = load_config(config_dir, scenario.plan, None)
+        except NotFoundError as exc:
+            raise NotFoundError(f"{locate_key(name, text, ['plan'])}: plan: {str(exc).removeprefix('--plan: ')}"
+                                ) from None
     try:
         drill = schedule(scenario, profile.timezone)
         result = run(drill, profile, roster=_roster(cfg))
