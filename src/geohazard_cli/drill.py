@@ -430,10 +430,10 @@ def _warning(step: Step, when: datetime, number: int, state: _State, profile: Pr
                           phone=c.get("phone"), reasons=[_reason_text(r) for r in c.get("reasons", [])])
                    for c in contacts if c.get("unit") in newly]
     result = {**result, "newly_called": newly, "unacknowledged": state.unacknowledged()}
-    area = "、".join(spec.area)
-    level_name = result.get("level_name") or spec.level
-    summary = f"发布{level_name}地质灾害气象风险预警" + (f"({area})" if area else "")
-    summary += ",预警期应急响应启动" if result.get("active") else ",不启动预警期应急响应"
+    area = "、".join(result.get("areas") or [])
+    period = _period_name(result)
+    summary = f"发布{result.get('level_name')}{result.get('event')}" + (f"({area})" if area else "")
+    summary += f",{period}启动" if result.get("active") else f",不启动{period}"
     return summary, result, None
 
 
@@ -453,6 +453,12 @@ def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster
     data["sent"] = core.cap_time(when, profile.timezone)
     data["exercise"] = True
     return data
+
+
+def _period_name(warning: dict[str, Any]) -> str:
+    """The warning-period response's name as the profile gives it (§6.3 预警期应急响应)."""
+    activation = warning.get("activation")
+    return str(activation.get("name")) if isinstance(activation, dict) else ""
 
 
 def _reason_text(reason: Any) -> str:
@@ -515,26 +521,27 @@ def _terminate(step: Step, when: datetime, number: int, state: _State, profile: 
     assert spec is not None
     if state.assessment is None and state.warning is None:
         raise InputError("nothing to terminate: no incident reported and no warning issued")
-    ended: list[str] = []
-    result: dict[str, Any] = {"terminated": True, "reason": spec.reason}
+    a, warning = state.assessment, state.warning
+    result: dict[str, Any] = {
+        "terminated": True,
+        "reason": spec.reason,
+        "ended": [k for k, v in (("incident", a), ("warning", warning)) if v is not None],
+        "grade": a.grade if a else None,
+        "grade_name": a.grade_name if a else None,
+        "response_level": a.response_level if a else None,
+        "response_level_name": a.response_level_name if a else None,
+        "duration_minutes": (int((when - state.reported_at).total_seconds() // 60)
+                             if a and state.reported_at else None),
+        "warning_level": warning.get("level") if warning else None,
+        "unacknowledged": state.unacknowledged(),
+    }
     change = None
-    if state.assessment is not None:
-        a = state.assessment
-        ended.append("incident")
-        result.update(grade=a.grade, grade_name=a.grade_name, response_level=a.response_level,
-                      response_level_name=a.response_level_name)
-        assert state.reported_at is not None
-        result["duration_minutes"] = int((when - state.reported_at).total_seconds() // 60)
+    if a is not None:
         change = LevelChange(direction="end", previous_level=a.response_level,
                              previous_level_name=a.response_level_name, level=None, level_name=None)
-    if state.warning is not None:
-        ended.append("warning")
-        result["warning_level"] = state.warning.get("level")
-    result["ended"] = ended
-    result["unacknowledged"] = state.unacknowledged()
-    names = [state.assessment.response_level_name] if state.assessment is not None else []
-    if state.warning is not None:
-        names.append("预警期应急响应")
+    names = [a.response_level_name] if a is not None else []
+    if warning is not None:
+        names.append(_period_name(warning))
     summary = f"宣布终止{'、'.join(names)}" + (f"({spec.reason})" if spec.reason else "")
     state.incident = state.assessment = state.call_list = None
     state.warning = None
