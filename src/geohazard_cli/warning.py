@@ -99,11 +99,15 @@ class CallRule(BaseModel):
     reason: str
     source: str
     duties: list[Clause] = []
+    note: str | None = None  # shown on the sheet (for a party: how it is reached)
+    placeholder: str | None = None  # areas: the line shown when no --area was given
 
     @model_validator(mode="after")
     def _one_target(self) -> CallRule:
         if sum((self.unit is not None, self.areas, self.party is not None)) != 1:
             raise ValueError("give exactly one of unit, areas: true, party")
+        if self.areas and not self.placeholder:
+            raise ValueError("an areas: true call needs a placeholder (shown when no --area is given)")
         return self
 
 
@@ -135,6 +139,7 @@ class WarningSection(BaseModel):
     model_config = _STRICT
     event: str
     issuer: str
+    area_name: str  # the place the response covers when no --area is given; CAP areaDesc
     source: str
     colours: list[Colour] = Field(min_length=1)  # lowest first
     activation: Activation
@@ -163,10 +168,11 @@ class WarningSection(BaseModel):
         mkeys = [m.key for m in self.measures]
         if len(set(mkeys)) != len(mkeys):
             raise ValueError("measures: a measure key is listed twice")
-        for where, items in (("measures", self.measures), ("calls", self.calls)):
-            for i, item in enumerate(items):
-                if item.from_ not in keys:
-                    raise ValueError(f"{where}.{i}.from: {item.from_!r} is not a colour ({known})")
+        starts = [("measures", i, m.from_) for i, m in enumerate(self.measures)]
+        starts += [("calls", i, c.from_) for i, c in enumerate(self.calls)]
+        for where, i, from_ in starts:
+            if from_ not in keys:
+                raise ValueError(f"{where}.{i}.from: {from_!r} is not a colour ({known})")
         texts = {"cap.headline": self.cap.headline, "cap.description": self.cap.description,
                  "cap.cancel.headline": self.cap.cancel.headline,
                  "cap.cancel.description": self.cap.cancel.description,
@@ -288,7 +294,7 @@ class WarningResponse(BaseModel):
     model_config = ConfigDict(frozen=True)
     plan: str
     plan_title: str
-    jurisdiction: str
+    area_name: str  # the place when no --area is given
     level: str  # colour key
     level_name: str  # 红色
     event: str
@@ -304,7 +310,7 @@ class WarningResponse(BaseModel):
     cap: CapColour
 
     def areas_text(self) -> str:
-        return "、".join(self.areas) if self.areas else self.jurisdiction
+        return "、".join(self.areas) if self.areas else self.area_name
 
 
 def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Sequence[str],
@@ -319,7 +325,7 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
                 for m in section.measures if section.applies(m.from_, colour)]
     contacts = _calls(section, colour, list(areas), lookup)
     return WarningResponse(
-        plan=profile.id, plan_title=profile.title, jurisdiction=profile.jurisdiction,
+        plan=profile.id, plan_title=profile.title, area_name=section.area_name,
         level=colour.key, level_name=colour.name, event=section.event, issuer=section.issuer,
         active=active, activation=section.activation, areas=list(areas), measures=measures,
         routine=[] if active else list(section.routine),
@@ -329,74 +335,60 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
 
 
 class _Draft:
-    def __init__(self, kind: Literal["unit", "area", "party"], unit: str, unit_key: str | None,
-                 phone: str | None, dial: str | None, note: str | None = None) -> None:
+    def __init__(self, kind: Literal["unit", "area", "party"], unit: str, unit_key: str | None = None,
+                 phone: str | None = None, dial: str | None = None, note: str | None = None) -> None:
         self.kind, self.unit, self.unit_key, self.phone, self.dial, self.note = kind, unit, unit_key, phone, dial, note
         self.reasons: list[Clause] = []
         self.duties: list[Clause] = []
 
 
 def _calls(section: WarningSection, colour: Colour, areas: list[str], lookup: Lookup | None) -> list[WarningCall]:
-    drafts: dict[str, _Draft] = {}
+    drafts: dict[str, _Draft] = {}  # insertion order is call order; one line per unit
 
-    def target(key: str, make: Callable[[], _Draft]) -> _Draft:
-        if key not in drafts:
-            drafts[key] = make()
-        return drafts[key]
+    def draft(key: str, new: _Draft) -> _Draft:
+        return drafts.setdefault(key, new)
 
     for i, rule in enumerate(section.calls):
         if not section.applies(rule.from_, colour):
             continue
         found: list[_Draft] = []
         if rule.unit is not None:
-            found.append(_unit_draft(rule.unit, lookup, drafts, target, f"warning.calls.{i}.unit"))
+            if lookup is None:
+                found.append(draft("unit:" + rule.unit, _Draft("unit", rule.unit, note="通讯录未载入")))
+            else:
+                try:
+                    u = lookup(rule.unit)
+                except NotFoundError as exc:
+                    raise ConfigError(f"warning.calls.{i}.unit: {exc}") from None
+                found.append(draft("unit:" + u.key, _Draft("unit", u.name, u.key, u.phone, u.dial,
+                                                            None if u.phone else "附件3未列号码")))
         elif rule.party is not None:
-            name = rule.party
-            found.append(target("party:" + name, lambda name=name: _Draft(
-                "party", name, None, None, None, "附件3未列号码:经街道办事处或群测群防体系通知")))
+            found.append(draft("party:" + rule.party, _Draft("party", rule.party, note=rule.note)))
         elif not areas:
-            found.append(target("area:", lambda: _Draft(
-                "area", "受影响的街道办事处", None, None, None,
-                "未用 --area 指定:确认预警涉及的街道办事处,逐一叫应")))
+            placeholder = _Draft("area", rule.placeholder or "", note="未用 --area 指定:请确认并逐一叫应")
+            found.append(draft("area:", placeholder))
         else:
-            for area in areas:
-                found.append(_area_draft(area, lookup, target))
+            found.extend(_area_draft(area, lookup, draft) for area in areas)
         reason = Clause(text=rule.reason, source=rule.source)
         for d in found:
             if reason not in d.reasons:
                 d.reasons.append(reason)
-            for duty in rule.duties:
-                if duty not in d.duties:
-                    d.duties.append(duty)
+            d.duties.extend(duty for duty in rule.duties if duty not in d.duties)
     return [WarningCall(order=n, kind=d.kind, unit=d.unit, unit_key=d.unit_key, phone=d.phone, dial=d.dial,
                         reasons=d.reasons, duties=d.duties, note=d.note)
             for n, d in enumerate(drafts.values(), start=1)]
 
 
-def _unit_draft(name: str, lookup: Lookup | None, drafts: dict[str, _Draft],
-                target: Callable[[str, Callable[[], _Draft]], _Draft], where: str) -> _Draft:
+def _area_draft(area: str, lookup: Lookup | None, draft: Callable[[str, _Draft], _Draft]) -> _Draft:
+    """A typed area: the roster's unit when it knows the name, else the text with a warning note."""
     if lookup is None:
-        return target("unit:" + name, lambda: _Draft("unit", name, None, None, None, "通讯录未载入"))
+        return draft("area:" + area, _Draft("area", area, note="通讯录未载入"))
     try:
-        u = lookup(name)
+        u = lookup(area)
     except NotFoundError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return target("unit:" + u.key, lambda: _Draft("unit", u.name, u.key, u.phone, u.dial,
-                                                   None if u.phone else "附件3未列号码"))
-
-
-def _area_draft(area: str, lookup: Lookup | None,
-                target: Callable[[str, Callable[[], _Draft]], _Draft]) -> _Draft:
-    if lookup is not None:
-        try:
-            u = lookup(area)
-        except NotFoundError as exc:
-            msg = str(exc)
-            return target("area:" + area, lambda: _Draft(
-                "area", area, None, None, None, f"通讯录中没有这个街道办事处,请核实号码({msg})"))
-        return target("unit:" + u.key, lambda: _Draft("area", u.name, u.key, u.phone, u.dial,
-                                                       None if u.phone else "附件3未列号码"))
-    return target("area:" + area, lambda: _Draft("area", area, None, None, None, "通讯录未载入"))
+        return draft("area:" + area, _Draft("area", area, note=f"通讯录中没有这个单位,请核实号码({exc})"))
+    return draft("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial,
+                                         None if u.phone else "附件3未列号码"))
 
 
 # --- CAP 1.2 ---------------------------------------------------------------------------------
@@ -407,6 +399,7 @@ class CapRef(BaseModel):
     sender: str
     identifier: str
     sent: str
+    status: str | None = None  # known when read from the earlier alert's file
 
     def text(self) -> str:
         return f"{self.sender},{self.identifier},{self.sent}"
@@ -440,13 +433,17 @@ def reference_from_xml(text: str, name: str, field: str) -> CapRef:
     if root.tag != f"{{{CAP_NS}}}alert":
         raise InputError(f"{field}: {name}: not a CAP 1.2 alert (root element {root.tag})")
     values = {}
+    status = root.find(f"{{{CAP_NS}}}status")
     for tag in ("sender", "identifier", "sent"):
         el = root.find(f"{{{CAP_NS}}}{tag}")
         if el is None or not (el.text or "").strip():
             raise InputError(f"{field}: {name}: the alert has no {tag}")
         values[tag] = (el.text or "").strip()
-    return parse_reference(",".join((values["sender"], values["identifier"], values["sent"])),
-                           f"{field}: {name}")
+    ref = parse_reference(",".join((values["sender"], values["identifier"], values["sent"])),
+                          f"{field}: {name}")
+    if status is not None and status.text:
+        ref = ref.model_copy(update={"status": status.text.strip()})
+    return ref
 
 
 def check_identifier(value: str, field: str = "--identifier") -> str:
@@ -481,6 +478,11 @@ def build_cap(
 
     if msg_type != "Alert" and not references:
         raise InputError(f"an {msg_type} message must name the earlier alert (references)")
+    for ref in references:
+        if ref.status == "Exercise" and not exercise:
+            raise InputError(f"the earlier alert {ref.identifier} is an Exercise; add --exercise")
+        if ref.status == "Actual" and exercise:
+            raise InputError(f"the earlier alert {ref.identifier} is Actual; an Exercise cannot update or cancel it")
     cap = section.cap
     ns = f"{{{CAP_NS}}}"
     ET.register_namespace("", CAP_NS)
@@ -505,7 +507,7 @@ def build_cap(
         sub(root, "references", " ".join(r.text() for r in references))
 
     values = {
-        "jurisdiction": response.jurisdiction,
+        "jurisdiction": response.area_name,
         "areas": response.areas_text(),
         "colour": response.level_name,
         "issuer": response.issuer,
@@ -537,7 +539,7 @@ def build_cap(
     if contact is not None and not cancel:
         sub(info, "contact", f"{contact.unit} {contact.dial}")
     area = ET.SubElement(info, ns + "area")
-    sub(area, "areaDesc", response.jurisdiction + (":" + response.areas_text() if response.areas else ""))
+    sub(area, "areaDesc", response.area_name + (":" + response.areas_text() if response.areas else ""))
     gc = ET.SubElement(area, ns + "geocode")
     sub(gc, "valueName", geocode["valueName"])
     sub(gc, "value", geocode["value"])

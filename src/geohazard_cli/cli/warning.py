@@ -1,7 +1,7 @@
 """`geohazard warning LEVEL`: what a geohazard weather risk warning starts (§3.1.4, §6.3), who to
 call, and the CAP 1.2 alert for it."""
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from geohazard_cli.warning import Lookup, WarningResponse
 
 
-class WarningFormat(str, Enum):
+class WarningFormat(StrEnum):
     text = "text"
     markdown = "markdown"
     html = "html"
@@ -61,12 +61,12 @@ def warning(
     """
     from datetime import datetime
 
+    from geohazard_cli import warning as core
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.config import rules_path
     from geohazard_cli.errors import InputError
     from geohazard_cli.intake import parse_time
     from geohazard_cli.loader import read_text
-    from geohazard_cli import warning as core
 
     cfg, profile = load_config(config_dir, plan, rules)
     path = rules_path(plan, rules, cfg)
@@ -155,7 +155,6 @@ def print_warning(w: "WarningResponse", sent: str, exercise: bool) -> None:
     """The Chinese panel for a terminal (plain text when piped or NO_COLOR)."""
     from rich.console import Group
     from rich.panel import Panel
-    from rich.table import Table
     from rich.text import Text
 
     from geohazard_cli.cli._common import console
@@ -181,10 +180,10 @@ def print_warning(w: "WarningResponse", sent: str, exercise: bool) -> None:
         lines.append(Text(f"{a.name}: 未启动(启动条件: {a.text},{a.source})", style="bold"))
         lines.append(Text(""))
         lines.append(Text("日常预防预警工作(仍适用)", style="bold"))
-        for n, c in enumerate(w.routine, start=1):
-            lines.append(Text(f"{n}.{c.text}({c.source})"))
-        for c in w.notes:
-            lines.append(Text(f"注意:{c.text}({c.source})", style="yellow"))
+        for n, duty in enumerate(w.routine, start=1):
+            lines.append(Text(f"{n}.{duty.text}({duty.source})"))
+        for note in w.notes:
+            lines.append(Text(f"注意:{note.text}({note.source})", style="yellow"))
     lines.append(Text(""))
     if w.contacts:
         lines.append(Text("叫应名单", style="bold"))
