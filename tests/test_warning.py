@@ -33,6 +33,7 @@ FAKE = {
     "区水务局": FakeUnit("water", "区水务局", "81751867", "0531-81751867"),
     "区自然资源局": FakeUnit("natural_resources", "区自然资源局", "82078846", "0531-82078846"),
     "市中消防救援大队": FakeUnit("fire", "市中消防救援大队", "87939119", "0531-87939119"),
+    "各类专业救援队伍": FakeUnit("rescue_teams", "各类专业救援队伍", None, None),
     "七里山街道": FakeUnit("qilishan", "七里山街道办事处", None, None),
     "七里山街道办事处": FakeUnit("qilishan", "七里山街道办事处", None, None),
 }
@@ -171,8 +172,8 @@ def test_call_list_numbers_and_reasons(shizhong: Profile, cfg: Path) -> None:
     assert calls["区自然资源局"].dial == "0531-82078846"
     assert [x.source for x in calls["区自然资源局"].reasons] == ["6.3(4)"]
     assert calls["市中消防救援大队"].dial == "0531-87939119"
-    party = calls["各类专业救援队伍"]
-    assert party.kind == "party" and party.phone is None and party.note
+    teams = calls["各类专业救援队伍"]
+    assert teams.kind == "unit" and teams.phone is None and teams.note == "附件3未列号码"
 
 
 def test_yellow_does_not_call_red_units(shizhong: Profile, cfg: Path) -> None:

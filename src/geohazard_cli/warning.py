@@ -361,7 +361,7 @@ def _calls(section: WarningSection, colour: Colour, areas: list[str], lookup: Lo
                 except NotFoundError as exc:
                     raise ConfigError(f"warning.calls.{i}.unit: {exc}") from None
                 found.append(draft("unit:" + u.key, _Draft("unit", u.name, u.key, u.phone, u.dial,
-                                                            None if u.phone else "附件3未列号码")))
+                                                            _missing(u))))
         elif rule.party is not None:
             found.append(draft("party:" + rule.party, _Draft("party", rule.party, note=rule.note)))
         elif not areas:
@@ -387,8 +387,15 @@ def _area_draft(area: str, lookup: Lookup | None, draft: Callable[[str, _Draft],
         u = lookup(area)
     except NotFoundError as exc:
         return draft("area:" + area, _Draft("area", area, note=f"通讯录中没有这个单位,请核实号码({exc})"))
-    return draft("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial,
-                                         None if u.phone else "附件3未列号码"))
+    return draft("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial, _missing(u)))
+
+
+def _missing(u: UnitInfo) -> str | None:
+    """Why a unit has no number (the roster's ``phone_missing`` when it says)."""
+    if u.phone:
+        return None
+    why = getattr(u, "phone_missing", None)
+    return why if isinstance(why, str) and why else "附件3未列号码"
 
 
 # --- CAP 1.2 ---------------------------------------------------------------------------------
