@@ -238,7 +238,7 @@ def phone_problem(phone: str) -> str | None:
         return f'"{phone}" has spaces or full-width digits; write it as "{p.replace(" ", "")}"'
     if _MOBILE.match(p):
         return None
-    if p.startswith("1") and p.isdigit():
+    if p.startswith("1") and p.isdigit() and len(p) == 11:
         return f'"{phone}" is not a mobile number (11 digits starting 13-19)'
     if _FIXED.match(p):
         return None
