@@ -27,7 +27,6 @@ from geohazard_cli.roster import (
 from geohazard_cli.rules import Profile
 
 
-
 def plan_text() -> str:
     """The plan's source text (shared/plan/ next to the checkout); skipped, visibly, when absent."""
     for up in Path(__file__).resolve().parents:
@@ -77,14 +76,16 @@ MEMBERS_2_1 = [
 GROUPS = {
     "综合协调组": ("区政府办公室", ["区应急局", "区自然资源局", "各街道办事处"]),
     "应急救援组": ("区应急局", ["市中消防救援大队", "各类专业救援队伍"]),
-    "应急专家组": ("区自然资源局", ["区发展改革局", "区住房城乡建设局", "区水务局", "区卫生健康局", "区应急局"]),
+    "应急专家组": ("区自然资源局", ["区发展改革局", "区住房城乡建设局", "区水务局", "区卫生健康局",
+                                    "区应急局"]),
     "医疗卫生组": ("区卫生健康局", ["区民政局", "区农业农村局", "各街道办事处"]),
     "社会治安组": ("公安市中分局", ["区人武部", "市中交警大队", "各街道办事处"]),
     "宣传报道组": ("区委宣传部", ["区文化和旅游局"]),
     "后勤保障组": ("区应急局", ["区发展改革局", "区教育体育局", "区工业和信息化局", "区财政局", "区水务局",
                                 "区商务局", "国网济南供电公司市中供电中心"]),
-    "灾情评估组": ("区应急局", ["区发展改革局", "区司法局", "区财政局", "区自然资源局", "区住房城乡建设局",
-                                "区水务局", "区农业农村局", "区商务局", "区园林绿化服务中心", "各街道办事处"]),
+    "灾情评估组": ("区应急局", ["区发展改革局", "区司法局", "区财政局", "区自然资源局",
+                                "区住房城乡建设局", "区水务局", "区农业农村局", "区商务局",
+                                "区园林绿化服务中心", "各街道办事处"]),
 }
 
 # 附件1(二): every unit with a duty paragraph; the first words of each, as printed.
@@ -172,7 +173,8 @@ def test_office_2_2(roster: Roster) -> None:
     assert roster.unit(office.seat).name == "区应急局"
     assert office.director.holder == "区应急局局长"
     # The duplicated "副主任由区应急局局长兼任" is an artefact: three deputies, none the director.
-    assert [h.holder for h in office.deputies] == ["区应急局分管副局长", "区自然资源局分管副局长", "市中消防救援大队副大队长"]
+    assert [h.holder for h in office.deputies] == [
+        "区应急局分管副局长", "区自然资源局分管副局长", "市中消防救援大队副大队长"]
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -325,7 +327,8 @@ def test_level_iii_is_the_6_2_3_tasks(shizhong: Profile, roster: Roster) -> None
     assert set(cl.names()) == {
         "区指挥部办公室", "区指挥部指挥长", "区政府办公室", "区自然资源局", "区应急局", "市中消防救援大队",
         "区委宣传部", "区卫生健康局", "公安市中分局", "区发展改革局", "区工业和信息化局", "区住房城乡建设局",
-        "区水务局", "区商务局", "市中交警大队", "国网济南供电公司市中供电中心", "各街道办事处", "各类专业救援队伍",
+        "区水务局", "区商务局", "市中交警大队", "国网济南供电公司市中供电中心", "各街道办事处",
+        "各类专业救援队伍",
     }
     power = next(e for e in cl.entries if e.unit == "国网济南供电公司市中供电中心")
     assert power.reasons == ["电力保障(6.2.3(3))"]
@@ -371,7 +374,8 @@ def test_call_list_diff(shizhong: Profile, roster: Roster) -> None:
     medium = call_list(shizhong, roster, evacuees="140")
     newly, dropped = call_list_diff(small, medium)
     assert [e.unit for e in newly] == ["区人武部", "区教育体育局", "区民政局", "区司法局", "区财政局",
-                                       "区农业农村局", "区文化和旅游局", "区园林绿化服务中心", "生态环境市中分局"]
+                                       "区农业农村局", "区文化和旅游局", "区园林绿化服务中心",
+                                       "生态环境市中分局"]
     assert dropped == []
     newly, dropped = call_list_diff(medium, small)
     assert newly == [] and len(dropped) == 9
