@@ -453,6 +453,7 @@ class Problem(BaseModel):
     unit: str | None = None
     message: str
     fatal: bool = True  # False: the data still loads (a missing or malformed number)
+    notice: bool = False  # True: a known gap, explained in the data (a unit with no number)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -466,10 +467,11 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
 
     problems: list[Problem] = []
 
-    def report(loc: list[str | int], message: str, unit: str | None = None, fatal: bool = True) -> None:
+    def report(loc: list[str | int], message: str, unit: str | None = None, fatal: bool = True,
+               notice: bool = False) -> None:
         line = line_of(text, loc) if text else None
         problems.append(Problem(file=file, line=line, path=".".join(map(str, loc)), unit=unit,
-                                message=message, fatal=fatal))
+                                message=message, fatal=fatal, notice=notice))
 
     seen: dict[str, tuple[int, str]] = {}
     keys: dict[str, int] = {}
@@ -487,7 +489,8 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
             seen.setdefault(n, (i, u.name))
         if u.phone is None or not u.phone.strip():
             if u.phone_missing:
-                report(["units", i, "phone"], f"no number ({u.phone_missing})", u.name, fatal=False)
+                report(["units", i, "phone"], f"no number ({u.phone_missing})", u.name, fatal=False,
+                       notice=True)
             else:
                 report(["units", i, "phone"], "blank number (write the number, or say why in phone_missing)",
                        u.name, fatal=False)
@@ -643,3 +646,178 @@ def load_roster(cfg_dir: Path) -> Roster:
     if cache_key is not None:
         _cache[cache_key] = roster
     return roster
+
+
+# --- documents: what call sheets and report forms show (pure; rendered by templates/) ----------
+
+COUNT_UNITS = {"households": "户"}  # every other count is people (人)
+
+
+def _time_text(value: Any, tz: str) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    assert isinstance(value, datetime)
+    sign = -1 if tz.startswith("-") else 1
+    zone = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def field_text(incident: Any, field: str, tz: str) -> str | None:
+    """An incident field as the forms show it, or None when not reported (a visible blank)."""
+    from decimal import Decimal
+
+    from geohazard_cli.models import AMOUNT_FIELDS, COUNT_FIELDS, TIME_FIELDS
+    from geohazard_cli.money import format_wan
+
+    value = incident.hazard_type_name if field == "hazard_type" else getattr(incident, field)
+    if value is None:
+        return None
+    if field in COUNT_FIELDS:
+        return f"{value}{COUNT_UNITS.get(field, '人')}"
+    if field in AMOUNT_FIELDS:
+        return format_wan(Decimal(value))
+    if field in TIME_FIELDS:
+        return _time_text(value, tz)
+    return str(value)
+
+
+def deadline_of(assessment: Assessment, profile: Profile) -> dict[str, Any]:
+    """The reporting deadline: hours per grade from the report time where the profile sets them."""
+    from datetime import timedelta
+
+    dl = profile.reporting.deadline
+    hours = dl.hours.get(assessment.grade)
+    reported = assessment.incident.reported_at
+    due = None
+    if hours is None:
+        text = dl.text
+    elif reported is None:
+        text = f"接报后{hours}小时内(报告时间未填,截止时刻无法计算)"
+    else:
+        due = _time_text(reported + timedelta(hours=hours), profile.timezone)
+        text = f"{due}前(报告时间起{hours}小时内)"
+    return {"text": text, "rule": dl.text, "hours": hours, "due": due, "source": dl.source}
+
+
+def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
+    from geohazard_cli.models import FIELD_LABELS
+
+    a, inc = assessment, assessment.incident
+    level = profile.level_by_key[a.response_level]
+    sk = a.skip_level_report
+    rp = profile.reporting
+    return {
+        "plan": {"id": profile.id, "title": profile.title, "short_title": profile.short_title,
+                 "document": profile.document},
+        "incident": {
+            "id": inc.id,
+            "reporter": inc.reporter,
+            "reported_at": field_text(inc, "reported_at", profile.timezone),
+            "notes": inc.notes,
+        },
+        "assessment": {
+            "grade": a.grade, "grade_name": a.grade_name, "lower_bound": a.lower_bound,
+            "level": a.response_level, "level_name": a.response_level_name,
+            "deciding": a.deciding_text,
+            "not_reported": [FIELD_LABELS[k] for k in a.not_reported],
+            "advisories": [f"{adv.text}({adv.source})" for adv in a.advisories],
+        },
+        "lead": a.lead.model_dump(mode="json"),
+        "start_procedure": level.start_procedure.model_dump(mode="json"),
+        "measures": [m.model_dump(mode="json") for m in level.measures],
+        "reporting": {
+            "first_report": rp.first_report.model_dump(mode="json"),
+            "chain": rp.chain.model_dump(mode="json"),
+            "deadline": deadline_of(a, profile),
+            "skip_level": {
+                "applies": sk.applies, "reasons": sk.reasons,
+                "undetermined": [FIELD_LABELS[k] for k in sk.undetermined],
+                "text": sk.text, "recipients": sk.recipients, "source": sk.source,
+            },
+        },
+    }
+
+
+def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallList) -> dict[str, Any]:
+    """Everything a call sheet shows, as plain data (also its JSON form)."""
+    from geohazard_cli.models import FIELD_LABELS
+
+    ctx = _common_context(assessment, profile)
+    inc = assessment.incident
+    facts = ["hazard_type", "location", "occurred_at", "reported_at", "scale", "evacuees", "potential_loss",
+             "deaths", "missing", "injured", "direct_loss", "households", "threatened"]
+    ctx["facts"] = [{"key": k, "label": FIELD_LABELS[k], "value": field_text(inc, k, profile.timezone)}
+                    for k in facts]
+    ctx["call_list"] = call_list.model_dump(mode="json")
+    ctx["missing_numbers"] = [e.unit for e in call_list.entries if e.dial is None]
+    return ctx
+
+
+def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
+    """Everything the 速报单 (§3.2.1) shows; unknown fields stay None (blank on the form).
+
+    Gives ``fields`` (every incident field by key, with label and display value) besides the
+    assessment, recipients, skip-level applicability and deadline."""
+    from geohazard_cli.models import FIELD_LABELS
+
+    ctx = _common_context(assessment, profile)
+    inc = assessment.incident
+    # Every incident field; the template (data) groups them as §3.2.1 lists them.
+    ctx["fields"] = {k: {"key": k, "label": FIELD_LABELS[k], "value": field_text(inc, k, profile.timezone)}
+                     for k in FIELD_LABELS}
+    return ctx
+
+
+# --- plain-text layout helpers for the .txt templates (CJK characters are two columns wide) -------
+
+
+def width(text: str) -> int:
+    """Display width in a terminal: East Asian wide and full-width characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+_NO_LINE_START = set(",.;:!?)]}，。、；：！？）】」』”’%")
+_NO_LINE_END = set("([{（【「『“‘")
+_TOKENS = re.compile(r"[!-~]+|\s+|.", re.S)  # runs of printable ASCII stay whole ("(6.1.3(5))")
+
+
+def wrap(text: str, cols: int = 78, indent: str = "", first: str | None = None) -> str:
+    """Wrap ``text`` to ``cols`` display columns; ``first`` replaces ``indent`` on the first line.
+
+    CJK text breaks between any two characters, except before closing punctuation (which may run
+    one character past ``cols``); ASCII runs such as clause numbers and phone numbers are not split
+    unless longer than a line.
+    """
+    lines: list[str] = []
+    line = indent if first is None else first
+    for tok in _TOKENS.findall(text.replace("\n", " ")):
+        if tok.isspace():
+            tok = " "
+        fits = width(line) + width(tok) <= cols
+        if not fits and line.strip() and tok[0] not in _NO_LINE_START and width(indent + tok) <= cols:
+            carry = ""
+            while line.strip() and line[-1] in _NO_LINE_END:  # an opening bracket goes with what follows
+                carry, line = line[-1] + carry, line[:-1]
+            lines.append(line.rstrip())
+            line = indent + carry
+            if tok == " ":
+                continue
+        elif not fits and width(tok) > cols - width(indent):  # a run longer than a line: split it
+            for ch in tok:
+                if width(line) + width(ch) > cols and line.strip():
+                    lines.append(line.rstrip())
+                    line = indent
+                line += ch
+            continue
+        line += tok
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def pad(text: str, cols: int) -> str:
+    """Left-justify ``text`` to ``cols`` display columns."""
+    return text + " " * max(0, cols - width(text))
+
+
+TEXT_HELPERS = {"wrap": wrap, "pad": pad, "width": width}
