@@ -370,7 +370,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
             streets = local_streets(assessment.incident.location, roster)
             for u in streets:
                 local.add(u.key)
-                add(u, f"{rule.reason}(地点: {assessment.incident.location})({rule.source})")
+                add(u, f"{rule.reason}({rule.source});地点: {assessment.incident.location}")
             if not streets:
                 collective = _collective_streets(roster)
                 if collective is not None:

@@ -153,22 +153,29 @@ def roster(
 
 def _print_roster(rows: list[dict[str, Any]], query: str | None) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from geohazard_cli.cli._common import console
 
+    out = console()
     table = Table(title=f"区指挥部成员通讯录{f' · {query}' if query else ''}", title_justify="left",
                   header_style="bold", show_lines=False)
-    table.add_column("单位")
+    table.add_column("单位", overflow="fold", min_width=12)
     table.add_column("电话", no_wrap=True)
-    table.add_column("工作组 / 职务")
+    table.add_column("工作组 / 职务", overflow="fold")
+    gaps = []
     for row in rows:
-        number = row["dial"] or f"无号码({row['phone_missing'] or '请补充'})"
         groups = [f"{g['name']}{'(牵头)' if g['lead'] else ''}" for g in row["groups"]]
-        roles = [r.split("(")[0] for r in row["roles"]]
+        roles = [r.split(":")[0] for r in row["roles"]]
         name = row["name"] + ("" if row["in_plan"] else "(非预案)")
-        table.add_row(name, number, "、".join(roles + groups) or "—",
-                      style=None if row["dial"] else "yellow")
-    console().print(table)
+        if not row["dial"]:
+            gaps.append(f"{row['name']}: {row['phone_missing'] or '号码缺失,请补充'}")
+        table.add_row(name, row["dial"] or Text("无号码", style="bold red"), "、".join(roles + groups) or "—")
+    out.print(table)
+    if gaps:
+        out.print(Text("无号码:", style="bold"))
+        for gap in gaps:
+            out.print(Text(f"  {gap}"))
 
 
 def check(
