@@ -353,7 +353,8 @@ def test_local_street_from_location(shizhong: Profile, roster: Roster) -> None:
     cl = call_list(shizhong, roster, evacuees="50", location="七里山街道办事处辖区某小区后山")
     e = next(e for e in cl.entries if e.unit == "七里山街道办事处")
     assert e.in_plan is False and e.phone is None
-    assert "属地街道办事处:险情灾情初期的人员疏散、设立警戒线和伤员救助(5; 附件1(二));地点: 七里山街道办事处辖区某小区后山" in e.reasons
+    assert ("属地街道办事处:险情灾情初期的人员疏散、设立警戒线和伤员救助(5; 附件1(二));"
+            "地点: 七里山街道办事处辖区某小区后山") in e.reasons
     # it comes right after the group leads
     assert cl.names().index("七里山街道办事处") == 9
     unmatched = call_list(shizhong, roster, evacuees="50", location="某山体")

@@ -119,11 +119,10 @@ def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[P
             key, _, rest = message.partition(": ")
             loc = [int(p) if p.isdigit() else p for p in re.sub(r" \([^)]*\)", "", key).split(".")]
             problems.append(Problem(file=file, line=line_of(text, loc), path=key, message=rest))
-        if roster is not None:
-            problems += check_dispatch(profile, roster, file, text)
-        if not sound:
-            continue
-        profiles.append(profile)
+        dispatch_problems = check_dispatch(profile, roster, file, text) if roster is not None else []
+        problems += dispatch_problems
+        if not sound and not dispatch_problems:  # only sound profiles go on to render samples
+            profiles.append(profile)
     return profiles, problems
 
 
@@ -226,7 +225,8 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     ``phone_missing``) do not make the config unsound but are always listed."""
     roster, contact_problems = check_contacts(cfg)
     profiles, rule_problems = check_rules(cfg, roster)
-    template_problems = check_templates(cfg, profiles, roster)
+    usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
+    template_problems = check_templates(cfg, profiles, usable)
     everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems]
     problems = [p for p in everything if not p.notice]
     notices = [p for p in everything if p.notice]
