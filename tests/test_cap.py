@@ -102,11 +102,11 @@ def test_blue_instruction_is_the_routine_duties(cli) -> None:  # type: ignore[no
     assert "未达到预警期应急响应启动条件" in (text(root, "cap:info/cap:description") or "")
 
 
-def test_office_number_is_the_contact_when_known(cli) -> None:  # type: ignore[no-untyped-def]
+def test_office_number_is_the_contact(cli) -> None:  # type: ignore[no-untyped-def]
     _, root = cap(cli, "yellow", *FIXED)
-    contact = text(root, "cap:info/cap:contact")
-    # The number comes from the roster (附件3: 82722671) once contacts.yaml is present.
-    assert contact is None or contact == "区指挥部办公室 0531-82722671"
+    assert text(root, "cap:info/cap:contact") == "区指挥部办公室 0531-82722671"  # 附件3, via the roster
+    _, root = cap(cli, "blue", *FIXED)
+    assert root.find("cap:info/cap:contact", NS) is None  # blue calls no one
 
 
 def test_exercise(schema: xmlschema.XMLSchema, cli) -> None:  # type: ignore[no-untyped-def]

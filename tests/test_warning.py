@@ -201,7 +201,7 @@ def test_each_area_is_called_and_unknown_places_are_flagged(shizhong: Profile, c
     # both spellings of the street resolve to one line; the unknown place keeps its own line
     assert names[:3] == ["区指挥部办公室", "七里山街道办事处", "兴隆村"]
     assert names.count("七里山街道办事处") == 1
-    assert r.contacts[2].note == '通讯录中没有这个单位,请核实号码(unknown unit "兴隆村")'
+    assert r.contacts[2].note == '不在通讯录中,请核实号码: unknown unit "兴隆村"'
 
 
 @pytest.mark.parametrize(("raw", "message"), [
@@ -391,3 +391,43 @@ def test_output_is_atomic_nothing_written_on_error(cli, tmp_path: Path) -> None:
     out = tmp_path / "w.html"
     r = cli("warning", "purple", "-f", "html", "-o", str(out))
     assert r.exit_code == 2 and not out.exists()
+
+
+# --- with the shipped roster (contacts.yaml, 附件3 numbers) -----------------------------------
+# 附件3 as printed in the plan: the numbers §6.3's units must be reached on.
+APPENDIX_3 = {"区指挥部办公室": "82722671", "区住房城乡建设局": "82597378", "区水务局": "81751867",
+              "区自然资源局": "82078846", "市中消防救援大队": "87939119"}
+
+
+@pytest.mark.parametrize(("colour", "expected"), [
+    ("blue", []), ("yellow", YELLOW_CALLS), ("orange", YELLOW_CALLS), ("red", RED_CALLS)])
+def test_call_list_with_the_roster(shizhong: Profile, cfg: Path, colour: str, expected: list[str]) -> None:
+    from geohazard_cli.roster import load_roster
+
+    section = section_of(shizhong, cfg)
+    r = respond(shizhong, section, parse_colour(colour, section), ["七里山街道"], load_roster(cfg).unit)
+    assert [c.unit for c in r.contacts] == expected
+    for c in r.contacts:
+        if c.unit in APPENDIX_3:
+            assert (c.phone, c.dial) == (APPENDIX_3[c.unit], "0531-" + APPENDIX_3[c.unit])
+        else:  # streets, the people at hazard points and the rescue teams have no number in the plan
+            assert c.phone is None and c.note
+
+
+def test_cli_call_list_numbers(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "red", "--area", "七里山街道", "--area", "兴隆村", "-f", "json", *SENT)
+    assert r.exit_code == 0, r.stderr
+    contacts = json.loads(r.stdout)["contacts"]
+    dial = {c["unit"]: c["dial"] for c in contacts}
+    assert dial["区指挥部办公室"] == "0531-82722671"
+    assert dial["区自然资源局"] == "0531-82078846"
+    unknown = next(c for c in contacts if c["unit"] == "兴隆村")
+    assert unknown["dial"] is None
+    assert unknown["note"] == '不在通讯录中,请核实号码: unknown unit "兴隆村" (did you mean "兴隆街道办事处"?)'
+
+
+def test_area_that_is_not_a_street_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "yellow", "--area", "区水务局")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == ('geohazard: error: --area: "区水务局" is 区水务局, not a 街道办事处; give the street or '
+                        "place the warning covers (units are called by the plan's own rules)\n")

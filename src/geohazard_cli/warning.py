@@ -386,7 +386,11 @@ def _area_draft(area: str, lookup: Lookup | None, draft: Callable[[str, _Draft],
     try:
         u = lookup(area)
     except NotFoundError as exc:
-        return draft("area:" + area, _Draft("area", area, note=f"通讯录中没有这个单位,请核实号码({exc})"))
+        return draft("area:" + area, _Draft("area", area, note=f"不在通讯录中,请核实号码: {exc}"))
+    kind = getattr(u, "kind", "street")
+    if kind != "street":
+        raise InputError(f'--area: "{area}" is {u.name}, not a 街道办事处; give the street or place '
+                         "the warning covers (units are called by the plan's own rules)")
     return draft("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial, _missing(u)))
 
 

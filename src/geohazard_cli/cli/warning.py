@@ -141,14 +141,11 @@ def _reference(value: str, flag: str) -> Any:
     return core.reference_from_xml(read_text(Path(value), InputError), value, flag)
 
 
-def _lookup(cfg: Path) -> "Lookup | None":
+def _lookup(cfg: Path) -> "Lookup":
     """The roster's unit lookup (names and numbers from contacts.yaml, 附件3)."""
-    try:
-        from geohazard_cli.roster import load_roster  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # the roster (issue 3) has not landed in this tree
-        return None
-    roster = load_roster(cfg)
-    return roster.unit  # type: ignore[no-any-return]
+    from geohazard_cli.roster import load_roster
+
+    return load_roster(cfg).unit
 
 
 def print_warning(w: "WarningResponse", sent: str, exercise: bool) -> None:
