@@ -431,3 +431,18 @@ def test_area_that_is_not_a_street_is_refused(cli) -> None:  # type: ignore[no-u
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == ('geohazard: error: --area: "区水务局" is 区水务局, not a 街道办事处; give the street or '
                         "place the warning covers (units are called by the plan's own rules)\n")
+
+
+def test_check_section_lists_unknown_units(shizhong: Profile, cfg: Path, tmp_path: Path) -> None:
+    from geohazard_cli.loader import read_text
+    from geohazard_cli.roster import load_roster
+    from geohazard_cli.rules import load_profile
+    from geohazard_cli.warning import check_section
+
+    lookup = load_roster(cfg).unit
+    path = cfg / "rules" / "shizhong-2023.yaml"
+    assert check_section(shizhong, str(path), read_text(path), lookup) == []
+    bad = _broken(cfg, tmp_path, "  - unit: 区水务局\n", "  - unit: 区水务\n")
+    problems = check_section(load_profile(bad), str(bad), read_text(bad), lookup)
+    assert problems == [f'{bad}:{_line(bad, "unit: 区水务")}: warning.calls.4.unit: unknown unit "区水务" '
+                        '(did you mean "区水务局"?)']

@@ -213,6 +213,28 @@ def load_section(profile: Profile, name: str, text: str | None = None) -> Warnin
         raise ConfigError(describe_validation_error(exc, name, text)) from None
 
 
+def check_section(profile: Profile, name: str, text: str | None, lookup: Lookup | None) -> list[str]:
+    """Every problem of a profile's ``warning:`` section, one line each (for ``geohazard check``):
+    the schema and soundness checks, and every ``calls[].unit`` against the roster."""
+    try:
+        section = load_section(profile, name, text)
+    except ConfigError as exc:
+        return [str(exc)]
+    out: list[str] = []
+    if lookup is not None:
+        from geohazard_cli.loader import line_of
+
+        for i, rule in enumerate(section.calls):
+            if rule.unit is None:
+                continue
+            try:
+                lookup(rule.unit)
+            except NotFoundError as exc:
+                line = line_of(text, ["warning", "calls", i, "unit"]) if text else None
+                out.append(f"{name}{f':{line}' if line else ''}: warning.calls.{i}.unit: {exc}")
+    return out
+
+
 # --- input ---------------------------------------------------------------------------------
 def normalise(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().casefold()
@@ -551,6 +573,8 @@ def build_cap(
         sub(info, "contact", f"{contact.unit} {contact.dial}")
     area = ET.SubElement(info, ns + "area")
     sub(area, "areaDesc", response.area_name + (":" + response.areas_text() if response.areas else ""))
+    if not geocode.get("valueName") or not geocode.get("value"):
+        raise ConfigError("geocode: a CAP area needs geocode {valueName: ..., value: ...} in the profile")
     gc = ET.SubElement(area, ns + "geocode")
     sub(gc, "valueName", geocode["valueName"])
     sub(gc, "value", geocode["value"])
