@@ -166,7 +166,7 @@ def test_call_list_numbers_and_reasons(shizhong: Profile, cfg: Path) -> None:
     street = calls["七里山街道办事处"]
     assert street.kind == "area" and street.phone is None and street.note == "附件3未列号码"
     assert [x.source for x in street.reasons] == ["6.3(1); 3.1.4", "6.3(5)"]
-    assert [d.source for d in street.duties] == ["6.3(1)", "6.3(5)", "6.3(4)"]
+    assert [d.source for d in street.duties] == ["6.3(1)", "6.3(1)", "6.3(5)", "6.3(4)"]
     assert [x.source for x in calls["区住房城乡建设局"].reasons] == ["6.3(2)"]
     assert [x.source for x in calls["区水务局"].reasons] == ["6.3(2)"]
     assert calls["区自然资源局"].dial == "0531-82078846"
