@@ -227,3 +227,9 @@ def test_cap_written_to_a_file(schema: xmlschema.XMLSchema, cli, tmp_path: Path)
     r = cli("warning", "orange", "-f", "cap", "-o", str(out), *FIXED)
     assert r.exit_code == 0 and r.stdout == ""
     schema.validate(str(out))
+
+
+def test_exercise_update(schema: xmlschema.XMLSchema, cli) -> None:  # type: ignore[no-untyped-def]
+    xml, root = cap(cli, "orange", "--exercise", "--update", REF, "--identifier", "370103-test-4", *SENT)
+    schema.validate(xml)
+    assert (text(root, "cap:status"), text(root, "cap:msgType")) == ("Exercise", "Update")

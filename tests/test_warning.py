@@ -446,3 +446,19 @@ def test_check_section_lists_unknown_units(shizhong: Profile, cfg: Path, tmp_pat
     problems = check_section(load_profile(bad), str(bad), read_text(bad), lookup)
     assert problems == [f'{bad}:{_line(bad, "unit: 区水务")}: warning.calls.4.unit: unknown unit "区水务" '
                         '(did you mean "区水务局"?)']
+
+
+@pytest.mark.parametrize(("lower", "higher"), [("blue", "yellow"), ("yellow", "orange"), ("orange", "red")])
+def test_a_higher_colour_keeps_everything_a_lower_one_starts(
+        profile: Profile, cfg: Path, lower: str, higher: str) -> None:
+    section = section_of(profile, cfg)
+    lo = respond(profile, section, parse_colour(lower, section), ["七里山街道"], fake_lookup)
+    hi = respond(profile, section, parse_colour(higher, section), ["七里山街道"], fake_lookup)
+    assert hi.active or not lo.active
+    assert {m.key for m in lo.measures} <= {m.key for m in hi.measures}
+    hi_calls = {c.unit: c for c in hi.contacts}
+    for c in lo.contacts:
+        assert c.unit in hi_calls
+        assert set(map(str, c.reasons)) <= set(map(str, hi_calls[c.unit].reasons))
+        assert set(map(str, c.duties)) <= set(map(str, hi_calls[c.unit].duties))
+    assert hi.cap.severity != lo.cap.severity
