@@ -204,3 +204,6 @@ def test_html_prints_to_pdf_with_chinese_and_every_number(cli, tmp_path: Path) -
     assert len([e for e in entries if e["dial"]]) == 24
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True).stdout.decode()
     assert "(A4)" in info
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    assert pages > 1
+    assert text.count("内部资料") >= pages  # the marking is on every page (@page margin box)
