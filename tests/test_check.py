@@ -206,3 +206,13 @@ def test_config_dir_missing(cli, tmp_path: Path) -> None:  # type: ignore[no-unt
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (f"geohazard: error: --config-dir: {tmp_path / 'nope'} is not a directory "
                         "(expected one holding rules/, contacts.yaml)\n")
+
+
+def test_contacts_missing(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    (copy / "contacts.yaml").unlink()
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert errors(r.stdout) == ["contacts.yaml: (file): no such file"]
+    r = cli("callsheet", "--evacuees", "5", "--config-dir", str(copy))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"geohazard: error: {copy.resolve() / 'contacts.yaml'}: no such file\n"

@@ -404,3 +404,19 @@ def test_json_shape(shizhong: Profile, roster: Roster) -> None:
     first = data["entries"][0]
     assert first["unit"] == "区指挥部办公室" and first["dial"] == "0531-82722671" and first["order"] == 1
     assert roster.unit("区应急局").model_dump(mode="json")["dial"] == "0531-82722671"
+
+
+def test_unknown_unit_in_dispatch_is_a_config_error(shizhong: Profile, roster: Roster) -> None:
+    import copy
+
+    dispatch = copy.deepcopy(shizhong.dispatch)
+    dispatch["levels"]["III"]["engage"][7]["name"] = "市中交警"
+    broken = shizhong.model_copy(update={"dispatch": dispatch})
+    a = grade(parse_incident({"evacuees": "50"}, shizhong), shizhong)
+    with pytest.raises(ConfigError) as err:
+        resolve_call_list(a, broken, roster)
+    assert str(err.value) == ("rules/shizhong-2023.yaml: dispatch.levels.III.engage.7.name: [市中交警] unknown "
+                              'unit \'市中交警\' (did you mean "市中交警大队"?)')
+    # other levels still resolve
+    ok = grade(parse_incident({"evacuees": "140"}, shizhong), shizhong)
+    assert resolve_call_list(ok, broken, roster).level == "II"

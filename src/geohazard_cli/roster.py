@@ -321,6 +321,11 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
         known = ", ".join(dispatch.levels) or "none"
         raise ConfigError(f"rules/{profile.id}.yaml: dispatch.levels: no entry for response level "
                           f"{level_key!r} (has: {known})")
+    bad = [p for p in check_dispatch(profile, roster, f"rules/{profile.id}.yaml")
+           if p.path.startswith(f"dispatch.levels.{level_key}.")]
+    if bad:
+        more = f" (and {len(bad) - 1} more; run geohazard check)" if len(bad) > 1 else ""
+        raise ConfigError(f"{bad[0]}{more}")
 
     reasons: dict[str, list[str]] = {}  # unit key -> tasks, each with its clause
     group_roles: dict[str, list[str]] = {}  # unit key -> 应急救援组牵头单位(附件1(一))...
