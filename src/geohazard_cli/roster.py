@@ -480,6 +480,7 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
 
     seen: dict[str, tuple[int, str]] = {}
     keys: dict[str, int] = {}
+    dials: dict[str, str] = {}
     for i, u in enumerate(roster.units):
         if u.key in keys:
             report(["units", i, "key"], f"key {u.key!r} is used twice (also units.{keys[u.key]})", u.name)
@@ -506,7 +507,13 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
             elif u.phone_missing:
                 report(["units", i, "phone_missing"], "set although the unit has a number", u.name,
                        fatal=False)
-            # A shared number is allowed: 附件3 gives 区指挥部办公室 and 区应急局 the same one.
+            # A shared number is allowed (附件3 gives 区指挥部办公室 and 区应急局 the same one) but
+            # listed, since a number pasted twice by mistake looks the same.
+            if u.dial and u.dial in dials:
+                report(["units", i, "phone"], f"same number as {dials[u.dial]} ({u.phone})", u.name,
+                       fatal=False, notice=True)
+            if u.dial:
+                dials.setdefault(u.dial, u.name)
         if u.parent is not None and roster.find(u.parent) is None:
             report(["units", i, "parent"], f"unknown unit {u.parent!r}{roster.suggest(u.parent)}", u.name)
 
