@@ -209,3 +209,14 @@ def test_html_prints_to_pdf_with_chinese_and_every_number(cli, tmp_path: Path) -
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
     assert pages > 1
     assert text.count("内部资料") >= pages  # the marking is on every page (@page margin box)
+
+
+def test_report_form_from_file_with_reporter_and_notes(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "incident.yaml"
+    f.write_text("evacuees: 30\nreporter: 王五 <值班>\nnotes: 现场有裂缝\nscale: 约2000立方米\n", encoding="utf-8")
+    out = cli("report-form", "--file", str(f)).stdout
+    assert "报告人: 王五 <值班>" in out and "  备注: 现场有裂缝" in out and "    规模: 约2000立方米" in out
+    html = cli("report-form", "--file", str(f), "--format", "html").stdout
+    assert "<td>王五 &lt;值班&gt;</td>" in html
+    # flags override the file
+    assert "需搬迁转移人数: 120人" in cli("report-form", "--file", str(f), "--evacuees", "120").stdout

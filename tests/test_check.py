@@ -216,3 +216,18 @@ def test_contacts_missing(cli, copy: Path) -> None:  # type: ignore[no-untyped-d
     r = cli("callsheet", "--evacuees", "5", "--config-dir", str(copy))
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == f"geohazard: error: {copy.resolve() / 'contacts.yaml'}: no such file\n"
+
+
+def test_malformed_dispatch_rule(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = copy / "rules" / "shizhong-2023.yaml"
+    line = edit(rules, "{engage: unit, name: 区商务局,", "{engage: units, name: 区商务局,")
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert errors(r.stdout) == [
+        f"rules/shizhong-2023.yaml:{line}: dispatch.levels.III.engage.11.engage: Input should be 'office', "
+        "'command', 'members', 'groups', 'group', 'unit' or 'local_street'"]
+    r = cli("callsheet", "--evacuees", "5", "--config-dir", str(copy))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ("geohazard: error: rules/shizhong-2023.yaml: dispatch.levels.III.engage.11.engage: "
+                        "Input should be 'office', 'command', 'members', 'groups', 'group', 'unit' or "
+                        "'local_street'\n")
