@@ -231,3 +231,18 @@ def test_malformed_dispatch_rule(cli, copy: Path) -> None:  # type: ignore[no-un
     assert r.stderr == ("geohazard: error: rules/shizhong-2023.yaml: dispatch.levels.III.engage.11.engage: "
                         "Input should be 'office', 'command', 'members', 'groups', 'group', 'unit' or "
                         "'local_street'\n")
+
+
+def test_unknown_unit_in_warning_section(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = copy / "rules" / "shizhong-2023.yaml"
+    text = rules.read_text(encoding="utf-8")
+    start = text.index("\nwarning:")
+    old = "unit: 区水务局"
+    at = text.index(old, start)
+    rules.write_text(text[:at] + "unit: 区水务" + text[at + len(old):], encoding="utf-8")
+    line = text[:at].count("\n") + 1
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    [problem] = errors(r.stdout)
+    assert problem.startswith(f"rules/shizhong-2023.yaml:{line}: warning: warning.calls.")
+    assert problem.endswith('.unit: unknown unit "区水务" (did you mean "区水务局"?)')

@@ -121,9 +121,19 @@ def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[P
             problems.append(Problem(file=file, line=line_of(text, loc), path=key, message=rest))
         dispatch_problems = check_dispatch(profile, roster, file, text) if roster is not None else []
         problems += dispatch_problems
+        problems += _warning_problems(profile, file, text, roster)
         if not sound and not dispatch_problems:  # only sound profiles go on to render samples
             profiles.append(profile)
     return profiles, problems
+
+
+def _warning_problems(profile: Profile, file: str, text: str, roster: Roster | None) -> list[Problem]:
+    """The profile's ``warning:`` section (schema, soundness, units against the roster)."""
+    from geohazard_cli.errors import ConfigError
+    from geohazard_cli.warning import check_section
+
+    lookup = roster.unit if roster is not None else None
+    return [_from_error(ConfigError(msg), file, "warning") for msg in check_section(profile, file, text, lookup)]
 
 
 def sample_incidents(profile: Profile) -> list[Any]:
