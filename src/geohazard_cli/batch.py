@@ -52,7 +52,7 @@ def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
 
     from geohazard_cli.models import ALL_FIELDS
 
-    text = codecs.getreader("utf-8-sig")(fh, errors="strict")
+    text = codecs.getreader("utf-8-sig")(fh)
     reader = csv.reader(text)
     try:
         header = next(reader)

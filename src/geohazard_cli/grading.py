@@ -98,21 +98,31 @@ def grade(incident: Incident, profile: Profile) -> Assessment:
 
 
 def _skip_level(incident: Incident, profile: Profile, top: int) -> SkipLevelReport:
+    """§3.2.2 越级上报. When it does not apply yet, ``undetermined`` lists the unreported figures
+    (and the missing) that could still make it apply, so "no" is never said for "not yet known"."""
     rule = profile.reporting.skip_level
     reasons: list[str] = []
     undetermined: list[str] = []
     min_rank = profile.rank[rule.min_grade]
     if top >= min_rank:
         reasons.append(f"等级为{profile.grades[top].name},达到{profile.grade_by_key[rule.min_grade].name}以上")
+    else:
+        # An unreported indicator whose top band reaches min_grade could still lift the grade there.
+        for ind, _lowers, band_ranks in profile.tables:
+            if getattr(incident, ind.key) is None and band_ranks[-1] >= min_rank:
+                undetermined.append(ind.key)
     for field in rule.casualty_indicators:
         value = getattr(incident, field)
         if value is None:
             undetermined.append(field)
         elif value > 0:
             reasons.append(f"有人员伤亡:{FIELD_LABELS[field]} {value}人")
+    if rule.casualty_indicators and incident.missing:
+        undetermined.append("missing")  # a missing person confirmed dead or injured makes it apply
+    grade_key = profile.grades[top].key
     return SkipLevelReport(
-        applies=bool(reasons), reasons=reasons, undetermined=[] if reasons else undetermined,
-        text=rule.text, recipients=rule.recipients, source=rule.source,
+        applies=bool(reasons), reasons=reasons, undetermined=[] if reasons else list(dict.fromkeys(undetermined)),
+        text=rule.text, recipients=rule.recipients_by_grade.get(grade_key, rule.recipients), source=rule.source,
     )
 
 

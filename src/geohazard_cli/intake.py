@@ -75,7 +75,8 @@ def parse_hazard_type(value: object, field: str, profile: Profile) -> tuple[str,
         if found is not None:
             return found.key, found.name
     accepted = ", ".join(f"{h.name} ({h.key})" for h in profile.hazard_types.items)
-    raise field_error(field, str(value), f"is not a hazard type of this plan (§{profile.hazard_types.source}: {accepted})")
+    source = profile.hazard_types.source
+    raise field_error(field, str(value), f"is not a hazard type of this plan (§{source}: {accepted})")
 
 
 def parse_incident(

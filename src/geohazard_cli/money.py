@@ -7,6 +7,7 @@ Money is ``Decimal`` yuan, never float. Accepted: ``3000000``, ``3,000,000``, ``
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -103,7 +104,9 @@ def parse_count(value: object, field: str, ceiling: int | None = None) -> int:
 
 
 def format_wan(amount: Decimal) -> str:
-    """Yuan -> text in 万元 (or 亿元 from 1亿): 5000000 -> "500万元", 4999999.99 -> "499.999999万元"."""
+    """Yuan -> text in 万元 (亿元 from 1亿, 万亿元 from 1万亿): 5000000 -> "500万元"."""
+    if amount >= _UNITS["万亿"]:
+        return f"{_plain(amount / _UNITS['万亿'])}万亿元"
     if amount >= _UNITS["亿"]:
         return f"{_plain(amount / _UNITS['亿'])}亿元"
     return f"{_plain(amount / WAN)}万元"
@@ -115,10 +118,8 @@ def format_yuan(amount: Decimal) -> str:
 
 
 def _plain(d: Decimal) -> str:
-    try:
+    with contextlib.suppress(InvalidOperation):
         d = d.normalize()
-    except InvalidOperation:  # pragma: no cover - normalize of a finite Decimal does not fail
-        pass
     text = format(d, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

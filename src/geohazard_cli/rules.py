@@ -8,6 +8,7 @@ rise along every indicator, every grade needs a known level and lead.
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -138,6 +139,7 @@ class SkipLevel(BaseModel):
     casualty_indicators: list[str]
     text: str
     recipients: list[str]
+    recipients_by_grade: dict[str, list[str]] = {}  # overrides `recipients` for these grades
     source: str
 
 
@@ -227,7 +229,7 @@ def check_profile(p: Profile) -> list[str]:
     # Higher grades may not start lower levels: the level order follows the grade order.
     seen_levels = [g.level for g in p.grades if g.level in level_keys]
     order = [level_keys.index(lv) for lv in seen_levels]
-    if any(b > a for a, b in zip(order, order[1:], strict=False)):
+    if any(b > a for a, b in itertools.pairwise(order)):
         problems.append("grades: response levels must not get lower as grades rise "
                         "(list levels from the highest, I, down)")
     ind_keys = [ind.key for ind in p.indicators]
@@ -276,6 +278,9 @@ def check_profile(p: Profile) -> list[str]:
     for f in sk.casualty_indicators:
         if f not in COUNT_FIELDS:
             problems.append(f"reporting.skip_level.casualty_indicators: {f!r} is not a count figure")
+    for k in sk.recipients_by_grade:
+        if k not in rank:
+            problems.append(f"reporting.skip_level.recipients_by_grade: {k!r} is not a grade")
     for k in p.reporting.deadline.hours:
         if k not in rank:
             problems.append(f"reporting.deadline.hours: {k!r} is not a grade")

@@ -1,6 +1,7 @@
 """The typer app and the one error boundary. Commands live in sibling modules, each registering
 itself; heavy imports (rich, jinja2, sqlite) happen inside the command that needs them."""
 
+import contextlib
 import sys
 from typing import Annotated
 
@@ -65,7 +66,7 @@ def run(argv: list[str] | None = None) -> int:
     except click_exc.ClickException as exc:
         print(f"geohazard: error: {exc.format_message()}", file=sys.stderr)
         return exc.exit_code
-    except (click_exc.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print("geohazard: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
@@ -79,10 +80,8 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _flush_quietly() -> None:
-    try:
+    with contextlib.suppress(Exception):
         sys.stdout.flush()
-    except Exception:  # pragma: no cover
-        pass
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """`geohazard classify`: figures in, grade and response level out, with why."""
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from geohazard_cli.models import Assessment
 
 
-class ClassifyFormat(str, Enum):
+class ClassifyFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -125,9 +125,12 @@ def print_assessment(a: "Assessment") -> None:
         lines.append(Text(f"越级上报: 可以 — {';'.join(sk.reasons)}。可越级上报{'、'.join(sk.recipients)},"
                           f"并完成逐级补报({sk.source})", style="bold"))
     else:
-        unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
-        tail = f"({unknown}未报告;如有伤亡则可越级上报)" if unknown else ""
-        lines.append(Text(f"越级上报: 不适用,逐级上报{tail}({sk.source})"))
+        if sk.undetermined:
+            unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
+            lines.append(Text(f"越级上报: 尚不能确定 — {unknown}未报告或待核实,达到条件即可越级上报;"
+                              f"目前逐级上报({sk.source})", style="bold"))
+        else:
+            lines.append(Text(f"越级上报: 不适用,逐级上报({sk.source})"))
     for adv in a.advisories:
         lines.append(Text(f"提示: {adv.text}({adv.source})", style="yellow"))
 

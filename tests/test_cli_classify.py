@@ -1,0 +1,201 @@
+"""`geohazard classify` end to end, in-process through the error boundary, plus one subprocess
+smoke test of the installed command."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BAD = Path(__file__).parent / "data" / "bad"
+COUNT = "a whole number of people, 0 or more (examples: 140, 1,000, １４０)"
+AMOUNT = "(examples: 3000000, 3,000,000, 500万, 1.2亿)"
+
+
+def test_brief_example_json(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--evacuees", "140", "--deaths", "1", "--format", "json")
+    assert r.exit_code == 0 and r.stderr == ""
+    data = json.loads(r.stdout)
+    assert data["grade"] == "medium"
+    assert data["grade_name"] == "中型"
+    assert data["response_level"] == "II"
+    assert data["deciding"] == ["evacuees"]
+    assert data["not_reported"] == ["potential_loss", "direct_loss"]
+    assert data["lower_bound"] is True
+    assert data["lead"]["name"] == "市指挥部"
+    assert data["skip_level_report"]["applies"] is True
+    assert data["incident"]["evacuees"] == 140 and data["incident"]["deaths"] == 1
+    basis = {b["indicator"]: b for b in data["basis"]}
+    assert basis["evacuees"] == {
+        "indicator": "evacuees", "name": "需搬迁转移人数", "category": "险情", "unit": "人", "reported": True,
+        "value": 140, "value_text": "140人", "grade": "medium", "grade_name": "中型",
+        "bound": {"lower": "100", "upper": "500", "text": "100人以上、500人以下"}, "source": "4(3); 附件2",
+    }
+    assert basis["potential_loss"]["reported"] is False and basis["potential_loss"]["value"] is None
+
+
+def test_money_is_exact_text_in_json(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--direct-loss", "4999999.99", "--format", "json")
+    data = json.loads(r.stdout)
+    assert data["incident"]["direct_loss"] == "4999999.99"
+    assert data["grade"] == "medium"
+
+
+def test_text_panel(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--evacuees", "140", "--deaths", "1", "--potential-loss", "３００万",
+            "--hazard-type", "landslide", "--location", "七里山街道")
+    assert r.exit_code == 0
+    out = r.stdout
+    for expected in ("中型(至少)", "II级响应", "市指挥部", "需搬迁转移人数", "140人", "300万元",
+                     "100人以上、500人以下", "未报告", "直接经济损失", "越级上报: 可以", "滑坡", "七里山街道"):
+        assert expected in out, expected
+    assert "\x1b[" not in out  # not a terminal: plain text
+
+
+def test_national_profile(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--deaths", "12", "--plan", "national-2006", "--format", "json")
+    data = json.loads(r.stdout)
+    assert (data["plan"], data["grade"], data["response_level"]) == ("national-2006", "large", "II")
+
+
+def test_rules_file_option(cli, cfg: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--deaths", "3", "--rules", str(cfg / "rules" / "national-2006.yaml"), "--format", "json")
+    assert json.loads(r.stdout)["response_level"] == "III"
+
+
+def test_config_dir_env(cli, cfg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(cfg / "rules", tmp_path / "rules")
+    (tmp_path / "rules" / "profiles.yaml").write_text("default: national-2006\n", encoding="utf-8")
+    monkeypatch.setenv("GEOHAZARD_CONFIG_DIR", str(tmp_path))
+    r = cli("classify", "--deaths", "3", "--format", "json")
+    assert json.loads(r.stdout)["plan"] == "national-2006"
+
+
+def test_file_and_flags_overlay(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "incident.yaml"
+    f.write_text("hazard_type: 崩塌\nevacuees: 60\npotential_loss: 300万\nreported_at: 2026-07-21 09:40\n",
+                 encoding="utf-8")
+    r = cli("classify", "--file", str(f), "--evacuees", "600", "--format", "json")
+    data = json.loads(r.stdout)
+    assert data["incident"]["evacuees"] == 600
+    assert data["incident"]["potential_loss"] == "3000000"
+    assert data["incident"]["reported_at"] == "2026-07-21T09:40:00+08:00"
+    assert data["grade"] == "large"
+
+
+def test_stdin_json(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--file", "-", "--format", "json", stdin='{"deaths": 3, "direct_loss": 4999999.99}')
+    data = json.loads(r.stdout)
+    assert data["incident"]["direct_loss"] == "4999999.99" and data["grade"] == "medium"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--deaths", "-1"], f'--deaths: "-1" is negative; expected {COUNT}'),
+        (["--evacuees", "1.5"], f'--evacuees: "1.5" is not {COUNT}'),
+        (["--evacuees", "nan"], f'--evacuees: "nan" is not {COUNT}'),
+        (["--direct-loss", "nan"], f'--direct-loss: "nan" is not an amount {AMOUNT}'),
+        (["--direct-loss", "inf"], f'--direct-loss: "inf" is not an amount {AMOUNT}'),
+        (["--direct-loss", "1e400"], f'--direct-loss: "1e400" is not an amount {AMOUNT}'),
+        (["--potential-loss", "abc万"], f'--potential-loss: "abc万" is not an amount {AMOUNT}'),
+        (["--potential-loss", "5万万"], f'--potential-loss: "5万万" is not an amount {AMOUNT}'),
+        (["--evacuees", "2000000000"],
+         '--evacuees: "2000000000" is more than 1,500,000,000: more than plausible, likely a typo'),
+        (["--hazard-type", "火山", "--deaths", "1"],
+         '--hazard-type: "火山" is not a hazard type of this plan (§1.3: 崩塌 (collapse), 滑坡 (landslide), '
+         "泥石流 (debris_flow), 地面塌陷 (ground_collapse), 地裂缝 (ground_fissure))"),
+        (["--reported-at", "yesterday", "--deaths", "1"],
+         '--reported-at: "yesterday" is not a time (ISO 8601 or 2026-07-21 09:40; no offset means +08:00)'),
+        (["--location", "七里山\x1b[31m", "--deaths", "1"],
+         "--location: contains control characters; expected plain text"),
+        ([], "no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH"),
+        (["--location", "七里山"], "no figure to grade on: give at least one of --evacuees (需搬迁转移人数), "
+         "--potential-loss (潜在经济损失), --deaths (死亡人数), --direct-loss (直接经济损失)"),
+        (["--deaths", "1", "--plan", "nowhere"], '--plan: "nowhere" is not a profile in'),
+        (["--deaths", "1", "--plan", "../rules/shizhong-2023"], '--plan: "../rules/shizhong-2023" is not a profile in'),
+    ],
+)
+def test_bad_flags(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", *args, "--format", "json")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr.startswith(f"geohazard: error: {message}")
+    assert r.stderr.count("\n") == 1
+
+
+BAD_FILES = {
+    "alias-bomb.yaml": ": expands to more than 200,000 values (an alias bomb?); refused",
+    "python-tag.yaml": ":2: tag tag:yaml.org,2002:python/object/apply:os.system is not allowed (plain YAML only)",
+    "binary.yaml": ": is a binary file, expected UTF-8 YAML or JSON text",
+    "latin1.yaml": ": is not UTF-8 text (byte 24); save it as UTF-8",
+    "top-list.yaml": ": the top level is a list; expected a mapping of fields",
+    "unknown-field.yaml": ": casualties: unknown field (known: hazard_type, evacuees,",
+    "malformed.yaml": ":3: did not find expected ',' or ']'",
+    "nan.json": ": invalid JSON (NaN is not a number)",
+    "big.json": f': deaths: "1E+400" is not {COUNT}',
+    "big-money.json": ': direct_loss: "1E+400" is more than 100万亿元: past any real loss, likely a typo',
+    "empty.yaml": ": is empty, expected a mapping of fields",
+    "negative.yaml": f': evacuees: "-3" is negative; expected {COUNT}',
+    "fraction.yaml": f': evacuees: "1.5" is not {COUNT}',
+    "yaml-nan.yaml": f': potential_loss: "nan" is not an amount {AMOUNT}',
+    "no-figure.yaml": ": no figure to grade on: give at least one of evacuees (需搬迁转移人数),",
+    "hazard.json": ': hazard_type: "火山" is not a hazard type of this plan',
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_files(cli, name: str) -> None:  # type: ignore[no-untyped-def]
+    path = BAD / name
+    r = cli("classify", "--file", str(path))
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr.startswith(f"geohazard: error: {path}{BAD_FILES[name]}"), r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_every_bad_file_is_tested() -> None:
+    assert sorted(p.name for p in BAD.iterdir()) == sorted(BAD_FILES)
+
+
+def test_python_tag_never_runs(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "pwned"
+    f = tmp_path / "evil.yaml"
+    f.write_text(f'evacuees: 1\nx: !!python/object/apply:os.system ["touch {marker}"]\n', encoding="utf-8")
+    assert cli("classify", "--file", str(f)).exit_code == 2
+    assert not marker.exists()
+
+
+def test_missing_file(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--file", "/nonexistent/x.yaml")
+    assert (r.exit_code, r.stderr) == (2, "geohazard: error: /nonexistent/x.yaml: no such file\n")
+
+
+def test_unknown_option_is_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--casualties", "3")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith("geohazard classify: error: No such option: --casualties")
+    assert r.stderr.count("\n") == 1
+
+
+def test_bad_format_choice(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--deaths", "1", "--format", "xml")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert "'xml' is not one of 'text', 'json'" in r.stderr
+
+
+def test_installed_command_smoke() -> None:
+    exe = shutil.which("geohazard")
+    assert exe is not None, "the geohazard console script is not installed (pip install .)"
+    proc = subprocess.run([exe, "classify", "--evacuees", "140", "--deaths", "1", "--format", "json"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["response_level"] == "II"
+    proc = subprocess.run([sys.executable, "-m", "geohazard_cli", "--version"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("geohazard ")
+    proc = subprocess.run([exe, "classify", "--deaths", "x"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr

@@ -1,0 +1,31 @@
+"""Every command has help text, and `--help` works for each (sqlite-utils' test_docs habit)."""
+
+from typing import Any
+
+import pytest
+import typer
+
+from geohazard_cli.cli import app
+
+
+def _commands(cmd: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    out = [(path, cmd)]
+    for name, sub in getattr(cmd, "commands", {}).items():
+        out.extend(_commands(sub, (*path, name)))
+    return out
+
+
+ALL = _commands(typer.main.get_command(app))
+
+
+def test_the_commands_of_the_issues_exist() -> None:
+    names = {" ".join(p) for p, _ in ALL}
+    assert {"classify"} <= names
+
+
+@pytest.mark.parametrize(("path", "cmd"), ALL, ids=[" ".join(p) or "geohazard" for p, _ in ALL])
+def test_command_has_help(cli, path: tuple[str, ...], cmd: Any) -> None:  # type: ignore[no-untyped-def]
+    assert (cmd.help or "").strip(), f"geohazard {' '.join(path)} has no help text"
+    r = cli(*path, "--help")
+    assert r.exit_code == 0
+    assert "Usage:" in r.stdout
