@@ -1,0 +1,169 @@
+"""Two officers writing at once, and processes killed mid-write: the journal loses nothing that was
+reported as done and stays intact. These start real processes through `python -m geohazard_cli`;
+`slow` is only a label (they run in CI too) and every wait is bounded."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import geohazard_cli
+
+SRC = str(Path(geohazard_cli.__file__).resolve().parents[1])
+T0 = "2026-07-21 09:40"
+UPDATES_EACH = 25
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GEOHAZARD_DB", "GEOHAZARD_CONFIG_DIR")}
+    env["PYTHONPATH"] = SRC + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def geohazard(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "geohazard_cli", *args], capture_output=True, text=True,
+                          env=_env(), timeout=timeout, check=False)
+
+
+def events(db: Path) -> list[dict[str, Any]]:
+    proc = geohazard("incident", "show", "1", "--db", str(db), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    return list(json.loads(proc.stdout)["history"])
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def assert_serial(history: list[dict[str, Any]]) -> None:
+    """Each level change follows from the update just before it: no update was applied over a stale state."""
+    level = history[0]["response_level"]
+    for i, ev in enumerate(history):
+        if ev["kind"] == "update":
+            new = ev["details"]["assessment"]["response_level"]
+            if new != level:
+                nxt = history[i + 1] if i + 1 < len(history) else None
+                assert nxt is not None and nxt["kind"] == "level_change", ev
+                assert (nxt["details"]["previous_level"], nxt["details"]["response_level"]) == (level, new)
+            level = new
+        elif ev["kind"] == "level_change":
+            assert history[i - 1]["kind"] == "update"
+
+
+@pytest.mark.slow
+def test_two_writers_25_updates_each_all_in_history(tmp_path: Path) -> None:
+    db = tmp_path / "journal.sqlite3"
+    opened = geohazard("incident", "open", "--evacuees", "40", "--at", T0, "--db", str(db))
+    assert opened.returncode == 0, opened.stderr
+
+    def writer(w: int) -> list[tuple[int, int, str]]:
+        out = []
+        for i in range(UPDATES_EACH):
+            marker = w * 1000 + i
+            # Writer 1 reports small figures, writer 2 large ones: the level flips back and forth.
+            evacuees = str(40 + i if w == 1 else 600 + i)
+            proc = geohazard("incident", "update", "1", "--threatened", str(marker), "--evacuees", evacuees,
+                             "--db", str(db), "--format", "json")
+            out.append((marker, proc.returncode, proc.stderr))
+        return out
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = [r for batch in pool.map(writer, (1, 2)) for r in batch]
+    failures = [r for r in results if r[1] != 0]
+    assert failures == []
+    history = events(db)
+    updates = [e for e in history if e["kind"] == "update"]
+    assert sorted(e["details"]["given"]["threatened"] for e in updates) == sorted(m for m, _, _ in results)
+    assert len(updates) == 2 * UPDATES_EACH
+    assert len({e["seq"] for e in history}) == len(history)
+    assert_serial(history)
+    assert integrity(db) == "ok"
+
+
+CHILD = """
+import sys
+from geohazard_cli.cli import run
+db, base = sys.argv[1], int(sys.argv[2])
+for i in range(100000):
+    evacuees = str(40 + i % 3 * 300)  # 40, 340, 640: III, II, I -- level changes on most updates
+    code = run(["incident", "update", "1", "--threatened", str(base + i), "--evacuees", evacuees,
+                "--db", db, "--format", "json"])
+    if code != 0:
+        sys.exit(code)
+"""
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    """The complete JSON documents in a stream cut off at any point (a torn last one is dropped)."""
+    decoder = json.JSONDecoder()
+    docs, pos = [], 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return docs
+        try:
+            doc, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return docs
+        docs.append(doc)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_update_loses_nothing_reported(tmp_path: Path) -> None:
+    db = tmp_path / "journal.sqlite3"
+    assert geohazard("incident", "open", "--evacuees", "40", "--at", T0, "--db", str(db)).returncode == 0
+    rng = random.Random(20260721)
+    reported: list[int] = []
+    for rnd in range(8):
+        base = (rnd + 1) * 100_000
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(base)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=_env())
+        assert child.stdout is not None
+        # Let it report a few updates, then kill it at a random moment inside its loop.
+        wanted, seen, chunks = rng.randint(1, 4), 0, []
+        deadline = time.monotonic() + 60
+        while seen < wanted and time.monotonic() < deadline:
+            line = child.stdout.readline()
+            if not line:
+                break
+            chunks.append(line)
+            if line == "}\n":
+                seen += 1
+        time.sleep(rng.uniform(0, 0.03))
+        child.send_signal(signal.SIGKILL)
+        rest, err = child.communicate(timeout=60)
+        assert child.returncode == -signal.SIGKILL, err
+        docs = _documents("".join(chunks) + rest)
+        assert len(docs) >= seen >= 1, err
+        reported += [d["assessment"]["incident"]["threatened"] for d in docs]
+        assert integrity(db) == "ok"
+
+    history = events(db)
+    given = [e["details"]["given"]["threatened"] for e in history if e["kind"] == "update"]
+    assert set(reported) <= set(given)
+    assert len(given) == len(set(given))  # nothing applied twice
+    assert_serial(history)
+    # The incident row and its last update were committed together.
+    shown = geohazard("incident", "show", "1", "--db", str(db), "--format", "json")
+    assert json.loads(shown.stdout)["incident"]["threatened"] == given[-1]
+    # And the journal still takes writes.
+    after = geohazard("incident", "update", "1", "--threatened", "7", "--db", str(db), "--format", "json")
+    assert after.returncode == 0, after.stderr
+    assert integrity(db) == "ok"
