@@ -691,7 +691,8 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
         if e.kind == "call":
             for entry in e.details.get("newly", []):
                 u = units.setdefault(entry["unit_key"], {"unit": entry["unit"], "unit_key": entry["unit_key"],
-                                                         "phone": entry.get("phone"), "first_called_at": None,
+                                                         "phone": entry.get("dial") or entry.get("phone"),
+                                                         "first_called_at": None,
                                                          "first_called_text": None, "calls": [],
                                                          "status": "pending"})
                 if u["first_called_at"] is None:

@@ -389,7 +389,7 @@ def show(
     out.print(f"{_mark(record)}事件 #{record.id} · {status} · 立案 {_hm(record.opened_at)} · "
               f"更新 {_hm(record.updated_at)}", style="bold")
     print_assessment(assessment)
-    _print_call_list(record.call_list, "当前叫应名单")
+    _print_call_list(record.call_list, "当前叫应名单", _ack_status(record, events))
     if record.status == "open":
         _print_pending(pending, record)
     _print_history(events)
@@ -480,7 +480,7 @@ def close(
     out.print(f"{_mark(record)}事件 #{record.id} 响应终止({_hm(record.closed_at or when)}):{reason_text}",
               style="bold")
     if pending:
-        out.print("未回应的单位: " + "、".join(p.unit for p in pending), style="yellow")
+        out.print("未应答的单位: " + "、".join(p.unit for p in pending), style="yellow", soft_wrap=True)
     out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
     return 0
 
@@ -525,31 +525,34 @@ def export(
 
 # --- text output ------------------------------------------------------------------------------
 
-def _print_call_list(call_list: dict[str, Any] | None, title: str) -> None:
+def _call_table(title: str, entries: list[dict[str, Any]], status: dict[str, str] | None = None) -> Any:
+    """One line per unit with the number to dial (the call sheet has the reasons and duties)."""
     from rich.table import Table
 
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
+    for col in ("序", "单位", "电话", *(("叫应",) if status is not None else ())):
+        table.add_column(col, no_wrap=True)
+    for e in entries:
+        row = [str(e.get("order", "")), e.get("unit", ""), e.get("dial") or e.get("phone") or "—"]
+        if status is not None:
+            row.append(status.get(e.get("unit_key", ""), ""))
+        table.add_row(*row)
+    return table
+
+
+def _print_call_list(call_list: dict[str, Any] | None, title: str, status: dict[str, str] | None = None) -> None:
     from geohazard_cli.cli._common import console
 
     out = console()
     if not call_list or not call_list.get("entries"):
-        out.print(f"{title}: 无(本预案未配置叫应名单)", style="dim")
+        out.print(f"{title}: 无", style="dim")
         return
-    table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
-    for col in ("序", "单位", "电话", "叫应原因"):
-        table.add_column(col)
-    _entry_rows(table, call_list["entries"])
-    out.print(table)
-
-
-def _entry_rows(table: Any, entries: list[dict[str, Any]]) -> None:
-    for e in entries:
-        table.add_row(str(e.get("order", "")), e.get("unit", ""), e.get("dial") or e.get("phone") or "—",
-                      ";".join(e.get("reasons", [])))
+    level = call_list.get("level_name") or call_list.get("level") or ""
+    out.print(_call_table(f"{title}({level},{len(call_list['entries'])}个单位)", call_list["entries"], status))
 
 
 def _print_update(record: "Record", r: "Reassessment") -> None:
     from rich.panel import Panel
-    from rich.table import Table
     from rich.text import Text
 
     from geohazard_cli.cli._common import console
@@ -557,7 +560,8 @@ def _print_update(record: "Record", r: "Reassessment") -> None:
     out = console()
     a = r.assessment
     changes = ";".join(f"{c.label} {c.old_text or '未报告'} → {c.new_text or '未报告'}" for c in r.changes)
-    out.print(f"{_mark(record)}事件 #{record.id} 续报已记录:{changes or '数字无变化'}", style="bold")
+    out.print(f"{_mark(record)}事件 #{record.id} 续报已记录:{changes or '数字无变化'}", style="bold",
+              soft_wrap=True)
     if r.level_changed:
         arrow = "升级" if r.direction == "up" else "降级"
         body: list[Any] = [Text(f"{r.previous_level_name} → {a.response_level_name}({arrow})",
@@ -573,21 +577,33 @@ def _print_update(record: "Record", r: "Reassessment") -> None:
             else f"{a.grade_name}(未变)"
         out.print(f"等级: {grade_text};{a.response_level_name}(未变)")
     if r.newly_called:
-        table = Table(title="新增叫应单位", title_justify="left", box=None, pad_edge=False,
-                      header_style="bold")
-        for col in ("序", "单位", "电话", "叫应原因"):
-            table.add_column(col)
-        _entry_rows(table, r.newly_called)
-        out.print(table)
+        out.print(_call_table(f"新增叫应单位({len(r.newly_called)})", r.newly_called))
     if r.no_longer_needed:
-        out.print("不再需要: " + "、".join(e["unit"] for e in r.no_longer_needed))
+        out.print("不再需要: " + "、".join(e["unit"] for e in r.no_longer_needed), soft_wrap=True)
     if r.level_changed and not r.newly_called and not r.no_longer_needed:
         out.print("叫应名单未变;请将级别调整通知名单上各单位")
 
 
+def _ack_status(record: "Record", events: "list[Event]") -> dict[str, str]:
+    """unit key -> what the 叫应 column shows: 未应答 / the last outcome and time / 已应答."""
+    from geohazard_cli.journal import OUTCOME_LABELS, pending_units
+
+    pending = {p.unit_key: p for p in pending_units(record, events)}
+    out = {}
+    for e in (record.call_list or {}).get("entries", []):
+        key = e.get("unit_key", "")
+        p = pending.get(key)
+        if p is None:
+            out[key] = "已应答"
+        elif p.last_at is not None and p.last_outcome is not None:
+            out[key] = f"未应答({p.last_at:%m-%d %H:%M} {OUTCOME_LABELS.get(p.last_outcome, p.last_outcome)})"
+        else:
+            out[key] = "未应答"
+    return out
+
+
 def _print_pending(pending: list[Any], record: "Record") -> None:
     from geohazard_cli.cli._common import console
-    from geohazard_cli.journal import OUTCOME_LABELS
 
     out = console()
     if not record.call_list or not record.call_list.get("entries"):
@@ -595,11 +611,7 @@ def _print_pending(pending: list[Any], record: "Record") -> None:
     if not pending:
         out.print("叫应名单上各单位均已应答", style="green")
         return
-    out.print(f"尚未应答({len(pending)}):", style="bold yellow")
-    for p in pending:
-        last = f"(上次 {_hm(p.last_at)} {OUTCOME_LABELS.get(p.last_outcome, p.last_outcome)})" \
-            if p.last_at and p.last_outcome else ""
-        out.print(f"  {p.unit}  {p.dial or p.phone or '—'}{last}")
+    out.print(f"尚未应答({len(pending)}): " + "、".join(p.unit for p in pending), style="yellow", soft_wrap=True)
 
 
 def _print_history(events: "list[Event]") -> None:
