@@ -141,7 +141,7 @@ def test_update_level_up_then_down(inc) -> None:  # type: ignore[no-untyped-def]
     same = j(inc, "update", "1", "--evacuees", "95", "--at", "2026-07-21 11:30")
     assert (same["previous_level"], same["response_level"], same["level_changed"]) == ("III", "III", False)
     kinds = [e["kind"] for e in history(inc)]
-    assert kinds == ["open", "update", "level_change", "update", "level_change", "update"]
+    assert kinds == ["open", "call", "update", "level_change", "call", "update", "level_change", "call", "update"]
     changes = [e for e in history(inc) if e["kind"] == "level_change"]
     assert [c["text"] for c in changes] == ["响应级别调整(升级):III级响应 → II级响应(小型 → 中型)",
                                             "响应级别调整(降级):II级响应 → III级响应(中型 → 小型)"]
@@ -215,6 +215,115 @@ def test_update_accepts_hash_id(inc) -> None:  # type: ignore[no-untyped-def]
     assert j(inc, "update", "#1", "--evacuees", "41")["id"] == 1
 
 
+# --- call lists and 叫应 ---------------------------------------------------------------------------
+
+def keys(entries: list[dict[str, Any]]) -> list[str]:
+    return [e["unit_key"] for e in entries]
+
+
+def test_open_records_the_call_list(inc) -> None:  # type: ignore[no-untyped-def]
+    out = j(inc, "open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    cl = out["call_list"]
+    assert (cl["plan"], cl["level"]) == ("shizhong-2023", "III")
+    assert cl["entries"][0]["unit"] == "区指挥部办公室"
+    assert "七里山街道办事处" in [e["unit"] for e in cl["entries"]]
+    call = out["history"][1]
+    assert call["kind"] == "call" and keys(call["details"]["newly"]) == keys(cl["entries"])
+    assert call["details"]["dropped"] == []
+    text = inc("open", "--evacuees", "40", "--at", T0).stdout
+    assert f"叫应名单(III级响应,{len(cl['entries']) - 1}个单位)" in text  # no street without a location
+
+
+def test_level_change_lists_units_newly_to_call_and_no_longer_needed(inc) -> None:  # type: ignore[no-untyped-def]
+    small = j(inc, "open", "--evacuees", "40", "--at", T0)["call_list"]
+    up = j(inc, "update", "1", "--evacuees", "600")
+    assert up["call_list"]["level"] == "I"
+    before, after = keys(small["entries"]), keys(up["call_list"]["entries"])
+    assert up["newly_called"] and keys(up["newly_called"]) == [k for k in after if k not in before]
+    assert keys(up["no_longer_needed"]) == [k for k in before if k not in after]
+    down = j(inc, "update", "1", "--evacuees", "40")
+    assert down["newly_called"] == []
+    assert keys(down["no_longer_needed"]) == keys(up["newly_called"])
+    text_up = inc("update", "1", "--evacuees", "600").stdout
+    assert f"新增叫应单位({len(up['newly_called'])})" in text_up
+    assert up["newly_called"][0]["unit"] in text_up
+    text_down = inc("update", "1", "--evacuees", "40").stdout
+    assert "不再需要: " + "、".join(e["unit"] for e in down["no_longer_needed"]) in text_down
+
+
+def test_new_location_changes_the_street_without_a_level_change(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    out = j(inc, "update", "1", "--location", "党家街道")
+    assert out["level_changed"] is False
+    assert [e["unit"] for e in out["newly_called"]] == ["党家街道办事处"]
+    assert [e["unit"] for e in out["no_longer_needed"]] == ["七里山街道办事处"]
+    assert history(inc)[-1]["text"] == "叫应名单:需叫应 党家街道办事处;不再需要 七里山街道办事处"
+
+
+def test_ack_and_pending(inc) -> None:  # type: ignore[no-untyped-def]
+    opened = j(inc, "open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    everyone = keys(opened["call_list"]["entries"])
+    assert keys(j(inc, "show", "1")["pending"]) == everyone
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", "answered", "--by", "张三",
+            "--at", "2026-07-21 09:45")
+    assert out["ack"]["details"] == {"unit": "区应急局", "unit_key": "emergency", "outcome": "answered",
+                                     "by": "张三", "on_call_list": True}
+    assert out["ack"]["text"] == "叫应 区应急局:已应答(经办:张三)"
+    assert keys(out["pending"]) == [k for k in everyone if k != "emergency"]
+    busy = j(inc, "ack", "1", "--unit", "七里山街道", "--outcome", "busy", "--at", "2026-07-21 09:50")
+    street = next(p for p in busy["pending"] if p["unit_key"] == "street_qilishan")
+    assert (street["last_outcome"], street["last_at"]) == ("busy", "2026-07-21T09:50:00+08:00")
+    text = inc("show", "1").stdout
+    assert "未应答(07-21 09:50 占线)" in text and "已应答" in text
+    # A level change has to be told to every unit again: the earlier answer no longer counts.
+    inc("update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
+    assert "emergency" in keys(j(inc, "show", "1")["pending"])
+    text = inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 10:02").stdout
+    assert text.startswith("事件 #1 叫应 区应急局:已应答(2026-07-21 10:02)\n")
+    assert "尚未应答(" in text
+
+
+def test_ack_everyone_closes_the_loop(inc) -> None:  # type: ignore[no-untyped-def]
+    opened = j(inc, "open", "--evacuees", "40", "--at", T0)
+    for e in opened["call_list"]["entries"]:
+        r = inc("ack", "1", "--unit", e["unit"], "--outcome", "answered")
+    assert "叫应名单上各单位均已应答" in r.stdout
+    assert j(inc, "show", "1")["pending"] == []
+
+
+def test_ack_unit_not_on_the_list_is_recorded_with_a_note(inc) -> None:  # type: ignore[no-untyped-def]
+    opened = j(inc, "open", "--evacuees", "40", "--at", T0)
+    assert "armed_forces" not in keys(opened["call_list"]["entries"])  # 区人武部: only for I/II
+    r = inc("ack", "1", "--unit", "区人武部", "--outcome", "other")
+    assert "注意: 区人武部 不在当前叫应名单上" in r.stdout
+    assert history(inc)[-1]["details"]["on_call_list"] is False
+
+
+def test_ack_refusals_write_nothing(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    before = rows(db, "SELECT * FROM events")
+    assert_refused(inc("ack", "1", "--unit", "区应急", "--outcome", "answered", ok=False),
+                   'unknown unit "区应急" (did you mean "区应急局"?)')
+    r = inc("ack", "1", "--unit", "区应急局", "--outcome", "maybe", ok=False)
+    assert r.exit_code == 2 and r.stdout == "" and "'maybe' is not one of" in r.stderr
+    assert_refused(inc("ack", "5", "--unit", "区应急局", "--outcome", "busy", ok=False),
+                   f"no incident 5 in {db} (see 'geohazard incident list --all')")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-20 09:00", ok=False),
+                   '--at: "2026-07-20T09:00+08:00" is before incident 1 was opened (2026-07-21T09:40+08:00)')
+    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
+    before = rows(db, "SELECT * FROM events")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", ok=False),
+                   "incident 1 was closed at 2026-07-21T12:00+08:00 (处置完成); a closed incident cannot be changed")
+    assert rows(db, "SELECT * FROM events") == before
+
+
+def test_national_profile_call_lists(inc) -> None:  # type: ignore[no-untyped-def]
+    out = j(inc, "open", "--plan", "national-2006", "--evacuees", "40", "--at", T0)
+    assert (out["call_list"]["plan"], out["call_list"]["level"]) == ("national-2006", "IV")
+    up = j(inc, "update", "1", "--evacuees", "140")
+    assert up["call_list"]["level"] == "III" and up["newly_called"]
+
+
 # --- close ----------------------------------------------------------------------------------------
 
 def test_close_then_changes_are_refused(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
@@ -282,9 +391,10 @@ def test_show_has_incident_assessment_and_timeline(inc) -> None:  # type: ignore
     assert out["incident"]["location"] == "七里山街道"
     assert out["assessment"]["response_level"] == "II"
     assert [(e["kind"], e["at"]) for e in out["history"]] == [
-        ("open", "2026-07-21T09:40:00+08:00"), ("update", "2026-07-21T10:00:00+08:00"),
-        ("level_change", "2026-07-21T10:00:00+08:00")]
-    assert out["history"][1]["text"] == "续报:需搬迁转移人数 40人 → 140人;等级 中型,II级响应"
+        ("open", "2026-07-21T09:40:00+08:00"), ("call", "2026-07-21T09:40:00+08:00"),
+        ("update", "2026-07-21T10:00:00+08:00"), ("level_change", "2026-07-21T10:00:00+08:00"),
+        ("call", "2026-07-21T10:00:00+08:00")]
+    assert out["history"][2]["text"] == "续报:需搬迁转移人数 40人 → 140人;等级 中型,II级响应"
     text = inc("show", "1").stdout
     assert text.startswith("事件 #1 · 处置中 · 立案 2026-07-21 09:40 · 更新 2026-07-21 10:00\n")
     assert "时间线" in text and "响应级别调整(升级):III级响应 → II级响应" in text
@@ -295,6 +405,8 @@ def test_show_has_incident_assessment_and_timeline(inc) -> None:  # type: ignore
 @pytest.fixture
 def finished(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--location", "七里山<b>街道</b> | 路口", "--hazard-type", "崩塌", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-21 09:42")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--by", "李四", "--at", "2026-07-21 09:44")
     inc("update", "1", "--evacuees", "140", "--direct-loss", "120万", "--at", "2026-07-21 10:00")
     inc("update", "1", "--evacuees", "60", "--direct-loss", "90万", "--at", "2026-07-21 13:00")
     inc("close", "1", "--reason", "现场处置基本完成", "--at", "2026-07-21 15:30")
@@ -309,7 +421,15 @@ def test_export_json_is_the_report_data(inc) -> None:  # type: ignore[no-untyped
     assert out["duration"] == {"minutes": 350, "text": "5小时50分"}
     assert [(c["from"], c["to"], c["direction"]) for c in out["level_changes"]] == [
         ("III级响应", "II级响应", "up"), ("II级响应", "III级响应", "down")]
-    assert out["counts"]["update"] == 2 and out["counts"]["close"] == 1
+    assert out["counts"]["update"] == 2 and out["counts"]["close"] == 1 and out["counts"]["ack"] == 2
+    emergency = next(u for u in out["units"] if u["unit_key"] == "emergency")
+    assert emergency["first_called_text"] == "2026-07-21 09:40"
+    assert [(c["at_text"], c["outcome_name"], c["by"]) for c in emergency["calls"]] == [
+        ("2026-07-21 09:42", "占线", None), ("2026-07-21 09:44", "已应答", "李四")]
+    # answered before the level changes (III -> II -> III): on the list, but not answered since
+    assert emergency["status"] == "pending"
+    dropped = next(u for u in out["units"] if u["unit_key"] == "armed_forces")  # only for II
+    assert dropped["status"] == "not_needed"
     assert {"label": "直接经济损失", "field": "direct_loss", "value": "900000", "text": "90万元"} in out["figures"]
 
 
@@ -321,6 +441,8 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 |" in md
     assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 |" in md
     assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
+    assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | " \
+           "2026-07-21 09:42 占线;2026-07-21 09:44 已应答(李四) | 未应答 |" in md
 
 
 @pytest.mark.usefixtures("finished")

@@ -15,7 +15,9 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, TextJson,
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from geohazard_cli.journal import Event, Journal, Reassessment, Record
+    from geohazard_cli.journal import Differ, Event, Journal, Reassessment, Record, Resolver
+    from geohazard_cli.models import Assessment
+    from geohazard_cli.roster import CallList
     from geohazard_cli.rules import Profile
 
 
@@ -141,18 +143,16 @@ def _profile_for(record: "Record", cfg: Path, rules: Path | None) -> "Profile":
     return profile
 
 
-def _dispatch(cfg: Path, profile: "Profile") -> tuple[Any, Any, Any, Any]:
-    """(roster, resolver, differ, call-list type) for the plan's call lists (roster.py)."""
-    try:
-        from geohazard_cli import roster as roster_mod
-    except ImportError:  # roster.py (issue 3) not merged yet
-        return None, None, None, None
-    roster = roster_mod.load_roster(cfg)
+def _dispatch(cfg: Path, profile: "Profile") -> "tuple[Resolver, Differ, type[CallList]]":
+    """The plan's call lists (roster.py): resolver, differ and model, for the journal's pure core."""
+    from geohazard_cli.roster import CallList, call_list_diff, load_roster, resolve_call_list
 
-    def resolve(assessment: Any) -> Any:
-        return roster_mod.resolve_call_list(assessment, profile, roster)
+    roster = load_roster(cfg)
 
-    return roster, resolve, roster_mod.call_list_diff, getattr(roster_mod, "CallList", None)
+    def resolve(assessment: "Assessment") -> CallList:
+        return resolve_call_list(assessment, profile, roster)
+
+    return resolve, call_list_diff, CallList
 
 
 def _record_json(record: "Record") -> dict[str, Any]:
@@ -203,8 +203,8 @@ def open_(
     incident = incident_from(figures, profile)
     when = _when(at, profile.timezone)
     assessment = grade(incident, profile)
-    _, resolve, _, _ = _dispatch(cfg, profile)
-    call_list = resolve(assessment).model_dump(mode="json") if resolve is not None else None
+    resolve, _, _ = _dispatch(cfg, profile)
+    call_list = resolve(assessment).model_dump(mode="json")
     j = _journal(db)
     assert j is not None
     try:
@@ -263,7 +263,7 @@ def update(
         if not delta and figures.get("file") is None and not typed:
             raise InputError("nothing to update: give the new figures "
                              "(such as --evacuees 600) or --file PATH")
-        _, resolve, diff, cl_type = _dispatch(cfg, profile)
+        resolve, diff, cl_type = _dispatch(cfg, profile)
         record, r, _ = update_incident(j, incident_id, delta, profile, when, resolve, diff, cl_type)
     finally:
         j.close()
@@ -308,7 +308,6 @@ def ack(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.errors import InputError
     from geohazard_cli.intake import parse_text
     from geohazard_cli.journal import Outcome, acknowledge, pending_units, snapshot
 
@@ -319,10 +318,9 @@ def ack(
         record, _ = snapshot(j, incident_id)
         when = _when(at, _tz_text(record.opened_at))
         j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
-        roster = _load_roster(resolve_dir(config_dir))
-        if roster is None:
-            raise InputError("--unit: no roster (contacts.yaml) is available to check the unit")
-        found = roster.unit(unit)
+        from geohazard_cli.roster import load_roster
+
+        found = load_roster(resolve_dir(config_dir)).unit(unit)
         record, event, events = acknowledge(j, incident_id, found.key, found.name, Outcome(outcome.value),
                                             by_text, when)
     finally:
@@ -340,14 +338,6 @@ def ack(
         out.print(f"注意: {event.details['unit']} 不在当前叫应名单上", style="yellow")
     _print_pending(pending, record)
     return 0
-
-
-def _load_roster(cfg: Path) -> Any:
-    try:
-        from geohazard_cli.roster import load_roster
-    except ImportError:  # roster.py (issue 3) not merged yet
-        return None
-    return load_roster(cfg)
 
 
 @incident_app.command("show")
