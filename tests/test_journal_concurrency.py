@@ -121,11 +121,28 @@ def test_two_writers_25_updates_each_all_in_history(tmp_path: Path) -> None:
     assert integrity(db) == "ok"
 
 
+# The crash child loops updates through the CLI (in-process, so a kill lands inside an update, not in
+# interpreter start-up). With a mark index, it writes "B" to stderr once it holds the write lock of that
+# update, so the test can kill it inside the transaction; every other kill lands at a random moment.
 CHILD = """
-import sys
+import os, sys
+from contextlib import contextmanager
+import geohazard_cli.journal as journal
 from geohazard_cli.cli import run
-db, base = sys.argv[1], int(sys.argv[2])
+db, base, mark = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+state = {"i": 0}
+plain = journal.Journal.transaction
+
+@contextmanager
+def marked(self, write):
+    with plain(self, write) as conn:
+        if write and state["i"] == mark:
+            os.write(2, b"B\\n")
+        yield conn
+
+journal.Journal.transaction = marked
 for i in range(100000):
+    state["i"] = i
     evacuees = str(40 + i % 3 * 300)  # 40, 340, 640: III, II, I -- level changes on most updates
     code = run(["incident", "update", "1", "--threatened", str(base + i), "--evacuees", evacuees,
                 "--db", db, "--format", "json"])
@@ -156,27 +173,33 @@ def test_sigkill_mid_update_loses_nothing_reported(tmp_path: Path) -> None:
     assert geohazard("incident", "open", "--evacuees", "40", "--at", T0, "--db", str(db)).returncode == 0
     rng = random.Random(20260721)
     reported: list[int] = []
-    for rnd in range(6):
+    for rnd in range(8):
         base = (rnd + 1) * 100_000
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(base)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=_env())
-        assert child.stdout is not None
-        # Let it report a few updates, then kill it at a random moment inside its loop.
-        wanted, seen, chunks = rng.randint(1, 4), 0, []
-        deadline = time.monotonic() + 60
-        while seen < wanted and time.monotonic() < deadline:
+        wanted = rng.randint(1, 4)
+        in_transaction = rnd % 2 == 1
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(base),
+                                  str(wanted if in_transaction else -1)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        assert child.stdout is not None and child.stderr is not None
+        # Let it report a few updates, then kill it: inside the next write transaction, or at a random
+        # moment of its loop.
+        seen, chunks = 0, []
+        while seen < wanted:
             line = child.stdout.readline()
             if not line:
                 break
             chunks.append(line)
             if line == "}\n":
                 seen += 1
-        time.sleep(rng.uniform(0, 0.03))
+        if in_transaction:
+            child.stderr.readline()  # "B": it holds the write lock of update number `wanted`
+        else:
+            time.sleep(rng.uniform(0, 0.03))
         child.send_signal(signal.SIGKILL)
         rest, err = child.communicate(timeout=60)
         assert child.returncode == -signal.SIGKILL, err
         docs = _documents("".join(chunks) + rest)
-        assert len(docs) >= seen >= 1, err
+        assert len(docs) >= seen == wanted, err
         reported += [d["assessment"]["incident"]["threatened"] for d in docs]
         assert integrity(db) == "ok"
 
