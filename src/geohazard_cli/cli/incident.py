@@ -21,12 +21,6 @@ if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
 
 
-class ListWhich(StrEnum):
-    open = "open"
-    closed = "closed"
-    all = "all"
-
-
 class OutcomeChoice(StrEnum):
     answered = "answered"
     no_answer = "no-answer"
@@ -108,7 +102,8 @@ def _existing(db: Path | None, incident_id: int) -> "Journal":
 
 
 def _tz_text(dt: "datetime") -> str:
-    return dt.isoformat()[-6:] if dt.utcoffset() is not None else "+08:00"
+    """The offset of a stored (always aware) time, "+08:00": an incident keeps its opening time zone."""
+    return dt.isoformat()[-6:]
 
 
 def _when(at: str | None, tz: str) -> "datetime":
@@ -412,23 +407,30 @@ def list_(
     if format is TextJson.json:
         emit_json([_record_json(r) for r in records])
         return 0
-    from rich.table import Table
-
     from geohazard_cli.cli._common import console
 
     out = console()
     if not records:
         out.print({"open": "没有处置中的事件", "closed": "没有已终止的事件", None: "日志中没有事件"}[status])
         return 0
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("编号", "状态", "演练", "等级", "响应级别", "类型", "地点", "立案时间", "更新时间"):
-        table.add_column(col)
-    for r in records:
-        table.add_row(f"#{r.id}", "处置中" if r.status == "open" else "已终止", "演练" if r.exercise else "",
-                      r.grade_name, r.response_level_name, r.incident.hazard_type_name or "",
-                      r.incident.location or "", _hm(r.opened_at), _hm(r.updated_at))
-    out.print(table)
+    head = ("编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间", "类型 · 地点")
+    rows = [(f"#{r.id}", "处置中" if r.status == "open" else "已终止", "演练" if r.exercise else "",
+             r.grade_name, r.response_level_name, _hm(r.opened_at), _hm(r.updated_at),
+             " · ".join(x for x in (r.incident.hazard_type_name, r.incident.location) if x))
+            for r in records]
+    # Plain aligned lines rather than a table: the place is free text and is never cut or folded.
+    for row in (head, *rows):
+        out.print(_aligned(row, [head, *rows]), soft_wrap=True, highlight=False, markup=False)
     return 0
+
+
+def _aligned(row: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Pad every cell but the last to its column's display width (CJK characters count double)."""
+    from rich.cells import cell_len
+
+    widths = [max(cell_len(r[i]) for r in rows) for i in range(len(row) - 1)]
+    cells = [c + " " * (w - cell_len(c)) for c, w in zip(row, widths, strict=False)]
+    return "  ".join([*cells, row[-1]]).rstrip()
 
 
 @incident_app.command("close")
@@ -605,13 +607,9 @@ def _print_pending(pending: list[Any], record: "Record") -> None:
 
 
 def _print_history(events: "list[Event]") -> None:
-    from rich.table import Table
-
     from geohazard_cli.cli._common import console
 
-    table = Table(title="时间线", title_justify="left", box=None, pad_edge=False, header_style="bold")
-    table.add_column("时间")
-    table.add_column("事项")
+    out = console()
+    out.print("时间线", style="bold")
     for e in events:
-        table.add_row(_hm(e.at), e.text)
-    console().print(table)
+        out.print(f"{_hm(e.at)}  {e.text}", soft_wrap=True, highlight=False, markup=False)
