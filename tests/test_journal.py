@@ -457,6 +457,15 @@ def test_export_html_escapes_and_has_print_css(inc, tmp_path: Path) -> None:  # 
     assert "<td>5小时50分</td>" in html
 
 
+def test_export_and_show_of_an_open_incident(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    md = inc("export", "1").stdout
+    assert "| 状态 | 处置中 |" in md and "| 响应终止(6.4) | 尚未终止 |" in md and "| 历时 | — |" in md
+    assert json.loads(inc("export", "1", "--format", "json").stdout)["duration"] is None
+    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 10:00")
+    assert inc("show", "1").stdout.startswith("事件 #1 · 已终止(2026-07-21 10:00:处置完成) · 立案 2026-07-21 09:40")
+
+
 def test_export_unknown_id(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
     assert_refused(inc("export", "3", "--format", "html", ok=False),
@@ -487,17 +496,25 @@ def test_money_is_exact_decimal_text_never_real(inc, db: Path) -> None:  # type:
 
 
 def test_db_from_environment_and_default_dir(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import platformdirs
+
     env_db = tmp_path / "env.sqlite3"
     monkeypatch.setenv("GEOHAZARD_DB", str(env_db))
     assert cli("incident", "open", "--evacuees", "4", "--at", T0).exit_code == 0
     assert env_db.exists()
     monkeypatch.delenv("GEOHAZARD_DB")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    r = cli("incident", "open", "--evacuees", "4", "--at", T0)
+    asked = []
+
+    def user_data_dir(appname: str, appauthor: Any = None) -> str:
+        asked.append(appname)
+        return str(tmp_path / "data" / appname)
+
+    monkeypatch.setattr(platformdirs, "user_data_dir", user_data_dir)
+    r = cli("incident", "open", "--evacuees", "4", "--at", T0)  # creates the directory too
     assert r.exit_code == 0, r.stderr
-    path, how = journal.db_path(None)
-    assert how == "default" and path.exists()
-    assert path.name == "journal.sqlite3" and path.is_relative_to(tmp_path / "data")
+    assert asked == ["geohazard-cli"]
+    assert (tmp_path / "data" / "geohazard-cli" / "journal.sqlite3").exists()
+    assert [x["id"] for x in json.loads(cli("incident", "list", "--format", "json").stdout)] == [1]
 
 
 def test_db_in_missing_directory(inc, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
