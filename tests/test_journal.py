@@ -344,8 +344,11 @@ def test_close_text_and_reason_required(inc) -> None:  # type: ignore[no-untyped
     inc("open", "--evacuees", "40", "--at", T0)
     assert_refused(inc("close", "1", "--reason", " ", ok=False),
                    '--reason: "" is empty; say why the response ends (§6.4)')
-    out = inc("close", "1", "--reason", "预警发布时段结束", "--at", "2026-07-21 12:00").stdout
-    assert out.startswith("事件 #1 响应终止(2026-07-21 12:00):预警发布时段结束\n")
+    out = inc("close", "1", "--reason", "预警发布时段结束", "--by", "区政府(区应急局意见)",
+              "--at", "2026-07-21 12:00").stdout
+    assert out.startswith("事件 #1 响应终止:预警发布时段结束(宣布/意见:区政府(区应急局意见))(2026-07-21 12:00)\n")
+    md = inc("export", "1").stdout
+    assert "| 响应终止(6.4) | 2026-07-21 12:00:预警发布时段结束(宣布/意见:区政府(区应急局意见)) |" in md
 
 
 # --- list and show ----------------------------------------------------------------------------------

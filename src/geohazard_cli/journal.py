@@ -350,7 +350,8 @@ def describe(kind: str, details: dict[str, Any]) -> str:
         who = f"(经办:{details['by']})" if details.get("by") else ""
         return f"叫应 {details['unit']}:{OUTCOME_LABELS.get(details['outcome'], details['outcome'])}{who}"
     if kind == "close":
-        return f"响应终止:{details['reason']}"
+        who = f"(宣布/意见:{details['by']})" if details.get("by") else ""
+        return f"响应终止:{details['reason']}{who}"
     return kind  # pragma: no cover - kinds are checked by the schema
 
 
@@ -647,11 +648,12 @@ def acknowledge(j: Journal, incident_id: int, unit_key: str, unit_name: str, out
         return j.get(incident_id), next(e for e in events if e.seq == seq), events
 
 
-def close_incident(j: Journal, incident_id: int, reason: str, at: datetime) -> tuple[Record, list[Event]]:
+def close_incident(j: Journal, incident_id: int, reason: str, at: datetime,
+                   by: str | None = None) -> tuple[Record, list[Event]]:
     """Terminate the response (§6.4): the incident takes no more updates."""
     with j.transaction(write=True):
         record = j.open_writable(incident_id, at)
-        j.add_event(incident_id, "close", at, {"reason": reason}, record.grade, record.response_level)
+        j.add_event(incident_id, "close", at, {"reason": reason, "by": by}, record.grade, record.response_level)
         j.conn.execute("UPDATE incidents SET status = 'closed', closed_at = ?, close_reason = ?, "
                        "updated_at = ? WHERE id = ?",
                        (_iso(at), reason, _iso(_later(record.updated_at, at)), incident_id))
@@ -714,6 +716,7 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
             u["status"] = "answered"
         else:
             u["status"] = "not_needed"
+    closing = next((e for e in events if e.kind == "close"), None)
     duration = None
     end = record.closed_at or None
     if end is not None:
@@ -731,6 +734,7 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
         "closed_at": record.closed_at.isoformat() if record.closed_at else None,
         "closed_text": _t(record.closed_at),
         "close_reason": record.close_reason,
+        "close_by": closing.details.get("by") if closing else None,
         "duration": duration,
         "generated_at": generated_at.isoformat(),
         "generated_text": _t(generated_at),

@@ -440,6 +440,8 @@ def close(
         "--reason", help="Why the response ends (§6.4), e.g. 现场处置基本完成,灾情基本控制 / "
         "预警发布时段结束.",
         show_default=False)],
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who declared the end, or on whose advice (§6.4).", show_default=False)] = None,
     at: AtOpt = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -454,12 +456,13 @@ def close(
     reason_text = parse_text(reason, "--reason")
     if not reason_text:
         raise InputError('--reason: "" is empty; say why the response ends (§6.4)')
+    by_text = parse_text(by, "--by") if by is not None else None
     j = _existing(db, incident_id)
     try:
         record, _ = snapshot(j, incident_id)
         when = _when(at, _tz_text(record.opened_at))
         j.open_writable(incident_id, when)
-        record, events = close_incident(j, incident_id, reason_text, when)
+        record, events = close_incident(j, incident_id, reason_text, when, by_text)
     finally:
         j.close()
     pending = pending_units(record, events)
@@ -469,8 +472,8 @@ def close(
     from geohazard_cli.cli._common import console
 
     out = console()
-    out.print(f"{_mark(record)}事件 #{record.id} 响应终止({_hm(record.closed_at or when)}):{reason_text}",
-              style="bold")
+    out.print(f"{_mark(record)}事件 #{record.id} {events[-1].text}({_hm(record.closed_at or when)})",
+              style="bold", soft_wrap=True)
     if pending:
         out.print("未应答的单位: " + "、".join(p.unit for p in pending), style="yellow", soft_wrap=True)
     out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
