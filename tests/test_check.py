@@ -43,9 +43,9 @@ def test_shipped_config_is_sound(cli, cfg: Path) -> None:  # type: ignore[no-unt
     assert errors(r.stdout) == []
     notices = [line for line in r.stdout.splitlines() if line.startswith("notice: ")]
     # every unit without a number is listed, none dropped
-    assert len(notices) == 20
+    assert len(notices) == 21
     assert any("[各街道办事处] no number (附件3未列各街道办事处号码;按街道逐一联系)" in n for n in notices)
-    assert r.stdout.splitlines()[-1] == f"{cfg}: sound; 20 notices"
+    assert r.stdout.splitlines()[-1] == f"{cfg}: sound; 21 notices"
 
 
 def test_blank_number(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +54,7 @@ def test_blank_number(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 2
     assert errors(r.stdout) == [f"contacts.yaml:{line}: units.1.phone: [区人武部] blank number "
                                 "(write the number, or say why in phone_missing)"]
-    assert r.stdout.splitlines()[-1] == f"{copy}: 1 problem; 20 notices"
+    assert r.stdout.splitlines()[-1] == f"{copy}: 1 problem; 21 notices"
 
 
 def test_malformed_numbers(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +183,7 @@ def test_every_problem_is_listed(cli, copy: Path) -> None:  # type: ignore[no-un
         ("contacts.yaml", "groups.3.lead", "医疗卫生组 lead 区卫健"),
         ("templates/report-form.html.j2", "(template)", None),
     ]
-    assert len(data["notices"]) == 20
+    assert len(data["notices"]) == 21
 
 
 def test_schema_errors_all_listed(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -206,3 +206,28 @@ def test_config_dir_missing(cli, tmp_path: Path) -> None:  # type: ignore[no-unt
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (f"geohazard: error: --config-dir: {tmp_path / 'nope'} is not a directory "
                         "(expected one holding rules/, contacts.yaml)\n")
+
+
+def test_contacts_missing(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    (copy / "contacts.yaml").unlink()
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert errors(r.stdout) == ["contacts.yaml: (file): no such file"]
+    r = cli("callsheet", "--evacuees", "5", "--config-dir", str(copy))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"geohazard: error: {copy.resolve() / 'contacts.yaml'}: no such file\n"
+
+
+def test_malformed_dispatch_rule(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = copy / "rules" / "shizhong-2023.yaml"
+    line = edit(rules, "{engage: unit, name: 区商务局,", "{engage: units, name: 区商务局,")
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert errors(r.stdout) == [
+        f"rules/shizhong-2023.yaml:{line}: dispatch.levels.III.engage.11.engage: Input should be 'office', "
+        "'command', 'members', 'groups', 'group', 'unit' or 'local_street'"]
+    r = cli("callsheet", "--evacuees", "5", "--config-dir", str(copy))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ("geohazard: error: rules/shizhong-2023.yaml: dispatch.levels.III.engage.11.engage: "
+                        "Input should be 'office', 'command', 'members', 'groups', 'group', 'unit' or "
+                        "'local_street'\n")

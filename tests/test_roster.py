@@ -26,14 +26,12 @@ from geohazard_cli.roster import (
 )
 from geohazard_cli.rules import Profile
 
+PLAN = Path(__file__).resolve().parents[1] / "docs" / "plan" / "geohazard-emergency-plan-2023.md"
+
 
 def plan_text() -> str:
-    """The plan's source text (shared/plan/ next to the checkout); skipped, visibly, when absent."""
-    for up in Path(__file__).resolve().parents:
-        path = up / "shared" / "plan" / "geohazard-emergency-plan-2023.md"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    pytest.skip("plan source text shared/plan/geohazard-emergency-plan-2023.md not found above the checkout")
+    """The plan's source text, vendored in docs/plan/ (a copy of shared/plan/) so these checks always run."""
+    return PLAN.read_text(encoding="utf-8")
 
 
 # 附件3 济南市市中区地质灾害应急救援指挥部成员通讯录, as printed (24 entries).
@@ -249,8 +247,14 @@ def test_shipped_roster_has_no_fatal_problem(roster: Roster, cfg: Path) -> None:
     text = (cfg / "contacts.yaml").read_text(encoding="utf-8")
     problems = check_roster(roster, "contacts.yaml", text)
     assert [str(p) for p in problems if p.fatal] == []
-    # The gaps that remain are exactly the units without a number, each reported.
-    assert sorted(p.unit or "" for p in problems) == sorted(u.name for u in roster.units if u.phone is None)
+    # What remains are notices: exactly the units without a number, each reported, and the number
+    # 附件3 gives both 区指挥部办公室 and 区应急局.
+    assert all(p.notice for p in problems)
+    no_number = [p.unit for p in problems if p.message.startswith("no number")]
+    assert sorted(u or "" for u in no_number) == sorted(u.name for u in roster.units if u.phone is None)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith('    phone: "82722671"   #'))
+    assert [str(p) for p in problems if not p.message.startswith("no number")] == [
+        f"contacts.yaml:{line}: units.17.phone: [区应急局] same number as 区指挥部办公室 (82722671)"]
 
 
 # --- lookup ---------------------------------------------------------------------------------
@@ -404,3 +408,19 @@ def test_json_shape(shizhong: Profile, roster: Roster) -> None:
     first = data["entries"][0]
     assert first["unit"] == "区指挥部办公室" and first["dial"] == "0531-82722671" and first["order"] == 1
     assert roster.unit("区应急局").model_dump(mode="json")["dial"] == "0531-82722671"
+
+
+def test_unknown_unit_in_dispatch_is_a_config_error(shizhong: Profile, roster: Roster) -> None:
+    import copy
+
+    dispatch = copy.deepcopy(shizhong.dispatch)
+    dispatch["levels"]["III"]["engage"][7]["name"] = "市中交警"
+    broken = shizhong.model_copy(update={"dispatch": dispatch})
+    a = grade(parse_incident({"evacuees": "50"}, shizhong), shizhong)
+    with pytest.raises(ConfigError) as err:
+        resolve_call_list(a, broken, roster)
+    assert str(err.value) == ("rules/shizhong-2023.yaml: dispatch.levels.III.engage.7.name: [市中交警] unknown "
+                              'unit \'市中交警\' (did you mean "市中交警大队"?)')
+    # other levels still resolve
+    ok = grade(parse_incident({"evacuees": "140"}, shizhong), shizhong)
+    assert resolve_call_list(ok, broken, roster).level == "II"

@@ -321,6 +321,11 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
         known = ", ".join(dispatch.levels) or "none"
         raise ConfigError(f"rules/{profile.id}.yaml: dispatch.levels: no entry for response level "
                           f"{level_key!r} (has: {known})")
+    bad = [p for p in check_dispatch(profile, roster, f"rules/{profile.id}.yaml")
+           if p.path.startswith(f"dispatch.levels.{level_key}.")]
+    if bad:
+        more = f" (and {len(bad) - 1} more; run geohazard check)" if len(bad) > 1 else ""
+        raise ConfigError(f"{bad[0]}{more}")
 
     reasons: dict[str, list[str]] = {}  # unit key -> tasks, each with its clause
     group_roles: dict[str, list[str]] = {}  # unit key -> 应急救援组牵头单位(附件1(一))...
@@ -461,20 +466,50 @@ class Problem(BaseModel):
         return f"{where}: {self.path}:{who} {self.message}"
 
 
+def line_finder(text: str | None) -> Any:
+    """``loc -> line`` for one YAML text, composing it once (loader.line_of composes per call)."""
+    if not text:
+        return lambda loc: None
+    import yaml
+
+    from geohazard_cli.loader import _yaml_loader
+
+    try:
+        root = yaml.compose(text, Loader=_yaml_loader())
+    except yaml.YAMLError:
+        return lambda loc: None
+
+    def find(loc: list[str | int]) -> int | None:
+        node, line = root, None
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                hit = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+                if hit is None:
+                    break
+                line, node = hit[0].start_mark.line + 1, hit[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+    return find
+
+
 def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Problem]:
     """Every cross-check problem of a roster: unknown or ambiguous names, duplicates, bad numbers."""
-    from geohazard_cli.loader import line_of
-
+    line_of = line_finder(text)
     problems: list[Problem] = []
 
     def report(loc: list[str | int], message: str, unit: str | None = None, fatal: bool = True,
                notice: bool = False) -> None:
-        line = line_of(text, loc) if text else None
-        problems.append(Problem(file=file, line=line, path=".".join(map(str, loc)), unit=unit,
+        problems.append(Problem(file=file, line=line_of(loc), path=".".join(map(str, loc)), unit=unit,
                                 message=message, fatal=fatal, notice=notice))
 
     seen: dict[str, tuple[int, str]] = {}
     keys: dict[str, int] = {}
+    dials: dict[str, str] = {}
     for i, u in enumerate(roster.units):
         if u.key in keys:
             report(["units", i, "key"], f"key {u.key!r} is used twice (also units.{keys[u.key]})", u.name)
@@ -501,7 +536,13 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
             elif u.phone_missing:
                 report(["units", i, "phone_missing"], "set although the unit has a number", u.name,
                        fatal=False)
-            # A shared number is allowed: 附件3 gives 区指挥部办公室 and 区应急局 the same one.
+            # A shared number is allowed (附件3 gives 区指挥部办公室 and 区应急局 the same one) but
+            # listed, since a number pasted twice by mistake looks the same.
+            if u.dial and u.dial in dials:
+                report(["units", i, "phone"], f"same number as {dials[u.dial]} ({u.phone})", u.name,
+                       fatal=False, notice=True)
+            if u.dial:
+                dials.setdefault(u.dial, u.name)
         if u.parent is not None and roster.find(u.parent) is None:
             report(["units", i, "parent"], f"unknown unit {u.parent!r}{roster.suggest(u.parent)}", u.name)
 
@@ -554,14 +595,12 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
 
 def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None = None) -> list[Problem]:
     """Problems of a profile's ``dispatch:`` section against its levels and the roster."""
-    from geohazard_cli.loader import line_of
-
+    line_of = line_finder(text)
     problems: list[Problem] = []
 
     def report(loc: list[str | int], message: str, unit: str | None = None) -> None:
         full = ["dispatch", *loc]
-        line = line_of(text, full) if text else None
-        problems.append(Problem(file=file, line=line, path=".".join(map(str, full)), unit=unit,
+        problems.append(Problem(file=file, line=line_of(full), path=".".join(map(str, full)), unit=unit,
                                 message=message))
 
     try:
@@ -639,8 +678,9 @@ def load_roster(cfg_dir: Path) -> Roster:
         return _cache[cache_key]
     text = read_text(path)
     roster = parse_roster(text, str(path))
-    fatal = [p for p in check_roster(roster, str(path), text) if p.fatal]
-    if fatal:
+    fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
+    if fatal:  # again with line numbers, which cost a YAML compose
+        fatal = [p for p in check_roster(roster, str(path), text) if p.fatal]
         more = f" (and {len(fatal) - 1} more; run geohazard check)" if len(fatal) > 1 else ""
         raise ConfigError(f"{fatal[0]}{more}")
     if cache_key is not None:
