@@ -105,7 +105,8 @@ def _skip_level(incident: Incident, profile: Profile, top: int) -> SkipLevelRepo
     undetermined: list[str] = []
     min_rank = profile.rank[rule.min_grade]
     if top >= min_rank:
-        reasons.append(f"等级为{profile.grades[top].name},达到{profile.grade_by_key[rule.min_grade].name}以上")
+        reached = "" if min_rank == 0 else f",达到{profile.grade_by_key[rule.min_grade].name}以上"
+        reasons.append(f"等级为{profile.grades[top].name}{reached}")
     else:
         # An unreported indicator whose top band reaches min_grade could still lift the grade there.
         for ind, _lowers, band_ranks in profile.tables:

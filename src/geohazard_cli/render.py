@@ -58,3 +58,7 @@ def render(templates: Path, name: str, fmt: str, **context: Any) -> str:
         raise ConfigError(f"{exc.filename or filename}:{exc.lineno}: template syntax error: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         raise ConfigError(f"{templates / filename}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"{templates / filename}: template error: {exc.message}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{templates / filename}: template error: {exc}") from None

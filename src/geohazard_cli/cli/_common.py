@@ -60,6 +60,8 @@ INCIDENT_PARAMS: list[tuple[str, str]] = [
     ("trend", "发展趋势: trend."),
     ("measures_taken", "已采取措施: measures taken."),
     ("suggestions", "意见建议: suggestions."),
+    ("reporter", "报告人: who reported it."),
+    ("notes", "备注: notes."),
     ("id", "An identifier echoed in the output."),
 ]
 FILE_HELP = "Incident file (YAML or JSON, '-' for stdin) with the same fields in snake_case; flags override it."

@@ -1,0 +1,243 @@
+"""`geohazard check`: validate a config dir and list every problem (not just the first).
+
+Checked: every profile in rules/ (YAML syntax, schema, the profile's own soundness checks, its
+``dispatch:`` section against contacts.yaml), rules/profiles.yaml's default, contacts.yaml (schema,
+unknown or duplicated units with the closest known name, phone numbers), and templates/ (each
+compiles; call sheets and report forms render a sample incident of every grade of every profile).
+Each problem names the file, line (where known), key path and unit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError, model_validator
+
+from geohazard_cli.errors import GeohazardError
+from geohazard_cli.roster import Problem, Roster, check_dispatch, check_roster
+from geohazard_cli.rules import Profile, check_profile
+
+DOCUMENTS = ("callsheet", "report-form")
+FORMATS = ("text", "markdown", "html")
+
+
+class _UncheckedProfile(Profile):
+    """A profile validated for shape only, so that check_profile can list every problem."""
+
+    @model_validator(mode="after")
+    def _sound(self) -> _UncheckedProfile:
+        return self
+
+
+def _from_error(exc: GeohazardError, file: str, path: str = "(file)") -> Problem:
+    """A Problem from a one-line error message that may start with ``file:line:``."""
+    msg = str(exc)
+    m = re.match(r"^(.*?):(\d+): (.*)$", msg)
+    if m and m.group(1) == file:
+        return Problem(file=file, line=int(m.group(2)), path=path, message=m.group(3))
+    if msg.startswith(f"{file}: "):
+        msg = msg[len(file) + 2:]
+    return Problem(file=file, path=path, message=msg)
+
+
+def _validation_problems(
+    exc: ValidationError, file: str, text: str, prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
+    from geohazard_cli.loader import line_of
+
+    out = []
+    for err in exc.errors():
+        loc = [*prefix, *(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))]
+        kind = err["type"]
+        msg = ("unknown key" if kind == "extra_forbidden" else
+               "required key is missing" if kind == "missing" else err["msg"].removeprefix("Value error, "))
+        out.append(Problem(file=file, line=line_of(text, loc), path=".".join(map(str, loc)) or "(top level)",
+                           message=msg))
+    return out
+
+
+def _load(path: Path) -> tuple[str | None, Any, list[Problem]]:
+    """Read and parse a YAML file: (text, data, problems)."""
+    from geohazard_cli.loader import load_yaml, read_text
+
+    try:
+        text = read_text(path)
+        return text, load_yaml(text, str(path)), []
+    except GeohazardError as exc:
+        return None, None, [_from_error(exc, str(path))]
+
+
+def check_contacts(cfg: Path) -> tuple[Roster | None, list[Problem]]:
+    from geohazard_cli.config import contacts_path
+
+    path = contacts_path(cfg)
+    text, data, problems = _load(path)
+    if text is None:
+        return None, problems
+    try:
+        roster = Roster.model_validate(data)
+    except ValidationError as exc:
+        return None, _validation_problems(exc, str(path), text)
+    return roster, check_roster(roster, str(path), text)
+
+
+def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[Problem]]:
+    from geohazard_cli.config import available_plans, default_plan
+    from geohazard_cli.loader import line_of
+
+    rules_dir = cfg / "rules"
+    problems: list[Problem] = []
+    profiles: list[Profile] = []
+    plans = available_plans(cfg)
+    if not plans:
+        return [], [Problem(file=str(rules_dir), path="(dir)", message="no rules/*.yaml profile found")]
+    try:
+        default = default_plan(cfg)
+        if default not in plans:
+            problems.append(Problem(file=str(rules_dir / "profiles.yaml"), path="default",
+                                    message=f"{default!r} is not a profile in rules/ ({', '.join(plans)})"))
+    except GeohazardError as exc:
+        problems.append(_from_error(exc, str(rules_dir / "profiles.yaml"), "default"))
+    for plan in plans:
+        path = rules_dir / f"{plan}.yaml"
+        file = str(path)
+        text, data, load_problems = _load(path)
+        problems += load_problems
+        if text is None:
+            continue
+        try:
+            profile: Profile = _UncheckedProfile.model_validate(data)
+        except ValidationError as exc:
+            problems += _validation_problems(exc, file, text)
+            continue
+        sound = check_profile(profile)
+        for message in sound:
+            key, _, rest = message.partition(": ")
+            loc = [int(p) if p.isdigit() else p for p in re.sub(r" \([^)]*\)", "", key).split(".")]
+            problems.append(Problem(file=file, line=line_of(text, loc), path=key, message=rest))
+        dispatch_problems = check_dispatch(profile, roster, file, text) if roster is not None else []
+        problems += dispatch_problems
+        problems += _warning_problems(profile, file, text, roster)
+        if not sound and not dispatch_problems:  # only sound profiles go on to render samples
+            profiles.append(profile)
+    return profiles, problems
+
+
+def _warning_problems(profile: Profile, file: str, text: str, roster: Roster | None) -> list[Problem]:
+    """The profile's ``warning:`` section (schema, soundness, units against the roster)."""
+    from geohazard_cli.errors import ConfigError
+    from geohazard_cli.warning import check_section
+
+    lookup = roster.unit if roster is not None else None
+    return [_from_error(ConfigError(msg), file, "warning") for msg in check_section(profile, file, text, lookup)]
+
+
+def sample_incidents(profile: Profile) -> list[Any]:
+    """One incident per grade: the lower bound of that grade's band on the first indicator having one."""
+    from geohazard_cli.models import Incident
+
+    out = []
+    hazard = profile.hazard_types.items[0]
+    sign = -1 if profile.timezone.startswith("-") else 1
+    tz = timezone(sign * timedelta(hours=int(profile.timezone[1:3]), minutes=int(profile.timezone[4:6])))
+    for g in profile.grades:
+        for ind in profile.indicators:
+            band = next((b for b in ind.bands if b.grade == g.key), None)
+            if band is None:
+                continue
+            value: int | Decimal = int(band.lower) if ind.kind == "count" else band.lower
+            out.append(Incident(**{ind.key: value}, id=f"check-{g.key}", hazard_type=hazard.key,
+                                hazard_type_name=hazard.name, location="<示例> & 地点",
+                                reported_at=datetime(2026, 7, 21, 9, 40, tzinfo=tz)))
+            break
+    return out
+
+
+def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -> list[Problem]:
+    import jinja2
+
+    from geohazard_cli.config import templates_dir
+    from geohazard_cli.grading import grade
+    from geohazard_cli.render import SUFFIX, environment
+    from geohazard_cli.roster import TEXT_HELPERS, callsheet_context, report_form_context, resolve_call_list
+
+    tdir = templates_dir(cfg)
+    if not tdir.is_dir():
+        return [Problem(file=str(tdir), path="(dir)", message="templates directory missing")]
+    env = environment(tdir)
+    problems: list[Problem] = []
+    broken: set[str] = set()
+    for path in sorted(tdir.glob("*.j2")):
+        try:
+            env.get_template(path.name)
+        except jinja2.TemplateSyntaxError as exc:
+            broken.add(path.name)
+            problems.append(Problem(file=str(path), line=exc.lineno, path="(template)",
+                                    message=f"template syntax error: {exc.message}"))
+    for doc in DOCUMENTS:
+        for fmt in FORMATS:
+            name = f"{doc}.{SUFFIX[fmt]}.j2"
+            if not (tdir / name).is_file():
+                problems.append(Problem(file=str(tdir / name), path="(template)", message="template missing"))
+                broken.add(name)
+    if roster is None:
+        return problems
+    for profile in profiles:
+        for incident in sample_incidents(profile):
+            assessment = grade(incident, profile)
+            try:
+                contexts = {
+                    "callsheet": callsheet_context(assessment, profile,
+                                                   resolve_call_list(assessment, profile, roster)),
+                    "report-form": report_form_context(assessment, profile),
+                }
+            except GeohazardError as exc:
+                problems.append(Problem(file=f"rules/{profile.id}.yaml", path="dispatch",
+                                        message=f"sample {assessment.grade_name} incident: {exc}"))
+                continue
+            for doc, ctx in contexts.items():
+                for fmt in FORMATS:
+                    name = f"{doc}.{SUFFIX[fmt]}.j2"
+                    if name in broken:
+                        continue
+                    try:
+                        env.get_template(name).render(**ctx, **TEXT_HELPERS)
+                    except jinja2.TemplateError as exc:
+                        broken.add(name)
+                        line = getattr(exc, "lineno", None)
+                        problems.append(Problem(
+                            file=str(tdir / name), line=line, path="(render)",
+                            message=f"does not render a sample {assessment.grade_name} incident of "
+                                    f"{profile.id}: {exc.message or type(exc).__name__}"))
+                    except Exception as exc:  # a template calling a filter wrongly, etc.
+                        broken.add(name)
+                        problems.append(Problem(
+                            file=str(tdir / name), path="(render)",
+                            message=f"does not render a sample {assessment.grade_name} incident of "
+                                    f"{profile.id}: {type(exc).__name__}: {exc}"))
+    return problems
+
+
+def _relative(p: Problem, cfg: Path) -> Problem:
+    """Name files relative to the config dir (the report's header names the dir)."""
+    try:
+        return p.model_copy(update={"file": str(Path(p.file).resolve().relative_to(cfg.resolve()))})
+    except ValueError:
+        return p
+
+
+def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
+    """(problems, notices) for a config dir. Notices (a unit with no known number, explained in
+    ``phone_missing``) do not make the config unsound but are always listed."""
+    roster, contact_problems = check_contacts(cfg)
+    profiles, rule_problems = check_rules(cfg, roster)
+    usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
+    template_problems = check_templates(cfg, profiles, usable)
+    everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems]
+    problems = [p for p in everything if not p.notice]
+    notices = [p for p in everything if p.notice]
+    return problems, notices

@@ -1,0 +1,607 @@
+"""Early warning (§3.1.4, §6.3): what a geohazard weather risk warning of each colour starts, who
+is called (叫应), and the CAP 1.2 alert for it.
+
+Pure core: the colours, measures, calls and CAP settings all come from the profile's ``warning:``
+section (validated here); unit names and numbers come from the roster through a lookup function
+the caller passes in. Nothing here prints, reads the clock or touches files.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from geohazard_cli.errors import ConfigError, InputError, NotFoundError, field_error
+
+if TYPE_CHECKING:
+    from geohazard_cli.rules import Profile
+
+CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+Severity = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
+Urgency = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
+Certainty = Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"]
+ResponseType = Literal["Shelter", "Evacuate", "Prepare", "Execute", "Avoid", "Monitor", "Assess",
+                       "AllClear", "None"]
+CapCategory = Literal["Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
+                      "Transport", "Infra", "CBRNE", "Other"]
+
+# CAP 1.2 §3.2.1: identifier and sender "MUST NOT include spaces, commas or restricted characters
+# (< and &)".
+_CAP_TOKEN = r"^[^\s,<&]+$"
+_CAP_TOKEN_RE = re.compile(_CAP_TOKEN)
+# The XSD's pattern for sent: no fractional seconds, an explicit offset.
+_CAP_TIME_RE = re.compile(r"^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+MAX_AREA = 100
+PLACEHOLDERS = frozenset({"jurisdiction", "areas", "colour", "issuer", "event", "activation"})
+
+
+# --- the profile's warning: section -------------------------------------------------------------
+class Clause(BaseModel):
+    model_config = _STRICT
+    text: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class CapColour(BaseModel):
+    """How one colour is written in CAP (a documented convention, not the plan)."""
+
+    model_config = _STRICT
+    severity: Severity
+    urgency: Urgency
+    certainty: Certainty
+    response_type: ResponseType | None = None
+
+
+class Colour(BaseModel):
+    model_config = _STRICT
+    key: str = Field(pattern=r"^[a-z_]+$")
+    name: str  # 蓝色, 黄色...
+    aliases: list[str] = []
+    source: str
+    cap: CapColour
+
+
+class Activation(BaseModel):
+    model_config = _STRICT
+    name: str  # 预警期应急响应
+    from_: str = Field(alias="from")
+    text: str
+    source: str
+
+
+class Measure(BaseModel):
+    model_config = _STRICT
+    key: str
+    from_: str = Field(alias="from")
+    text: str
+    source: str
+    items: list[str] = []
+
+
+class CallRule(BaseModel):
+    """One line of the call list: a roster unit, the --area streets, or a party with no number."""
+
+    model_config = _STRICT
+    unit: str | None = None
+    areas: bool = False
+    party: str | None = None
+    from_: str = Field(alias="from")
+    reason: str
+    source: str
+    duties: list[Clause] = []
+    note: str | None = None  # shown on the sheet (for a party: how it is reached)
+    placeholder: str | None = None  # areas: the line shown when no --area was given
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CallRule:
+        if sum((self.unit is not None, self.areas, self.party is not None)) != 1:
+            raise ValueError("give exactly one of unit, areas: true, party")
+        if self.areas and not self.placeholder:
+            raise ValueError("an areas: true call needs a placeholder (shown when no --area is given)")
+        return self
+
+
+class CapCancel(BaseModel):
+    model_config = _STRICT
+    urgency: Urgency
+    certainty: Certainty
+    headline: str
+    description: str
+    instruction: str
+
+
+class CapSettings(BaseModel):
+    model_config = _STRICT
+    sender: str = Field(pattern=_CAP_TOKEN)
+    sender_name: str
+    identifier_prefix: str = Field(default="", pattern=r"^[^\s,<&]*$")
+    language: str = "zh-CN"
+    category: CapCategory = "Geo"
+    scope: Literal["Public", "Restricted", "Private"] = "Public"
+    headline: str
+    description: str
+    cancel: CapCancel
+
+
+class WarningSection(BaseModel):
+    """The ``warning:`` section of a profile."""
+
+    model_config = _STRICT
+    event: str
+    issuer: str
+    area_name: str  # the place the response covers when no --area is given; CAP areaDesc
+    source: str
+    colours: list[Colour] = Field(min_length=1)  # lowest first
+    activation: Activation
+    routine: list[Clause] = []
+    inactive_notes: list[Clause] = []
+    measures: list[Measure] = []
+    calls: list[CallRule] = []
+    end: Clause | None = None
+    cap: CapSettings
+
+    @model_validator(mode="after")
+    def _sound(self) -> WarningSection:
+        keys = [c.key for c in self.colours]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"colours: a colour key is listed twice ({', '.join(keys)})")
+        seen: dict[str, str] = {}
+        for c in self.colours:
+            for name in (c.key, c.name, *c.aliases):
+                norm = normalise(name)
+                if seen.get(norm, c.key) != c.key:
+                    raise ValueError(f"colours: {name!r} names both {seen[norm]} and {c.key}")
+                seen[norm] = c.key
+        known = ", ".join(keys)
+        if self.activation.from_ not in keys:
+            raise ValueError(f"activation.from: {self.activation.from_!r} is not a colour ({known})")
+        mkeys = [m.key for m in self.measures]
+        if len(set(mkeys)) != len(mkeys):
+            raise ValueError("measures: a measure key is listed twice")
+        starts = [("measures", i, m.from_) for i, m in enumerate(self.measures)]
+        starts += [("calls", i, c.from_) for i, c in enumerate(self.calls)]
+        for where, i, from_ in starts:
+            if from_ not in keys:
+                raise ValueError(f"{where}.{i}.from: {from_!r} is not a colour ({known})")
+        texts = {"cap.headline": self.cap.headline, "cap.description": self.cap.description,
+                 "cap.cancel.headline": self.cap.cancel.headline,
+                 "cap.cancel.description": self.cap.cancel.description,
+                 "cap.cancel.instruction": self.cap.cancel.instruction}
+        for where, text in texts.items():
+            try:
+                names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+            unknown = names - PLACEHOLDERS
+            if unknown:
+                raise ValueError(f"{where}: unknown placeholder {{{sorted(unknown)[0]}}} "
+                                 f"(known: {', '.join(sorted(PLACEHOLDERS))})")
+        return self
+
+    def rank(self, key: str) -> int:
+        return [c.key for c in self.colours].index(key)
+
+    def applies(self, from_: str, colour: Colour) -> bool:
+        return self.rank(colour.key) >= self.rank(from_)
+
+
+class _Holder(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    warning: WarningSection
+
+
+def load_section(profile: Profile, name: str, text: str | None = None) -> WarningSection:
+    """Validate ``profile.warning``; errors name the rules file (``name``), key path and line."""
+    if not profile.warning:
+        raise ConfigError(f"{name}: warning: this profile has no warning section "
+                          "(geohazard warning needs one; see docs/warning.md)")
+    from geohazard_cli.loader import describe_validation_error
+
+    try:
+        return _Holder.model_validate({"warning": profile.warning}).warning
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, name, text)) from None
+
+
+def check_section(profile: Profile, name: str, text: str | None, lookup: Lookup | None) -> list[str]:
+    """Every problem of a profile's ``warning:`` section, one line each (for ``geohazard check``):
+    the schema and soundness checks, and every ``calls[].unit`` against the roster."""
+    try:
+        section = load_section(profile, name, text)
+    except ConfigError as exc:
+        return [str(exc)]
+    out: list[str] = []
+    if lookup is not None:
+        from geohazard_cli.loader import line_of
+
+        for i, rule in enumerate(section.calls):
+            if rule.unit is None:
+                continue
+            try:
+                lookup(rule.unit)
+            except NotFoundError as exc:
+                line = line_of(text, ["warning", "calls", i, "unit"]) if text else None
+                out.append(f"{name}{f':{line}' if line else ''}: warning.calls.{i}.unit: {exc}")
+    return out
+
+
+# --- input ---------------------------------------------------------------------------------
+def normalise(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def parse_colour(value: str, section: WarningSection, field: str = "LEVEL") -> Colour:
+    """``red``, ``红色``, ``红`` (full-width and any case too) -> the colour; else a one-line error."""
+    wanted = normalise(value)
+    for c in section.colours:
+        if wanted in {normalise(n) for n in (c.key, c.name, *c.aliases)}:
+            return c
+    accepted = ", ".join(
+        [c.key for c in section.colours] + [c.name for c in section.colours]
+        + [a for c in section.colours for a in c.aliases
+           if normalise(a) not in {normalise(c.key), normalise(c.name)}]
+    )
+    raise field_error(field, value, f"is not a warning colour (accepted: {accepted})")
+
+
+def parse_areas(values: Sequence[str], field: str = "--area") -> list[str]:
+    """The places the officer typed: trimmed, non-empty, no control characters, duplicates dropped."""
+    out: list[str] = []
+    for raw in values:
+        text = unicodedata.normalize("NFKC", raw).strip()
+        if not text:
+            raise InputError(f"{field}: empty; give a 街道办事处 or place name")
+        if _CONTROL.search(text):
+            raise InputError(f"{field}: contains control characters; expected plain text")
+        if len(text) > MAX_AREA:
+            raise InputError(f"{field}: longer than {MAX_AREA} characters")
+        if text not in out:
+            out.append(text)
+    return out
+
+
+# --- the response for one colour -------------------------------------------------------------
+class UnitInfo(Protocol):
+    """What the call list needs of a roster unit (roster.Unit has these)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def dial(self) -> str | None: ...
+
+
+Lookup = Callable[[str], UnitInfo]
+
+
+class MeasureOut(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    key: str
+    text: str
+    source: str
+    items: list[str] = []
+
+
+class WarningCall(BaseModel):
+    """One line of the call sheet (叫应), the same shape as an incident call list entry."""
+
+    model_config = ConfigDict(frozen=True)
+    order: int
+    kind: Literal["unit", "area", "party"]
+    unit: str
+    unit_key: str | None
+    phone: str | None
+    dial: str | None
+    reasons: list[Clause]
+    duties: list[Clause]
+    note: str | None = None
+
+
+class WarningResponse(BaseModel):
+    """What a warning of one colour starts, for the officer (text) and machines (json)."""
+
+    model_config = ConfigDict(frozen=True)
+    plan: str
+    plan_title: str
+    area_name: str  # the place when no --area is given
+    level: str  # colour key
+    level_name: str  # 红色
+    event: str
+    issuer: str
+    active: bool
+    activation: Activation
+    areas: list[str]
+    measures: list[MeasureOut]
+    routine: list[Clause]
+    notes: list[Clause]
+    contacts: list[WarningCall]
+    end: Clause | None
+    cap: CapColour
+
+    def areas_text(self) -> str:
+        return "、".join(self.areas) if self.areas else self.area_name
+
+
+def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Sequence[str],
+            lookup: Lookup | None) -> WarningResponse:
+    """The measures, routine duties and call list for a warning of ``colour`` over ``areas``.
+
+    ``lookup`` resolves a unit name to its roster entry (NotFoundError if unknown); ``None`` lists
+    every unit without a number (for when no roster is available).
+    """
+    active = section.applies(section.activation.from_, colour)
+    measures = [MeasureOut(key=m.key, text=m.text, source=m.source, items=list(m.items))
+                for m in section.measures if section.applies(m.from_, colour)]
+    contacts = _calls(section, colour, list(areas), lookup)
+    return WarningResponse(
+        plan=profile.id, plan_title=profile.title, area_name=section.area_name,
+        level=colour.key, level_name=colour.name, event=section.event, issuer=section.issuer,
+        active=active, activation=section.activation, areas=list(areas), measures=measures,
+        routine=[] if active else list(section.routine),
+        notes=[] if active else list(section.inactive_notes),
+        contacts=contacts, end=section.end if active else None, cap=colour.cap,
+    )
+
+
+class _Draft:
+    def __init__(self, kind: Literal["unit", "area", "party"], unit: str, unit_key: str | None = None,
+                 phone: str | None = None, dial: str | None = None, note: str | None = None) -> None:
+        self.kind, self.unit, self.unit_key, self.phone, self.dial, self.note = kind, unit, unit_key, phone, dial, note
+        self.reasons: list[Clause] = []
+        self.duties: list[Clause] = []
+
+
+def _calls(section: WarningSection, colour: Colour, areas: list[str], lookup: Lookup | None) -> list[WarningCall]:
+    drafts: dict[str, _Draft] = {}  # insertion order is call order; one line per unit
+
+    def draft(key: str, new: _Draft) -> _Draft:
+        return drafts.setdefault(key, new)
+
+    for i, rule in enumerate(section.calls):
+        if not section.applies(rule.from_, colour):
+            continue
+        found: list[_Draft] = []
+        if rule.unit is not None:
+            if lookup is None:
+                found.append(draft("unit:" + rule.unit, _Draft("unit", rule.unit, note="通讯录未载入")))
+            else:
+                try:
+                    u = lookup(rule.unit)
+                except NotFoundError as exc:
+                    raise ConfigError(f"warning.calls.{i}.unit: {exc}") from None
+                found.append(draft("unit:" + u.key, _Draft("unit", u.name, u.key, u.phone, u.dial,
+                                                            _missing(u))))
+        elif rule.party is not None:
+            found.append(draft("party:" + rule.party, _Draft("party", rule.party, note=rule.note)))
+        elif not areas:
+            placeholder = _Draft("area", rule.placeholder or "", note="未用 --area 指定:请确认并逐一叫应")
+            found.append(draft("area:", placeholder))
+        else:
+            found.extend(_area_draft(area, lookup, draft) for area in areas)
+        reason = Clause(text=rule.reason, source=rule.source)
+        for d in found:
+            if reason not in d.reasons:
+                d.reasons.append(reason)
+            d.duties.extend(duty for duty in rule.duties if duty not in d.duties)
+    return [WarningCall(order=n, kind=d.kind, unit=d.unit, unit_key=d.unit_key, phone=d.phone, dial=d.dial,
+                        reasons=d.reasons, duties=d.duties, note=d.note)
+            for n, d in enumerate(drafts.values(), start=1)]
+
+
+def _area_draft(area: str, lookup: Lookup | None, draft: Callable[[str, _Draft], _Draft]) -> _Draft:
+    """A typed area: the roster's unit when it knows the name, else the text with a warning note."""
+    if lookup is None:
+        return draft("area:" + area, _Draft("area", area, note="通讯录未载入"))
+    try:
+        u = lookup(area)
+    except NotFoundError as exc:
+        return draft("area:" + area, _Draft("area", area, note=f"不在通讯录中,请核实号码: {exc}"))
+    kind = getattr(u, "kind", "street")
+    if kind != "street":
+        raise InputError(f'--area: "{area}" is {u.name}, not a 街道办事处; give the street or place '
+                         "the warning covers (units are called by the plan's own rules)")
+    return draft("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial, _missing(u)))
+
+
+def _missing(u: UnitInfo) -> str | None:
+    """Why a unit has no number (the roster's ``phone_missing`` when it says)."""
+    if u.phone:
+        return None
+    why = getattr(u, "phone_missing", None)
+    return why if isinstance(why, str) and why else "附件3未列号码"
+
+
+# --- CAP 1.2 ---------------------------------------------------------------------------------
+class CapRef(BaseModel):
+    """An earlier alert named in ``references`` (CAP: "sender,identifier,sent")."""
+
+    model_config = ConfigDict(frozen=True)
+    sender: str
+    identifier: str
+    sent: str
+    status: str | None = None  # known when read from the earlier alert's file
+
+    def text(self) -> str:
+        return f"{self.sender},{self.identifier},{self.sent}"
+
+
+def parse_reference(spec: str, field: str) -> CapRef:
+    """``sender,identifier,sent`` as CAP writes it in ``references``."""
+    parts = spec.strip().split(",")
+    if len(parts) != 3 or not all(parts):
+        raise field_error(field, spec, "is not a reference (give the earlier alert's CAP file, "
+                                       "or sender,identifier,sent)")
+    sender, identifier, sent = (p.strip() for p in parts)
+    for what, value in (("sender", sender), ("identifier", identifier)):
+        if not _CAP_TOKEN_RE.match(value):
+            raise field_error(field, spec, f"has a {what} with spaces or < & in it")
+    if not _CAP_TIME_RE.match(sent):
+        raise field_error(field, spec, "has a sent time not in CAP form (2026-07-21T08:30:00+08:00)")
+    return CapRef(sender=sender, identifier=identifier, sent=sent)
+
+
+def reference_from_xml(text: str, name: str, field: str) -> CapRef:
+    """The sender, identifier and sent of a CAP 1.2 alert document (an earlier alert's file)."""
+    import xml.etree.ElementTree as ET
+
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise InputError(f"{field}: {name}: DTDs and entities are not allowed in a CAP file")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise InputError(f"{field}: {name}: not XML ({exc})") from None
+    if root.tag != f"{{{CAP_NS}}}alert":
+        raise InputError(f"{field}: {name}: not a CAP 1.2 alert (root element {root.tag})")
+    values = {}
+    status = root.find(f"{{{CAP_NS}}}status")
+    for tag in ("sender", "identifier", "sent"):
+        el = root.find(f"{{{CAP_NS}}}{tag}")
+        if el is None or not (el.text or "").strip():
+            raise InputError(f"{field}: {name}: the alert has no {tag}")
+        values[tag] = (el.text or "").strip()
+    ref = parse_reference(",".join((values["sender"], values["identifier"], values["sent"])),
+                          f"{field}: {name}")
+    if status is not None and status.text:
+        ref = ref.model_copy(update={"status": status.text.strip()})
+    return ref
+
+
+def check_identifier(value: str, field: str = "--identifier") -> str:
+    if not _CAP_TOKEN_RE.match(value):
+        raise field_error(field, value, "is not a CAP identifier (no spaces, commas, < or &)")
+    return value
+
+
+def cap_time(moment: datetime, tz: str) -> str:
+    """``2026-07-21T08:30:00+08:00``: the plan's offset, whole seconds (the CAP XSD's form)."""
+    sign = -1 if tz.startswith("-") else 1
+    offset = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+    return moment.astimezone(offset).replace(microsecond=0).isoformat()
+
+
+MsgType = Literal["Alert", "Update", "Cancel"]
+
+
+def build_cap(
+    response: WarningResponse,
+    section: WarningSection,
+    geocode: dict[str, str],
+    *,
+    identifier: str,
+    sent: str,
+    exercise: bool = False,
+    msg_type: MsgType = "Alert",
+    references: Sequence[CapRef] = (),
+) -> str:
+    """The CAP 1.2 alert (XML text) for ``response``; every text goes through ElementTree."""
+    import xml.etree.ElementTree as ET
+
+    if msg_type != "Alert" and not references:
+        raise InputError(f"an {msg_type} message must name the earlier alert (references)")
+    for ref in references:
+        if ref.status == "Exercise" and not exercise:
+            raise InputError(f"the earlier alert {ref.identifier} is an Exercise; add --exercise")
+        if ref.status == "Actual" and exercise:
+            raise InputError(f"the earlier alert {ref.identifier} is Actual; an Exercise cannot update or cancel it")
+    cap = section.cap
+    ns = f"{{{CAP_NS}}}"
+    ET.register_namespace("", CAP_NS)
+    root = ET.Element(ns + "alert")
+
+    def sub(parent: ET.Element, tag: str, text: str) -> ET.Element:
+        el = ET.SubElement(parent, ns + tag)
+        el.text = text
+        return el
+
+    sub(root, "identifier", check_identifier(identifier))
+    sub(root, "sender", cap.sender)
+    if not _CAP_TIME_RE.match(sent):
+        raise InputError(f'sent: "{sent}" is not in CAP form (2026-07-21T08:30:00+08:00)')
+    sub(root, "sent", sent)
+    sub(root, "status", "Exercise" if exercise else "Actual")
+    sub(root, "msgType", msg_type)
+    sub(root, "scope", cap.scope)
+    if exercise:
+        sub(root, "note", "演练(Exercise):非真实预警")
+    if references:
+        sub(root, "references", " ".join(r.text() for r in references))
+
+    values = {
+        "jurisdiction": response.area_name,
+        "areas": response.areas_text(),
+        "colour": response.level_name,
+        "issuer": response.issuer,
+        "event": response.event,
+        "activation": _activation_text(response),
+    }
+    cancel = msg_type == "Cancel"
+    info = ET.SubElement(root, ns + "info")
+    sub(info, "language", cap.language)
+    sub(info, "category", cap.category)
+    sub(info, "event", response.event)
+    if cancel:
+        sub(info, "responseType", "AllClear")
+    elif response.cap.response_type:
+        sub(info, "responseType", response.cap.response_type)
+    sub(info, "urgency", cap.cancel.urgency if cancel else response.cap.urgency)
+    sub(info, "severity", response.cap.severity)
+    sub(info, "certainty", cap.cancel.certainty if cancel else response.cap.certainty)
+    sub(info, "senderName", cap.sender_name)
+    if cancel:
+        sub(info, "headline", cap.cancel.headline.format_map(values))
+        sub(info, "description", cap.cancel.description.format_map(values))
+        sub(info, "instruction", cap.cancel.instruction.format_map(values))
+    else:
+        sub(info, "headline", cap.headline.format_map(values))
+        sub(info, "description", cap.description.format_map(values))
+        sub(info, "instruction", instruction_text(response))
+    contact = next((c for c in response.contacts if c.order == 1 and c.dial), None)
+    if contact is not None and not cancel:
+        sub(info, "contact", f"{contact.unit} {contact.dial}")
+    area = ET.SubElement(info, ns + "area")
+    sub(area, "areaDesc", response.area_name + (":" + response.areas_text() if response.areas else ""))
+    if not geocode.get("valueName") or not geocode.get("value"):
+        raise ConfigError("geocode: a CAP area needs geocode {valueName: ..., value: ...} in the profile")
+    gc = ET.SubElement(area, ns + "geocode")
+    sub(gc, "valueName", geocode["valueName"])
+    sub(gc, "value", geocode["value"])
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _activation_text(response: WarningResponse) -> str:
+    a = response.activation
+    if response.active:
+        return f"启动{a.name}({a.source})。"
+    return f"未达到{a.name}启动条件({a.text},{a.source});日常预防预警工作照常。"
+
+
+def instruction_text(response: WarningResponse) -> str:
+    """The measures as numbered lines, each with its clause (routine duties when not active)."""
+    lines: list[str] = []
+    if response.active:
+        for n, m in enumerate(response.measures, start=1):
+            extra = "".join(f"({i}){t}" for i, t in enumerate(m.items, start=1))
+            lines.append(f"{n}. {m.text}{':' + extra if extra else ''}({m.source})")
+    else:
+        for n, c in enumerate([*response.routine, *response.notes], start=1):
+            lines.append(f"{n}. {c.text}({c.source})")
+    return "\n".join(lines)
+
+
+def as_json(response: WarningResponse) -> dict[str, Any]:
+    data: dict[str, Any] = response.model_dump(mode="json", by_alias=True)
+    return data

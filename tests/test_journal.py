@@ -1,0 +1,648 @@
+"""The incident journal: every `geohazard incident` command, level changes both ways, storage
+(schema version, migrations, money as exact text, WAL) and the pure re-grading core."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import geohazard_cli
+from geohazard_cli import journal
+from geohazard_cli.models import Incident
+from geohazard_cli.rules import Profile
+
+T0 = "2026-07-21 09:40"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+@pytest.fixture
+def inc(cli, db: Path):  # type: ignore[no-untyped-def]
+    """Run `geohazard incident ...` against the test journal; JSON commands return the parsed output."""
+
+    def invoke(*args: str, ok: bool = True, stdin: str | None = None) -> Any:
+        r = cli("incident", *args, "--db", str(db), stdin=stdin)
+        if ok:
+            assert r.exit_code == 0, r.stderr
+            assert r.stderr == ""
+        return r
+
+    return invoke
+
+
+def j(inc, *args: str, stdin: str | None = None) -> Any:  # type: ignore[no-untyped-def]
+    return json.loads(inc(*args, "--format", "json", stdin=stdin).stdout)
+
+
+def history(inc, ref: str = "1") -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return list(j(inc, "show", ref)["history"])
+
+
+def rows(db: Path, sql: str, *params: Any) -> list[Any]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def assert_refused(r: Any, message: str) -> None:
+    """Exit 2, nothing on stdout, the whole one-line message on stderr."""
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr == f"geohazard: error: {message}\n"
+
+
+# --- open -----------------------------------------------------------------------------------------
+
+def test_open_json_has_id_assessment_and_history(inc) -> None:  # type: ignore[no-untyped-def]
+    out = j(inc, "open", "--evacuees", "40", "--location", "七里山街道", "--hazard-type", "崩塌", "--at", T0)
+    assert out["id"] == 1
+    assert out["status"] == "open" and out["exercise"] is False
+    assert out["plan"] == "shizhong-2023"
+    assert out["opened_at"] == "2026-07-21T09:40:00+08:00"
+    assert (out["grade"], out["response_level"]) == ("small", "III")
+    assert out["assessment"]["grade_name"] == "小型"
+    assert out["assessment"]["incident"]["evacuees"] == 40
+    assert out["history"][0]["kind"] == "open"
+    assert out["history"][0]["text"].startswith("接报立案:小型 → III级响应")
+    second = j(inc, "open", "--deaths", "3", "--at", T0)
+    assert second["id"] == 2 and second["response_level"] == "II"
+
+
+def test_open_text_prints_id_and_assessment(inc) -> None:  # type: ignore[no-untyped-def]
+    out = inc("open", "--evacuees", "140", "--at", T0).stdout
+    assert out.startswith("事件 #1 已立案(2026-07-21 09:40;")
+    assert "中型" in out and "II级响应" in out
+    assert "geohazard incident ack 1 --unit" in out
+
+
+def test_open_exercise_is_marked_everywhere(inc) -> None:  # type: ignore[no-untyped-def]
+    assert j(inc, "open", "--evacuees", "40", "--exercise", "--at", T0)["exercise"] is True
+    assert inc("show", "1").stdout.startswith("【演练】事件 #1")
+    listed = j(inc, "list")
+    assert listed[0]["exercise"] is True
+    assert "演练" in inc("list").stdout
+    assert "【演练】" in inc("export", "1").stdout
+
+
+def test_open_bad_figure_writes_nothing(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    r = inc("open", "--evacuees", "abc", ok=False)
+    assert_refused(r, '--evacuees: "abc" is not a whole number of people, 0 or more '
+                      "(examples: 140, 1,000, １４０)")
+    assert not db.exists()
+    r = inc("open", "--evacuees", "40", "--at", "yesterday", ok=False)
+    assert_refused(r, '--at: "yesterday" is not a time (ISO 8601 or 2026-07-21 09:40; no offset means +08:00)')
+    assert not db.exists()
+
+
+def test_open_without_figures_is_refused(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    r = inc("open", ok=False)
+    assert_refused(r, "no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
+    assert not db.exists()
+
+
+def test_open_from_file(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "report.yaml"
+    f.write_text("evacuees: 600\nlocation: 党家街道\ndirect_loss: 300万\n", encoding="utf-8")
+    out = j(inc, "open", "--file", str(f), "--at", T0)
+    assert out["response_level"] == "I"
+    assert out["assessment"]["incident"]["direct_loss"] == "3000000"
+
+
+def test_open_defaults_to_now_in_plan_time(inc) -> None:  # type: ignore[no-untyped-def]
+    out = j(inc, "open", "--evacuees", "4")
+    assert out["opened_at"].endswith("+08:00")
+
+
+# --- update and level changes ------------------------------------------------------------------------
+
+def test_update_level_up_then_down(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    up = j(inc, "update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
+    assert (up["previous_level"], up["response_level"], up["level_changed"]) == ("III", "II", True)
+    assert up["direction"] == "up"
+    assert (up["previous_grade"], up["grade"]) == ("small", "medium")
+    assert up["changes"] == [{"field": "evacuees", "label": "需搬迁转移人数", "old": 40, "new": 140,
+                              "old_text": "40人", "new_text": "140人"}]
+    down = j(inc, "update", "1", "--evacuees", "90", "--at", "2026-07-21 11:00")
+    assert (down["previous_level"], down["response_level"], down["level_changed"]) == ("II", "III", True)
+    assert down["direction"] == "down"
+    same = j(inc, "update", "1", "--evacuees", "95", "--at", "2026-07-21 11:30")
+    assert (same["previous_level"], same["response_level"], same["level_changed"]) == ("III", "III", False)
+    kinds = [e["kind"] for e in history(inc)]
+    assert kinds == ["open", "call", "update", "level_change", "call", "update", "level_change", "call", "update"]
+    changes = [e for e in history(inc) if e["kind"] == "level_change"]
+    assert [c["text"] for c in changes] == ["响应级别调整(升级):III级响应 → II级响应(小型 → 中型)",
+                                            "响应级别调整(降级):II级响应 → III级响应(中型 → 小型)"]
+
+
+def test_update_text_makes_a_level_change_stand_out(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    up = inc("update", "1", "--evacuees", "600").stdout
+    assert up.startswith("事件 #1 续报已记录:需搬迁转移人数 40人 → 600人\n")
+    assert "⚠ 响应级别调整 · 事件 #1" in up
+    assert "III级响应 → I级响应(升级)" in up
+    assert "等级: 小型 → 大型" in up
+    down = inc("update", "1", "--evacuees", "150").stdout
+    assert "I级响应 → II级响应(降级)" in down
+    quiet = inc("update", "1", "--evacuees", "160").stdout
+    assert "响应级别调整" not in quiet
+    assert "等级: 中型(未变);II级响应(未变)" in quiet
+
+
+def test_update_carries_figures_over(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--hazard-type", "滑坡", "--at", T0)
+    out = j(inc, "update", "1", "--deaths", "3")
+    figs = out["assessment"]["incident"]
+    assert (figs["evacuees"], figs["deaths"], figs["location"], figs["hazard_type_name"]) == \
+        (40, 3, "七里山街道", "滑坡")
+    assert [c["field"] for c in out["changes"]] == ["deaths"]
+    assert out["response_level"] == "II"  # deaths 3 is 中型 (§4(3))
+
+
+def test_update_from_stdin_file(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "update", "1", "--file", "-", stdin='{"direct_loss": "600万", "trend": "稳定"}')
+    assert out["response_level"] == "I"
+    assert out["assessment"]["incident"]["direct_loss"] == "6000000"
+    assert out["assessment"]["incident"]["evacuees"] == 40
+
+
+def test_update_regrades_under_the_incidents_own_plan(inc) -> None:  # type: ignore[no-untyped-def]
+    opened = j(inc, "open", "--plan", "national-2006", "--evacuees", "40", "--at", T0)
+    assert (opened["plan"], opened["response_level"]) == ("national-2006", "IV")
+    out = j(inc, "update", "1", "--evacuees", "140")  # 中型: II under shizhong-2023, III under national-2006
+    assert (out["plan"], out["previous_level"], out["response_level"]) == ("national-2006", "IV", "III")
+    assert j(inc, "show", "1")["assessment"]["plan"] == "national-2006"
+
+
+def test_update_refuses_rules_of_another_plan(inc, cfg: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    other = cfg / "rules" / "national-2006.yaml"
+    r = inc("update", "1", "--evacuees", "50", "--rules", str(other), ok=False)
+    assert_refused(r, f'--rules: {other} is plan "national-2006"; incident 1 is graded under "shizhong-2023"')
+
+
+def test_update_errors_write_nothing(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    before = rows(db, "SELECT * FROM events"), rows(db, "SELECT * FROM incidents")
+    assert_refused(inc("update", "1", "--direct-loss", "5万万", ok=False),
+                   '--direct-loss: "5万万" is not an amount (examples: 3000000, 3,000,000, 500万, 1.2亿)')
+    assert_refused(inc("update", "7", "--evacuees", "50", ok=False),
+                   f"no incident 7 in {db} (see 'geohazard incident list --all')")
+    assert_refused(inc("update", "abc", "--evacuees", "50", ok=False),
+                   "ID: \"abc\" is not an incident id (a number such as 3; see 'geohazard incident list')")
+    assert_refused(inc("update", "1", ok=False),
+                   "nothing to update: give the new figures (such as --evacuees 600) or --file PATH")
+    assert_refused(inc("update", "1", "--evacuees", "50", "--at", "2026-07-21 09:00", ok=False),
+                   '--at: "2026-07-21T09:00+08:00" is before incident 1 was opened (2026-07-21T09:40+08:00)')
+    assert (rows(db, "SELECT * FROM events"), rows(db, "SELECT * FROM incidents")) == before
+
+
+def test_update_accepts_hash_id(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    assert j(inc, "update", "#1", "--evacuees", "41")["id"] == 1
+
+
+# --- call lists and 叫应 ---------------------------------------------------------------------------
+
+def keys(entries: list[dict[str, Any]]) -> list[str]:
+    return [e["unit_key"] for e in entries]
+
+
+def test_open_records_the_call_list(inc) -> None:  # type: ignore[no-untyped-def]
+    out = j(inc, "open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    cl = out["call_list"]
+    assert (cl["plan"], cl["level"]) == ("shizhong-2023", "III")
+    assert cl["entries"][0]["unit"] == "区指挥部办公室"
+    assert "七里山街道办事处" in [e["unit"] for e in cl["entries"]]
+    call = out["history"][1]
+    assert call["kind"] == "call" and keys(call["details"]["newly"]) == keys(cl["entries"])
+    assert call["details"]["dropped"] == []
+    text = inc("open", "--evacuees", "40", "--at", T0).stdout
+    assert f"叫应名单(III级响应,{len(cl['entries']) - 1}个单位)" in text  # no street without a location
+
+
+def test_level_change_lists_units_newly_to_call_and_no_longer_needed(inc) -> None:  # type: ignore[no-untyped-def]
+    small = j(inc, "open", "--evacuees", "40", "--at", T0)["call_list"]
+    up = j(inc, "update", "1", "--evacuees", "600")
+    assert up["call_list"]["level"] == "I"
+    before, after = keys(small["entries"]), keys(up["call_list"]["entries"])
+    assert up["newly_called"] and keys(up["newly_called"]) == [k for k in after if k not in before]
+    assert keys(up["no_longer_needed"]) == [k for k in before if k not in after]
+    down = j(inc, "update", "1", "--evacuees", "40")
+    assert down["newly_called"] == []
+    assert keys(down["no_longer_needed"]) == keys(up["newly_called"])
+    text_up = inc("update", "1", "--evacuees", "600").stdout
+    assert f"新增叫应单位({len(up['newly_called'])})" in text_up
+    assert up["newly_called"][0]["unit"] in text_up
+    text_down = inc("update", "1", "--evacuees", "40").stdout
+    assert "不再需要: " + "、".join(e["unit"] for e in down["no_longer_needed"]) in text_down
+
+
+def test_new_location_changes_the_street_without_a_level_change(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    out = j(inc, "update", "1", "--location", "党家街道")
+    assert out["level_changed"] is False
+    assert [e["unit"] for e in out["newly_called"]] == ["党家街道办事处"]
+    assert [e["unit"] for e in out["no_longer_needed"]] == ["七里山街道办事处"]
+    assert history(inc)[-1]["text"] == "叫应名单:需叫应 党家街道办事处;不再需要 七里山街道办事处"
+
+
+def test_ack_and_pending(inc) -> None:  # type: ignore[no-untyped-def]
+    opened = j(inc, "open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    everyone = keys(opened["call_list"]["entries"])
+    assert keys(j(inc, "show", "1")["pending"]) == everyone
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", "answered", "--by", "张三",
+            "--at", "2026-07-21 09:45")
+    assert out["ack"]["details"] == {"unit": "区应急局", "unit_key": "emergency", "outcome": "answered",
+                                     "by": "张三", "on_call_list": True}
+    assert out["ack"]["text"] == "叫应 区应急局:已应答(经办:张三)"
+    assert keys(out["pending"]) == [k for k in everyone if k != "emergency"]
+    busy = j(inc, "ack", "1", "--unit", "七里山街道", "--outcome", "busy", "--at", "2026-07-21 09:50")
+    street = next(p for p in busy["pending"] if p["unit_key"] == "street_qilishan")
+    assert (street["last_outcome"], street["last_at"]) == ("busy", "2026-07-21T09:50:00+08:00")
+    text = inc("show", "1").stdout
+    assert "未应答(07-21 09:50 占线)" in text and "已应答" in text
+    # A level change has to be told to every unit again: the earlier answer no longer counts.
+    inc("update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
+    assert "emergency" in keys(j(inc, "show", "1")["pending"])
+    text = inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 10:02").stdout
+    assert text.startswith("事件 #1 叫应 区应急局:已应答(2026-07-21 10:02)\n")
+    assert "尚未应答(" in text
+
+
+def test_ack_everyone_closes_the_loop(inc) -> None:  # type: ignore[no-untyped-def]
+    opened = j(inc, "open", "--evacuees", "40", "--at", T0)
+    for e in opened["call_list"]["entries"]:
+        r = inc("ack", "1", "--unit", e["unit"], "--outcome", "answered")
+    assert "叫应名单上各单位均已应答" in r.stdout
+    assert j(inc, "show", "1")["pending"] == []
+
+
+def test_ack_unit_not_on_the_list_is_recorded_with_a_note(inc) -> None:  # type: ignore[no-untyped-def]
+    opened = j(inc, "open", "--evacuees", "40", "--at", T0)
+    assert "armed_forces" not in keys(opened["call_list"]["entries"])  # 区人武部: only for I/II
+    r = inc("ack", "1", "--unit", "区人武部", "--outcome", "other")
+    assert "注意: 区人武部 不在当前叫应名单上" in r.stdout
+    assert history(inc)[-1]["details"]["on_call_list"] is False
+
+
+def test_ack_refusals_write_nothing(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    before = rows(db, "SELECT * FROM events")
+    assert_refused(inc("ack", "1", "--unit", "区应急", "--outcome", "answered", ok=False),
+                   'unknown unit "区应急" (did you mean "区应急局"?)')
+    r = inc("ack", "1", "--unit", "区应急局", "--outcome", "maybe", ok=False)
+    assert r.exit_code == 2 and r.stdout == "" and "'maybe' is not one of" in r.stderr
+    assert_refused(inc("ack", "5", "--unit", "区应急局", "--outcome", "busy", ok=False),
+                   f"no incident 5 in {db} (see 'geohazard incident list --all')")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-20 09:00", ok=False),
+                   '--at: "2026-07-20T09:00+08:00" is before incident 1 was opened (2026-07-21T09:40+08:00)')
+    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
+    before = rows(db, "SELECT * FROM events")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", ok=False),
+                   "incident 1 was closed at 2026-07-21T12:00+08:00 (处置完成); a closed incident cannot be changed")
+    assert rows(db, "SELECT * FROM events") == before
+
+
+def test_national_profile_call_lists(inc) -> None:  # type: ignore[no-untyped-def]
+    out = j(inc, "open", "--plan", "national-2006", "--evacuees", "40", "--at", T0)
+    assert (out["call_list"]["plan"], out["call_list"]["level"]) == ("national-2006", "IV")
+    up = j(inc, "update", "1", "--evacuees", "140")
+    assert up["call_list"]["level"] == "III" and up["newly_called"]
+
+
+# --- close ----------------------------------------------------------------------------------------
+
+def test_close_then_changes_are_refused(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "close", "1", "--reason", "现场处置基本完成,灾情基本控制", "--at", "2026-07-21 15:00")
+    assert (out["status"], out["closed_at"]) == ("closed", "2026-07-21T15:00:00+08:00")
+    assert out["close_reason"] == "现场处置基本完成,灾情基本控制"
+    before = rows(db, "SELECT * FROM events")
+    closed = "incident 1 was closed at 2026-07-21T15:00+08:00 (现场处置基本完成,灾情基本控制); " \
+             "a closed incident cannot be changed"
+    assert_refused(inc("update", "1", "--evacuees", "600", ok=False), closed)
+    assert_refused(inc("close", "1", "--reason", "again", ok=False), closed)
+    assert rows(db, "SELECT * FROM events") == before
+    assert history(inc)[-1]["text"] == "响应终止:现场处置基本完成,灾情基本控制"
+
+
+def test_close_text_and_reason_required(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    assert_refused(inc("close", "1", "--reason", " ", ok=False),
+                   '--reason: "" is empty; say why the response ends (§6.4)')
+    out = inc("close", "1", "--reason", "预警发布时段结束", "--by", "区政府(区应急局意见)",
+              "--at", "2026-07-21 12:00").stdout
+    assert out.startswith("事件 #1 响应终止:预警发布时段结束(宣布/意见:区政府(区应急局意见))(2026-07-21 12:00)\n")
+    md = inc("export", "1").stdout
+    assert "| 响应终止(6.4) | 2026-07-21 12:00:预警发布时段结束(宣布/意见:区政府(区应急局意见)) |" in md
+
+
+# --- list and show ----------------------------------------------------------------------------------
+
+def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("open", "--deaths", "12", "--exercise", "--at", "2026-07-21 10:00")
+    inc("close", "1", "--reason", "处置完成")
+    open_ = j(inc, "list")
+    assert [r["id"] for r in open_] == [2]
+    assert open_[0] == {
+        "id": 2, "status": "open", "exercise": True, "plan": "shizhong-2023", "grade": "large",
+        "grade_name": "大型", "response_level": "I", "response_level_name": "I级响应",
+        "opened_at": "2026-07-21T10:00:00+08:00", "updated_at": "2026-07-21T10:00:00+08:00",
+        "closed_at": None, "close_reason": None, "location": None, "hazard_type_name": None,
+    }
+    assert [r["id"] for r in j(inc, "list", "--open")] == [2]
+    assert [r["id"] for r in j(inc, "list", "--closed")] == [1]
+    assert [r["id"] for r in j(inc, "list", "--all")] == [1, 2]
+    assert_refused(inc("list", "--open", "--all", ok=False), "--open, --closed, --all: give at most one")
+    text = inc("list", "--all").stdout
+    assert "#1" in text and "已终止" in text and "#2" in text and "处置中" in text
+
+
+def test_list_without_journal_creates_nothing(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    assert j(inc, "list") == []
+    assert inc("list").stdout == "没有处置中的事件\n"
+    assert not db.exists()
+
+
+def test_show_unknown_id_and_missing_journal(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    assert_refused(inc("show", "1", ok=False),
+                   f"no incident 1: the journal {db} does not exist yet (start one with 'geohazard incident open')")
+    assert not db.exists()
+    inc("open", "--evacuees", "40", "--at", T0)
+    assert_refused(inc("show", "2", ok=False), f"no incident 2 in {db} (see 'geohazard incident list --all')")
+
+
+def test_show_has_incident_assessment_and_timeline(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    inc("update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
+    out = j(inc, "show", "1")
+    assert out["incident"]["location"] == "七里山街道"
+    assert out["assessment"]["response_level"] == "II"
+    assert [(e["kind"], e["at"]) for e in out["history"]] == [
+        ("open", "2026-07-21T09:40:00+08:00"), ("call", "2026-07-21T09:40:00+08:00"),
+        ("update", "2026-07-21T10:00:00+08:00"), ("level_change", "2026-07-21T10:00:00+08:00"),
+        ("call", "2026-07-21T10:00:00+08:00")]
+    assert out["history"][2]["text"] == "续报:需搬迁转移人数 40人 → 140人;等级 中型,II级响应"
+    text = inc("show", "1").stdout
+    assert text.startswith("事件 #1 · 处置中 · 立案 2026-07-21 09:40 · 更新 2026-07-21 10:00\n")
+    assert "时间线" in text and "响应级别调整(升级):III级响应 → II级响应" in text
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def finished(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--location", "七里山<b>街道</b> | 路口", "--hazard-type", "崩塌", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-21 09:42")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--by", "李四", "--at", "2026-07-21 09:44")
+    inc("update", "1", "--evacuees", "140", "--direct-loss", "120万", "--at", "2026-07-21 10:00")
+    inc("update", "1", "--evacuees", "60", "--direct-loss", "90万", "--at", "2026-07-21 13:00")
+    inc("close", "1", "--reason", "现场处置基本完成", "--at", "2026-07-21 15:30")
+
+
+@pytest.mark.usefixtures("finished")
+def test_export_json_is_the_report_data(inc) -> None:  # type: ignore[no-untyped-def]
+    out = json.loads(inc("export", "1", "--format", "json").stdout)
+    assert out["initial"]["response_level"] == "III"
+    assert out["final"]["response_level"] == "III"
+    assert out["peak_level"] == "II" and out["peak_level_name"] == "II级响应"
+    assert out["duration"] == {"minutes": 350, "text": "5小时50分"}
+    assert [(c["from"], c["to"], c["direction"]) for c in out["level_changes"]] == [
+        ("III级响应", "II级响应", "up"), ("II级响应", "III级响应", "down")]
+    assert out["counts"]["update"] == 2 and out["counts"]["close"] == 1 and out["counts"]["ack"] == 2
+    emergency = next(u for u in out["units"] if u["unit_key"] == "emergency")
+    assert emergency["first_called_text"] == "2026-07-21 09:40"
+    assert [(c["at_text"], c["outcome_name"], c["by"]) for c in emergency["calls"]] == [
+        ("2026-07-21 09:42", "占线", None), ("2026-07-21 09:44", "已应答", "李四")]
+    # answered before the level changes (III -> II -> III): on the list, but not answered since
+    assert emergency["status"] == "pending"
+    dropped = next(u for u in out["units"] if u["unit_key"] == "armed_forces")  # only for II
+    assert dropped["status"] == "not_needed"
+    assert {"label": "直接经济损失", "field": "direct_loss", "value": "900000", "text": "90万元"} in out["figures"]
+
+
+@pytest.mark.usefixtures("finished")
+def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
+    md = inc("export", "1").stdout
+    assert md.startswith("# 地质灾害应急处置工作总结 · 事件 #1\n")
+    assert "| 响应终止(6.4) | 2026-07-21 15:30:现场处置基本完成 |" in md
+    assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 |" in md
+    assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 |" in md
+    assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
+    assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | " \
+           "2026-07-21 09:42 占线;2026-07-21 09:44 已应答(李四) | 未应答 |" in md
+
+
+@pytest.mark.usefixtures("finished")
+def test_export_html_escapes_and_has_print_css(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "report.html"
+    r = inc("export", "1", "--format", "html", "--output", str(target))
+    assert r.stdout == ""
+    html = target.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "@page { size: A4;" in html
+    assert "七里山&lt;b&gt;街道&lt;/b&gt; | 路口" in html and "<b>街道" not in html
+    assert "<td>5小时50分</td>" in html
+
+
+def test_export_and_show_of_an_open_incident(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    md = inc("export", "1").stdout
+    assert "| 状态 | 处置中 |" in md and "| 响应终止(6.4) | 尚未终止 |" in md and "| 历时 | — |" in md
+    assert json.loads(inc("export", "1", "--format", "json").stdout)["duration"] is None
+    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 10:00")
+    assert inc("show", "1").stdout.startswith("事件 #1 · 已终止(2026-07-21 10:00:处置完成) · 立案 2026-07-21 09:40")
+
+
+def test_export_unknown_id(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    assert_refused(inc("export", "3", "--format", "html", ok=False),
+                   f"no incident 3 in {db} (see 'geohazard incident list --all')")
+
+
+# --- storage ---------------------------------------------------------------------------------------
+
+def test_schema_version_wal_and_application_id(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)]
+    assert rows(db, "PRAGMA application_id") == [(journal.APPLICATION_ID,)]
+    assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_money_is_exact_decimal_text_never_real(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--direct-loss", "1234567.89", "--potential-loss", "0.1亿", "--at", T0)
+    (stored,) = rows(db, "SELECT incident FROM incidents WHERE id = 1")[0]
+    raw = json.loads(stored)
+    assert raw["direct_loss"] == "1234567.89" and raw["potential_loss"] == "10000000"
+    assert Incident.model_validate_json(stored).direct_loss == Decimal("1234567.89")
+    for table in ("incidents", "events"):
+        cols = [c[1] for c in rows(db, f"PRAGMA table_info({table})")]
+        for col in cols:
+            assert rows(db, f"SELECT count(*) FROM {table} WHERE typeof({col}) = 'real'") == [(0,)]
+    out = j(inc, "update", "1", "--direct-loss", "1234567.8")
+    assert out["changes"][0]["old"] == "1234567.89" and out["changes"][0]["new"] == "1234567.8"
+
+
+def test_db_from_environment_and_default_dir(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import platformdirs
+
+    env_db = tmp_path / "env.sqlite3"
+    monkeypatch.setenv("GEOHAZARD_DB", str(env_db))
+    assert cli("incident", "open", "--evacuees", "4", "--at", T0).exit_code == 0
+    assert env_db.exists()
+    monkeypatch.delenv("GEOHAZARD_DB")
+    asked = []
+
+    def user_data_dir(appname: str, appauthor: Any = None) -> str:
+        asked.append(appname)
+        return str(tmp_path / "data" / appname)
+
+    monkeypatch.setattr(platformdirs, "user_data_dir", user_data_dir)
+    r = cli("incident", "open", "--evacuees", "4", "--at", T0)  # creates the directory too
+    assert r.exit_code == 0, r.stderr
+    assert asked == ["geohazard-cli"]
+    assert (tmp_path / "data" / "geohazard-cli" / "journal.sqlite3").exists()
+    assert [x["id"] for x in json.loads(cli("incident", "list", "--format", "json").stdout)] == [1]
+
+
+def test_db_in_missing_directory(inc, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "nope" / "j.sqlite3"
+    r = cli("incident", "open", "--evacuees", "4", "--db", str(bad))
+    assert_refused(r, f"--db: {bad}: the directory {bad.parent} does not exist")
+
+
+def test_not_a_journal(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    other = tmp_path / "other.sqlite3"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    r = cli("incident", "list", "--db", str(other))
+    assert_refused(r, f"--db: {other} is an SQLite file but not a geohazard journal")
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    r = cli("incident", "list", "--db", str(junk))
+    assert_refused(r, f"--db: {junk}: not a readable journal (file is not a database)")
+
+
+def test_newer_schema_is_refused(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {journal.SCHEMA_VERSION + 1}")
+    conn.close()
+    r = inc("show", "1", ok=False)
+    assert_refused(r, f"--db: {db} has schema version {journal.SCHEMA_VERSION + 1}, newer than this geohazard "
+                      f"knows ({journal.SCHEMA_VERSION}); upgrade geohazard-cli")
+
+
+def test_forward_migration_keeps_data(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    later = (*journal.MIGRATIONS, ("ALTER TABLE incidents ADD COLUMN note TEXT",
+                                   "UPDATE incidents SET note = 'migrated'"))
+    jr = journal.Journal.open(db, "--db", migrations=later)
+    assert jr is not None
+    jr.close()
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION + 1,)]
+    assert rows(db, "SELECT id, grade, note FROM incidents") == [(1, "small", "migrated")]
+    # Opening again at that version runs nothing twice.
+    jr = journal.Journal.open(db, "--db", migrations=later)
+    assert jr is not None
+    jr.close()
+
+
+def test_fresh_journal_is_migrated_from_zero(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    jr = journal.Journal.open(path, "--db")
+    assert jr is not None
+    jr.close()
+    tables = {r[0] for r in rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"incidents", "events"} <= tables
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path, shizhong: Profile) -> None:
+    from geohazard_cli.grading import grade
+
+    jr = journal.Journal.open(tmp_path / "t.sqlite3", "--db")
+    assert jr is not None
+    incident = Incident(evacuees=40)
+    opened, _ = journal.open_incident(jr, incident, grade(incident, shizhong), None, shizhong,
+                                      journal.utcnow(), False)
+
+    def boom(_: Any) -> Any:
+        raise RuntimeError("resolver failed")
+
+    with pytest.raises(RuntimeError):
+        journal.update_incident(jr, opened.id, {"evacuees": 600}, shizhong, journal.utcnow(), resolve=boom)
+    record, events = journal.snapshot(jr, opened.id)
+    assert record.incident.evacuees == 40 and [e.kind for e in events] == ["open"]
+    jr.close()
+
+
+def test_commands_import_sqlite_only_when_run() -> None:
+    src = str(Path(geohazard_cli.__file__).resolve().parents[1])
+    code = ("import sys; from geohazard_cli.cli import run; run(['classify', '--deaths', '1', '--format', 'json']);"
+            "print([m for m in ('sqlite3', 'platformdirs', 'geohazard_cli.journal') if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"}, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- pure core ---------------------------------------------------------------------------------------
+
+def _record(profile: Profile, incident: Incident) -> journal.Record:
+    from geohazard_cli.grading import grade
+
+    a = grade(incident, profile)
+    return journal.Record(
+        id=1, status="open", exercise=False, plan=profile.id, opened_at="2026-07-21T09:40:00+08:00",
+        updated_at="2026-07-21T09:40:00+08:00", closed_at=None, close_reason=None, grade=a.grade,
+        grade_name=a.grade_name, response_level=a.response_level, response_level_name=a.response_level_name,
+        incident=incident, call_list=None)
+
+
+def test_reassess_is_pure_and_reports_both_directions(profile: Profile) -> None:
+    rec = _record(profile, Incident(evacuees=40, location="x"))
+    up = journal.reassess(rec, {"evacuees": 600}, profile)
+    assert up.level_changed and up.direction == "up" and up.grade_changed
+    assert up.incident.location == "x" and rec.incident.evacuees == 40
+    top = _record(profile, Incident(evacuees=600))
+    down = journal.reassess(top, {"evacuees": 40}, profile)
+    assert down.level_changed and down.direction == "down"
+    same = journal.reassess(rec, {"evacuees": 41}, profile)
+    assert not same.level_changed and same.direction == "same"
+
+
+def test_reassess_refuses_another_profile(shizhong: Profile, national: Profile) -> None:
+    rec = _record(shizhong, Incident(evacuees=40))
+    with pytest.raises(Exception, match='graded under plan "shizhong-2023", not "national-2006"'):
+        journal.reassess(rec, {"evacuees": 50}, national)
+
+
+def test_stated_keeps_typed_and_changed_fields() -> None:
+    prev = Incident(evacuees=40, deaths=1, location="a")
+    parsed = Incident(evacuees=40, deaths=2, location="a")
+    assert journal.stated(prev, parsed, ["evacuees"]) == {"evacuees": 40, "deaths": 2}
+    assert journal.stated(prev, prev, []) == {}
+
+
+def test_level_direction_follows_the_profile_order(shizhong: Profile, national: Profile) -> None:
+    assert journal.level_direction(shizhong, "III", "I") == "up"
+    assert journal.level_direction(shizhong, "I", "II") == "down"
+    assert journal.level_direction(national, "IV", "III") == "up"
+    assert journal.level_direction(national, "II", "II") == "same"
