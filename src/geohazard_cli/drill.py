@@ -440,11 +440,8 @@ def _warning(step: Step, when: datetime, number: int, state: _State, profile: Pr
 def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster: Roster | None) -> dict[str, Any]:
     """The warning core's answer for this colour and area: the dict ``warning --format json
     --exercise --sent WHEN`` prints (a drill is an exercise; it is sent at the step's time)."""
-    try:
-        from geohazard_cli import warning as core
-    except ImportError:  # pragma: no cover - only before issue 4 lands
-        raise InputError("warning steps need the warning module (geohazard_cli.warning), "
-                         "which this installation does not have") from None
+    import geohazard_cli.warning as core
+
     section = core.load_section(profile, profile.id)
     colour = core.parse_colour(spec.level, section, field="warning")
     areas = core.parse_areas(spec.area, field="warning.area")

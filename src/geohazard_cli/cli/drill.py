@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,7 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 
 if TYPE_CHECKING:
     from geohazard_cli.drill import DrillRun
+    from geohazard_cli.roster import Roster
     from geohazard_cli.rules import Profile
 
 STARTER = "drill-new.yaml"  # in the config dir's templates/
@@ -146,12 +147,10 @@ def _write_new(target: Path, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _roster(cfg: Path) -> Any:
-    """The contacts roster (issue 3), or None in an installation that predates it."""
-    try:
-        from geohazard_cli.roster import load_roster
-    except ImportError:
-        return None
+def _roster(cfg: Path) -> "Roster":
+    """The contacts roster (issue 3): who each level and warning calls, and who may answer."""
+    from geohazard_cli.roster import load_roster
+
     return load_roster(cfg)
 
 
