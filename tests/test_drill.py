@@ -186,7 +186,7 @@ def test_terminate_then_report_again(shizhong: Profile) -> None:
         {"at": "+3h", "report": {"deaths": 12}},
     ]), shizhong)
     assert r.steps[1].result == {
-        "terminated": True, "reason": None, "ended": ["incident"], "grade": "small", "grade_name": "小型",
+        "terminated": True, "reason": None, "by": None, "ended": ["incident"], "grade": "small", "grade_name": "小型",
         "response_level": "III", "response_level_name": "III级响应", "duration_minutes": 120,
         "warning_level": None, "unacknowledged": [],
     }
@@ -367,7 +367,7 @@ def test_comma_in_flow_mapping_hint(cli, tmp_path: Path) -> None:  # type: ignor
     r = cli("drill", "run", str(path))
     assert r.exit_code == 2
     assert r.stderr == (f"geohazard: error: {path}:7: step 2 (terminate): terminate.滑坡体趋于稳定: unknown key "
-                        "(known: reason); a comma inside {...} starts a new key: put the text in quotes\n")
+                        "(known: reason, by); a comma inside {...} starts a new key: put the text in quotes\n")
 
 
 # --- warnings, call lists and 叫应 (with the warning core, issue 4, and the roster, issue 3) -------

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 KINDS = ("warning", "report", "update", "terminate", "ack")
 STEP_KEYS = ("at", "note", *KINDS, "expect")
-_SPEC_KEYS = {"warning": "level, area", "ack": "unit, by, note", "terminate": "reason"}
+_SPEC_KEYS = {"warning": "level, area", "ack": "unit, by, note", "terminate": "reason, by"}
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _OFFSET = re.compile(r"^\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?$")
 OFFSET_EXAMPLES = 'an offset from start such as "+0m", "+45m", "+2h", "+1h30m", or an ISO time'
@@ -66,6 +66,7 @@ class TerminateSpec(BaseModel):
 
     model_config = _STRICT
     reason: str | None = None
+    by: str | None = None  # who declared the end (§6.4: 区政府宣布终止)
 
 
 class Step(BaseModel):
@@ -522,6 +523,7 @@ def _terminate(step: Step, when: datetime, number: int, state: _State, profile: 
     result: dict[str, Any] = {
         "terminated": True,
         "reason": spec.reason,
+        "by": spec.by,
         "ended": [k for k, v in (("incident", a), ("warning", warning)) if v is not None],
         "grade": a.grade if a else None,
         "grade_name": a.grade_name if a else None,
@@ -539,7 +541,7 @@ def _terminate(step: Step, when: datetime, number: int, state: _State, profile: 
     names = [a.response_level_name] if a is not None else []
     if warning is not None:
         names.append(_period_name(warning))
-    summary = f"宣布终止{'、'.join(names)}" + (f"({spec.reason})" if spec.reason else "")
+    summary = f"{spec.by or ''}宣布终止{'、'.join(names)}" + (f"({spec.reason})" if spec.reason else "")
     state.incident = state.assessment = state.call_list = None
     state.warning = None
     state.reported_at = None
