@@ -79,9 +79,9 @@ class Step(BaseModel):
     report: dict[str, Any] | None = None
     update: dict[str, Any] | None = None
     terminate: TerminateSpec | None = None
-    ack: list[AckSpec] | None = None
+    ack: list[AckSpec] | None = Field(default=None, min_length=1)
     expect: dict[str, Any] = {}
-    kind: Literal["warning", "report", "update", "terminate", "ack"] = Field(default="report", exclude=True)
+    kind: Literal["warning", "report", "update", "terminate", "ack"] = Field(exclude=True)  # set by _shape
 
     @model_validator(mode="before")
     @classmethod
@@ -289,6 +289,8 @@ def _describe(exc: ValidationError, data: dict[str, Any], name: str, text: str |
         kinds = [k for k in KINDS if isinstance(step_raw, dict) and k in step_raw]
         label = f"step {idx + 1}" + (f" ({kinds[0]})" if len(kinds) == 1 else "")
         rest = ".".join(str(p) for p in loc[2:])
+        if kind == "too_short" and loc[2:] == ["ack"]:
+            msg = "name at least one unit that answered"
         if kind == "extra_forbidden" and len(loc) >= 4 and loc[2] in KINDS:
             known = _SPEC_KEYS.get(str(loc[2]))
             msg = f"unknown key (known: {known})" if known else msg
