@@ -436,7 +436,7 @@ def test_level_change_names_units_newly_to_call(shizhong: Profile, cfg: Path) ->
 
 
 def test_text_shows_units_newly_to_call(cli) -> None:  # type: ignore[no-untyped-def]
-    r = cli("drill", "run", str(ROOT / "drills" / "qilishan-collapse-warning.yaml"))
+    r = cli("drill", "run", str(ROOT / "drills" / "qilishan-escalation.yaml"))
     assert r.exit_code == 0, r.stderr
     out = r.stdout
     assert "  叫应:\n    - 区指挥部办公室  0531-82722671\n" in out

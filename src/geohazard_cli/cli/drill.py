@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
 @drill_app.command("run")
 def run_cmd(
-    file: Annotated[Path, typer.Argument(help="Scenario file (YAML), e.g. drills/qilishan-landslide.yaml.",
+    file: Annotated[Path, typer.Argument(help="Scenario file (YAML), e.g. drills/qilishan-escalation.yaml.",
                                          show_default=False)],
     format: Annotated[DrillFormat, typer.Option("--format", "-f", help="Output format.")] = DrillFormat.text,
     report: Annotated[
@@ -54,7 +54,7 @@ def run_cmd(
     """Run a drill scenario: every step on the drill clock, each expectation checked.
 
     Exit 0 when every expectation held, 1 when any did not (the failing steps are named),
-    2 when the scenario is malformed. Example: geohazard drill run drills/qilishan-landslide.yaml
+    2 when the scenario is malformed. Example: geohazard drill run drills/qilishan-escalation.yaml
     """
     from geohazard_cli.cli._common import emit_json, load_config, write_output
     from geohazard_cli.config import templates_dir
