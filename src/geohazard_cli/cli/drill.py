@@ -51,10 +51,12 @@ def run_cmd(
     plan: PlanOpt = None,
     rules: RulesOpt = None,
 ) -> int:
-    """Run a drill scenario: every step on the drill clock, each expectation checked.
+    """Run a drill scenario and check every step's expectations.
 
-    Exit 0 when every expectation held, 1 when any did not (the failing steps are named),
-    2 when the scenario is malformed. Example: geohazard drill run drills/qilishan-escalation.yaml
+    Steps run on the drill clock (no waiting; the same file gives the same result). --plan and
+    --rules override the scenario's plan. Exit 0 when every expectation held, 1 when any did
+    not (the failing steps are named), 2 when the scenario is malformed.
+    Example: geohazard drill run drills/qilishan-escalation.yaml
     """
     from geohazard_cli.cli._common import emit_json, load_config, write_output
     from geohazard_cli.config import templates_dir
@@ -104,7 +106,10 @@ def new_cmd(
                                                 show_default=False)] = None,
     config_dir: ConfigDirOpt = None,
 ) -> int:
-    """Write a commented starter scenario to edit, then run with `geohazard drill run FILE`."""
+    """Write a commented starter scenario (to FILE, or stdout).
+
+    Edit it, then run it with: geohazard drill run FILE. An existing FILE is never overwritten.
+    """
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.config import templates_dir
     from geohazard_cli.errors import ConfigError, InputError
