@@ -11,7 +11,7 @@ Decided on purpose:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -133,34 +133,38 @@ def load_data_file(path: Path, error: type[GeohazardError] = ConfigError) -> dic
     return result
 
 
-def line_of(text: str, loc: Sequence[str | int]) -> int | None:
-    """1-based line of the key path ``loc`` in YAML ``text`` (for error messages), if found."""
+def line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
+    """``loc -> 1-based line`` of a key path in one YAML text, composing the text once."""
+    if not text:
+        return lambda loc: None
     import yaml
 
     try:
-        node = yaml.compose(text, Loader=_yaml_loader())
+        root = yaml.compose(text, Loader=_yaml_loader())
     except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if node is None:
-            break
-        if isinstance(node, yaml.MappingNode):
-            found = None
-            for k, v in node.value:
-                if str(k.value) == str(part):
-                    found = (k, v)
+        return lambda loc: None
+
+    def find(loc: Sequence[str | int]) -> int | None:
+        node, line = root, None
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                hit = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+                if hit is None:
                     break
-            if found is None:
+                line, node = hit[0].start_mark.line + 1, hit[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
                 break
-            line = found[0].start_mark.line + 1
-            node = found[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+        return line
+
+    return find
+
+
+def line_of(text: str, loc: Sequence[str | int]) -> int | None:
+    """1-based line of the key path ``loc`` in YAML ``text`` (for error messages), if found."""
+    return line_finder(text)(loc)
 
 
 def describe_validation_error(exc: Any, name: str, text: str | None = None) -> str:

@@ -466,39 +466,10 @@ class Problem(BaseModel):
         return f"{where}: {self.path}:{who} {self.message}"
 
 
-def line_finder(text: str | None) -> Any:
-    """``loc -> line`` for one YAML text, composing it once (loader.line_of composes per call)."""
-    if not text:
-        return lambda loc: None
-    import yaml
-
-    from geohazard_cli.loader import _yaml_loader
-
-    try:
-        root = yaml.compose(text, Loader=_yaml_loader())
-    except yaml.YAMLError:
-        return lambda loc: None
-
-    def find(loc: list[str | int]) -> int | None:
-        node, line = root, None
-        for part in loc:
-            if isinstance(node, yaml.MappingNode):
-                hit = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
-                if hit is None:
-                    break
-                line, node = hit[0].start_mark.line + 1, hit[1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
-            else:
-                break
-        return line
-
-    return find
-
-
 def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Problem]:
     """Every cross-check problem of a roster: unknown or ambiguous names, duplicates, bad numbers."""
+    from geohazard_cli.loader import line_finder
+
     line_of = line_finder(text)
     problems: list[Problem] = []
 
@@ -595,6 +566,8 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
 
 def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None = None) -> list[Problem]:
     """Problems of a profile's ``dispatch:`` section against its levels and the roster."""
+    from geohazard_cli.loader import line_finder
+
     line_of = line_finder(text)
     problems: list[Problem] = []
 
