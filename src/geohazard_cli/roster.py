@@ -248,7 +248,7 @@ class Roster(BaseModel):
             for name in (u.name, *u.aliases):
                 names.setdefault(normalise(name), u.name)
         out: list[str] = []
-        for m in difflib.get_close_matches(normalise(query), list(names), n=n * 3, cutoff=0.4):
+        for m in difflib.get_close_matches(normalise(query), list(names), n=n * 3, cutoff=0.5):
             if names[m] not in out:
                 out.append(names[m])
         return out[:n]
