@@ -901,7 +901,7 @@ def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallL
                     for k in facts]
     ctx["call_list"] = call_list.model_dump(mode="json")
     # Footnotes (provenance of units the plan does not name), numbered in call order.
-    notes = []
+    notes: list[dict[str, Any]] = []
     for e in ctx["call_list"]["entries"]:
         e["note_no"] = None
         if e["footnote"]:

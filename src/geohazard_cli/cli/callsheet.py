@@ -200,11 +200,9 @@ def check(
 
     Example: geohazard check --config-dir ./my-config
     """
-    from geohazard_cli.checks import run_checks
+    from geohazard_cli.checks import notice_summary, run_checks
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
-
-    from geohazard_cli.checks import notice_summary
 
     cfg = resolve_dir(config_dir)
     problems, found = run_checks(cfg)
