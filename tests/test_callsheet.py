@@ -279,3 +279,49 @@ def test_report_form_from_file_with_reporter_and_notes(cli, tmp_path: Path) -> N
     assert "<td>王五 &lt;值班&gt;</td>" in html
     # flags override the file
     assert "需搬迁转移人数: 120人" in cli("report-form", "--file", str(f), "--evacuees", "120").stdout
+
+
+@pytest.mark.parametrize("cmd", ["callsheet", "report-form"])
+@pytest.mark.parametrize("plan", ["shizhong-2023", "national-2006"])
+def test_times_human_in_documents_iso_in_json(cli, cmd: str, plan: str) -> None:  # type: ignore[no-untyped-def]
+    args = [cmd, "--plan", plan, "--evacuees", "600", "--occurred-at", "2026-07-21T09:10:00+08:00",
+            "--reported-at", "2026-07-21 09:40"]
+    for fmt in ("text", "markdown", "html"):
+        out = cli(*args, "--format", fmt).stdout
+        assert "2026-07-21 09:40" in out
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", out), fmt
+        assert "+08:00" not in out
+    data = json.loads(cli(*args, "--format", "json").stdout)
+    assert data["incident"]["reported_at"] == "2026-07-21 09:40"
+    assert data["incident"]["reported_at_iso"] == "2026-07-21T09:40:00+08:00"
+    times = {f["key"]: f for f in (data["facts"] if cmd == "callsheet" else data["fields"].values())
+             if f["key"] == "occurred_at"}
+    assert times["occurred_at"]["value"] == "2026-07-21 09:10"
+    assert times["occurred_at"]["iso"] == "2026-07-21T09:10:00+08:00"
+    if plan == "national-2006":
+        assert data["reporting"]["deadline"]["due_iso"] == "2026-07-21T13:40:00+08:00"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_report_form_cites_the_profile_in_use(cli, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """report-form --plan national-2006 cites the national plan (§3.3.2), never the district's 3.2.1."""
+    national = cli("report-form", "--plan", "national-2006", "--evacuees", "600", "--format", fmt).stdout
+    assert "市中区预案" not in national and "3.2.1" not in national
+    assert "国家预案(2006)3.3.2" in national
+    district = cli("report-form", "--evacuees", "600", "--format", fmt).stdout
+    assert "市中区预案(2023)3.2.1" in district and "国家预案" not in district
+
+
+@pytest.mark.parametrize("cmd", ["callsheet", "report-form"])
+@pytest.mark.parametrize(("figures", "word"), [
+    (["--evacuees", "50", "--deaths", "0", "--injured", "0", "--direct-loss", "0", "--potential-loss", "0"],
+     "不适用"),
+    (["--evacuees", "50", "--deaths", "1"], "适用"),
+    (["--evacuees", "50"], "尚不能确定"),
+])
+def test_skip_level_three_words(cli, cmd: str, figures: list[str], word: str) -> None:  # type: ignore[no-untyped-def]
+    """越级上报 is always one of 适用 / 不适用 / 尚不能确定, followed by " — "."""
+    for fmt in ("text", "markdown", "html"):
+        out = re.sub(r"<[^>]+>", "", cli(cmd, *figures, "--format", fmt).stdout)
+        found = re.findall(r"越级上报:\**\s*(\S+?) — ", out)
+        assert found == [word], (fmt, found)

@@ -813,6 +813,29 @@ def _time_text(value: Any, tz: str) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def _iso(value: Any, tz: str) -> str | None:
+    """A time as ISO 8601 with its offset, in the profile's zone (the JSON form; templates show
+    ``_time_text``)."""
+    from datetime import datetime, timedelta, timezone
+
+    if not isinstance(value, datetime):
+        return None
+    sign = -1 if tz.startswith("-") else 1
+    zone = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+    return value.astimezone(zone).isoformat()
+
+
+def _field_entry(incident: Any, field: str, tz: str) -> dict[str, Any]:
+    """One incident field for the documents: key, label, value (display text, None = blank) and, for a
+    time, ``iso`` (ISO 8601 for machines)."""
+    from geohazard_cli.models import FIELD_LABELS, TIME_FIELDS
+
+    entry: dict[str, Any] = {"key": field, "label": FIELD_LABELS[field], "value": field_text(incident, field, tz)}
+    if field in TIME_FIELDS:
+        entry["iso"] = _iso(getattr(incident, field), tz)
+    return entry
+
+
 def field_text(incident: Any, field: str, tz: str) -> str | None:
     """An incident field as the forms show it, or None when not reported (a visible blank)."""
     from decimal import Decimal
@@ -839,15 +862,16 @@ def deadline_of(assessment: Assessment, profile: Profile) -> dict[str, Any]:
     dl = profile.reporting.deadline
     hours = dl.hours.get(assessment.grade)
     reported = assessment.incident.reported_at
-    due = None
+    due = due_iso = None
     if hours is None:
         text = dl.text
     elif reported is None:
         text = f"接报后{hours}小时内(报告时间未填,截止时刻无法计算)"
     else:
         due = _time_text(reported + timedelta(hours=hours), profile.timezone)
+        due_iso = _iso(reported + timedelta(hours=hours), profile.timezone)
         text = f"{due}前(报告时间起{hours}小时内)"
-    return {"text": text, "rule": dl.text, "hours": hours, "due": due, "source": dl.source}
+    return {"text": text, "rule": dl.text, "hours": hours, "due": due, "due_iso": due_iso, "source": dl.source}
 
 
 def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
@@ -864,6 +888,7 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
             "id": inc.id,
             "reporter": inc.reporter,
             "reported_at": field_text(inc, "reported_at", profile.timezone),
+            "reported_at_iso": _iso(inc.reported_at, profile.timezone),
             "notes": inc.notes,
         },
         "assessment": {
@@ -891,14 +916,12 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
 
 def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallList) -> dict[str, Any]:
     """Everything a call sheet shows, as plain data (also its JSON form)."""
-    from geohazard_cli.models import FIELD_LABELS
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
     facts = ["hazard_type", "location", "occurred_at", "reported_at", "scale", "evacuees", "potential_loss",
              "deaths", "missing", "injured", "direct_loss", "households", "threatened"]
-    ctx["facts"] = [{"key": k, "label": FIELD_LABELS[k], "value": field_text(inc, k, profile.timezone)}
-                    for k in facts]
+    ctx["facts"] = [_field_entry(inc, k, profile.timezone) for k in facts]
     ctx["call_list"] = call_list.model_dump(mode="json")
     # Footnotes (provenance of units the plan does not name), numbered in call order.
     notes: list[dict[str, Any]] = []
@@ -921,8 +944,7 @@ def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, A
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
-    fields = {k: {"key": k, "label": FIELD_LABELS[k], "value": field_text(inc, k, profile.timezone)}
-              for k in FIELD_LABELS}
+    fields = {k: _field_entry(inc, k, profile.timezone) for k in FIELD_LABELS}
     ctx["fields"] = fields
     # The sections as this profile's plan lists the report's content, each citing that plan
     # ("市中区预案(2023)3.2.1", "国家预案(2006)3.3.2").
