@@ -206,7 +206,7 @@ def test_update_errors_write_nothing(inc, db: Path) -> None:  # type: ignore[no-
     assert_refused(inc("update", "1", ok=False),
                    "nothing to update: give the new figures (such as --evacuees 600) or --file PATH")
     assert_refused(inc("update", "1", "--evacuees", "50", "--at", "2026-07-21 09:00", ok=False),
-                   '--at: "2026-07-21T09:00+08:00" is before incident 1 was opened (2026-07-21T09:40+08:00)')
+                   '--at: "2026-07-21 09:00" is before incident 1 was opened (2026-07-21 09:40)')
     assert (rows(db, "SELECT * FROM events"), rows(db, "SELECT * FROM incidents")) == before
 
 
@@ -268,18 +268,19 @@ def test_ack_and_pending(inc) -> None:  # type: ignore[no-untyped-def]
             "--at", "2026-07-21 09:45")
     assert out["ack"]["details"] == {"unit": "区应急局", "unit_key": "emergency", "outcome": "answered",
                                      "by": "张三", "on_call_list": True}
-    assert out["ack"]["text"] == "叫应 区应急局:已应答(经办:张三)"
+    assert out["ack"]["answerer"] is None
+    assert out["ack"]["text"] == "叫应 区应急局:接通(经办人:张三)"
     assert keys(out["pending"]) == [k for k in everyone if k != "emergency"]
     busy = j(inc, "ack", "1", "--unit", "七里山街道", "--outcome", "busy", "--at", "2026-07-21 09:50")
     street = next(p for p in busy["pending"] if p["unit_key"] == "street_qilishan")
     assert (street["last_outcome"], street["last_at"]) == ("busy", "2026-07-21T09:50:00+08:00")
     text = inc("show", "1").stdout
-    assert "未应答(07-21 09:50 占线)" in text and "已应答" in text
+    assert "未应答(2026-07-21 09:50 占线)" in text and "已应答" in text
     # A level change has to be told to every unit again: the earlier answer no longer counts.
     inc("update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
     assert "emergency" in keys(j(inc, "show", "1")["pending"])
     text = inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 10:02").stdout
-    assert text.startswith("事件 #1 叫应 区应急局:已应答(2026-07-21 10:02)\n")
+    assert text.startswith("事件 #1 叫应 区应急局:接通(2026-07-21 10:02)\n")
     assert "尚未应答(" in text
 
 
@@ -304,16 +305,20 @@ def test_ack_refusals_write_nothing(inc, db: Path) -> None:  # type: ignore[no-u
     before = rows(db, "SELECT * FROM events")
     assert_refused(inc("ack", "1", "--unit", "区应急", "--outcome", "answered", ok=False),
                    'unknown unit "区应急" (did you mean "区应急局"?)')
-    r = inc("ack", "1", "--unit", "区应急局", "--outcome", "maybe", ok=False)
-    assert r.exit_code == 2 and r.stdout == "" and "'maybe' is not one of" in r.stderr
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "maybe", ok=False),
+                   '--outcome: "maybe" is not a call outcome '
+                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 or 1|2|3|4)")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "5", ok=False),
+                   '--outcome: "5" is not a call outcome '
+                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 or 1|2|3|4)")
     assert_refused(inc("ack", "5", "--unit", "区应急局", "--outcome", "busy", ok=False),
                    f"no incident 5 in {db} (see 'geohazard incident list --all')")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-20 09:00", ok=False),
-                   '--at: "2026-07-20T09:00+08:00" is before incident 1 was opened (2026-07-21T09:40+08:00)')
+                   '--at: "2026-07-20 09:00" is before incident 1 was opened (2026-07-21 09:40)')
     inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
     before = rows(db, "SELECT * FROM events")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", ok=False),
-                   "incident 1 was closed at 2026-07-21T12:00+08:00 (处置完成); a closed incident cannot be changed")
+                   "incident 1 was closed at 2026-07-21 12:00 (处置完成); a closed incident cannot be changed")
     assert rows(db, "SELECT * FROM events") == before
 
 
@@ -332,7 +337,7 @@ def test_close_then_changes_are_refused(inc, db: Path) -> None:  # type: ignore[
     assert (out["status"], out["closed_at"]) == ("closed", "2026-07-21T15:00:00+08:00")
     assert out["close_reason"] == "现场处置基本完成,灾情基本控制"
     before = rows(db, "SELECT * FROM events")
-    closed = "incident 1 was closed at 2026-07-21T15:00+08:00 (现场处置基本完成,灾情基本控制); " \
+    closed = "incident 1 was closed at 2026-07-21 15:00 (现场处置基本完成,灾情基本控制); " \
              "a closed incident cannot be changed"
     assert_refused(inc("update", "1", "--evacuees", "600", ok=False), closed)
     assert_refused(inc("close", "1", "--reason", "again", ok=False), closed)
@@ -364,6 +369,7 @@ def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
         "grade_name": "大型", "response_level": "I", "response_level_name": "I级响应",
         "opened_at": "2026-07-21T10:00:00+08:00", "updated_at": "2026-07-21T10:00:00+08:00",
         "closed_at": None, "close_reason": None, "location": None, "hazard_type_name": None,
+        "external_ref": None,
     }
     assert [r["id"] for r in j(inc, "list", "--open")] == [2]
     assert [r["id"] for r in j(inc, "list", "--closed")] == [1]
@@ -419,16 +425,17 @@ def finished(inc) -> None:  # type: ignore[no-untyped-def]
 def test_export_json_is_the_report_data(inc) -> None:  # type: ignore[no-untyped-def]
     out = json.loads(inc("export", "1", "--format", "json").stdout)
     assert out["initial"]["response_level"] == "III"
-    assert out["final"]["response_level"] == "III"
+    assert out["final"]["response_level"] == "III" and out["current"] == out["final"]
     assert out["peak_level"] == "II" and out["peak_level_name"] == "II级响应"
     assert out["duration"] == {"minutes": 350, "text": "5小时50分"}
     assert [(c["from"], c["to"], c["direction"]) for c in out["level_changes"]] == [
         ("III级响应", "II级响应", "up"), ("II级响应", "III级响应", "down")]
     assert out["counts"]["update"] == 2 and out["counts"]["close"] == 1 and out["counts"]["ack"] == 2
     emergency = next(u for u in out["units"] if u["unit_key"] == "emergency")
-    assert emergency["first_called_text"] == "2026-07-21 09:40"
+    assert emergency["listed_text"] == "2026-07-21 09:40"
+    assert (emergency["first_call_text"], emergency["first_answer_text"]) == ("2026-07-21 09:42", "2026-07-21 09:44")
     assert [(c["at_text"], c["outcome_name"], c["by"]) for c in emergency["calls"]] == [
-        ("2026-07-21 09:42", "占线", None), ("2026-07-21 09:44", "已应答", "李四")]
+        ("2026-07-21 09:42", "占线", None), ("2026-07-21 09:44", "接通", "李四")]
     # answered before the level changes (III -> II -> III): on the list, but not answered since
     assert emergency["status"] == "pending"
     dropped = next(u for u in out["units"] if u["unit_key"] == "armed_forces")  # only for II
@@ -444,8 +451,9 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 |" in md
     assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 |" in md
     assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
-    assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | " \
-           "2026-07-21 09:42 占线;2026-07-21 09:44 已应答(李四) | 未应答 |" in md
+    assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
+           "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 未应答 |" in md
+    assert "| 终判 | 小型 → III级响应 |" in md
 
 
 @pytest.mark.usefixtures("finished")
