@@ -654,3 +654,152 @@ def test_level_direction_follows_the_profile_order(shizhong: Profile, national: 
     assert journal.level_direction(shizhong, "I", "II") == "down"
     assert journal.level_direction(national, "IV", "III") == "up"
     assert journal.level_direction(national, "II", "II") == "same"
+
+
+# --- the user's findings (call sheet, 叫应 record, ids, times) ---------------------------------------
+
+def test_export_claims_no_call_that_was_not_recorded(inc) -> None:  # type: ignore[no-untyped-def]
+    """Every unit on the list at opening was *listed* then; only a recorded ack is a call."""
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", "2026-11-29 05:09")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "未接", "--by", "张三", "--at", "2026-11-29 05:12")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "李四", "--by", "张三",
+        "--at", "2026-11-29 05:20")
+    md = inc("export", "1").stdout
+    assert "首次通知" not in md
+    assert "| 单位 | 电话 | 列入名单 | 首次呼叫 | 首次接通 | 叫应记录(呼叫时间 结果 接听人/经办人) | 状态 |" in md
+    assert "| 区政府办公室 | 0531-82078300 | 2026-11-29 05:09 | 未记录 | 未记录 | 未记录 | 未应答 |" in md
+    assert "| 区应急局 | 0531-82722671 | 2026-11-29 05:09 | 2026-11-29 05:12 | 2026-11-29 05:20 | " \
+           "2026-11-29 05:12 未接(经办人:张三);2026-11-29 05:20 接通(接听人:李四;经办人:张三) | 已应答 |" in md
+    data = json.loads(inc("export", "1", "--format", "json").stdout)
+    never = next(u for u in data["units"] if u["unit"] == "区政府办公室")
+    assert (never["listed_at"], never["first_call_at"], never["first_answer_at"], never["calls"]) == (
+        "2026-11-29T05:09:00+08:00", None, None, [])
+    html = inc("export", "1", "--format", "html").stdout
+    assert "首次通知" not in html
+    assert ("<tr><td>区政府办公室</td><td>0531-82078300</td><td>2026-11-29 05:09</td>"
+            '<td class="missing">未记录</td><td class="missing">未记录</td><td>未记录</td>') in html
+
+
+def test_export_of_an_open_incident_says_current_not_final(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    md = inc("export", "1").stdout
+    assert "| 当前(尚未终止) | 小型 → III级响应 |" in md and "终判" not in md
+    html = inc("export", "1", "--format", "html").stdout
+    assert '<tr><th>当前(尚未终止)</th><td class="grade">小型 → III级响应</td></tr>' in html
+    assert "终判" not in html
+    data = json.loads(inc("export", "1", "--format", "json").stdout)
+    assert data["final"] is None and data["current"]["response_level"] == "III"
+    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 10:00")
+    md = inc("export", "1").stdout
+    assert "| 终判 | 小型 → III级响应 |" in md and "当前" not in md
+    assert '<tr><th>终判</th><td class="grade">小型 → III级响应</td></tr>' in inc(
+        "export", "1", "--format", "html").stdout
+
+
+@pytest.mark.parametrize(("typed", "key", "label"), [
+    ("answered", "answered", "接通"), ("接通", "answered", "接通"), ("1", "answered", "接通"),
+    ("no-answer", "no-answer", "未接"), ("未接", "no-answer", "未接"), ("2", "no-answer", "未接"),
+    ("busy", "busy", "占线"), ("占线", "busy", "占线"), ("3", "busy", "占线"), ("３", "busy", "占线"),
+    ("other", "other", "其他"), ("其他", "other", "其他"), ("4", "other", "其他"),
+])
+def test_outcome_as_on_the_call_sheet(inc, typed: str, key: str, label: str) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", typed, "--at", "2026-07-21 09:45")
+    assert out["ack"]["details"]["outcome"] == key
+    text = inc("ack", "1", "--unit", "区应急局", "--outcome", typed, "--at", "2026-07-21 09:46").stdout
+    assert text.startswith(f"事件 #1 叫应 区应急局:{label}(2026-07-21 09:46)\n")
+
+
+def test_answerer_is_kept_apart_from_the_caller(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", "接通", "--answerer", "李四", "--by", "张三",
+            "--at", "2026-07-21 09:45")
+    assert out["ack"]["answerer"] == "李四" and out["ack"]["details"]["by"] == "张三"
+    assert out["ack"]["text"] == "叫应 区应急局:接通(接听人:李四;经办人:张三)"
+    assert rows(db, "SELECT answerer, json_extract(details, '$.by') FROM events WHERE kind = 'ack'") == [
+        ("李四", "张三")]
+    text = inc("ack", "1", "--unit", "区应急局", "--outcome", "3", "--answerer", "王五",
+               "--at", "2026-07-21 09:50").stdout
+    assert text.startswith("事件 #1 叫应 区应急局:占线(接听人:王五)(2026-07-21 09:50)\n")
+    shown = j(inc, "show", "1")["history"]
+    assert [(e["answerer"], e["details"].get("by")) for e in shown if e["kind"] == "ack"] == [
+        ("李四", "张三"), ("王五", None)]
+    assert "2026-07-21 09:45  叫应 区应急局:接通(接听人:李四;经办人:张三)" in inc("show", "1").stdout
+    calls = next(u for u in json.loads(inc("export", "1", "--format", "json").stdout)["units"]
+                 if u["unit_key"] == "emergency")["calls"]
+    assert [(c["answerer"], c["by"]) for c in calls] == [("李四", "张三"), ("王五", None)]
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "a\x07b", ok=False),
+                   "--answerer: contains control characters; expected plain text")
+
+
+def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A journal written before 接听人 existed (schema 1) gains the column and keeps its calls."""
+    db = tmp_path / "old.sqlite3"
+    old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:1])
+    assert old is not None
+    assessment = {"grade": "small", "grade_name": "小型", "response_level": "III",
+                  "response_level_name": "III级响应", "lower_bound": True, "deciding_text": []}
+    with old.transaction(write=True) as conn:
+        conn.execute(
+            "INSERT INTO incidents (status, exercise, plan, opened_at, updated_at, grade, grade_name, "
+            "response_level, response_level_name, incident, call_list, created_at) VALUES ('open', 0, "
+            "'shizhong-2023', ?, ?, 'small', '小型', 'III', 'III级响应', '{\"evacuees\": 40}', NULL, ?)",
+            ("2026-07-21T09:40:00+08:00", "2026-07-21T09:45:00+08:00", "2026-07-21T01:40:00+00:00"))
+        for kind, at, details in (
+                ("open", "2026-07-21T09:40:00+08:00", {"exercise": False, "figures": [], "assessment": assessment}),
+                ("ack", "2026-07-21T09:45:00+08:00", {"unit": "区应急局", "unit_key": "emergency",
+                                                      "outcome": "answered", "by": "张三", "on_call_list": False})):
+            conn.execute("INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details) "
+                         "VALUES (1, ?, ?, ?, 'small', 'III', ?)", (kind, at, at, json.dumps(details)))
+    old.close()
+    assert rows(db, "PRAGMA user_version") == [(1,)]
+    shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 2
+    assert "answerer" in [r[1] for r in rows(db, "PRAGMA table_info(events)")]
+    assert [(e["kind"], e["answerer"], e["text"]) for e in shown["history"]][1] == (
+        "ack", None, "叫应 区应急局:接通(经办人:张三)")
+    r = cli("incident", "ack", "1", "--db", str(db), "--unit", "区应急局", "--outcome", "接通",
+            "--answerer", "李四", "--at", "2026-07-21 09:50")
+    assert r.exit_code == 0, r.stderr
+    assert rows(db, "SELECT answerer FROM events WHERE kind = 'ack' ORDER BY seq") == [(None,), ("李四",)]
+
+
+def test_officer_id_is_an_external_reference_not_a_second_id(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    text = inc("open", "--evacuees", "40", "--id", "X9", "--at", T0).stdout
+    first = text.splitlines()[0]
+    assert first == "事件 #2 已立案(2026-07-21 09:40;市中区预案(2023)) · 来文编号 X9"
+    assert "X9" not in "\n".join(text.splitlines()[1:])  # not in the panel title beside #2
+    shown = inc("show", "2").stdout
+    assert shown.startswith("事件 #2 · 处置中 · 立案 2026-07-21 09:40 · 更新 2026-07-21 09:40 · 来文编号 X9\n")
+    assert shown.count("X9") == 1
+    out = j(inc, "show", "2")
+    assert (out["id"], out["external_ref"]) == (2, "X9")
+    listed = inc("list").stdout.splitlines()
+    assert listed[0].split() == ["编号", "来文编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间",
+                                 "类型", "·", "地点"]
+    assert listed[2].split()[:2] == ["#2", "X9"]
+    assert [r["external_ref"] for r in j(inc, "list")] == [None, "X9"]
+    md = inc("export", "2").stdout
+    assert "| 来文编号 | X9 |" in md and md.count("X9") == 1
+    assert "来文编号" not in inc("export", "1").stdout
+    assert json.loads(inc("export", "2", "--format", "json").stdout)["external_ref"] == "X9"
+
+
+def test_times_for_people_have_no_t_and_no_offset(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--occurred-at", "2026-07-21T01:30:00+00:00", "--at", T0)
+    out = j(inc, "show", "1")
+    assert out["incident"]["occurred_at"] == "2026-07-21T01:30:00Z"  # JSON keeps ISO 8601 as given
+    assert "发生时间 2026-07-21 09:30" in out["history"][0]["text"]  # shown in the plan's +08:00
+    for fmt in ("markdown", "html"):
+        body = inc("export", "1", "--format", fmt).stdout
+        assert {"markdown": "| 发生时间 | 2026-07-21 09:30 |",
+                "html": "<td>发生时间</td><td>2026-07-21 09:30</td>"}[fmt] in body
+        assert "T09" not in body and "T01" not in body and "+08:00" not in body
+    assert "T01" not in inc("show", "1").stdout and "+08:00" not in inc("show", "1").stdout
+
+
+def test_output_to_a_directory_is_one_line_exit_2(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    r = inc("export", "1", "--output", str(tmp_path), ok=False)
+    assert_refused(r, f"--output: {tmp_path} is a directory; give a file name (e.g. {tmp_path}/sheet.html)")
