@@ -666,7 +666,8 @@ def test_export_claims_no_call_that_was_not_recorded(inc) -> None:  # type: igno
         "--at", "2026-11-29 05:20")
     md = inc("export", "1").stdout
     assert "首次通知" not in md
-    assert "| 单位 | 电话 | 列入名单 | 首次呼叫 | 首次接通 | 叫应记录(呼叫时间 结果 接听人/经办人) | 状态 |" in md
+    assert "| 单位 | 电话 | 列入名单 | 首次呼叫 | 首次接通 | " \
+           "叫应记录(呼叫时间 结果 接听人 经办人 回应时间) | 状态 |" in md
     assert "| 区政府办公室 | 0531-82078300 | 2026-11-29 05:09 | 未记录 | 未记录 | 未记录 | 未应答 |" in md
     assert "| 区应急局 | 0531-82722671 | 2026-11-29 05:09 | 2026-11-29 05:12 | 2026-11-29 05:20 | " \
            "2026-11-29 05:12 未接(经办人:张三);2026-11-29 05:20 接通(接听人:李四;经办人:张三) | 已应答 |" in md
@@ -755,13 +756,14 @@ def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -
     assert rows(db, "PRAGMA user_version") == [(1,)]
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
     assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 2
-    assert "answerer" in [r[1] for r in rows(db, "PRAGMA table_info(events)")]
+    assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
     assert [(e["kind"], e["answerer"], e["text"]) for e in shown["history"]][1] == (
         "ack", None, "叫应 区应急局:接通(经办人:张三)")
     r = cli("incident", "ack", "1", "--db", str(db), "--unit", "区应急局", "--outcome", "接通",
-            "--answerer", "李四", "--at", "2026-07-21 09:50")
+            "--answerer", "李四", "--at", "2026-07-21 09:50", "--responded-at", "2026-07-21 09:52")
     assert r.exit_code == 0, r.stderr
-    assert rows(db, "SELECT answerer FROM events WHERE kind = 'ack' ORDER BY seq") == [(None,), ("李四",)]
+    assert rows(db, "SELECT answerer, responded_at FROM events WHERE kind = 'ack' ORDER BY seq") == [
+        (None, None), ("李四", "2026-07-21T09:52:00+08:00")]
 
 
 def test_officer_id_is_an_external_reference_not_a_second_id(inc) -> None:  # type: ignore[no-untyped-def]
@@ -803,3 +805,32 @@ def test_output_to_a_directory_is_one_line_exit_2(inc, tmp_path: Path) -> None: 
     inc("open", "--evacuees", "40", "--at", T0)
     r = inc("export", "1", "--output", str(tmp_path), ok=False)
     assert_refused(r, f"--output: {tmp_path} is a directory; give a file name (e.g. {tmp_path}/sheet.html)")
+
+
+def test_responded_at_is_the_call_sheets_response_time(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", "接通", "--answerer", "李四",
+            "--at", "2026-07-21 09:45", "--responded-at", "2026-07-21 09:47")
+    assert (out["ack"]["at"], out["ack"]["responded_at"]) == ("2026-07-21T09:45:00+08:00", "2026-07-21T09:47:00+08:00")
+    assert out["ack"]["text"] == "叫应 区应急局:接通(接听人:李四;回应时间:2026-07-21 09:47)"
+    calls = next(u for u in json.loads(inc("export", "1", "--format", "json").stdout)["units"]
+                 if u["unit_key"] == "emergency")["calls"]
+    assert [(c["at_text"], c["responded_at"], c["responded_text"]) for c in calls] == [
+        ("2026-07-21 09:45", "2026-07-21T09:47:00+08:00", "2026-07-21 09:47")]
+    assert "2026-07-21 09:45 接通(接听人:李四;回应时间:2026-07-21 09:47) | 已应答 |" in inc("export", "1").stdout
+    html = inc("export", "1", "--format", "html").stdout
+    assert "2026-07-21 09:45 接通(接听人:李四;回应时间:2026-07-21 09:47)</td>" in html
+    before = rows(db, "SELECT * FROM events")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--at", "2026-07-21 09:50",
+                       "--responded-at", "2026-07-21 09:49", ok=False),
+                   '--responded-at: "2026-07-21 09:49" is before the call (2026-07-21 09:50)')
+    assert rows(db, "SELECT * FROM events") == before
+
+
+def test_html_report_escapes_the_people(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "<b>李四</b>", "--by", "张&三")
+    html = inc("export", "1", "--format", "html").stdout
+    assert "接通(接听人:&lt;b&gt;李四&lt;/b&gt;;经办人:张&amp;三)" in html and "<b>李四" not in html
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "a|b")
+    assert "接通(接听人:a\\|b)" in inc("export", "1").stdout  # a pipe cannot break the table row

@@ -77,8 +77,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX events_by_incident ON events (incident_id, seq)",
     ),
     (
-        # 2: the paper call sheet's 接听人 (who answered at the unit), beside 经办人 (details "by").
+        # 2: the paper call sheet's 接听人 (who answered at the unit; the caller, 经办人, is details "by")
+        # and 回应时间 (when the unit responded, ISO 8601; the call itself is "at", 呼叫时间).
         "ALTER TABLE events ADD COLUMN answerer TEXT",
+        "ALTER TABLE events ADD COLUMN responded_at TEXT",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -130,6 +132,7 @@ class Event(BaseModel):
     text: str  # the one-line Chinese description shown in the timeline
     details: dict[str, Any]
     answerer: str | None = None  # ack: 接听人, who answered at the unit (the caller is details "by")
+    responded_at: datetime | None = None  # ack: 回应时间, when the unit responded (the call is "at")
 
 
 class Record(BaseModel):
@@ -357,7 +360,8 @@ def pending_units(record: Record, events: Sequence[Event]) -> list[PendingUnit]:
     return out
 
 
-def describe(kind: str, details: dict[str, Any], answerer: str | None = None) -> str:
+def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
+             responded_at: datetime | None = None) -> str:
     """The one-line Chinese timeline text for an event (labels only; no plan wording)."""
     if kind == "open":
         a = details["assessment"]
@@ -382,7 +386,8 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None) ->
             parts.append("不再需要 " + "、".join(e["unit"] for e in details["dropped"]))
         return "叫应名单:" + ";".join(parts)
     if kind == "ack":
-        people = [f"{label}:{name}" for label, name in (("接听人", answerer), ("经办人", details.get("by")))
+        people = [f"{label}:{name}" for label, name in (("接听人", answerer), ("经办人", details.get("by")),
+                                                       ("回应时间", human_time(responded_at)))
                   if name]
         who = f"({';'.join(people)})" if people else ""
         return f"叫应 {details['unit']}:{OUTCOME_LABELS.get(details['outcome'], details['outcome'])}{who}"
@@ -561,22 +566,26 @@ class Journal:
 
     def history(self, incident_id: int) -> list[Event]:
         rows = self.conn.execute(
-            "SELECT seq, kind, at, recorded_at, grade, response_level, details, answerer FROM events "
-            "WHERE incident_id = ? ORDER BY seq", (incident_id,))
+            "SELECT seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at "
+            "FROM events WHERE incident_id = ? ORDER BY seq", (incident_id,))
         out = []
-        for seq, kind, at, recorded_at, g, lv, details, answerer in rows:
+        for seq, kind, at, recorded_at, g, lv, details, answerer, responded_at in rows:
             d = json.loads(details)
+            responded = datetime.fromisoformat(responded_at) if responded_at else None
             out.append(Event(seq=seq, kind=kind, at=at, recorded_at=recorded_at, grade=g, response_level=lv,
-                             text=describe(kind, d, answerer), details=d, answerer=answerer))
+                             text=describe(kind, d, answerer, responded), details=d, answerer=answerer,
+                             responded_at=responded))
         return out
 
     # -- writes (inside a write transaction) --
     def add_event(self, incident_id: int, kind: str, at: datetime, details: dict[str, Any],
-                  grade_key: str | None = None, level: str | None = None, answerer: str | None = None) -> int:
+                  grade_key: str | None = None, level: str | None = None, answerer: str | None = None,
+                  responded_at: datetime | None = None) -> int:
         cur = self.conn.execute(
-            "INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, answerer) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (incident_id, kind, _iso(at), _iso(utcnow()), grade_key, level, _dumps(details), answerer))
+            "INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, answerer, "
+            "responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (incident_id, kind, _iso(at), _iso(utcnow()), grade_key, level, _dumps(details), answerer,
+             _iso(responded_at) if responded_at is not None else None))
         return int(cur.lastrowid or 0)
 
     def open_writable(self, incident_id: int, at: datetime | None = None) -> Record:
@@ -675,17 +684,21 @@ def update_incident(j: Journal, incident_id: int, delta: dict[str, Any], profile
 
 
 def acknowledge(j: Journal, incident_id: int, unit_key: str, unit_name: str, outcome: Outcome,
-                by: str | None, at: datetime,
-                answerer: str | None = None) -> tuple[Record, Event, list[Event]]:
-    """Record one call of the 叫应 loop and how it went: ``by`` is 经办人 (the officer who called),
-    ``answerer`` 接听人 (who answered at the unit), as on the paper call sheet."""
+                by: str | None, at: datetime, answerer: str | None = None,
+                responded_at: datetime | None = None) -> tuple[Record, Event, list[Event]]:
+    """Record one call of the 叫应 loop, one row of the paper call sheet: ``at`` 呼叫时间, ``outcome``
+    结果, ``answerer`` 接听人 (who answered at the unit), ``responded_at`` 回应时间, and ``by`` 经办人
+    (the officer who made the call)."""
+    if responded_at is not None and responded_at < at:
+        raise InputError(f'--responded-at: "{human_time(responded_at, _offset(at))}" is before the call '
+                         f"({human_time(at)})")
     with j.transaction(write=True):
         record = j.open_writable(incident_id, at)
         on_list = any(e.get("unit_key") == unit_key for e in (record.call_list or {}).get("entries", []))
         seq = j.add_event(incident_id, "ack", at, {
             "unit": unit_name, "unit_key": unit_key, "outcome": outcome.value, "by": by,
             "on_call_list": on_list,
-        }, record.grade, record.response_level, answerer)
+        }, record.grade, record.response_level, answerer, responded_at)
         j.conn.execute("UPDATE incidents SET updated_at = ? WHERE id = ?",
                        (_iso(_later(record.updated_at, at)), incident_id))
         events = j.history(incident_id)
@@ -761,7 +774,9 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
                 u["first_answer_at"], u["first_answer_text"] = e.at.isoformat(), _t(e.at)
             u["calls"].append({"at": e.at.isoformat(), "at_text": _t(e.at), "outcome": outcome,
                                "outcome_name": OUTCOME_LABELS.get(outcome, outcome),
-                               "by": e.details.get("by"), "answerer": e.answerer})
+                               "by": e.details.get("by"), "answerer": e.answerer,
+                               "responded_at": e.responded_at.isoformat() if e.responded_at else None,
+                               "responded_text": _t(e.responded_at)})
     pending = {p.unit_key for p in pending_units(record, events)}
     current = {e.get("unit_key") for e in (record.call_list or {}).get("entries", [])}
     for key, u in units.items():

@@ -306,6 +306,9 @@ def ack(
         "--answerer", help="Who answered at the unit (接听人).", show_default=False)] = None,
     by: Annotated[str | None, typer.Option(
         "--by", help="The officer who made the call (经办人).", show_default=False)] = None,
+    responded_at: Annotated[str | None, typer.Option(
+        "--responded-at", help="When the unit responded (回应时间), if not at the call itself; same forms "
+        "as --at.", show_default=False)] = None,
     at: AtOpt = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -317,7 +320,7 @@ def ack(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.intake import parse_text
+    from geohazard_cli.intake import parse_text, parse_time
     from geohazard_cli.journal import acknowledge, parse_outcome, pending_units, snapshot
 
     incident_id = _incident_id(ref)
@@ -329,11 +332,13 @@ def ack(
         record, _ = snapshot(j, incident_id)
         when = _when(at, _tz_text(record.opened_at))
         j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
+        responded = parse_time(responded_at, "--responded-at", _tz_text(record.opened_at)) \
+            if responded_at is not None else None
         from geohazard_cli.roster import load_roster
 
         found = load_roster(resolve_dir(config_dir)).unit(unit)
         record, event, events = acknowledge(j, incident_id, found.key, found.name, result,
-                                            by_text, when, answerer_text)
+                                            by_text, when, answerer_text, responded)
     finally:
         j.close()
     pending = pending_units(record, events)
