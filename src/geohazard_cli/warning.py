@@ -458,11 +458,12 @@ def _resolve_areas(rules: StreetRules, areas: list[str], lookup: Lookup | None,
             continue
         try:
             u: UnitInfo | None = lookup(area)
-            missing: NotFoundError | None = None
-        except NotFoundError as exc:
-            u, missing = _match_street(rules, area, streets, field), exc
+        except NotFoundError:
+            u = _match_street(rules, area, streets, field)
         if u is None:
-            hint = str(missing)[str(missing).find(" (did you mean"):] if "(did you mean" in str(missing) else ""
+            known = {_squash(n): s.name for s in streets for n in (s.name, *getattr(s, "aliases", ()))}
+            near = difflib.get_close_matches(_squash(area), list(known), n=1, cutoff=0.5)
+            hint = f'(是否属于"{known[near[0]]}"?)' if near else ""
             out.setdefault(area, ("area:" + area, _Draft("area", area, note=rules.place_note + hint)))
             continue
         kind = getattr(u, "kind", "street")
