@@ -201,7 +201,7 @@ def test_each_area_is_called_and_unknown_places_are_flagged(shizhong: Profile, c
     # both spellings of the street resolve to one line; the unknown place keeps its own line
     assert names[:3] == ["区指挥部办公室", "七里山街道办事处", "兴隆村"]
     assert names.count("七里山街道办事处") == 1
-    assert r.contacts[2].note == '不在通讯录中,请核实号码: unknown unit "兴隆村"'
+    assert r.contacts[2].note == "不是通讯录中的街道办事处,按地名列出:请确认所属街道并核实号码"
 
 
 @pytest.mark.parametrize(("raw", "message"), [
@@ -368,9 +368,104 @@ def test_markdown_neutralises_table_pipes(cli) -> None:  # type: ignore[no-untyp
     assert row.count("|") - row.count("\\|") == 9  # 8 columns
 
 
-def test_exercise_marks_the_sheet(cli) -> None:  # type: ignore[no-untyped-def]
-    r = cli("warning", "yellow", "--exercise", "-f", "markdown", *SENT)
-    assert r.exit_code == 0 and "演练 EXERCISE" in r.stdout
+HEADLINES = {  # the headline line of each format, as printed
+    "text": "{mark}红色地质灾害气象风险预警 · 济南市市中区突发地质灾害应急预案",
+    "markdown": "# {mark}红色地质灾害气象风险预警",
+    "html": '<h1 class="colour-red">{mark}红色地质灾害气象风险预警</h1>',
+}
+BANNERS = {"text": "【演练】 演练 非真实预警", "markdown": "> **【演练】 演练 非真实预警**",
+           "html": '<div class="exercise-banner">【演练】 演练 非真实预警</div>'}
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_exercise_marks_headline_top_and_bottom(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"w.{fmt}"
+    r = cli("warning", "红色", "--area", "七里山街道", "--exercise", "-f", fmt, "-o", str(out), *SENT)
+    assert r.exit_code == 0, r.stderr
+    lines = [line for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert HEADLINES[fmt].format(mark="【演练】") in lines
+    body = lines[lines.index("<body>") + 1:lines.index("</body>")] if fmt == "html" else lines
+    body = [line for line in body if "exercise-watermark" not in line]
+    assert body[0] == BANNERS[fmt]  # the first thing on the page
+    assert body[-1] == BANNERS[fmt]  # and the last
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_a_real_warning_has_no_drill_mark(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"w.{fmt}"
+    r = cli("warning", "红色", "--area", "七里山街道", "-f", fmt, "-o", str(out), *SENT)
+    assert r.exit_code == 0, r.stderr
+    doc = out.read_text(encoding="utf-8")
+    assert HEADLINES[fmt].format(mark="") in doc.splitlines()
+    assert "演练" not in doc
+
+
+def test_exercise_marks_the_terminal_panel(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    r = cli("warning", "红色", "--area", "七里山街道", "--exercise", *SENT)
+    assert r.exit_code == 0, r.stderr
+    inner = [line.strip("│ ") for line in r.stdout.splitlines()]
+    assert "【演练】" in r.stdout.splitlines()[0]  # the panel title
+    assert inner[1] == "【演练】 演练 非真实预警" and inner[-2] == "【演练】 演练 非真实预警"
+    assert inner[2] == "【演练】红色地质灾害气象风险预警"
+    real = cli("warning", "红色", "--area", "七里山街道", *SENT)
+    assert "演练" not in real.stdout
+
+
+# --- times: people read 2026-07-21 08:30 (北京时间); JSON and CAP keep ISO 8601 ----------------
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "panel"])
+def test_human_formats_show_a_plain_beijing_time(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "panel":
+        r = cli("warning", "red", "--area", "七里山街道", "--sent", "2026-07-21T01:40:00Z")
+        doc = r.stdout
+    else:
+        out = tmp_path / f"w.{fmt}"
+        r = cli("warning", "red", "--area", "七里山街道", "-f", fmt, "-o", str(out),
+                "--sent", "2026-07-21T01:40:00Z")
+        doc = out.read_text(encoding="utf-8")
+    assert r.exit_code == 0, r.stderr
+    if fmt == "html":  # what is printed; the <time> element keeps ISO for machines
+        assert '<time datetime="2026-07-21T09:40:00+08:00">2026-07-21 09:40</time>' in doc
+    text = re.sub(r"<[^>]+>", "", doc.split("<body>")[-1])
+    assert "2026-07-21 09:40(北京时间)" in text
+    assert text.count("北京时间") == 1
+    assert "T09:40" not in text and "+08:00" not in text and "T01:40" not in text
+
+
+def test_json_keeps_iso_time(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "red", "-f", "json", "--sent", "2026-07-21T01:40:00Z")
+    assert json.loads(r.stdout)["sent"] == "2026-07-21T09:40:00+08:00"
+
+
+# --- the terminal panel: clause references and quoted words never split --------------------------
+@pytest.mark.parametrize("columns", ["60", "80", "100"])
+def test_panel_never_splits_a_clause(cli, monkeypatch: pytest.MonkeyPatch, columns: str) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(cli("warning", "红色", "--area", "七里山街道", "-f", "json", *SENT).stdout)
+    monkeypatch.setenv("COLUMNS", columns)
+    r = cli("warning", "红色", "--area", "七里山街道", *SENT)
+    assert r.exit_code == 0, r.stderr
+    from rich.cells import cell_len
+
+    lines = r.stdout.splitlines()
+    assert all(cell_len(line) <= int(columns) for line in lines)
+    inner = [line.strip("│ ") for line in lines[1:-1]]
+    sources = {m["source"] for m in data["measures"]}
+    sources |= {x["source"] for c in data["contacts"] for x in c["reasons"] + c["duties"]}
+    assert "6.3(1); 10.1" in sources and "6.3(1); 3.1.4" in sources
+    for source in sources:  # each clause reference is whole on one line, every time it is printed
+        printed = sum(line.count(f"({source})") for line in inner)
+        assert printed == "".join(inner).count(f"({source})") > 0, source
+    # closing punctuation never starts a line (quotes: the quoted words below stay whole)
+    assert not [line for line in inner if line.lstrip()[:1] in set(",.;:)，。、；：）")]
+    for word in ('"叫醒"', '"叫应"', '"三个紧急撤离"', '"被叫人"', '"回应"'):  # quoted words stay whole
+        assert sum(line.count(word) for line in inner) == "".join(inner).count(word) > 0, word
+
+
+def test_panel_at_80_columns_keeps_the_quoted_words(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    r = cli("warning", "红色", "--area", "七里山街道", *SENT)
+    flat = "\n".join(r.stdout.splitlines())
+    assert "(6.\n" not in flat and '叫醒\n' not in flat and "(6.3(1);\n" not in flat
 
 
 @pytest.mark.parametrize("flag", ["--update", "--cancel", "--identifier"])
@@ -423,7 +518,8 @@ def test_cli_call_list_numbers(cli) -> None:  # type: ignore[no-untyped-def]
     assert dial["区自然资源局"] == "0531-82078846"
     unknown = next(c for c in contacts if c["unit"] == "兴隆村")
     assert unknown["dial"] is None
-    assert unknown["note"] == '不在通讯录中,请核实号码: unknown unit "兴隆村" (did you mean "兴隆街道办事处"?)'
+    assert unknown["note"] == ('不是通讯录中的街道办事处,按地名列出:请确认所属街道并核实号码'
+                               '(是否属于"兴隆街道办事处"?)')
 
 
 def test_area_that_is_not_a_street_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
