@@ -558,3 +558,96 @@ def test_a_higher_colour_keeps_everything_a_lower_one_starts(
         assert set(map(str, c.reasons)) <= set(map(str, hi_calls[c.unit].reasons))
         assert set(map(str, c.duties)) <= set(map(str, hi_calls[c.unit].duties))
     assert hi.cap.severity != lo.cap.severity
+
+
+# --- --area: split, short forms, typos, places ---------------------------------------------------
+PLACE_NOTE = "不是通讯录中的街道办事处,按地名列出:请确认所属街道并核实号码"
+
+
+def _areas(cli, *values: str) -> tuple[list[str], list[dict]]:  # type: ignore[no-untyped-def,type-arg]
+    args = [a for v in values for a in ("--area", v)]
+    r = cli("warning", "红色", *args, "-f", "json", *SENT)
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    return data["areas"], [c for c in data["contacts"] if c["kind"] == "area"]
+
+
+@pytest.mark.parametrize("value", ["六里山街道,舜耕街道", "六里山街道，舜耕街道", "六里山街道、舜耕街道",
+                                   "六里山街道;舜耕街道", "六里山街道；舜耕街道", "六里山街道 舜耕街道",
+                                   " 六里山街道 ,  舜耕街道办事处 "])
+def test_one_area_value_with_several_streets_is_split(cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, value)
+    assert areas == ["六里山街道", "舜耕街道"]
+    assert [(c["unit"], c["unit_key"]) for c in lines] == [("六里山街道办事处", "street_liulishan"),
+                                                          ("舜耕街道办事处", "street_shungeng")]
+
+
+def test_parse_areas_splits_and_drops_duplicates() -> None:
+    assert parse_areas(["六里山街道,舜耕街道", "舜耕街道、七里山 ;", "七里山"]) == ["六里山街道", "舜耕街道", "七里山"]
+    with pytest.raises(InputError, match="^--area: empty; give a 街道办事处 or place name$"):
+        parse_areas([" ,、；"])
+
+
+@pytest.mark.parametrize(("value", "unit"), [("七里山", "七里山街道办事处"), ("七里山街道办", "七里山街道办事处"),
+                                             ("七里山办事处", "七里山街道办事处"), ("十六里河", "十六里河街道办事处"),
+                                             ("七贤", "七贤街道办事处")])
+def test_short_forms_resolve_through_the_roster(cli, value: str, unit: str) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, value)
+    assert areas == [unit.removesuffix("办事处")]
+    assert [c["unit"] for c in lines] == [unit]
+    assert lines[0]["note"] == "预案未列号码"  # the roster's reason: no number
+
+
+def test_two_spellings_of_one_street_give_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, "七里山", "七里山街道办事处", "七里山街道")
+    assert areas == ["七里山街道"] and [c["unit"] for c in lines] == ["七里山街道办事处"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("七理山街道", '"七理山街道" is not a 街道办事处 of the roster (did you mean "七里山街道"?)'),
+    ("七里山街到", '"七里山街到" is not a 街道办事处 of the roster (did you mean "七里山街道"?)'),
+    ("七理山", '"七理山" is not a 街道办事处 of the roster (did you mean "七里山街道办事处"?)'),
+    ("七", '"七" could be 七里山街道办事处、七贤街道办事处; give the street\'s name'),
+    ("兴", '"兴" could be 兴隆街道办事处; give the street\'s name'),
+])
+def test_near_misses_of_a_street_are_refused(cli, value: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", value, *SENT)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"geohazard: error: --area: {message}\n"
+
+
+def test_a_misspelt_street_inside_a_list_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", "六里山街道,七理山街道", "-f", "html", *SENT)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ('geohazard: error: --area: "七理山街道" is not a 街道办事处 of the roster '
+                        '(did you mean "七里山街道"?)\n')
+
+
+def test_an_unknown_street_name_is_refused_with_the_roster_list(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", "望岳街道", *SENT)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith("geohazard: error: --area: \"望岳街道\" is not a 街道办事处 of the roster "
+                               "(the roster's 街道办事处: 各街道办事处、大观园街道办事处、")
+    assert "、陡沟街道办事处)\n" in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["英雄山滑坡隐患点", "兴隆村", "青龙山北坡"])
+def test_a_place_that_is_not_a_street_is_listed_with_a_note(cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, value)
+    assert areas == [value]
+    assert [(c["unit"], c["unit_key"], c["phone"]) for c in lines] == [(value, None, None)]
+    assert lines[0]["note"].startswith(PLACE_NOTE)
+
+
+@pytest.mark.parametrize("value", ["七里山", "英雄山滑坡隐患点", "六里山街道,舜耕街道", "兴隆村"])
+def test_no_call_line_without_a_number_lacks_a_note(cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", value, "-f", "json", *SENT)
+    contacts = json.loads(r.stdout)["contacts"]
+    assert all(c["note"] for c in contacts if not c["phone"])
+    assert all("," not in c["unit"] for c in contacts)
+
+
+def test_short_form_in_text_and_cap(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", "七里山", "-f", "cap", "--identifier", "370103-test-9", *SENT)
+    assert r.exit_code == 0, r.stderr
+    assert "<areaDesc>济南市市中区:七里山街道</areaDesc>" in r.stdout
