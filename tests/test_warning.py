@@ -584,8 +584,9 @@ def test_one_area_value_with_several_streets_is_split(cli, value: str) -> None: 
 
 def test_parse_areas_splits_and_drops_duplicates() -> None:
     assert parse_areas(["六里山街道,舜耕街道", "舜耕街道、七里山 ;", "七里山"]) == ["六里山街道", "舜耕街道", "七里山"]
-    with pytest.raises(InputError, match="^--area: empty; give a 街道办事处 or place name$"):
+    with pytest.raises(InputError) as exc:
         parse_areas([" ,、；"])
+    assert str(exc.value) == "--area: empty; give a 街道办事处 or place name"
 
 
 @pytest.mark.parametrize(("value", "unit"), [("七里山", "七里山街道办事处"), ("七里山街道办", "七里山街道办事处"),

@@ -511,7 +511,7 @@ def _match_street(rules: StreetRules, area: str, streets: Sequence[UnitInfo], fi
     close = difflib.get_close_matches(typed, list(names), n=1, cutoff=0.75)
     if not close and len(wanted) >= 3:  # a one-character slip in a short form (七理山 for 七里山)
         close = [k for k, (n, _) in names.items()
-                 if len(core(n)) == len(wanted) and sum(a != b for a, b in zip(core(n), wanted)) == 1][:1]
+                 if len(core(n)) == len(wanted) and sum(a != b for a, b in zip(core(n), wanted, strict=True)) == 1][:1]
     street_like = any(typed.endswith(suffix) for suffix in suffixes)
     if not close and not street_like:
         return None

@@ -12,7 +12,7 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from geohazard_cli.warning import ExerciseMarks, Lookup, WarningResponse
+    from geohazard_cli.warning import ExerciseMarks, WarningResponse
 
 
 class WarningFormat(StrEnum):
@@ -177,7 +177,8 @@ def _atoms(parts: list[Part]) -> list[list[tuple[str, str]]]:
                 atoms[-1].append((tok, style))
             else:
                 atoms.append([(tok, style)])
-            glue_next = not whole and (tok[-1] in _NO_LINE_END or (tok.endswith('"') and quotes % 2 == 1))
+            # after an opening bracket, and inside a quotation ("叫醒"), the next piece is glued on
+            glue_next = not whole and (tok[-1] in _NO_LINE_END or quotes % 2 == 1)
     return atoms
 
 
