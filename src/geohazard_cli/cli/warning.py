@@ -33,7 +33,9 @@ def warning(
         metavar="LEVEL", help="Warning colour: blue|yellow|orange|red, 蓝色|黄色|橙色|红色 or 蓝|黄|橙|红.",
         show_default=False)],
     area: Annotated[list[str] | None, typer.Option(
-        "--area", help="A 街道办事处 or place the warning covers (repeat for each).", show_default=False)] = None,
+        "--area", help="街道办事处 or places the warning covers: repeat, or separate with , 、 ; or spaces. "
+                        "Short forms (七里山) resolve through the roster; a misspelt street is refused.",
+        show_default=False)] = None,
     format: Annotated[WarningFormat, typer.Option("--format", "-f", help="Output format.")] = WarningFormat.text,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write to this file (atomically) instead of stdout.", show_default=False)] = None,
