@@ -236,7 +236,7 @@ def print_warning(w: "WarningResponse", sent: str, time_label: str, marks: "Exer
     from geohazard_cli.cli._common import console
 
     con = console()
-    width = max(20, con.width - 4)  # the panel's border and padding
+    width = max(4, con.width - 4)  # the panel's border and padding
 
     def para(parts: list[Part], first: str = "", indent: str | None = None) -> None:
         lines.extend(_fill(parts, width, first, indent))
