@@ -49,7 +49,7 @@ def test_text_panel(cli) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 0
     out = r.stdout
     for expected in ("中型(至少)", "II级响应", "市指挥部", "需搬迁转移人数", "140人", "300万元",
-                     "100人以上、500人以下", "未报告", "直接经济损失", "越级上报: 可以", "滑坡", "七里山街道"):
+                     "100人以上、500人以下", "未报告", "直接经济损失", "越级上报:适用", "滑坡", "七里山街道"):
         assert expected in out, expected
     assert "\x1b[" not in out  # not a terminal: plain text
 
@@ -199,3 +199,47 @@ def test_installed_command_smoke() -> None:
     proc = subprocess.run([exe, "classify", "--deaths", "x"], capture_output=True, text=True, timeout=60,
                           check=False)
     assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+
+
+def test_text_at_80_columns_cuts_nothing(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    r = cli("classify", "--evacuees", "140", "--potential-loss", "5000000.5", "--deaths", "1")
+    assert r.exit_code == 0
+    assert all(len(line) <= 80 for line in r.stdout.splitlines())
+    assert "…" not in r.stdout
+    for whole in ("需搬迁转移人数", "500.00005万元", "500万元以上、5000万元以下", "死亡人数1人"):
+        assert whole in r.stdout, whole
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("dup.yaml", "evacuees: 140\nevacuees: 2000\n", ":2: key 'evacuees' appears twice in one mapping; keep one"),
+    ("dup.json", '{"evacuees": 140, "evacuees": 2000}',
+     ": invalid JSON (key 'evacuees' appears twice in one object; keep one)"),
+])
+def test_duplicate_keys_refused(cli, tmp_path: Path, name: str, content: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / name
+    f.write_text(content, encoding="utf-8")
+    r = cli("classify", "--file", str(f))
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", f"geohazard: error: {f}{message}\n")
+
+
+def test_output_to_a_directory(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("callsheet", "--deaths", "1", "--format", "html", "--output", str(tmp_path))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (f"geohazard: error: --output: {tmp_path} is a directory; give a file name "
+                        f"(e.g. {tmp_path}/sheet.html)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plan_and_rules_together(cli, cfg: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = str(cfg / "rules" / "shizhong-2023.yaml")
+    r = cli("classify", "--deaths", "1", "--plan", "national-2006", "--rules", rules)
+    assert (r.exit_code, r.stderr) == (2, "geohazard: error: --plan and --rules: give one of them "
+                                          "(a profile name, or a rules file)\n")
+
+
+def test_config_dir_without_rules(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--deaths", "1", "--config-dir", str(tmp_path))
+    assert r.exit_code == 2
+    assert r.stderr == (f"geohazard: error: --config-dir: {tmp_path} has no rules/ directory; a config dir holds "
+                        "rules/, contacts.yaml and templates/ (copy the shipped ones to start)\n")

@@ -31,6 +31,9 @@ def config_dir(option: Path | None = None) -> Path:
         raise ConfigError("no packaged plan data found; reinstall geohazard-cli or pass --config-dir")
     if not chosen.is_dir():
         raise ConfigError(f"{how}: {chosen} is not a directory (expected one holding rules/, contacts.yaml)")
+    if not (chosen / "rules").is_dir():
+        raise ConfigError(f"{how}: {chosen} has no rules/ directory; a config dir holds rules/, contacts.yaml and "
+                          "templates/ (copy the shipped ones to start)")
     return chosen
 
 

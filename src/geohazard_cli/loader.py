@@ -65,6 +65,10 @@ def load_yaml(
         size = _expanded_size(node, {})
         if size > MAX_NODES:
             raise error(f"{name}: expands to more than {MAX_NODES:,} values (an alias bomb?); refused")
+        duplicate = _duplicate_key(node, set())
+        if duplicate is not None:
+            key, line = duplicate
+            raise error(f"{name}:{line}: key {key!r} appears twice in one mapping; keep one")
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -105,6 +109,40 @@ def _expanded_size(node: Any, seen: dict[int, int]) -> int:
     return total
 
 
+def _duplicate_key(node: Any, seen: set[int]) -> tuple[str, int] | None:
+    """The first key repeated within one mapping (YAML keeps the last silently), with its line."""
+    import yaml
+
+    if id(node) in seen:
+        return None
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: set[str] = set()
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                if k.value in keys:
+                    return str(k.value), k.start_mark.line + 1
+                keys.add(k.value)
+            found = _duplicate_key(v, seen)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _duplicate_key(item, seen)
+            if found is not None:
+                return found
+    return None
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"key {key!r} appears twice in one object; keep one")
+        out[key] = value
+    return out
+
+
 def load_json(text: str, name: str, error: type[GeohazardError] = InputError) -> Any:
     """Parse JSON with exact decimals; NaN/Infinity are refused."""
 
@@ -112,7 +150,7 @@ def load_json(text: str, name: str, error: type[GeohazardError] = InputError) ->
         raise ValueError(f"{token} is not a number")
 
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_const)
+        return json.loads(text, parse_float=Decimal, parse_constant=_const, object_pairs_hook=_unique_object)
     except json.JSONDecodeError as exc:
         raise error(f"{name}:{exc.lineno}: invalid JSON ({exc.msg})") from None
     except ValueError as exc:

@@ -101,8 +101,11 @@ def incident_options(func: F) -> F:
 def load_config(config_dir: Path | None, plan: str | None, rules: Path | None) -> "tuple[Path, Profile]":
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.config import rules_path
+    from geohazard_cli.errors import InputError
     from geohazard_cli.rules import load_profile
 
+    if plan is not None and rules is not None:
+        raise InputError("--plan and --rules: give one of them (a profile name, or a rules file)")
     cfg = resolve_dir(config_dir)
     return cfg, load_profile(rules_path(plan, rules, cfg))
 
@@ -172,6 +175,10 @@ def write_output(text: str, output: Path | None) -> None:
     from geohazard_cli.errors import InputError
 
     target = output.resolve()
+    if target.is_dir():
+        raise InputError(f"--output: {output} is a directory; give a file name (e.g. {output}/sheet.html)")
+    if not target.parent.is_dir():
+        raise InputError(f"--output: {target.parent} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:

@@ -61,7 +61,7 @@ def classify(
 
 def print_assessment(a: "Assessment") -> None:
     """The compact Chinese panel for a terminal (plain text when piped or NO_COLOR)."""
-    from rich.panel import Panel
+    from rich.rule import Rule
     from rich.table import Table
     from rich.text import Text
 
@@ -70,6 +70,7 @@ def print_assessment(a: "Assessment") -> None:
 
     out = console()
     inc = a.incident
+    title = f"地质灾害分级 · {a.plan_title}" + (f" · 编号 {inc.id}" if inc.id else "")
     head = Text()
     head.append(f"{a.grade_name}", style="bold red" if a.response_level == "I" else "bold yellow")
     if a.lower_bound:
@@ -83,7 +84,8 @@ def print_assessment(a: "Assessment") -> None:
         for k, v in (
             ("hazard_type", inc.hazard_type_name),
             ("location", inc.location),
-            ("reported_at", inc.reported_at.isoformat(timespec="minutes") if inc.reported_at else None),
+            ("reported_at", inc.reported_at.strftime("%Y-%m-%d %H:%M") if inc.reported_at else None),
+            ("occurred_at", inc.occurred_at.strftime("%Y-%m-%d %H:%M") if inc.occurred_at else None),
             ("missing", inc.missing),
             ("injured", inc.injured),
             ("households", inc.households),
@@ -91,25 +93,27 @@ def print_assessment(a: "Assessment") -> None:
         if v is not None
     ]
 
+    # Cells fold rather than truncate: a figure or bound cut short is a figure misread.
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    table.add_column("指标")
-    table.add_column("数值", justify="right")
-    table.add_column("本项等级")
-    table.add_column("区间")
-    table.add_column("条款")
+    table.add_column("指标", no_wrap=True)
+    table.add_column("数值", justify="right", no_wrap=True)
+    table.add_column("本项等级", no_wrap=True)
+    table.add_column("区间", no_wrap=True)
+    table.add_column("条款", overflow="fold")
     for b in a.basis:
         if b.reported:
             mark = "◀" if b.indicator in a.deciding else ""
-            table.add_row(f"{b.name}({b.category})", b.value_text, f"{b.grade_name} {mark}".strip(),
-                          b.bound.text if b.bound else "", b.source)
+            table.add_row(b.name, b.value_text, f"{b.grade_name}{mark}", b.bound.text if b.bound else "", b.source)
         else:
-            table.add_row(f"{b.name}({b.category})", "未报告", "—", "", b.source, style="dim")
+            table.add_row(b.name, "未报告", "—", "", b.source, style="dim")
 
-    lines: list[Any] = [head]
+    lines: list[Any] = [Rule(title, align="left"), head]
     if facts:
         lines.append(Text("  ".join(facts)))
+    prose_from = len(lines)
     lines.append(Text(""))
-    lines.append(Text("决定等级: " + ";".join(a.deciding_text)))
+    for text in a.deciding_text:
+        lines.append(Text(f"决定等级: {text}"))
     lines.append(table)
     lines.append(Text(""))
     if a.not_reported:
@@ -122,7 +126,7 @@ def print_assessment(a: "Assessment") -> None:
     lines.append(Text(f"指挥: {a.lead.full_name} — {a.lead.text}({a.lead.source})"))
     sk = a.skip_level_report
     if sk.applies:
-        lines.append(Text(f"越级上报: 可以 — {';'.join(sk.reasons)}。可越级上报{'、'.join(sk.recipients)},"
+        lines.append(Text(f"越级上报: 适用 — {';'.join(sk.reasons)}。可越级上报{'、'.join(sk.recipients)},"
                           f"并完成逐级补报({sk.source})", style="bold"))
     else:
         if sk.undetermined:
@@ -134,7 +138,10 @@ def print_assessment(a: "Assessment") -> None:
     for adv in a.advisories:
         lines.append(Text(f"提示: {adv.text}({adv.source})", style="yellow"))
 
-    from rich.console import Group
-
-    title = f"地质灾害分级 · {a.plan_title}" + (f" · {inc.id}" if inc.id else "")
-    out.print(Panel(Group(*lines), title=title, title_align="left", expand=False))
+    for i, line in enumerate(lines):
+        if i >= prose_from and isinstance(line, Text):
+            # Chinese prose folds at the width; a stray ASCII space (as in "死亡人数 1人") would be
+            # taken as the only break point and strand the figure on the next line.
+            line.plain = line.plain.replace(" — ", "—").replace(" ", "")
+        out.print(line)
+    out.print(Rule(style="dim"))
