@@ -296,13 +296,13 @@ def load_profile(path: Path) -> Profile:
     path = path.resolve()
     if path in _cache:
         return _cache[path]
+    from geohazard_cli.cache import cached_data
     from geohazard_cli.loader import describe_validation_error, load_yaml, read_text
 
-    text = read_text(path)
-    data = load_yaml(text, str(path))
+    data = cached_data(path, lambda: load_yaml(read_text(path), str(path)))
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, str(path), text)) from None
+        raise ConfigError(describe_validation_error(exc, str(path), read_text(path))) from None
     _cache[path] = profile
     return profile
