@@ -122,10 +122,10 @@ def generate(n: int, seed: int = 20260721) -> tuple[Path, Path]:
     if jsonl.exists() and csv_path.exists():
         return jsonl, csv_path
     r = random.Random(seed)
+    tmp_j, tmp_c = jsonl.with_name(jsonl.name + ".tmp"), csv_path.with_name(csv_path.name + ".tmp")
     bounds = {"evacuees": [100, 500, 1000], "potential_loss": [5_000_000, 50_000_000, 100_000_000],
               "deaths": [3, 10, 30], "direct_loss": [1_000_000, 5_000_000, 10_000_000]}
-    with open(jsonl.with_suffix(".tmp"), "w", encoding="utf-8") as fj, \
-            open(csv_path.with_suffix(".tmp"), "w", encoding="utf-8", newline="") as fc:
+    with open(tmp_j, "w", encoding="utf-8") as fj, open(tmp_c, "w", encoding="utf-8", newline="") as fc:
         fc.write("id,evacuees,potential_loss,deaths,direct_loss\r\n")
         for i in range(n):
             rec: dict[str, object] = {
@@ -146,8 +146,8 @@ def generate(n: int, seed: int = 20260721) -> tuple[Path, Path]:
             fj.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
             fc.write(",".join(str(rec[k]) for k in ("id", "evacuees", "potential_loss", "deaths",
                                                       "direct_loss")) + "\r\n")
-    jsonl.with_suffix(".tmp").replace(jsonl)
-    csv_path.with_suffix(".tmp").replace(csv_path)
+    tmp_j.replace(jsonl)
+    tmp_c.replace(csv_path)
     return jsonl, csv_path
 
 
