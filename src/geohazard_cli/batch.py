@@ -30,7 +30,8 @@ import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from operator import itemgetter
+from itertools import repeat
+from operator import itemgetter, truediv
 from pathlib import Path
 from typing import IO, Any
 
@@ -205,27 +206,59 @@ class FastGrader:
 
     # -- a block of records ----------------------------------------------------------------------------
     def column(self, field: str, values: list[Any]) -> list[Any]:
-        """Cell numbers (or None, BAD) for one column; for ids, the text to echo."""
+        """Cell numbers (or None, BAD) for one column; for ids, the text to echo.
+
+        The common case (a whole column of plain values) is checked and placed by C-level calls
+        over the column; otherwise value by value.
+        """
         kind = self.kinds[field]
         if kind == "id":
-            ident = self.ident
-            return [v if type(v) is str and v.isprintable() and 0 < len(v) <= MAX_TEXT and v == v.strip()
-                    else ident(v) for v in values]
+            if (set(map(type, values)) == {str} and all(map(str.isprintable, values))
+                    and max(map(len, values), default=0) <= MAX_TEXT and all(values)
+                    and list(map(str.strip, values)) == values):
+                return values
+            return list(map(self.ident, values))
         cap = self.count_ceiling if kind == "count" else self.amount_ceiling
         check = self.count if kind == "count" else self.amount
         splits = self.splits.get(field)
-        if splits is None:  # validated only: does not shape the output
-            return [0 if type(v) is int and 0 <= v <= cap else (0 if check(v) is not BAD else BAD)
-                    for v in values]
-        bis = bisect_right
-        cells: list[Any] = []
-        append = cells.append
-        for v in values:
-            if type(v) is int and 0 <= v <= cap:
-                append(bis(splits, v))
+        allowed: tuple[type, ...] = (int, float) if kind == "amount" and self.floats_ok else (int,)
+        orig = values
+        types = set(map(type, values))
+        if str in types:  # CSV cells, or numbers quoted in JSON: plain digits become ints
+            if types == {str} and all(values) and "".join(values).isascii() and "".join(values).isdigit():
+                values = list(map(int, values))
             else:
-                c = check(v)
-                append(c if c is None or c is BAD else bis(splits, c))
+                values = [int(v) if type(v) is str and v.isascii() and v.isdigit() else v for v in values]
+            types = set(map(type, values))
+        # Values off the plain case ("odd": other types, out of range, more than two decimals) are
+        # set aside, the rest placed by C-level calls over the column, then the odd ones one by one.
+        odd: list[int] = []
+        if not types.issubset(allowed):
+            odd = [i for i, v in enumerate(values) if type(v) not in allowed]
+            values = values.copy() if values is orig else values
+            for i in odd:
+                values[i] = 0
+        if values and (min(values) < 0 or max(values) > cap):
+            out_of_range = [i for i, v in enumerate(values) if not 0 <= v <= cap]
+            values = values.copy() if values is orig else values
+            for i in out_of_range:
+                values[i] = 0
+            odd += out_of_range
+        if float in types:  # at most two decimals, exactly (see the module docstring)
+            try:
+                back = list(map(truediv, map(round, map((100.0).__mul__, values)), repeat(100)))
+            except (ValueError, OverflowError):  # nan, inf: not from orjson, but be safe
+                back = [None] * len(values)
+            if back != values:
+                inexact = [i for i, (a, b) in enumerate(zip(back, values, strict=True)) if a != b]
+                values = values.copy() if values is orig else values
+                for i in inexact:
+                    values[i] = 0
+                odd += inexact
+        cells: list[Any] = list(map(bisect_right, repeat(splits), values)) if splits else [0] * len(values)
+        for i in odd:
+            c = check(orig[i])
+            cells[i] = c if c is None or c is BAD else (bisect_right(splits, c) if splits else 0)
         return cells
 
     def block(self, records: list[Any], layout: tuple[str, ...] | None = None) -> list[bytes | None]:
@@ -275,11 +308,37 @@ class FastGrader:
         ids = cells[id_pos] if id_pos is not None else None
         if id_pos is not None:
             cells[id_pos] = [BAD if v is BAD else 0 for v in cells[id_pos]]  # ids do not shape the tail
-        tails = list(map(table.__getitem__, zip(*cells, strict=True))) if cells else [None] * n
+        tails: list[Any] = list(map(table.__getitem__, zip(*cells, strict=True))) if cells else [None] * n
         if ids is None:
             return [t[0] if t is not None else None for t in tails]
-        return [None if t is None else (t[0] if i is None else b'{"id":' + dumps(i) + t[1])
-                for i, t in zip(ids, tails, strict=True)]
+        tails_orig, ids_orig = tails, ids
+        holes = _positions(tails, None)
+        if holes or None in ids or BAD in ids:
+            holes = sorted(set(holes) | set(_positions(ids, None)) | set(_positions(ids, BAD)))
+            # the odd records get a placeholder here and their own line below
+            ids = ids.copy()
+            tails = tails.copy()
+            for i in holes:
+                ids[i], tails[i] = "", (b"", b"")
+        heads = map(bytes.__add__, repeat(b'{"id":'), map(dumps, ids))
+        lines: list[bytes | None] = list(map(bytes.__add__, heads, map(itemgetter(1), tails)))
+        for i in holes:
+            t, ident = tails_orig[i], ids_orig[i]
+            lines[i] = None if t is None or ident is BAD else (t[0] if ident is None else
+                                                               b'{"id":' + dumps(ident) + t[1])
+        return lines
+
+
+def _positions(items: list[Any], value: Any) -> list[int]:
+    """Indexes of ``value`` in ``items`` (by identity or equality), searched at C speed."""
+    found: list[int] = []
+    i = -1
+    try:
+        while True:
+            i = items.index(value, i + 1)
+            found.append(i)
+    except ValueError:
+        return found
 
 
 def _plain(d: Decimal) -> Any:
@@ -447,25 +506,24 @@ def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
 def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[int]) -> None:
     grader = FastGrader(profile)
     for first, lines, parsed, terminated in _blocks_jsonl(fh):
-        lines_out = grader.block(parsed) if parsed is not None else [None] * len(lines)
-        out: list[bytes] = []
-        for i, line in enumerate(lines_out):
-            if line is not None:
-                out.append(line)
-                counts[1] += 1
-                continue
+        lines_out: list[bytes | None] = grader.block(parsed) if parsed is not None else [None] * len(lines)
+        if None not in lines_out:
+            counts[1] += len(lines_out)
+            sink.write(b"".join(lines_out))  # type: ignore[arg-type]
+            continue
+        for i in _positions(lines_out, None):
             if parsed is not None:
                 record = parsed[i]
             else:
                 raw = lines[i]
                 if not raw.strip():
+                    lines_out[i] = b""
                     continue
                 record = _parse_line(raw, not terminated and i == len(lines) - 1)
-            text, was_bad = reference_line(first + i, record, profile)
-            out.append(text)
+            lines_out[i], was_bad = reference_line(first + i, record, profile)
             counts[0] += was_bad
-            counts[1] += 1
-        sink.write(b"".join(out))
+        counts[1] += len(lines_out) - lines_out.count(b"")
+        sink.write(b"".join(lines_out))  # type: ignore[arg-type]
 
 
 def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts: list[int]) -> None:
@@ -493,6 +551,10 @@ def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts
             lines_out = grader.block(rows, layout)
         else:
             lines_out = [None] * len(rows)
+        if None not in lines_out:
+            counts[1] += len(lines_out)
+            sink.write(b"".join(lines_out))  # type: ignore[arg-type]
+            continue
         out: list[bytes] = []
         for (lineno, row), line in zip(pairs, lines_out, strict=True):
             if line is not None:
