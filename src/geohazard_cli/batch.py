@@ -547,24 +547,17 @@ def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts
         if not pairs:
             break
         rows = [r for _, r in pairs]
+        lines_out: list[bytes | None]
         if all(map(width.__eq__, map(len, rows))):
             lines_out = grader.block(rows, layout)
         else:
             lines_out = [None] * len(rows)
-        if None not in lines_out:
-            counts[1] += len(lines_out)
-            sink.write(b"".join(lines_out))  # type: ignore[arg-type]
-            continue
-        out: list[bytes] = []
-        for (lineno, row), line in zip(pairs, lines_out, strict=True):
-            if line is not None:
-                out.append(line)
-                counts[1] += 1
-                continue
+        for i in _positions(lines_out, None):
+            lineno, row = pairs[i]
             if not any(cell.strip() for cell in row):
+                lines_out[i] = b""
                 continue
-            text, was_bad = reference_line(lineno, _csv_record(header, row), profile)
-            out.append(text)
+            lines_out[i], was_bad = reference_line(lineno, _csv_record(header, row), profile)
             counts[0] += was_bad
-            counts[1] += 1
-        sink.write(b"".join(out))
+        counts[1] += len(lines_out) - lines_out.count(b"")
+        sink.write(b"".join(lines_out))  # type: ignore[arg-type]
