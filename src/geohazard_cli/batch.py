@@ -26,12 +26,13 @@ comparing ``Decimal(repr(f))`` (what the reference path does) with it.
 
 from __future__ import annotations
 
+import math
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from itertools import repeat
-from operator import itemgetter, truediv
+from operator import is_, itemgetter, truediv
 from pathlib import Path
 from typing import IO, Any
 
@@ -132,6 +133,26 @@ class FastGrader:
             isinstance(p, int) and p < 2**53 for p in amount_splits)
         self.kinds = {"id": "id", **dict.fromkeys(COUNT_FIELDS, "count"),
                       **dict.fromkeys(AMOUNT_FIELDS, "amount")}
+        self._allowed: dict[str, tuple[type, ...]] = {"count": (int,),
+                                                      "amount": (int, float) if self.floats_ok else (int,)}
+        # bisect ranges per field: [0, split points..., just past the ceiling]
+        self._ranges: dict[str, list[Any]] = {}
+        for field, kind in self.kinds.items():
+            if kind == "id":
+                continue
+            cap = self.count_ceiling if kind == "count" else self.amount_ceiling
+            # the least value past the ceiling: for ints cap + 1; with floats allowed (cap then is
+            # a whole number below 2**53) the next float above cap, which no int falls between
+            if kind == "amount" and self.floats_ok:
+                past: Any = math.nextafter(float(cap), math.inf)
+            elif isinstance(cap, int):
+                past = cap + 1
+            else:  # a fractional ceiling: ints only (floats_ok is False)
+                past = math.floor(cap) + 1
+            points = self.splits.get(field, [0])
+            if points[-1] > cap:  # a bound past the ceiling: no value reaches it
+                points = [p for p in points if p <= cap]
+            self._ranges[field] = [*points, past]
         self._tables: dict[tuple[str, ...], _Lines] = {}
 
     # -- one value ---------------------------------------------------------------------------------
@@ -208,8 +229,9 @@ class FastGrader:
     def column(self, field: str, values: list[Any]) -> list[Any]:
         """Cell numbers (or None, BAD) for one column; for ids, the text to echo.
 
-        The common case (a whole column of plain values) is checked and placed by C-level calls
-        over the column; otherwise value by value.
+        The common case is checked and placed by C-level calls over the whole column; values off
+        it ("odd": other types, out of range, more than two decimals) are found by C-level
+        searches, given a placeholder, and then checked one by one.
         """
         kind = self.kinds[field]
         if kind == "id":
@@ -218,10 +240,9 @@ class FastGrader:
                     and list(map(str.strip, values)) == values):
                 return values
             return list(map(self.ident, values))
-        cap = self.count_ceiling if kind == "count" else self.amount_ceiling
         check = self.count if kind == "count" else self.amount
-        splits = self.splits.get(field)
-        allowed: tuple[type, ...] = (int, float) if kind == "amount" and self.floats_ok else (int,)
+        ranges = self._ranges[field]
+        allowed = self._allowed[kind]
         orig = values
         types = set(map(type, values))
         if str in types:  # CSV cells, or numbers quoted in JSON: plain digits become ints
@@ -230,20 +251,14 @@ class FastGrader:
             else:
                 values = [int(v) if type(v) is str and v.isascii() and v.isdigit() else v for v in values]
             types = set(map(type, values))
-        # Values off the plain case ("odd": other types, out of range, more than two decimals) are
-        # set aside, the rest placed by C-level calls over the column, then the odd ones one by one.
         odd: list[int] = []
         if not types.issubset(allowed):
-            odd = [i for i, v in enumerate(values) if type(v) not in allowed]
+            kinds = list(map(type, values))
+            for t in types.difference(allowed):
+                odd += _positions(kinds, t)
             values = values.copy() if values is orig else values
             for i in odd:
                 values[i] = 0
-        if values and (min(values) < 0 or max(values) > cap):
-            out_of_range = [i for i, v in enumerate(values) if not 0 <= v <= cap]
-            values = values.copy() if values is orig else values
-            for i in out_of_range:
-                values[i] = 0
-            odd += out_of_range
         if float in types:  # at most two decimals, exactly (see the module docstring)
             try:
                 back = list(map(truediv, map(round, map((100.0).__mul__, values)), repeat(100)))
@@ -255,10 +270,15 @@ class FastGrader:
                 for i in inexact:
                     values[i] = 0
                 odd += inexact
-        cells: list[Any] = list(map(bisect_right, repeat(splits), values)) if splits else [0] * len(values)
+        # ranges: [0, split points..., ceiling + 1]; cell 0 is below zero, cell len(ranges) past the ceiling
+        cells: list[Any] = list(map(bisect_right, repeat(ranges), values))
+        last = len(ranges)
+        odd += _positions(cells, 0) + _positions(cells, last)
+        cells = cells if field in self.splits else [1] * len(cells)
+        splits = self.splits.get(field)
         for i in odd:
             c = check(orig[i])
-            cells[i] = c if c is None or c is BAD else (bisect_right(splits, c) if splits else 0)
+            cells[i] = c if c is None or c is BAD else (bisect_right(splits, c) if splits else 1)
         return cells
 
     def block(self, records: list[Any], layout: tuple[str, ...] | None = None) -> list[bytes | None]:
@@ -269,23 +289,25 @@ class FastGrader:
         import orjson
 
         n = len(records)
-        if layout is None:  # dicts: group them by their fields
-            if not records:
-                return []
+        if not n:
+            return []
+        if layout is None:  # dicts; mixed layouts are grouped first
             first = records[0]
             lay = tuple(first) if type(first) is dict else None
-            if (lay is not None and set(map(type, records)) == {dict}
-                    and all(map(first.keys().__eq__, map(dict.keys, records)))):
+            if lay is not None and set(map(type, records)) == {dict} and set(map(len, records)) == {len(lay)}:
                 table = self.table(lay)
                 if table is None:
                     return [None] * n
-                cols = [list(map(itemgetter(f), records)) for f in lay]
+                try:  # same size and every key of the first: the same keys
+                    cols = [list(map(itemgetter(f), records)) for f in lay]
+                except KeyError:
+                    return self._grouped(records)
                 return self._assemble(table, lay, cols, n, orjson.dumps)
             return self._grouped(records)
         table = self.table(layout)
         if table is None:
             return [None] * n
-        cols = [list(c) for c in zip(*records, strict=True)] if records else [[] for _ in layout]
+        cols = [list(c) for c in zip(*records, strict=True)]
         return self._assemble(table, layout, cols, n, orjson.dumps)
 
     def _grouped(self, records: list[Any]) -> list[bytes | None]:
@@ -304,33 +326,48 @@ class FastGrader:
     def _assemble(self, table: _Lines, layout: tuple[str, ...], cols: list[list[Any]], n: int,
                   dumps: Callable[[Any], bytes]) -> list[bytes | None]:
         cells = [self.column(f, c) for f, c in zip(layout, cols, strict=True)]
-        id_pos = layout.index("id") if "id" in layout else None
-        ids = cells[id_pos] if id_pos is not None else None
-        if id_pos is not None:
-            cells[id_pos] = [BAD if v is BAD else 0 for v in cells[id_pos]]  # ids do not shape the tail
-        tails: list[Any] = list(map(table.__getitem__, zip(*cells, strict=True))) if cells else [None] * n
+        ids: list[Any] | None = None
+        if "id" in layout:
+            pos = layout.index("id")
+            ids = cells[pos]
+            cells[pos] = [1] * n  # ids do not shape the tail
+            bad_ids = _positions(list(map(is_, ids, repeat(BAD))), True)
+            if bad_ids:
+                for i in bad_ids:
+                    cells[pos][i] = BAD
+        tails: list[Any] = list(map(table.__getitem__, zip(*cells, strict=True)))
+        holes = _positions(list(map(is_, tails, repeat(None))), True)
         if ids is None:
-            return [t[0] if t is not None else None for t in tails]
-        tails_orig, ids_orig = tails, ids
-        holes = _positions(tails, None)
-        if holes or None in ids or BAD in ids:
-            holes = sorted(set(holes) | set(_positions(ids, None)) | set(_positions(ids, BAD)))
-            # the odd records get a placeholder here and their own line below
-            ids = ids.copy()
-            tails = tails.copy()
+            lines: list[bytes | None] = list(map(itemgetter(0), _filled(tails, holes)))
             for i in holes:
-                ids[i], tails[i] = "", (b"", b"")
-        heads = map(bytes.__add__, repeat(b'{"id":'), map(dumps, ids))
-        lines: list[bytes | None] = list(map(bytes.__add__, heads, map(itemgetter(1), tails)))
+                lines[i] = None
+            return lines
+        blank = _positions(list(map(is_, ids, repeat(None))), True)
+        # records with no id echo the line without one; the others get '{"id":' + id + tail
+        holes_and_blank = sorted(set(holes) | set(blank))
+        ids_f = ids.copy() if holes_and_blank else ids
+        for i in holes_and_blank:
+            ids_f[i] = ""
+        heads = map(bytes.__add__, repeat(b'{"id":'), map(dumps, ids_f))
+        lines = list(map(bytes.__add__, heads, map(itemgetter(1), _filled(tails, holes))))
+        for i in blank:
+            lines[i] = tails[i][0] if tails[i] is not None else None
         for i in holes:
-            t, ident = tails_orig[i], ids_orig[i]
-            lines[i] = None if t is None or ident is BAD else (t[0] if ident is None else
-                                                               b'{"id":' + dumps(ident) + t[1])
+            lines[i] = None
         return lines
 
 
+def _filled(tails: list[Any], holes: list[int]) -> list[Any]:
+    if not holes:
+        return tails
+    tails = tails.copy()
+    for i in holes:
+        tails[i] = (b"", b"")
+    return tails
+
+
 def _positions(items: list[Any], value: Any) -> list[int]:
-    """Indexes of ``value`` in ``items`` (by identity or equality), searched at C speed."""
+    """Indexes of ``value`` in ``items``, searched at C speed (use for ints, bools, types)."""
     found: list[int] = []
     i = -1
     try:
