@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -108,11 +109,18 @@ def test_cache_ignores_damaged_or_foreign_entries(tmp_path: Path, config_copy: P
     entry.write_bytes(b"\x00garbage")
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
     # a well-formed entry for the right key, but writable by others: not trusted
-    data = marshal.loads(entry.read_bytes())[1]
+    from geohazard_cli import rules as rules_mod
+    from geohazard_cli.loader import load_yaml
+
+    data = load_yaml(rules.read_text(encoding="utf-8"), "x")
     data["grades"][2]["name"] = "forged"
-    entry.write_bytes(marshal.dumps((cache._key(rules, rules.stat()), data)))
+    forged = rules_mod.Profile.model_validate(data)
+    key = (*cache._key(rules, rules.stat()), True, *rules_mod._code_key())
+    entry.write_bytes(marshal.dumps((key, pickle.dumps(forged))))
+    os.chmod(entry, 0o600)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the forgery is well made...
     os.chmod(entry, 0o666)
-    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"  # ...but not trusted when others can write
 
 
 def test_cache_off_and_unwritable(tmp_path: Path, config_copy: Path) -> None:
