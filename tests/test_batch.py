@@ -273,12 +273,25 @@ def test_command_csv_unknown_column(cli: Any, tmp_path: Path) -> None:
     assert r.stderr.startswith(f"geohazard: error: {path}:1: column 'colour' is not a known field (known: ")
 
 
-def test_command_csv_multiline_cell_line_numbers(tmp_path: Path, shizhong: Profile) -> None:
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("quoted", ["two{eol}lines", "three{eol}{eol}lines", "a\u2028b"])
+def test_command_csv_multiline_cell_line_numbers(tmp_path: Path, shizhong: Profile, eol: str,
+                                                 quoted: str) -> None:
     path = tmp_path / "r.csv"
-    path.write_text('id,deaths,location\nX,1,"two\nlines"\nY,-1,\nZ,abc,\n', encoding="utf-8")
+    cell = quoted.format(eol=eol)
+    text = eol.join(["id,deaths,location", f'X,1,"{cell}"', "Y,-1,", "Z,abc,", "W,2,", ""])
+    path.write_bytes(text.encode())
     out, _ = assert_same(path, shizhong)
     lines = [json.loads(x) for x in out.splitlines()]
-    assert [x.get("line") for x in lines] == [None, 4, 5]
+    first = 3 + cell.count("\n") + cell.count("\r") - cell.count("\r\n")
+    x_bad = 2 if "\r" in cell else None  # a CR in a text field is a control character
+    assert [x.get("line") for x in lines] == [x_bad, first, first + 1, None]
+    mp = pytest.MonkeyPatch()
+    mp.setattr(batch, "CSV_ROWS", 2)
+    try:
+        assert assert_same(path, shizhong)[0] == out
+    finally:
+        mp.undo()
 
 
 def test_command_not_utf8(cli: Any, tmp_path: Path) -> None:

@@ -443,11 +443,18 @@ def _csv_record(header: list[str], row: list[str]) -> Any:
 
 
 def _csv_open(fh: IO[bytes]) -> Any:
-    import codecs
+    """A csv reader over the bytes, as the csv module wants its text: newline="" (so line breaks
+    inside quoted cells survive and only \\n, \\r, \\r\\n end a line), UTF-8 with or without BOM."""
     import csv
+    import io
 
-    text = codecs.getreader("utf-8-sig")(fh, "strict")
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline="")
     return csv.reader(text)
+
+
+def _breaks(row: list[str]) -> int:
+    """Line breaks inside a row's (quoted) cells: the physical lines it takes beyond one."""
+    return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in row)
 
 
 # --- the two drivers ---------------------------------------------------------------------------------
@@ -573,28 +580,30 @@ def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts
     layout = tuple(header)
     width = len(header)
     grader = FastGrader(profile)
-
-    def numbered() -> Iterator[tuple[int, list[str]]]:
-        for row in reader:
-            yield reader.line_num, row
-
-    rows_iter = numbered()
     while True:
-        pairs = list(islice(rows_iter, CSV_ROWS))
-        if not pairs:
+        before = reader.line_num
+        rows = list(islice(reader, CSV_ROWS))
+        if not rows:
             break
-        rows = [r for _, r in pairs]
+        if reader.line_num - before == len(rows):  # one line a row: numbers follow on
+            linenos: Any = range(before + 1, before + 1 + len(rows))
+        else:  # some quoted cell spans lines
+            linenos = []
+            at = before
+            for row in rows:
+                at += 1 + _breaks(row)
+                linenos.append(at)
         lines_out: list[bytes | None]
         if all(map(width.__eq__, map(len, rows))):
             lines_out = grader.block(rows, layout)
         else:
             lines_out = [None] * len(rows)
         for i in _positions(lines_out, None):
-            lineno, row = pairs[i]
+            row = rows[i]
             if not any(cell.strip() for cell in row):
                 lines_out[i] = b""
                 continue
-            lines_out[i], was_bad = reference_line(lineno, _csv_record(header, row), profile)
+            lines_out[i], was_bad = reference_line(linenos[i], _csv_record(header, row), profile)
             counts[0] += was_bad
         counts[1] += len(lines_out) - lines_out.count(b"")
         sink.write(b"".join(lines_out))  # type: ignore[arg-type]
