@@ -244,28 +244,31 @@ class FastGrader:
         ranges = self._ranges[field]
         allowed = self._allowed[kind]
         orig = values
-        types = set(map(type, values))
+        kinds = list(map(type, values))
+        types = set(kinds)
         if str in types:  # CSV cells, or numbers quoted in JSON: plain digits become ints
             if types == {str} and all(values) and "".join(values).isascii() and "".join(values).isdigit():
                 values = list(map(int, values))
             else:
                 values = [int(v) if type(v) is str and v.isascii() and v.isdigit() else v for v in values]
-            types = set(map(type, values))
+            kinds = list(map(type, values))
+            types = set(kinds)
         odd: list[int] = []
         if not types.issubset(allowed):
-            kinds = list(map(type, values))
             for t in types.difference(allowed):
                 odd += _positions(kinds, t)
             values = values.copy() if values is orig else values
             for i in odd:
                 values[i] = 0
         if float in types:  # at most two decimals, exactly (see the module docstring)
+            where = _positions(kinds, float)
+            floats = [values[i] for i in where]
             try:
-                back = list(map(truediv, map(round, map((100.0).__mul__, values)), repeat(100)))
+                back = list(map(truediv, map(round, map((100.0).__mul__, floats)), repeat(100)))
             except (ValueError, OverflowError):  # nan, inf: not from orjson, but be safe
-                back = [None] * len(values)
-            if back != values:
-                inexact = [i for i, (a, b) in enumerate(zip(back, values, strict=True)) if a != b]
+                back = [None] * len(floats)
+            if back != floats:
+                inexact = [i for i, a, b in zip(where, back, floats, strict=True) if a != b]
                 values = values.copy() if values is orig else values
                 for i in inexact:
                     values[i] = 0
