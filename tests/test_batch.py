@@ -375,3 +375,15 @@ def test_empty_and_tiny_inputs(n: int) -> None:
         c = Path(d) / "t.csv"
         c.write_text("deaths\n" + "".join(f"{i}\n" for i in range(n)), encoding="utf-8")
         assert_same(c, profile)
+
+
+def test_command_reads_jsonl_from_stdin(cli: Any) -> None:
+    text = "".join(json.dumps({"id": f"S{i}", "deaths": i}) + "\n" for i in range(40))
+    text += '{"id": "S40", "deaths": -2}'
+    r = cli("classify", "--batch", "-", stdin=text)
+    assert r.exit_code == 2
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x.get("id") for x in lines[:40]] == [f"S{i}" for i in range(40)]
+    assert [lines[i]["grade"] for i in (2, 3, 10, 30)] == ["small", "medium", "large", "extra_large"]
+    assert lines[40]["line"] == 41
+    assert r.stderr.endswith("1 of 41 records were bad (each is reported in place by line)\n")
