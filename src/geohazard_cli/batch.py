@@ -31,7 +31,7 @@ import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from itertools import repeat
+from itertools import compress, repeat
 from operator import is_, itemgetter, truediv
 from pathlib import Path
 from typing import IO, Any
@@ -261,13 +261,13 @@ class FastGrader:
             for i in odd:
                 values[i] = 0
         if float in types:  # at most two decimals, exactly (see the module docstring)
-            where = _positions(kinds, float)
-            floats = [values[i] for i in where]
+            floats = list(compress(values, map(is_, kinds, repeat(float))))
             try:
                 back = list(map(truediv, map(round, map((100.0).__mul__, floats)), repeat(100)))
             except (ValueError, OverflowError):  # nan, inf: not from orjson, but be safe
                 back = [None] * len(floats)
             if back != floats:
+                where = [i for i, k in enumerate(kinds) if k is float]
                 inexact = [i for i, a, b in zip(where, back, floats, strict=True) if a != b]
                 values = values.copy() if values is orig else values
                 for i in inexact:
