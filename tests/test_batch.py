@@ -387,3 +387,33 @@ def test_command_reads_jsonl_from_stdin(cli: Any) -> None:
     assert [lines[i]["grade"] for i in (2, 3, 10, 30)] == ["small", "medium", "large", "extra_large"]
     assert lines[40]["line"] == 41
     assert r.stderr.endswith("1 of 41 records were bad (each is reported in place by line)\n")
+
+
+FLOATS = st.one_of(
+    st.floats(min_value=0, max_value=2e14, allow_nan=False, allow_infinity=False),
+    st.integers(0, 10**16).map(lambda n: n / 100),
+    st.sampled_from([4999999.99, 4999999.995, 5000000.0, 99999999.99, 1e14, 1e14 + 0.015625, 0.01, 0.005,
+                     1e-05]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(f=FLOATS)
+def test_float_fast_check_never_disagrees_with_decimal(shizhong: Profile, f: float) -> None:
+    """A JSON float the fast path takes is one the reference takes, and lands in the same band."""
+    from bisect import bisect_right
+
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.money import parse_amount
+
+    g = batch.FastGrader(shizhong)
+    splits = g.splits["direct_loss"]
+    try:
+        ref: Decimal | None = parse_amount(f, "direct_loss", shizhong.limits.amount)
+    except InputError:
+        ref = None
+    for cell in (g.column("direct_loss", [f])[0], g.column("direct_loss", [f, 1, 2.5])[0]):
+        if cell is batch.BAD:
+            continue  # left to the reference path: always safe
+        assert ref is not None
+        assert cell == bisect_right(splits, ref)
