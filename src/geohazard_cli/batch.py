@@ -42,6 +42,7 @@ from geohazard_cli.rules import Profile
 BLOCK_BYTES = 1 << 18  # JSONL read size: ~3,000 records of ~90 bytes
 CSV_ROWS = 2048  # CSV rows per block
 MAX_TEXT = 2000  # intake.MAX_TEXT (kept in step by a test)
+MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any ceiling anyway)
 
 
 def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class _Lines(dict[tuple[Any, ...], Any]):
 
     def __missing__(self, key: tuple[Any, ...]) -> Any:
         if BAD in key:
-            return None  # not stored: a BAD key never repeats the same way twice
+            return None  # the record goes the reference way; nothing to store
         value = self.grader.tail(self.layout, key)
         self[key] = value
         return value
@@ -162,7 +163,7 @@ class FastGrader:
         if t is int:
             return v if 0 <= v <= self.count_ceiling else BAD
         if t is str:
-            if v.isascii() and v.isdigit():
+            if len(v) <= MAX_DIGITS and v.isascii() and v.isdigit():
                 n = int(v)
                 return n if n <= self.count_ceiling else BAD
             return None if not v.strip() else BAD
@@ -178,7 +179,7 @@ class FastGrader:
                 return v
             return BAD
         if t is str:
-            if v.isascii():
+            if len(v) <= MAX_DIGITS and v.isascii():
                 if v.isdigit():
                     n = int(v)
                     return n if n <= self.amount_ceiling else BAD
@@ -247,10 +248,12 @@ class FastGrader:
         kinds = list(map(type, values))
         types = set(kinds)
         if str in types:  # CSV cells, or numbers quoted in JSON: plain digits become ints
-            if types == {str} and all(values) and "".join(values).isascii() and "".join(values).isdigit():
+            if (types == {str} and all(values) and max(map(len, values)) <= MAX_DIGITS
+                    and "".join(values).isascii() and "".join(values).isdigit()):
                 values = list(map(int, values))
             else:
-                values = [int(v) if type(v) is str and v.isascii() and v.isdigit() else v for v in values]
+                values = [int(v) if type(v) is str and len(v) <= MAX_DIGITS and v.isascii() and v.isdigit()
+                          else v for v in values]
             kinds = list(map(type, values))
             types = set(kinds)
         odd: list[int] = []
