@@ -27,7 +27,6 @@ comparing ``Decimal(repr(f))`` (what the reference path does) with it.
 from __future__ import annotations
 
 import math
-import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -44,7 +43,6 @@ BLOCK_BYTES = 1 << 18  # JSONL read size: ~3,000 records of ~90 bytes
 CSV_ROWS = 2048  # CSV rows per block
 MAX_TEXT = 2000  # intake.MAX_TEXT (kept in step by a test)
 MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any ceiling anyway)
-_PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?").fullmatch  # yuan, or yuan with fen: exact
 
 
 def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
@@ -136,9 +134,8 @@ class FastGrader:
             isinstance(p, int) and p < 2**53 for p in amount_splits)
         self.kinds = {"id": "id", **dict.fromkeys(COUNT_FIELDS, "count"),
                       **dict.fromkeys(AMOUNT_FIELDS, "amount")}
-        # Decimals come only from amount strings already checked against the ceiling (column())
-        self._allowed: dict[str, tuple[type, ...]] = {
-            "count": (int,), "amount": (int, float, Decimal) if self.floats_ok else (int, Decimal)}
+        self._allowed: dict[str, tuple[type, ...]] = {"count": (int,),
+                                                      "amount": (int, float) if self.floats_ok else (int,)}
         # bisect ranges per field: [0, split points..., just past the ceiling]
         self._ranges: dict[str, list[Any]] = {}
         for field, kind in self.kinds.items():
@@ -254,11 +251,6 @@ class FastGrader:
             if (types == {str} and all(values) and max(map(len, values)) <= MAX_DIGITS
                     and "".join(values).isascii() and "".join(values).isdigit()):
                 values = list(map(int, values))
-            elif kind == "amount":  # and yuan with fen ("4999999.99") exact Decimals, up to the ceiling
-                cap = self.amount_ceiling
-                values = [(int(v) if v.isdigit() else (d if (d := Decimal(v)) <= cap else v))
-                          if type(v) is str and len(v) <= MAX_DIGITS and _PLAIN_AMOUNT(v) else v
-                          for v in values]
             else:
                 values = [int(v) if type(v) is str and len(v) <= MAX_DIGITS and v.isascii() and v.isdigit()
                           else v for v in values]
