@@ -418,3 +418,33 @@ def test_float_fast_check_never_disagrees_with_decimal(shizhong: Profile, f: flo
             continue  # left to the reference path: always safe
         assert ref is not None
         assert cell == bisect_right(splits, ref)
+
+
+@st.composite
+def yuan_text(draw: st.DrawFn) -> str:
+    whole = draw(st.one_of(st.integers(0, 2 * 10**14),
+                           st.sampled_from([5_000_000, 99_999_999, 10**14, 10**14 - 1])))
+    decimals = draw(st.sampled_from(["", ".0", ".5", ".01", ".99", ".00", ".10", ".999", ".001", "."]))
+    return f"{whole}{decimals}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=yuan_text())
+def test_yuan_text_fast_check_never_disagrees_with_decimal(shizhong: Profile, text: str) -> None:
+    """CSV money cells read as float(text) land in the band Decimal(text) would, or go the reference way."""
+    from bisect import bisect_right
+
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.money import parse_amount
+
+    g = batch.FastGrader(shizhong)
+    splits = g.splits["potential_loss"]
+    try:
+        ref: Decimal | None = parse_amount(text, "potential_loss", shizhong.limits.amount)
+    except InputError:
+        ref = None
+    cell = g.column("potential_loss", [text, "1.5", "20"])[0]
+    if ref is None:
+        assert cell is batch.BAD
+    else:
+        assert cell == bisect_right(splits, ref)

@@ -32,7 +32,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import is_, itemgetter, truediv
+from operator import ge, is_, itemgetter, sub, truediv
 from pathlib import Path
 from typing import IO, Any
 
@@ -132,6 +132,10 @@ class FastGrader:
         amount_splits = [p for f in AMOUNT_FIELDS for p in self.splits.get(f, [])]
         self.floats_ok = whole and self.amount_ceiling < 2**53 and all(
             isinstance(p, int) and p < 2**53 for p in amount_splits)
+        # Text like "4999999.99" (at most two decimals) as float(text): below 2**47 a float's ulp is
+        # under 0.02, so float(text) lands on the same side of every whole bound (and the ceiling)
+        # as the exact value, which is at least 0.01 away from it or on it.
+        self.fen_floats_ok = self.floats_ok and self.amount_ceiling < 2**47
         self.kinds = {"id": "id", **dict.fromkeys(COUNT_FIELDS, "count"),
                       **dict.fromkeys(AMOUNT_FIELDS, "amount")}
         self._allowed: dict[str, tuple[type, ...]] = {"count": (int,),
@@ -247,10 +251,16 @@ class FastGrader:
         orig = values
         kinds = list(map(type, values))
         types = set(kinds)
+        fen_text = False  # floats made from text already checked to have at most two decimals
         if str in types:  # CSV cells, or numbers quoted in JSON: plain digits become ints
             if (types == {str} and all(values) and max(map(len, values)) <= MAX_DIGITS
                     and "".join(values).isascii() and "".join(values).isdigit()):
                 values = list(map(int, values))
+            elif kind == "amount" and types == {str} and self.fen_floats_ok and _yuan_with_fen(values):
+                values = list(map(float, values))  # exact enough: see fen_floats_ok
+                fen_text = True
+                types = {float}
+                kinds = [float] * len(values)
             else:
                 values = [int(v) if type(v) is str and len(v) <= MAX_DIGITS and v.isascii() and v.isdigit()
                           else v for v in values]
@@ -263,7 +273,7 @@ class FastGrader:
             values = values.copy() if values is orig else values
             for i in odd:
                 values[i] = 0
-        if float in types:  # at most two decimals, exactly (see the module docstring)
+        if float in types and not fen_text:  # at most two decimals, exactly (see the module docstring)
             floats = list(compress(values, map(is_, kinds, repeat(float))))
             try:
                 back = list(map(truediv, map(round, map((100.0).__mul__, floats)), repeat(100)))
@@ -370,6 +380,21 @@ def _filled(tails: list[Any], holes: list[int]) -> list[Any]:
     for i in holes:
         tails[i] = (b"", b"")
     return tails
+
+
+def _yuan_with_fen(values: list[str]) -> bool:
+    """Every cell is ASCII digits with at most one dot, followed by one or two digits (C-level passes)."""
+    if max(map(len, values), default=0) > MAX_DIGITS:
+        return False
+    undotted = list(map(str.replace, values, repeat("."), repeat(""), repeat(1)))
+    joined = "".join(undotted)
+    if not (all(undotted) and joined.isascii() and joined.isdigit()):
+        return False
+    dots = list(map(str.find, values, repeat(".")))
+    if 0 in dots:  # ".5": no yuan digits
+        return False
+    after = list(map(sub, map(len, values), dots))  # decimals + 1 where dotted
+    return max(compress(after, map(ge, dots, repeat(1))), default=2) <= 3 and 1 not in after
 
 
 def _positions(items: list[Any], value: Any) -> list[int]:
