@@ -145,3 +145,24 @@ def test_cache_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     for _ in range(2):
         assert cache.cached_data(f, lambda: calls.append(1) or {"a": 1}) == {"a": 1}
     assert calls == [1]
+
+
+# --- typer's per-option adapters, built lazily ----------------------------------------------------
+
+def test_given_options_are_still_checked_by_typer(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--deaths", "3", "--format", "xml")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr == ("geohazard classify: error: Invalid value for '--format' / '-f': Value error, "
+                        "'xml' is not one of 'text', 'json'. (see 'geohazard classify --help')\n")
+    assert cli("classify", "--deaths", "3", "--format", "json").exit_code == 0
+
+
+def test_lazy_typer_adapters_are_in_force() -> None:
+    """Fails when a typer upgrade makes cli/__init__.py's deferral a no-op: start-up would grow ~25 ms."""
+    import typer.core
+
+    import geohazard_cli.cli  # noqa: F401  (installs the deferral)
+
+    assert getattr(typer.core.build_runtime_param, "_geohazard_lazy", False), (
+        "typer no longer has build_runtime_param: re-profile classify start-up (benchmarks/bench.py)")
