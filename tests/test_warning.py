@@ -541,7 +541,7 @@ def test_check_section_lists_unknown_units(shizhong: Profile, cfg: Path, tmp_pat
     bad = _broken(cfg, tmp_path, "  - unit: 区水务局\n", "  - unit: 区水务\n")
     problems = check_section(load_profile(bad), str(bad), read_text(bad), lookup)
     assert problems == [f'{bad}:{_line(bad, "unit: 区水务")}: warning.calls.4.unit: unknown unit "区水务" '
-                        '(did you mean "区水务局"?)']
+                        '(did you mean "区水务局"?) (see \'geohazard roster\')']
 
 
 @pytest.mark.parametrize(("lower", "higher"), [("blue", "yellow"), ("yellow", "orange"), ("orange", "red")])
