@@ -448,3 +448,27 @@ def test_yuan_text_fast_check_never_disagrees_with_decimal(shizhong: Profile, te
         assert cell is batch.BAD
     else:
         assert cell == bisect_right(splits, ref)
+
+
+def test_skip_level_is_null_when_undetermined(cli: Any, tmp_path: Path) -> None:
+    # As classify says 尚不能确定: unreported figures (or missing persons) could still make §3.2.2 apply.
+    path = write_jsonl(tmp_path / "s.jsonl", [
+        {"id": "A", "potential_loss": 5000000},
+        {"id": "B", "evacuees": 10, "potential_loss": 0, "deaths": 0, "direct_loss": 0, "injured": 0},
+        {"id": "C", "evacuees": 10, "potential_loss": 0, "deaths": 0, "direct_loss": 0, "injured": 0, "missing": 1},
+        {"id": "D", "evacuees": 10, "injured": 2},
+    ])
+    r = cli("classify", "--batch", str(path))
+    assert r.exit_code == 0, r.stderr
+    got = {line["id"]: line["skip_level_report"] for line in map(json.loads, r.stdout.splitlines())}
+    assert got == {"A": None, "B": False, "C": None, "D": True}
+
+
+@pytest.mark.parametrize("name", ["records.txt", "records.json", "records"])
+def test_batch_suffix_must_name_the_format(cli: Any, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text('{"deaths": 1}\n', encoding="utf-8")
+    r = cli("classify", "--batch", str(path))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (f"geohazard: error: --batch: {path}: the format goes by suffix; name it .jsonl (one JSON "
+                        "object a line) or .csv (header row), or pass - for JSONL on stdin\n")

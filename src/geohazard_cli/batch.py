@@ -2,7 +2,9 @@
 
 Output line per record (in input order): ``{"id", "grade", "grade_name", "response_level",
 "deciding", "not_reported", "lower_bound", "skip_level_report"}`` (``id`` only when the record
-has one); a bad record yields ``{"line": N, "error": "..."}`` in its place and the rest go on.
+has one; ``skip_level_report`` is true, false, or null when it cannot be decided yet because
+figures that could make it apply are not reported, as ``classify`` says 尚不能确定); a bad
+record yields ``{"line": N, "error": "..."}`` in its place and the rest go on.
 Memory stays flat: input is read in blocks of a few thousand records and each block's output is
 written before the next is read.
 
@@ -57,9 +59,13 @@ def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
     out.update(
         grade=a.grade, grade_name=a.grade_name, response_level=a.response_level, deciding=a.deciding,
         not_reported=a.not_reported, lower_bound=a.lower_bound,
-        skip_level_report=a.skip_level_report.applies,
+        skip_level_report=_tri_state(a.skip_level_report.applies, a.skip_level_report.undetermined),
     )
     return out
+
+
+def _tri_state(applies: bool, undetermined: list[str]) -> bool | None:
+    return True if applies else (None if undetermined else False)
 
 
 def reference_line(lineno: int, record: Any, profile: Profile) -> tuple[bytes, bool]:
@@ -121,6 +127,10 @@ class FastGrader:
         splits: dict[str, list[Any]] = {}
         for ind in profile.indicators:
             splits[ind.key] = [b.lower for b in ind.bands]
+        if casualty:
+            # a missing person may yet be found dead or injured: skip-level reporting is then
+            # undetermined, so "any missing" shapes the output too (grading._skip_level)
+            splits["missing"] = [Decimal(0), Decimal(1)]
         for field in casualty:
             splits[field] = [*splits.get(field, [Decimal(0)]), Decimal(1)]
         self.splits = {k: [_plain(p) for p in sorted(set(v))] for k, v in splits.items()}
@@ -497,8 +507,19 @@ def _open(path: Path) -> IO[bytes]:
         raise InputError(f"--batch: {path}: cannot be read ({exc.strerror})") from None
 
 
+BATCH_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+
+
+def check_suffix(path: Path) -> None:
+    """The format goes by suffix: refuse a file whose suffix names neither format."""
+    if str(path) != "-" and path.suffix.lower() not in BATCH_SUFFIXES:
+        raise InputError(f"--batch: {path}: the format goes by suffix; name it .jsonl (one JSON object a line) "
+                         "or .csv (header row), or pass - for JSONL on stdin")
+
+
 def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
     """Grade every record (fast path); return 0, or raise (exit 2) at the end when any was bad."""
+    check_suffix(path)
     sink = out if out is not None else sys.stdout.buffer
     name = str(path)
     fh = _open(path)
@@ -525,6 +546,7 @@ def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = No
     """The reference driver: one record at a time through ``summary``. Same contract as ``run_batch``."""
     import orjson
 
+    check_suffix(path)
     sink = out if out is not None else sys.stdout.buffer
     name = str(path)
     fh = _open(path)
