@@ -452,7 +452,8 @@ def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster
     section = core.load_section(profile, profile.id)
     colour = core.parse_colour(spec.level, section, field="warning")
     areas = core.parse_areas(spec.area, field="warning.area")
-    response = core.respond(profile, section, colour, areas, roster.unit if roster is not None else None)
+    response = core.respond(profile, section, colour, areas, roster.unit if roster is not None else None,
+                            field="warning.area")
     data: dict[str, Any] = core.as_json(response)
     data["sent"] = core.cap_time(when, profile.timezone)
     data["exercise"] = True
