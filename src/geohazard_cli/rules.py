@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import string
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -270,6 +271,9 @@ def check_profile(p: Profile) -> list[str]:
         if ind.bands[-1].upper is not None:
             problems.append(f"{where}.bands: the last band must have no upper bound (gap above {ind.bands[-1].upper})")
     for i, a in enumerate(p.advisories):
+        fields = [f for _, f, _, _ in string.Formatter().parse(a.text) if f is not None]
+        if any(f != "grade_name" for f in fields):
+            problems.append(f"advisories.{i}.text: only {{grade_name}} may be filled in (found {fields})")
         if a.indicator not in ind_keys:
             problems.append(f"advisories.{i}.indicator: {a.indicator!r} is not an indicator")
         for f in a.add:

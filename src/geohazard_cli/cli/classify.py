@@ -9,6 +9,8 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, incident_options
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from geohazard_cli.models import Assessment
 
 
@@ -55,11 +57,22 @@ def classify(
     if format is ClassifyFormat.json:
         emit_json(assessment.model_dump(mode="json"))
     else:
-        print_assessment(assessment)
+        print_assessment(assessment, profile.timezone)
     return 0
 
 
-def print_assessment(a: "Assessment") -> None:
+def _local(when: "datetime | None", tz: str) -> str | None:
+    """A time as the officer reads it: in the plan's zone (Beijing), '2026-07-21 09:40'."""
+    if when is None:
+        return None
+    from datetime import timedelta, timezone
+
+    sign = -1 if tz.startswith("-") else 1
+    zone = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def print_assessment(a: "Assessment", tz: str = "+08:00") -> None:
     """The compact Chinese panel for a terminal (plain text when piped or NO_COLOR)."""
     from rich.rule import Rule
     from rich.table import Table
@@ -72,7 +85,7 @@ def print_assessment(a: "Assessment") -> None:
     inc = a.incident
     title = f"地质灾害分级 · {a.plan_title}" + (f" · 编号 {inc.id}" if inc.id else "")
     head = Text()
-    head.append(f"{a.grade_name}", style="bold red" if a.response_level == "I" else "bold yellow")
+    head.append(f"{a.grade_name}", style="bold reverse")
     if a.lower_bound:
         head.append("(至少)", style="bold")
     head.append("  →  ")
@@ -84,8 +97,8 @@ def print_assessment(a: "Assessment") -> None:
         for k, v in (
             ("hazard_type", inc.hazard_type_name),
             ("location", inc.location),
-            ("reported_at", inc.reported_at.strftime("%Y-%m-%d %H:%M") if inc.reported_at else None),
-            ("occurred_at", inc.occurred_at.strftime("%Y-%m-%d %H:%M") if inc.occurred_at else None),
+            ("reported_at", _local(inc.reported_at, tz)),
+            ("occurred_at", _local(inc.occurred_at, tz)),
             ("missing", inc.missing),
             ("injured", inc.injured),
             ("households", inc.households),
