@@ -35,10 +35,6 @@ def flag_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
-def file_field(field: str) -> str:
-    return field
-
-
 def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
     """ISO 8601 / ``2026-07-21 09:40``; naive times are local to the plan (Beijing, +08:00)."""
     if isinstance(value, datetime):
@@ -82,7 +78,7 @@ def parse_hazard_type(value: object, field: str, profile: Profile) -> tuple[str,
 def parse_incident(
     raw: Mapping[str, Any],
     profile: Profile,
-    name: Callable[[str], str] = file_field,
+    name: Callable[[str], str] = str,
     where: str = "",
     base: Incident | None = None,
     require_figure: bool = True,
