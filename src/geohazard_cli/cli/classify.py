@@ -65,11 +65,9 @@ def _local(when: "datetime | None", tz: str) -> str | None:
     """A time as the officer reads it: in the plan's zone (Beijing), '2026-07-21 09:40'."""
     if when is None:
         return None
-    from datetime import timedelta, timezone
+    from geohazard_cli.timeutil import local_text
 
-    sign = -1 if tz.startswith("-") else 1
-    zone = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return local_text(when, tz)
 
 
 def print_assessment(a: "Assessment", tz: str = "+08:00") -> None:
