@@ -906,6 +906,7 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
                 "applies": sk.applies, "reasons": sk.reasons,
                 "undetermined": [FIELD_LABELS[k] for k in sk.undetermined],
                 "text": sk.text, "recipients": sk.recipients, "source": sk.source,
+                "follow_up": (f",{sk.follow_up}" if sk.follow_up else ""), "otherwise": sk.otherwise,
             },
         },
     }

@@ -144,6 +144,9 @@ class SkipLevel(BaseModel):
     text: str
     recipients: list[str]
     recipients_by_grade: dict[str, list[str]] = {}  # overrides `recipients` for these grades
+    casualty_reason: str = ""  # the plan's words for the casualty condition (有人员伤亡)
+    follow_up: str  # what is still owed after reporting straight up (并完成逐级补报工作), may be ""
+    otherwise: str  # the ordinary way, when skip-level reporting does not apply
     source: str
 
 
@@ -282,6 +285,8 @@ def check_profile(p: Profile) -> list[str]:
     sk = p.reporting.skip_level
     if sk.min_grade not in rank:
         problems.append(f"reporting.skip_level.min_grade: {sk.min_grade!r} is not a grade")
+    if sk.casualty_indicators and not sk.casualty_reason:
+        problems.append("reporting.skip_level.casualty_reason: required when casualty_indicators are given")
     for f in sk.casualty_indicators:
         if f not in COUNT_FIELDS:
             problems.append(f"reporting.skip_level.casualty_indicators: {f!r} is not a count figure")

@@ -136,16 +136,17 @@ def print_assessment(a: "Assessment", tz: str = "+08:00") -> None:
             lines.append(Text(f"未报告: {names}(已达最高等级,不影响定级)。"))
     lines.append(Text(f"指挥: {a.lead.full_name} — {a.lead.text}({a.lead.source})"))
     sk = a.skip_level_report
+    to = "、".join(sk.recipients)
+    follow = f",{sk.follow_up}" if sk.follow_up else ""
     if sk.applies:
-        lines.append(Text(f"越级上报: 适用 — {';'.join(sk.reasons)}。可越级上报{'、'.join(sk.recipients)},"
-                          f"并完成逐级补报({sk.source})", style="bold"))
+        lines.append(Text(f"越级上报: 适用 — {';'.join(sk.reasons)}。可越级上报{to}{follow}({sk.source})",
+                          style="bold"))
+    elif sk.undetermined:
+        unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
+        lines.append(Text(f"越级上报: 尚不能确定 — {unknown}未报告或待核实,达到条件即可越级上报{to};"
+                          f"目前{sk.otherwise}({sk.source})", style="bold"))
     else:
-        if sk.undetermined:
-            unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
-            lines.append(Text(f"越级上报: 尚不能确定 — {unknown}未报告或待核实,达到条件即可越级上报;"
-                              f"目前逐级上报({sk.source})", style="bold"))
-        else:
-            lines.append(Text(f"越级上报: 不适用,逐级上报({sk.source})"))
+        lines.append(Text(f"越级上报: 不适用 — {sk.otherwise}({sk.source})"))
     for adv in a.advisories:
         lines.append(Text(f"提示: {adv.text}({adv.source})", style="yellow"))
 
