@@ -77,3 +77,9 @@ def test_shipped_profiles_load(profile) -> None:  # type: ignore[no-untyped-def]
 def test_advisory_placeholders_are_checked(tmp_path: Path) -> None:
     path = broken(tmp_path, "等级将升至{grade_name}", "等级将升至{grade}")
     assert "advisories.0.text: only {grade_name} may be filled in (found ['grade'])" in error_of(path)
+
+
+def test_profile_knows_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "other-name.yaml"
+    path.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_profile(path).source_file == str(path.resolve())

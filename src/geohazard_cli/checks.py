@@ -112,6 +112,7 @@ def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[P
             continue
         try:
             profile: Profile = _UncheckedProfile.model_validate(data)
+            profile._source_file = file
         except ValidationError as exc:
             problems += _validation_problems(exc, file, text)
             continue
@@ -196,7 +197,7 @@ def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -
                     "report-form": report_form_context(assessment, profile),
                 }
             except GeohazardError as exc:
-                problems.append(Problem(file=f"rules/{profile.id}.yaml", path="dispatch",
+                problems.append(Problem(file=profile.source_file, path="dispatch",
                                         message=f"sample {assessment.grade_name} incident: {exc}"))
                 continue
             for doc, ctx in contexts.items():

@@ -409,7 +409,7 @@ def dispatch_of(profile: Profile) -> Dispatch:
         err = exc.errors()[0]
         path = ".".join(str(p) for p in ("dispatch", *err["loc"]))
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"rules/{profile.id}.yaml: {path}: {msg}") from None
+        raise ConfigError(f"{profile.source_file}: {path}: {msg}") from None
 
 
 # --- call lists -------------------------------------------------------------------------------
@@ -451,9 +451,9 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
     level = dispatch.levels.get(level_key)
     if level is None:
         known = ", ".join(dispatch.levels) or "none"
-        raise ConfigError(f"rules/{profile.id}.yaml: dispatch.levels: no entry for response level "
+        raise ConfigError(f"{profile.source_file}: dispatch.levels: no entry for response level "
                           f"{level_key!r} (has: {known})")
-    bad = [p for p in check_dispatch(profile, roster, f"rules/{profile.id}.yaml")
+    bad = [p for p in check_dispatch(profile, roster, profile.source_file)
            if p.path.startswith(f"dispatch.levels.{level_key}.")]
     if bad:
         more = f" (and {len(bad) - 1} more; run geohazard check)" if len(bad) > 1 else ""
@@ -501,7 +501,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
         elif rule.engage == "group":
             found = roster.group(rule.name or "")
             if found is None:
-                raise ConfigError(f"rules/{profile.id}.yaml: dispatch.levels.{level_key}: "
+                raise ConfigError(f"{profile.source_file}: dispatch.levels.{level_key}: "
                                   f"unknown work group {rule.name!r}")
             via_group(found, rule.units, rule)
         elif rule.engage == "unit":
@@ -898,7 +898,7 @@ def field_text(incident: Any, field: str, tz: str) -> str | None:
 
 def _deadline_template(text: str | None, key: str, profile: Profile) -> str:
     if text is None:  # check_profile refuses this at load; kept for a profile built in code
-        raise ConfigError(f"rules/{profile.id}.yaml: reporting.deadline.{key}: required when hours are given")
+        raise ConfigError(f"{profile.source_file}: reporting.deadline.{key}: required when hours are given")
     return text
 
 

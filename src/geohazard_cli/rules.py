@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from geohazard_cli.errors import ConfigError
 from geohazard_cli.models import COUNT_FIELDS, FIELD_LABELS
@@ -194,6 +194,13 @@ class Profile(BaseModel):
             raise ValueError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
         return self
 
+    _source_file: str | None = PrivateAttr(default=None)
+
+    @property
+    def source_file(self) -> str:
+        """The file this profile was loaded from, for messages (``rules/<id>.yaml`` if built in memory)."""
+        return self._source_file or f"rules/{self.id}.yaml"
+
     # --- lookups used by grading and the renderers -------------------------------------------
     @cached_property
     def rank(self) -> dict[str, int]:
@@ -348,5 +355,6 @@ def load_profile(path: Path) -> Profile:
             raise ConfigError(describe_validation_error(exc, str(path), text)) from None
 
     profile: Profile = cached_data(path, parse, pickled=True, key_extra=_code_key())
+    profile._source_file = str(path)
     _cache[path] = profile
     return profile
