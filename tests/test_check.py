@@ -282,3 +282,12 @@ def test_unknown_unit_in_warning_section(cli, copy: Path) -> None:  # type: igno
     [problem] = errors(r.stdout)
     assert problem.startswith(f"rules/shizhong-2023.yaml:{line}: warning: warning.calls.")
     assert problem.endswith('.unit: unknown unit "区水务" (did you mean "区水务局"?) (see \'geohazard roster\')')
+
+
+def test_profile_id_must_match_its_file_name(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    shutil.copy(copy / "rules" / "shizhong-2023.yaml", copy / "rules" / "foo.yaml")
+    line = (copy / "rules" / "foo.yaml").read_text(encoding="utf-8").splitlines().index("id: shizhong-2023") + 1
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert errors(r.stdout) == [f"rules/foo.yaml:{line}: id: 'shizhong-2023' differs from the file name 'foo': "
+                                "results would say plan 'shizhong-2023' for --plan foo; make them the same"]

@@ -113,6 +113,10 @@ def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[P
         try:
             profile: Profile = _UncheckedProfile.model_validate(data)
             profile._source_file = file
+            if profile.id != plan:
+                problems.append(Problem(file=file, line=line_of(text, ["id"]), path="id",
+                                        message=f"{profile.id!r} differs from the file name {plan!r}: results would "
+                                        f"say plan {profile.id!r} for --plan {plan}; make them the same"))
         except ValidationError as exc:
             problems += _validation_problems(exc, file, text)
             continue
