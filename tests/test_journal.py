@@ -447,14 +447,14 @@ def test_export_json_is_the_report_data(inc) -> None:  # type: ignore[no-untyped
 @pytest.mark.usefixtures("finished")
 def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     md = inc("export", "1").stdout
-    assert md.startswith("# 地质灾害应急处置工作总结 · 事件 #1\n")
+    assert md.startswith("> **内部资料** · 含联系电话,注意保密,用后收回\n\n# 地质灾害应急处置工作总结 · 事件 #1\n")
     assert "| 响应终止(6.4) | 2026-07-21 15:30:现场处置基本完成 |" in md
     assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 |" in md
     assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 |" in md
     assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
     assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
            "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 未应答 |" in md
-    assert "| 终判 | 小型 → III级响应 |" in md
+    assert "| 终判 | 小型(至少) → III级响应 |" in md  # deaths, potential loss never reported
 
 
 @pytest.mark.usefixtures("finished")
@@ -685,16 +685,16 @@ def test_export_claims_no_call_that_was_not_recorded(inc) -> None:  # type: igno
 def test_export_of_an_open_incident_says_current_not_final(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
     md = inc("export", "1").stdout
-    assert "| 当前(尚未终止) | 小型 → III级响应 |" in md and "终判" not in md
+    assert "| 当前(尚未终止) | 小型(至少) → III级响应 |" in md and "终判" not in md
     html = inc("export", "1", "--format", "html").stdout
-    assert '<tr><th>当前(尚未终止)</th><td class="grade">小型 → III级响应</td></tr>' in html
+    assert '<tr><th>当前(尚未终止)</th><td class="grade">小型(至少) → III级响应</td></tr>' in html
     assert "终判" not in html
     data = json.loads(inc("export", "1", "--format", "json").stdout)
     assert data["final"] is None and data["current"]["response_level"] == "III"
     inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 10:00")
     md = inc("export", "1").stdout
-    assert "| 终判 | 小型 → III级响应 |" in md and "当前" not in md
-    assert '<tr><th>终判</th><td class="grade">小型 → III级响应</td></tr>' in inc(
+    assert "| 终判 | 小型(至少) → III级响应 |" in md and "当前" not in md
+    assert '<tr><th>终判</th><td class="grade">小型(至少) → III级响应</td></tr>' in inc(
         "export", "1", "--format", "html").stdout
 
 
@@ -726,7 +726,7 @@ def test_answerer_is_kept_apart_from_the_caller(inc, db: Path) -> None:  # type:
     shown = j(inc, "show", "1")["history"]
     assert [(e["answerer"], e["details"].get("by")) for e in shown if e["kind"] == "ack"] == [
         ("李四", "张三"), ("王五", None)]
-    assert "2026-07-21 09:45  叫应 区应急局:接通(接听人:李四;经办人:张三)" in inc("show", "1").stdout
+    assert "2026-07-21 09:45:00  叫应 区应急局:接通(接听人:李四;经办人:张三)" in inc("show", "1").stdout
     calls = next(u for u in json.loads(inc("export", "1", "--format", "json").stdout)["units"]
                  if u["unit_key"] == "emergency")["calls"]
     assert [(c["answerer"], c["by"]) for c in calls] == [("李四", "张三"), ("王五", None)]
@@ -835,3 +835,120 @@ def test_html_report_escapes_the_people(inc) -> None:  # type: ignore[no-untyped
     assert "接通(接听人:&lt;b&gt;李四&lt;/b&gt;;经办人:张&amp;三)" in html and "<b>李四" not in html
     inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "a|b")
     assert "接通(接听人:a\\|b)" in inc("export", "1").stdout  # a pipe cannot break the table row
+
+
+# --- the new user's findings (marking, lower bound, seconds, order, missing profile) --------------------
+
+def test_export_is_marked_internal_like_the_call_sheet(inc) -> None:  # type: ignore[no-untyped-def]
+    """The report holds numbers and call records: 内部资料, as the call sheet is marked."""
+    inc("open", "--evacuees", "40", "--at", T0)
+    md = inc("export", "1").stdout
+    assert md.splitlines()[0] == "> **内部资料** · 含联系电话,注意保密,用后收回"
+    html = inc("export", "1", "--format", "html").stdout
+    assert '@page { @top-right { content: "内部资料"; color: #b00; font-weight: bold; font-size: 9pt; } }' in html
+    assert '<body>\n<div class="internal">内部资料</div>\n<h1>' in html
+    assert "含联系电话,注意保密,用后收回</p>" in html
+    inc("open", "--evacuees", "40", "--at", T0, "--exercise")
+    html = inc("export", "2", "--format", "html").stdout
+    assert '<div class="internal">内部资料</div>\n<div class="internal">演练</div>' in html
+
+
+def test_initial_grade_says_at_least_when_it_was_a_lower_bound(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)  # the other indicators not reported: at least 小型
+    inc("update", "1", "--deaths", "0", "--potential-loss", "10万", "--direct-loss", "10万",
+        "--at", "2026-07-21 10:00")
+    md = inc("export", "1").stdout
+    assert "| 初判 | 小型(至少) → III级响应 |" in md
+    assert "| 当前(尚未终止) | 小型 → III级响应 |" in md  # every indicator reported since
+    html = inc("export", "1", "--format", "html").stdout
+    assert "<tr><th>初判</th><td>小型(至少) → III级响应</td></tr>" in html
+    data = json.loads(inc("export", "1", "--format", "json").stdout)
+    assert (data["initial"]["lower_bound"], data["current"]["lower_bound"]) == (True, False)
+    inc("open", "--evacuees", "40", "--deaths", "0", "--potential-loss", "10万", "--direct-loss", "10万",
+        "--at", T0)
+    assert "| 初判 | 小型 → III级响应 |" in inc("export", "2").stdout
+
+
+def test_timeline_shows_seconds(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", "2026-07-21 09:40:12")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "占线", "--at", "2026-07-21 09:40:47")
+    text = inc("show", "1").stdout
+    assert "\n2026-07-21 09:40:12  接报立案:" in text and "\n2026-07-21 09:40:47  叫应 区应急局:占线\n" in text
+    md = inc("export", "1").stdout
+    assert "| 2026-07-21 09:40:12 | 接报立案:" in md and "| 2026-07-21 09:40:47 | 叫应 区应急局:占线 |" in md
+    assert "| 立案时间 | 2026-07-21 09:40 |" in md  # other times stay to the minute
+    html = inc("export", "1", "--format", "html").stdout
+    assert "<tr><td>2026-07-21 09:40:47</td><td>叫应 区应急局:占线</td></tr>" in html
+    history = json.loads(inc("export", "1", "--format", "json").stdout)["history"]
+    assert [(h["at"], h["at_text"]) for h in history][-1] == ("2026-07-21T09:40:47+08:00", "2026-07-21 09:40:47")
+
+
+def test_unanswered_and_the_call_table_follow_the_call_list(inc) -> None:  # type: ignore[no-untyped-def]
+    """After a level change the new units are listed in the call list's order, not at the end."""
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:45")
+    inc("update", "1", "--evacuees", "600", "--at", "2026-07-21 10:00")  # III -> I: units added mid-list
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 10:05")
+    inc("update", "1", "--location", "六里山街道", "--at", "2026-07-21 10:10")  # 七里山 off, 六里山 on
+    data = json.loads(inc("export", "1", "--format", "json").stdout)
+    listed = [e["unit_key"] for e in j(inc, "show", "1")["call_list"]["entries"]]
+    on_list = [u["unit_key"] for u in data["units"] if u["status"] != "not_needed"]
+    assert on_list == listed
+    assert [u["status"] for u in data["units"]][len(listed):] == ["not_needed"]  # 七里山 after the list
+    assert [p["unit_key"] for p in data["pending"]] == [k for k in listed if k != "emergency"]
+    md = inc("export", "1").stdout
+    table = [line.split(" | ")[0].removeprefix("| ") for line in md.splitlines()
+             if line.endswith("| 未应答 |")]
+    pending_line = next(line for line in md.splitlines() if line.startswith("尚未应答:"))
+    assert pending_line == "尚未应答:" + "、".join(table) + "。"
+    assert table.index("区人武部") < table.index("区发展改革局")  # added at I, listed in its place
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, cfg: Path) -> Path:
+    """A rules file of a plan profile that is not in the config dir (another id, same rules)."""
+    text = (cfg / "rules" / "shizhong-2023.yaml").read_text(encoding="utf-8")
+    assert "\nid: shizhong-2023\n" in text
+    path = tmp_path / "trial.yaml"
+    path.write_text(text.replace("\nid: shizhong-2023\n", "\nid: trial-2026\n"), encoding="utf-8")
+    return path
+
+
+def test_show_and_export_work_without_the_profile_update_refuses(inc, cfg: Path, elsewhere: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--rules", str(elsewhere), "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    inc("update", "1", "--rules", str(elsewhere), "--evacuees", "140", "--at", "2026-07-21 10:00")
+    inc("update", "1", "--rules", str(elsewhere), "--evacuees", "60", "--direct-loss", "90万",
+        "--at", "2026-07-21 11:00")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 11:05")
+    notice = (f'预案方案 "trial-2026" 不在 {cfg / "rules"} 中,无法按现行规则复核等级和叫应名单;'
+              "以下为日志记录的数字、等级、叫应名单和时间线(用 --rules FILE 或 --config-dir DIR 指向该方案)")
+    text = inc("show", "1").stdout
+    lines = text.splitlines()
+    assert lines[1] == f"注意: {notice}"
+    assert "需搬迁转移人数: 60人" in lines and "直接经济损失: 90万元" in lines
+    assert "等级(记录): 小型(至少) → III级响应" in lines
+    assert "叫应名单(记录)(III级响应" in text and "2026-07-21 10:00:00  响应级别调整(升级)" in text
+    shown = j(inc, "show", "1")
+    assert (shown["plan_available"], shown["notice"], shown["assessment"]) == (False, notice, None)
+    assert shown["recorded_assessment"]["response_level"] == "III"
+    assert shown["call_list"]["level"] == "III" and "emergency" not in [p["unit_key"] for p in shown["pending"]]
+    data = json.loads(inc("export", "1", "--format", "json").stdout)
+    assert (data["plan_available"], data["notice"], data["plan_title"]) == (False, notice, None)
+    assert (data["peak_level"], data["peak_level_name"]) == ("II", "II级响应")  # from the recorded changes
+    assert {"field": "direct_loss", "label": "直接经济损失", "value": "900000", "text": "90万元"} in data["figures"]
+    assert [f["text"] for f in data["figures"]] == ["七里山街道", "60人", "90万元"]
+    md = inc("export", "1").stdout
+    assert f"**注意:** {notice}" in md and "| 最高响应级别 | II级响应 |" in md
+    assert "| 初判 | 小型(至少) → III级响应 |" in md and "| 需搬迁转移人数 | 60人 |" in md
+    html = inc("export", "1", "--format", "html").stdout
+    assert '<p class="missing">注意:' + notice.replace('"', "&#34;") + "</p>" in html  # autoescaped
+    # With the profile at hand again everything is as usual, and the figures read the same.
+    full = json.loads(inc("export", "1", "--format", "json", "--rules", str(elsewhere)).stdout)
+    assert full["plan_available"] is True and full["notice"] is None and full["figures"] == data["figures"]
+    assert full["peak_level"] == data["peak_level"]
+    assert j(inc, "show", "1", "--rules", str(elsewhere))["assessment"]["response_level"] == "III"
+    assert_refused(inc("update", "1", "--evacuees", "50", ok=False),
+                   f'incident 1 is graded under plan "trial-2026", which is not in {cfg / "rules"}; '
+                   "point at its rules with --rules FILE or --config-dir DIR")
+    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
+    assert "| 终判 | 小型(至少) → III级响应 |" in inc("export", "1").stdout

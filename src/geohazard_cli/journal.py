@@ -223,15 +223,16 @@ def merge(previous: Incident, delta: dict[str, Any]) -> Incident:
     return Incident.model_validate({**previous.model_dump(), **delta})
 
 
-def human_time(value: datetime | None, tz: str | None = None) -> str | None:
-    """A time as people read it, "2026-07-21 09:40" (no T, no offset), in ``tz`` ("+08:00") if given.
+def human_time(value: datetime | None, tz: str | None = None, seconds: bool = False) -> str | None:
+    """A time as people read it, "2026-07-21 09:40" (no T, no offset), in ``tz`` ("+08:00") if given;
+    with ``seconds`` "2026-07-21 09:40:12" (the timeline, where many rows fall in the same minute).
 
     Text, Markdown and HTML show this; JSON keeps ISO 8601 with the offset."""
     if value is None:
         return None
     if tz is not None and value.tzinfo is not None:
         value = value.astimezone(zone(tz))
-    return value.strftime("%Y-%m-%d %H:%M")
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def value_text(field: str, value: Any, profile: Profile) -> str | None:
@@ -402,6 +403,31 @@ def assessment_summary(a: Assessment) -> dict[str, Any]:
         "response_level": a.response_level, "response_level_name": a.response_level_name,
         "lower_bound": a.lower_bound, "deciding_text": a.deciding_text,
     }
+
+
+def recorded_assessment(events: Sequence[Event]) -> dict[str, Any] | None:
+    """The assessment as last recorded (opening or latest update): grade, level, lower bound, the
+    deciding figures. Needs no profile: it is what the journal holds."""
+    last = [e for e in events if e.kind in ("open", "update") and isinstance(e.details.get("assessment"), dict)]
+    return dict(last[-1].details["assessment"]) if last else None
+
+
+def recorded_figures(record: Record, events: Sequence[Event]) -> list[dict[str, Any]]:
+    """The figures as ``reported_figures`` gives them, from the texts the journal recorded (the
+    opening's figures, then each update's changes): for an incident whose profile is not at hand."""
+    texts: dict[str, str] = {}
+    for e in events:
+        if e.kind == "open":
+            texts = {f["field"]: f["text"] for f in e.details.get("figures", [])}
+        elif e.kind == "update":
+            for c in e.details.get("changes", []):
+                if c.get("new_text") is None:
+                    texts.pop(c["field"], None)
+                else:
+                    texts[c["field"]] = c["new_text"]
+    return [{"field": field, "label": FIELD_LABELS.get(field, field),
+             "value": _plain(getattr(record.incident, field)), "text": texts[field]}
+            for field in Incident.model_fields if field not in ("hazard_type_name", "id") and field in texts]
 
 
 def reported_figures(incident: Incident, profile: Profile) -> list[dict[str, Any]]:
@@ -741,20 +767,55 @@ def _unit_row(unit: str, key: str, phone: str | None) -> dict[str, Any]:
             "calls": [], "status": "pending"}
 
 
-def report(record: Record, events: Sequence[Event], profile: Profile,
-           generated_at: datetime) -> dict[str, Any]:
+def _peak_from_events(events: Sequence[Event]) -> str | None:
+    """The highest level reached, from the recorded level changes alone (no profile at hand): each
+    change says which of its two levels is the stronger. None if the record cannot tell."""
+    seen = [e.response_level for e in events if e.response_level]
+    above: dict[str, set[str]] = {}  # level -> levels known to be stronger
+    for e in events:
+        if e.kind == "level_change" and e.details.get("direction") in ("up", "down"):
+            old, new = e.details["previous_level"], e.details["response_level"]
+            low, high = (old, new) if e.details["direction"] == "up" else (new, old)
+            above.setdefault(low, set()).add(high)
+    beaten = {lv for lv in seen if above.get(lv)}
+    candidates = list(dict.fromkeys(lv for lv in seen if lv not in beaten))
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _level_names(events: Sequence[Event]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for e in events:
+        a = e.details.get("assessment")
+        if isinstance(a, dict):
+            names[a["response_level"]] = a["response_level_name"]
+        if e.kind == "level_change":
+            names[e.details["previous_level"]] = e.details["previous_level_name"]
+            names[e.details["response_level"]] = e.details["response_level_name"]
+    return names
+
+
+def report(record: Record, events: Sequence[Event], profile: Profile | None,
+           generated_at: datetime, notice: str | None = None) -> dict[str, Any]:
     """The data of the summary report (§8(5)): the same dict feeds the templates and ``--format json``.
 
     It claims no call that was not recorded: a unit's time on the call list (``listed_at``) is kept
-    apart from its first recorded call (``first_call_at``) and answer (``first_answer_at``)."""
+    apart from its first recorded call (``first_call_at``) and answer (``first_answer_at``).
+
+    ``profile`` None: the incident's plan profile is not at hand; everything comes from the record
+    (figures as recorded, the peak from the recorded level changes) and ``notice`` says so."""
     levels = [{"at": e.at.isoformat(), "at_text": _t(e.at), "direction": e.details["direction"],
                "from": e.details["previous_level_name"], "to": e.details["response_level_name"],
                "from_grade": e.details["previous_grade_name"], "to_grade": e.details["grade_name"]}
               for e in events if e.kind == "level_change"]
     opening = next((e for e in events if e.kind == "open"), None)
-    order = [lv.key for lv in profile.levels]
     seen_levels = [e.response_level for e in events if e.response_level]
-    peak = min(seen_levels, key=lambda k: order.index(k) if k in order else len(order), default=None)
+    if profile is not None:
+        order = [lv.key for lv in profile.levels]
+        peak = min(seen_levels, key=lambda k: order.index(k) if k in order else len(order), default=None)
+        peak_name = profile.level_by_key[peak].name if peak in profile.level_by_key else peak
+    else:
+        peak = _peak_from_events(events)
+        peak_name = _level_names(events).get(peak, peak) if peak is not None else None
     units: dict[str, dict[str, Any]] = {}
     for e in events:
         if e.kind == "call":
@@ -777,7 +838,9 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
                                "responded_at": e.responded_at.isoformat() if e.responded_at else None,
                                "responded_text": _t(e.responded_at)})
     pending = {p.unit_key for p in pending_units(record, events)}
-    current = {e.get("unit_key") for e in (record.call_list or {}).get("entries", [])}
+    # The call list's order (as the call sheet and the 尚未应答 line); units no longer on it after.
+    listed = [e.get("unit_key") for e in (record.call_list or {}).get("entries", [])]
+    current = set(listed)
     for key, u in units.items():
         if key in pending:
             u["status"] = "pending"
@@ -791,17 +854,23 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
     if end is not None:
         minutes = int((end - record.opened_at).total_seconds() // 60)
         duration = {"minutes": minutes, "text": f"{minutes // 60}小时{minutes % 60}分"}
+    latest = recorded_assessment(events)
     current_grade = {"grade": record.grade, "grade_name": record.grade_name,
                      "response_level": record.response_level,
-                     "response_level_name": record.response_level_name}
+                     "response_level_name": record.response_level_name,
+                     "lower_bound": bool(latest and latest.get("lower_bound"))}
+    ordered = sorted(units.values(),
+                     key=lambda u: listed.index(u["unit_key"]) if u["unit_key"] in current else len(listed))
     return {
         "id": record.id,
         "external_ref": record.incident.id,
         "status": record.status,
         "exercise": record.exercise,
         "plan": record.plan,
-        "plan_title": profile.title,
-        "document": profile.document,
+        "plan_available": profile is not None,
+        "notice": notice,
+        "plan_title": profile.title if profile is not None else None,
+        "document": profile.document if profile is not None else None,
         "opened_at": record.opened_at.isoformat(),
         "opened_text": _t(record.opened_at),
         "closed_at": record.closed_at.isoformat() if record.closed_at else None,
@@ -816,12 +885,13 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
         "current": current_grade,
         "final": current_grade if record.status == "closed" else None,
         "peak_level": peak,
-        "peak_level_name": profile.level_by_key[peak].name if peak in profile.level_by_key else peak,
-        "figures": reported_figures(record.incident, profile),
+        "peak_level_name": peak_name,
+        "figures": reported_figures(record.incident, profile) if profile is not None
+        else recorded_figures(record, events),
         "level_changes": levels,
-        "units": list(units.values()),
+        "units": ordered,
         "pending": [p.model_dump(mode="json") for p in pending_units(record, events)],
         "counts": {kind: sum(1 for e in events if e.kind == kind) for kind in KIND_LABELS},
         "history": [{"seq": e.seq, "kind": e.kind, "kind_name": KIND_LABELS[e.kind], "at": e.at.isoformat(),
-                     "at_text": _t(e.at), "text": e.text} for e in events],
+                     "at_text": human_time(e.at, seconds=True), "text": e.text} for e in events],
     }

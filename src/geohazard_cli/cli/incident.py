@@ -121,7 +121,8 @@ def _profile_for(record: "Record", cfg: Path, rules: Path | None) -> "Profile":
             path = rules_path(record.plan, None, cfg)
         except NotFoundError:
             raise NotFoundError(f'incident {record.id} is graded under plan "{record.plan}", which is not in '
-                                f"{cfg / 'rules'}; pass its rules file with --rules FILE") from None
+                                f"{cfg / 'rules'}; point at its rules with --rules FILE or --config-dir DIR") \
+                from None
     else:
         path = rules_path(None, rules, cfg)
     profile = load_profile(path)
@@ -129,6 +130,22 @@ def _profile_for(record: "Record", cfg: Path, rules: Path | None) -> "Profile":
         raise InputError(f'--rules: {rules} is plan "{profile.id}"; incident {record.id} is graded under '
                          f'"{record.plan}"')
     return profile
+
+
+def _profile_or_notice(record: "Record", cfg: Path, rules: Path | None) -> "tuple[Profile | None, str | None]":
+    """For show and export, which work from the stored record: the incident's profile, or (when it is
+    not in the config dir and no --rules names it) None and the one line that says what is missing."""
+    from geohazard_cli.config import rules_path
+    from geohazard_cli.errors import NotFoundError
+
+    if rules is None:
+        try:
+            rules_path(record.plan, None, cfg)
+        except NotFoundError:
+            return None, (f"预案方案 \"{record.plan}\" 不在 {cfg / 'rules'} 中,无法按现行规则复核等级和叫应名单;"
+                          "以下为日志记录的数字、等级、叫应名单和时间线(用 --rules FILE 或 --config-dir DIR "
+                          "指向该方案)")
+    return _profile_for(record, cfg, rules), None
 
 
 def _dispatch(cfg: Path, profile: "Profile") -> "tuple[Resolver, Differ, type[CallList]]":
@@ -368,7 +385,7 @@ def show(
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.grading import grade
-    from geohazard_cli.journal import pending_units, snapshot
+    from geohazard_cli.journal import pending_units, recorded_assessment, snapshot
 
     incident_id = _incident_id(ref)
     j = _existing(db, incident_id)
@@ -376,12 +393,15 @@ def show(
         record, events = snapshot(j, incident_id)
     finally:
         j.close()
-    profile = _profile_for(record, resolve_dir(config_dir), rules)
-    assessment = grade(record.incident, profile)
+    profile, notice = _profile_or_notice(record, resolve_dir(config_dir), rules)
+    assessment = grade(record.incident, profile) if profile is not None else None
+    recorded = recorded_assessment(events)
     pending = pending_units(record, events)
     if format is TextJson.json:
         emit_json({**_record_json(record), "incident": record.incident.model_dump(mode="json"),
-                   "assessment": assessment.model_dump(mode="json"), "call_list": record.call_list,
+                   "plan_available": profile is not None, "notice": notice,
+                   "assessment": assessment.model_dump(mode="json") if assessment is not None else None,
+                   "recorded_assessment": recorded, "call_list": record.call_list,
                    "pending": [p.model_dump(mode="json") for p in pending],
                    "history": [e.model_dump(mode="json") for e in events]})
         return 0
@@ -393,8 +413,23 @@ def show(
         status = f"已终止({_hm(record.closed_at)}:{record.close_reason})"
     out.print(f"{_mark(record)}事件 #{record.id} · {status} · 立案 {_hm(record.opened_at)} · "
               f"更新 {_hm(record.updated_at)}{_ref(record)}", style="bold")
-    _print_assessment(assessment)
-    _print_call_list(record.call_list, "当前叫应名单", _ack_status(record, events))
+    if assessment is not None:
+        _print_assessment(assessment)
+        title = "当前叫应名单"
+    else:
+        from geohazard_cli.journal import recorded_figures
+
+        out.print(f"注意: {notice}", style="yellow", soft_wrap=True, highlight=False, markup=False)
+        for f in recorded_figures(record, events):
+            out.print(f"{f['label']}: {f['text']}", soft_wrap=True, highlight=False, markup=False)
+        if recorded is not None:
+            bound = "(至少)" if recorded.get("lower_bound") else ""
+            out.print(f"等级(记录): {recorded['grade_name']}{bound} → {recorded['response_level_name']}",
+                      style="bold", highlight=False, markup=False)
+            for line in recorded.get("deciding_text") or []:
+                out.print(f"决定等级: {line}", soft_wrap=True, highlight=False, markup=False)
+        title = "叫应名单(记录)"
+    _print_call_list(record.call_list, title, _ack_status(record, events))
     if record.status == "open":
         _print_pending(pending, record)
     _print_history(events)
@@ -525,8 +560,8 @@ def export(
     finally:
         j.close()
     cfg = resolve_dir(config_dir)
-    profile = _profile_for(record, cfg, rules)
-    data = report(record, events, profile, _when(None, _tz_text(record.opened_at)))
+    profile, notice = _profile_or_notice(record, cfg, rules)
+    data = report(record, events, profile, _when(None, _tz_text(record.opened_at)), notice)
     if format is ExportFormat.json:
         import orjson
 
@@ -632,8 +667,9 @@ def _print_pending(pending: list[Any], record: "Record") -> None:
 
 def _print_history(events: "list[Event]") -> None:
     from geohazard_cli.cli._common import console
+    from geohazard_cli.journal import human_time
 
     out = console()
     out.print("时间线", style="bold")
     for e in events:
-        out.print(f"{_hm(e.at)}  {e.text}", soft_wrap=True, highlight=False, markup=False)
+        out.print(f"{human_time(e.at, seconds=True)}  {e.text}", soft_wrap=True, highlight=False, markup=False)
