@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 def warning(
     level: Annotated[str | None, typer.Argument(
-        metavar="[LEVEL]", help="Warning colour: a key, name or alias of the profile's warning.colours "
+        metavar="LEVEL", help="Warning colour: a key, name or alias of the profile's warning.colours "
              "(e.g. red, 红色, 红; full-width and any case too). May be omitted with --update/--cancel "
              "FILE (the earlier alert's colour).",
         show_default=False)] = None,
@@ -66,6 +66,12 @@ def warning(
     From the profile's activation colour (warning.activation.from) up, the warning-period response
     starts: the measures and units to call (叫应) that apply from that colour, each with its clause.
     Below it, the routine duties. Everything shown comes from the profile's warning: section.
+
+    --update/--cancel REF (with --format cap): when REF is the earlier alert's CAP file, a Cancel
+    takes its colour and areas (a different LEVEL or --area is refused), an Update says what
+    changed, and a Cancel file or a --sent before the alert's is refused. When REF is only
+    sender,identifier,sent, only the time is checked: the colour and areas are the officer's
+    responsibility.
 
     Example: geohazard warning red --area 七里山街道 --format html -o warning.html
     """
