@@ -167,10 +167,10 @@ def test_exercise_and_actual_are_not_mixed(cli, tmp_path: Path) -> None:  # type
     drill, _ = cap(cli, "yellow", "--exercise", *FIXED)
     path = tmp_path / "drill.xml"
     path.write_text(drill, encoding="utf-8")
-    r = cli("warning", "yellow", "-f", "cap", "--cancel", str(path))
+    r = cli("warning", "yellow", "-f", "cap", "--cancel", str(path), *SENT)
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == "geohazard: error: the earlier alert 370103-test-1 is an Exercise; add --exercise\n"
-    _, root = cap(cli, "yellow", "--exercise", "--cancel", str(path))
+    _, root = cap(cli, "yellow", "--exercise", "--cancel", str(path), *SENT)
     assert text(root, "cap:status") == "Exercise"
 
 
@@ -267,18 +267,18 @@ def refused(cli: Any, *args: str) -> str:
 
 def test_cancel_of_a_file_refuses_another_colour(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a2 = _alert(cli, tmp_path, "a2.xml", "orange", "--area", "七里山", "--exercise", *FIXED)
-    message = refused(cli, "red", "--area", "七里山", "-f", "cap", "--exercise", "--cancel", str(a2))
+    message = refused(cli, "red", "--area", "七里山", "-f", "cap", "--exercise", "--cancel", str(a2), *SENT)
     assert message == (f'LEVEL: "red" (红色) is not the colour of the alert --cancel cancels ({a2}: 橙色); '
                        "omit LEVEL or give 橙色")
 
 
 def test_cancel_of_a_file_refuses_another_area(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a2 = _alert(cli, tmp_path, "a2.xml", "orange", "--area", "七里山", *FIXED)
-    message = refused(cli, "orange", "--area", "六里山", "-f", "cap", "--cancel", str(a2))
+    message = refused(cli, "orange", "--area", "六里山", "-f", "cap", "--cancel", str(a2), *SENT)
     assert message == (f"--area: 六里山街道 is not the area of the alert --cancel cancels ({a2}: 七里山街道); "
                        "omit --area or give the same areas")
     whole = _alert(cli, tmp_path, "whole.xml", "orange", *FIXED)  # no --area: the whole district
-    message = refused(cli, "orange", "--area", "七里山", "-f", "cap", "--cancel", str(whole))
+    message = refused(cli, "orange", "--area", "七里山", "-f", "cap", "--cancel", str(whole), *SENT)
     assert message == (f"--area: 七里山街道 is not the area of the alert --cancel cancels ({whole}: 济南市市中区); "
                        "omit --area or give the same areas")
 
@@ -303,7 +303,7 @@ def test_cancel_of_an_update_file_takes_the_updated_colour(schema: xmlschema.XML
     schema.validate(xml)
     assert text(root, "cap:info/cap:headline") == "济南市市中区红色地质灾害气象风险预警解除"
     assert text(root, "cap:info/cap:area/cap:areaDesc") == "济南市市中区:七里山街道"  # kept by the Update
-    assert refused(cli, "yellow", "-f", "cap", "--cancel", str(a2)) == (
+    assert refused(cli, "yellow", "-f", "cap", "--cancel", str(a2), *SENT) == (
         f'LEVEL: "yellow" (黄色) is not the colour of the alert --cancel cancels ({a2}: 红色); '
         "omit LEVEL or give 红色")
 
