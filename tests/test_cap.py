@@ -167,10 +167,10 @@ def test_exercise_and_actual_are_not_mixed(cli, tmp_path: Path) -> None:  # type
     drill, _ = cap(cli, "yellow", "--exercise", *FIXED)
     path = tmp_path / "drill.xml"
     path.write_text(drill, encoding="utf-8")
-    r = cli("warning", "yellow", "-f", "cap", "--cancel", str(path))
+    r = cli("warning", "yellow", "-f", "cap", "--cancel", str(path), *SENT)
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == "geohazard: error: the earlier alert 370103-test-1 is an Exercise; add --exercise\n"
-    _, root = cap(cli, "yellow", "--exercise", "--cancel", str(path))
+    _, root = cap(cli, "yellow", "--exercise", "--cancel", str(path), *SENT)
     assert text(root, "cap:status") == "Exercise"
 
 
@@ -248,3 +248,136 @@ def test_exercise_update(schema: xmlschema.XMLSchema, cli) -> None:  # type: ign
     xml, root = cap(cli, "orange", "--exercise", "--update", REF, "--identifier", "370103-test-4", *SENT)
     schema.validate(xml)
     assert (text(root, "cap:status"), text(root, "cap:msgType")) == ("Exercise", "Update")
+
+
+# --- an Update or Cancel is checked against the alert it refers to --------------------------
+def _alert(cli: Any, tmp_path: Path, name: str, *args: str) -> Path:
+    xml, _ = cap(cli, *args)
+    path = tmp_path / name
+    path.write_text(xml, encoding="utf-8")
+    return path
+
+
+def refused(cli: Any, *args: str) -> str:
+    r = cli("warning", *args)
+    assert r.exit_code == 2 and r.stdout == "", r.stderr
+    assert r.stderr.count("\n") == 1
+    return r.stderr.removeprefix("geohazard: error: ").rstrip("\n")
+
+
+def test_cancel_of_a_file_refuses_another_colour(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a2 = _alert(cli, tmp_path, "a2.xml", "orange", "--area", "七里山", "--exercise", *FIXED)
+    message = refused(cli, "red", "--area", "七里山", "-f", "cap", "--exercise", "--cancel", str(a2), *SENT)
+    assert message == (f'LEVEL: "red" (红色) is not the colour of the alert --cancel cancels ({a2}: 橙色); '
+                       "omit LEVEL or give 橙色")
+
+
+def test_cancel_of_a_file_refuses_another_area(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a2 = _alert(cli, tmp_path, "a2.xml", "orange", "--area", "七里山", *FIXED)
+    message = refused(cli, "orange", "--area", "六里山", "-f", "cap", "--cancel", str(a2), *SENT)
+    assert message == (f"--area: 六里山街道 is not the area of the alert --cancel cancels ({a2}: 七里山街道); "
+                       "omit --area or give the same areas")
+    whole = _alert(cli, tmp_path, "whole.xml", "orange", *FIXED)  # no --area: the whole district
+    message = refused(cli, "orange", "--area", "七里山", "-f", "cap", "--cancel", str(whole), *SENT)
+    assert message == (f"--area: 七里山街道 is not the area of the alert --cancel cancels ({whole}: 济南市市中区); "
+                       "omit --area or give the same areas")
+
+
+def test_cancel_of_a_file_takes_its_colour_and_areas(schema: xmlschema.XMLSchema, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a2 = _alert(cli, tmp_path, "a2.xml", "orange", "--area", "七里山,兴隆村", "--exercise", *FIXED)
+    for args, desc in (([], "七里山街道、兴隆村"), (["橙色"], "七里山街道、兴隆村"),  # omitted, or the same
+                       (["orange", "--area", "兴隆村、七里山街道"], "兴隆村、七里山街道")):
+        xml, root = cap(cli, *args, "--exercise", "--cancel", str(a2), "--sent", "2026-07-21 12:00")
+        schema.validate(xml)
+        assert text(root, "cap:msgType") == "Cancel"
+        assert text(root, "cap:info/cap:headline") == "【演练】济南市市中区橙色地质灾害气象风险预警解除"
+        assert text(root, "cap:info/cap:severity") == "Severe"
+        assert text(root, "cap:info/cap:area/cap:areaDesc") == f"济南市市中区:{desc}"
+        assert text(root, "cap:references") == f"{SENDER},370103-test-1,2026-07-21T08:30:00+08:00"
+
+
+def test_cancel_of_an_update_file_takes_the_updated_colour(schema: xmlschema.XMLSchema, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a1 = _alert(cli, tmp_path, "a1.xml", "yellow", "--area", "七里山", *FIXED)
+    a2 = _alert(cli, tmp_path, "a2.xml", "red", "--update", str(a1), "--identifier", "370103-test-2", *SENT)
+    xml, root = cap(cli, "--cancel", str(a2), *SENT)
+    schema.validate(xml)
+    assert text(root, "cap:info/cap:headline") == "济南市市中区红色地质灾害气象风险预警解除"
+    assert text(root, "cap:info/cap:area/cap:areaDesc") == "济南市市中区:七里山街道"  # kept by the Update
+    assert refused(cli, "yellow", "-f", "cap", "--cancel", str(a2), *SENT) == (
+        f'LEVEL: "yellow" (黄色) is not the colour of the alert --cancel cancels ({a2}: 红色); '
+        "omit LEVEL or give 红色")
+
+
+def test_a_triple_is_not_checked_for_colour_or_area(cli) -> None:  # type: ignore[no-untyped-def]
+    """Only sender,identifier,sent: the colour and areas are the officer's responsibility."""
+    _, root = cap(cli, "red", "--area", "六里山", "--cancel", REF, *SENT)
+    assert text(root, "cap:info/cap:headline") == "济南市市中区红色地质灾害气象风险预警解除"
+    assert refused(cli, "-f", "cap", "--cancel", REF) == (
+        "LEVEL: missing; give the warning colour (it may be left out only with --update/--cancel FILE, "
+        "which names the earlier alert's colour)")
+
+
+def test_level_is_needed_without_a_reference_file(cli) -> None:  # type: ignore[no-untyped-def]
+    assert refused(cli, "-f", "cap").startswith("LEVEL: missing; ")
+    assert refused(cli).startswith("LEVEL: missing; ")
+
+
+@pytest.mark.parametrize("flag", ["--update", "--cancel"])
+def test_a_cancel_message_cannot_be_referred_to(cli, tmp_path: Path, flag: str) -> None:  # type: ignore[no-untyped-def]
+    a1 = _alert(cli, tmp_path, "a1.xml", "orange", *FIXED)
+    c1 = _alert(cli, tmp_path, "c1.xml", "--cancel", str(a1), "--identifier", "370103-test-9", *SENT)
+    assert refused(cli, "orange", "-f", "cap", flag, str(c1)) == (
+        f"{flag}: {c1} is itself a Cancel message (370103-test-9); "
+        "a cancelled alert can be neither updated nor cancelled again")
+
+
+@pytest.mark.parametrize("flag", ["--update", "--cancel"])
+def test_sent_before_the_referenced_alert_is_refused(cli, tmp_path: Path, flag: str) -> None:  # type: ignore[no-untyped-def]
+    a1 = _alert(cli, tmp_path, "a1.xml", "orange", *FIXED)
+    kind = flag.removeprefix("--").capitalize()
+    expected = (f"--sent: 2020-01-01T08:00:00+08:00 is earlier than the alert {flag} names (370103-test-1, "
+                f"sent 2026-07-21T08:30:00+08:00); an {kind} must come after it")
+    assert refused(cli, "orange", "-f", "cap", flag, str(a1), "--sent", "2020-01-01 08:00") == expected
+    assert refused(cli, "orange", "-f", "cap", flag, REF, "--sent", "2020-01-01 08:00") == expected
+    # one minute before, in another offset, is still before
+    assert refused(cli, "orange", "-f", "cap", flag, REF, "--sent", "2026-07-21T00:29:00Z").startswith(
+        "--sent: 2026-07-21T08:29:00+08:00 is earlier than")
+    for later in ("2026-07-21 08:30", "2026-07-21 08:31"):
+        _, root = cap(cli, "orange", flag, str(a1), "--sent", later)
+        assert text(root, "cap:msgType") == kind
+
+
+@pytest.mark.parametrize(("args", "changed"), [
+    (["red"], "由橙色预警调整为红色预警。"),
+    (["orange", "--area", "七里山,六里山"], "预警范围由七里山街道调整为七里山街道、六里山街道。"),
+    (["yellow", "--area", "六里山"], "由橙色预警调整为黄色预警。预警范围由七里山街道调整为六里山街道。"),
+    ([], "预警颜色和范围不变。"),
+])
+def test_update_says_what_changed(schema: xmlschema.XMLSchema, cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                  args: list[str], changed: str) -> None:
+    a1 = _alert(cli, tmp_path, "a1.xml", "orange", "--area", "七里山", *FIXED)
+    xml, root = cap(cli, *args, "--update", str(a1), "--sent", "2026-07-21 10:00")
+    schema.validate(xml)
+    description = text(root, "cap:info/cap:description") or ""
+    assert description.startswith(changed + "济南市发布涉及")
+    assert description.count("调整为") == changed.count("调整为")
+
+
+def test_update_by_triple_says_nothing_of_changes(cli) -> None:  # type: ignore[no-untyped-def]
+    _, root = cap(cli, "red", "--update", REF, *SENT)
+    assert (text(root, "cap:info/cap:description") or "").startswith("济南市发布涉及济南市市中区的红色")
+
+
+def test_update_wording_is_the_profiles(cli, cfg: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = (cfg / "rules" / "shizhong-2023.yaml").read_text(encoding="utf-8")
+    old = 'colour: "由{old}预警调整为{new}预警。"'
+    assert old in rules
+    path = tmp_path / "rules.yaml"
+    path.write_text(rules.replace(old, 'colour: "预警级别:{old}→{new}。"'), encoding="utf-8")
+    a1 = _alert(cli, tmp_path, "a1.xml", "orange", "--rules", str(path), *FIXED)
+    _, root = cap(cli, "red", "--rules", str(path), "--update", str(a1), *SENT)
+    assert (text(root, "cap:info/cap:description") or "").startswith("预警级别:橙色→红色。济南市发布")
+    bad = tmp_path / "bad.yaml"  # another file: profiles are cached by path
+    bad.write_text(rules.replace(old, 'colour: "由{colour}调整"'), encoding="utf-8")
+    message = refused(cli, "red", "--rules", str(bad))
+    assert message.endswith("warning.cap.update: colour: unknown placeholder {colour} (known: {new}, {old})")

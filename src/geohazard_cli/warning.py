@@ -151,6 +151,27 @@ class CapCancel(BaseModel):
     instruction: str
 
 
+class CapUpdate(BaseModel):
+    """What an Update says changed, when its REF is the earlier alert's file (``{old}``/``{new}``:
+    the colour names, or the areas)."""
+
+    model_config = _STRICT
+    colour: str = Field(min_length=1)
+    areas: str = Field(min_length=1)
+    unchanged: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> CapUpdate:
+        for where in ("colour", "areas", "unchanged"):
+            bad = placeholder_problem(getattr(self, where), UPDATE_PLACEHOLDERS)
+            if bad:
+                raise ValueError(f"{where}: {bad}")
+        return self
+
+
+UPDATE_PLACEHOLDERS = ("old", "new")
+
+
 class CapSettings(BaseModel):
     model_config = _STRICT
     sender: str = Field(pattern=_CAP_TOKEN)
@@ -162,6 +183,7 @@ class CapSettings(BaseModel):
     headline: str
     description: str
     cancel: CapCancel
+    update: CapUpdate
 
 
 class ExerciseMarks(BaseModel):
@@ -571,13 +593,18 @@ def _missing(u: UnitInfo, no_number: str) -> str | None:
 
 # --- CAP 1.2 ---------------------------------------------------------------------------------
 class CapRef(BaseModel):
-    """An earlier alert named in ``references`` (CAP: "sender,identifier,sent")."""
+    """An earlier alert named in ``references`` (CAP: "sender,identifier,sent"); when read from its
+    file (``name``), also its status, message type, colour key and areas (None: not known)."""
 
     model_config = ConfigDict(frozen=True)
     sender: str
     identifier: str
     sent: str
-    status: str | None = None  # known when read from the earlier alert's file
+    status: str | None = None
+    name: str | None = None  # the file it was read from
+    msg_type: str | None = None
+    colour: str | None = None  # colour key, told from the alert's severity (warning.colours[].cap)
+    areas: list[str] | None = None  # as in areaDesc after "jurisdiction:"; [] = the whole jurisdiction
 
     def text(self) -> str:
         return f"{self.sender},{self.identifier},{self.sent}"
@@ -598,8 +625,10 @@ def parse_reference(spec: str, field: str) -> CapRef:
     return CapRef(sender=sender, identifier=identifier, sent=sent)
 
 
-def reference_from_xml(text: str, name: str, field: str) -> CapRef:
-    """The sender, identifier and sent of a CAP 1.2 alert document (an earlier alert's file)."""
+def reference_from_xml(text: str, name: str, field: str, section: WarningSection | None = None) -> CapRef:
+    """The sender, identifier, sent, status and msgType of a CAP 1.2 alert document (an earlier
+    alert's file) and, given the profile's ``section``, its colour and areas. A Cancel message is
+    refused: what it cancelled can be neither updated nor cancelled again."""
     import xml.etree.ElementTree as ET
 
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
@@ -610,18 +639,88 @@ def reference_from_xml(text: str, name: str, field: str) -> CapRef:
         raise InputError(f"{field}: {name}: not XML ({exc})") from None
     if root.tag != f"{{{CAP_NS}}}alert":
         raise InputError(f"{field}: {name}: not a CAP 1.2 alert (root element {root.tag})")
+    ns = f"{{{CAP_NS}}}"
+
+    def get(parent: ET.Element, tag: str) -> str | None:
+        el = parent.find(ns + tag)
+        if el is None:
+            return None
+        return (el.text or "").strip() or None
+
     values = {}
-    status = root.find(f"{{{CAP_NS}}}status")
     for tag in ("sender", "identifier", "sent"):
-        el = root.find(f"{{{CAP_NS}}}{tag}")
-        if el is None or not (el.text or "").strip():
+        value = get(root, tag)
+        if value is None:
             raise InputError(f"{field}: {name}: the alert has no {tag}")
-        values[tag] = (el.text or "").strip()
+        values[tag] = value
     ref = parse_reference(",".join((values["sender"], values["identifier"], values["sent"])),
                           f"{field}: {name}")
-    if status is not None and status.text:
-        ref = ref.model_copy(update={"status": status.text.strip()})
-    return ref
+    msg_type = get(root, "msgType")
+    if msg_type == "Cancel":
+        raise InputError(f"{field}: {name} is itself a Cancel message ({ref.identifier}); "
+                         "a cancelled alert can be neither updated nor cancelled again")
+    colour: str | None = None
+    areas: list[str] | None = None
+    info = root.find(ns + "info")
+    if section is not None and info is not None:
+        colour = _colour_of(section, *(get(info, t) for t in ("severity", "urgency", "certainty", "responseType")))
+        desc = get(info, "area/" + ns + "areaDesc")
+        if desc == section.area_name:
+            areas = []
+        elif desc is not None and desc.startswith(section.area_name + ":"):
+            areas = [a for a in desc[len(section.area_name) + 1:].split("、") if a]
+    return ref.model_copy(update={"status": get(root, "status"), "name": name, "msg_type": msg_type,
+                                  "colour": colour, "areas": areas})
+
+
+def _colour_of(section: WarningSection, severity: str | None, urgency: str | None,
+               certainty: str | None, response_type: str | None) -> str | None:
+    """The colour whose ``cap`` severity is ``severity`` (when several share it, the one whose
+    urgency, certainty and responseType match too); None when no single colour fits."""
+    found = [c for c in section.colours if c.cap.severity == severity]
+    if len(found) > 1:
+        found = [c for c in found if (c.cap.urgency, c.cap.certainty, c.cap.response_type)
+                 == (urgency, certainty, response_type)]
+    return found[0].key if len(found) == 1 else None
+
+
+def check_reference(ref: CapRef, response: WarningResponse, section: WarningSection, *,
+                    msg_type: MsgType, sent: str, field: str, level: str | None,
+                    areas_given: bool) -> None:
+    """Refuse an Update or Cancel that does not fit the alert ``ref`` names: sent before it; and,
+    for a Cancel of an alert read from its file, a LEVEL or --area other than what it said."""
+    if datetime.fromisoformat(sent) < datetime.fromisoformat(ref.sent):
+        raise InputError(f"--sent: {sent} is earlier than the alert {field} names ({ref.identifier}, "
+                         f"sent {ref.sent}); an {msg_type} must come after it")
+    if msg_type != "Cancel" or ref.name is None:
+        return
+    if ref.colour is None or ref.areas is None:
+        raise InputError(f"{field}: {ref.name}: cannot tell the alert's colour or areas (not an alert "
+                         f"of this profile?); give sender,identifier,sent instead")
+    names = {c.key: c.name for c in section.colours}
+    if level is not None and response.level != ref.colour:
+        raise InputError(f'LEVEL: "{level}" ({response.level_name}) is not the colour of the alert '
+                         f"{field} cancels ({ref.name}: {names[ref.colour]}); omit LEVEL or give "
+                         f"{names[ref.colour]}")
+    if areas_given and set(response.areas) != set(ref.areas):
+        theirs = "、".join(ref.areas) or section.area_name
+        raise InputError(f"--area: {response.areas_text()} is not the area of the alert {field} cancels "
+                         f"({ref.name}: {theirs}); omit --area or give the same areas")
+
+
+def update_text(ref: CapRef, response: WarningResponse, section: WarningSection) -> str:
+    """What an Update changes against the alert ``ref`` (from its file): ``warning.cap.update``;
+    empty when the earlier alert's colour or areas are not known."""
+    if ref.colour is None or ref.areas is None:
+        return ""
+    words = section.cap.update
+    names = {c.key: c.name for c in section.colours}
+    out = ""
+    if ref.colour != response.level:
+        out += words.colour.format(old=names[ref.colour], new=response.level_name)
+    if set(ref.areas) != set(response.areas):
+        out += words.areas.format(old="、".join(ref.areas) or section.area_name, new=response.areas_text())
+    return out or words.unchanged
 
 
 def check_identifier(value: str, field: str = "--identifier") -> str:
@@ -710,7 +809,8 @@ def build_cap(
         sub(info, "instruction", cap.cancel.instruction.format_map(values))
     else:
         sub(info, "headline", mark + cap.headline.format_map(values))
-        sub(info, "description", cap.description.format_map(values))
+        changed = "".join(update_text(r, response, section) for r in references) if msg_type == "Update" else ""
+        sub(info, "description", changed + cap.description.format_map(values))
         sub(info, "instruction", instruction_text(response))
     contact = next((c for c in response.contacts if c.order == 1 and c.dial), None)
     if contact is not None and not cancel:

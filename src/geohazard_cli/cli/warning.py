@@ -12,7 +12,7 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from geohazard_cli.warning import ExerciseMarks, WarningResponse, WarningSection
+    from geohazard_cli.warning import CapRef, ExerciseMarks, WarningResponse, WarningSection
 
 
 class WarningFormat(StrEnum):
@@ -29,10 +29,11 @@ def register(app: typer.Typer) -> None:
 
 
 def warning(
-    level: Annotated[str, typer.Argument(
+    level: Annotated[str | None, typer.Argument(
         metavar="LEVEL", help="Warning colour: a key, name or alias of the profile's warning.colours "
-             "(e.g. red, 红色, 红; full-width and any case too).",
-        show_default=False)],
+             "(e.g. red, 红色, 红; full-width and any case too). May be omitted with --update/--cancel "
+             "FILE (the earlier alert's colour).",
+        show_default=False)] = None,
     area: Annotated[list[str] | None, typer.Option(
         "--area", help="街道办事处 or places the warning covers: repeat, or separate with , 、 ; or spaces. "
                         "Short forms (七里山) resolve through the roster; a misspelt street is refused.",
@@ -43,10 +44,13 @@ def warning(
     exercise: Annotated[bool, typer.Option(
         "--exercise", help="A drill: CAP status Exercise, and the sheet is marked 演练.")] = False,
     update: Annotated[str | None, typer.Option(
-        "--update", metavar="REF", help="CAP Update of an earlier alert: its CAP file, or sender,identifier,sent.",
+        "--update", metavar="REF", help="CAP Update of an earlier alert: its CAP file (the description "
+        "says what changed; no --area keeps its areas), or sender,identifier,sent.",
         show_default=False)] = None,
     cancel: Annotated[str | None, typer.Option(
-        "--cancel", metavar="REF", help="CAP Cancel of an earlier alert: its CAP file, or sender,identifier,sent.",
+        "--cancel", metavar="REF", help="CAP Cancel of an earlier alert: its CAP file (colour and areas "
+        "are taken from it; a different LEVEL or --area is refused), or sender,identifier,sent (then "
+        "LEVEL and --area must match the alert: the officer's responsibility).",
         show_default=False)] = None,
     identifier: Annotated[str | None, typer.Option(
         "--identifier", help="CAP identifier (default: a new uuid-based one).", show_default=False)] = None,
@@ -63,6 +67,12 @@ def warning(
     starts: the measures and units to call (叫应) that apply from that colour, each with its clause.
     Below it, the routine duties. Everything shown comes from the profile's warning: section.
 
+    --update/--cancel REF (with --format cap): when REF is the earlier alert's CAP file, a Cancel
+    takes its colour and areas (a different LEVEL or --area is refused), an Update says what
+    changed, and a Cancel file or a --sent before the alert's is refused. When REF is only
+    sender,identifier,sent, only the time is checked: the colour and areas are the officer's
+    responsibility.
+
     Example: geohazard warning red --area 七里山街道 --format html -o warning.html
     """
     from datetime import datetime
@@ -77,7 +87,7 @@ def warning(
     cfg, profile = load_config(config_dir, plan, rules)
     path = rules_path(plan, rules, cfg)
     section = core.load_section(profile, str(path), read_text(path))
-    colour = core.parse_colour(level, section)
+    colour = core.parse_colour(level, section) if level is not None else None
     areas = core.parse_areas(area or [])
 
     if update is not None and cancel is not None:
@@ -86,12 +96,28 @@ def warning(
         for flag, value in (("--update", update), ("--cancel", cancel), ("--identifier", identifier)):
             if value is not None:
                 raise InputError(f"{flag}: only with --format cap")
+    msg_type: core.MsgType = "Alert"
+    ref: core.CapRef | None = None
+    ref_flag = "--update" if update is not None else "--cancel"
+    if update is not None or cancel is not None:
+        msg_type = "Update" if update is not None else "Cancel"
+        ref = _reference(update if update is not None else cancel or "", ref_flag, section)
+    if colour is None:
+        if ref is None or ref.colour is None:
+            raise InputError("LEVEL: missing; give the warning colour (it may be left out only with "
+                             "--update/--cancel FILE, which names the earlier alert's colour)")
+        colour = core.parse_colour(ref.colour, section)
+    if not areas and ref is not None and ref.areas:
+        areas = ref.areas  # the earlier alert's areas (already resolved names)
     moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else datetime.now().astimezone()
     sent_text = core.cap_time(moment, profile.timezone)
 
     roster = _roster(cfg)
     response = core.respond(profile, section, colour, areas, roster.unit,
                             [u for u in roster.units if u.kind == "street"])
+    if ref is not None:
+        core.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
+                             level=level, areas_given=bool(area))
 
     if format is WarningFormat.json:
         from geohazard_cli.cli._common import emit_json
@@ -115,14 +141,8 @@ def warning(
 
         ident = core.check_identifier(identifier) if identifier is not None else (
             f"{section.cap.identifier_prefix}{uuid.uuid4()}")
-        msg_type: core.MsgType = "Alert"
-        refs = []
-        for flag, value, kind in (("--update", update, "Update"), ("--cancel", cancel, "Cancel")):
-            if value is not None:
-                refs.append(_reference(value, flag))
-                msg_type = "Update" if kind == "Update" else "Cancel"
         xml = core.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
-                             exercise=exercise, msg_type=msg_type, references=refs)
+                             exercise=exercise, msg_type=msg_type, references=[ref] if ref else [])
         write_output(xml, output)
         return 0
     human = core.human_time(sent_text)
@@ -140,7 +160,7 @@ def warning(
     return 0
 
 
-def _reference(value: str, flag: str) -> Any:
+def _reference(value: str, flag: str, section: "WarningSection") -> "CapRef":
     """REF: ``sender,identifier,sent`` when it has commas, else the earlier alert's CAP file."""
     from geohazard_cli import warning as core
 
@@ -149,7 +169,7 @@ def _reference(value: str, flag: str) -> Any:
     from geohazard_cli.errors import InputError
     from geohazard_cli.loader import read_text
 
-    return core.reference_from_xml(read_text(Path(value), InputError), value, flag)
+    return core.reference_from_xml(read_text(Path(value), InputError), value, flag, section)
 
 
 def _roster(cfg: Path) -> Any:
