@@ -333,6 +333,7 @@ MALFORMED = [
      "(accepted: blue, yellow, orange, red, 蓝色, 黄色, 橙色, 红色"),
     ("unknown-unit.yaml", 'unknown-unit.yaml:7: step 2 (ack): unknown unit "区应急" (did you mean "区应急局"?)'),
     ("empty-ack.yaml", "empty-ack.yaml:4: step 1 (ack): ack: name at least one unit that answered"),
+    ("duplicate-key.yaml", "duplicate-key.yaml:7: key 'expect' appears twice in one mapping; keep one"),
     ("unknown-plan.yaml", 'unknown-plan.yaml:3: plan: "shizhong-2032" is not a profile in '),
     ("expect-typo.yaml", "expect-typo.yaml:6: step 1 (report): expect: grad: not a key of this step's result "
      "(keys: plan, plan_title, grade, grade_name, response_level, response_level_name, lower_bound, basis, "
