@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ["shizhong-2023", "national-2006"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the profile cache (cache.py) of test runs out of the user's ~/.cache."""
+    import os
+
+    os.environ["GEOHAZARD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def cfg() -> Path:
     return config_dir(None)

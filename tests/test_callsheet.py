@@ -84,8 +84,29 @@ def test_every_unit_and_number_on_the_sheet(cli) -> None:  # type: ignore[no-unt
 
 def test_missing_numbers_are_shown(cli) -> None:  # type: ignore[no-untyped-def]
     out = cli("callsheet", *INCIDENTS["III"]).stdout
-    assert "!无号码: 区指挥部指挥长、七里山街道办事处、各街道办事处、各类专业救援队伍" in out
-    assert re.search(r"七里山街道办事处\(非预案\) +无号码", out)
+    assert "!无号码: 区指挥部指挥长、七里山街道办事处、各类专业救援队伍" in out
+    assert re.search(r"\n 7\. 受灾街道办事处: 七里山街道办事处 \[注1\] +无号码\n", out)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_affected_street_office_cannot_be_misread(cli, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """The reported case: 七里山街道办事处 is the 受灾街道办事处, listed 7th (after the office and the
+    command's posts), with its provenance in a footnote, and 各街道办事处 not listed beside it."""
+    r = cli("callsheet", "--evacuees", "140", "--deaths", "1", "--location", "七里山街道", "--format", fmt)
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert "非预案)" not in r.stdout
+    assert "各街道办事处</b>" not in r.stdout and "| 各街道办事处 |" not in r.stdout
+    assert not re.search(r"\d\. 各街道办事处 ", r.stdout)
+    assert "受灾街道办事处: " in r.stdout
+    assert "七里山街道办事处: 名称据地点“七里山街道”确定;非预案内容:市中区行政区划(街道名录),待核实" \
+        in re.sub(r"\n +", "", r.stdout)
+    data = json.loads(cli("callsheet", "--evacuees", "140", "--deaths", "1", "--location", "七里山街道",
+                          "--format", "json").stdout)
+    street = data["call_list"]["entries"][6]
+    assert (street["order"], street["unit"], street["label"], street["note_no"]) == (
+        7, "七里山街道办事处", "受灾街道办事处", 1)
+    assert data["footnotes"] == [{"no": 1, "unit": "七里山街道办事处", "text": street["footnote"]}]
+    assert "各街道办事处" not in [e["unit"] for e in data["call_list"]["entries"]]
 
 
 def test_html_escapes_officer_text(cli) -> None:  # type: ignore[no-untyped-def]
@@ -145,7 +166,7 @@ def test_roster_command(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("roster", "医疗卫生组", "--format", "json")
     assert r.exit_code == 0
     rows = json.loads(r.stdout)
-    assert [row["name"] for row in rows] == ["区民政局", "区农业农村局", "区卫生健康局", "各街道办事处"]
+    assert [row["name"] for row in rows] == ["区卫生健康局", "区民政局", "区农业农村局", "各街道办事处"]
     health = next(row for row in rows if row["name"] == "区卫生健康局")
     assert health["dial"] == "0531-67809933"
     assert {"name": "医疗卫生组", "lead": True} in health["groups"]
@@ -157,7 +178,45 @@ def test_roster_command(cli) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 0 and "区应急局" in r.stdout  # a substring query matches
     r = cli("roster", "不存在的单位")
     assert (r.exit_code, r.stdout) == (2, "")
-    assert r.stderr == 'geohazard: error: roster: nothing matches "不存在的单位"\n'
+    assert r.stderr == ('geohazard: error: roster: nothing matches "不存在的单位"; try a unit, work group, '
+                        "post or number, or 'geohazard roster' for all\n")
+
+
+def test_roster_ranks_name_matches_first(cli) -> None:  # type: ignore[no-untyped-def]
+    """卫生: the unit named so first, then the group it leads... (name, lead, member, duty text)."""
+    rows = json.loads(cli("roster", "卫生", "--format", "json").stdout)
+    assert [row["name"] for row in rows] == ["区卫生健康局", "区民政局", "区农业农村局", "各街道办事处"]
+    rows = json.loads(cli("roster", "应急救援组", "--format", "json").stdout)
+    assert rows[0]["name"] == "区应急局"  # the lead before the members
+    assert [g["lead"] for g in rows[0]["groups"] if g["name"] == "应急救援组"] == [True]
+    # a duty-text match comes after every name match: 消防 names 市中消防救援大队, and 区应急局's
+    # duties mention 消防救援队伍
+    rows = json.loads(cli("roster", "消防", "--format", "json").stdout)
+    assert [row["name"] for row in rows] == ["市中消防救援大队", "区应急局"]
+
+
+@pytest.mark.parametrize("query", ["82722671", "0531-82722671", "053182722671", "(0531) 8272 2671"])
+def test_roster_caller_id(cli, query: str) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(cli("roster", query, "--format", "json").stdout)
+    assert [row["name"] for row in rows] == ["区指挥部办公室", "区应急局"]
+    one = json.loads(cli("roster", "67809933", "--format", "json").stdout)
+    assert [row["name"] for row in one] == ["区卫生健康局"]
+    r = cli("roster", "82722670")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith('geohazard: error: roster: nothing matches "82722670"')
+
+
+def test_roster_nothing_matches_suggests_names(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("roster", "卫生局局")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ('geohazard: error: roster: nothing matches "卫生局局" (closest: 区卫生健康局); '
+                        "try a unit, work group, post or number, or 'geohazard roster' for all\n")
+
+
+def test_roster_text_footnotes_units_not_in_the_plan(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("roster", "七里山").stdout
+    assert "七里山街道办事处 [注1]" in out and "(非预案)" not in out
+    assert "[注1] 非预案内容:市中区行政区划(街道名录),待核实" in out
 
 
 def test_help_texts(cli) -> None:  # type: ignore[no-untyped-def]
@@ -220,3 +279,49 @@ def test_report_form_from_file_with_reporter_and_notes(cli, tmp_path: Path) -> N
     assert "<td>王五 &lt;值班&gt;</td>" in html
     # flags override the file
     assert "需搬迁转移人数: 120人" in cli("report-form", "--file", str(f), "--evacuees", "120").stdout
+
+
+@pytest.mark.parametrize("cmd", ["callsheet", "report-form"])
+@pytest.mark.parametrize("plan", ["shizhong-2023", "national-2006"])
+def test_times_human_in_documents_iso_in_json(cli, cmd: str, plan: str) -> None:  # type: ignore[no-untyped-def]
+    args = [cmd, "--plan", plan, "--evacuees", "600", "--occurred-at", "2026-07-21T09:10:00+08:00",
+            "--reported-at", "2026-07-21 09:40"]
+    for fmt in ("text", "markdown", "html"):
+        out = cli(*args, "--format", fmt).stdout
+        assert "2026-07-21 09:40" in out
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", out), fmt
+        assert "+08:00" not in out
+    data = json.loads(cli(*args, "--format", "json").stdout)
+    assert data["incident"]["reported_at"] == "2026-07-21 09:40"
+    assert data["incident"]["reported_at_iso"] == "2026-07-21T09:40:00+08:00"
+    times = {f["key"]: f for f in (data["facts"] if cmd == "callsheet" else data["fields"].values())
+             if f["key"] == "occurred_at"}
+    assert times["occurred_at"]["value"] == "2026-07-21 09:10"
+    assert times["occurred_at"]["iso"] == "2026-07-21T09:10:00+08:00"
+    if plan == "national-2006":
+        assert data["reporting"]["deadline"]["due_iso"] == "2026-07-21T13:40:00+08:00"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_report_form_cites_the_profile_in_use(cli, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """report-form --plan national-2006 cites the national plan (§3.3.2), never the district's 3.2.1."""
+    national = cli("report-form", "--plan", "national-2006", "--evacuees", "600", "--format", fmt).stdout
+    assert "市中区预案" not in national and "3.2.1" not in national
+    assert "国家预案(2006)3.3.2" in national
+    district = cli("report-form", "--evacuees", "600", "--format", fmt).stdout
+    assert "市中区预案(2023)3.2.1" in district and "国家预案" not in district
+
+
+@pytest.mark.parametrize("cmd", ["callsheet", "report-form"])
+@pytest.mark.parametrize(("figures", "word"), [
+    (["--evacuees", "50", "--deaths", "0", "--injured", "0", "--direct-loss", "0", "--potential-loss", "0"],
+     "不适用"),
+    (["--evacuees", "50", "--deaths", "1"], "适用"),
+    (["--evacuees", "50"], "尚不能确定"),
+])
+def test_skip_level_three_words(cli, cmd: str, figures: list[str], word: str) -> None:  # type: ignore[no-untyped-def]
+    """越级上报 is always one of 适用 / 不适用 / 尚不能确定, followed by " — "."""
+    for fmt in ("text", "markdown", "html"):
+        out = re.sub(r"<[^>]+>", "", cli(cmd, *figures, "--format", fmt).stdout)
+        found = re.findall(r"越级上报:\**\s*(\S+?) — ", out)
+        assert found == [word], (fmt, found)

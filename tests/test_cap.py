@@ -115,6 +115,21 @@ def test_exercise(schema: xmlschema.XMLSchema, cli) -> None:  # type: ignore[no-
         schema.validate(xml)
         assert text(root, "cap:status") == "Exercise"
         assert text(root, "cap:msgType") == "Alert"
+        assert text(root, "cap:note") == "演练(Exercise):非真实预警"
+        name = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}[colour]
+        assert text(root, "cap:info/cap:headline") == f"【演练】济南市市中区{name}地质灾害气象风险预警"
+
+
+def test_a_real_alert_has_no_exercise_mark(cli) -> None:  # type: ignore[no-untyped-def]
+    xml, root = cap(cli, "red", *FIXED)
+    assert "演练" not in xml
+    assert root.find("cap:note", NS) is None
+
+
+def test_exercise_cancel_headline_is_marked(cli) -> None:  # type: ignore[no-untyped-def]
+    ref = "yjj-370103@geohazard-cli.invalid,370103-test-1,2026-07-21T08:30:00+08:00"
+    _, root = cap(cli, "red", "--exercise", "--cancel", ref, *FIXED)
+    assert text(root, "cap:info/cap:headline") == "【演练】济南市市中区红色地质灾害气象风险预警解除"
 
 
 @pytest.mark.parametrize("colour", COLOURS)

@@ -7,6 +7,7 @@ line, key path and unit, and exit code 2; the shipped config is sound (exit 0).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -41,11 +42,45 @@ def test_shipped_config_is_sound(cli, cfg: Path) -> None:  # type: ignore[no-unt
     r = cli("check")
     assert (r.exit_code, r.stderr) == (0, "")
     assert errors(r.stdout) == []
+    # by default the 21 notices are one line, so that real problems are not buried
+    assert r.stdout.splitlines() == [
+        "notice: 20 units have no number (区指挥部指挥长, 各街道办事处, 各类专业救援队伍, …); "
+        "1 shared number (区应急局); --notices lists them",
+        f"{cfg}: sound; 21 notices",
+    ]
+    r = cli("check", "--notices")
+    assert (r.exit_code, r.stderr) == (0, "")
     notices = [line for line in r.stdout.splitlines() if line.startswith("notice: ")]
-    # every unit without a number is listed, none dropped
+    # with --notices every unit without a number is listed, none dropped
     assert len(notices) == 21
     assert any("[各街道办事处] no number (附件3未列各街道办事处号码;按街道逐一联系)" in n for n in notices)
     assert r.stdout.splitlines()[-1] == f"{cfg}: sound; 21 notices"
+
+
+def test_problems_come_first_and_notices_stay_one_line(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    line = edit(copy / "contacts.yaml", 'phone: "82078710"', 'phone: ""')
+    lines = cli("check", "--config-dir", str(copy)).stdout.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"error: contacts.yaml:{line}: units.1.phone: [区人武部] blank number")
+    assert lines[1].startswith("notice: 20 units have no number") and lines[1].endswith("--notices lists them")
+
+
+def test_seven_digit_local_number_is_an_error(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    """济南 local numbers have 8 digits (contacts.yaml local_number_length): 0531-8207830 cannot be dialled."""
+    line = edit(copy / "contacts.yaml", 'phone: "82078300"', 'phone: "8207830"')
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert errors(r.stdout) == [f'contacts.yaml:{line}: units.3.phone: [区政府办公室] "8207830" has 7 digits; '
+                                "local numbers in 0531 have 8 (local_number_length)"]
+    # the call sheet does not print an undiallable "0531-8207830": it shows the gap and why
+    sheet = cli("callsheet", "--config-dir", str(copy), "--evacuees", "50").stdout
+    assert "0531-8207830" not in sheet
+    assert re.search(r"区政府办公室 +无号码\n +!号码: \"8207830\" has 7 digits", sheet)
+    # the length is data: a district with 7-digit numbers says so
+    edit(copy / "contacts.yaml", "local_number_length: 8", "local_number_length: 7")
+    r = cli("check", "--config-dir", str(copy))
+    assert 'units.3.phone: [区政府办公室] "8207830"' not in r.stdout
+    assert 'units.1.phone: [区人武部] "82078710" has 8 digits; local numbers in 0531 have 7' in r.stdout
 
 
 def test_blank_number(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -58,7 +93,7 @@ def test_blank_number(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_malformed_numbers(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
-    l1 = edit(copy / "contacts.yaml", 'phone: "82078134"', 'phone: "8207813"  ')  # 7 digits: valid
+    l1 = edit(copy / "contacts.yaml", 'phone: "82078134"', 'phone: "010-6207813"')  # 7 digits elsewhere: valid
     l2 = edit(copy / "contacts.yaml", 'phone: "82078300"', 'phone: "820783"')
     l3 = edit(copy / "contacts.yaml", 'phone: "82078351"', 'phone: "12078351000"')
     r = cli("check", "--config-dir", str(copy))
@@ -245,4 +280,4 @@ def test_unknown_unit_in_warning_section(cli, copy: Path) -> None:  # type: igno
     assert r.exit_code == 2
     [problem] = errors(r.stdout)
     assert problem.startswith(f"rules/shizhong-2023.yaml:{line}: warning: warning.calls.")
-    assert problem.endswith('.unit: unknown unit "区水务" (did you mean "区水务局"?)')
+    assert problem.endswith('.unit: unknown unit "区水务" (did you mean "区水务局"?) (see \'geohazard roster\')')

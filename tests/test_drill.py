@@ -403,11 +403,26 @@ def test_ack_loop(shizhong: Profile, cfg: Path) -> None:
     assert "七里山街道办事处" in called and "区应急局" not in called
     ack = r.steps[1].result
     assert ack["units"] == ["七里山街道办事处", "区应急局"]
-    assert ack["answered"][0] == {"unit": "七里山街道办事处", "by": "王某",
+    assert ack["answered"][0] == {"unit": "七里山街道办事处", "answerer": None, "by": "王某",
                                   "acknowledged_at": "2026-07-21T08:35:00+08:00", "called": True}
     assert ack["not_called"] == ["区应急局"]  # answered without being called: recorded, not counted
     assert ack["acknowledged"] == ["七里山街道办事处"]
     assert ack["unacknowledged"] == [u for u in called if u != "七里山街道办事处"]
+
+
+def test_ack_step_has_the_call_sheet_people(shizhong: Profile, cfg: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """answerer = 接听人 (at the unit), by = 经办人 (the caller): the same two as `incident ack`."""
+    from geohazard_cli.roster import load_roster
+
+    r = run(drill_of([
+        {"at": "+0m", "warning": {"level": "yellow", "area": ["七里山街道"]}},
+        {"at": "+5m", "ack": [{"unit": "七里山街道", "answerer": "李四", "by": "张三"}]},
+    ]), shizhong, load_roster(cfg))
+    assert r.steps[1].result["answered"][0] == {"unit": "七里山街道办事处", "answerer": "李四", "by": "张三",
+                                                "acknowledged_at": "2026-07-21T08:35:00+08:00", "called": True}
+    starter = cli("drill", "new").stdout
+    assert "回应人" not in starter
+    assert "{unit: 七里山街道, answerer: 接听人, by: 经办人}" in starter
 
 
 def test_level_change_names_units_newly_to_call(shizhong: Profile, cfg: Path) -> None:

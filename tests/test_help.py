@@ -29,3 +29,22 @@ def test_command_has_help(cli, path: tuple[str, ...], cmd: Any) -> None:  # type
     r = cli(*path, "--help")
     assert r.exit_code == 0
     assert "Usage:" in r.stdout
+
+
+def test_every_command_is_in_the_lazy_table() -> None:
+    # run() registers only the invoked command's module: a command missing from COMMANDS would
+    # still be listed by --help but could never be run.
+    from geohazard_cli.cli import COMMANDS
+
+    top = {name for path, _ in ALL if len(path) == 1 for name in path}
+    assert top == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", ["classify", "report-form", "warning", "incident"])
+def test_only_the_invoked_module_is_registered(command: str) -> None:
+    from geohazard_cli.cli import COMMANDS, build_app
+
+    built = typer.main.get_command(build_app(command))
+    names = set(getattr(built, "commands", {}))
+    assert command in names
+    assert names == {c for c, module in COMMANDS.items() if module == COMMANDS[command]}

@@ -206,7 +206,7 @@ def test_update_errors_write_nothing(inc, db: Path) -> None:  # type: ignore[no-
     assert_refused(inc("update", "1", ok=False),
                    "nothing to update: give the new figures (such as --evacuees 600) or --file PATH")
     assert_refused(inc("update", "1", "--evacuees", "50", "--at", "2026-07-21 09:00", ok=False),
-                   '--at: "2026-07-21T09:00+08:00" is before incident 1 was opened (2026-07-21T09:40+08:00)')
+                   '--at: "2026-07-21 09:00" is before incident 1 was opened (2026-07-21 09:40)')
     assert (rows(db, "SELECT * FROM events"), rows(db, "SELECT * FROM incidents")) == before
 
 
@@ -231,7 +231,8 @@ def test_open_records_the_call_list(inc) -> None:  # type: ignore[no-untyped-def
     assert call["kind"] == "call" and keys(call["details"]["newly"]) == keys(cl["entries"])
     assert call["details"]["dropped"] == []
     text = inc("open", "--evacuees", "40", "--at", T0).stdout
-    assert f"叫应名单(III级响应,{len(cl['entries']) - 1}个单位)" in text  # no street without a location
+    # Without a location no particular street office is named: 各街道办事处 stands in its place.
+    assert f"叫应名单(III级响应,{len(cl['entries'])}个单位)" in text
 
 
 def test_level_change_lists_units_newly_to_call_and_no_longer_needed(inc) -> None:  # type: ignore[no-untyped-def]
@@ -268,18 +269,19 @@ def test_ack_and_pending(inc) -> None:  # type: ignore[no-untyped-def]
             "--at", "2026-07-21 09:45")
     assert out["ack"]["details"] == {"unit": "区应急局", "unit_key": "emergency", "outcome": "answered",
                                      "by": "张三", "on_call_list": True}
-    assert out["ack"]["text"] == "叫应 区应急局:已应答(经办:张三)"
+    assert out["ack"]["answerer"] is None
+    assert out["ack"]["text"] == "叫应 区应急局:接通(经办人:张三)"
     assert keys(out["pending"]) == [k for k in everyone if k != "emergency"]
     busy = j(inc, "ack", "1", "--unit", "七里山街道", "--outcome", "busy", "--at", "2026-07-21 09:50")
     street = next(p for p in busy["pending"] if p["unit_key"] == "street_qilishan")
     assert (street["last_outcome"], street["last_at"]) == ("busy", "2026-07-21T09:50:00+08:00")
     text = inc("show", "1").stdout
-    assert "未应答(07-21 09:50 占线)" in text and "已应答" in text
+    assert "未应答(2026-07-21 09:50 占线)" in text and "已应答" in text
     # A level change has to be told to every unit again: the earlier answer no longer counts.
     inc("update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
     assert "emergency" in keys(j(inc, "show", "1")["pending"])
     text = inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 10:02").stdout
-    assert text.startswith("事件 #1 叫应 区应急局:已应答(2026-07-21 10:02)\n")
+    assert text.startswith("事件 #1 叫应 区应急局:接通(2026-07-21 10:02)\n")
     assert "尚未应答(" in text
 
 
@@ -303,17 +305,21 @@ def test_ack_refusals_write_nothing(inc, db: Path) -> None:  # type: ignore[no-u
     inc("open", "--evacuees", "40", "--at", T0)
     before = rows(db, "SELECT * FROM events")
     assert_refused(inc("ack", "1", "--unit", "区应急", "--outcome", "answered", ok=False),
-                   'unknown unit "区应急" (did you mean "区应急局"?)')
-    r = inc("ack", "1", "--unit", "区应急局", "--outcome", "maybe", ok=False)
-    assert r.exit_code == 2 and r.stdout == "" and "'maybe' is not one of" in r.stderr
+                   'unknown unit "区应急" (did you mean "区应急局"?) (see \'geohazard roster\')')
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "maybe", ok=False),
+                   '--outcome: "maybe" is not a call outcome '
+                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 or 1|2|3|4)")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "5", ok=False),
+                   '--outcome: "5" is not a call outcome '
+                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 or 1|2|3|4)")
     assert_refused(inc("ack", "5", "--unit", "区应急局", "--outcome", "busy", ok=False),
                    f"no incident 5 in {db} (see 'geohazard incident list --all')")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-20 09:00", ok=False),
-                   '--at: "2026-07-20T09:00+08:00" is before incident 1 was opened (2026-07-21T09:40+08:00)')
+                   '--at: "2026-07-20 09:00" is before incident 1 was opened (2026-07-21 09:40)')
     inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
     before = rows(db, "SELECT * FROM events")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", ok=False),
-                   "incident 1 was closed at 2026-07-21T12:00+08:00 (处置完成); a closed incident cannot be changed")
+                   "incident 1 was closed at 2026-07-21 12:00 (处置完成); a closed incident cannot be changed")
     assert rows(db, "SELECT * FROM events") == before
 
 
@@ -332,7 +338,7 @@ def test_close_then_changes_are_refused(inc, db: Path) -> None:  # type: ignore[
     assert (out["status"], out["closed_at"]) == ("closed", "2026-07-21T15:00:00+08:00")
     assert out["close_reason"] == "现场处置基本完成,灾情基本控制"
     before = rows(db, "SELECT * FROM events")
-    closed = "incident 1 was closed at 2026-07-21T15:00+08:00 (现场处置基本完成,灾情基本控制); " \
+    closed = "incident 1 was closed at 2026-07-21 15:00 (现场处置基本完成,灾情基本控制); " \
              "a closed incident cannot be changed"
     assert_refused(inc("update", "1", "--evacuees", "600", ok=False), closed)
     assert_refused(inc("close", "1", "--reason", "again", ok=False), closed)
@@ -364,6 +370,7 @@ def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
         "grade_name": "大型", "response_level": "I", "response_level_name": "I级响应",
         "opened_at": "2026-07-21T10:00:00+08:00", "updated_at": "2026-07-21T10:00:00+08:00",
         "closed_at": None, "close_reason": None, "location": None, "hazard_type_name": None,
+        "external_ref": None,
     }
     assert [r["id"] for r in j(inc, "list", "--open")] == [2]
     assert [r["id"] for r in j(inc, "list", "--closed")] == [1]
@@ -419,16 +426,17 @@ def finished(inc) -> None:  # type: ignore[no-untyped-def]
 def test_export_json_is_the_report_data(inc) -> None:  # type: ignore[no-untyped-def]
     out = json.loads(inc("export", "1", "--format", "json").stdout)
     assert out["initial"]["response_level"] == "III"
-    assert out["final"]["response_level"] == "III"
+    assert out["final"]["response_level"] == "III" and out["current"] == out["final"]
     assert out["peak_level"] == "II" and out["peak_level_name"] == "II级响应"
     assert out["duration"] == {"minutes": 350, "text": "5小时50分"}
     assert [(c["from"], c["to"], c["direction"]) for c in out["level_changes"]] == [
         ("III级响应", "II级响应", "up"), ("II级响应", "III级响应", "down")]
     assert out["counts"]["update"] == 2 and out["counts"]["close"] == 1 and out["counts"]["ack"] == 2
     emergency = next(u for u in out["units"] if u["unit_key"] == "emergency")
-    assert emergency["first_called_text"] == "2026-07-21 09:40"
+    assert emergency["listed_text"] == "2026-07-21 09:40"
+    assert (emergency["first_call_text"], emergency["first_answer_text"]) == ("2026-07-21 09:42", "2026-07-21 09:44")
     assert [(c["at_text"], c["outcome_name"], c["by"]) for c in emergency["calls"]] == [
-        ("2026-07-21 09:42", "占线", None), ("2026-07-21 09:44", "已应答", "李四")]
+        ("2026-07-21 09:42", "占线", None), ("2026-07-21 09:44", "接通", "李四")]
     # answered before the level changes (III -> II -> III): on the list, but not answered since
     assert emergency["status"] == "pending"
     dropped = next(u for u in out["units"] if u["unit_key"] == "armed_forces")  # only for II
@@ -444,8 +452,9 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 |" in md
     assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 |" in md
     assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
-    assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | " \
-           "2026-07-21 09:42 占线;2026-07-21 09:44 已应答(李四) | 未应答 |" in md
+    assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
+           "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 未应答 |" in md
+    assert "| 终判 | 小型 → III级响应 |" in md
 
 
 @pytest.mark.usefixtures("finished")
@@ -646,3 +655,183 @@ def test_level_direction_follows_the_profile_order(shizhong: Profile, national: 
     assert journal.level_direction(shizhong, "I", "II") == "down"
     assert journal.level_direction(national, "IV", "III") == "up"
     assert journal.level_direction(national, "II", "II") == "same"
+
+
+# --- the user's findings (call sheet, 叫应 record, ids, times) ---------------------------------------
+
+def test_export_claims_no_call_that_was_not_recorded(inc) -> None:  # type: ignore[no-untyped-def]
+    """Every unit on the list at opening was *listed* then; only a recorded ack is a call."""
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", "2026-11-29 05:09")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "未接", "--by", "张三", "--at", "2026-11-29 05:12")
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "李四", "--by", "张三",
+        "--at", "2026-11-29 05:20")
+    md = inc("export", "1").stdout
+    assert "首次通知" not in md
+    assert "| 单位 | 电话 | 列入名单 | 首次呼叫 | 首次接通 | " \
+           "叫应记录(呼叫时间 结果 接听人 经办人 回应时间) | 状态 |" in md
+    assert "| 区政府办公室 | 0531-82078300 | 2026-11-29 05:09 | 未记录 | 未记录 | 未记录 | 未应答 |" in md
+    assert "| 区应急局 | 0531-82722671 | 2026-11-29 05:09 | 2026-11-29 05:12 | 2026-11-29 05:20 | " \
+           "2026-11-29 05:12 未接(经办人:张三);2026-11-29 05:20 接通(接听人:李四;经办人:张三) | 已应答 |" in md
+    data = json.loads(inc("export", "1", "--format", "json").stdout)
+    never = next(u for u in data["units"] if u["unit"] == "区政府办公室")
+    assert (never["listed_at"], never["first_call_at"], never["first_answer_at"], never["calls"]) == (
+        "2026-11-29T05:09:00+08:00", None, None, [])
+    html = inc("export", "1", "--format", "html").stdout
+    assert "首次通知" not in html
+    assert ("<tr><td>区政府办公室</td><td>0531-82078300</td><td>2026-11-29 05:09</td>"
+            '<td class="missing">未记录</td><td class="missing">未记录</td><td>未记录</td>') in html
+
+
+def test_export_of_an_open_incident_says_current_not_final(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    md = inc("export", "1").stdout
+    assert "| 当前(尚未终止) | 小型 → III级响应 |" in md and "终判" not in md
+    html = inc("export", "1", "--format", "html").stdout
+    assert '<tr><th>当前(尚未终止)</th><td class="grade">小型 → III级响应</td></tr>' in html
+    assert "终判" not in html
+    data = json.loads(inc("export", "1", "--format", "json").stdout)
+    assert data["final"] is None and data["current"]["response_level"] == "III"
+    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 10:00")
+    md = inc("export", "1").stdout
+    assert "| 终判 | 小型 → III级响应 |" in md and "当前" not in md
+    assert '<tr><th>终判</th><td class="grade">小型 → III级响应</td></tr>' in inc(
+        "export", "1", "--format", "html").stdout
+
+
+@pytest.mark.parametrize(("typed", "key", "label"), [
+    ("answered", "answered", "接通"), ("接通", "answered", "接通"), ("1", "answered", "接通"),
+    ("no-answer", "no-answer", "未接"), ("未接", "no-answer", "未接"), ("2", "no-answer", "未接"),
+    ("busy", "busy", "占线"), ("占线", "busy", "占线"), ("3", "busy", "占线"), ("３", "busy", "占线"),
+    ("other", "other", "其他"), ("其他", "other", "其他"), ("4", "other", "其他"),
+])
+def test_outcome_as_on_the_call_sheet(inc, typed: str, key: str, label: str) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", typed, "--at", "2026-07-21 09:45")
+    assert out["ack"]["details"]["outcome"] == key
+    text = inc("ack", "1", "--unit", "区应急局", "--outcome", typed, "--at", "2026-07-21 09:46").stdout
+    assert text.startswith(f"事件 #1 叫应 区应急局:{label}(2026-07-21 09:46)\n")
+
+
+def test_answerer_is_kept_apart_from_the_caller(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", "接通", "--answerer", "李四", "--by", "张三",
+            "--at", "2026-07-21 09:45")
+    assert out["ack"]["answerer"] == "李四" and out["ack"]["details"]["by"] == "张三"
+    assert out["ack"]["text"] == "叫应 区应急局:接通(接听人:李四;经办人:张三)"
+    assert rows(db, "SELECT answerer, json_extract(details, '$.by') FROM events WHERE kind = 'ack'") == [
+        ("李四", "张三")]
+    text = inc("ack", "1", "--unit", "区应急局", "--outcome", "3", "--answerer", "王五",
+               "--at", "2026-07-21 09:50").stdout
+    assert text.startswith("事件 #1 叫应 区应急局:占线(接听人:王五)(2026-07-21 09:50)\n")
+    shown = j(inc, "show", "1")["history"]
+    assert [(e["answerer"], e["details"].get("by")) for e in shown if e["kind"] == "ack"] == [
+        ("李四", "张三"), ("王五", None)]
+    assert "2026-07-21 09:45  叫应 区应急局:接通(接听人:李四;经办人:张三)" in inc("show", "1").stdout
+    calls = next(u for u in json.loads(inc("export", "1", "--format", "json").stdout)["units"]
+                 if u["unit_key"] == "emergency")["calls"]
+    assert [(c["answerer"], c["by"]) for c in calls] == [("李四", "张三"), ("王五", None)]
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "a\x07b", ok=False),
+                   "--answerer: contains control characters; expected plain text")
+
+
+def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A journal written before 接听人 existed (schema 1) gains the column and keeps its calls."""
+    db = tmp_path / "old.sqlite3"
+    old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:1])
+    assert old is not None
+    assessment = {"grade": "small", "grade_name": "小型", "response_level": "III",
+                  "response_level_name": "III级响应", "lower_bound": True, "deciding_text": []}
+    with old.transaction(write=True) as conn:
+        conn.execute(
+            "INSERT INTO incidents (status, exercise, plan, opened_at, updated_at, grade, grade_name, "
+            "response_level, response_level_name, incident, call_list, created_at) VALUES ('open', 0, "
+            "'shizhong-2023', ?, ?, 'small', '小型', 'III', 'III级响应', '{\"evacuees\": 40}', NULL, ?)",
+            ("2026-07-21T09:40:00+08:00", "2026-07-21T09:45:00+08:00", "2026-07-21T01:40:00+00:00"))
+        for kind, at, details in (
+                ("open", "2026-07-21T09:40:00+08:00", {"exercise": False, "figures": [], "assessment": assessment}),
+                ("ack", "2026-07-21T09:45:00+08:00", {"unit": "区应急局", "unit_key": "emergency",
+                                                      "outcome": "answered", "by": "张三", "on_call_list": False})):
+            conn.execute("INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details) "
+                         "VALUES (1, ?, ?, ?, 'small', 'III', ?)", (kind, at, at, json.dumps(details)))
+    old.close()
+    assert rows(db, "PRAGMA user_version") == [(1,)]
+    shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 2
+    assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
+    assert [(e["kind"], e["answerer"], e["text"]) for e in shown["history"]][1] == (
+        "ack", None, "叫应 区应急局:接通(经办人:张三)")
+    r = cli("incident", "ack", "1", "--db", str(db), "--unit", "区应急局", "--outcome", "接通",
+            "--answerer", "李四", "--at", "2026-07-21 09:50", "--responded-at", "2026-07-21 09:52")
+    assert r.exit_code == 0, r.stderr
+    assert rows(db, "SELECT answerer, responded_at FROM events WHERE kind = 'ack' ORDER BY seq") == [
+        (None, None), ("李四", "2026-07-21T09:52:00+08:00")]
+
+
+def test_officer_id_is_an_external_reference_not_a_second_id(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    text = inc("open", "--evacuees", "40", "--id", "X9", "--at", T0).stdout
+    first = text.splitlines()[0]
+    assert first == "事件 #2 已立案(2026-07-21 09:40;市中区预案(2023)) · 来文编号 X9"
+    assert "X9" not in "\n".join(text.splitlines()[1:])  # not in the panel title beside #2
+    shown = inc("show", "2").stdout
+    assert shown.startswith("事件 #2 · 处置中 · 立案 2026-07-21 09:40 · 更新 2026-07-21 09:40 · 来文编号 X9\n")
+    assert shown.count("X9") == 1
+    out = j(inc, "show", "2")
+    assert (out["id"], out["external_ref"]) == (2, "X9")
+    listed = inc("list").stdout.splitlines()
+    assert listed[0].split() == ["编号", "来文编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间",
+                                 "类型", "·", "地点"]
+    assert listed[2].split()[:2] == ["#2", "X9"]
+    assert [r["external_ref"] for r in j(inc, "list")] == [None, "X9"]
+    md = inc("export", "2").stdout
+    assert "| 来文编号 | X9 |" in md and md.count("X9") == 1
+    assert "来文编号" not in inc("export", "1").stdout
+    assert json.loads(inc("export", "2", "--format", "json").stdout)["external_ref"] == "X9"
+
+
+def test_times_for_people_have_no_t_and_no_offset(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--occurred-at", "2026-07-21T01:30:00+00:00", "--at", T0)
+    out = j(inc, "show", "1")
+    assert out["incident"]["occurred_at"] == "2026-07-21T01:30:00Z"  # JSON keeps ISO 8601 as given
+    assert "发生时间 2026-07-21 09:30" in out["history"][0]["text"]  # shown in the plan's +08:00
+    for fmt in ("markdown", "html"):
+        body = inc("export", "1", "--format", fmt).stdout
+        assert {"markdown": "| 发生时间 | 2026-07-21 09:30 |",
+                "html": "<td>发生时间</td><td>2026-07-21 09:30</td>"}[fmt] in body
+        assert "T09" not in body and "T01" not in body and "+08:00" not in body
+    assert "T01" not in inc("show", "1").stdout and "+08:00" not in inc("show", "1").stdout
+
+
+def test_output_to_a_directory_is_one_line_exit_2(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    r = inc("export", "1", "--output", str(tmp_path), ok=False)
+    assert_refused(r, f"--output: {tmp_path} is a directory; give a file name (e.g. {tmp_path}/sheet.html)")
+
+
+def test_responded_at_is_the_call_sheets_response_time(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = j(inc, "ack", "1", "--unit", "区应急局", "--outcome", "接通", "--answerer", "李四",
+            "--at", "2026-07-21 09:45", "--responded-at", "2026-07-21 09:47")
+    assert (out["ack"]["at"], out["ack"]["responded_at"]) == ("2026-07-21T09:45:00+08:00", "2026-07-21T09:47:00+08:00")
+    assert out["ack"]["text"] == "叫应 区应急局:接通(接听人:李四;回应时间:2026-07-21 09:47)"
+    calls = next(u for u in json.loads(inc("export", "1", "--format", "json").stdout)["units"]
+                 if u["unit_key"] == "emergency")["calls"]
+    assert [(c["at_text"], c["responded_at"], c["responded_text"]) for c in calls] == [
+        ("2026-07-21 09:45", "2026-07-21T09:47:00+08:00", "2026-07-21 09:47")]
+    assert "2026-07-21 09:45 接通(接听人:李四;回应时间:2026-07-21 09:47) | 已应答 |" in inc("export", "1").stdout
+    html = inc("export", "1", "--format", "html").stdout
+    assert "2026-07-21 09:45 接通(接听人:李四;回应时间:2026-07-21 09:47)</td>" in html
+    before = rows(db, "SELECT * FROM events")
+    assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--at", "2026-07-21 09:50",
+                       "--responded-at", "2026-07-21 09:49", ok=False),
+                   '--responded-at: "2026-07-21 09:49" is before the call (2026-07-21 09:50)')
+    assert rows(db, "SELECT * FROM events") == before
+
+
+def test_html_report_escapes_the_people(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "<b>李四</b>", "--by", "张&三")
+    html = inc("export", "1", "--format", "html").stdout
+    assert "接通(接听人:&lt;b&gt;李四&lt;/b&gt;;经办人:张&amp;三)" in html and "<b>李四" not in html
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "1", "--answerer", "a|b")
+    assert "接通(接听人:a\\|b)" in inc("export", "1").stdout  # a pipe cannot break the table row

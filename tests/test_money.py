@@ -109,3 +109,10 @@ def test_format_wan(yuan: str, text: str) -> None:
 def test_amount_round_trips(amount: Decimal) -> None:
     assert parse_amount(format_wan(amount), "x", CEILING) == amount
     assert parse_amount(str(amount), "x", CEILING) == amount
+
+
+def test_huge_digit_strings_are_refused_cleanly() -> None:
+    with pytest.raises(InputError):
+        parse_count("9" * 5000, "--evacuees", 1_500_000_000)
+    with pytest.raises(InputError):
+        parse_amount("9" * 5000, "--direct-loss", CEILING)

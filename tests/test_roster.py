@@ -266,10 +266,10 @@ def test_lookup_aliases_and_suggestion(roster: Roster) -> None:
     assert roster.unit("ｅｍｅｒｇｅｎｃｙ").name == "区应急局"  # key, full-width
     with pytest.raises(NotFoundError) as err:
         roster.unit("区应急")
-    assert str(err.value) == 'unknown unit "区应急" (did you mean "区应急局"?)'
+    assert str(err.value) == 'unknown unit "区应急" (did you mean "区应急局"?) (see \'geohazard roster\')'
     with pytest.raises(NotFoundError) as err:
         roster.unit("xyz")
-    assert str(err.value) == 'unknown unit "xyz"'
+    assert str(err.value) == 'unknown unit "xyz" (see \'geohazard roster\')'
 
 
 @pytest.mark.parametrize(("phone", "problem"), [
@@ -288,12 +288,33 @@ def test_phone_problem(phone: str, problem: str | None) -> None:
     assert phone_problem(phone) == problem
 
 
+@pytest.mark.parametrize(("phone", "problem"), [
+    ("82722671", None),
+    ("0531-82722671", None),
+    ("010-6234567", None),  # another area: its own length, not checked here
+    ("13912345678", None),
+    ("8207830", '"8207830" has 7 digits; local numbers in 0531 have 8 (local_number_length)'),
+    ("0531-8207830", '"0531-8207830" has 7 digits; local numbers in 0531 have 8 (local_number_length)'),
+])
+def test_phone_problem_local_length(phone: str, problem: str | None) -> None:
+    """A 7-digit number in 济南 (0531, 8-digit local numbers) cannot be dialled."""
+    assert phone_problem(phone, "0531", 8) == problem
+
+
+def test_local_number_length_is_data(roster: Roster) -> None:
+    assert (roster.area_code, roster.local_number_length) == ("0531", 8)
+
+
 def test_dial_number() -> None:
     assert dial_number("82722671", "0531") == "0531-82722671"
     assert dial_number("010-62345678", "0531") == "010-62345678"
     assert dial_number("13912345678", "0531") == "13912345678"
     assert dial_number(None, "0531") is None
     assert dial_number("abc", "0531") is None
+    assert dial_number("82722671", "0531", 8) == "0531-82722671"
+    assert dial_number("8207830", "0531", 8) is None  # "0531-8207830" cannot be dialled
+    assert dial_number("0531-8207830", "0531", 8) is None
+    assert dial_number("010-6234567", "0531", 8) == "010-6234567"
 
 
 # --- dispatch ---------------------------------------------------------------------------------
@@ -359,11 +380,80 @@ def test_local_street_from_location(shizhong: Profile, roster: Roster) -> None:
     assert e.in_plan is False and e.phone is None
     assert ("属地街道办事处:险情灾情初期的人员疏散、设立警戒线和伤员救助(5; 附件1(二));"
             "地点: 七里山街道办事处辖区某小区后山") in e.reasons
-    # it comes right after the group leads
-    assert cl.names().index("七里山街道办事处") == 9
+    # the first responder on the ground: right after the office, 指挥长 and the 副指挥长 units
+    assert cl.names()[:7] == ["区指挥部办公室", "区指挥部指挥长", "区政府办公室", "区自然资源局", "区应急局",
+                              "市中消防救援大队", "七里山街道办事处"]
+    # and it stands in for 各街道办事处, which is not called as well
+    assert "各街道办事处" not in cl.names()
     unmatched = call_list(shizhong, roster, evacuees="50", location="某山体")
     streets = next(e for e in unmatched.entries if e.unit == "各街道办事处")
     assert any("地点未对应到具体街道" in r for r in streets.reasons)
+
+
+@pytest.mark.parametrize("evacuees", ["50", "140", "600"])
+def test_affected_street_is_labelled_not_marked_non_plan(shizhong: Profile, roster: Roster,
+                                                         evacuees: str) -> None:
+    """The affected street office says what it is (受灾街道办事处); where its name comes from is a
+    footnote, never a "(非预案)" tag on the unit a tired officer might skip."""
+    cl = call_list(shizhong, roster, evacuees=evacuees, deaths="1", location="七里山街道")
+    e = next(e for e in cl.entries if e.unit_key == "street_qilishan")
+    assert e.unit == "七里山街道办事处"
+    assert e.label == "受灾街道办事处"
+    assert e.footnote == ("七里山街道办事处: 名称据地点“七里山街道”确定;"
+                          "非预案内容:市中区行政区划(街道名录),待核实")
+    assert e.order == 7
+    assert e.duties[0].startswith("发现险情灾情立即上报")  # 附件1(二) 各街道办事处
+    assert "各街道办事处" not in cl.names()
+    assert len(cl.names()) == len(set(cl.names()))
+
+
+def test_affected_street_takes_over_the_streets_roles(shizhong: Profile, roster: Roster) -> None:
+    cl = call_list(shizhong, roster, evacuees="140", location="七里山街道")
+    e = next(e for e in cl.entries if e.unit == "七里山街道办事处")
+    for g in ("综合协调组", "医疗卫生组", "社会治安组", "灾情评估组"):
+        assert f"{g}成员单位(附件1(一))" in e.reasons
+    assert "受灾街道办事处(6.1.3(2));地点: 七里山街道" in e.reasons
+
+
+def test_level_calling_all_streets_lists_them_once(shizhong: Profile, roster: Roster) -> None:
+    import copy
+
+    dispatch = copy.deepcopy(shizhong.dispatch)
+    for rule in dispatch["levels"]["III"]["engage"]:
+        if rule["engage"] == "local_street":
+            rule["all_streets"] = "本级响应通知各街道办事处"
+    profile = shizhong.model_copy(update={"dispatch": dispatch})
+    assert check_dispatch(profile, roster, "x.yaml") == []
+    cl = call_list(profile, roster, evacuees="50", location="七里山街道")
+    assert cl.names().count("各街道办事处") == 1
+    streets = next(e for e in cl.entries if e.unit == "各街道办事处")
+    assert streets.reasons == ["本级响应通知各街道办事处(5; 附件1(二))"]
+    assert "七里山街道办事处" in cl.names()
+
+
+def test_label_is_local_street_only(shizhong: Profile, roster: Roster) -> None:
+    import copy
+
+    dispatch = copy.deepcopy(shizhong.dispatch)
+    dispatch["levels"]["III"]["engage"][0]["label"] = "受灾街道办事处"
+    profile = shizhong.model_copy(update={"dispatch": dispatch})
+    assert [str(p) for p in check_dispatch(profile, roster, "x.yaml")] == [
+        "x.yaml: dispatch.levels.III.engage.0.label: engage: office takes no label (local_street only)"]
+
+
+def test_report_form_fields_are_checked(shizhong: Profile, roster: Roster) -> None:
+    import copy
+
+    dispatch = copy.deepcopy(shizhong.dispatch)
+    dispatch["report_form"][0]["fields"][0] = "occured_at"
+    profile = shizhong.model_copy(update={"dispatch": dispatch})
+    assert [str(p) for p in check_dispatch(profile, roster, "x.yaml")] == [
+        "x.yaml: dispatch.report_form.0.fields.0: unknown incident field 'occured_at' "
+        '(did you mean "occurred_at"?)']
+    del dispatch["report_form"]
+    profile = shizhong.model_copy(update={"dispatch": dispatch})
+    assert [str(p) for p in check_dispatch(profile, roster, "x.yaml")] == [
+        "x.yaml: dispatch.report_form: no report_form sections: the 速报单 would cite no clause of this plan"]
 
 
 def test_national_profile_levels(national: Profile, roster: Roster) -> None:
@@ -389,7 +479,8 @@ def test_call_list_diff(shizhong: Profile, roster: Roster) -> None:
 
 
 def test_missing_dispatch_level_is_an_error(shizhong: Profile, roster: Roster) -> None:
-    broken = shizhong.model_copy(update={"dispatch": {"levels": {"I": shizhong.dispatch["levels"]["I"]}}})
+    broken = shizhong.model_copy(update={"dispatch": {"levels": {"I": shizhong.dispatch["levels"]["I"]},
+                                                      "report_form": shizhong.dispatch["report_form"]}})
     a = grade(parse_incident({"evacuees": "50"}, shizhong), shizhong)
     with pytest.raises(ConfigError) as err:
         resolve_call_list(a, broken, roster)

@@ -201,7 +201,7 @@ def test_each_area_is_called_and_unknown_places_are_flagged(shizhong: Profile, c
     # both spellings of the street resolve to one line; the unknown place keeps its own line
     assert names[:3] == ["区指挥部办公室", "七里山街道办事处", "兴隆村"]
     assert names.count("七里山街道办事处") == 1
-    assert r.contacts[2].note == '不在通讯录中,请核实号码: unknown unit "兴隆村"'
+    assert r.contacts[2].note == "不是通讯录中的街道办事处,按地名列出:请确认所属街道并核实号码"
 
 
 @pytest.mark.parametrize(("raw", "message"), [
@@ -368,9 +368,104 @@ def test_markdown_neutralises_table_pipes(cli) -> None:  # type: ignore[no-untyp
     assert row.count("|") - row.count("\\|") == 9  # 8 columns
 
 
-def test_exercise_marks_the_sheet(cli) -> None:  # type: ignore[no-untyped-def]
-    r = cli("warning", "yellow", "--exercise", "-f", "markdown", *SENT)
-    assert r.exit_code == 0 and "演练 EXERCISE" in r.stdout
+HEADLINES = {  # the headline line of each format, as printed
+    "text": "{mark}红色地质灾害气象风险预警 · 济南市市中区突发地质灾害应急预案",
+    "markdown": "# {mark}红色地质灾害气象风险预警",
+    "html": '<h1 class="colour-red">{mark}红色地质灾害气象风险预警</h1>',
+}
+BANNERS = {"text": "【演练】 演练 非真实预警", "markdown": "> **【演练】 演练 非真实预警**",
+           "html": '<div class="exercise-banner">【演练】 演练 非真实预警</div>'}
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_exercise_marks_headline_top_and_bottom(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"w.{fmt}"
+    r = cli("warning", "红色", "--area", "七里山街道", "--exercise", "-f", fmt, "-o", str(out), *SENT)
+    assert r.exit_code == 0, r.stderr
+    lines = [line for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert HEADLINES[fmt].format(mark="【演练】") in lines
+    body = lines[lines.index("<body>") + 1:lines.index("</body>")] if fmt == "html" else lines
+    body = [line for line in body if "exercise-watermark" not in line]
+    assert body[0] == BANNERS[fmt]  # the first thing on the page
+    assert body[-1] == BANNERS[fmt]  # and the last
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_a_real_warning_has_no_drill_mark(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / f"w.{fmt}"
+    r = cli("warning", "红色", "--area", "七里山街道", "-f", fmt, "-o", str(out), *SENT)
+    assert r.exit_code == 0, r.stderr
+    doc = out.read_text(encoding="utf-8")
+    assert HEADLINES[fmt].format(mark="") in doc.splitlines()
+    assert "演练" not in doc
+
+
+def test_exercise_marks_the_terminal_panel(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    r = cli("warning", "红色", "--area", "七里山街道", "--exercise", *SENT)
+    assert r.exit_code == 0, r.stderr
+    inner = [line.strip("│ ") for line in r.stdout.splitlines()]
+    assert "【演练】" in r.stdout.splitlines()[0]  # the panel title
+    assert inner[1] == "【演练】 演练 非真实预警" and inner[-2] == "【演练】 演练 非真实预警"
+    assert inner[2] == "【演练】红色地质灾害气象风险预警"
+    real = cli("warning", "红色", "--area", "七里山街道", *SENT)
+    assert "演练" not in real.stdout
+
+
+# --- times: people read 2026-07-21 08:30 (北京时间); JSON and CAP keep ISO 8601 ----------------
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "panel"])
+def test_human_formats_show_a_plain_beijing_time(cli, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "panel":
+        r = cli("warning", "red", "--area", "七里山街道", "--sent", "2026-07-21T01:40:00Z")
+        doc = r.stdout
+    else:
+        out = tmp_path / f"w.{fmt}"
+        r = cli("warning", "red", "--area", "七里山街道", "-f", fmt, "-o", str(out),
+                "--sent", "2026-07-21T01:40:00Z")
+        doc = out.read_text(encoding="utf-8")
+    assert r.exit_code == 0, r.stderr
+    if fmt == "html":  # what is printed; the <time> element keeps ISO for machines
+        assert '<time datetime="2026-07-21T09:40:00+08:00">2026-07-21 09:40</time>' in doc
+    text = re.sub(r"<[^>]+>", "", doc.split("<body>")[-1])
+    assert "2026-07-21 09:40(北京时间)" in text
+    assert text.count("北京时间") == 1
+    assert "T09:40" not in text and "+08:00" not in text and "T01:40" not in text
+
+
+def test_json_keeps_iso_time(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "red", "-f", "json", "--sent", "2026-07-21T01:40:00Z")
+    assert json.loads(r.stdout)["sent"] == "2026-07-21T09:40:00+08:00"
+
+
+# --- the terminal panel: clause references and quoted words never split --------------------------
+@pytest.mark.parametrize("columns", ["60", "80", "100"])
+def test_panel_never_splits_a_clause(cli, monkeypatch: pytest.MonkeyPatch, columns: str) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(cli("warning", "红色", "--area", "七里山街道", "-f", "json", *SENT).stdout)
+    monkeypatch.setenv("COLUMNS", columns)
+    r = cli("warning", "红色", "--area", "七里山街道", *SENT)
+    assert r.exit_code == 0, r.stderr
+    from rich.cells import cell_len
+
+    lines = r.stdout.splitlines()
+    assert all(cell_len(line) <= int(columns) for line in lines)
+    inner = [line.strip("│ ") for line in lines[1:-1]]
+    sources = {m["source"] for m in data["measures"]}
+    sources |= {x["source"] for c in data["contacts"] for x in c["reasons"] + c["duties"]}
+    assert "6.3(1); 10.1" in sources and "6.3(1); 3.1.4" in sources
+    for source in sources:  # each clause reference is whole on one line, every time it is printed
+        printed = sum(line.count(f"({source})") for line in inner)
+        assert printed == "".join(inner).count(f"({source})") > 0, source
+    # closing punctuation never starts a line (quotes: the quoted words below stay whole)
+    assert not [line for line in inner if line.lstrip()[:1] in set(",.;:)，。、；：）")]
+    for word in ('"叫醒"', '"叫应"', '"三个紧急撤离"', '"被叫人"', '"回应"'):  # quoted words stay whole
+        assert sum(line.count(word) for line in inner) == "".join(inner).count(word) > 0, word
+
+
+def test_panel_at_80_columns_keeps_the_quoted_words(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")
+    r = cli("warning", "红色", "--area", "七里山街道", *SENT)
+    flat = "\n".join(r.stdout.splitlines())
+    assert "(6.\n" not in flat and '叫醒\n' not in flat and "(6.3(1);\n" not in flat
 
 
 @pytest.mark.parametrize("flag", ["--update", "--cancel", "--identifier"])
@@ -423,7 +518,8 @@ def test_cli_call_list_numbers(cli) -> None:  # type: ignore[no-untyped-def]
     assert dial["区自然资源局"] == "0531-82078846"
     unknown = next(c for c in contacts if c["unit"] == "兴隆村")
     assert unknown["dial"] is None
-    assert unknown["note"] == '不在通讯录中,请核实号码: unknown unit "兴隆村" (did you mean "兴隆街道办事处"?)'
+    assert unknown["note"] == ('不是通讯录中的街道办事处,按地名列出:请确认所属街道并核实号码'
+                               '(是否属于"兴隆街道办事处"?)')
 
 
 def test_area_that_is_not_a_street_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
@@ -445,7 +541,7 @@ def test_check_section_lists_unknown_units(shizhong: Profile, cfg: Path, tmp_pat
     bad = _broken(cfg, tmp_path, "  - unit: 区水务局\n", "  - unit: 区水务\n")
     problems = check_section(load_profile(bad), str(bad), read_text(bad), lookup)
     assert problems == [f'{bad}:{_line(bad, "unit: 区水务")}: warning.calls.4.unit: unknown unit "区水务" '
-                        '(did you mean "区水务局"?)']
+                        '(did you mean "区水务局"?) (see \'geohazard roster\')']
 
 
 @pytest.mark.parametrize(("lower", "higher"), [("blue", "yellow"), ("yellow", "orange"), ("orange", "red")])
@@ -462,3 +558,97 @@ def test_a_higher_colour_keeps_everything_a_lower_one_starts(
         assert set(map(str, c.reasons)) <= set(map(str, hi_calls[c.unit].reasons))
         assert set(map(str, c.duties)) <= set(map(str, hi_calls[c.unit].duties))
     assert hi.cap.severity != lo.cap.severity
+
+
+# --- --area: split, short forms, typos, places ---------------------------------------------------
+PLACE_NOTE = "不是通讯录中的街道办事处,按地名列出:请确认所属街道并核实号码"
+
+
+def _areas(cli, *values: str) -> tuple[list[str], list[dict]]:  # type: ignore[no-untyped-def,type-arg]
+    args = [a for v in values for a in ("--area", v)]
+    r = cli("warning", "红色", *args, "-f", "json", *SENT)
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    return data["areas"], [c for c in data["contacts"] if c["kind"] == "area"]
+
+
+@pytest.mark.parametrize("value", ["六里山街道,舜耕街道", "六里山街道，舜耕街道", "六里山街道、舜耕街道",
+                                   "六里山街道;舜耕街道", "六里山街道；舜耕街道", "六里山街道 舜耕街道",
+                                   " 六里山街道 ,  舜耕街道办事处 "])
+def test_one_area_value_with_several_streets_is_split(cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, value)
+    assert areas == ["六里山街道", "舜耕街道"]
+    assert [(c["unit"], c["unit_key"]) for c in lines] == [("六里山街道办事处", "street_liulishan"),
+                                                          ("舜耕街道办事处", "street_shungeng")]
+
+
+def test_parse_areas_splits_and_drops_duplicates() -> None:
+    assert parse_areas(["六里山街道,舜耕街道", "舜耕街道、七里山 ;", "七里山"]) == ["六里山街道", "舜耕街道", "七里山"]
+    with pytest.raises(InputError) as exc:
+        parse_areas([" ,、；"])
+    assert str(exc.value) == "--area: empty; give a 街道办事处 or place name"
+
+
+@pytest.mark.parametrize(("value", "unit"), [("七里山", "七里山街道办事处"), ("七里山街道办", "七里山街道办事处"),
+                                             ("七里山办事处", "七里山街道办事处"), ("十六里河", "十六里河街道办事处"),
+                                             ("七贤", "七贤街道办事处")])
+def test_short_forms_resolve_through_the_roster(cli, value: str, unit: str) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, value)
+    assert areas == [unit.removesuffix("办事处")]
+    assert [c["unit"] for c in lines] == [unit]
+    assert lines[0]["note"] == "预案未列号码"  # the roster's reason: no number
+
+
+def test_two_spellings_of_one_street_give_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, "七里山", "七里山街道办事处", "七里山街道")
+    assert areas == ["七里山街道"] and [c["unit"] for c in lines] == ["七里山街道办事处"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("七理山街道", '"七理山街道" is not a 街道办事处 of the roster (did you mean "七里山街道"?)'),
+    ("七里山街到", '"七里山街到" is not a 街道办事处 of the roster (did you mean "七里山街道"?)'),
+    ("七理山", '"七理山" is not a 街道办事处 of the roster (did you mean "七里山街道办事处"?)'),
+    ("七", '"七" could be 七里山街道办事处、七贤街道办事处; give the street\'s name'),
+    ("兴", '"兴" could be 兴隆街道办事处; give the street\'s name'),
+])
+def test_near_misses_of_a_street_are_refused(cli, value: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", value, *SENT)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"geohazard: error: --area: {message}\n"
+
+
+def test_a_misspelt_street_inside_a_list_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", "六里山街道,七理山街道", "-f", "html", *SENT)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ('geohazard: error: --area: "七理山街道" is not a 街道办事处 of the roster '
+                        '(did you mean "七里山街道"?)\n')
+
+
+def test_an_unknown_street_name_is_refused_with_the_roster_list(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", "望岳街道", *SENT)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith("geohazard: error: --area: \"望岳街道\" is not a 街道办事处 of the roster "
+                               "(the roster's 街道办事处: 各街道办事处、大观园街道办事处、")
+    assert "、陡沟街道办事处)\n" in r.stderr and r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["英雄山滑坡隐患点", "兴隆村", "青龙山北坡"])
+def test_a_place_that_is_not_a_street_is_listed_with_a_note(cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    areas, lines = _areas(cli, value)
+    assert areas == [value]
+    assert [(c["unit"], c["unit_key"], c["phone"]) for c in lines] == [(value, None, None)]
+    assert lines[0]["note"].startswith(PLACE_NOTE)
+
+
+@pytest.mark.parametrize("value", ["七里山", "英雄山滑坡隐患点", "六里山街道,舜耕街道", "兴隆村"])
+def test_no_call_line_without_a_number_lacks_a_note(cli, value: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", value, "-f", "json", *SENT)
+    contacts = json.loads(r.stdout)["contacts"]
+    assert all(c["note"] for c in contacts if not c["phone"])
+    assert all("," not in c["unit"] for c in contacts)
+
+
+def test_short_form_in_text_and_cap(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "红色", "--area", "七里山", "-f", "cap", "--identifier", "370103-test-9", *SENT)
+    assert r.exit_code == 0, r.stderr
+    assert "<areaDesc>济南市市中区:七里山街道</areaDesc>" in r.stdout

@@ -241,3 +241,22 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     problems = [p for p in everything if not p.notice]
     notices = [p for p in everything if p.notice]
     return problems, notices
+
+
+def notice_summary(notices: list[Problem], shown: int = 3) -> str:
+    """One line for the notices: how many units have no number (the first few named), and the rest."""
+    no_number = [p for p in notices if p.path.endswith(".phone") and p.message.startswith("no number")]
+    shared = [p for p in notices if p.message.startswith("same number as")]
+    other = len(notices) - len(no_number) - len(shared)
+    parts = []
+    if no_number:
+        names = [p.unit or p.path for p in no_number]
+        more = ", …" if len(names) > shown else ""
+        unit_s = "unit has" if len(names) == 1 else "units have"
+        parts.append(f"{len(names)} {unit_s} no number ({', '.join(names[:shown])}{more})")
+    if shared:
+        names = [p.unit or p.path for p in shared]
+        parts.append(f"{len(names)} shared number{'s' if len(names) != 1 else ''} ({', '.join(names)})")
+    if other:
+        parts.append(f"{other} other notice{'s' if other != 1 else ''}")
+    return "; ".join(parts)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 KINDS = ("warning", "report", "update", "terminate", "ack")
 STEP_KEYS = ("at", "note", *KINDS, "expect")
-_SPEC_KEYS = {"warning": "level, area", "ack": "unit, by, note", "terminate": "reason, by"}
+_SPEC_KEYS = {"warning": "level, area", "ack": "unit, answerer, by, note", "terminate": "reason, by"}
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _OFFSET = re.compile(r"^\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?$")
 OFFSET_EXAMPLES = 'an offset from start such as "+0m", "+45m", "+2h", "+1h30m", or an ISO time'
@@ -53,11 +53,15 @@ class WarningSpec(BaseModel):
 
 
 class AckSpec(BaseModel):
-    """``ack: 七里山街道`` or ``ack: {unit: 七里山街道, by: 王某}``; a list answers for several."""
+    """``ack: 七里山街道`` or ``ack: {unit: 七里山街道, answerer: 王某, by: 张三}``; a list answers for several.
+
+    The same two people as ``geohazard incident ack`` and the paper call sheet: ``answerer`` is
+    接听人 (who answered at the unit), ``by`` is 经办人 (the officer who made the call)."""
 
     model_config = _STRICT
     unit: str
-    by: str | None = None  # 回应人
+    answerer: str | None = None  # 接听人: who answered at the unit
+    by: str | None = None  # 经办人: the officer who made the call
     note: str | None = None
 
 
@@ -448,7 +452,8 @@ def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster
     section = core.load_section(profile, profile.id)
     colour = core.parse_colour(spec.level, section, field="warning")
     areas = core.parse_areas(spec.area, field="warning.area")
-    response = core.respond(profile, section, colour, areas, roster.unit if roster is not None else None)
+    response = core.respond(profile, section, colour, areas, roster.unit if roster is not None else None,
+                            field="warning.area")
     data: dict[str, Any] = core.as_json(response)
     data["sent"] = core.cap_time(when, profile.timezone)
     data["exercise"] = True
@@ -557,7 +562,8 @@ def _ack(step: Step, when: datetime, number: int, state: _State, profile: Profil
     for spec in specs:
         key, name = _resolve_unit(spec.unit, state, roster)
         was_called = key in state.called
-        record = {"unit": name, "by": spec.by, "acknowledged_at": when.isoformat(), "called": was_called}
+        record = {"unit": name, "answerer": spec.answerer, "by": spec.by, "acknowledged_at": when.isoformat(),
+                  "called": was_called}
         state.acked.setdefault(key, record)
         answered.append(record)
     names = "、".join(r["unit"] for r in answered)

@@ -22,7 +22,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from geohazard_cli.errors import ConfigError, InputError, NotFoundError, StateError
+from geohazard_cli.errors import ConfigError, InputError, NotFoundError, StateError, field_error
 from geohazard_cli.grading import grade
 from geohazard_cli.models import AMOUNT_FIELDS, FIELD_LABELS, TIME_FIELDS, Assessment, Incident
 from geohazard_cli.money import format_wan
@@ -76,6 +76,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX events_by_incident ON events (incident_id, seq)",
     ),
+    (
+        # 2: the paper call sheet's 接听人 (who answered at the unit; the caller, 经办人, is details "by")
+        # and 回应时间 (when the unit responded, ISO 8601; the call itself is "at", 呼叫时间).
+        "ALTER TABLE events ADD COLUMN answerer TEXT",
+        "ALTER TABLE events ADD COLUMN responded_at TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -89,8 +95,25 @@ class Outcome(StrEnum):
     other = "other"
 
 
-# Labels for people; the machine keys above are what JSON carries.
-OUTCOME_LABELS = {"answered": "已应答", "no-answer": "无人接听", "busy": "占线", "other": "其他"}
+# Labels for people, as on the paper call sheet (结果: 1 接通 2 未接 3 占线 4 其他; see
+# templates/callsheet.*.j2); the machine keys above are what JSON carries.
+OUTCOME_LABELS = {"answered": "接通", "no-answer": "未接", "busy": "占线", "other": "其他"}
+OUTCOME_CODES = {"1": "answered", "2": "no-answer", "3": "busy", "4": "other"}
+OUTCOME_ACCEPTED = "answered|no-answer|busy|other, 接通|未接|占线|其他 or 1|2|3|4"
+
+
+def parse_outcome(text: str, field: str = "--outcome") -> Outcome:
+    """An outcome as typed: the English key, the call sheet's label (接通) or its code (1)."""
+    import unicodedata
+
+    raw = unicodedata.normalize("NFKC", text).strip()
+    key = raw.lower().replace("_", "-")
+    by_label = {label: k for k, label in OUTCOME_LABELS.items()}
+    value = OUTCOME_CODES.get(key) or by_label.get(raw) or key
+    try:
+        return Outcome(value)
+    except ValueError:
+        raise field_error(field, text, f"is not a call outcome (accepted: {OUTCOME_ACCEPTED})") from None
 KIND_LABELS = {"open": "接报", "update": "续报", "level_change": "级别调整", "call": "叫应",
                "ack": "回应", "close": "响应终止"}
 
@@ -108,6 +131,8 @@ class Event(BaseModel):
     response_level: str | None
     text: str  # the one-line Chinese description shown in the timeline
     details: dict[str, Any]
+    answerer: str | None = None  # ack: 接听人, who answered at the unit (the caller is details "by")
+    responded_at: datetime | None = None  # ack: 回应时间, when the unit responded (the call is "at")
 
 
 class Record(BaseModel):
@@ -197,6 +222,19 @@ def merge(previous: Incident, delta: dict[str, Any]) -> Incident:
     return Incident.model_validate({**previous.model_dump(), **delta})
 
 
+def human_time(value: datetime | None, tz: str | None = None) -> str | None:
+    """A time as people read it, "2026-07-21 09:40" (no T, no offset), in ``tz`` ("+08:00") if given.
+
+    Text, Markdown and HTML show this; JSON keeps ISO 8601 with the offset."""
+    if value is None:
+        return None
+    if tz is not None and value.tzinfo is not None:
+        sign = -1 if tz.startswith("-") else 1
+        hours, minutes = int(tz[1:3]), int(tz[4:6])
+        value = value.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
 def value_text(field: str, value: Any, profile: Profile) -> str | None:
     """A figure as people read it: 140人, 500万元, 2026-07-21 09:40."""
     if value is None:
@@ -204,7 +242,7 @@ def value_text(field: str, value: Any, profile: Profile) -> str | None:
     if field in AMOUNT_FIELDS:
         return format_wan(Decimal(value))
     if field in TIME_FIELDS:
-        return value.isoformat(timespec="minutes") if isinstance(value, datetime) else str(value)
+        return human_time(value, profile.timezone) if isinstance(value, datetime) else str(value)
     for ind in profile.indicators:
         if ind.key == field and ind.kind == "count":
             return f"{value}{ind.unit}"
@@ -322,7 +360,8 @@ def pending_units(record: Record, events: Sequence[Event]) -> list[PendingUnit]:
     return out
 
 
-def describe(kind: str, details: dict[str, Any]) -> str:
+def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
+             responded_at: datetime | None = None) -> str:
     """The one-line Chinese timeline text for an event (labels only; no plan wording)."""
     if kind == "open":
         a = details["assessment"]
@@ -347,7 +386,10 @@ def describe(kind: str, details: dict[str, Any]) -> str:
             parts.append("不再需要 " + "、".join(e["unit"] for e in details["dropped"]))
         return "叫应名单:" + ";".join(parts)
     if kind == "ack":
-        who = f"(经办:{details['by']})" if details.get("by") else ""
+        people = [f"{label}:{name}" for label, name in (("接听人", answerer), ("经办人", details.get("by")),
+                                                       ("回应时间", human_time(responded_at)))
+                  if name]
+        who = f"({';'.join(people)})" if people else ""
         return f"叫应 {details['unit']}:{OUTCOME_LABELS.get(details['outcome'], details['outcome'])}{who}"
     if kind == "close":
         who = f"(宣布/意见:{details['by']})" if details.get("by") else ""
@@ -524,35 +566,44 @@ class Journal:
 
     def history(self, incident_id: int) -> list[Event]:
         rows = self.conn.execute(
-            "SELECT seq, kind, at, recorded_at, grade, response_level, details FROM events "
-            "WHERE incident_id = ? ORDER BY seq", (incident_id,))
+            "SELECT seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at "
+            "FROM events WHERE incident_id = ? ORDER BY seq", (incident_id,))
         out = []
-        for seq, kind, at, recorded_at, g, lv, details in rows:
+        for seq, kind, at, recorded_at, g, lv, details, answerer, responded_at in rows:
             d = json.loads(details)
+            responded = datetime.fromisoformat(responded_at) if responded_at else None
             out.append(Event(seq=seq, kind=kind, at=at, recorded_at=recorded_at, grade=g, response_level=lv,
-                             text=describe(kind, d), details=d))
+                             text=describe(kind, d, answerer, responded), details=d, answerer=answerer,
+                             responded_at=responded))
         return out
 
     # -- writes (inside a write transaction) --
     def add_event(self, incident_id: int, kind: str, at: datetime, details: dict[str, Any],
-                  grade_key: str | None = None, level: str | None = None) -> int:
+                  grade_key: str | None = None, level: str | None = None, answerer: str | None = None,
+                  responded_at: datetime | None = None) -> int:
         cur = self.conn.execute(
-            "INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (incident_id, kind, _iso(at), _iso(utcnow()), grade_key, level, _dumps(details)))
+            "INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, answerer, "
+            "responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (incident_id, kind, _iso(at), _iso(utcnow()), grade_key, level, _dumps(details), answerer,
+             _iso(responded_at) if responded_at is not None else None))
         return int(cur.lastrowid or 0)
 
     def open_writable(self, incident_id: int, at: datetime | None = None) -> Record:
         """The record, refusing a closed incident or a time before it was opened."""
         record = self.get(incident_id)
         if record.status == "closed":
-            closed = record.closed_at.isoformat(timespec="minutes") if record.closed_at else "?"
+            closed = human_time(record.closed_at) or "?"
             raise StateError(f"incident {incident_id} was closed at {closed} ({record.close_reason}); "
                              "a closed incident cannot be changed")
         if at is not None and at < record.opened_at:
-            raise InputError(f'--at: "{at.isoformat(timespec="minutes")}" is before incident {incident_id} '
-                             f"was opened ({record.opened_at.isoformat(timespec='minutes')})")
+            raise InputError(f'--at: "{human_time(at, _offset(record.opened_at))}" is before incident '
+                             f"{incident_id} was opened ({human_time(record.opened_at)})")
         return record
+
+
+def _offset(dt: datetime) -> str:
+    """The offset of a stored (always aware) time, "+08:00"."""
+    return dt.isoformat()[-6:]
 
 
 def _record(row: Sequence[Any]) -> Record:
@@ -633,15 +684,21 @@ def update_incident(j: Journal, incident_id: int, delta: dict[str, Any], profile
 
 
 def acknowledge(j: Journal, incident_id: int, unit_key: str, unit_name: str, outcome: Outcome,
-                by: str | None, at: datetime) -> tuple[Record, Event, list[Event]]:
-    """Record one call of the 叫应 loop and how it went."""
+                by: str | None, at: datetime, answerer: str | None = None,
+                responded_at: datetime | None = None) -> tuple[Record, Event, list[Event]]:
+    """Record one call of the 叫应 loop, one row of the paper call sheet: ``at`` 呼叫时间, ``outcome``
+    结果, ``answerer`` 接听人 (who answered at the unit), ``responded_at`` 回应时间, and ``by`` 经办人
+    (the officer who made the call)."""
+    if responded_at is not None and responded_at < at:
+        raise InputError(f'--responded-at: "{human_time(responded_at, _offset(at))}" is before the call '
+                         f"({human_time(at)})")
     with j.transaction(write=True):
         record = j.open_writable(incident_id, at)
         on_list = any(e.get("unit_key") == unit_key for e in (record.call_list or {}).get("entries", []))
         seq = j.add_event(incident_id, "ack", at, {
             "unit": unit_name, "unit_key": unit_key, "outcome": outcome.value, "by": by,
             "on_call_list": on_list,
-        }, record.grade, record.response_level)
+        }, record.grade, record.response_level, answerer, responded_at)
         j.conn.execute("UPDATE incidents SET updated_at = ? WHERE id = ?",
                        (_iso(_later(record.updated_at, at)), incident_id))
         events = j.history(incident_id)
@@ -674,12 +731,23 @@ def listing(j: Journal, status: str | None) -> list[Record]:
 # --- the §8(5) summary report -------------------------------------------------------------------
 
 def _t(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else None
+    return human_time(value)
+
+
+def _unit_row(unit: str, key: str, phone: str | None) -> dict[str, Any]:
+    return {"unit": unit, "unit_key": key, "phone": phone,
+            "listed_at": None, "listed_text": None,            # put on the call list (列入名单)
+            "first_call_at": None, "first_call_text": None,    # first recorded call, any result
+            "first_answer_at": None, "first_answer_text": None,  # first recorded 接通
+            "calls": [], "status": "pending"}
 
 
 def report(record: Record, events: Sequence[Event], profile: Profile,
            generated_at: datetime) -> dict[str, Any]:
-    """The data of the summary report (§8(5)): the same dict feeds the templates and ``--format json``."""
+    """The data of the summary report (§8(5)): the same dict feeds the templates and ``--format json``.
+
+    It claims no call that was not recorded: a unit's time on the call list (``listed_at``) is kept
+    apart from its first recorded call (``first_call_at``) and answer (``first_answer_at``)."""
     levels = [{"at": e.at.isoformat(), "at_text": _t(e.at), "direction": e.details["direction"],
                "from": e.details["previous_level_name"], "to": e.details["response_level_name"],
                "from_grade": e.details["previous_grade_name"], "to_grade": e.details["grade_name"]}
@@ -692,21 +760,23 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
     for e in events:
         if e.kind == "call":
             for entry in e.details.get("newly", []):
-                u = units.setdefault(entry["unit_key"], {"unit": entry["unit"], "unit_key": entry["unit_key"],
-                                                         "phone": entry.get("dial") or entry.get("phone"),
-                                                         "first_called_at": None,
-                                                         "first_called_text": None, "calls": [],
-                                                         "status": "pending"})
-                if u["first_called_at"] is None:
-                    u["first_called_at"], u["first_called_text"] = e.at.isoformat(), _t(e.at)
+                u = units.setdefault(entry["unit_key"], _unit_row(entry["unit"], entry["unit_key"],
+                                                                  entry.get("dial") or entry.get("phone")))
+                if u["listed_at"] is None:
+                    u["listed_at"], u["listed_text"] = e.at.isoformat(), _t(e.at)
         elif e.kind == "ack":
             key = e.details["unit_key"]
-            u = units.setdefault(key, {"unit": e.details["unit"], "unit_key": key, "phone": None,
-                                       "first_called_at": None, "first_called_text": None, "calls": [],
-                                       "status": "pending"})
-            u["calls"].append({"at": e.at.isoformat(), "at_text": _t(e.at), "outcome": e.details["outcome"],
-                               "outcome_name": OUTCOME_LABELS.get(e.details["outcome"], e.details["outcome"]),
-                               "by": e.details.get("by")})
+            u = units.setdefault(key, _unit_row(e.details["unit"], key, None))
+            outcome = e.details["outcome"]
+            if u["first_call_at"] is None:
+                u["first_call_at"], u["first_call_text"] = e.at.isoformat(), _t(e.at)
+            if outcome == Outcome.answered.value and u["first_answer_at"] is None:
+                u["first_answer_at"], u["first_answer_text"] = e.at.isoformat(), _t(e.at)
+            u["calls"].append({"at": e.at.isoformat(), "at_text": _t(e.at), "outcome": outcome,
+                               "outcome_name": OUTCOME_LABELS.get(outcome, outcome),
+                               "by": e.details.get("by"), "answerer": e.answerer,
+                               "responded_at": e.responded_at.isoformat() if e.responded_at else None,
+                               "responded_text": _t(e.responded_at)})
     pending = {p.unit_key for p in pending_units(record, events)}
     current = {e.get("unit_key") for e in (record.call_list or {}).get("entries", [])}
     for key, u in units.items():
@@ -722,8 +792,12 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
     if end is not None:
         minutes = int((end - record.opened_at).total_seconds() // 60)
         duration = {"minutes": minutes, "text": f"{minutes // 60}小时{minutes % 60}分"}
+    current_grade = {"grade": record.grade, "grade_name": record.grade_name,
+                     "response_level": record.response_level,
+                     "response_level_name": record.response_level_name}
     return {
         "id": record.id,
+        "external_ref": record.incident.id,
         "status": record.status,
         "exercise": record.exercise,
         "plan": record.plan,
@@ -739,8 +813,9 @@ def report(record: Record, events: Sequence[Event], profile: Profile,
         "generated_at": generated_at.isoformat(),
         "generated_text": _t(generated_at),
         "initial": opening.details["assessment"] if opening else None,
-        "final": {"grade": record.grade, "grade_name": record.grade_name,
-                  "response_level": record.response_level, "response_level_name": record.response_level_name},
+        # The grade now: 当前 while the incident is open, 终判 (final) only once it is closed.
+        "current": current_grade,
+        "final": current_grade if record.status == "closed" else None,
         "peak_level": peak,
         "peak_level_name": profile.level_by_key[peak].name if peak in profile.level_by_key else peak,
         "figures": reported_figures(record.incident, profile),

@@ -10,7 +10,6 @@ Decided on purpose:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -145,6 +144,7 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def load_json(text: str, name: str, error: type[GeohazardError] = InputError) -> Any:
     """Parse JSON with exact decimals; NaN/Infinity are refused."""
+    import json  # here, not at the top: most commands never read JSON (start-up cost)
 
     def _const(token: str) -> Any:
         raise ValueError(f"{token} is not a number")

@@ -21,6 +21,7 @@ _UNITS = {"": Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000), "
 _AMOUNT_RE = re.compile(r"^(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万亿|万|亿)?元?$")
 _COUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)人?$")
 _FEN = Decimal("0.01")
+_MAX_TEXT = 64  # longer text is no figure (and int() refuses over 4300 digits with a bare ValueError)
 _MAX_DIGITS = 20  # 10^20 yuan: beyond this Decimal arithmetic would need more context precision
 WAN = Decimal(10_000)
 
@@ -50,6 +51,8 @@ def parse_amount(value: object, field: str, ceiling: Decimal | None = None) -> D
         amount = Decimal(repr(value))
     elif isinstance(value, str):
         text = _normalise(value)
+        if len(text) > _MAX_TEXT:
+            raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
         if text.startswith("-"):
             raise field_error(field, value, "is negative; an amount is 0 or more")
         m = _AMOUNT_RE.match(text)
@@ -88,6 +91,8 @@ def parse_count(value: object, field: str, ceiling: int | None = None) -> int:
         count = value
     elif isinstance(value, str):
         text = _normalise(value)
+        if len(text) > _MAX_TEXT:
+            raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
         if text.startswith("-"):
             raise field_error(field, value, f"is negative; expected {COUNT_EXAMPLES}")
         if not _COUNT_RE.match(text):

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-# Chinese numbers: 8-digit (济南) or 7-digit local fixed lines, optionally with a 0xx(x) area code;
-# 11-digit mobiles (1[3-9]...). See `phone_problem`.
+# Chinese numbers: 7- or 8-digit local fixed lines, optionally with a 0xx(x) area code; 11-digit
+# mobiles (1[3-9]...). A number in the roster's own area (contacts.yaml `area_code`) must have that
+# area's length (`local_number_length`: 8 in 济南). See `phone_problem`.
 _FIXED = re.compile(r"^(?:(0\d{2,3})-?)?([2-9]\d{6,7})$")
+_PHONE_QUERY = re.compile(r"^[0-9\-()\s]{7,}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -88,12 +90,22 @@ class Unit(BaseModel):
     source: str = Field(min_length=1)
     duties: list[Duty] = []
     _area_code: str = PrivateAttr(default="")
+    _local_length: int | None = PrivateAttr(default=None)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def dial(self) -> str | None:
-        """The number to dial: "0531-82722671" for a local fixed line, a mobile as is, None if unknown."""
-        return dial_number(self.phone, self._area_code)
+        """The number to dial: "0531-82722671" for a local fixed line, a mobile as is, None if unknown
+        or not a valid number."""
+        return dial_number(self.phone, self._area_code, self._local_length)
+
+    def phone_gap(self) -> str | None:
+        """Why this unit cannot be dialled (``phone_missing``, or what is wrong with the number)."""
+        if self.dial is not None:
+            return None
+        if self.phone and self.phone.strip():
+            return phone_problem(self.phone, self._area_code, self._local_length) or self.phone_missing
+        return self.phone_missing
 
 
 class Group(BaseModel):
@@ -118,6 +130,7 @@ class Roster(BaseModel):
     title: str
     document: str
     area_code: str = Field(pattern=r"^0\d{2,3}$")
+    local_number_length: int = Field(ge=7, le=8)  # digits of a local fixed-line number in area_code
     command: Command
     office: Office
     units: list[Unit] = Field(min_length=1)
@@ -126,6 +139,7 @@ class Roster(BaseModel):
     def model_post_init(self, context: Any, /) -> None:
         for u in self.units:
             u._area_code = self.area_code
+            u._local_length = self.local_number_length
 
     @cached_property
     def index(self) -> dict[str, Unit]:
@@ -147,7 +161,7 @@ class Roster(BaseModel):
         """The unit by full name, alias or key; unknown -> NotFoundError with the closest name."""
         found = self.find(name)
         if found is None:
-            raise NotFoundError(f'unknown unit "{name}"{self.suggest(name)}')
+            raise NotFoundError(f'unknown unit "{name}"{self.suggest(name)} (see \'geohazard roster\')')
         return found
 
     def suggest(self, name: str) -> str:
@@ -190,19 +204,54 @@ class Roster(BaseModel):
         return any(self.find(m) is unit for m in self.command.members)
 
     def search(self, query: str) -> list[Unit]:
-        """Units whose name, alias, kind, group or duty text contains ``query`` (all when empty)."""
+        """Units matching ``query``, best first (all, in roster order, when empty).
+
+        A phone number (82722671, 0531-82722671) finds the units with that number (caller ID).
+        Otherwise ranked: the unit's name, alias or key contains it; it names a work group (or its
+        duties) the unit leads, or a post the unit holds; a group it is a member of; its duty text.
+        Within a rank, roster order."""
         q = normalise(query)
         if not q:
             return list(self.units)
-        out = []
+        digits = phone_digits(query)
+        if digits is not None:
+            out = []
+            for u in self.units:
+                dial = re.sub(r"\D", "", u.dial or "")
+                local = re.sub(r"\D", "", (u.dial or "").partition("-")[2])
+                if dial and digits in (dial, local):
+                    out.append(u)
+            return out
+        ranked: list[tuple[int, int, Unit]] = []
+        for pos, u in enumerate(self.units):
+            rank = None
+            if any(q in normalise(h) for h in (u.name, *u.aliases, u.key)):
+                rank = 0
+            else:
+                groups = self.groups_of(u)
+                if any(q in normalise(h) for h in self.roles_of(u)) or any(
+                        leads and (q in normalise(g.name) or q in normalise(g.duties)) for g, leads in groups):
+                    rank = 1
+                elif any(not leads and (q in normalise(g.name) or q in normalise(g.duties))
+                         for g, leads in groups):
+                    rank = 2
+                elif any(q in normalise(d.text) for d in u.duties):
+                    rank = 3
+            if rank is not None:
+                ranked.append((rank, pos, u))
+        return [u for _, _, u in sorted(ranked, key=lambda t: (t[0], t[1]))]
+
+    def closest_names(self, query: str, n: int = 3) -> list[str]:
+        """Up to ``n`` unit names closest to ``query`` (for "nothing matches")."""
+        names: dict[str, str] = {}
         for u in self.units:
-            hay = [u.name, *u.aliases, u.key, *(d.text for d in u.duties)]
-            for g, _ in self.groups_of(u):
-                hay += [g.name, g.duties]
-            hay += self.roles_of(u)
-            if any(q in normalise(h) for h in hay):
-                out.append(u)
-        return out
+            for name in (u.name, *u.aliases):
+                names.setdefault(normalise(name), u.name)
+        out: list[str] = []
+        for m in difflib.get_close_matches(normalise(query), list(names), n=n * 3, cutoff=0.5):
+            if names[m] not in out:
+                out.append(names[m])
+        return out[:n]
 
 
 def normalise(name: str) -> str:
@@ -215,8 +264,11 @@ def closest(name: str, candidates: Any) -> str | None:
     return matches[0] if matches else None
 
 
-def dial_number(phone: str | None, area_code: str) -> str | None:
-    """The dialable form of a number, or None when it is unknown or not a valid number."""
+def dial_number(phone: str | None, area_code: str, local_length: int | None = None) -> str | None:
+    """The dialable form of a number, or None when it is unknown or not a valid number.
+
+    ``local_length``: the digits of a local number in ``area_code`` (8 in 济南); a local number of
+    another length cannot be dialled and gives None."""
     if phone is None:
         return None
     p = unicodedata.normalize("NFKC", phone).strip().replace(" ", "")
@@ -225,12 +277,17 @@ def dial_number(phone: str | None, area_code: str) -> str | None:
     m = _FIXED.match(p)
     if m is None:
         return None
-    area, local = m.group(1), m.group(2)
-    return f"{area or area_code}-{local}"
+    area, local = m.group(1) or area_code, m.group(2)
+    if area == area_code and local_length is not None and len(local) != local_length:
+        return None
+    return f"{area}-{local}"
 
 
-def phone_problem(phone: str) -> str | None:
-    """Why ``phone`` is not a valid Chinese fixed-line or mobile number, or None."""
+def phone_problem(phone: str, area_code: str | None = None, local_length: int | None = None) -> str | None:
+    """Why ``phone`` is not a valid Chinese fixed-line or mobile number, or None.
+
+    With ``area_code`` and ``local_length`` (contacts.yaml), a number without an area code or with
+    that one must have exactly ``local_length`` digits (济南: 8)."""
     p = unicodedata.normalize("NFKC", phone).strip()
     if not p:
         return "blank number"
@@ -240,9 +297,24 @@ def phone_problem(phone: str) -> str | None:
         return None
     if p.startswith("1") and p.isdigit() and len(p) == 11:
         return f'"{phone}" is not a mobile number (11 digits starting 13-19)'
-    if _FIXED.match(p):
+    m = _FIXED.match(p)
+    if m:
+        area, local = m.group(1) or area_code, m.group(2)
+        if area_code is not None and local_length is not None and area == area_code \
+                and len(local) != local_length:
+            return (f'"{phone}" has {len(local)} digits; local numbers in {area_code} have {local_length} '
+                    f"(local_number_length)")
         return None
     return f'"{phone}" is not a fixed-line (7-8 digits, optional area code 0xx-) or mobile number'
+
+
+def phone_digits(text: str) -> str | None:
+    """The digits of ``text`` when it looks like a phone number (a caller-ID query), else None."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    if not _PHONE_QUERY.match(t):
+        return None
+    digits = re.sub(r"\D", "", t)
+    return digits if len(digits) >= 7 else None
 
 
 # --- dispatch (the profile's `dispatch:` section) --------------------------------------------
@@ -257,6 +329,11 @@ class EngageRule(BaseModel):
     units: Literal["all", "lead"] | list[str] = "all"  # for `group`
     reason: str = Field(min_length=1)
     source: str = Field(min_length=1)
+    # `local_street` only: what the street office named from the location is (受灾街道办事处), shown
+    # before its name; and whether this level calls every street office even when the affected one
+    # is known (then 各街道办事处 stays on the list, once, with `all_streets` as the reason).
+    label: str | None = None
+    all_streets: str | None = None
 
 
 class LevelDispatch(BaseModel):
@@ -266,9 +343,20 @@ class LevelDispatch(BaseModel):
     engage: list[EngageRule] = Field(min_length=1)
 
 
+class ReportSection(BaseModel):
+    """One section of the 速报单: its title, the incident fields it holds, and the clause."""
+
+    model_config = _STRICT
+    title: str = Field(min_length=1)
+    fields: list[str] = Field(min_length=1)
+    source: str | None = None  # None: not named by the plan (shown without a citation)
+
+
 class Dispatch(BaseModel):
     model_config = _STRICT
     levels: dict[str, LevelDispatch]
+    # The 速报单's content as this profile's plan lists it (district §3.2.1, national §3.3.2).
+    report_form: list[ReportSection] = Field(default_factory=list)
 
 
 def dispatch_of(profile: Profile) -> Dispatch:
@@ -290,6 +378,8 @@ class CallEntry(BaseModel):
 
     order: int
     unit: str  # the unit's full name
+    label: str | None = None  # what it is on this sheet: 受灾街道办事处 (the dispatch rule's label)
+    footnote: str | None = None  # provenance, for a unit the plan does not name (in_plan false)
     unit_key: str
     kind: str
     phone: str | None
@@ -331,6 +421,8 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
     group_roles: dict[str, list[str]] = {}  # unit key -> 应急救援组牵头单位(附件1(一))...
     group_duties: dict[str, list[tuple[Group, bool]]] = {}
     local: set[str] = set()
+    labels: dict[str, str] = {}  # unit key -> 受灾街道办事处
+    keep_all: str | None = None  # the level calls every street office (the reason)
 
     def add(unit: Unit, reason: str) -> None:
         lst = reasons.setdefault(unit.key, [])
@@ -376,37 +468,70 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
             for u in streets:
                 local.add(u.key)
                 add(u, f"{rule.reason}({rule.source});地点: {assessment.incident.location}")
-            if not streets:
-                collective = _collective_streets(roster)
-                if collective is not None:
+                if rule.label:
+                    labels.setdefault(u.key, rule.label)
+            collective = _collective_streets(roster)
+            if collective is not None:
+                if not streets:
                     add(collective, f"{rule.reason};地点未对应到具体街道,请核实属地街道办事处({rule.source})")
+                elif rule.all_streets:
+                    keep_all = f"{rule.all_streets}({rule.source})"
 
-    # Order: office, commander, deputies, group leads, the affected street, then roster order.
+    # The affected street office stands for 各街道办事处 (the plan's name for the streets in the
+    # command and its work groups): it takes over that entry's roles and duties, and 各街道办事处 is
+    # not called as well, unless the level calls every street (then it is listed once, saying so).
+    collective = _collective_streets(roster)
+    if local and collective is not None and collective.key in reasons:
+        folded_roles = group_roles.pop(collective.key, [])
+        folded_reasons = reasons.pop(collective.key)
+        folded_groups = group_duties.pop(collective.key, [])
+        for k in local:
+            for role in folded_roles:
+                if role not in group_roles.setdefault(k, []):
+                    group_roles[k].append(role)
+            for reason in folded_reasons:
+                add(roster.by_key[k], reason)
+            group_duties.setdefault(k, []).extend(folded_groups)
+        if keep_all is not None:
+            reasons[collective.key] = [keep_all]
+    elif local and collective is not None and keep_all is not None:
+        reasons[collective.key] = [keep_all]
+
+    # Order: office, commander, deputies, the affected street (first on the ground, §5), group
+    # leads, then roster order.
     tiers: dict[str, int] = {}
     office_unit = roster.unit(roster.office.unit)
     tiers[office_unit.key] = 0
     tiers.setdefault(roster.unit(roster.command.commander.unit).key, 1)
     for h in roster.command.deputies:
         tiers.setdefault(roster.unit(h.unit).key, 2)
-    for g in roster.groups:
-        tiers.setdefault(roster.unit(g.lead).key, 3)
     for k in local:
-        tiers.setdefault(k, 4)
+        tiers.setdefault(k, 3)
+    for g in roster.groups:
+        tiers.setdefault(roster.unit(g.lead).key, 4)
     position = {u.key: i for i, u in enumerate(roster.units)}
     keys = sorted(reasons, key=lambda k: (tiers.get(k, 5), position[k]))
 
     entries = []
     for n, key in enumerate(keys, start=1):
         u = roster.by_key[key]
-        duties = [f"{d.text}({d.source})" for d in u.duties]
+        own = u.duties
+        if not own and key in local and collective is not None:
+            own = collective.duties  # 附件1(二) 各街道办事处: the affected one's duties
+        duties = [f"{d.text}({d.source})" for d in own]
         for g, leads in group_duties.get(key, []):
-            if leads or not u.duties:
+            if leads or not own:
                 text = f"{'牵头' if leads else '参加'}{g.name}: {g.duties}({g.source})"
                 if text not in duties:
                     duties.append(text)
+        footnote = None
+        if not u.in_plan:
+            where = (f"名称据地点“{assessment.incident.location}”确定;" if key in local
+                     and assessment.incident.location else "")
+            footnote = f"{u.name}: {where}{u.source}"
         entries.append(CallEntry(
-            order=n, unit=u.name, unit_key=u.key, kind=u.kind, phone=u.phone, dial=u.dial,
-            phone_missing=u.phone_missing if u.dial is None else None, in_plan=u.in_plan,
+            order=n, unit=u.name, label=labels.get(key), footnote=footnote, unit_key=u.key, kind=u.kind,
+            phone=u.phone, dial=u.dial, phone_missing=u.phone_gap(), in_plan=u.in_plan,
             reasons=roster.roles_of(u) + group_roles.get(key, []) + reasons[key], duties=duties,
         ))
     lvl = profile.level_by_key.get(level_key)
@@ -501,7 +626,7 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
                 report(["units", i, "phone"], "blank number (write the number, or say why in phone_missing)",
                        u.name, fatal=False)
         else:
-            bad = phone_problem(u.phone)
+            bad = phone_problem(u.phone, roster.area_code, roster.local_number_length)
             if bad:
                 report(["units", i, "phone"], bad, u.name, fatal=False)
             elif u.phone_missing:
@@ -585,6 +710,16 @@ def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None
                 "required key is missing" if err["type"] == "missing" else err["msg"])
             report(loc, msg)
         return problems
+    from geohazard_cli.models import FIELD_LABELS
+
+    if not dispatch.report_form:
+        report(["report_form"], "no report_form sections: the 速报单 would cite no clause of this plan")
+    for i, sec in enumerate(dispatch.report_form):
+        for j, f in enumerate(sec.fields):
+            if f not in FIELD_LABELS:
+                best = difflib.get_close_matches(f, list(FIELD_LABELS), n=1, cutoff=0.5)
+                hint = f' (did you mean "{best[0]}"?)' if best else ""
+                report(["report_form", i, "fields", j], f"unknown incident field {f!r}{hint}")
     for lv in profile.levels:
         if lv.key not in dispatch.levels:
             report(["levels"], f"no entry for response level {lv.key} ({lv.name}): nobody would be called")
@@ -602,6 +737,9 @@ def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None
                 continue
             if r.engage not in ("group", "unit") and r.name is not None:
                 report([*loc, "name"], f"engage: {r.engage} takes no name")
+            for extra in ("label", "all_streets"):
+                if r.engage != "local_street" and getattr(r, extra) is not None:
+                    report([*loc, extra], f"engage: {r.engage} takes no {extra} (local_street only)")
             if r.engage == "unit" and r.name and roster.find(r.name) is None:
                 report([*loc, "name"], f"unknown unit {r.name!r}{roster.suggest(r.name)}", r.name)
             if r.engage == "group" and r.name:
@@ -675,6 +813,29 @@ def _time_text(value: Any, tz: str) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def _iso(value: Any, tz: str) -> str | None:
+    """A time as ISO 8601 with its offset, in the profile's zone (the JSON form; templates show
+    ``_time_text``)."""
+    from datetime import datetime, timedelta, timezone
+
+    if not isinstance(value, datetime):
+        return None
+    sign = -1 if tz.startswith("-") else 1
+    zone = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+    return value.astimezone(zone).isoformat()
+
+
+def _field_entry(incident: Any, field: str, tz: str) -> dict[str, Any]:
+    """One incident field for the documents: key, label, value (display text, None = blank) and, for a
+    time, ``iso`` (ISO 8601 for machines)."""
+    from geohazard_cli.models import FIELD_LABELS, TIME_FIELDS
+
+    entry: dict[str, Any] = {"key": field, "label": FIELD_LABELS[field], "value": field_text(incident, field, tz)}
+    if field in TIME_FIELDS:
+        entry["iso"] = _iso(getattr(incident, field), tz)
+    return entry
+
+
 def field_text(incident: Any, field: str, tz: str) -> str | None:
     """An incident field as the forms show it, or None when not reported (a visible blank)."""
     from decimal import Decimal
@@ -701,15 +862,16 @@ def deadline_of(assessment: Assessment, profile: Profile) -> dict[str, Any]:
     dl = profile.reporting.deadline
     hours = dl.hours.get(assessment.grade)
     reported = assessment.incident.reported_at
-    due = None
+    due = due_iso = None
     if hours is None:
         text = dl.text
     elif reported is None:
         text = f"接报后{hours}小时内(报告时间未填,截止时刻无法计算)"
     else:
         due = _time_text(reported + timedelta(hours=hours), profile.timezone)
+        due_iso = _iso(reported + timedelta(hours=hours), profile.timezone)
         text = f"{due}前(报告时间起{hours}小时内)"
-    return {"text": text, "rule": dl.text, "hours": hours, "due": due, "source": dl.source}
+    return {"text": text, "rule": dl.text, "hours": hours, "due": due, "due_iso": due_iso, "source": dl.source}
 
 
 def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
@@ -726,6 +888,7 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
             "id": inc.id,
             "reporter": inc.reporter,
             "reported_at": field_text(inc, "reported_at", profile.timezone),
+            "reported_at_iso": _iso(inc.reported_at, profile.timezone),
             "notes": inc.notes,
         },
         "assessment": {
@@ -753,15 +916,21 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
 
 def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallList) -> dict[str, Any]:
     """Everything a call sheet shows, as plain data (also its JSON form)."""
-    from geohazard_cli.models import FIELD_LABELS
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
     facts = ["hazard_type", "location", "occurred_at", "reported_at", "scale", "evacuees", "potential_loss",
              "deaths", "missing", "injured", "direct_loss", "households", "threatened"]
-    ctx["facts"] = [{"key": k, "label": FIELD_LABELS[k], "value": field_text(inc, k, profile.timezone)}
-                    for k in facts]
+    ctx["facts"] = [_field_entry(inc, k, profile.timezone) for k in facts]
     ctx["call_list"] = call_list.model_dump(mode="json")
+    # Footnotes (provenance of units the plan does not name), numbered in call order.
+    notes: list[dict[str, Any]] = []
+    for e in ctx["call_list"]["entries"]:
+        e["note_no"] = None
+        if e["footnote"]:
+            notes.append({"no": len(notes) + 1, "unit": e["unit"], "text": e["footnote"]})
+            e["note_no"] = len(notes)
+    ctx["footnotes"] = notes
     ctx["missing_numbers"] = [e.unit for e in call_list.entries if e.dial is None]
     return ctx
 
@@ -775,9 +944,17 @@ def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, A
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
-    # Every incident field; the template (data) groups them as §3.2.1 lists them.
-    ctx["fields"] = {k: {"key": k, "label": FIELD_LABELS[k], "value": field_text(inc, k, profile.timezone)}
-                     for k in FIELD_LABELS}
+    fields = {k: _field_entry(inc, k, profile.timezone) for k in FIELD_LABELS}
+    ctx["fields"] = fields
+    # The sections as this profile's plan lists the report's content, each citing that plan
+    # ("市中区预案(2023)3.2.1", "国家预案(2006)3.3.2").
+    sections = dispatch_of(profile).report_form
+    ctx["sections"] = [
+        {"title": sec.title, "source": sec.source,
+         "cite": f"{profile.short_title}{sec.source}" if sec.source else None,
+         "fields": [fields[k] for k in sec.fields]}
+        for sec in sections
+    ] or [{"title": "报送内容", "source": None, "cite": None, "fields": list(fields.values())}]
     return ctx
 
 

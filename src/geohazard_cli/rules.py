@@ -9,6 +9,7 @@ rise along every indicator, every grade needs a known level and lead.
 from __future__ import annotations
 
 import itertools
+import os
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from geohazard_cli.errors import ConfigError
 from geohazard_cli.models import COUNT_FIELDS, FIELD_LABELS
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+# defer_build: a profile loaded from the cache (cache.py) is unpickled, not validated, so these
+# models need no validator unless a rules file is actually parsed (~10 ms of start-up).
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def _amount(value: Any) -> Any:
@@ -154,7 +157,7 @@ class Reporting(BaseModel):
 class Profile(BaseModel):
     """One plan profile (a file in rules/)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     schema_version: Literal[1] = Field(alias="schema")
     id: str
@@ -296,18 +299,31 @@ def check_profile(p: Profile) -> list[str]:
 _cache: dict[Path, Profile] = {}
 
 
+def _code_key() -> tuple[object, ...]:
+    """What a pickled Profile depends on besides the file: pydantic and these model modules."""
+    import pydantic
+
+    from geohazard_cli import models
+
+    files = (__file__, models.__file__)
+    return (pydantic.VERSION, *((st.st_size, st.st_mtime_ns) for st in map(os.stat, files)))
+
+
 def load_profile(path: Path) -> Profile:
     """Load and validate a rules file; errors name the file, key path and line."""
     path = path.resolve()
     if path in _cache:
         return _cache[path]
+    from geohazard_cli.cache import cached_data
     from geohazard_cli.loader import describe_validation_error, load_yaml, read_text
 
-    text = read_text(path)
-    data = load_yaml(text, str(path))
-    try:
-        profile = Profile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, str(path), text)) from None
+    def parse() -> Profile:
+        text = read_text(path)
+        try:
+            return Profile.model_validate(load_yaml(text, str(path)))
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc, str(path), text)) from None
+
+    profile: Profile = cached_data(path, parse, pickled=True, key_extra=_code_key())
     _cache[path] = profile
     return profile

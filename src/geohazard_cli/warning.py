@@ -8,6 +8,7 @@ the caller passes in. Nothing here prints, reads the clock or touches files.
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 import unicodedata
@@ -42,6 +43,9 @@ _CAP_TOKEN_RE = re.compile(_CAP_TOKEN)
 _CAP_TIME_RE = re.compile(r"^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_AREA = 100
+# What separates several names in one --area value: , ， 、 ; ； and spaces (NFKC turns the
+# full-width comma and semicolon into ASCII ones).
+_AREA_SEPARATORS = re.compile(r"[,、;\s]+")
 PLACEHOLDERS = frozenset({"jurisdiction", "areas", "colour", "issuer", "event", "activation"})
 
 
@@ -133,6 +137,24 @@ class CapSettings(BaseModel):
     cancel: CapCancel
 
 
+class ExerciseMarks(BaseModel):
+    """How a drill (``--exercise``) is marked in every format (``warning.exercise``)."""
+
+    model_config = _STRICT
+    mark: str = Field(min_length=1)  # 【演练】: before every headline
+    banner: str = Field(min_length=1)  # 演练 非真实预警: at the top and bottom of every sheet
+    cap_note: str = Field(min_length=1)  # the CAP <note> of an Exercise alert
+
+
+class StreetRules(BaseModel):
+    """How ``--area`` names are matched against the roster's 街道办事处 (``warning.streets``)."""
+
+    model_config = _STRICT
+    suffixes: list[str] = Field(min_length=1)  # a name ending in one of these means a street
+    office_suffix: str = Field(min_length=1)  # 七里山街道办事处 minus this = the area 七里山街道
+    place_note: str = Field(min_length=1)  # shown on the line of a place that is not a street
+
+
 class WarningSection(BaseModel):
     """The ``warning:`` section of a profile."""
 
@@ -148,6 +170,9 @@ class WarningSection(BaseModel):
     measures: list[Measure] = []
     calls: list[CallRule] = []
     end: Clause | None = None
+    time_label: str  # 北京时间: what the profile's timezone is called on the sheet
+    exercise: ExerciseMarks
+    streets: StreetRules
     cap: CapSettings
 
     @model_validator(mode="after")
@@ -255,18 +280,21 @@ def parse_colour(value: str, section: WarningSection, field: str = "LEVEL") -> C
 
 
 def parse_areas(values: Sequence[str], field: str = "--area") -> list[str]:
-    """The places the officer typed: trimmed, non-empty, no control characters, duplicates dropped."""
+    """The places the officer typed: each value split on , ， 、 ; ； and spaces, trimmed,
+    non-empty, no control characters, duplicates dropped."""
     out: list[str] = []
     for raw in values:
         text = unicodedata.normalize("NFKC", raw).strip()
-        if not text:
-            raise InputError(f"{field}: empty; give a 街道办事处 or place name")
         if _CONTROL.search(text):
             raise InputError(f"{field}: contains control characters; expected plain text")
         if len(text) > MAX_AREA:
             raise InputError(f"{field}: longer than {MAX_AREA} characters")
-        if text not in out:
-            out.append(text)
+        names = [n for n in _AREA_SEPARATORS.split(text) if n]
+        if not names:
+            raise InputError(f"{field}: empty; give a 街道办事处 or place name")
+        for name in names:
+            if name not in out:
+                out.append(name)
     return out
 
 
@@ -336,20 +364,27 @@ class WarningResponse(BaseModel):
 
 
 def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Sequence[str],
-            lookup: Lookup | None) -> WarningResponse:
+            lookup: Lookup | None, streets: Sequence[UnitInfo] | None = None,
+            field: str = "--area") -> WarningResponse:
     """The measures, routine duties and call list for a warning of ``colour`` over ``areas``.
 
     ``lookup`` resolves a unit name to its roster entry (NotFoundError if unknown); ``None`` lists
-    every unit without a number (for when no roster is available).
+    every unit without a number (for when no roster is available). ``streets`` are the roster's
+    街道办事处 that short forms (七里山) resolve to and typos are checked against; by default the
+    street units of the roster ``lookup`` is a method of. An area that looks like a street but
+    is none of them is an InputError naming ``field``.
     """
+    if streets is None:
+        streets = _roster_streets(lookup)
+    resolved = _resolve_areas(section.streets, list(areas), lookup, streets, field)
     active = section.applies(section.activation.from_, colour)
     measures = [MeasureOut(key=m.key, text=m.text, source=m.source, items=list(m.items))
                 for m in section.measures if section.applies(m.from_, colour)]
-    contacts = _calls(section, colour, list(areas), lookup)
+    contacts = _calls(section, colour, resolved, lookup)
     return WarningResponse(
         plan=profile.id, plan_title=profile.title, area_name=section.area_name,
         level=colour.key, level_name=colour.name, event=section.event, issuer=section.issuer,
-        active=active, activation=section.activation, areas=list(areas), measures=measures,
+        active=active, activation=section.activation, areas=list(resolved), measures=measures,
         routine=[] if active else list(section.routine),
         notes=[] if active else list(section.inactive_notes),
         contacts=contacts, end=section.end if active else None, cap=colour.cap,
@@ -364,7 +399,8 @@ class _Draft:
         self.duties: list[Clause] = []
 
 
-def _calls(section: WarningSection, colour: Colour, areas: list[str], lookup: Lookup | None) -> list[WarningCall]:
+def _calls(section: WarningSection, colour: Colour, areas: dict[str, tuple[str, _Draft]],
+           lookup: Lookup | None) -> list[WarningCall]:
     drafts: dict[str, _Draft] = {}  # insertion order is call order; one line per unit
 
     def draft(key: str, new: _Draft) -> _Draft:
@@ -390,7 +426,7 @@ def _calls(section: WarningSection, colour: Colour, areas: list[str], lookup: Lo
             placeholder = _Draft("area", rule.placeholder or "", note="未用 --area 指定:请确认并逐一叫应")
             found.append(draft("area:", placeholder))
         else:
-            found.extend(_area_draft(area, lookup, draft) for area in areas)
+            found.extend(draft(key, new) for key, new in areas.values())
         reason = Clause(text=rule.reason, source=rule.source)
         for d in found:
             if reason not in d.reasons:
@@ -401,19 +437,90 @@ def _calls(section: WarningSection, colour: Colour, areas: list[str], lookup: Lo
             for n, d in enumerate(drafts.values(), start=1)]
 
 
-def _area_draft(area: str, lookup: Lookup | None, draft: Callable[[str, _Draft], _Draft]) -> _Draft:
-    """A typed area: the roster's unit when it knows the name, else the text with a warning note."""
-    if lookup is None:
-        return draft("area:" + area, _Draft("area", area, note="通讯录未载入"))
-    try:
-        u = lookup(area)
-    except NotFoundError as exc:
-        return draft("area:" + area, _Draft("area", area, note=f"不在通讯录中,请核实号码: {exc}"))
-    kind = getattr(u, "kind", "street")
-    if kind != "street":
-        raise InputError(f'--area: "{area}" is {u.name}, not a 街道办事处; give the street or place '
-                         "the warning covers (units are called by the plan's own rules)")
-    return draft("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial, _missing(u)))
+def _roster_streets(lookup: Lookup | None) -> list[UnitInfo]:
+    """The 街道办事处 of the roster whose ``unit`` method ``lookup`` is (none for another lookup)."""
+    units = getattr(getattr(lookup, "__self__", None), "units", None)
+    return [u for u in units or [] if getattr(u, "kind", None) == "street"]
+
+
+def _resolve_areas(rules: StreetRules, areas: list[str], lookup: Lookup | None,
+                   streets: Sequence[UnitInfo], field: str) -> dict[str, tuple[str, _Draft]]:
+    """Each typed area -> (call-list key, its line), keyed by the name shown for it (one per unit).
+
+    A roster name or alias of a 街道办事处 is that street; a unique short form (七里山) too; a
+    street-like name that is none of them (七理山街道), or a one-character slip of one (七理山),
+    is an InputError; anything else is a place kept as typed, with ``rules.place_note``.
+    """
+    out: dict[str, tuple[str, _Draft]] = {}
+    for area in areas:
+        if lookup is None:
+            out.setdefault(area, ("area:" + area, _Draft("area", area, note="通讯录未载入")))
+            continue
+        try:
+            u: UnitInfo | None = lookup(area)
+        except NotFoundError:
+            u = _match_street(rules, area, streets, field)
+        if u is None:
+            known = {_squash(n): s.name for s in streets for n in (s.name, *getattr(s, "aliases", ()))}
+            near = difflib.get_close_matches(_squash(area), list(known), n=1, cutoff=0.5)
+            hint = f'(是否属于"{known[near[0]]}"?)' if near else ""
+            out.setdefault(area, ("area:" + area, _Draft("area", area, note=rules.place_note + hint)))
+            continue
+        kind = getattr(u, "kind", "street")
+        if kind != "street":
+            raise InputError(f'{field}: "{area}" is {u.name}, not a 街道办事处; give the street or place '
+                             "the warning covers (units are called by the plan's own rules)")
+        shown = u.name
+        if shown.endswith(rules.office_suffix) and len(shown) > len(rules.office_suffix):
+            shown = shown[: -len(rules.office_suffix)]  # the area 七里山街道, not its office
+        if not any(key == "unit:" + u.key for key, _ in out.values()):
+            out[shown] = ("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial, _missing(u)))
+    return out
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"\s+", "", normalise(name))
+
+
+def _match_street(rules: StreetRules, area: str, streets: Sequence[UnitInfo], field: str) -> UnitInfo | None:
+    """The street a short form names (七里山 -> 七里山街道办事处), None for a place that is clearly
+    not a street name; InputError for an ambiguous short form or a near miss of a street name."""
+    suffixes = sorted({_squash(x) for x in rules.suffixes}, key=len, reverse=True)
+
+    def core(name: str) -> str:
+        n = _squash(name)
+        for suffix in suffixes:
+            if n.endswith(suffix):
+                return n[: -len(suffix)]
+        return n
+
+    names: dict[str, tuple[str, UnitInfo]] = {}  # squashed name or alias -> (as written, unit)
+    for u in streets:
+        for n in (u.name, *getattr(u, "aliases", ())):
+            names.setdefault(_squash(n), (n, u))
+    typed, wanted = _squash(area), core(area)
+    hits: dict[str, UnitInfo] = {}  # a short form: the start of a street's name
+    for n, u in names.values():
+        if wanted and core(n).startswith(wanted):
+            hits.setdefault(u.key, u)
+    if len(hits) == 1 and len(wanted) >= 2:  # one character is too little to go on
+        return next(iter(hits.values()))
+    if hits:
+        raise InputError(f'{field}: "{area}" could be {"、".join(u.name for u in hits.values())}; '
+                         "give the street's name")
+    close = difflib.get_close_matches(typed, list(names), n=1, cutoff=0.75)
+    if not close and len(wanted) >= 3:  # a one-character slip in a short form (七理山 for 七里山)
+        close = [k for k, (n, _) in names.items()
+                 if len(core(n)) == len(wanted) and sum(a != b for a, b in zip(core(n), wanted, strict=True)) == 1][:1]
+    street_like = any(typed.endswith(suffix) for suffix in suffixes)
+    if not close and not street_like:
+        return None
+    if close:
+        hint = f'did you mean "{names[close[0]][0]}"?'
+    else:
+        known = "、".join(dict.fromkeys(u.name for _, u in names.values()))
+        hint = f"the roster's 街道办事处: {known}" if known else "the roster lists none"
+    raise InputError(f'{field}: "{area}" is not a 街道办事处 of the roster ({hint})')
 
 
 def _missing(u: UnitInfo) -> str | None:
@@ -535,7 +642,7 @@ def build_cap(
     sub(root, "msgType", msg_type)
     sub(root, "scope", cap.scope)
     if exercise:
-        sub(root, "note", "演练(Exercise):非真实预警")
+        sub(root, "note", section.exercise.cap_note)
     if references:
         sub(root, "references", " ".join(r.text() for r in references))
 
@@ -560,12 +667,13 @@ def build_cap(
     sub(info, "severity", response.cap.severity)
     sub(info, "certainty", cap.cancel.certainty if cancel else response.cap.certainty)
     sub(info, "senderName", cap.sender_name)
+    mark = section.exercise.mark if exercise else ""
     if cancel:
-        sub(info, "headline", cap.cancel.headline.format_map(values))
+        sub(info, "headline", mark + cap.cancel.headline.format_map(values))
         sub(info, "description", cap.cancel.description.format_map(values))
         sub(info, "instruction", cap.cancel.instruction.format_map(values))
     else:
-        sub(info, "headline", cap.headline.format_map(values))
+        sub(info, "headline", mark + cap.headline.format_map(values))
         sub(info, "description", cap.description.format_map(values))
         sub(info, "instruction", instruction_text(response))
     contact = next((c for c in response.contacts if c.order == 1 and c.dial), None)
@@ -600,6 +708,11 @@ def instruction_text(response: WarningResponse) -> str:
         for n, c in enumerate([*response.routine, *response.notes], start=1):
             lines.append(f"{n}. {c.text}({c.source})")
     return "\n".join(lines)
+
+
+def human_time(sent: str) -> str:
+    """``2026-07-21T08:30:00+08:00`` -> ``2026-07-21 08:30`` (for people; JSON and CAP keep ISO)."""
+    return datetime.fromisoformat(sent).strftime("%Y-%m-%d %H:%M")
 
 
 def as_json(response: WarningResponse) -> dict[str, Any]:

@@ -2,23 +2,50 @@
 itself; heavy imports (rich, jinja2, sqlite) happen inside the command that needs them."""
 
 import contextlib
+import importlib
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from geohazard_cli.cli import callsheet, classify, drill, incident, warning
 
-app = typer.Typer(
-    name="geohazard",
-    help="济南市市中区突发地质灾害应急预案 duty-officer tool: grade an incident, call the right units, "
-    "respond to warnings, run drills, keep the incident journal.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+def _defer_typer_adapters() -> None:
+    """Build typer's per-option pydantic TypeAdapter only for options that were given.
+
+    typer (0.2x) builds a TypeAdapter for every option of the invoked command on every run, even
+    for options left at None (~2 ms each; classify has 26 options, so ~50 ms of a ~400 ms start-up).
+    A None value coerces to None without one (typer's RuntimeParam.coerce), so defer the build to the
+    first real value. Other typer versions without this machinery are left alone.
+    """
+    typer_core: Any = sys.modules.get("typer.core")
+    build: Any = getattr(typer_core, "build_runtime_param", None)
+    if build is None or getattr(build, "_geohazard_lazy", False):  # pragma: no cover - other typer
+        return
+
+    class LazyRuntimeParam:
+        _geohazard_lazy = True
+        __slots__ = ("descriptor", "real")
+
+        def __init__(self, descriptor: Any) -> None:
+            self.descriptor = descriptor
+            self.real: Any = None
+
+        def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+            if value is None and not (getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1):
+                return None
+            if self.real is None:
+                self.real = build(self.descriptor)
+            return self.real.coerce(value, param=param, ctx=ctx)
+
+        def __getattr__(self, name: str) -> Any:
+            if self.real is None:
+                self.real = build(self.descriptor)
+            return getattr(self.real, name)
+
+    typer_core.build_runtime_param = LazyRuntimeParam
+
+
+_defer_typer_adapters()
 
 _DEBUG = False
 
@@ -31,7 +58,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
@@ -42,8 +68,51 @@ def _root(
     _DEBUG = debug
 
 
-for _module in (classify, callsheet, warning, drill, incident):
-    _module.register(app)
+# Which module registers each top-level command. Only the invoked command's module is registered
+# (typer converts every registered command to click on every run: ~10 ms for all of them), so a
+# new command must be listed here as well as registered in its module.
+COMMANDS = {
+    "classify": "classify",
+    "callsheet": "callsheet",
+    "report-form": "callsheet",
+    "roster": "callsheet",
+    "check": "callsheet",
+    "warning": "warning",
+    "drill": "drill",
+    "incident": "incident",
+}
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The app with the module of ``command`` registered, or every module when it is not known."""
+    app = typer.Typer(
+        name="geohazard",
+        help="济南市市中区突发地质灾害应急预案 duty-officer tool: grade an incident, call the right units, "
+        "respond to warnings, run drills, keep the incident journal.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    names = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in names:
+        importlib.import_module(f"geohazard_cli.cli.{name}").register(app)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``geohazard_cli.cli.app``: the whole app (for tests and tools that list every command)."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The top-level command named in ``argv`` (the first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -53,7 +122,9 @@ def run(argv: list[str] | None = None) -> int:
     from geohazard_cli.errors import GeohazardError
 
     try:
-        rv = app(args=argv, standalone_mode=False, prog_name="geohazard")
+        args = list(sys.argv[1:] if argv is None else argv)
+        app = build_app(_command_of(args))
+        rv = app(args=args, standalone_mode=False, prog_name="geohazard")
         return rv if isinstance(rv, int) else 0
     except GeohazardError as exc:
         _flush_quietly()

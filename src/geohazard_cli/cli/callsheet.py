@@ -133,12 +133,15 @@ def roster(
     r = load_roster(resolve_dir(config_dir))
     units = r.search(query or "")
     if not units:
-        raise NotFoundError(f'roster: nothing matches "{query}"{r.suggest(query or "")}')
+        close = r.closest_names(query or "")
+        hint = f" (closest: {'、'.join(close)})" if close else ""
+        raise NotFoundError(f'roster: nothing matches "{query}"{hint}; '
+                            "try a unit, work group, post or number, or \'geohazard roster\' for all")
     rows = []
     for u in units:
         rows.append({
             "key": u.key, "name": u.name, "aliases": u.aliases, "kind": u.kind, "phone": u.phone,
-            "dial": u.dial, "phone_missing": u.phone_missing if u.dial is None else None,
+            "dial": u.dial, "phone_missing": u.phone_gap(),
             "in_plan": u.in_plan, "source": u.source,
             "groups": [{"name": g.name, "lead": leads} for g, leads in r.groups_of(u)],
             "roles": r.roles_of(u),
@@ -164,14 +167,20 @@ def _print_roster(rows: list[dict[str, Any]], query: str | None) -> None:
     table.add_column("电话", no_wrap=True)
     table.add_column("工作组 / 职务", overflow="fold")
     gaps = []
+    notes: dict[str, int] = {}  # provenance (source) of units the plan does not name -> note number
     for row in rows:
         groups = [f"{g['name']}{'(牵头)' if g['lead'] else ''}" for g in row["groups"]]
         roles = [r.split(":")[0] for r in row["roles"]]
-        name = row["name"] + ("" if row["in_plan"] else "(非预案)")
+        name = row["name"]
+        if not row["in_plan"]:
+            no = notes.setdefault(row["source"], len(notes) + 1)
+            name += f" [注{no}]"
         if not row["dial"]:
             gaps.append(f"{row['name']}: {row['phone_missing'] or '号码缺失,请补充'}")
         table.add_row(name, row["dial"] or Text("无号码", style="bold red"), "、".join(roles + groups) or "—")
     out.print(table)
+    for source, no in notes.items():
+        out.print(Text(f"[注{no}] {source}"))
     if gaps:
         out.print(Text("无号码:", style="bold"))
         for gap in gaps:
@@ -181,28 +190,34 @@ def _print_roster(rows: list[dict[str, Any]], query: str | None) -> None:
 def check(
     config_dir: ConfigDirOpt = None,
     format: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.text,
+    notices: Annotated[bool, typer.Option("--notices", help="List every notice (known gaps such as units "
+                                          "without a number), not just a one-line summary.")] = False,
 ) -> int:
     """Validate the config a command would use: every profile in rules/, contacts.yaml, the dispatch
     sections, the templates (compile and render a sample incident). Lists every problem with file,
-    line, key path and unit; exit 0 when sound, 2 otherwise. Missing numbers are listed as notices.
+    line, key path and unit; exit 0 when sound, 2 otherwise. Known gaps (units without a number) are
+    notices: summarised in one line, listed with --notices (JSON always lists them).
 
     Example: geohazard check --config-dir ./my-config
     """
-    from geohazard_cli.checks import run_checks
+    from geohazard_cli.checks import notice_summary, run_checks
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
 
     cfg = resolve_dir(config_dir)
-    problems, notices = run_checks(cfg)
+    problems, found = run_checks(cfg)
     if format is ListFormat.json:
         emit_json({"config_dir": str(cfg), "sound": not problems,
                    "problems": [p.model_dump() for p in problems],
-                   "notices": [p.model_dump() for p in notices]})
+                   "notices": [p.model_dump() for p in found]})
     else:
         for p in problems:
             print(f"error: {p}")
-        for p in notices:
-            print(f"notice: {p}")
+        if notices:
+            for p in found:
+                print(f"notice: {p}")
+        elif found:
+            print(f"notice: {notice_summary(found)}; --notices lists them")
         verdict = "sound" if not problems else f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        print(f"{cfg}: {verdict}; {len(notices)} notice{'s' if len(notices) != 1 else ''}")
+        print(f"{cfg}: {verdict}; {len(found)} notice{'s' if len(found) != 1 else ''}")
     return 0 if not problems else 2

@@ -21,13 +21,6 @@ if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
 
 
-class OutcomeChoice(StrEnum):
-    answered = "answered"
-    no_answer = "no-answer"
-    busy = "busy"
-    other = "other"
-
-
 class ExportFormat(StrEnum):
     markdown = "markdown"
     html = "html"
@@ -159,6 +152,8 @@ def _record_json(record: "Record") -> dict[str, Any]:
         "closed_at": record.closed_at.isoformat() if record.closed_at else None,
         "close_reason": record.close_reason,
         "location": record.incident.location, "hazard_type_name": record.incident.hazard_type_name,
+        # The officer-supplied --id (来文编号, the reporting unit's reference); the journal's id is "id".
+        "external_ref": record.incident.id,
     }
 
 
@@ -166,8 +161,24 @@ def _mark(record: "Record") -> str:
     return "【演练】" if record.exercise else ""
 
 
+def _ref(record: "Record") -> str:
+    """The officer-supplied --id, labelled as what it is: an external reference, not the incident id."""
+    return f" · 来文编号 {record.incident.id}" if record.incident.id else ""
+
+
 def _hm(dt: "datetime") -> str:
-    return dt.strftime("%Y-%m-%d %H:%M")
+    from geohazard_cli.journal import human_time
+
+    return human_time(dt) or ""
+
+
+def _print_assessment(assessment: "Assessment") -> None:
+    """classify's assessment panel, without the officer's --id in its title: in the journal the
+    incident's id is the journal id (#3); the --id is shown as 来文编号 in the header line."""
+    from geohazard_cli.cli.classify import print_assessment
+
+    incident = assessment.incident.model_copy(update={"id": None})
+    print_assessment(assessment.model_copy(update={"incident": incident}))
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -211,14 +222,14 @@ def open_(
                    "call_list": call_list, "history": [e.model_dump(mode="json") for e in events]})
         return 0
     from geohazard_cli.cli._common import console
-    from geohazard_cli.cli.classify import print_assessment
 
     out = console()
-    out.print(f"{_mark(record)}事件 #{record.id} 已立案({_hm(record.opened_at)};{profile.short_title})",
-              style="bold")
-    print_assessment(assessment)
+    out.print(f"{_mark(record)}事件 #{record.id} 已立案({_hm(record.opened_at)};{profile.short_title})"
+              f"{_ref(record)}", style="bold")
+    _print_assessment(assessment)
     _print_call_list(call_list, "叫应名单")
-    out.print(f"记录叫应: geohazard incident ack {record.id} --unit 单位 --outcome answered")
+    out.print(f"记录叫应: geohazard incident ack {record.id} --unit 单位 --outcome 接通 "
+              "--answerer 接听人 --by 经办人")
     return 0
 
 
@@ -288,10 +299,16 @@ def ack(
     ref: IdArg,
     unit: Annotated[str, typer.Option(
         "--unit", help="The unit called (full or short name, as in contacts.yaml).", show_default=False)],
-    outcome: Annotated[OutcomeChoice, typer.Option(
-        "--outcome", help="How the call went.", show_default=False)],
+    outcome: Annotated[str, typer.Option(
+        "--outcome", help="How the call went (结果, as on the call sheet): 接通|未接|占线|其他, "
+        "or 1|2|3|4, or answered|no-answer|busy|other.", show_default=False)],
+    answerer: Annotated[str | None, typer.Option(
+        "--answerer", help="Who answered at the unit (接听人).", show_default=False)] = None,
     by: Annotated[str | None, typer.Option(
-        "--by", help="Who made the call (经办人).", show_default=False)] = None,
+        "--by", help="The officer who made the call (经办人).", show_default=False)] = None,
+    responded_at: Annotated[str | None, typer.Option(
+        "--responded-at", help="When the unit responded (回应时间), if not at the call itself; same forms "
+        "as --at.", show_default=False)] = None,
     at: AtOpt = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -299,25 +316,29 @@ def ack(
 ) -> int:
     """Record one call of the 叫应 loop (§6.3(1)): which unit, and whether it answered.
 
-    Example: geohazard incident ack 3 --unit 七里山街道 --outcome answered --by 张三
+    Example: geohazard incident ack 3 --unit 七里山街道 --outcome 接通 --answerer 李四 --by 张三
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.intake import parse_text
-    from geohazard_cli.journal import Outcome, acknowledge, pending_units, snapshot
+    from geohazard_cli.intake import parse_text, parse_time
+    from geohazard_cli.journal import acknowledge, parse_outcome, pending_units, snapshot
 
     incident_id = _incident_id(ref)
+    result = parse_outcome(outcome)
     by_text = parse_text(by, "--by") if by is not None else None
+    answerer_text = parse_text(answerer, "--answerer") if answerer is not None else None
     j = _existing(db, incident_id)
     try:
         record, _ = snapshot(j, incident_id)
         when = _when(at, _tz_text(record.opened_at))
         j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
+        responded = parse_time(responded_at, "--responded-at", _tz_text(record.opened_at)) \
+            if responded_at is not None else None
         from geohazard_cli.roster import load_roster
 
         found = load_roster(resolve_dir(config_dir)).unit(unit)
-        record, event, events = acknowledge(j, incident_id, found.key, found.name, Outcome(outcome.value),
-                                            by_text, when)
+        record, event, events = acknowledge(j, incident_id, found.key, found.name, result,
+                                            by_text, when, answerer_text, responded)
     finally:
         j.close()
     pending = pending_units(record, events)
@@ -365,15 +386,14 @@ def show(
                    "history": [e.model_dump(mode="json") for e in events]})
         return 0
     from geohazard_cli.cli._common import console
-    from geohazard_cli.cli.classify import print_assessment
 
     out = console()
     status = "处置中"
     if record.closed_at is not None:
         status = f"已终止({_hm(record.closed_at)}:{record.close_reason})"
     out.print(f"{_mark(record)}事件 #{record.id} · {status} · 立案 {_hm(record.opened_at)} · "
-              f"更新 {_hm(record.updated_at)}", style="bold")
-    print_assessment(assessment)
+              f"更新 {_hm(record.updated_at)}{_ref(record)}", style="bold")
+    _print_assessment(assessment)
     _print_call_list(record.call_list, "当前叫应名单", _ack_status(record, events))
     if record.status == "open":
         _print_pending(pending, record)
@@ -413,8 +433,9 @@ def list_(
     if not records:
         out.print({"open": "没有处置中的事件", "closed": "没有已终止的事件", None: "日志中没有事件"}[status])
         return 0
-    head = ("编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间", "类型 · 地点")
-    rows = [(f"#{r.id}", "处置中" if r.status == "open" else "已终止", "演练" if r.exercise else "",
+    head = ("编号", "来文编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间", "类型 · 地点")
+    rows = [(f"#{r.id}", r.incident.id or "", "处置中" if r.status == "open" else "已终止",
+             "演练" if r.exercise else "",
              r.grade_name, r.response_level_name, _hm(r.opened_at), _hm(r.updated_at),
              " · ".join(x for x in (r.incident.hazard_type_name, r.incident.location) if x))
             for r in records]
@@ -591,7 +612,7 @@ def _ack_status(record: "Record", events: "list[Event]") -> dict[str, str]:
         if p is None:
             out[key] = "已应答"
         elif p.last_at is not None and p.last_outcome is not None:
-            out[key] = f"未应答({p.last_at:%m-%d %H:%M} {OUTCOME_LABELS.get(p.last_outcome, p.last_outcome)})"
+            out[key] = f"未应答({_hm(p.last_at)} {OUTCOME_LABELS.get(p.last_outcome, p.last_outcome)})"
         else:
             out[key] = "未应答"
     return out

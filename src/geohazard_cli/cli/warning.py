@@ -10,7 +10,9 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 
 if TYPE_CHECKING:
-    from geohazard_cli.warning import Lookup, WarningResponse
+    from rich.text import Text
+
+    from geohazard_cli.warning import ExerciseMarks, WarningResponse
 
 
 class WarningFormat(StrEnum):
@@ -31,7 +33,9 @@ def warning(
         metavar="LEVEL", help="Warning colour: blue|yellow|orange|red, 蓝色|黄色|橙色|红色 or 蓝|黄|橙|红.",
         show_default=False)],
     area: Annotated[list[str] | None, typer.Option(
-        "--area", help="A 街道办事处 or place the warning covers (repeat for each).", show_default=False)] = None,
+        "--area", help="街道办事处 or places the warning covers: repeat, or separate with , 、 ; or spaces. "
+                        "Short forms (七里山) resolve through the roster; a misspelt street is refused.",
+        show_default=False)] = None,
     format: Annotated[WarningFormat, typer.Option("--format", "-f", help="Output format.")] = WarningFormat.text,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write to this file (atomically) instead of stdout.", show_default=False)] = None,
@@ -83,7 +87,9 @@ def warning(
     moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else datetime.now().astimezone()
     sent_text = core.cap_time(moment, profile.timezone)
 
-    response = core.respond(profile, section, colour, areas, _lookup(cfg))
+    roster = _roster(cfg)
+    response = core.respond(profile, section, colour, areas, roster.unit,
+                            [u for u in roster.units if u.kind == "street"])
 
     if format is WarningFormat.json:
         from geohazard_cli.cli._common import emit_json
@@ -117,14 +123,16 @@ def warning(
                              exercise=exercise, msg_type=msg_type, references=refs)
         write_output(xml, output)
         return 0
+    human = core.human_time(sent_text)
     if format is WarningFormat.text and output is None:
-        print_warning(response, sent_text, exercise)
+        print_warning(response, human, section.time_label, section.exercise if exercise else None)
         return 0
     from geohazard_cli.cli._common import write_output
     from geohazard_cli.config import templates_dir
     from geohazard_cli.render import render
 
-    text = render(templates_dir(cfg), "warning", format.value, w=response, sent=sent_text, exercise=exercise)
+    text = render(templates_dir(cfg), "warning", format.value, w=response, sent=human, sent_iso=sent_text,
+                  time_label=section.time_label, exercise=exercise, marks=section.exercise)
     write_output(text, output)
     return 0
 
@@ -141,61 +149,151 @@ def _reference(value: str, flag: str) -> Any:
     return core.reference_from_xml(read_text(Path(value), InputError), value, flag)
 
 
-def _lookup(cfg: Path) -> "Lookup":
-    """The roster's unit lookup (names and numbers from contacts.yaml, 附件3)."""
+def _roster(cfg: Path) -> Any:
+    """The roster (names and numbers from contacts.yaml, 附件3): its ``unit`` lookup and units."""
     from geohazard_cli.roster import load_roster
 
-    return load_roster(cfg).unit
+    return load_roster(cfg)
 
 
-def print_warning(w: "WarningResponse", sent: str, exercise: bool) -> None:
-    """The Chinese panel for a terminal (plain text when piped or NO_COLOR)."""
+# --- the terminal panel: lines wrapped here, so a clause such as (6.3(1); 10.1) or a closing
+# quote never starts or splits across a line (rich folds CJK text at any character) -----------
+_NO_LINE_START = set(",.;:!?)]}，。、；：！？）】」』”’%")
+_NO_LINE_END = set("([{（【「『“‘")
+Part = tuple[str, str, bool]  # text, rich style, whole (never split: a clause, a number, a time)
+
+
+def _atoms(parts: list[Part]) -> list[list[tuple[str, str]]]:
+    """The pieces a paragraph may break between; each atom is a list of (text, style)."""
+    import re
+
+    atoms: list[list[tuple[str, str]]] = []
+    quotes = 0  # ASCII quotes seen: an odd count means the next one closes
+    glue_next = False
+    for text, style, whole in parts:
+        for tok in [text] if whole else re.findall(r"[!-~]+|\s+|.", text):
+            closing = tok.startswith('"') and quotes % 2 == 1
+            quotes += 0 if whole else tok.count('"')
+            glue = glue_next or closing or tok[0] in _NO_LINE_START
+            if glue and atoms and not tok.isspace():
+                atoms[-1].append((tok, style))
+            else:
+                atoms.append([(tok, style)])
+            # after an opening bracket, and inside a quotation ("叫醒"), the next piece is glued on
+            glue_next = not whole and (tok[-1] in _NO_LINE_END or quotes % 2 == 1)
+    return atoms
+
+
+def _fill(parts: list[Part], width: int, first: str = "", indent: str | None = None) -> "list[Text]":
+    """``parts`` wrapped to ``width`` cells: ``first`` before the first line, ``indent`` (default:
+    as wide as ``first``) before the others; an atom wider than a line is split by character."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    indent = " " * cell_len(first) if indent is None else indent
+    lines: list[Text] = []
+    line, used, empty = Text(first), cell_len(first), True
+
+    def newline() -> None:
+        nonlocal line, used, empty
+        lines.append(line)
+        line, used, empty = Text(indent), cell_len(indent), True
+
+    for atom in _atoms(parts):
+        size = sum(cell_len(t) for t, _ in atom)
+        if atom[0][0].isspace():
+            if not empty and used + size <= width:
+                line.append(atom[0][0])
+                used += size
+            continue
+        if used + size > width and not empty:
+            newline()
+        for text, style in atom:
+            if used + size <= width:
+                line.append(text, style)
+                used += cell_len(text)
+                continue
+            for ch in text:  # longer than a line
+                if used + cell_len(ch) > width and not empty:
+                    newline()
+                line.append(ch, style)
+                used += cell_len(ch)
+                empty = False
+        empty = False
+    lines.append(line)
+    for t in lines:
+        t.rstrip()
+        t.no_wrap, t.overflow = True, "crop"
+    return lines
+
+
+def print_warning(w: "WarningResponse", sent: str, time_label: str, marks: "ExerciseMarks | None") -> None:
+    """The Chinese panel for a terminal (plain text when piped or NO_COLOR); ``marks`` for a drill."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
 
     from geohazard_cli.cli._common import console
 
+    con = console()
+    width = max(4, con.width - 4)  # the panel's border and padding
+
+    def para(parts: list[Part], first: str = "", indent: str | None = None) -> None:
+        lines.extend(_fill(parts, width, first, indent))
+
+    def clause(source: str) -> Part:
+        return (f"({source})", "", True)
+
     style = {"blue": "bold blue", "yellow": "bold yellow", "orange": "bold dark_orange", "red": "bold red"}
-    lines: list[Any] = []
-    if exercise:
-        lines.append(Text("【演练 EXERCISE】非真实预警", style="bold reverse"))
-    head = Text()
-    head.append(f"{w.level_name}{w.event}", style=style.get(w.level, "bold"))
-    head.append(f"   发布: {w.issuer}   时间: {sent}   范围: {w.areas_text()}")
-    lines.append(head)
+    lines: list[Text] = []
+    banner = Text(f"{marks.mark} {marks.banner}", style="bold reverse red", justify="center") if marks else None
+    if banner is not None:
+        lines.append(banner)
+    para([((marks.mark if marks else "") + f"{w.level_name}{w.event}", style.get(w.level, "bold"), False)])
+    label = f"({time_label})" if time_label else ""
+    para([("发布: ", "", True), (w.issuer, "", False), ("   ", "", False), (f"时间: {sent}{label}", "", True),
+          ("   ", "", False), ("范围: ", "", True), (w.areas_text(), "", False)])
     a = w.activation
     if w.active:
-        lines.append(Text(f"{a.name}: 启动({a.text},{a.source})", style="bold"))
+        para([(f"{a.name}: 启动(", "bold", False), (a.text, "", False), (f",{a.source})", "", True)])
         lines.append(Text(""))
         lines.append(Text("应采取的措施", style="bold"))
         for n, m in enumerate(w.measures, start=1):
-            lines.append(Text(f"{n}.{m.text}({m.source})"))
+            para([(m.text, "", False), clause(m.source)], f"{n}.")
             for i, item in enumerate(m.items, start=1):
-                lines.append(Text(f"   ({i}){item}"))
+                para([(item, "", False)], f"   ({i})")
     else:
-        lines.append(Text(f"{a.name}: 未启动(启动条件: {a.text},{a.source})", style="bold"))
+        para([(f"{a.name}: 未启动(启动条件: ", "bold", False), (a.text, "", False), (f",{a.source})", "", True)])
         lines.append(Text(""))
         lines.append(Text("日常预防预警工作(仍适用)", style="bold"))
         for n, duty in enumerate(w.routine, start=1):
-            lines.append(Text(f"{n}.{duty.text}({duty.source})"))
+            para([(duty.text, "", False), clause(duty.source)], f"{n}.")
         for note in w.notes:
-            lines.append(Text(f"注意:{note.text}({note.source})", style="yellow"))
+            para([(note.text, "yellow", False), clause(note.source)], "注意:")
     lines.append(Text(""))
     if w.contacts:
         lines.append(Text("叫应名单", style="bold"))
         for c in w.contacts:
-            row = Text(f"{c.order}.{c.unit}  ")
-            row.append(c.dial or c.phone or "无号码", style="bold" if (c.dial or c.phone) else "bold red")
+            number = c.dial or c.phone
+            row: list[Part] = [(c.unit, "", False), ("  ", "", False),
+                               (number or "无号码", "bold" if number else "bold red", True)]
             if c.note:
-                row.append(f"({c.note})", style="dim")
-            lines.append(row)
-            lines.append(Text("   事由:" + ";".join(f"{r.text}({r.source})" for r in c.reasons)))
+                row.append((f"({c.note})", "dim", False))
+            para(row, f"{c.order}.")
+            reasons: list[Part] = []
+            for r in c.reasons:
+                reasons += [(";" if reasons else "", "", False), (r.text, "", False), clause(r.source)]
+            para(reasons, "   事由:")
             for d in c.duties:
-                lines.append(Text(f"   职责:{d.text}({d.source})"))
-            lines.append(Text("   叫应时间:＿＿＿＿  应答人:＿＿＿＿  回应时间:＿＿＿＿", style="dim"))
+                para([(d.text, "", False), clause(d.source)], "   职责:")
+            para([("叫应时间:＿＿＿＿", "dim", True), ("  ", "", False), ("应答人:＿＿＿＿", "dim", True),
+                  ("  ", "", False), ("回应时间:＿＿＿＿", "dim", True)], "   ")
     else:
-        lines.append(Text(f"叫应名单: 无(未启动{a.name})"))
+        para([(f"叫应名单: 无(未启动{a.name})", "", False)])
     if w.end:
-        lines.append(Text(f"响应终止: {w.end.text}({w.end.source})"))
-    console().print(Panel(Group(*lines), title=f"地质灾害气象风险预警 · {w.plan_title}", title_align="left"))
+        para([("响应终止: ", "", True), (w.end.text, "", False), clause(w.end.source)])
+    if banner is not None:
+        lines.append(banner)
+    title = f"{marks.mark if marks else ''}地质灾害气象风险预警 · {w.plan_title}"
+    con.print(Panel(Group(*lines), title=title, title_align="left",
+                    border_style="bold red" if marks else "none"))

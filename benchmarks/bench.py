@@ -1,0 +1,222 @@
+"""Benchmarks for issue 7: start-up of `geohazard classify` and `classify --batch` throughput.
+
+Every case runs as a whole process, alternating with its baseline, several times; the script prints
+medians and the ratio against each target. Data is generated into benchmarks/_data/ (gitignored).
+
+    python benchmarks/bench.py            # full run: 1,000,000 batch records
+    python benchmarks/bench.py --quick    # smoke run: 100,000 records, fewer repeats
+    python benchmarks/bench.py --only startup      # or: batch, memory
+
+Not a test: wall-clock figures vary with the machine and its load; the ratios, measured side by side
+in one run, are what the targets are about. Children run with PYTHONDONTWRITEBYTECODE unset so that
+the source tree's bytecode is cached as it is for an installed package (pip compiles on install).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "_data"
+SRC = ROOT / "src"
+CLI = [sys.executable, "-c", "from geohazard_cli.cli import main; main()"]
+
+# (case, baseline, target ratio)
+TARGETS = {
+    "classify --format json": 1.15,
+    "classify (text)": 1.4,
+    "batch JSONL": 0.6,
+    "batch CSV vs JSONL": 1.5,
+}
+MEMORY_LIMIT_MIB = 50.0
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = str(SRC) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("GEOHAZARD_CONFIG_DIR", None)
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def run_once(cmd: list[str], stdin_path: Path | None = None) -> tuple[float, float, int]:
+    """Run one whole process with stdout to /dev/null; wall seconds, peak RSS (MiB), exit code."""
+    with open(os.devnull, "wb") as devnull:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=devnull, stderr=subprocess.DEVNULL, env=child_env(), cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def alternate(cases: dict[str, list[str]], repeats: int) -> dict[str, list[float]]:
+    """Run every case once per round, in rotating order, ``repeats`` rounds; return wall times."""
+    names = list(cases)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for cmd in cases.values():  # warm-up: page cache, bytecode cache
+        run_once(cmd)
+    for i in range(repeats):
+        order = names[i % len(names):] + names[: i % len(names)]
+        for name in order:
+            wall, _, _ = run_once(cases[name])
+            times[name].append(wall)
+    return times
+
+
+def report(title: str, case: list[float], base: list[float], target: float) -> bool:
+    """Median ratio against the target; the ratio of the best runs alongside, as a noise check."""
+    ratio = statistics.median(case) / statistics.median(base)
+    best = min(case) / min(base)
+    ok = ratio <= target
+    print(f"  {title:<28} {statistics.median(case) * 1000:9.1f} ms / {statistics.median(base) * 1000:9.1f} ms"
+          f" = {ratio:5.2f}x (best runs {best:4.2f}x; target <= {target}x) {'OK' if ok else 'MISSED'}")
+    return ok
+
+
+# --- start-up ---------------------------------------------------------------------------------
+
+def bench_startup(repeats: int) -> list[bool]:
+    cases = {
+        "bare typer app": [sys.executable, str(HERE / "bare_typer.py"), "--deaths", "12"],
+        "classify --format json": [*CLI, "classify", "--deaths", "12", "--format", "json"],
+        "classify (text)": [*CLI, "classify", "--deaths", "12"],
+        "python -c pass": [sys.executable, "-c", "pass"],
+    }
+    print(f"start-up: {repeats} alternating rounds, medians")
+    times = alternate(cases, repeats)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for k, v in med.items():
+        print(f"  {k:<28} {v * 1000:9.1f} ms  (min {min(times[k]) * 1000:.1f})")
+    base = times["bare typer app"]
+    names = ("classify --format json", "classify (text)")
+    return [report(name, times[name], base, TARGETS[name]) for name in names]
+
+
+# --- batch data ----------------------------------------------------------------------------------
+
+def _amount(r: random.Random, top: float) -> int | float:
+    whole = int(10 ** r.uniform(0, top))
+    if r.random() < 0.3:  # a third carry fen, written as JSON numbers with two decimals
+        return float(f"{whole}.{r.randint(1, 99):02d}")
+    return whole
+
+
+def generate(n: int, seed: int = 20260721) -> tuple[Path, Path]:
+    """n records as JSONL and the same records as CSV; ids plus the four indicators as numbers.
+
+    Spread over every band (log-uniform), a few exactly on bounds, ~0.1% bad records (negative,
+    fractional or non-numeric figures) and ~0.1% money written as officers type it (500万).
+    """
+    DATA.mkdir(exist_ok=True)
+    jsonl, csv_path = DATA / f"records-{n}.jsonl", DATA / f"records-{n}.csv"
+    if jsonl.exists() and csv_path.exists():
+        return jsonl, csv_path
+    r = random.Random(seed)
+    tmp_j, tmp_c = jsonl.with_name(jsonl.name + ".tmp"), csv_path.with_name(csv_path.name + ".tmp")
+    bounds = {"evacuees": [100, 500, 1000], "potential_loss": [5_000_000, 50_000_000, 100_000_000],
+              "deaths": [3, 10, 30], "direct_loss": [1_000_000, 5_000_000, 10_000_000]}
+    with open(tmp_j, "w", encoding="utf-8") as fj, open(tmp_c, "w", encoding="utf-8", newline="") as fc:
+        fc.write("id,evacuees,potential_loss,deaths,direct_loss\r\n")
+        for i in range(n):
+            rec: dict[str, object] = {
+                "id": f"R{i:07d}",
+                "evacuees": int(10 ** r.uniform(0, 3.4)),
+                "potential_loss": _amount(r, 8.4),
+                "deaths": int(10 ** r.uniform(0, 1.7)) - 1,
+                "direct_loss": _amount(r, 7.4),
+            }
+            roll = r.random()
+            if roll < 0.02:  # on a bound, or one below it
+                key = r.choice(list(bounds))
+                rec[key] = r.choice(bounds[key]) - r.choice([0, 1])
+            elif roll < 0.021:
+                rec[r.choice(list(bounds))] = r.choice([-1, 1.5, "abc", "5万万"])
+            elif roll < 0.022:
+                rec[r.choice(["potential_loss", "direct_loss"])] = r.choice(["500万", "1.2亿", "４９９万"])
+            fj.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+            fc.write(",".join(str(rec[k]) for k in ("id", "evacuees", "potential_loss", "deaths",
+                                                      "direct_loss")) + "\r\n")
+    tmp_j.replace(jsonl)
+    tmp_c.replace(csv_path)
+    return jsonl, csv_path
+
+
+# --- batch -------------------------------------------------------------------------------------
+
+JSON_LOOP = ("import json, sys\n"
+             "with open(sys.argv[1], encoding='utf-8') as fh:\n"
+             "    for line in fh:\n"
+             "        json.loads(line)\n")
+
+
+def bench_batch(n: int, repeats: int) -> list[bool]:
+    jsonl, csv_path = generate(n)
+    cases = {
+        "json.loads loop": [sys.executable, "-c", JSON_LOOP, str(jsonl)],
+        "batch JSONL": [*CLI, "classify", "--batch", str(jsonl)],
+        "batch CSV": [*CLI, "classify", "--batch", str(csv_path)],
+    }
+    print(f"batch: {n:,} records, {repeats} alternating rounds, medians")
+    times = alternate(cases, repeats)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for k, v in med.items():
+        print(f"  {k:<28} {v:9.2f} s   (min {min(times[k]):.2f}; {n / v / 1e6:.2f} M records/s)")
+    return [
+        report("batch JSONL", times["batch JSONL"], times["json.loads loop"], TARGETS["batch JSONL"]),
+        report("batch CSV vs JSONL", times["batch CSV"], times["batch JSONL"], TARGETS["batch CSV vs JSONL"]),
+    ]
+
+
+def bench_memory(n: int) -> list[bool]:
+    """Peak RSS of the whole batch process (interpreter, libraries and all) at two file sizes."""
+    small = max(n // 10, 1000)
+    ok = []
+    print("memory: peak RSS of the whole `classify --batch` process (ru_maxrss)")
+    for size in (small, n):
+        jsonl, csv_path = generate(size)
+        for path in (jsonl, csv_path):
+            _, rss, code = run_once([*CLI, "classify", "--batch", str(path)])
+            good = rss < MEMORY_LIMIT_MIB
+            ok.append(good)
+            print(f"  {path.name:<28} {rss:7.1f} MiB (exit {code}; limit < {MEMORY_LIMIT_MIB:.0f} MiB) "
+                  f"{'OK' if good else 'MISSED'}")
+    return ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="100,000 records and fewer repeats (smoke run)")
+    ap.add_argument("--records", type=int, help="batch size (default 1,000,000; --quick 100,000)")
+    ap.add_argument("--repeats", type=int, help="alternating rounds (default: start-up 21, batch 5)")
+    ap.add_argument("--only", choices=["startup", "batch", "memory"], action="append")
+    args = ap.parse_args()
+    n = args.records or (100_000 if args.quick else 1_000_000)
+    only = set(args.only or ["startup", "batch", "memory"])
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "
+          f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    results: list[bool] = []
+    if "startup" in only:
+        results += bench_startup(args.repeats or (7 if args.quick else 21))
+    if "batch" in only:
+        results += bench_batch(n, args.repeats or (2 if args.quick else 5))
+    if "memory" in only:
+        results += bench_memory(n)
+    print(f"{sum(results)} of {len(results)} targets met")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Start-up cost cannot creep back: what `classify --format json` imports, and the YAML cache.
+
+Not timed (wall-clock tests are flaky); benchmarks/bench.py measures time. These tests check the
+causes instead: modules that must not be imported, and a cache that must never serve stale data.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from geohazard_cli import cache
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs the CLI in a fresh interpreter, then reports every module loaded (stdout goes to a file).
+PROBE = """
+import json, os, sys
+out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+saved = os.dup(1)
+os.dup2(out, 1)
+from geohazard_cli.cli import run
+code = run(sys.argv[2:])
+sys.stdout.flush()
+os.dup2(saved, 1)
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+HEAVY = ("rich", "jinja2", "markupsafe", "pygments", "sqlite3", "_sqlite3")
+
+
+def probe(tmp_path: Path, *args: str, cache_dir: Path | None = None) -> tuple[int, set[str], str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), NO_COLOR="1")
+    env.pop("GEOHAZARD_CONFIG_DIR", None)
+    env[cache.ENV_CACHE_DIR] = str(cache_dir if cache_dir is not None else tmp_path / "cache")
+    out = tmp_path / "stdout.txt"
+    done = subprocess.run([sys.executable, "-c", PROBE, str(out), *args], env=env, capture_output=True,
+                          text=True, check=True)
+    report = json.loads(done.stdout)
+    return report["code"], set(report["modules"]), out.read_text(encoding="utf-8")
+
+
+def roots(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_classify_json_imports_no_rich_or_jinja2(tmp_path: Path) -> None:
+    code, modules, out = probe(tmp_path, "classify", "--deaths", "12", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["grade"] == "large"
+    assert not roots(modules) & set(HEAVY), sorted(roots(modules) & set(HEAVY))
+
+
+def test_classify_json_skips_yaml_once_cached(tmp_path: Path) -> None:
+    first = probe(tmp_path, "classify", "--deaths", "12", "--format", "json")
+    second = probe(tmp_path, "classify", "--deaths", "12", "--format", "json")
+    assert "yaml" in roots(first[1])  # the first run parses and fills the cache
+    assert "yaml" not in roots(second[1])
+    assert first[2] == second[2]
+    assert not roots(second[1]) & set(HEAVY)
+
+
+def test_classify_text_imports_no_jinja2(tmp_path: Path) -> None:
+    code, modules, out = probe(tmp_path, "classify", "--deaths", "12")
+    assert code == 0 and "大型" in out
+    assert "rich" in roots(modules)  # the panel is rich's
+    assert not roots(modules) & {"jinja2", "markupsafe", "sqlite3"}
+
+
+# --- the YAML cache ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    cfg = tmp_path / "cfg"
+    shutil.copytree(ROOT / "rules", cfg / "rules")
+    return cfg
+
+
+def _grade_name(tmp_path: Path, cfg: Path, cache_dir: Path) -> str:
+    _, _, out = probe(tmp_path, "classify", "--config-dir", str(cfg), "--deaths", "12", "--format", "json",
+                      cache_dir=cache_dir)
+    return str(json.loads(out)["grade_name"])
+
+
+def test_cache_notices_an_edited_rules_file(tmp_path: Path, config_copy: Path) -> None:
+    cache_dir = tmp_path / "c"
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    assert len(list(cache_dir.glob("*.marshal"))) == 2  # profiles.yaml and the profile
+    rules = config_copy / "rules" / "shizhong-2023.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("{key: large, name: 大型,", "{key: large, name: 大型X,"), encoding="utf-8")
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型X"
+
+
+def test_cache_ignores_damaged_or_foreign_entries(tmp_path: Path, config_copy: Path) -> None:
+    cache_dir = tmp_path / "c"
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    rules = (config_copy / "rules" / "shizhong-2023.yaml").resolve()
+    entry = cache._entry(cache_dir, rules)
+    assert entry.is_file()
+    entry.write_bytes(b"\x00garbage")
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    # a well-formed entry for the right key, but writable by others: not trusted
+    from geohazard_cli import rules as rules_mod
+    from geohazard_cli.loader import load_yaml
+
+    data = load_yaml(rules.read_text(encoding="utf-8"), "x")
+    data["grades"][2]["name"] = "forged"
+    forged = rules_mod.Profile.model_validate(data)
+    key = (*cache._key(rules, rules.stat()), True, *rules_mod._code_key())
+    entry.write_bytes(marshal.dumps((key, pickle.dumps(forged))))
+    os.chmod(entry, 0o600)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the forgery is well made...
+    os.chmod(entry, 0o666)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"  # ...but not trusted when others can write
+
+
+def test_cache_off_and_unwritable(tmp_path: Path, config_copy: Path) -> None:
+    off = probe(tmp_path, "classify", "--config-dir", str(config_copy), "--deaths", "1", "--format", "json",
+                cache_dir=Path("off"))
+    assert off[0] == 0 and "yaml" in roots(off[1])
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    assert _grade_name(tmp_path, config_copy, blocked / "sub") == "大型"
+
+
+def test_cache_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(cache.ENV_CACHE_DIR, "off")
+    assert cache.cache_dir() is None
+    monkeypatch.delenv(cache.ENV_CACHE_DIR)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / "geohazard-cli"
+    calls = []
+    monkeypatch.setenv(cache.ENV_CACHE_DIR, str(tmp_path / "c"))
+    f = tmp_path / "a.yaml"
+    f.write_text("a: 1\n")
+    for _ in range(2):
+        assert cache.cached_data(f, lambda: calls.append(1) or {"a": 1}) == {"a": 1}
+    assert calls == [1]
+
+
+# --- typer's per-option adapters, built lazily ----------------------------------------------------
+
+def test_given_options_are_still_checked_by_typer(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--deaths", "3", "--format", "xml")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr == ("geohazard classify: error: Invalid value for '--format' / '-f': Value error, "
+                        "'xml' is not one of 'text', 'json'. (see 'geohazard classify --help')\n")
+    assert cli("classify", "--deaths", "3", "--format", "json").exit_code == 0
+
+
+def test_lazy_typer_adapters_are_in_force() -> None:
+    """Fails when a typer upgrade makes cli/__init__.py's deferral a no-op: start-up would grow ~25 ms."""
+    import typer.core
+
+    import geohazard_cli.cli  # noqa: F401  (installs the deferral)
+
+    assert getattr(typer.core.build_runtime_param, "_geohazard_lazy", False), (
+        "typer no longer has build_runtime_param: re-profile classify start-up (benchmarks/bench.py)")
