@@ -566,7 +566,7 @@ def _ack(step: Step, when: datetime, number: int, state: _State, profile: Profil
                   "called": was_called}
         state.acked.setdefault(key, record)
         answered.append(record)
-    names = "、".join(r["unit"] for r in answered)
+    names = "、".join(r["unit"] + (f"({r['answerer']})" if r["answerer"] else "") for r in answered)
     not_called = [r["unit"] for r in answered if not r["called"]]
     result: dict[str, Any] = {
         "units": [r["unit"] for r in answered],
