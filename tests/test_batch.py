@@ -472,3 +472,19 @@ def test_batch_suffix_must_name_the_format(cli: Any, tmp_path: Path, name: str) 
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (f"geohazard: error: --batch: {path}: the format goes by suffix; name it .jsonl (one JSON "
                         "object a line) or .csv (header row), or pass - for JSONL on stdin\n")
+
+
+def test_numbers_a_double_cannot_carry_are_exact(cli: Any, tmp_path: Path) -> None:
+    # As doubles these become 1000000.0 (大型 bound crossed) and 1e+23: both paths must see the digits.
+    path = tmp_path / "lossy.jsonl"
+    path.write_text('{"id":"a","direct_loss": 999999.9999999999999}\n'
+                    '{"id":"b","direct_loss": 99999999999999999999999}\n'
+                    '{"id":"c","direct_loss": 999999.99}\n', encoding="utf-8")
+    r = cli("classify", "--batch", str(path))
+    assert r.exit_code == 2
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert lines[0] == {"line": 1,
+                        "error": 'direct_loss: "999999.9999999999999" is more precise than a fen (0.01 yuan)'}
+    assert lines[1] == {"line": 2, "error": 'direct_loss: "99999999999999999999999" is more than 100万亿元: past any '
+                        "real loss, likely a typo"}
+    assert (lines[2]["id"], lines[2]["grade"]) == ("c", "small")

@@ -137,7 +137,7 @@ def test_report_form_blanks_and_deadline(cli) -> None:  # type: ignore[no-untype
     assert "报送对象: 区政府、市应急局(3.1.2)" in district
     flat = re.sub(r"\n +", "", district)
     assert ("越级上报: 尚不能确定 — 潜在经济损失、死亡人数、直接经济损失、受伤人数未报告或待核实,"
-            "达到条件即可越级上报省政府、省级主管部门;目前逐级上报(3.2.2)") in flat
+            "达到条件即可越级上报省政府、省级主管部门;目前原则上逐级上报(3.2.2)") in flat
 
 
 def test_output_file_and_json(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

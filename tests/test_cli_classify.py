@@ -243,3 +243,20 @@ def test_config_dir_without_rules(cli, tmp_path: Path) -> None:  # type: ignore[
     assert r.exit_code == 2
     assert r.stderr == (f"geohazard: error: --config-dir: {tmp_path} has no rules/ directory; a config dir holds "
                         "rules/, contacts.yaml and templates/ (copy the shipped ones to start)\n")
+
+
+def test_yaml_floats_keep_every_digit(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # As a float, 4999999.999999999999 is 5000000.0: 大型 on direct loss. It is not an amount in fen.
+    f = tmp_path / "x.yaml"
+    f.write_text("direct_loss: 4999999.999999999999\n", encoding="utf-8")
+    r = cli("classify", "--file", str(f))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (f'geohazard: error: {f}: direct_loss: "4999999.999999999999" is more precise than a fen '
+                        "(0.01 yuan)\n")
+    f.write_text("direct_loss: 4999999.99\n", encoding="utf-8")
+    assert json.loads(cli("classify", "--file", str(f), "--format", "json").stdout)["grade"] == "medium"
+
+
+def test_times_shown_in_beijing_time(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--deaths", "1", "--reported-at", "2026-07-21T01:40Z")
+    assert "报告时间: 2026-07-21 09:40" in r.stdout

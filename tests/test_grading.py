@@ -186,3 +186,11 @@ def test_grade_is_highest_of_indicator_grades(profile: Profile, values: tuple[ob
     ranks = [profile.rank[b.grade] for b in a.basis if b.grade is not None]
     assert profile.rank[a.grade] == max(ranks)
     assert a.deciding == [b.indicator for b in a.basis if b.grade is not None and profile.rank[b.grade] == max(ranks)]
+
+
+def test_skip_level_wording_is_the_profiles(shizhong: Profile, national: Profile) -> None:
+    # §3.2.2 asks the district to complete the level-by-level report afterwards; national §3.3.1 does not.
+    a = grade(parse_incident({"deaths": 1}, shizhong), shizhong).skip_level_report
+    assert (a.follow_up, a.otherwise) == ("并完成逐级补报工作", "原则上逐级上报")
+    b = grade(parse_incident({"deaths": 1}, national), national).skip_level_report
+    assert b.follow_up == ""

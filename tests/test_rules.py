@@ -72,3 +72,8 @@ def test_level_order_follows_grades(tmp_path: Path) -> None:
 def test_shipped_profiles_load(profile) -> None:  # type: ignore[no-untyped-def]
     assert [g.key for g in profile.grades] == ["small", "medium", "large", "extra_large"]
     assert [i.key for i in profile.indicators] == ["evacuees", "potential_loss", "deaths", "direct_loss"]
+
+
+def test_advisory_placeholders_are_checked(tmp_path: Path) -> None:
+    path = broken(tmp_path, "等级将升至{grade_name}", "等级将升至{grade}")
+    assert "advisories.0.text: only {grade_name} may be filled in (found ['grade'])" in error_of(path)

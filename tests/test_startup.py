@@ -38,7 +38,9 @@ HEAVY = ("rich", "jinja2", "markupsafe", "pygments", "sqlite3", "_sqlite3")
 
 
 def probe(tmp_path: Path, *args: str, cache_dir: Path | None = None) -> tuple[int, set[str], str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), NO_COLOR="1")
+    # The child imports geohazard_cli the way this process did (installed package, or PYTHONPATH=src),
+    # so the cache keys it computes match the ones the tests forge here.
+    env = dict(os.environ, NO_COLOR="1")
     env.pop("GEOHAZARD_CONFIG_DIR", None)
     env[cache.ENV_CACHE_DIR] = str(cache_dir if cache_dir is not None else tmp_path / "cache")
     out = tmp_path / "stdout.txt"

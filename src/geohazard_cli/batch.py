@@ -29,6 +29,7 @@ comparing ``Decimal(repr(f))`` (what the reference path does) with it.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -426,6 +427,31 @@ def _plain(d: Decimal) -> Any:
 
 # --- readers ------------------------------------------------------------------------------------------
 
+# A JSON number a double may not carry exactly: 16 or more digits (with its point) in a row, or an
+# exponent. orjson would round it (999999.9999999999999 -> 1000000.0, crossing a bound), so a line
+# holding one is parsed with exact decimals instead. Text that merely looks so (a long id) only
+# costs the slower parse.
+_LOSSY = re.compile(rb"[0-9.]{16}|[0-9][eE][-+0-9]")
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(token)
+
+
+def _load(line: bytes) -> Any:
+    """Parse one JSONL line: orjson, or exact decimals when a number could lose digits as a float."""
+    import orjson
+
+    if _LOSSY.search(line):
+        import json
+
+        try:
+            return json.loads(line, parse_float=Decimal, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            pass  # not valid JSON: let orjson say so, in its words
+    return orjson.loads(line)
+
+
 def _blocks_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, list[bytes], list[Any] | None, bool]]:
     """(first line number, raw lines, parsed records or None when some line did not parse,
     whether the last line ended with a newline)."""
@@ -438,7 +464,8 @@ def _blocks_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, list[bytes], list[Any] |
         chunk = fh.read(BLOCK_BYTES)
         if not chunk:
             break
-        lines = (carry + chunk).split(b"\n")
+        data = carry + chunk
+        lines = data.split(b"\n")
         carry = lines.pop()
         if not lines:
             continue
@@ -446,6 +473,10 @@ def _blocks_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, list[bytes], list[Any] |
             parsed: list[Any] | None = list(map(loads, lines))
         except orjson.JSONDecodeError:  # a blank or bad line: the reference path sorts it out
             parsed = None
+        if parsed is not None and _LOSSY.search(data):
+            for i, line in enumerate(lines):
+                if _LOSSY.search(line):
+                    parsed[i] = _load(line)
         yield lineno, lines, parsed, True
         lineno += len(lines)
     if carry:
@@ -457,7 +488,7 @@ def _parse_line(line: bytes, last: bool) -> Any:
     import orjson
 
     try:
-        return orjson.loads(line if last else line + b"\n")
+        return _load(line if last else line + b"\n")
     except orjson.JSONDecodeError as exc:
         return InputError(f"invalid JSON ({str(exc).split(':')[0]})")
 
@@ -584,7 +615,7 @@ def _records_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield lineno, orjson.loads(line)
+            yield lineno, _load(line)
         except orjson.JSONDecodeError as exc:
             yield lineno, InputError(f"invalid JSON ({str(exc).split(':')[0]})")
 

@@ -10,7 +10,7 @@ Each problem names the file, line (where known), key path and unit.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from pydantic import ValidationError, model_validator
 from geohazard_cli.errors import GeohazardError
 from geohazard_cli.roster import Problem, Roster, check_dispatch, check_roster
 from geohazard_cli.rules import Profile, check_profile
+from geohazard_cli.timeutil import zone
 
 DOCUMENTS = ("callsheet", "report-form")
 FORMATS = ("text", "markdown", "html")
@@ -142,8 +143,7 @@ def sample_incidents(profile: Profile) -> list[Any]:
 
     out = []
     hazard = profile.hazard_types.items[0]
-    sign = -1 if profile.timezone.startswith("-") else 1
-    tz = timezone(sign * timedelta(hours=int(profile.timezone[1:3]), minutes=int(profile.timezone[4:6])))
+    tz = zone(profile.timezone)
     for g in profile.grades:
         for ind in profile.indicators:
             band = next((b for b in ind.bands if b.grade == g.key), None)

@@ -1,4 +1,8 @@
-"""One error hierarchy; the CLI maps each class to an exit code (see STYLE: one error boundary)."""
+"""One error hierarchy; the CLI maps each class to an exit code (see STYLE: one error boundary).
+
+Exit codes: 0 done; 1 an expectation the user wrote did not hold; 2 bad input or unsound config;
+3 an internal error (any other exception, turned into one line by ``cli.run``; --debug re-raises).
+"""
 
 from __future__ import annotations
 
@@ -29,12 +33,6 @@ class ExpectationFailed(GeohazardError):
     """An expectation the user wrote (a drill step) did not hold."""
 
     exit_code = 1
-
-
-class InternalError(GeohazardError):
-    """A defect in the tool itself."""
-
-    exit_code = 3
 
 
 def field_error(field: str, value: object, accepted: str) -> InputError:

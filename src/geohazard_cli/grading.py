@@ -117,13 +117,14 @@ def _skip_level(incident: Incident, profile: Profile, top: int) -> SkipLevelRepo
         if value is None:
             undetermined.append(field)
         elif value > 0:
-            reasons.append(f"有人员伤亡:{FIELD_LABELS[field]} {value}人")
+            reasons.append(f"{rule.casualty_reason}:{FIELD_LABELS[field]} {value}人")
     if rule.casualty_indicators and incident.missing:
         undetermined.append("missing")  # a missing person confirmed dead or injured makes it apply
     grade_key = profile.grades[top].key
     return SkipLevelReport(
         applies=bool(reasons), reasons=reasons, undetermined=[] if reasons else list(dict.fromkeys(undetermined)),
-        text=rule.text, recipients=rule.recipients_by_grade.get(grade_key, rule.recipients), source=rule.source,
+        text=rule.text, recipients=rule.recipients_by_grade.get(grade_key, rule.recipients),
+        follow_up=rule.follow_up, otherwise=rule.otherwise, source=rule.source,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from geohazard_cli.models import (
 )
 from geohazard_cli.money import parse_amount, parse_count
 from geohazard_cli.rules import Profile
+from geohazard_cli.timeutil import zone
 
 MAX_TEXT = 2000
 TIME_EXAMPLES = "ISO 8601 or 2026-07-21 09:40; no offset means +08:00"
@@ -33,10 +34,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def flag_name(field: str) -> str:
     return "--" + field.replace("_", "-")
-
-
-def file_field(field: str) -> str:
-    return field
 
 
 def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
@@ -52,9 +49,7 @@ def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
     else:
         raise field_error(field, str(value), f"is not a time ({TIME_EXAMPLES})")
     if dt.tzinfo is None:
-        sign = -1 if tz.startswith("-") else 1
-        hours, minutes = int(tz[1:3]), int(tz[4:6])
-        dt = dt.replace(tzinfo=timezone(sign * timedelta(hours=hours, minutes=minutes)))
+        dt = dt.replace(tzinfo=zone(tz))
     return dt
 
 
@@ -82,7 +77,7 @@ def parse_hazard_type(value: object, field: str, profile: Profile) -> tuple[str,
 def parse_incident(
     raw: Mapping[str, Any],
     profile: Profile,
-    name: Callable[[str], str] = file_field,
+    name: Callable[[str], str] = str,
     where: str = "",
     base: Incident | None = None,
     require_figure: bool = True,

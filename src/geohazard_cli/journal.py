@@ -22,7 +22,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +35,7 @@ from geohazard_cli.grading import grade
 from geohazard_cli.models import AMOUNT_FIELDS, FIELD_LABELS, TIME_FIELDS, Assessment, Incident
 from geohazard_cli.money import format_wan
 from geohazard_cli.rules import Profile
+from geohazard_cli.timeutil import zone
 
 ENV_DB = "GEOHAZARD_DB"
 APP_NAME = "geohazard-cli"
@@ -229,9 +230,7 @@ def human_time(value: datetime | None, tz: str | None = None) -> str | None:
     if value is None:
         return None
     if tz is not None and value.tzinfo is not None:
-        sign = -1 if tz.startswith("-") else 1
-        hours, minutes = int(tz[1:3]), int(tz[4:6])
-        value = value.astimezone(timezone(sign * timedelta(hours=hours, minutes=minutes)))
+        value = value.astimezone(zone(tz))
     return value.strftime("%Y-%m-%d %H:%M")
 
 

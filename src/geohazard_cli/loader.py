@@ -42,10 +42,33 @@ def read_text(path: Path, error: type[GeohazardError] = ConfigError, data: bytes
         raise error(f"{path}: is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
 
 
-def _yaml_loader() -> Any:
-    import yaml
+_LOADER: Any = None
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _yaml_loader() -> Any:
+    """The safe loader (C-accelerated when present), with YAML floats read as exact Decimals:
+    ``direct_loss: 4999999.999999999999`` must reach the fen check with every digit, not as the
+    float 5000000.0 that would cross a bound."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class ExactLoader(base):  # type: ignore[misc, valid-type]
+            pass
+
+        def exact_float(loader: Any, node: Any) -> Any:
+            text = str(loader.construct_scalar(node)).replace("_", "")
+            try:
+                value = Decimal(text)
+            except ArithmeticError:
+                return yaml.SafeLoader.construct_yaml_float(loader, node)  # .inf, .nan, 1:30.5
+            return value if value.is_finite() else yaml.SafeLoader.construct_yaml_float(loader, node)
+
+        ExactLoader.add_constructor("tag:yaml.org,2002:float", exact_float)
+        _LOADER = ExactLoader
+    return _LOADER
 
 
 def load_yaml(

@@ -108,6 +108,8 @@ class SkipLevelReport(BaseModel):
     undetermined: list[str]  # casualty figures not reported, which could make it apply
     text: str
     recipients: list[str]
+    follow_up: str  # still owed after a skip-level report (e.g. 并完成逐级补报工作), may be ""
+    otherwise: str  # the ordinary way when it does not apply
     source: str
 
 

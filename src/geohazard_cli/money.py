@@ -12,7 +12,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from geohazard_cli.errors import InputError, field_error
+from geohazard_cli.errors import field_error
 
 AMOUNT_EXAMPLES = "examples: 3000000, 3,000,000, 500万, 1.2亿"
 COUNT_EXAMPLES = "a whole number of people, 0 or more (examples: 140, 1,000, １４０)"
@@ -134,7 +134,6 @@ def _plain(d: Decimal) -> str:
 __all__ = [
     "AMOUNT_EXAMPLES",
     "COUNT_EXAMPLES",
-    "InputError",
     "format_wan",
     "format_yuan",
     "normalise_yuan",

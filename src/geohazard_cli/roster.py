@@ -805,24 +805,21 @@ COUNT_UNITS = {"households": "户"}  # every other count is people (人)
 
 
 def _time_text(value: Any, tz: str) -> str:
-    from datetime import datetime, timedelta, timezone
+    from geohazard_cli.timeutil import local_text
 
-    assert isinstance(value, datetime)
-    sign = -1 if tz.startswith("-") else 1
-    zone = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return local_text(value, tz)
 
 
 def _iso(value: Any, tz: str) -> str | None:
     """A time as ISO 8601 with its offset, in the profile's zone (the JSON form; templates show
     ``_time_text``)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime
+
+    from geohazard_cli.timeutil import local
 
     if not isinstance(value, datetime):
         return None
-    sign = -1 if tz.startswith("-") else 1
-    zone = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-    return value.astimezone(zone).isoformat()
+    return local(value, tz).isoformat()
 
 
 def _field_entry(incident: Any, field: str, tz: str) -> dict[str, Any]:
@@ -909,6 +906,7 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
                 "applies": sk.applies, "reasons": sk.reasons,
                 "undetermined": [FIELD_LABELS[k] for k in sk.undetermined],
                 "text": sk.text, "recipients": sk.recipients, "source": sk.source,
+                "follow_up": (f",{sk.follow_up}" if sk.follow_up else ""), "otherwise": sk.otherwise,
             },
         },
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import string
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -143,6 +144,9 @@ class SkipLevel(BaseModel):
     text: str
     recipients: list[str]
     recipients_by_grade: dict[str, list[str]] = {}  # overrides `recipients` for these grades
+    casualty_reason: str = ""  # the plan's words for the casualty condition (有人员伤亡)
+    follow_up: str  # what is still owed after reporting straight up (并完成逐级补报工作), may be ""
+    otherwise: str  # the ordinary way, when skip-level reporting does not apply
     source: str
 
 
@@ -270,6 +274,9 @@ def check_profile(p: Profile) -> list[str]:
         if ind.bands[-1].upper is not None:
             problems.append(f"{where}.bands: the last band must have no upper bound (gap above {ind.bands[-1].upper})")
     for i, a in enumerate(p.advisories):
+        fields = [f for _, f, _, _ in string.Formatter().parse(a.text) if f is not None]
+        if any(f != "grade_name" for f in fields):
+            problems.append(f"advisories.{i}.text: only {{grade_name}} may be filled in (found {fields})")
         if a.indicator not in ind_keys:
             problems.append(f"advisories.{i}.indicator: {a.indicator!r} is not an indicator")
         for f in a.add:
@@ -278,6 +285,8 @@ def check_profile(p: Profile) -> list[str]:
     sk = p.reporting.skip_level
     if sk.min_grade not in rank:
         problems.append(f"reporting.skip_level.min_grade: {sk.min_grade!r} is not a grade")
+    if sk.casualty_indicators and not sk.casualty_reason:
+        problems.append("reporting.skip_level.casualty_reason: required when casualty_indicators are given")
     for f in sk.casualty_indicators:
         if f not in COUNT_FIELDS:
             problems.append(f"reporting.skip_level.casualty_indicators: {f!r} is not a count figure")

@@ -13,12 +13,13 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, field_error
+from geohazard_cli.timeutil import zone
 
 if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
@@ -594,9 +595,7 @@ def check_identifier(value: str, field: str = "--identifier") -> str:
 
 def cap_time(moment: datetime, tz: str) -> str:
     """``2026-07-21T08:30:00+08:00``: the plan's offset, whole seconds (the CAP XSD's form)."""
-    sign = -1 if tz.startswith("-") else 1
-    offset = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-    return moment.astimezone(offset).replace(microsecond=0).isoformat()
+    return moment.astimezone(zone(tz)).replace(microsecond=0).isoformat()
 
 
 MsgType = Literal["Alert", "Update", "Cancel"]

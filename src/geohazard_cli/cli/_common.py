@@ -51,7 +51,8 @@ INCIDENT_PARAMS: list[tuple[str, str]] = [
     ("injured", "受伤人数: injured."),
     ("households", "受威胁户数: households threatened."),
     ("threatened", "受威胁人数: people threatened."),
-    ("hazard_type", "灾害类型: 崩塌 滑坡 泥石流 地面塌陷 地裂缝 (or collapse, landslide, ...)."),
+    ("hazard_type", "灾害类型: as the profile's hazard_types name it (district plan §1.3: 崩塌 滑坡 泥石流 "
+                    "地面塌陷 地裂缝, or collapse, landslide, ...)."),
     ("location", "地点: where."),
     ("reported_at", "报告时间: ISO 8601 or '2026-07-21 09:40' (no offset = +08:00)."),
     ("occurred_at", "发生时间: when it happened."),

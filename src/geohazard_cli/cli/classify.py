@@ -9,6 +9,8 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, incident_options
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from geohazard_cli.models import Assessment
 
 
@@ -55,11 +57,20 @@ def classify(
     if format is ClassifyFormat.json:
         emit_json(assessment.model_dump(mode="json"))
     else:
-        print_assessment(assessment)
+        print_assessment(assessment, profile.timezone)
     return 0
 
 
-def print_assessment(a: "Assessment") -> None:
+def _local(when: "datetime | None", tz: str) -> str | None:
+    """A time as the officer reads it: in the plan's zone (Beijing), '2026-07-21 09:40'."""
+    if when is None:
+        return None
+    from geohazard_cli.timeutil import local_text
+
+    return local_text(when, tz)
+
+
+def print_assessment(a: "Assessment", tz: str = "+08:00") -> None:
     """The compact Chinese panel for a terminal (plain text when piped or NO_COLOR)."""
     from rich.rule import Rule
     from rich.table import Table
@@ -72,7 +83,7 @@ def print_assessment(a: "Assessment") -> None:
     inc = a.incident
     title = f"地质灾害分级 · {a.plan_title}" + (f" · 编号 {inc.id}" if inc.id else "")
     head = Text()
-    head.append(f"{a.grade_name}", style="bold red" if a.response_level == "I" else "bold yellow")
+    head.append(f"{a.grade_name}", style="bold reverse")
     if a.lower_bound:
         head.append("(至少)", style="bold")
     head.append("  →  ")
@@ -84,8 +95,8 @@ def print_assessment(a: "Assessment") -> None:
         for k, v in (
             ("hazard_type", inc.hazard_type_name),
             ("location", inc.location),
-            ("reported_at", inc.reported_at.strftime("%Y-%m-%d %H:%M") if inc.reported_at else None),
-            ("occurred_at", inc.occurred_at.strftime("%Y-%m-%d %H:%M") if inc.occurred_at else None),
+            ("reported_at", _local(inc.reported_at, tz)),
+            ("occurred_at", _local(inc.occurred_at, tz)),
             ("missing", inc.missing),
             ("injured", inc.injured),
             ("households", inc.households),
@@ -125,16 +136,17 @@ def print_assessment(a: "Assessment") -> None:
             lines.append(Text(f"未报告: {names}(已达最高等级,不影响定级)。"))
     lines.append(Text(f"指挥: {a.lead.full_name} — {a.lead.text}({a.lead.source})"))
     sk = a.skip_level_report
+    to = "、".join(sk.recipients)
+    follow = f",{sk.follow_up}" if sk.follow_up else ""
     if sk.applies:
-        lines.append(Text(f"越级上报: 适用 — {';'.join(sk.reasons)}。可越级上报{'、'.join(sk.recipients)},"
-                          f"并完成逐级补报({sk.source})", style="bold"))
+        lines.append(Text(f"越级上报: 适用 — {';'.join(sk.reasons)}。可越级上报{to}{follow}({sk.source})",
+                          style="bold"))
+    elif sk.undetermined:
+        unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
+        lines.append(Text(f"越级上报: 尚不能确定 — {unknown}未报告或待核实,达到条件即可越级上报{to};"
+                          f"目前{sk.otherwise}({sk.source})", style="bold"))
     else:
-        if sk.undetermined:
-            unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
-            lines.append(Text(f"越级上报: 尚不能确定 — {unknown}未报告或待核实,达到条件即可越级上报;"
-                              f"目前逐级上报({sk.source})", style="bold"))
-        else:
-            lines.append(Text(f"越级上报: 不适用,逐级上报({sk.source})"))
+        lines.append(Text(f"越级上报: 不适用 — {sk.otherwise}({sk.source})"))
     for adv in a.advisories:
         lines.append(Text(f"提示: {adv.text}({adv.source})", style="yellow"))
 
