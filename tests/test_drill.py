@@ -104,6 +104,14 @@ def test_offset_too_far() -> None:
     assert str(info.value) == 'step 1 (report): at: "+99999999d" is too far from start'
 
 
+def test_times_are_in_the_plans_zone(shizhong: Profile) -> None:
+    d = drill_of([{"at": "+0m", "report": {"evacuees": 60}},
+                  {"at": "2026-07-21T01:30:00Z", "update": {"evacuees": 70}}], start="2026-07-21T00:30:00Z")
+    assert [t.isoformat() for t in [d.start, *d.times]] == [
+        "2026-07-21T08:30:00+08:00", "2026-07-21T08:30:00+08:00", "2026-07-21T09:30:00+08:00"]
+    assert run(d, shizhong).steps[0].result["incident"]["reported_at"] == "2026-07-21T08:30:00+08:00"
+
+
 def test_report_time_is_the_drill_clock(shizhong: Profile) -> None:
     r = run(drill_of([{"at": "+25m", "report": {"evacuees": 60}}]), shizhong)
     assert r.steps[0].result["incident"]["reported_at"] == "2026-07-21T08:55:00+08:00"
