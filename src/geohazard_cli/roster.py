@@ -16,7 +16,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
 
 from geohazard_cli.errors import ConfigError, NotFoundError
 
@@ -121,6 +130,38 @@ class Group(BaseModel):
     note: str | None = None
 
 
+class RosterWording(BaseModel):
+    """How call lists and the roster name group membership and unplaced streets (``wording:`` in
+    contacts.yaml): the plan's own words, as templates whose ``{placeholders}`` the code fills in."""
+
+    model_config = _STRICT
+    title: str = Field(min_length=1)  # the roster table's heading (区指挥部成员通讯录)
+    group_lead: str = Field(min_length=1)  # a reason: {group} {source} (应急救援组牵头单位(附件1(一)))
+    group_member: str = Field(min_length=1)  # a reason: {group} {source}
+    group_lead_short: str = Field(min_length=1)  # the roster table: {group} (应急救援组(牵头))
+    lead_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
+    member_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
+    street_unknown: str = Field(min_length=1)  # the location names no street: {reason} {source}
+
+    @field_validator("group_lead", "group_member", "group_lead_short", "lead_duty", "member_duty",
+                     "street_unknown")
+    @classmethod
+    def _placeholders(cls, value: str, info: ValidationInfo) -> str:
+        from geohazard_cli.phrasing import placeholder_problem
+
+        bad = placeholder_problem(value, WORDING_PLACEHOLDERS[info.field_name or ""])
+        if bad:
+            raise ValueError(bad)
+        return value
+
+
+WORDING_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "group_lead": ("group", "source"), "group_member": ("group", "source"), "group_lead_short": ("group",),
+    "lead_duty": ("group", "duties", "source"), "member_duty": ("group", "duties", "source"),
+    "street_unknown": ("reason", "source"),
+}
+
+
 class Roster(BaseModel):
     """contacts.yaml as a model, with name lookup."""
 
@@ -135,6 +176,7 @@ class Roster(BaseModel):
     office: Office
     units: list[Unit] = Field(min_length=1)
     groups: list[Group]
+    wording: RosterWording
 
     def model_post_init(self, context: Any, /) -> None:
         for u in self.units:
@@ -436,7 +478,8 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
         elif isinstance(which, list):
             picked = [(u, u is picked[0][0]) for u in (roster.unit(n) for n in which)]
         for u, leads in picked:
-            role = f"{g.name}{'牵头单位' if leads else '成员单位'}({g.source})"
+            role = (roster.wording.group_lead if leads else roster.wording.group_member).format(
+                group=g.name, source=g.source)
             if role not in group_roles.setdefault(u.key, []):
                 group_roles[u.key].append(role)
             add(u, f"{rule.reason}({rule.source})")
@@ -473,7 +516,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
             collective = _collective_streets(roster)
             if collective is not None:
                 if not streets:
-                    add(collective, f"{rule.reason};地点未对应到具体街道,请核实属地街道办事处({rule.source})")
+                    add(collective, roster.wording.street_unknown.format(reason=rule.reason, source=rule.source))
                 elif rule.all_streets:
                     keep_all = f"{rule.all_streets}({rule.source})"
 
@@ -521,7 +564,8 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
         duties = [f"{d.text}({d.source})" for d in own]
         for g, leads in group_duties.get(key, []):
             if leads or not own:
-                text = f"{'牵头' if leads else '参加'}{g.name}: {g.duties}({g.source})"
+                text = (roster.wording.lead_duty if leads else roster.wording.member_duty).format(
+                    group=g.name, duties=g.duties, source=g.source)
                 if text not in duties:
                     duties.append(text)
         footnote = None
@@ -852,6 +896,12 @@ def field_text(incident: Any, field: str, tz: str) -> str | None:
     return str(value)
 
 
+def _deadline_template(text: str | None, key: str, profile: Profile) -> str:
+    if text is None:  # check_profile refuses this at load; kept for a profile built in code
+        raise ConfigError(f"rules/{profile.id}.yaml: reporting.deadline.{key}: required when hours are given")
+    return text
+
+
 def deadline_of(assessment: Assessment, profile: Profile) -> dict[str, Any]:
     """The reporting deadline: hours per grade from the report time where the profile sets them."""
     from datetime import timedelta
@@ -863,11 +913,11 @@ def deadline_of(assessment: Assessment, profile: Profile) -> dict[str, Any]:
     if hours is None:
         text = dl.text
     elif reported is None:
-        text = f"接报后{hours}小时内(报告时间未填,截止时刻无法计算)"
+        text = _deadline_template(dl.due_unknown, "due_unknown", profile).format(hours=hours)
     else:
         due = _time_text(reported + timedelta(hours=hours), profile.timezone)
         due_iso = _iso(reported + timedelta(hours=hours), profile.timezone)
-        text = f"{due}前(报告时间起{hours}小时内)"
+        text = _deadline_template(dl.due, "due", profile).format(due=due, hours=hours)
     return {"text": text, "rule": dl.text, "hours": hours, "due": due, "due_iso": due_iso, "source": dl.source}
 
 

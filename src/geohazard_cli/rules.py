@@ -135,6 +135,10 @@ class Deadline(BaseModel):
     text: str
     source: str
     hours: dict[str, int] = {}
+    # The deadline as the forms word it, required when `hours` are given: `due` with the report
+    # time known ({due} {hours}), `due_unknown` without it ({hours}).
+    due: str | None = None
+    due_unknown: str | None = None
 
 
 class SkipLevel(BaseModel):
@@ -293,9 +297,19 @@ def check_profile(p: Profile) -> list[str]:
     for k in sk.recipients_by_grade:
         if k not in rank:
             problems.append(f"reporting.skip_level.recipients_by_grade: {k!r} is not a grade")
-    for k in p.reporting.deadline.hours:
+    dl = p.reporting.deadline
+    for k in dl.hours:
         if k not in rank:
             problems.append(f"reporting.deadline.hours: {k!r} is not a grade")
+    from geohazard_cli.phrasing import placeholder_problem
+
+    for key, text, allowed in (("due", dl.due, ("due", "hours")), ("due_unknown", dl.due_unknown, ("hours",))):
+        if text is None:
+            if dl.hours:
+                problems.append(f"reporting.deadline.{key}: required when hours are given "
+                                f"(a template with {', '.join('{' + a + '}' for a in allowed)})")
+        elif bad := placeholder_problem(text, allowed):
+            problems.append(f"reporting.deadline.{key}: {bad}")
     names = set()
     for h in p.hazard_types.items:
         for n in (h.key, h.name, *h.aliases):

@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, field_error
+from geohazard_cli.phrasing import placeholder_problem
 from geohazard_cli.timeutil import zone
 
 if TYPE_CHECKING:
@@ -73,7 +74,20 @@ class Colour(BaseModel):
     name: str  # 蓝色, 黄色...
     aliases: list[str] = []
     source: str
+    style: str = Field(min_length=1)  # how a terminal shows the headline (a rich style: "bold red")
     cap: CapColour
+
+    @field_validator("style")
+    @classmethod
+    def _style(cls, value: str) -> str:
+        from rich.errors import StyleSyntaxError
+        from rich.style import Style
+
+        try:
+            Style.parse(value)
+        except StyleSyntaxError as exc:
+            raise ValueError(f"not a terminal style ({exc}; e.g. bold red, bold dark_orange)") from None
+        return value
 
 
 class Activation(BaseModel):
@@ -82,6 +96,18 @@ class Activation(BaseModel):
     from_: str = Field(alias="from")
     text: str
     source: str
+
+
+class ActivationSentence(BaseModel):
+    """The CAP description's ``{activation}``: whether the response starts, in the plan's words.
+    Templates: ``{name}`` ``{text}`` ``{source}`` of ``activation``."""
+
+    model_config = _STRICT
+    active: str = Field(min_length=1)
+    inactive: str = Field(min_length=1)
+
+
+ACTIVATION_PLACEHOLDERS = ("name", "text", "source")
 
 
 class Measure(BaseModel):
@@ -166,12 +192,15 @@ class WarningSection(BaseModel):
     source: str
     colours: list[Colour] = Field(min_length=1)  # lowest first
     activation: Activation
+    activation_sentence: ActivationSentence
+    routine_title: str = Field(min_length=1)  # the heading of `routine` on the sheet
     routine: list[Clause] = []
     inactive_notes: list[Clause] = []
     measures: list[Measure] = []
     calls: list[CallRule] = []
     end: Clause | None = None
     time_label: str  # 北京时间: what the profile's timezone is called on the sheet
+    no_number: str = Field(min_length=1)  # why a unit has no number when the roster does not say
     exercise: ExerciseMarks
     streets: StreetRules
     cap: CapSettings
@@ -203,6 +232,11 @@ class WarningSection(BaseModel):
                  "cap.cancel.headline": self.cap.cancel.headline,
                  "cap.cancel.description": self.cap.cancel.description,
                  "cap.cancel.instruction": self.cap.cancel.instruction}
+        for where, text in (("activation_sentence.active", self.activation_sentence.active),
+                            ("activation_sentence.inactive", self.activation_sentence.inactive)):
+            bad = placeholder_problem(text, ACTIVATION_PLACEHOLDERS)
+            if bad:
+                raise ValueError(f"{where}: {bad}")
         for where, text in texts.items():
             try:
                 names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
@@ -377,7 +411,7 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
     """
     if streets is None:
         streets = _roster_streets(lookup)
-    resolved = _resolve_areas(section.streets, list(areas), lookup, streets, field)
+    resolved = _resolve_areas(section.streets, list(areas), lookup, streets, field, section.no_number)
     active = section.applies(section.activation.from_, colour)
     measures = [MeasureOut(key=m.key, text=m.text, source=m.source, items=list(m.items))
                 for m in section.measures if section.applies(m.from_, colour)]
@@ -420,7 +454,7 @@ def _calls(section: WarningSection, colour: Colour, areas: dict[str, tuple[str, 
                 except NotFoundError as exc:
                     raise ConfigError(f"warning.calls.{i}.unit: {exc}") from None
                 found.append(draft("unit:" + u.key, _Draft("unit", u.name, u.key, u.phone, u.dial,
-                                                            _missing(u))))
+                                                            _missing(u, section.no_number))))
         elif rule.party is not None:
             found.append(draft("party:" + rule.party, _Draft("party", rule.party, note=rule.note)))
         elif not areas:
@@ -445,7 +479,8 @@ def _roster_streets(lookup: Lookup | None) -> list[UnitInfo]:
 
 
 def _resolve_areas(rules: StreetRules, areas: list[str], lookup: Lookup | None,
-                   streets: Sequence[UnitInfo], field: str) -> dict[str, tuple[str, _Draft]]:
+                   streets: Sequence[UnitInfo], field: str,
+                   no_number: str) -> dict[str, tuple[str, _Draft]]:
     """Each typed area -> (call-list key, its line), keyed by the name shown for it (one per unit).
 
     A roster name or alias of a 街道办事处 is that street; a unique short form (七里山) too; a
@@ -475,7 +510,8 @@ def _resolve_areas(rules: StreetRules, areas: list[str], lookup: Lookup | None,
         if shown.endswith(rules.office_suffix) and len(shown) > len(rules.office_suffix):
             shown = shown[: -len(rules.office_suffix)]  # the area 七里山街道, not its office
         if not any(key == "unit:" + u.key for key, _ in out.values()):
-            out[shown] = ("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial, _missing(u)))
+            out[shown] = ("unit:" + u.key, _Draft("area", u.name, u.key, u.phone, u.dial,
+                                                             _missing(u, no_number)))
     return out
 
 
@@ -524,12 +560,13 @@ def _match_street(rules: StreetRules, area: str, streets: Sequence[UnitInfo], fi
     raise InputError(f'{field}: "{area}" is not a 街道办事处 of the roster ({hint})')
 
 
-def _missing(u: UnitInfo) -> str | None:
-    """Why a unit has no number (the roster's ``phone_missing`` when it says)."""
+def _missing(u: UnitInfo, no_number: str) -> str | None:
+    """Why a unit has no number (the roster's ``phone_missing`` when it says, else the profile's
+    ``warning.no_number``)."""
     if u.phone:
         return None
     why = getattr(u, "phone_missing", None)
-    return why if isinstance(why, str) and why else "附件3未列号码"
+    return why if isinstance(why, str) and why else no_number
 
 
 # --- CAP 1.2 ---------------------------------------------------------------------------------
@@ -651,7 +688,7 @@ def build_cap(
         "colour": response.level_name,
         "issuer": response.issuer,
         "event": response.event,
-        "activation": _activation_text(response),
+        "activation": _activation_text(response, section.activation_sentence),
     }
     cancel = msg_type == "Cancel"
     info = ET.SubElement(root, ns + "info")
@@ -689,11 +726,10 @@ def build_cap(
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _activation_text(response: WarningResponse) -> str:
+def _activation_text(response: WarningResponse, sentence: ActivationSentence) -> str:
     a = response.activation
-    if response.active:
-        return f"启动{a.name}({a.source})。"
-    return f"未达到{a.name}启动条件({a.text},{a.source});日常预防预警工作照常。"
+    template = sentence.active if response.active else sentence.inactive
+    return template.format(name=a.name, text=a.text, source=a.source)
 
 
 def instruction_text(response: WarningResponse) -> str:

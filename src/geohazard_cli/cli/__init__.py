@@ -87,7 +87,8 @@ def build_app(command: str | None = None) -> typer.Typer:
     """The app with the module of ``command`` registered, or every module when it is not known."""
     app = typer.Typer(
         name="geohazard",
-        help="济南市市中区突发地质灾害应急预案 duty-officer tool: grade an incident, call the right units, "
+        help="Duty-officer tool for a geohazard emergency plan (the plan profile in rules/, the roster in "
+        "contacts.yaml): grade an incident, call the right units, "
         "respond to warnings, run drills, keep the incident journal.",
         no_args_is_help=True,
         add_completion=False,

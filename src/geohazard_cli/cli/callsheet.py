@@ -3,11 +3,14 @@ the config is sound."""
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, incident_options
+
+if TYPE_CHECKING:
+    from geohazard_cli.roster import RosterWording
 
 
 class DocFormat(StrEnum):
@@ -150,18 +153,18 @@ def roster(
     if format is ListFormat.json:
         emit_json(rows)
         return 0
-    _print_roster(rows, query)
+    _print_roster(rows, query, r.wording)
     return 0
 
 
-def _print_roster(rows: list[dict[str, Any]], query: str | None) -> None:
+def _print_roster(rows: list[dict[str, Any]], query: str | None, wording: "RosterWording") -> None:
     from rich.table import Table
     from rich.text import Text
 
     from geohazard_cli.cli._common import console
 
     out = console()
-    table = Table(title=f"区指挥部成员通讯录{f' · {query}' if query else ''}", title_justify="left",
+    table = Table(title=f"{wording.title}{f' · {query}' if query else ''}", title_justify="left",
                   header_style="bold", show_lines=False)
     table.add_column("单位", overflow="fold", min_width=12)
     table.add_column("电话", no_wrap=True)
@@ -169,7 +172,8 @@ def _print_roster(rows: list[dict[str, Any]], query: str | None) -> None:
     gaps = []
     notes: dict[str, int] = {}  # provenance (source) of units the plan does not name -> note number
     for row in rows:
-        groups = [f"{g['name']}{'(牵头)' if g['lead'] else ''}" for g in row["groups"]]
+        groups = [wording.group_lead_short.format(group=g["name"]) if g["lead"] else g["name"]
+                  for g in row["groups"]]
         roles = [r.split(":")[0] for r in row["roles"]]
         name = row["name"]
         if not row["in_plan"]:

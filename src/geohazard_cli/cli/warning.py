@@ -12,7 +12,7 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from geohazard_cli.warning import ExerciseMarks, WarningResponse
+    from geohazard_cli.warning import ExerciseMarks, WarningResponse, WarningSection
 
 
 class WarningFormat(StrEnum):
@@ -30,7 +30,8 @@ def register(app: typer.Typer) -> None:
 
 def warning(
     level: Annotated[str, typer.Argument(
-        metavar="LEVEL", help="Warning colour: blue|yellow|orange|red, 蓝色|黄色|橙色|红色 or 蓝|黄|橙|红.",
+        metavar="LEVEL", help="Warning colour: a key, name or alias of the profile's warning.colours "
+             "(e.g. red, 红色, 红; full-width and any case too).",
         show_default=False)],
     area: Annotated[list[str] | None, typer.Option(
         "--area", help="街道办事处 or places the warning covers: repeat, or separate with , 、 ; or spaces. "
@@ -56,10 +57,11 @@ def warning(
     plan: PlanOpt = None,
     rules: RulesOpt = None,
 ) -> int:
-    """Respond to a geohazard weather risk warning (§3.1.4, §6.3): measures, call list, CAP alert.
+    """Respond to a geohazard weather risk warning: measures, call list, CAP alert.
 
-    Yellow and above start the warning-period response (叫应 the office and the affected 街道办事处,
-    patrols, double control; red adds 集结待命 and evacuation). Blue lists the routine duties.
+    From the profile's activation colour (warning.activation.from) up, the warning-period response
+    starts: the measures and units to call (叫应) that apply from that colour, each with its clause.
+    Below it, the routine duties. Everything shown comes from the profile's warning: section.
 
     Example: geohazard warning red --area 七里山街道 --format html -o warning.html
     """
@@ -125,14 +127,15 @@ def warning(
         return 0
     human = core.human_time(sent_text)
     if format is WarningFormat.text and output is None:
-        print_warning(response, human, section.time_label, section.exercise if exercise else None)
+        print_warning(response, human, section, section.exercise if exercise else None)
         return 0
     from geohazard_cli.cli._common import write_output
     from geohazard_cli.config import templates_dir
     from geohazard_cli.render import render
 
     text = render(templates_dir(cfg), "warning", format.value, w=response, sent=human, sent_iso=sent_text,
-                  time_label=section.time_label, exercise=exercise, marks=section.exercise)
+                  time_label=section.time_label, routine_title=section.routine_title, exercise=exercise,
+                  marks=section.exercise)
     write_output(text, output)
     return 0
 
@@ -227,7 +230,7 @@ def _fill(parts: list[Part], width: int, first: str = "", indent: str | None = N
     return lines
 
 
-def print_warning(w: "WarningResponse", sent: str, time_label: str, marks: "ExerciseMarks | None") -> None:
+def print_warning(w: "WarningResponse", sent: str, section: "WarningSection", marks: "ExerciseMarks | None") -> None:
     """The Chinese panel for a terminal (plain text when piped or NO_COLOR); ``marks`` for a drill."""
     from rich.console import Group
     from rich.panel import Panel
@@ -244,7 +247,8 @@ def print_warning(w: "WarningResponse", sent: str, time_label: str, marks: "Exer
     def clause(source: str) -> Part:
         return (f"({source})", "", True)
 
-    style = {"blue": "bold blue", "yellow": "bold yellow", "orange": "bold dark_orange", "red": "bold red"}
+    time_label = section.time_label
+    style = {c.key: c.style for c in section.colours}
     lines: list[Text] = []
     banner = Text(f"{marks.mark} {marks.banner}", style="bold reverse red", justify="center") if marks else None
     if banner is not None:
@@ -265,7 +269,7 @@ def print_warning(w: "WarningResponse", sent: str, time_label: str, marks: "Exer
     else:
         para([(f"{a.name}: 未启动(启动条件: ", "bold", False), (a.text, "", False), (f",{a.source})", "", True)])
         lines.append(Text(""))
-        lines.append(Text("日常预防预警工作(仍适用)", style="bold"))
+        lines.append(Text(f"{section.routine_title}(仍适用)", style="bold"))
         for n, duty in enumerate(w.routine, start=1):
             para([(duty.text, "", False), clause(duty.source)], f"{n}.")
         for note in w.notes:
@@ -294,6 +298,6 @@ def print_warning(w: "WarningResponse", sent: str, time_label: str, marks: "Exer
         para([("响应终止: ", "", True), (w.end.text, "", False), clause(w.end.source)])
     if banner is not None:
         lines.append(banner)
-    title = f"{marks.mark if marks else ''}地质灾害气象风险预警 · {w.plan_title}"
+    title = f"{marks.mark if marks else ''}{w.event} · {w.plan_title}"
     con.print(Panel(Group(*lines), title=title, title_align="left",
                     border_style="bold red" if marks else "none"))
