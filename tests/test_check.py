@@ -75,7 +75,8 @@ def test_seven_digit_local_number_is_an_error(cli, copy: Path) -> None:  # type:
     # the call sheet does not print an undiallable "0531-8207830": it shows the gap and why
     sheet = cli("callsheet", "--config-dir", str(copy), "--evacuees", "50").stdout
     assert "0531-8207830" not in sheet
-    assert re.search(r"区政府办公室 +无号码\n +!号码: \"8207830\" has 7 digits", sheet)
+    gap = r"!号码: 通讯录号码“8207830”有误,无法拨打;请核实\(geohazard check 列出原因\)"
+    assert re.search(r"区政府办公室 +无号码\n +" + gap, sheet)
     # the length is data: a district with 7-digit numbers says so
     edit(copy / "contacts.yaml", "local_number_length: 8", "local_number_length: 7")
     r = cli("check", "--config-dir", str(copy))
@@ -263,7 +264,8 @@ def test_malformed_dispatch_rule(cli, copy: Path) -> None:  # type: ignore[no-un
         "'command', 'members', 'groups', 'group', 'unit' or 'local_street'"]
     r = cli("callsheet", "--evacuees", "5", "--config-dir", str(copy))
     assert (r.exit_code, r.stdout) == (2, "")
-    assert r.stderr == ("geohazard: error: rules/shizhong-2023.yaml: dispatch.levels.III.engage.11.engage: "
+    # a command names the very file it loaded (check lists paths relative to the config dir)
+    assert r.stderr == (f"geohazard: error: {rules}: dispatch.levels.III.engage.11.engage: "
                         "Input should be 'office', 'command', 'members', 'groups', 'group', 'unit' or "
                         "'local_street'\n")
 
@@ -281,3 +283,12 @@ def test_unknown_unit_in_warning_section(cli, copy: Path) -> None:  # type: igno
     [problem] = errors(r.stdout)
     assert problem.startswith(f"rules/shizhong-2023.yaml:{line}: warning: warning.calls.")
     assert problem.endswith('.unit: unknown unit "区水务" (did you mean "区水务局"?) (see \'geohazard roster\')')
+
+
+def test_profile_id_must_match_its_file_name(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    shutil.copy(copy / "rules" / "shizhong-2023.yaml", copy / "rules" / "foo.yaml")
+    line = (copy / "rules" / "foo.yaml").read_text(encoding="utf-8").splitlines().index("id: shizhong-2023") + 1
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert errors(r.stdout) == [f"rules/foo.yaml:{line}: id: 'shizhong-2023' differs from the file name 'foo': "
+                                "results would say plan 'shizhong-2023' for --plan foo; make them the same"]

@@ -484,7 +484,7 @@ def test_missing_dispatch_level_is_an_error(shizhong: Profile, roster: Roster) -
     a = grade(parse_incident({"evacuees": "50"}, shizhong), shizhong)
     with pytest.raises(ConfigError) as err:
         resolve_call_list(a, broken, roster)
-    assert str(err.value) == ("rules/shizhong-2023.yaml: dispatch.levels: no entry for response level 'III' "
+    assert str(err.value) == (f"{shizhong.source_file}: dispatch.levels: no entry for response level 'III' "
                               "(has: I)")
     problems = check_dispatch(broken, roster, "x.yaml")
     assert [p.message for p in problems] == [
@@ -510,7 +510,7 @@ def test_unknown_unit_in_dispatch_is_a_config_error(shizhong: Profile, roster: R
     a = grade(parse_incident({"evacuees": "50"}, shizhong), shizhong)
     with pytest.raises(ConfigError) as err:
         resolve_call_list(a, broken, roster)
-    assert str(err.value) == ("rules/shizhong-2023.yaml: dispatch.levels.III.engage.7.name: [市中交警] unknown "
+    assert str(err.value) == (f"{shizhong.source_file}: dispatch.levels.III.engage.7.name: [市中交警] unknown "
                               'unit \'市中交警\' (did you mean "市中交警大队"?)')
     # other levels still resolve
     ok = grade(parse_incident({"evacuees": "140"}, shizhong), shizhong)

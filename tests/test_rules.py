@@ -77,3 +77,40 @@ def test_shipped_profiles_load(profile) -> None:  # type: ignore[no-untyped-def]
 def test_advisory_placeholders_are_checked(tmp_path: Path) -> None:
     path = broken(tmp_path, "等级将升至{grade_name}", "等级将升至{grade}")
     assert "advisories.0.text: only {grade_name} may be filled in (found ['grade'])" in error_of(path)
+
+
+def test_profile_knows_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "other-name.yaml"
+    path.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_profile(path).source_file == str(path.resolve())
+
+
+def test_unsound_profile_at_run_time_names_the_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from geohazard_cli.config import config_dir
+
+    cfg = tmp_path / "cfg"
+    shutil.copytree(config_dir(None) / "rules", cfg / "rules")
+    path = cfg / "rules" / "shizhong-2023.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "{grade: medium, from: 100, below: 500,"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, "{grade: medium, from: 120, below: 500,"), encoding="utf-8")
+    r = cli("classify", "--deaths", "1", "--config-dir", str(cfg))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (f"geohazard: error: {path}:{line}: indicators.0 (evacuees).bands.1.from: gap between 100 "
+                        "and 120 (geohazard check --config-dir DIR lists every problem)\n")
+
+
+def test_bad_default_names_profiles_yaml(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from geohazard_cli.config import config_dir
+
+    cfg = tmp_path / "cfg"
+    shutil.copytree(config_dir(None) / "rules", cfg / "rules")
+    (cfg / "rules" / "profiles.yaml").write_text("default: foo\n", encoding="utf-8")
+    r = cli("classify", "--deaths", "1", "--config-dir", str(cfg))
+    assert r.stderr == (f'geohazard: error: {cfg / "rules" / "profiles.yaml"}: default: "foo" is not a profile in '
+                        f"{cfg / 'rules'} (known: national-2006, shizhong-2023)\n")

@@ -112,6 +112,11 @@ def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[P
             continue
         try:
             profile: Profile = _UncheckedProfile.model_validate(data)
+            profile._source_file = file
+            if profile.id != plan:
+                problems.append(Problem(file=file, line=line_of(text, ["id"]), path="id",
+                                        message=f"{profile.id!r} differs from the file name {plan!r}: results would "
+                                        f"say plan {profile.id!r} for --plan {plan}; make them the same"))
         except ValidationError as exc:
             problems += _validation_problems(exc, file, text)
             continue
@@ -196,7 +201,7 @@ def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -
                     "report-form": report_form_context(assessment, profile),
                 }
             except GeohazardError as exc:
-                problems.append(Problem(file=f"rules/{profile.id}.yaml", path="dispatch",
+                problems.append(Problem(file=profile.source_file, path="dispatch",
                                         message=f"sample {assessment.grade_name} incident: {exc}"))
                 continue
             for doc, ctx in contexts.items():

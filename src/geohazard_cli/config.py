@@ -44,12 +44,14 @@ def rules_path(plan: str | None, rules_file: Path | None, cfg: Path) -> Path:
             raise ConfigError(f"--rules: {rules_file}: no such file")
         return rules_file
     rules_dir = cfg / "rules"
+    flag = "--plan"
     if plan is None:
         plan = default_plan(cfg)
+        flag = f"{rules_dir / 'profiles.yaml'}: default"
     path = rules_dir / f"{plan}.yaml"
     if "/" in plan or "\\" in plan or not path.is_file():
         known = ", ".join(available_plans(cfg)) or "none"
-        raise NotFoundError(f'--plan: "{plan}" is not a profile in {rules_dir} (known: {known})')
+        raise NotFoundError(f'{flag}: "{plan}" is not a profile in {rules_dir} (known: {known})')
     return path
 
 

@@ -99,6 +99,7 @@ class Unit(BaseModel):
     source: str = Field(min_length=1)
     duties: list[Duty] = []
     _area_code: str = PrivateAttr(default="")
+    _bad_number: str = PrivateAttr(default="")
     _local_length: int | None = PrivateAttr(default=None)
 
     @computed_field  # type: ignore[prop-decorator]
@@ -113,7 +114,10 @@ class Unit(BaseModel):
         if self.dial is not None:
             return None
         if self.phone and self.phone.strip():
-            return phone_problem(self.phone, self._area_code, self._local_length) or self.phone_missing
+            if phone_problem(self.phone, self._area_code, self._local_length) is None:
+                return self.phone_missing
+            # On a sheet for the wall: the plan's language; `geohazard check` gives the technical reason.
+            return self._bad_number.format(phone=self.phone) if self._bad_number else self.phone_missing
         return self.phone_missing
 
 
@@ -142,9 +146,10 @@ class RosterWording(BaseModel):
     lead_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
     member_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
     street_unknown: str = Field(min_length=1)  # the location names no street: {reason} {source}
+    bad_number: str = Field(min_length=1)  # a number that cannot be dialled, on the sheet: {phone}
 
     @field_validator("group_lead", "group_member", "group_lead_short", "lead_duty", "member_duty",
-                     "street_unknown")
+                     "street_unknown", "bad_number")
     @classmethod
     def _placeholders(cls, value: str, info: ValidationInfo) -> str:
         from geohazard_cli.phrasing import placeholder_problem
@@ -158,7 +163,7 @@ class RosterWording(BaseModel):
 WORDING_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "group_lead": ("group", "source"), "group_member": ("group", "source"), "group_lead_short": ("group",),
     "lead_duty": ("group", "duties", "source"), "member_duty": ("group", "duties", "source"),
-    "street_unknown": ("reason", "source"),
+    "street_unknown": ("reason", "source"), "bad_number": ("phone",),
 }
 
 
@@ -182,6 +187,7 @@ class Roster(BaseModel):
         for u in self.units:
             u._area_code = self.area_code
             u._local_length = self.local_number_length
+            u._bad_number = self.wording.bad_number
 
     @cached_property
     def index(self) -> dict[str, Unit]:
@@ -409,7 +415,7 @@ def dispatch_of(profile: Profile) -> Dispatch:
         err = exc.errors()[0]
         path = ".".join(str(p) for p in ("dispatch", *err["loc"]))
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"rules/{profile.id}.yaml: {path}: {msg}") from None
+        raise ConfigError(f"{profile.source_file}: {path}: {msg}") from None
 
 
 # --- call lists -------------------------------------------------------------------------------
@@ -451,9 +457,9 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
     level = dispatch.levels.get(level_key)
     if level is None:
         known = ", ".join(dispatch.levels) or "none"
-        raise ConfigError(f"rules/{profile.id}.yaml: dispatch.levels: no entry for response level "
+        raise ConfigError(f"{profile.source_file}: dispatch.levels: no entry for response level "
                           f"{level_key!r} (has: {known})")
-    bad = [p for p in check_dispatch(profile, roster, f"rules/{profile.id}.yaml")
+    bad = [p for p in check_dispatch(profile, roster, profile.source_file)
            if p.path.startswith(f"dispatch.levels.{level_key}.")]
     if bad:
         more = f" (and {len(bad) - 1} more; run geohazard check)" if len(bad) > 1 else ""
@@ -501,7 +507,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
         elif rule.engage == "group":
             found = roster.group(rule.name or "")
             if found is None:
-                raise ConfigError(f"rules/{profile.id}.yaml: dispatch.levels.{level_key}: "
+                raise ConfigError(f"{profile.source_file}: dispatch.levels.{level_key}: "
                                   f"unknown work group {rule.name!r}")
             via_group(found, rule.units, rule)
         elif rule.engage == "unit":
@@ -898,7 +904,7 @@ def field_text(incident: Any, field: str, tz: str) -> str | None:
 
 def _deadline_template(text: str | None, key: str, profile: Profile) -> str:
     if text is None:  # check_profile refuses this at load; kept for a profile built in code
-        raise ConfigError(f"rules/{profile.id}.yaml: reporting.deadline.{key}: required when hours are given")
+        raise ConfigError(f"{profile.source_file}: reporting.deadline.{key}: required when hours are given")
     return text
 
 

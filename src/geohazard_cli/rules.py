@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from geohazard_cli.errors import ConfigError
 from geohazard_cli.models import COUNT_FIELDS, FIELD_LABELS
@@ -194,6 +194,13 @@ class Profile(BaseModel):
             raise ValueError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
         return self
 
+    _source_file: str | None = PrivateAttr(default=None)
+
+    @property
+    def source_file(self) -> str:
+        """The file this profile was loaded from, for messages (``rules/<id>.yaml`` if built in memory)."""
+        return self._source_file or f"rules/{self.id}.yaml"
+
     # --- lookups used by grading and the renderers -------------------------------------------
     @cached_property
     def rank(self) -> dict[str, int]:
@@ -332,6 +339,24 @@ def _code_key() -> tuple[object, ...]:
     return (pydantic.VERSION, *((st.st_size, st.st_mtime_ns) for st in map(os.stat, files)))
 
 
+def _unsound(exc: ValidationError, name: str, text: str) -> str | None:
+    """A soundness problem (raised whole by Profile._sound) as ``file:line: key.path: message``,
+    pointing at ``geohazard check`` for the full list; None for any other validation error."""
+    import re
+
+    from geohazard_cli.loader import line_of
+
+    errors = exc.errors()
+    if len(errors) != 1 or errors[0].get("loc") != () or errors[0].get("type") != "value_error":
+        return None
+    message = str(errors[0]["msg"]).removeprefix("Value error, ")
+    key, _, _ = message.partition(": ")
+    loc: list[str | int] = [int(p) if p.isdigit() else p for p in re.sub(r" \([^)]*\)", "", key).split(".")]
+    line = line_of(text, loc)
+    where = f"{name}:{line}" if line else name
+    return f"{where}: {message} (geohazard check --config-dir DIR lists every problem)"
+
+
 def load_profile(path: Path) -> Profile:
     """Load and validate a rules file; errors name the file, key path and line."""
     path = path.resolve()
@@ -345,8 +370,10 @@ def load_profile(path: Path) -> Profile:
         try:
             return Profile.model_validate(load_yaml(text, str(path)))
         except ValidationError as exc:
-            raise ConfigError(describe_validation_error(exc, str(path), text)) from None
+            message = _unsound(exc, str(path), text) or describe_validation_error(exc, str(path), text)
+            raise ConfigError(message) from None
 
     profile: Profile = cached_data(path, parse, pickled=True, key_extra=_code_key())
+    profile._source_file = str(path)
     _cache[path] = profile
     return profile
