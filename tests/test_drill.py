@@ -104,6 +104,14 @@ def test_offset_too_far() -> None:
     assert str(info.value) == 'step 1 (report): at: "+99999999d" is too far from start'
 
 
+def test_times_are_in_the_plans_zone(shizhong: Profile) -> None:
+    d = drill_of([{"at": "+0m", "report": {"evacuees": 60}},
+                  {"at": "2026-07-21T01:30:00Z", "update": {"evacuees": 70}}], start="2026-07-21T00:30:00Z")
+    assert [t.isoformat() for t in [d.start, *d.times]] == [
+        "2026-07-21T08:30:00+08:00", "2026-07-21T08:30:00+08:00", "2026-07-21T09:30:00+08:00"]
+    assert run(d, shizhong).steps[0].result["incident"]["reported_at"] == "2026-07-21T08:30:00+08:00"
+
+
 def test_report_time_is_the_drill_clock(shizhong: Profile) -> None:
     r = run(drill_of([{"at": "+25m", "report": {"evacuees": 60}}]), shizhong)
     assert r.steps[0].result["incident"]["reported_at"] == "2026-07-21T08:55:00+08:00"
@@ -333,6 +341,7 @@ MALFORMED = [
      "(accepted: blue, yellow, orange, red, 蓝色, 黄色, 橙色, 红色"),
     ("unknown-unit.yaml", 'unknown-unit.yaml:7: step 2 (ack): unknown unit "区应急" (did you mean "区应急局"?)'),
     ("empty-ack.yaml", "empty-ack.yaml:4: step 1 (ack): ack: name at least one unit that answered"),
+    ("duplicate-key.yaml", "duplicate-key.yaml:7: key 'expect' appears twice in one mapping; keep one"),
     ("unknown-plan.yaml", 'unknown-plan.yaml:3: plan: "shizhong-2032" is not a profile in '),
     ("expect-typo.yaml", "expect-typo.yaml:6: step 1 (report): expect: grad: not a key of this step's result "
      "(keys: plan, plan_title, grade, grade_name, response_level, response_level_name, lower_bound, basis, "

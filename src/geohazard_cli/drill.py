@@ -211,11 +211,13 @@ def _prescan(raw: Any, i: int, name: str, text: str | None) -> None:
 
 
 def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
-    """Put the steps on the drill clock; a step earlier than the one before it is an error."""
+    """Put the steps on the drill clock, in the plan's zone; a step earlier than the one before
+    it is an error."""
     from geohazard_cli.intake import parse_time
+    from geohazard_cli.timeutil import local
 
     try:
-        start = parse_time(scenario.start, "start", tz)
+        start = local(parse_time(scenario.start, "start", tz), tz)
     except InputError as exc:
         raise StepError(str(exc), ["start"]) from None
     times: list[datetime] = []
@@ -230,7 +232,7 @@ def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
                 raise StepError(f'{label}: at: "{step.at}" is too far from start', loc) from None
         else:
             try:
-                when = parse_time(step.at, "at", tz)
+                when = local(parse_time(step.at, "at", tz), tz)
             except InputError:
                 raise StepError(f"{label}: at: {_show_at(step.at)} is not {OFFSET_EXAMPLES}", loc) from None
         if when < start:
@@ -566,7 +568,7 @@ def _ack(step: Step, when: datetime, number: int, state: _State, profile: Profil
                   "called": was_called}
         state.acked.setdefault(key, record)
         answered.append(record)
-    names = "、".join(r["unit"] for r in answered)
+    names = "、".join(r["unit"] + (f"({r['answerer']})" if r["answerer"] else "") for r in answered)
     not_called = [r["unit"] for r in answered if not r["called"]]
     result: dict[str, Any] = {
         "units": [r["unit"] for r in answered],
