@@ -260,3 +260,12 @@ def test_yaml_floats_keep_every_digit(cli, tmp_path: Path) -> None:  # type: ign
 def test_times_shown_in_beijing_time(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("classify", "--deaths", "1", "--reported-at", "2026-07-21T01:40Z")
     assert "报告时间: 2026-07-21 09:40" in r.stdout
+
+
+def test_closed_pipe_is_not_a_failure() -> None:
+    # `geohazard drill run x.yaml | head -1`: exit 1 would read as "an expectation failed".
+    drill = Path(__file__).resolve().parents[1] / "drills" / "qilishan-escalation.yaml"
+    proc = subprocess.run(f'"{sys.executable}" -m geohazard_cli drill run "{drill}" | head -1; exit ${{PIPESTATUS[0]}}',
+                          shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("演练")

@@ -143,6 +143,12 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except SystemExit as exc:
+        # rich turns a reader that went away (`| head`) into SystemExit(1); for a drill 1 would read
+        # as "an expectation failed", so a closed pipe ends quietly instead.
+        if isinstance(exc.__context__, BrokenPipeError):
+            return 0
+        raise
     except Exception as exc:  # the one place an unexpected error is turned into a message
         if _DEBUG or "--debug" in (argv if argv is not None else sys.argv):
             raise
