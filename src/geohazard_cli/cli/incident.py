@@ -94,6 +94,18 @@ def _existing(db: Path | None, incident_id: int) -> "Journal":
     return j
 
 
+def _read(db: Path | None, ref: str) -> "tuple[Record, list[Event]]":
+    """An existing incident's record and events, read without writing (show, export)."""
+    from geohazard_cli.journal import snapshot
+
+    incident_id = _incident_id(ref)
+    j = _existing(db, incident_id)
+    try:
+        return snapshot(j, incident_id)
+    finally:
+        j.close()
+
+
 def _tz_text(dt: "datetime") -> str:
     """The offset of a stored (always aware) time, "+08:00": an incident keeps its opening time zone."""
     return dt.isoformat()[-6:]
@@ -385,14 +397,9 @@ def show(
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.grading import grade
-    from geohazard_cli.journal import pending_units, recorded_assessment, snapshot
+    from geohazard_cli.journal import pending_units, recorded_assessment
 
-    incident_id = _incident_id(ref)
-    j = _existing(db, incident_id)
-    try:
-        record, events = snapshot(j, incident_id)
-    finally:
-        j.close()
+    record, events = _read(db, ref)
     profile, notice = _profile_or_notice(record, resolve_dir(config_dir), rules)
     assessment = grade(record.incident, profile) if profile is not None else None
     recorded = recorded_assessment(events)
@@ -551,14 +558,9 @@ def export(
     from geohazard_cli.cli._common import write_output
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.config import templates_dir
-    from geohazard_cli.journal import report, snapshot
+    from geohazard_cli.journal import report
 
-    incident_id = _incident_id(ref)
-    j = _existing(db, incident_id)
-    try:
-        record, events = snapshot(j, incident_id)
-    finally:
-        j.close()
+    record, events = _read(db, ref)
     cfg = resolve_dir(config_dir)
     profile, notice = _profile_or_notice(record, cfg, rules)
     data = report(record, events, profile, _when(None, _tz_text(record.opened_at)), notice)
