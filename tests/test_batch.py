@@ -488,3 +488,17 @@ def test_numbers_a_double_cannot_carry_are_exact(cli: Any, tmp_path: Path) -> No
     assert lines[1] == {"line": 2, "error": 'direct_loss: "99999999999999999999999" is more than 100万亿元: past any '
                         "real loss, likely a typo"}
     assert (lines[2]["id"], lines[2]["grade"]) == ("c", "small")
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.one_of(st.binary(max_size=60),
+                      st.text(alphabet="0123456789.eE+-\"{}:, R", max_size=60).map(str.encode)))
+@example(line=b'{"d":999999.9999999999999}')
+@example(line=b'{"d":1e5}')
+@example(line=b'{"id":"R1E-3"}')
+def test_block_lossy_test_is_a_superset_of_the_line_test(line: bytes) -> None:
+    # The block-wide test may flag more than the per-line regex, never less: a miss would let a
+    # number a double cannot carry through as a rounded float.
+    if batch._LOSSY.search(line):
+        assert batch._maybe_lossy(line)
+        assert batch._maybe_lossy(b'{"id":"R0000001","deaths":1}\n' + line + b"\n{}")

@@ -432,6 +432,16 @@ def _plain(d: Decimal) -> Any:
 # holding one is parsed with exact decimals instead. Text that merely looks so (a long id) only
 # costs the slower parse.
 _LOSSY = re.compile(rb"[0-9.]{16}|[0-9][eE][-+0-9]")
+# The same test for a whole block at C speed (the regex above costs ~3 µs a line here): digits and
+# points become "d", e/E "e", all else a space; a block holding neither 16 "d" in a row nor a "d"
+# before an "e" holds no line _LOSSY matches (a superset test: a hit only sends lines to _LOSSY).
+_LOSSY_MAP = bytes(ord("d") if c in b"0123456789." else ord("e") if c in b"eE" else ord(" ") for c in range(256))
+_LOSSY_RUN = b"d" * 16
+
+
+def _maybe_lossy(data: bytes) -> bool:
+    t = data.translate(_LOSSY_MAP)
+    return _LOSSY_RUN in t or b"de" in t
 
 
 def _no_constant(token: str) -> Any:
@@ -473,7 +483,7 @@ def _blocks_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, list[bytes], list[Any] |
             parsed: list[Any] | None = list(map(loads, lines))
         except orjson.JSONDecodeError:  # a blank or bad line: the reference path sorts it out
             parsed = None
-        if parsed is not None and _LOSSY.search(data):
+        if parsed is not None and _maybe_lossy(data):
             for i, line in enumerate(lines):
                 if _LOSSY.search(line):
                     parsed[i] = _load(line)
