@@ -61,13 +61,28 @@ def test_classify_json_imports_no_rich_or_jinja2(tmp_path: Path) -> None:
     assert not roots(modules) & set(HEAVY), sorted(roots(modules) & set(HEAVY))
 
 
-def test_classify_json_skips_yaml_once_cached(tmp_path: Path) -> None:
+# Not needed by `classify --format json` once the cache is warm: it grades the profile's plain view
+# (grading.assess) and writes with pydantic-core, which typer has loaded already.
+WARM_UNUSED = ("yaml", "geohazard_cli.models", "geohazard_cli.rules", "geohazard_cli.loader", "pickle",
+               "orjson", "unicodedata")
+
+
+def test_classify_json_skips_yaml_and_models_once_cached(tmp_path: Path) -> None:
     first = probe(tmp_path, "classify", "--deaths", "12", "--format", "json")
     second = probe(tmp_path, "classify", "--deaths", "12", "--format", "json")
     assert "yaml" in roots(first[1])  # the first run parses and fills the cache
-    assert "yaml" not in roots(second[1])
+    assert "geohazard_cli.rules" in first[1]
+    assert not second[1] & set(WARM_UNUSED), sorted(second[1] & set(WARM_UNUSED))
     assert first[2] == second[2]
     assert not roots(second[1]) & set(HEAVY)
+
+
+def test_classify_text_skips_the_models_once_cached(tmp_path: Path) -> None:
+    probe(tmp_path, "classify", "--deaths", "12")
+    code, modules, out = probe(tmp_path, "classify", "--deaths", "12")
+    assert code == 0 and "大型" in out
+    unused = set(WARM_UNUSED) - {"pickle"}  # rich imports pickle itself
+    assert not modules & unused, sorted(modules & unused)
 
 
 def test_classify_text_imports_no_jinja2(tmp_path: Path) -> None:
@@ -95,7 +110,7 @@ def _grade_name(tmp_path: Path, cfg: Path, cache_dir: Path) -> str:
 def test_cache_notices_an_edited_rules_file(tmp_path: Path, config_copy: Path) -> None:
     cache_dir = tmp_path / "c"
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
-    assert len(list(cache_dir.glob("*.marshal"))) == 2  # profiles.yaml and the profile
+    assert len(list(cache_dir.glob("*.marshal"))) == 3  # profiles.yaml, the profile and its plain view
     rules = config_copy / "rules" / "shizhong-2023.yaml"
     text = rules.read_text(encoding="utf-8")
     rules.write_text(text.replace("{key: large, name: 大型,", "{key: large, name: 大型X,"), encoding="utf-8")
@@ -106,23 +121,34 @@ def test_cache_ignores_damaged_or_foreign_entries(tmp_path: Path, config_copy: P
     cache_dir = tmp_path / "c"
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
     rules = (config_copy / "rules" / "shizhong-2023.yaml").resolve()
-    entry = cache._entry(cache_dir, rules)
-    assert entry.is_file()
-    entry.write_bytes(b"\x00garbage")
-    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
-    # a well-formed entry for the right key, but writable by others: not trusted
+    entry = cache._entry(cache_dir, rules)  # the pickled profile
+    view_entry = cache._entry(cache_dir, rules, "view")  # its plain view, which classify reads
+    assert entry.is_file() and view_entry.is_file()
+    for damaged in (view_entry, entry):
+        damaged.write_bytes(b"\x00garbage")
+        assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    # well-formed entries for the right key, but writable by others: not trusted
     from geohazard_cli import rules as rules_mod
     from geohazard_cli.loader import load_yaml
 
     data = load_yaml(rules.read_text(encoding="utf-8"), "x")
     data["grades"][2]["name"] = "forged"
     forged = rules_mod.Profile.model_validate(data)
-    key = (*cache._key(rules, rules.stat()), True, *rules_mod._code_key())
+    view_key = (*cache._key(rules, rules.stat()), False, "view", *cache._code_key(*cache.VIEW_SOURCES))
+    view_entry.write_bytes(marshal.dumps((view_key, forged.view)))
+    os.chmod(view_entry, 0o600)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the forgery is well made...
+    os.chmod(view_entry, 0o666)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"  # ...but not trusted when others can write
+    # The same for the pickled profile, which a missing view is made from.
+    key = (*cache._key(rules, rules.stat()), True, "", *rules_mod._code_key())
     entry.write_bytes(marshal.dumps((key, pickle.dumps(forged))))
     os.chmod(entry, 0o600)
-    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the forgery is well made...
+    view_entry.unlink()
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"
     os.chmod(entry, 0o666)
-    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"  # ...but not trusted when others can write
+    view_entry.unlink()
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
 
 
 def test_cache_off_and_unwritable(tmp_path: Path, config_copy: Path) -> None:

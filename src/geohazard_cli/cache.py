@@ -44,15 +44,17 @@ def _key(path: Path, st: os.stat_result) -> tuple[Any, ...]:
             st.st_ino)
 
 
-def _entry(directory: Path, path: Path) -> Path:
+def _entry(directory: Path, path: Path, kind: str = "") -> Path:
     import zlib
 
     raw = str(path).encode("utf-8", "surrogateescape")
-    return directory / f"{path.stem[:40]}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.marshal"
+    suffix = f".{kind}" if kind else ""
+    return directory / f"{path.stem[:40]}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}{suffix}.marshal"
 
 
 def cached_data(
-    path: Path, parse: Callable[[], Any], pickled: bool = False, key_extra: tuple[Any, ...] = ()
+    path: Path, parse: Callable[[], Any], pickled: bool = False, key_extra: tuple[Any, ...] = (),
+    kind: str = "",
 ) -> Any:
     """``parse()`` the file at ``path``, or return what it returned last time for the same file.
 
@@ -60,17 +62,20 @@ def cached_data(
     data). Such an entry is unpickled only after its key matched and only from a cache directory
     and file that are this user's and writable by no one else: the trust Python itself gives to
     its ``__pycache__``. ``key_extra`` adds to the key (e.g. what the pickled classes depend on).
+    ``kind`` names a second entry for the same file (the profile's plain view beside its pickle); a
+    named kind is trusted like a pickle (it decides what the officer is told), so it gets the same
+    ownership checks.
     """
     directory = cache_dir()
     if directory is None:
         return parse()
     try:
         path = path.resolve()
-        key = (*_key(path, path.stat()), pickled, *key_extra)
-        entry = _entry(directory, path)
+        key = (*_key(path, path.stat()), pickled, kind, *key_extra)
+        entry = _entry(directory, path, kind)
     except OSError:
         return parse()
-    hit = _read(directory, entry, key, pickled)
+    hit = _read(directory, entry, key, pickled, strict=pickled or bool(kind))
     if hit is not None:
         return hit[0]
     data = parse()  # errors propagate unchanged; only successes are stored
@@ -83,7 +88,7 @@ def _private(st: os.stat_result) -> bool:
     return not (st.st_mode & 0o022) and (not hasattr(os, "getuid") or st.st_uid == os.getuid())
 
 
-def _read(directory: Path, entry: Path, key: tuple[Any, ...], pickled: bool) -> tuple[Any] | None:
+def _read(directory: Path, entry: Path, key: tuple[Any, ...], pickled: bool, strict: bool) -> tuple[Any] | None:
     try:
         fd = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -92,7 +97,7 @@ def _read(directory: Path, entry: Path, key: tuple[Any, ...], pickled: bool) -> 
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or not _private(st):
             return None
-        if pickled and not _private(os.stat(directory)):
+        if strict and not _private(os.stat(directory)):
             return None
         with os.fdopen(fd, "rb", closefd=False) as fh:
             stored = marshal.loads(fh.read())
@@ -135,3 +140,34 @@ def _write(directory: Path, entry: Path, key: tuple[Any, ...], data: Any, pickle
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+VIEW_SOURCES = ("rules", "grading", "fields", "money")  # modules the view of a profile is computed by
+
+
+def profile_view(path: Path) -> Any:
+    """The plain view of the rules profile at ``path`` (grading.view_of), kept with ``marshal``.
+
+    A hit costs neither the pydantic rules models nor unpickling the profile: ``classify`` grades
+    from it. A miss loads the profile (rules.load_profile, itself cached) and stores its view. The
+    key adds the sources the view is computed by (a changed schema or view_of is a miss).
+    """
+    def parse() -> Any:
+        from geohazard_cli.rules import load_profile
+
+        return load_profile(path).view
+
+    try:
+        code = _code_key(*VIEW_SOURCES)
+    except OSError:  # sources not beside this module (a frozen build): no cache
+        return parse()
+    return cached_data(path, parse, key_extra=code, kind="view")
+
+
+def _code_key(*modules: str) -> tuple[Any, ...]:
+    """Size and mtime of these modules' source files (without importing them); pydantic's version."""
+    from pydantic.version import VERSION
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    stats = (os.stat(os.path.join(here, f"{name}.py")) for name in modules)
+    return (VERSION, *((st.st_size, st.st_mtime_ns) for st in stats))

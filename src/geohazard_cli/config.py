@@ -57,15 +57,20 @@ def rules_path(plan: str | None, rules_file: Path | None, cfg: Path) -> Path:
 
 def default_plan(cfg: Path) -> str:
     from geohazard_cli.cache import cached_data
-    from geohazard_cli.loader import load_data_file
 
     path = cfg / "rules" / "profiles.yaml"
+
+    def parse() -> dict[str, object]:
+        from geohazard_cli.loader import load_data_file  # only on a cache miss
+
+        return load_data_file(path)
+
     if not path.is_file():
         plans = available_plans(cfg)
         if len(plans) == 1:
             return plans[0]
         raise ConfigError(f"{path}: missing; it names the default profile (default: NAME)")
-    data = cached_data(path, lambda: load_data_file(path))
+    data = cached_data(path, parse)
     name = data.get("default")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{path}: default: expected the name of a profile in rules/")

@@ -7,39 +7,14 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-# Incident fields by kind. The parser (incident.py) and every input path use these tables, so a
-# new field is added here once.
-COUNT_FIELDS = ("evacuees", "deaths", "missing", "injured", "households", "threatened")
-AMOUNT_FIELDS = ("potential_loss", "direct_loss")
-TEXT_FIELDS = (
-    "id", "location", "scale", "cause", "trend", "measures_taken", "suggestions", "reporter", "notes",
-)
-TIME_FIELDS = ("reported_at", "occurred_at")
-ALL_FIELDS = ("hazard_type", *COUNT_FIELDS, *AMOUNT_FIELDS, *TIME_FIELDS, *TEXT_FIELDS)
-
-# Chinese labels for fields, as §3.2.1 words them (used in messages and forms).
-FIELD_LABELS = {
-    "id": "编号",
-    "hazard_type": "地质灾害类型",
-    "location": "地点",
-    "reported_at": "报告时间",
-    "occurred_at": "发生时间",
-    "scale": "规模",
-    "evacuees": "需搬迁转移人数",
-    "potential_loss": "潜在经济损失",
-    "deaths": "死亡人数",
-    "missing": "失踪人数",
-    "injured": "受伤人数",
-    "direct_loss": "直接经济损失",
-    "households": "受威胁户数",
-    "threatened": "受威胁人数",
-    "cause": "引发原因",
-    "trend": "发展趋势",
-    "measures_taken": "已采取措施",
-    "suggestions": "意见建议",
-    "reporter": "报告人",
-    "notes": "备注",
-}
+# The field tables live in fields.py (free of pydantic, for the start-up path); re-exported here.
+from geohazard_cli.fields import ALL_FIELDS as ALL_FIELDS
+from geohazard_cli.fields import AMOUNT_FIELDS as AMOUNT_FIELDS
+from geohazard_cli.fields import COUNT_FIELDS as COUNT_FIELDS
+from geohazard_cli.fields import FIELD_LABELS as FIELD_LABELS
+from geohazard_cli.fields import INCIDENT_FIELDS as INCIDENT_FIELDS
+from geohazard_cli.fields import TEXT_FIELDS as TEXT_FIELDS
+from geohazard_cli.fields import TIME_FIELDS as TIME_FIELDS
 
 
 class Incident(BaseModel):

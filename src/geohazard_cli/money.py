@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from geohazard_cli.errors import field_error
@@ -29,7 +28,11 @@ WAN = Decimal(10_000)
 def _normalise(text: str) -> str:
     # NFKC folds full-width digits, commas and dots (５００，０００．５) to ASCII; the ideographic
     # full stop is not folded by NFKC, so map it by hand. Spaces inside a figure are dropped.
-    text = unicodedata.normalize("NFKC", text).replace("。", ".")
+    # ASCII text is its own NFKC form: unicodedata (a large table) is loaded only for other text.
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", text).replace("。", ".")
     return "".join(text.split())
 
 

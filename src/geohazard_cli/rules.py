@@ -14,12 +14,15 @@ import string
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from geohazard_cli.errors import ConfigError
-from geohazard_cli.models import COUNT_FIELDS, FIELD_LABELS
+from geohazard_cli.fields import COUNT_FIELDS, FIELD_LABELS
+
+if TYPE_CHECKING:
+    from geohazard_cli.grading import ProfileView
 
 # defer_build: a profile loaded from the cache (cache.py) is unpickled, not validated, so these
 # models need no validator unless a rules file is actually parsed (~10 ms of start-up).
@@ -219,6 +222,13 @@ class Profile(BaseModel):
         """Per indicator: its lower bounds (ascending) and the grade rank of each band, for bisect."""
         return [(ind, [b.lower for b in ind.bands], [self.rank[b.grade] for b in ind.bands])
                 for ind in self.indicators]
+
+    @cached_property
+    def view(self) -> ProfileView:
+        """What grading and intake read of this profile, as plain data (grading.view_of)."""
+        from geohazard_cli.grading import view_of
+
+        return view_of(self)
 
     @cached_property
     def hazard_lookup(self) -> dict[str, HazardType]:

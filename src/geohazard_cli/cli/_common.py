@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from geohazard_cli.grading import ProfileView
     from geohazard_cli.models import Incident
     from geohazard_cli.rules import Profile
 
@@ -111,6 +114,20 @@ def load_config(config_dir: Path | None, plan: str | None, rules: Path | None) -
     return cfg, load_profile(rules_path(plan, rules, cfg))
 
 
+def load_view(config_dir: Path | None, plan: str | None, rules: Path | None) -> "tuple[Path, ProfileView]":
+    """``load_config``, but the profile's plain view (grading.view_of), from the cache when it can:
+    no pydantic model is defined or loaded for it (the start-up path of ``classify``)."""
+    from geohazard_cli.cache import profile_view
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.config import rules_path
+    from geohazard_cli.errors import InputError
+
+    if plan is not None and rules is not None:
+        raise InputError("--plan and --rules: give one of them (a profile name, or a rules file)")
+    cfg = resolve_dir(config_dir)
+    return cfg, profile_view(rules_path(plan, rules, cfg).resolve())
+
+
 def read_incident_file(spec: str, error_name: str = "--file") -> tuple[dict[str, Any], str]:
     """Read ``--file`` (path or '-'); returns the raw mapping and a display name."""
     from geohazard_cli.errors import InputError
@@ -137,18 +154,27 @@ def read_incident_file(spec: str, error_name: str = "--file") -> tuple[dict[str,
 
 def incident_from(figures: dict[str, Any], profile: "Profile", base: "Incident | None" = None) -> "Incident":
     """Build the incident from ``--file`` (if any) overlaid by the flags."""
+    from geohazard_cli.models import Incident
+
+    return Incident(**incident_values(figures, profile.view, base.model_dump() if base is not None else None))
+
+
+def incident_values(
+    figures: dict[str, Any], view: "ProfileView", base: "Mapping[str, Any] | None" = None
+) -> dict[str, Any]:
+    """``incident_from`` on plain data: the incident's fields as intake.parse_values gives them."""
     from geohazard_cli.errors import InputError
-    from geohazard_cli.intake import flag_name, parse_incident
+    from geohazard_cli.intake import flag_name, parse_values
 
     flags = {k: v for k, v in figures.items() if k != "file" and v is not None}
     spec = figures.get("file")
     if spec is not None:
         raw, name = read_incident_file(spec)
-        from_file = parse_incident(raw, profile, where=name, base=base, require_figure=not flags)
-        return parse_incident(flags, profile, name=flag_name, base=from_file)
+        from_file = parse_values(raw, view, where=name, base=base, require_figure=not flags)
+        return parse_values(flags, view, name=flag_name, base=from_file)
     if not flags and base is None:
         raise InputError("no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
-    return parse_incident(flags, profile, name=flag_name, base=base)
+    return parse_values(flags, view, name=flag_name, base=base)
 
 
 def emit_json(data: Any) -> None:
@@ -156,6 +182,17 @@ def emit_json(data: Any) -> None:
     import orjson
 
     sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
+    sys.stdout.flush()
+
+
+def emit_model_json(data: Any) -> None:
+    """``emit_json`` for data holding Decimal and datetime values (grading.assess's dict): written as
+    ``Model.model_dump(mode="json")`` through ``emit_json`` would write it (Decimal as text, times in
+    ISO 8601 with ``Z`` for UTC), byte for byte. pydantic-core does it: typer has loaded it already,
+    so neither orjson nor the json module is imported."""
+    from pydantic_core import to_json
+
+    sys.stdout.buffer.write(to_json(data, indent=2) + b"\n")
     sys.stdout.flush()
 
 

@@ -40,24 +40,27 @@ def classify(
 
     Example: geohazard classify --evacuees 140 --deaths 1
     """
-    from geohazard_cli.cli._common import emit_json, incident_from, load_config
-
-    _, profile = load_config(config_dir, plan, rules)
     if batch is not None:
+        from geohazard_cli.cli._common import load_config
         from geohazard_cli.errors import InputError
 
+        _, profile = load_config(config_dir, plan, rules)
         if any(v is not None for v in figures.values()):
             raise InputError("--batch: cannot be combined with incident figures or --file")
         from geohazard_cli.batch import run_batch
 
         return run_batch(batch, profile)
-    from geohazard_cli.grading import grade
+    # One incident is graded on plain data (grading.assess over the profile's cached view): the same
+    # computation grading.grade() wraps in the models, without defining them at start-up.
+    from geohazard_cli.cli._common import emit_model_json, incident_values, load_view
+    from geohazard_cli.grading import assess
 
-    assessment = grade(incident_from(figures, profile), profile)
+    _, view = load_view(config_dir, plan, rules)
+    assessment = assess(incident_values(figures, view), view)
     if format is ClassifyFormat.json:
-        emit_json(assessment.model_dump(mode="json"))
+        emit_model_json(assessment)
     else:
-        print_assessment(assessment, profile.timezone)
+        print_assessment(assessment, view["timezone"])
     return 0
 
 
@@ -70,36 +73,39 @@ def _local(when: "datetime | None", tz: str) -> str | None:
     return local_text(when, tz)
 
 
-def print_assessment(a: "Assessment", tz: str = "+08:00") -> None:
-    """The compact Chinese panel for a terminal (plain text when piped or NO_COLOR)."""
+def print_assessment(assessment: "Assessment | dict[str, Any]", tz: str = "+08:00") -> None:
+    """The compact Chinese panel for a terminal (plain text when piped or NO_COLOR).
+
+    Takes an Assessment or the same data as a dict (grading.assess)."""
     from rich.rule import Rule
     from rich.table import Table
     from rich.text import Text
 
     from geohazard_cli.cli._common import console
-    from geohazard_cli.models import FIELD_LABELS
+    from geohazard_cli.fields import FIELD_LABELS
 
+    a = assessment if isinstance(assessment, dict) else assessment.model_dump()
     out = console()
-    inc = a.incident
-    title = f"地质灾害分级 · {a.plan_title}" + (f" · 编号 {inc.id}" if inc.id else "")
+    inc = a["incident"]
+    title = f"地质灾害分级 · {a['plan_title']}" + (f" · 编号 {inc['id']}" if inc["id"] else "")
     head = Text()
-    head.append(f"{a.grade_name}", style="bold reverse")
-    if a.lower_bound:
+    head.append(f"{a['grade_name']}", style="bold reverse")
+    if a["lower_bound"]:
         head.append("(至少)", style="bold")
     head.append("  →  ")
-    head.append(a.response_level_name, style="bold")
-    head.append(f"   牵头: {a.lead.name}")
+    head.append(a["response_level_name"], style="bold")
+    head.append(f"   牵头: {a['lead']['name']}")
 
     facts = [
         f"{FIELD_LABELS[k]}: {v}"
         for k, v in (
-            ("hazard_type", inc.hazard_type_name),
-            ("location", inc.location),
-            ("reported_at", _local(inc.reported_at, tz)),
-            ("occurred_at", _local(inc.occurred_at, tz)),
-            ("missing", inc.missing),
-            ("injured", inc.injured),
-            ("households", inc.households),
+            ("hazard_type", inc["hazard_type_name"]),
+            ("location", inc["location"]),
+            ("reported_at", _local(inc["reported_at"], tz)),
+            ("occurred_at", _local(inc["occurred_at"], tz)),
+            ("missing", inc["missing"]),
+            ("injured", inc["injured"]),
+            ("households", inc["households"]),
         )
         if v is not None
     ]
@@ -111,44 +117,46 @@ def print_assessment(a: "Assessment", tz: str = "+08:00") -> None:
     table.add_column("本项等级", no_wrap=True)
     table.add_column("区间", no_wrap=True)
     table.add_column("条款", overflow="fold")
-    for b in a.basis:
-        if b.reported:
-            mark = "◀" if b.indicator in a.deciding else ""
-            table.add_row(b.name, b.value_text, f"{b.grade_name}{mark}", b.bound.text if b.bound else "", b.source)
+    for b in a["basis"]:
+        if b["reported"]:
+            mark = "◀" if b["indicator"] in a["deciding"] else ""
+            table.add_row(b["name"], b["value_text"], f"{b['grade_name']}{mark}",
+                          b["bound"]["text"] if b["bound"] else "", b["source"])
         else:
-            table.add_row(b.name, "未报告", "—", "", b.source, style="dim")
+            table.add_row(b["name"], "未报告", "—", "", b["source"], style="dim")
 
     lines: list[Any] = [Rule(title, align="left"), head]
     if facts:
         lines.append(Text("  ".join(facts)))
     prose_from = len(lines)
     lines.append(Text(""))
-    for text in a.deciding_text:
+    for text in a["deciding_text"]:
         lines.append(Text(f"决定等级: {text}"))
     lines.append(table)
     lines.append(Text(""))
-    if a.not_reported:
-        names = "、".join(FIELD_LABELS[k] for k in a.not_reported)
-        if a.lower_bound:
-            lines.append(Text(f"未报告: {names}。等级按已报数字定为下限(至少{a.grade_name}),补报后可能升级。",
+    if a["not_reported"]:
+        names = "、".join(FIELD_LABELS[k] for k in a["not_reported"])
+        if a["lower_bound"]:
+            lines.append(Text(f"未报告: {names}。等级按已报数字定为下限(至少{a['grade_name']}),补报后可能升级。",
                               style="bold"))
         else:
             lines.append(Text(f"未报告: {names}(已达最高等级,不影响定级)。"))
-    lines.append(Text(f"指挥: {a.lead.full_name} — {a.lead.text}({a.lead.source})"))
-    sk = a.skip_level_report
-    to = "、".join(sk.recipients)
-    follow = f",{sk.follow_up}" if sk.follow_up else ""
-    if sk.applies:
-        lines.append(Text(f"越级上报: 适用 — {';'.join(sk.reasons)}。可越级上报{to}{follow}({sk.source})",
+    lead = a["lead"]
+    lines.append(Text(f"指挥: {lead['full_name']} — {lead['text']}({lead['source']})"))
+    sk = a["skip_level_report"]
+    to = "、".join(sk["recipients"])
+    follow = f",{sk['follow_up']}" if sk["follow_up"] else ""
+    if sk["applies"]:
+        lines.append(Text(f"越级上报: 适用 — {';'.join(sk['reasons'])}。可越级上报{to}{follow}({sk['source']})",
                           style="bold"))
-    elif sk.undetermined:
-        unknown = "、".join(FIELD_LABELS[k] for k in sk.undetermined)
+    elif sk["undetermined"]:
+        unknown = "、".join(FIELD_LABELS[k] for k in sk["undetermined"])
         lines.append(Text(f"越级上报: 尚不能确定 — {unknown}未报告或待核实,达到条件即可越级上报{to};"
-                          f"目前{sk.otherwise}({sk.source})", style="bold"))
+                          f"目前{sk['otherwise']}({sk['source']})", style="bold"))
     else:
-        lines.append(Text(f"越级上报: 不适用 — {sk.otherwise}({sk.source})"))
-    for adv in a.advisories:
-        lines.append(Text(f"提示: {adv.text}({adv.source})", style="yellow"))
+        lines.append(Text(f"越级上报: 不适用 — {sk['otherwise']}({sk['source']})"))
+    for adv in a["advisories"]:
+        lines.append(Text(f"提示: {adv['text']}({adv['source']})", style="yellow"))
 
     for i, line in enumerate(lines):
         if i >= prose_from and isinstance(line, Text):

@@ -1,0 +1,115 @@
+"""`classify` grades on plain data (grading.assess over the profile's view, intake.parse_values) and
+writes JSON with pydantic-core, so its start-up needs no pydantic model. These tests hold that path
+to the typed one: the same bytes as ``grade(parse_incident(...)).model_dump(mode="json")`` through
+``emit_json``, the same panel, the same errors."""
+
+from __future__ import annotations
+
+import marshal
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic_core import to_json
+
+from geohazard_cli.errors import InputError
+from geohazard_cli.fields import INCIDENT_FIELDS
+from geohazard_cli.grading import assess, grade
+from geohazard_cli.intake import parse_incident, parse_values
+from geohazard_cli.models import Assessment, Incident
+from geohazard_cli.rules import Profile
+
+
+def model_json(a: Assessment) -> bytes:
+    """What `classify --format json` wrote before the plain path (emit_json of model_dump)."""
+    return orjson.dumps(a.model_dump(mode="json"), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
+
+
+def plain_json(data: dict[str, Any]) -> bytes:
+    return to_json(data, indent=2) + b"\n"  # cli._common.emit_model_json
+
+
+def test_incident_fields_follow_the_model() -> None:
+    assert tuple(Incident.model_fields) == INCIDENT_FIELDS
+
+
+def test_view_is_plain_data_marshal_keeps(profile: Profile) -> None:
+    view = profile.view
+    assert marshal.loads(marshal.dumps(view)) == view
+
+
+counts = st.one_of(st.none(), st.integers(0, 2000), st.sampled_from([2, 3, 9, 10, 29, 30, 99, 100, 499, 500]))
+amounts = st.one_of(
+    st.none(),
+    st.integers(0, 200_000_000).map(Decimal),
+    st.decimals(0, 200_000_000, places=2, allow_nan=False, allow_infinity=False),
+    st.sampled_from([Decimal(v) for v in ("1000000", "4999999.99", "5000000", "10000000", "50000000", "100000000")]),
+)
+times = st.one_of(
+    st.none(),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+                 timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)),
+                                            timezone(timedelta(hours=-3, minutes=-30))])),
+)
+texts = st.one_of(st.none(), st.text(max_size=20))
+
+
+@st.composite
+def raw_incidents(draw: st.DrawFn) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "evacuees": draw(counts), "potential_loss": draw(amounts), "deaths": draw(counts),
+        "direct_loss": draw(amounts), "missing": draw(counts), "injured": draw(counts),
+        "households": draw(counts), "threatened": draw(counts),
+        "reported_at": draw(times), "occurred_at": draw(times),
+        "hazard_type": draw(st.none() | st.sampled_from(["landslide", "滑坡", "崩塌", "debris_flow"])),
+        "id": draw(texts), "location": draw(texts), "notes": draw(texts),
+    }
+    if all(raw[k] is None for k in ("evacuees", "potential_loss", "deaths", "direct_loss")):
+        raw["deaths"] = draw(st.integers(0, 40))
+    return raw
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=raw_incidents())
+def test_plain_path_writes_the_models_bytes(profile: Profile, raw: dict[str, Any]) -> None:
+    try:
+        incident = parse_incident(raw, profile)
+    except InputError as exc:
+        with pytest.raises(InputError) as plain_exc:
+            parse_values(raw, profile.view)
+        assert str(plain_exc.value) == str(exc)
+        return
+    values = parse_values(raw, profile.view)
+    assert Incident(**values) == incident
+    data = assess(values, profile.view)
+    assert plain_json(data) == model_json(grade(incident, profile))
+    assert list(data["incident"]) == list(INCIDENT_FIELDS)
+
+
+def test_plain_panel_is_the_models_panel(profile: Profile, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from geohazard_cli.cli.classify import print_assessment
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    raw = {"evacuees": "140", "direct_loss": "500万", "missing": "2", "injured": "1", "hazard_type": "滑坡",
+           "reported_at": "2026-07-21 09:40", "id": "X1"}
+    incident = parse_incident(raw, profile)
+    print_assessment(grade(incident, profile), profile.timezone)
+    typed = capsys.readouterr().out
+    print_assessment(assess(parse_values(raw, profile.view), profile.view), profile.view["timezone"])
+    assert capsys.readouterr().out == typed
+    assert "滑坡" in typed and "140人" in typed
+
+
+def test_cli_json_is_the_models_json(cli, shizhong: Profile) -> None:  # type: ignore[no-untyped-def]
+    args = {"evacuees": "140", "potential_loss": "4999999.99", "deaths": "0", "missing": "1",
+            "occurred_at": "2026-07-21T01:00:00.5Z", "hazard_type": "崩塌", "location": "七里山"}
+    r = cli("classify", *[x for k, v in args.items() for x in (f"--{k.replace('_', '-')}", v)], "--format", "json")
+    assert r.exit_code == 0 and r.stderr == ""
+    expected = model_json(grade(parse_incident(args, shizhong), shizhong)).decode("utf-8")
+    assert r.stdout == expected
+    assert '"occurred_at": "2026-07-21T01:00:00.500000Z"' in r.stdout
