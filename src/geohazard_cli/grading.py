@@ -16,88 +16,93 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from geohazard_cli.fields import FIELD_LABELS, INCIDENT_FIELDS
 from geohazard_cli.money import format_wan
 
 if TYPE_CHECKING:
+    from typing import TypedDict
+
     from geohazard_cli.models import Assessment, Incident
     from geohazard_cli.rules import Profile
 
 
 # --- the profile as plain data ---------------------------------------------------------------------
 # Only str, int, None, list, tuple and dict, so that cache.py can keep it with marshal. Bounds and
-# amounts are decimal text (Decimal(text) gives back the exact value).
+# amounts are decimal text (Decimal(text) gives back the exact value). The shapes are declared for
+# the type checker only: at run time a view is plain dicts, and defining seven TypedDict classes
+# would cost start-up ~1 ms for nothing.
 
-class BandView(TypedDict):
-    grade: str
-    rank: int  # index of the grade in ``grades`` (lowest first)
-    lower: str  # "以上": included
-    upper: str | None  # "以下": excluded; None = no upper bound
-    text: str  # "100人以上、500人以下"
-    source: str
-
-
-class IndicatorView(TypedDict):
-    key: str
-    name: str
-    category: str
-    kind: str  # count / amount
-    unit: str
-    source: str
-    bands: list[BandView]
+if TYPE_CHECKING:
+    class BandView(TypedDict):
+        grade: str
+        rank: int  # index of the grade in ``grades`` (lowest first)
+        lower: str  # "以上": included
+        upper: str | None  # "以下": excluded; None = no upper bound
+        text: str  # "100人以上、500人以下"
+        source: str
 
 
-class GradeView(TypedDict):
-    key: str
-    name: str
-    level: str
-    level_name: str
-    lead: str
+    class IndicatorView(TypedDict):
+        key: str
+        name: str
+        category: str
+        kind: str  # count / amount
+        unit: str
+        source: str
+        bands: list[BandView]
 
 
-class LeadView(TypedDict):
-    name: str
-    full_name: str
-    text: str
-    source: str
+    class GradeView(TypedDict):
+        key: str
+        name: str
+        level: str
+        level_name: str
+        lead: str
 
 
-class SkipLevelView(TypedDict):
-    min_rank: int
-    casualty_indicators: list[str]
-    casualty_reason: str
-    text: str
-    recipients: list[str]
-    recipients_by_grade: dict[str, list[str]]
-    follow_up: str
-    otherwise: str
-    source: str
+    class LeadView(TypedDict):
+        name: str
+        full_name: str
+        text: str
+        source: str
 
 
-class AdvisoryView(TypedDict):
-    key: str
-    indicator: str
-    add: list[str]
-    text: str
-    source: str
+    class SkipLevelView(TypedDict):
+        min_rank: int
+        casualty_indicators: list[str]
+        casualty_reason: str
+        text: str
+        recipients: list[str]
+        recipients_by_grade: dict[str, list[str]]
+        follow_up: str
+        otherwise: str
+        source: str
 
 
-class ProfileView(TypedDict):
-    id: str
-    title: str
-    timezone: str
-    count_limit: int
-    amount_limit: str
-    hazard_source: str
-    hazard_types: list[tuple[str, str]]  # (key, name), in the profile's order
-    hazard_lookup: dict[str, tuple[str, str]]  # casefolded key, name or alias -> (key, name)
-    grades: list[GradeView]  # lowest first
-    leads: dict[str, LeadView]
-    indicators: list[IndicatorView]
-    skip_level: SkipLevelView
-    advisories: list[AdvisoryView]
+    class AdvisoryView(TypedDict):
+        key: str
+        indicator: str
+        add: list[str]
+        text: str
+        source: str
+
+
+    class ProfileView(TypedDict):
+        id: str
+        title: str
+        timezone: str
+        count_limit: int
+        amount_limit: str
+        hazard_source: str
+        hazard_types: list[tuple[str, str]]  # (key, name), in the profile's order
+        hazard_lookup: dict[str, tuple[str, str]]  # casefolded key, name or alias -> (key, name)
+        grades: list[GradeView]  # lowest first
+        leads: dict[str, LeadView]
+        indicators: list[IndicatorView]
+        skip_level: SkipLevelView
+        advisories: list[AdvisoryView]
 
 
 def view_of(profile: Profile) -> ProfileView:
@@ -105,38 +110,39 @@ def view_of(profile: Profile) -> ProfileView:
     rank = profile.rank
     levels = profile.level_by_key
     sk = profile.reporting.skip_level
-    return ProfileView(
-        id=profile.id,
-        title=profile.title,
-        timezone=profile.timezone,
-        count_limit=profile.limits.count,
-        amount_limit=str(profile.limits.amount),
-        hazard_source=profile.hazard_types.source,
-        hazard_types=[(h.key, h.name) for h in profile.hazard_types.items],
-        hazard_lookup={k: (h.key, h.name) for k, h in profile.hazard_lookup.items()},
-        grades=[GradeView(key=g.key, name=g.name, level=g.level, level_name=levels[g.level].name, lead=g.lead)
-                for g in profile.grades],
-        leads={k: LeadView(name=v.name, full_name=v.full_name, text=v.text, source=v.source)
-               for k, v in profile.leads.items()},
-        indicators=[
-            IndicatorView(
-                key=ind.key, name=ind.name, category=ind.category, kind=ind.kind, unit=ind.unit, source=ind.source,
-                bands=[BandView(grade=b.grade, rank=rank[b.grade], lower=str(b.lower),
-                                upper=None if b.upper is None else str(b.upper),
-                                text=bound_text(ind.kind, ind.unit, b.lower, b.upper), source=b.source)
-                       for b in ind.bands],
-            )
+    return {
+        "id": profile.id,
+        "title": profile.title,
+        "timezone": profile.timezone,
+        "count_limit": profile.limits.count,
+        "amount_limit": str(profile.limits.amount),
+        "hazard_source": profile.hazard_types.source,
+        "hazard_types": [(h.key, h.name) for h in profile.hazard_types.items],
+        "hazard_lookup": {k: (h.key, h.name) for k, h in profile.hazard_lookup.items()},
+        "grades": [{"key": g.key, "name": g.name, "level": g.level, "level_name": levels[g.level].name,
+                    "lead": g.lead} for g in profile.grades],
+        "leads": {k: {"name": v.name, "full_name": v.full_name, "text": v.text, "source": v.source}
+                  for k, v in profile.leads.items()},
+        "indicators": [
+            {
+                "key": ind.key, "name": ind.name, "category": ind.category, "kind": ind.kind, "unit": ind.unit,
+                "source": ind.source,
+                "bands": [{"grade": b.grade, "rank": rank[b.grade], "lower": str(b.lower),
+                           "upper": None if b.upper is None else str(b.upper),
+                           "text": bound_text(ind.kind, ind.unit, b.lower, b.upper), "source": b.source}
+                          for b in ind.bands],
+            }
             for ind in profile.indicators
         ],
-        skip_level=SkipLevelView(
-            min_rank=rank[sk.min_grade], casualty_indicators=list(sk.casualty_indicators),
-            casualty_reason=sk.casualty_reason, text=sk.text, recipients=list(sk.recipients),
-            recipients_by_grade={k: list(v) for k, v in sk.recipients_by_grade.items()},
-            follow_up=sk.follow_up, otherwise=sk.otherwise, source=sk.source,
-        ),
-        advisories=[AdvisoryView(key=a.key, indicator=a.indicator, add=list(a.add), text=a.text, source=a.source)
-                    for a in profile.advisories],
-    )
+        "skip_level": {
+            "min_rank": rank[sk.min_grade], "casualty_indicators": list(sk.casualty_indicators),
+            "casualty_reason": sk.casualty_reason, "text": sk.text, "recipients": list(sk.recipients),
+            "recipients_by_grade": {k: list(v) for k, v in sk.recipients_by_grade.items()},
+            "follow_up": sk.follow_up, "otherwise": sk.otherwise, "source": sk.source,
+        },
+        "advisories": [{"key": a.key, "indicator": a.indicator, "add": list(a.add), "text": a.text,
+                        "source": a.source} for a in profile.advisories],
+    }
 
 
 # --- grading ---------------------------------------------------------------------------------------
