@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from geohazard_cli.errors import InputError, field_error
 from geohazard_cli.fields import ALL_FIELDS, AMOUNT_FIELDS, COUNT_FIELDS, TEXT_FIELDS, TIME_FIELDS
 from geohazard_cli.money import parse_amount, parse_count
-from geohazard_cli.timeutil import zone
 
 if TYPE_CHECKING:
     from geohazard_cli.grading import ProfileView
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 
 MAX_TEXT = 2000
 TIME_EXAMPLES = "ISO 8601 or 2026-07-21 09:40; no offset means +08:00"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # compiled (and cached by re) on first use
 
 
 def nfkc(text: str) -> str:
@@ -55,6 +54,8 @@ def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
     else:
         raise field_error(field, str(value), f"is not a time ({TIME_EXAMPLES})")
     if dt.tzinfo is None:
+        from geohazard_cli.timeutil import zone
+
         dt = dt.replace(tzinfo=zone(tz))
     return dt
 
@@ -63,7 +64,7 @@ def parse_text(value: object, field: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise field_error(field, str(value), "is not text")
     text = str(value).strip()
-    if _CONTROL.search(text):
+    if re.search(_CONTROL, text):
         raise InputError(f"{field}: contains control characters; expected plain text")
     if len(text) > MAX_TEXT:
         raise InputError(f"{field}: longer than {MAX_TEXT} characters")

@@ -17,8 +17,9 @@ AMOUNT_EXAMPLES = "examples: 3000000, 3,000,000, 500万, 1.2亿"
 COUNT_EXAMPLES = "a whole number of people, 0 or more (examples: 140, 1,000, １４０)"
 
 _UNITS = {"": Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
-_AMOUNT_RE = re.compile(r"^(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万亿|万|亿)?元?$")
-_COUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)人?$")
+# Patterns, compiled (and cached by re) on first use: a command that parses no amount compiles none.
+_AMOUNT_RE = r"^(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万亿|万|亿)?元?$"
+_COUNT_RE = r"^(?:\d{1,3}(?:,\d{3})+|\d+)人?$"
 _FEN = Decimal("0.01")
 _MAX_TEXT = 64  # longer text is no figure (and int() refuses over 4300 digits with a bare ValueError)
 _MAX_DIGITS = 20  # 10^20 yuan: beyond this Decimal arithmetic would need more context precision
@@ -58,7 +59,7 @@ def parse_amount(value: object, field: str, ceiling: Decimal | None = None) -> D
             raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
         if text.startswith("-"):
             raise field_error(field, value, "is negative; an amount is 0 or more")
-        m = _AMOUNT_RE.match(text)
+        m = re.match(_AMOUNT_RE, text)
         if not m:
             raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
         number = Decimal(m["num"].replace(",", "") + (m["frac"] or ""))
@@ -98,7 +99,7 @@ def parse_count(value: object, field: str, ceiling: int | None = None) -> int:
             raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
         if text.startswith("-"):
             raise field_error(field, value, f"is negative; expected {COUNT_EXAMPLES}")
-        if not _COUNT_RE.match(text):
+        if not re.match(_COUNT_RE, text):
             raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
         count = int(text.rstrip("人").replace(",", ""))
     else:

@@ -125,7 +125,7 @@ def load_view(config_dir: Path | None, plan: str | None, rules: Path | None) -> 
     if plan is not None and rules is not None:
         raise InputError("--plan and --rules: give one of them (a profile name, or a rules file)")
     cfg = resolve_dir(config_dir)
-    return cfg, profile_view(rules_path(plan, rules, cfg).resolve())
+    return cfg, profile_view(rules_path(plan, rules, cfg))
 
 
 def read_incident_file(spec: str, error_name: str = "--file") -> tuple[dict[str, Any], str]:
