@@ -1,13 +1,14 @@
 """A small cache of parsed data files, so a command need not import and run the YAML parser.
 
 Importing PyYAML, parsing the rules file and ``profiles.yaml`` and validating the profile is ~40 ms
-of a ~300 ms start-up (see benchmarks/README-section.md). ``profiles.yaml`` is kept as what
-``load_yaml`` returned (plain data, ``marshal`` format); the validated rules profile as a pickle
-(see ``cached_data``), which also saves building the rules models' validators. An entry is used
-only when the file's path, size, mtime, ctime and inode, the tool version and the Python version
-(and, for the profile, pydantic's version and the model modules) all match, and when the cache
-file is owned by this user and writable by no one else. Anything unexpected is a miss, never an
-error.
+of a ~300 ms start-up (see README, Speed). ``profiles.yaml`` is kept as what ``load_yaml`` returned
+(plain data, ``marshal`` format); the validated rules profile as a pickle (see ``cached_data``),
+which also saves building the rules models' validators; and beside it the profile's plain view
+(``profile_view``, marshal), from which ``classify`` grades without any pydantic model. An entry is
+used only when the file's path, size, mtime, ctime and inode, the tool version and the Python
+version (and, for the profile and its view, pydantic's version and the modules they are computed
+by) all match, and when the cache file is owned by this user and writable by no one else (for the
+profile and its view, the directory too). Anything unexpected is a miss, never an error.
 
 Location: ``$GEOHAZARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/geohazard-cli``, else
 ``~/.cache/geohazard-cli``. ``GEOHAZARD_CACHE_DIR=off`` turns the cache off.
@@ -142,7 +143,7 @@ def _write(directory: Path, entry: Path, key: tuple[Any, ...], data: Any, pickle
                 os.unlink(tmp)
 
 
-VIEW_SOURCES = ("rules", "grading", "fields", "money")  # modules the view of a profile is computed by
+VIEW_SOURCES = ("rules", "grading", "fields", "money", "loader")  # what a profile's view is computed by
 
 
 def profile_view(path: Path) -> Any:
