@@ -113,3 +113,10 @@ def test_cli_json_is_the_models_json(cli, shizhong: Profile) -> None:  # type: i
     expected = model_json(grade(parse_incident(args, shizhong), shizhong)).decode("utf-8")
     assert r.stdout == expected
     assert '"occurred_at": "2026-07-21T01:00:00.500000Z"' in r.stdout
+
+
+def test_panel_shows_text_as_typed_not_as_markup(cli) -> None:  # type: ignore[no-untyped-def]
+    """rich markup in an id used to crash the panel ("[/x]": exit 3) or be rendered (":smile:")."""
+    r = cli("classify", "--deaths", "1", "--id", "[/x][bold]:smile:")
+    assert r.exit_code == 0 and r.stderr == ""
+    assert "编号 [/x][bold]:smile:" in r.stdout.splitlines()[0]

@@ -110,22 +110,24 @@ def print_assessment(assessment: "Assessment | dict[str, Any]", tz: str = "+08:0
         if v is not None
     ]
 
-    # Cells fold rather than truncate: a figure or bound cut short is a figure misread.
+    # Cells fold rather than truncate: a figure or bound cut short is a figure misread. Every cell and
+    # title is a Text, never markup: an id like "[/x]" is shown as typed (and rich need not parse it).
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    table.add_column("指标", no_wrap=True)
-    table.add_column("数值", justify="right", no_wrap=True)
-    table.add_column("本项等级", no_wrap=True)
-    table.add_column("区间", no_wrap=True)
-    table.add_column("条款", overflow="fold")
+    table.add_column(Text("指标"), no_wrap=True)
+    table.add_column(Text("数值"), justify="right", no_wrap=True)
+    table.add_column(Text("本项等级"), no_wrap=True)
+    table.add_column(Text("区间"), no_wrap=True)
+    table.add_column(Text("条款"), overflow="fold")
     for b in a["basis"]:
         if b["reported"]:
             mark = "◀" if b["indicator"] in a["deciding"] else ""
-            table.add_row(b["name"], b["value_text"], f"{b['grade_name']}{mark}",
-                          b["bound"]["text"] if b["bound"] else "", b["source"])
+            cells = (b["name"], b["value_text"], f"{b['grade_name']}{mark}", b["bound"]["text"] if b["bound"] else "",
+                     b["source"])
+            table.add_row(*map(Text, cells))
         else:
-            table.add_row(b["name"], "未报告", "—", "", b["source"], style="dim")
+            table.add_row(*map(Text, (b["name"], "未报告", "—", "", b["source"])), style="dim")
 
-    lines: list[Any] = [Rule(title, align="left"), head]
+    lines: list[Any] = [Rule(Text(title, style="rule.text"), align="left"), head]
     if facts:
         lines.append(Text("  ".join(facts)))
     prose_from = len(lines)
