@@ -175,12 +175,14 @@ class FastGrader:
         self._tables: dict[tuple[str, ...], _Lines] = {}
         # counts are small: their cells by table lookup, 0..LUT_SIZE (past it: bisect, one by one)
         self._luts: dict[str, dict[int, int]] = {}
+        self._text_luts: dict[str, dict[str, int]] = {}
         for field, kind in self.kinds.items():
             if kind == "count":
                 points = self.splits.get(field)
                 top = min(self.count_ceiling, LUT_SIZE)
                 self._luts[field] = ({v: bisect_right(points, v) for v in range(top + 1)} if points
                                      else dict.fromkeys(range(top + 1), 1))
+                self._text_luts[field] = {str(v): c for v, c in self._luts[field].items()}  # CSV cells
 
     # -- one value ---------------------------------------------------------------------------------
     def count(self, v: Any) -> Any:
@@ -269,9 +271,12 @@ class FastGrader:
             return list(map(self.ident, values))
         check = self.count if kind == "count" else self.amount
         types = set(map(type, values))
-        if kind == "count" and types == {int}:  # the common case: one table lookup a value
-            cells: list[Any] = list(map(self._luts[field].get, values))
-            odd = _positions(cells, None) if None in cells else []  # negative, large or past the ceiling
+        if kind == "count" and (types == {int} or types == {str}):  # the common case: one lookup a value
+            lut = self._luts[field] if types == {int} else self._text_luts[field]
+            cells: list[Any] = list(map(lut.get, values))
+            odd = _positions(cells, None) if None in cells else []  # negative, large, past the ceiling, text
+        elif kind == "amount" and types == {str} and self.fen_floats_ok:
+            cells, odd = self._yuan_text(field, values)
         else:
             cells, odd = self._cells(field, kind, values, types)
         splits = self.splits.get(field)
@@ -279,6 +284,29 @@ class FastGrader:
             c = check(values[i])
             cells[i] = c if c is None or c is BAD else (bisect_right(splits, c) if splits else 1)
         return cells
+
+    def _yuan_text(self, field: str, values: list[str]) -> tuple[list[Any], list[int]]:
+        """Cells of a column of money as text (CSV): plain ones ("4999999", "4999999.99") read as
+        float(text), exact enough below 2**47 (see fen_floats_ok); others are odd. A cell's shape
+        (digits as 9) says whether it is plain, so each distinct shape is judged once."""
+        shapes = "\n".join(values).encode().translate(_SHAPE).split(b"\n")
+        if len(shapes) != len(values):  # a cell holds a line break: one by one
+            return [BAD] * len(values), list(range(len(values)))
+        bad = [shape for shape in set(shapes) if not _plain_yuan_shape(shape)]
+        odd: list[int] = []
+        work = values
+        if bad:
+            work = values.copy()
+            for shape in bad:
+                odd += _positions(shapes, shape)
+            for i in odd:
+                work[i] = "0"
+        ranges = self._ranges[field]
+        cells = list(map(bisect_right, repeat(ranges), map(float, work)))
+        odd += _positions(cells, len(ranges))  # past the ceiling (none is below zero: no sign)
+        if field not in self.splits:
+            cells = [1] * len(cells)
+        return cells, odd
 
     def _cells(self, field: str, kind: str, values: list[Any], types: set[type]) -> tuple[list[Any], list[int]]:
         """Cells of a column by C-level passes, and the positions ("odd") to check one by one:
@@ -480,6 +508,15 @@ def _yuan_with_fen(values: list[str]) -> bool:
         return False
     after = list(map(sub, map(len, values), dots))  # decimals + 1 where dotted
     return max(compress(after, map(ge, dots, repeat(1))), default=2) <= 3 and 1 not in after
+
+
+_SHAPE = bytes.maketrans(b"0123456789", b"9999999999")
+_PLAIN_YUAN = re.compile(rb"9{1,%d}(?:\.99?)?" % MAX_DIGITS)
+
+
+def _plain_yuan_shape(shape: bytes) -> bool:
+    """A money cell's shape (ASCII digits as 9) is whole yuan, or yuan with one or two decimals."""
+    return len(shape) <= MAX_DIGITS and _PLAIN_YUAN.fullmatch(shape) is not None
 
 
 def _positions(items: list[Any], value: Any) -> list[int]:
