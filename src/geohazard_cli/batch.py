@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from geohazard_cli.errors import GeohazardError, InputError
+from geohazard_cli.money import parse_amount, parse_count
 from geohazard_cli.rules import Profile
 
 BLOCK_BYTES = 1 << 18  # JSONL read size: ~3,000 records of ~90 bytes
@@ -194,18 +195,19 @@ class FastGrader:
             if len(v) <= MAX_DIGITS and v.isascii() and v.isdigit():
                 n = int(v)
                 return n if n <= self.count_ceiling else BAD
-            return None if not v.strip() else BAD
-        return None if v is None else BAD
+            if not v.strip():
+                return None
+        elif v is None:
+            return None
+        return self._parsed(parse_count, v, self.count_ceiling)
 
     def amount(self, v: Any) -> Any:
         """An amount in yuan as the fast path takes it: int, float, Decimal, None or BAD."""
         t = type(v)
         if t is int:
             return v if 0 <= v <= self.amount_ceiling else BAD
-        if t is float:
-            if self.floats_ok and 0 <= v <= self.amount_ceiling and round(v * 100) / 100 == v:
-                return v
-            return BAD
+        if t is float and self.floats_ok and 0 <= v <= self.amount_ceiling and round(v * 100) / 100 == v:
+            return v
         if t is str:
             if len(v) <= MAX_DIGITS and v.isascii():
                 if v.isdigit():
@@ -215,8 +217,23 @@ class FastGrader:
                 if dot and whole.isdigit() and frac.isdigit() and len(frac) <= 2:
                     d = Decimal(v)
                     return d if d <= self.amount_ceiling else BAD
-            return None if not v.strip() else BAD
-        return None if v is None else BAD
+            if not v.strip():
+                return None
+        elif v is None:
+            return None
+        elif t is float:
+            return BAD  # more than two decimals, or out of range: the reference words the error
+        return self._parsed(parse_amount, v, self.profile.limits.amount)
+
+    @staticmethod
+    def _parsed(parse: Callable[[Any, str, Any], Any], v: Any, ceiling: Any) -> Any:
+        """A value off the plain forms (500万, １２, 12人, exact decimals): the reference path's own
+        parser (money.parse_count / parse_amount) reads it, so it lands where the reference puts it;
+        BAD when that parser refuses it (the reference path then words the error)."""
+        try:
+            return parse(v, "", ceiling)
+        except GeohazardError:
+            return BAD
 
     @staticmethod
     def ident(v: Any) -> Any:
