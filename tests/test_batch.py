@@ -505,3 +505,137 @@ def test_block_lossy_test_is_a_superset_of_the_line_test(line: bytes) -> None:
     if batch._LOSSY.search(line):
         assert batch._maybe_lossy(line)
         assert batch._maybe_lossy(b'{"id":"R0000001","deaths":1}\n' + line + b"\n{}")
+
+
+# --- more than one process ----------------------------------------------------------------------------
+
+def _bench_like(n: int, seed: int) -> list[Any]:
+    """Records as the benchmark writes them (compact JSON, every band, bounds, odd and bad values)."""
+    import random
+
+    r = random.Random(seed)
+    recs: list[Any] = []
+    for i in range(n):
+        rec: dict[str, Any] = {"id": f"R{i:07d}", "evacuees": int(10 ** r.uniform(0, 3.4)),
+                               "potential_loss": int(10 ** r.uniform(0, 8.4)), "deaths": int(10 ** r.uniform(0, 1.7)) - 1,
+                               "direct_loss": float(f"{int(10 ** r.uniform(0, 7.4))}.{r.randint(1, 99):02d}")}
+        roll = r.random()
+        if roll < 0.05:
+            rec[r.choice(FIGURES)] = r.choice([-1, 1.5, "abc", "5万万", "500万", "４９９万", 4999999.999, None, True])
+        elif roll < 0.06:
+            rec = {"id": rec["id"], "deaths": rec["deaths"]} if r.random() < 0.5 else dict(reversed(rec.items()))
+        elif roll < 0.065:
+            recs.append(r.choice([b"\n", b"  \r\n", b'{"deaths": 1,}\n', b"[1]\n", b"\xff\n"]))
+            continue
+        recs.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+    return recs
+
+
+def _spawned_children() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_parts_give_the_same_bytes(tmp_path: Path, cfg: Path, jobs: int, fmt: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut into parts (each graded by its own process), the output is the reference's, byte for byte,
+    line numbers included; and the file really was cut."""
+    from geohazard_cli import batch_parts
+    from geohazard_cli.rules import load_profile
+
+    profile = load_profile(cfg / "rules" / "shizhong-2023.yaml")
+    recs = _bench_like(4000, seed=jobs)
+    if fmt == "jsonl":
+        path = write_jsonl(tmp_path / "p.jsonl", recs)
+    else:
+        path = tmp_path / "p.csv"
+        rows = ["id,evacuees,potential_loss,deaths,direct_loss"]
+        for r in recs:
+            try:
+                rec = json.loads(r)
+            except ValueError:
+                rows.append("")
+                continue
+            if isinstance(rec, dict):
+                rows.append(",".join("" if rec.get(k) is None else str(rec.get(k)) for k in ["id", *FIGURES]))
+        path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode())
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    calls: list[list[int]] = []
+    real = batch_parts.run_parts
+
+    def spy(*args: Any) -> None:
+        calls.append(args[-1])
+        real(*args)
+
+    monkeypatch.setattr(batch_parts, "run_parts", spy)
+    fast = io.BytesIO()
+    try:
+        batch.run_batch(path, profile, fast, jobs=jobs)
+        fast_err = None
+    except GeohazardError as exc:
+        fast_err = str(exc)
+    assert len(calls) == 1 and len(calls[0]) == jobs - 1  # cut into `jobs` parts
+    ref = io.BytesIO()
+    try:
+        batch.run_batch_reference(path, profile, ref)
+        ref_err = None
+    except GeohazardError as exc:
+        ref_err = str(exc)
+    assert fast_err == ref_err and fast_err is not None
+    assert fast.getvalue().splitlines() == ref.getvalue().splitlines()
+    assert fast.getvalue() == ref.getvalue()
+    assert not _spawned_children()  # every part process was reaped
+
+
+def test_csv_with_quotes_is_not_cut(tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quoted cell may hold a line break, so a CSV file with a quote before the cut stays whole."""
+    from geohazard_cli import batch_parts
+
+    path = tmp_path / "q.csv"
+    path.write_text('id,deaths,location\nA,1,"two\nlines"\n' + "".join(f"B{i},2,\n" for i in range(3000)),
+                    encoding="utf-8")
+    with open(path, "rb") as fh:
+        assert batch_parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=True) == []
+        assert batch_parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=False) != []
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    assert_same(path, shizhong)
+
+
+def test_a_part_that_is_not_utf8_is_reported_after_the_parts_before_it(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch) -> None:
+    from geohazard_cli import batch_parts
+    from geohazard_cli.errors import InputError
+
+    path = tmp_path / "u.csv"
+    path.write_bytes(b"id,deaths\n" + b"".join(b"A%d,1\n" % i for i in range(2000)) + b"B,\xff\xfe\n"
+                     + b"".join(b"C%d,1\n" % i for i in range(100)))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    out = io.BytesIO()
+    with pytest.raises(InputError, match=r"is not UTF-8 text; save it as UTF-8$"):
+        batch.run_batch(path, shizhong, out, jobs=2)
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 1000  # the first part (about half of the file) was written before the error
+    assert [json.loads(x)["id"] for x in lines[:1000]] == [f"A{i}" for i in range(1000)]
+    assert not _spawned_children()
+
+
+def test_an_early_stop_kills_and_reaps_the_part_processes(tmp_path: Path, shizhong: Profile,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output closes (| head) while the first part is written: no part process is left running."""
+    from geohazard_cli import batch_parts
+
+    path = write_jsonl(tmp_path / "s.jsonl", _bench_like(6000, seed=7))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+
+    class Closed(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        batch.run_batch(path, shizhong, Closed(), jobs=2)
+    assert not _spawned_children()

@@ -29,6 +29,7 @@ comparing ``Decimal(repr(f))`` (what the reference path does) with it.
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from bisect import bisect_right
@@ -599,12 +600,11 @@ class _Blank:
 BLANK: Any = _Blank()
 
 
-def _blocks_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, list[Any], int]]:
+def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[Any], int]]:
     """(first line number, one parsed value per line, how many of them are BLANK) per block.
 
     A line that is not valid JSON parses to the InputError the reference path gives it.
     """
-    lineno = 1
     carry = b""
     while True:
         chunk = fh.read(BLOCK_BYTES)
@@ -700,13 +700,14 @@ def _csv_record(header: list[str], row: list[str]) -> Any:
     return {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)}
 
 
-def _csv_open(fh: IO[bytes]) -> Any:
+def _csv_open(fh: IO[bytes], encoding: str = "utf-8-sig") -> Any:
     """A csv reader over the bytes, as the csv module wants its text: newline="" (so line breaks
-    inside quoted cells survive and only \\n, \\r, \\r\\n end a line), UTF-8 with or without BOM."""
+    inside quoted cells survive and only \\n, \\r, \\r\\n end a line), UTF-8 with or without BOM
+    (at the start of the file: a part read from the middle is plain "utf-8")."""
     import csv
     import io
 
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline="")
+    text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
     return csv.reader(text)
 
 
@@ -734,16 +735,29 @@ def check_suffix(path: Path) -> None:
                          "or .csv (header row), or pass - for JSONL on stdin")
 
 
-def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
-    """Grade every record (fast path); return 0, or raise (exit 2) at the end when any was bad."""
+def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None, jobs: int | None = None) -> int:
+    """Grade every record (fast path); return 0, or raise (exit 2) at the end when any was bad.
+
+    ``jobs``: processes for a large regular file (default: batch_parts.default_jobs()).
+    """
     check_suffix(path)
     sink = out if out is not None else sys.stdout.buffer
     name = str(path)
+    is_csv = path.suffix.lower() == ".csv"
     fh = _open(path)
     counts = [0, 0]  # bad, total
     try:
         try:
-            if path.suffix.lower() == ".csv":
+            cut_points: list[int] = []
+            if jobs != 1 and fh is not sys.stdin.buffer:
+                from geohazard_cli import batch_parts
+
+                jobs = jobs or batch_parts.default_jobs()
+                if jobs > 1 and batch_parts.can_split(fh):
+                    cut_points = batch_parts.cuts(fh.fileno(), os.fstat(fh.fileno()).st_size, jobs, is_csv)
+            if cut_points:
+                batch_parts.run_parts(fh, name, is_csv, profile, sink, counts, cut_points)
+            elif is_csv:
                 _run_csv(fh, name, profile, sink, counts)
             else:
                 _run_jsonl(fh, profile, sink, counts)
@@ -817,9 +831,9 @@ def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
         yield reader.line_num, _csv_record(header, row)
 
 
-def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[int]) -> None:
+def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[int], first_line: int = 1) -> None:
     grader = FastGrader(profile)
-    for first, records, blanks in _blocks_jsonl(fh):
+    for first, records, blanks in _blocks_jsonl(fh, first_line):
 
         def fill(positions: list[int], first: int = first, records: list[Any] = records) -> list[bytes]:
             out = []
@@ -838,20 +852,25 @@ def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[in
 
 
 def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts: list[int]) -> None:
-    from itertools import islice
-
     reader = _csv_open(fh)
     header = _csv_header(reader, name)
-    if header is None:
-        return
+    if header is not None:
+        _run_csv_rows(reader, header, profile, sink, counts)
+
+
+def _run_csv_rows(reader: Any, header: list[str], profile: Profile, sink: IO[bytes], counts: list[int],
+                  line_offset: int = 0) -> None:
+    """Grade the data rows of a csv reader; ``line_offset`` lines come before the reader's first."""
+    from itertools import islice
+
     layout = tuple(header)
     grader = FastGrader(profile)
     while True:
-        before = reader.line_num
+        before = line_offset + reader.line_num
         rows = list(islice(reader, CSV_ROWS))
         if not rows:
             break
-        if reader.line_num - before == len(rows):  # one line a row: numbers follow on
+        if line_offset + reader.line_num - before == len(rows):  # one line a row: numbers follow on
             linenos: Any = range(before + 1, before + 1 + len(rows))
         else:  # some quoted cell spans lines
             linenos = []

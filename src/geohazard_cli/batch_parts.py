@@ -1,0 +1,227 @@
+"""`classify --batch` over more than one process: the file cut into parts at line breaks.
+
+A large regular file is cut near its middle (or into ``jobs`` parts), just after a line feed. The
+command's own process grades the first part straight to the output while a forked process per
+further part grades its part into an unnamed temporary file; those are copied to the output in
+order once the first part is done. Every part runs the same code as a single process (the fast
+path, and the reference path for the records it leaves) with the right first line number, so the
+output is the same bytes, whatever the number of parts (tests/test_batch.py checks this).
+
+When it is not done (one process, as before): input on stdin or any file that is not a regular
+file, files under PART_MIN_BYTES (forking and copying would cost more than it saves), one CPU, no
+``os.fork`` (not Linux), ``--jobs 1``, and CSV files with a double quote before the last cut (a
+quoted cell may hold line breaks, so a cut could fall inside a row).
+
+Failure: an error in a part process (a byte that is not UTF-8 in a CSV part, a bug) is reported
+by the command's process after the parts before it, as a single process would report it. If the
+command's process stops early (a closed pipe, Ctrl-C, an error), the part processes are killed and
+reaped and their temporary files vanish with them: nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import stat
+import sys
+import tempfile
+from itertools import pairwise
+from typing import IO, Any
+
+from geohazard_cli.errors import InputError
+from geohazard_cli.rules import Profile
+
+PART_MIN_BYTES = 8 << 20  # ~90,000 records: below this a second process does not pay for itself
+MAX_JOBS = 2  # default ceiling: each process holds its own interpreter (~38 MiB peak each)
+_SCAN = 1 << 20  # how far past a cut point a line feed is looked for
+_READ = 1 << 18
+
+
+def default_jobs() -> int:
+    """Processes for a batch by default: the CPUs this process may run on, at most MAX_JOBS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_JOBS))
+
+
+def can_split(fh: IO[bytes]) -> bool:
+    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        st = os.fstat(fh.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size >= PART_MIN_BYTES
+
+
+class _Part(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of an open file, read with pread (the file offset is untouched)."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        super().__init__()
+        self.fd, self.pos, self.end = fd, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.end - self.pos)
+        if n <= 0:
+            return 0
+        data = os.pread(self.fd, n, self.pos)
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def _reader(fd: int, start: int, end: int) -> IO[bytes]:
+    return io.BufferedReader(_Part(fd, start, end), _READ)  # type: ignore[return-value]
+
+
+def cuts(fd: int, size: int, jobs: int, is_csv: bool) -> list[int]:
+    """Where parts 2..jobs start: just after the first line feed at or past size*k/jobs. Empty when
+    the file goes as one part (no line feed near a cut point, or a CSV quote before the last cut)."""
+    found: list[int] = []
+    for k in range(1, jobs):
+        target = size * k // jobs
+        i = os.pread(fd, _SCAN, target).find(b"\n")
+        if i < 0:
+            return []
+        cut = target + i + 1
+        if cut >= size or (found and cut <= found[-1]):
+            return []
+        found.append(cut)
+    if found and is_csv and _has_quote(fd, found[-1]):
+        return []
+    return found
+
+
+def _has_quote(fd: int, end: int) -> bool:
+    pos = 0
+    while pos < end:
+        chunk = os.pread(fd, min(_SCAN, end - pos), pos)
+        if not chunk:
+            return False
+        if b'"' in chunk:
+            return True
+        pos += len(chunk)
+    return False
+
+
+def _lines_before(fd: int, end: int, is_csv: bool) -> int:
+    """Lines wholly before byte ``end`` (just after a line feed), as each format's reader counts
+    them: JSONL splits at line feeds only; the csv module (newline="") also at a lone CR."""
+    lf = cr = crlf = 0
+    pos = 0
+    last = b""
+    while pos < end:
+        chunk = os.pread(fd, min(_SCAN, end - pos), pos)
+        if not chunk:
+            break
+        lf += chunk.count(b"\n")
+        if is_csv:
+            cr += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
+        pos += len(chunk)
+    return lf + cr - crlf if is_csv else lf
+
+
+def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO[bytes], counts: list[int],
+              cut_points: list[int]) -> None:
+    """Grade the file in parts: this process the first, a forked process each further part."""
+    from geohazard_cli import batch
+
+    fd = fh.fileno()
+    size = os.fstat(fd).st_size
+    bounds = [0, *cut_points, size]
+    children: list[tuple[int, int, IO[bytes]]] = []  # pid, status pipe, output file
+    try:
+        for start, end in pairwise(bounds[1:]):
+            out = tempfile.TemporaryFile(prefix="geohazard-batch-")  # noqa: SIM115 - closed below or in finally
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child; its output is checked by the tests
+                os.close(r)
+                _child(fd, start, end, is_csv, name, profile, out, w)
+            os.close(w)
+            children.append((pid, r, out))
+        first = _reader(fd, 0, bounds[1])
+        if is_csv:
+            batch._run_csv(first, name, profile, sink, counts)
+        else:
+            batch._run_jsonl(first, profile, sink, counts)
+        while children:
+            pid, r, out = children[0]
+            status = _read_all(r)
+            os.close(r)
+            os.waitpid(pid, 0)
+            children.pop(0)
+            with out:
+                out.seek(0)
+                while chunk := out.read(1 << 20):
+                    sink.write(chunk)
+            _merge(status, name, counts)
+    finally:
+        for pid, r, out in children:  # stopped early: stop the others too
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+            os.close(r)
+            out.close()
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+    return data
+
+
+def _merge(status: bytes, name: str, counts: list[int]) -> None:
+    kind, _, rest = status.decode("utf-8", "replace").partition(" ")
+    if kind == "ok":
+        bad, total = map(int, rest.split())
+        counts[0] += bad
+        counts[1] += total
+        return
+    if kind == "utf8":
+        raise InputError(f"{name}: is not UTF-8 text; save it as UTF-8")
+    # not the user's doing: the error boundary reports it as an internal error (exit 3)
+    raise RuntimeError(f"a batch part process failed: {rest or 'no report (killed?)'}")
+
+
+def _child(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, out: IO[bytes],
+           status_fd: int) -> None:  # pragma: no cover - runs in the child
+    """Grade bytes ``start`` to ``end`` into ``out``; report "ok BAD TOTAL" (or what went wrong) on
+    ``status_fd``; never return (os._exit: no atexit handlers, no flushing the parent's buffers)."""
+    from geohazard_cli import batch
+
+    report = "internal no report"
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the command's process reports it
+        counts = [0, 0]
+        with open(out.fileno(), "wb", buffering=_READ, closefd=False) as sink:
+            before = _lines_before(fd, start, is_csv)
+            part = _reader(fd, start, end)
+            if is_csv:
+                header = batch._csv_header(batch._csv_open(_reader(fd, 0, start)), name)
+                if header is not None:
+                    batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, profile, sink, counts, before)
+            else:
+                batch._run_jsonl(part, profile, sink, counts, before + 1)
+        report = f"ok {counts[0]} {counts[1]}"
+    except UnicodeDecodeError:
+        report = "utf8"
+    except BaseException as exc:  # reported to the command's process, which raises
+        report = f"internal {type(exc).__name__}: {exc}"
+    finally:
+        try:
+            os.write(status_fd, report.encode("utf-8", "replace"))
+        finally:
+            os._exit(0)
