@@ -517,7 +517,8 @@ def _bench_like(n: int, seed: int) -> list[Any]:
     recs: list[Any] = []
     for i in range(n):
         rec: dict[str, Any] = {"id": f"R{i:07d}", "evacuees": int(10 ** r.uniform(0, 3.4)),
-                               "potential_loss": int(10 ** r.uniform(0, 8.4)), "deaths": int(10 ** r.uniform(0, 1.7)) - 1,
+                               "potential_loss": int(10 ** r.uniform(0, 8.4)),
+                               "deaths": int(10 ** r.uniform(0, 1.7)) - 1,
                                "direct_loss": float(f"{int(10 ** r.uniform(0, 7.4))}.{r.randint(1, 99):02d}")}
         roll = r.random()
         if roll < 0.05:
@@ -639,3 +640,27 @@ def test_an_early_stop_kills_and_reaps_the_part_processes(tmp_path: Path, shizho
     with pytest.raises(BrokenPipeError):
         batch.run_batch(path, shizhong, Closed(), jobs=2)
     assert not _spawned_children()
+
+
+def test_parts_are_graded_here_when_a_fork_fails(tmp_path: Path, shizhong: Profile,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process limit (fork fails) slows a batch, never stops it: this process grades every part."""
+    from geohazard_cli import batch_parts
+
+    path = write_jsonl(tmp_path / "f.jsonl", _bench_like(3000, seed=11))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    forks: list[int] = []
+
+    def no_fork() -> int:
+        forks.append(1)
+        raise OSError(11, "Resource temporarily unavailable")
+
+    ref = io.BytesIO()
+    with pytest.raises(GeohazardError) as ref_err:
+        batch.run_batch_reference(path, shizhong, ref)
+    monkeypatch.setattr(os, "fork", no_fork)
+    out = io.BytesIO()
+    with pytest.raises(GeohazardError) as err:
+        batch.run_batch(path, shizhong, out, jobs=3)
+    assert len(forks) == 2  # both further parts tried to fork, and were graded here instead
+    assert out.getvalue() == ref.getvalue() and str(err.value) == str(ref_err.value)

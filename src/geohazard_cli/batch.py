@@ -47,7 +47,7 @@ from geohazard_cli.rules import Profile
 BLOCK_BYTES = 1 << 18  # JSONL read size: ~3,000 records of ~90 bytes
 CSV_ROWS = 2048  # CSV rows per block
 MAX_TEXT = 2000  # intake.MAX_TEXT (kept in step by a test)
-LUT_SIZE = 4096  # counts up to this are placed by a table lookup (a bisect costs ~3x more)
+LUT_MIN, LUT_MAX = 256, 4096  # counts placed by table lookup (a bisect costs ~3x more): see FastGrader._lut
 MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any ceiling anyway)
 
 
@@ -175,16 +175,8 @@ class FastGrader:
                 points = [p for p in points if p <= cap]
             self._ranges[field] = [*points, past]
         self._tables: dict[tuple[str, ...], _Lines] = {}
-        # counts are small: their cells by table lookup, 0..LUT_SIZE (past it: bisect, one by one)
-        self._luts: dict[str, dict[int, int]] = {}
-        self._text_luts: dict[str, dict[str, int]] = {}
-        for field, kind in self.kinds.items():
-            if kind == "count":
-                points = self.splits.get(field)
-                top = min(self.count_ceiling, LUT_SIZE)
-                self._luts[field] = ({v: bisect_right(points, v) for v in range(top + 1)} if points
-                                     else dict.fromkeys(range(top + 1), 1))
-                self._text_luts[field] = {str(v): c for v, c in self._luts[field].items()}  # CSV cells
+        # counts are small: their cells by table lookup (made on first use, see _lut)
+        self._luts: dict[tuple[str, type], dict[Any, int]] = {}
 
     # -- one value ---------------------------------------------------------------------------------
     def count(self, v: Any) -> Any:
@@ -290,7 +282,7 @@ class FastGrader:
         check = self.count if kind == "count" else self.amount
         types = set(map(type, values))
         if kind == "count" and (types == {int} or types == {str}):  # the common case: one lookup a value
-            lut = self._luts[field] if types == {int} else self._text_luts[field]
+            lut = self._luts.get((field, int if types == {int} else str)) or self._lut(field, types == {int})
             cells: list[Any] = list(map(lut.get, values))
             odd = _positions(cells, None) if None in cells else []  # negative, large, past the ceiling, text
         elif kind == "amount" and types == {str} and self.fen_floats_ok:
@@ -302,6 +294,17 @@ class FastGrader:
             c = check(values[i])
             cells[i] = c if c is None or c is BAD else (bisect_right(splits, c) if splits else 1)
         return cells
+
+    def _lut(self, field: str, ints: bool) -> dict[Any, int]:
+        """Cells of a count field by value (ints, or their text for CSV) from 0 to twice its top
+        split point (at least LUT_MIN, at most LUT_MAX or the ceiling); counts past it are placed
+        one by one. Small on purpose: each entry costs memory in every process of a batch."""
+        points = self.splits.get(field)
+        top = min(self.count_ceiling, LUT_MAX, max(LUT_MIN, 2 * int(points[-1]) if points else 0))
+        cells = {v: bisect_right(points, v) if points else 1 for v in range(top + 1)}
+        lut: dict[Any, int] = cells if ints else {str(v): c for v, c in cells.items()}
+        self._luts[field, int if ints else str] = lut
+        return lut
 
     def _yuan_text(self, field: str, values: list[str]) -> tuple[list[Any], list[int]]:
         """Cells of a column of money as text (CSV): plain ones ("4999999", "4999999.99") read as

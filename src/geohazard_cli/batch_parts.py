@@ -78,7 +78,7 @@ class _Part(io.RawIOBase):
 
 
 def _reader(fd: int, start: int, end: int) -> IO[bytes]:
-    return io.BufferedReader(_Part(fd, start, end), _READ)  # type: ignore[return-value]
+    return io.BufferedReader(_Part(fd, start, end), _READ)
 
 
 def cuts(fd: int, size: int, jobs: int, is_csv: bool) -> list[int]:
@@ -132,48 +132,93 @@ def _lines_before(fd: int, end: int, is_csv: bool) -> int:
 
 def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO[bytes], counts: list[int],
               cut_points: list[int]) -> None:
-    """Grade the file in parts: this process the first, a forked process each further part."""
-    from geohazard_cli import batch
+    """Grade the file in parts: this process the first, a forked process each further part (or this
+    process too, in turn, when a fork fails: a process limit slows the batch, never stops it)."""
+    import gc
 
     fd = fh.fileno()
     size = os.fstat(fd).st_size
     bounds = [0, *cut_points, size]
-    children: list[tuple[int, int, IO[bytes]]] = []  # pid, status pipe, output file
+    children: list[tuple[int, int, IO[bytes]] | tuple[int, int]] = []  # (pid, status pipe, output) or a part's bounds
+    gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
     try:
         for start, end in pairwise(bounds[1:]):
-            out = tempfile.TemporaryFile(prefix="geohazard-batch-")  # noqa: SIM115 - closed below or in finally
-            r, w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child; its output is checked by the tests
-                os.close(r)
-                _child(fd, start, end, is_csv, name, profile, out, w)
-            os.close(w)
-            children.append((pid, r, out))
-        first = _reader(fd, 0, bounds[1])
-        if is_csv:
-            batch._run_csv(first, name, profile, sink, counts)
-        else:
-            batch._run_jsonl(first, profile, sink, counts)
+            child = _fork_part(fd, start, end, is_csv, name, profile)
+            children.append(child if child is not None else (start, end))
+        _grade_part(fd, 0, bounds[1], is_csv, name, profile, sink, counts)
         while children:
-            pid, r, out = children[0]
-            status = _read_all(r)
-            os.close(r)
-            os.waitpid(pid, 0)
-            children.pop(0)
-            with out:
-                out.seek(0)
-                while chunk := out.read(1 << 20):
+            part = children.pop(0)
+            if len(part) == 2:
+                _grade_part(fd, part[0], part[1], is_csv, name, profile, sink, counts)
+                continue
+            pid, status_fd, part_out = part
+            try:
+                status = _read_all(status_fd)  # the part process writes it last, then exits
+                os.waitpid(pid, 0)
+                pid = 0
+                part_out.seek(0)
+                while chunk := part_out.read(1 << 20):
                     sink.write(chunk)
+            finally:
+                _close(pid, status_fd, part_out)
             _merge(status, name, counts)
     finally:
-        for pid, r, out in children:  # stopped early: stop the others too
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
-            os.close(r)
-            out.close()
+        for part in children:  # stopped early: stop the others too
+            if len(part) == 3:
+                _close(*part)
+        gc.unfreeze()
+
+
+def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str,
+               profile: Profile) -> tuple[int, int, IO[bytes]] | None:
+    """Start a process grading bytes ``start`` to ``end``; None when it cannot be started."""
+    out: IO[bytes] = tempfile.TemporaryFile(prefix="geohazard-batch-")  # noqa: SIM115 - see _close
+    r, w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        out.close()
+        return None
+    if pid == 0:  # pragma: no cover - runs in the child; its output is checked by the tests
+        os.close(r)
+        _child(fd, start, end, is_csv, name, profile, out, w)
+    os.close(w)
+    return pid, r, out
+
+
+def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, sink: IO[bytes],
+                counts: list[int]) -> None:
+    """Grade bytes ``start`` to ``end`` (whole lines) as a single process grades them in the file."""
+    from geohazard_cli import batch
+
+    part = _reader(fd, start, end)
+    if start == 0:
+        if is_csv:
+            batch._run_csv(part, name, profile, sink, counts)
+        else:
+            batch._run_jsonl(part, profile, sink, counts)
+        return
+    before = _lines_before(fd, start, is_csv)
+    if is_csv:
+        header = batch._csv_header(batch._csv_open(_reader(fd, 0, start)), name)
+        if header is not None:
+            batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, profile, sink, counts, before)
+    else:
+        batch._run_jsonl(part, profile, sink, counts, before + 1)
+
+
+def _close(pid: int, status_fd: int, out: IO[bytes]) -> None:
+    """Kill and reap a part process (pid 0: already reaped); close its pipe and output file."""
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    os.close(status_fd)
+    out.close()
 
 
 def _read_all(fd: int) -> bytes:
@@ -200,21 +245,12 @@ def _child(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Prof
            status_fd: int) -> None:  # pragma: no cover - runs in the child
     """Grade bytes ``start`` to ``end`` into ``out``; report "ok BAD TOTAL" (or what went wrong) on
     ``status_fd``; never return (os._exit: no atexit handlers, no flushing the parent's buffers)."""
-    from geohazard_cli import batch
-
     report = "internal no report"
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the command's process reports it
         counts = [0, 0]
         with open(out.fileno(), "wb", buffering=_READ, closefd=False) as sink:
-            before = _lines_before(fd, start, is_csv)
-            part = _reader(fd, start, end)
-            if is_csv:
-                header = batch._csv_header(batch._csv_open(_reader(fd, 0, start)), name)
-                if header is not None:
-                    batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, profile, sink, counts, before)
-            else:
-                batch._run_jsonl(part, profile, sink, counts, before + 1)
+            _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
         report = f"ok {counts[0]} {counts[1]}"
     except UnicodeDecodeError:
         report = "utf8"
