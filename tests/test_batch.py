@@ -664,3 +664,24 @@ def test_parts_are_graded_here_when_a_fork_fails(tmp_path: Path, shizhong: Profi
         batch.run_batch(path, shizhong, out, jobs=3)
     assert len(forks) == 2  # both further parts tried to fork, and were graded here instead
     assert out.getvalue() == ref.getvalue() and str(err.value) == str(ref_err.value)
+
+
+def test_a_failed_part_process_is_graded_here(tmp_path: Path, shizhong: Profile,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part process that cannot write its output (say, a full disk) fails; this process discards
+    what it wrote and grades that part itself. Output to a real file goes through sendfile."""
+    from geohazard_cli import batch_parts
+
+    path = write_jsonl(tmp_path / "g.jsonl", _bench_like(3000, seed=5))
+    ref = io.BytesIO()
+    with pytest.raises(GeohazardError) as ref_err:
+        batch.run_batch_reference(path, shizhong, ref)
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    for broken in (False, True):
+        if broken:  # the part process's output file is read-only: its first write fails
+            monkeypatch.setattr(batch_parts.tempfile, "TemporaryFile", lambda **_: open(os.devnull, "rb"))  # noqa: SIM115
+        result = tmp_path / f"out-{broken}.jsonl"
+        with open(result, "wb") as sink, pytest.raises(GeohazardError) as err:
+            batch.run_batch(path, shizhong, sink, jobs=2)
+        assert result.read_bytes() == ref.getvalue() and str(err.value) == str(ref_err.value)
+        assert not _spawned_children()

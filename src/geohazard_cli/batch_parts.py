@@ -12,10 +12,11 @@ file, files under PART_MIN_BYTES (forking and copying would cost more than it sa
 ``os.fork`` (not Linux), ``--jobs 1``, and CSV files with a double quote before the last cut (a
 quoted cell may hold line breaks, so a cut could fall inside a row).
 
-Failure: an error in a part process (a byte that is not UTF-8 in a CSV part, a bug) is reported
-by the command's process after the parts before it, as a single process would report it. If the
-command's process stops early (a closed pipe, Ctrl-C, an error), the part processes are killed and
-reaped and their temporary files vanish with them: nothing is left behind.
+Failure: when a part process fails (a byte that is not UTF-8 in a CSV part, a full disk, killed)
+or cannot be started, the command's process discards its output and grades that part itself, so
+the output and the error are what a single process gives. If the command's process stops early
+(a closed pipe, Ctrl-C, an error), the part processes are killed and reaped and their unnamed
+temporary files vanish with them: nothing is left behind.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import tempfile
 from itertools import pairwise
 from typing import IO, Any
 
-from geohazard_cli.errors import InputError
 from geohazard_cli.rules import Profile
 
 PART_MIN_BYTES = 8 << 20  # ~90,000 records: below this a second process does not pay for itself
@@ -133,39 +133,40 @@ def _lines_before(fd: int, end: int, is_csv: bool) -> int:
 def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO[bytes], counts: list[int],
               cut_points: list[int]) -> None:
     """Grade the file in parts: this process the first, a forked process each further part (or this
-    process too, in turn, when a fork fails: a process limit slows the batch, never stops it)."""
+    process, in turn, when a fork fails: a process limit slows the batch, never stops it)."""
     import gc
 
     fd = fh.fileno()
-    size = os.fstat(fd).st_size
-    bounds = [0, *cut_points, size]
-    children: list[tuple[int, int, IO[bytes]] | tuple[int, int]] = []  # (pid, status pipe, output) or a part's bounds
+    bounds = [0, *cut_points, os.fstat(fd).st_size]
+    parts: list[tuple[int, int, tuple[int, int, IO[bytes]] | None]] = []  # start, end, process
     gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
     try:
         for start, end in pairwise(bounds[1:]):
-            child = _fork_part(fd, start, end, is_csv, name, profile)
-            children.append(child if child is not None else (start, end))
+            parts.append((start, end, _fork_part(fd, start, end, is_csv, name, profile)))
         _grade_part(fd, 0, bounds[1], is_csv, name, profile, sink, counts)
-        while children:
-            part = children.pop(0)
-            if len(part) == 2:
-                _grade_part(fd, part[0], part[1], is_csv, name, profile, sink, counts)
-                continue
-            pid, status_fd, part_out = part
-            try:
-                status = _read_all(status_fd)  # the part process writes it last, then exits
-                os.waitpid(pid, 0)
-                pid = 0
-                part_out.seek(0)
-                while chunk := part_out.read(1 << 20):
-                    sink.write(chunk)
-            finally:
-                _close(pid, status_fd, part_out)
-            _merge(status, name, counts)
+        while parts:
+            start, end, child = parts.pop(0)
+            done = None
+            if child is not None:
+                pid, status_fd, part_out = child
+                try:
+                    status = _read_all(status_fd)  # the part process writes it last, then exits
+                    os.waitpid(pid, 0)
+                    pid = 0
+                    done = _counts(status)
+                    if done is not None:
+                        _copy(part_out, sink)
+                finally:
+                    _close(pid, status_fd, part_out)
+            if done is None:  # not started or failed (bad input, full disk, killed): here, as one process
+                _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
+            else:
+                counts[0] += done[0]
+                counts[1] += done[1]
     finally:
-        for part in children:  # stopped early: stop the others too
-            if len(part) == 3:
-                _close(*part)
+        for _, _, child in parts:  # stopped early: stop the others too
+            if child is not None:
+                _close(*child)
         gc.unfreeze()
 
 
@@ -228,34 +229,52 @@ def _read_all(fd: int) -> bytes:
     return data
 
 
-def _merge(status: bytes, name: str, counts: list[int]) -> None:
-    kind, _, rest = status.decode("utf-8", "replace").partition(" ")
-    if kind == "ok":
-        bad, total = map(int, rest.split())
-        counts[0] += bad
-        counts[1] += total
-        return
-    if kind == "utf8":
-        raise InputError(f"{name}: is not UTF-8 text; save it as UTF-8")
-    # not the user's doing: the error boundary reports it as an internal error (exit 3)
-    raise RuntimeError(f"a batch part process failed: {rest or 'no report (killed?)'}")
+def _counts(status: bytes) -> tuple[int, int] | None:
+    """(bad, total) from a part process's "ok BAD TOTAL" report; None when it failed."""
+    words = status.split()
+    if len(words) == 3 and words[0] == b"ok":
+        return int(words[1]), int(words[2])
+    return None
+
+
+def _copy(src: IO[bytes], sink: IO[bytes]) -> None:
+    """A part's output after what is already written: in the kernel when both are files or pipes."""
+    size = src.seek(0, os.SEEK_END)
+    try:
+        out_fd = sink.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        out_fd = -1
+    if out_fd >= 0:
+        sink.flush()
+        offset = 0
+        try:
+            while offset < size:
+                sent = os.sendfile(out_fd, src.fileno(), offset, size - offset)
+                if not sent:
+                    break
+                offset += sent
+            return
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError) or offset:
+                raise
+    src.seek(0)
+    while chunk := src.read(1 << 20):
+        sink.write(chunk)
 
 
 def _child(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, out: IO[bytes],
            status_fd: int) -> None:  # pragma: no cover - runs in the child
     """Grade bytes ``start`` to ``end`` into ``out``; report "ok BAD TOTAL" (or what went wrong) on
     ``status_fd``; never return (os._exit: no atexit handlers, no flushing the parent's buffers)."""
-    report = "internal no report"
+    report = "failed: no report"
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the command's process reports it
         counts = [0, 0]
         with open(out.fileno(), "wb", buffering=_READ, closefd=False) as sink:
             _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
         report = f"ok {counts[0]} {counts[1]}"
-    except UnicodeDecodeError:
-        report = "utf8"
-    except BaseException as exc:  # reported to the command's process, which raises
-        report = f"internal {type(exc).__name__}: {exc}"
+    except BaseException as exc:  # the command's process grades the part again and reports as one process would
+        report = f"failed {type(exc).__name__}: {exc}"
     finally:
         try:
             os.write(status_fd, report.encode("utf-8", "replace"))
