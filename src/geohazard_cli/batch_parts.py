@@ -183,8 +183,11 @@ def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str,
         out.close()
         return None
     if pid == 0:  # pragma: no cover - runs in the child; its output is checked by the tests
-        os.close(r)
-        _child(fd, start, end, is_csv, name, profile, out, w)
+        try:  # whatever happens (even Ctrl-C before _child's own handler), never run the caller's code
+            os.close(r)
+            _child(fd, start, end, is_csv, name, profile, out, w)
+        finally:
+            os._exit(1)
     os.close(w)
     return pid, r, out
 
