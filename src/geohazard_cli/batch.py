@@ -281,10 +281,21 @@ class FastGrader:
             return list(map(self.ident, values))
         check = self.count if kind == "count" else self.amount
         types = set(map(type, values))
-        if kind == "count" and (types == {int} or types == {str}):  # the common case: one lookup a value
-            lut = self._luts.get((field, int if types == {int} else str)) or self._lut(field, types == {int})
-            cells: list[Any] = list(map(lut.get, values))
-            odd = _positions(cells, None) if None in cells else []  # negative, large, past the ceiling, text
+        if kind == "count" and types == {int}:  # the common case: one lookup a value
+            lut = self._luts.get((field, int)) or self._lut(field, True)
+            lo, hi = min(values), max(values)
+            if len(lut) <= hi <= min(LUT_MAX, self.count_ceiling):
+                self._grow(field, lut, hi)
+            if lo >= 0 and hi < len(lut):  # keys are 0..len-1: every value is one
+                cells: list[Any] = list(map(lut.__getitem__, values))
+                odd = []
+            else:
+                cells = list(map(lut.get, values))
+                odd = _positions(cells, None)  # negative, large or past the ceiling
+        elif kind == "count" and types == {str}:  # CSV cells
+            lut = self._luts.get((field, str)) or self._lut(field, False)
+            cells = list(map(lut.get, values))
+            odd = _positions(cells, None) if None in cells else []  # large, past the ceiling, not plain digits
         elif kind == "amount" and types == {str} and self.fen_floats_ok:
             cells, odd = self._yuan_text(field, values)
         else:
@@ -297,14 +308,22 @@ class FastGrader:
 
     def _lut(self, field: str, ints: bool) -> dict[Any, int]:
         """Cells of a count field by value (ints, or their text for CSV) from 0 to twice its top
-        split point (at least LUT_MIN, at most LUT_MAX or the ceiling); counts past it are placed
-        one by one. Small on purpose: each entry costs memory in every process of a batch."""
+        split point (at least LUT_MIN, at most LUT_MAX or the ceiling; the int table grows to
+        LUT_MAX as larger counts come); counts past it are placed one by one. Small on purpose:
+        each entry costs memory in every process of a batch."""
         points = self.splits.get(field)
         top = min(self.count_ceiling, LUT_MAX, max(LUT_MIN, 2 * int(points[-1]) if points else 0))
-        cells = {v: bisect_right(points, v) if points else 1 for v in range(top + 1)}
-        lut: dict[Any, int] = cells if ints else {str(v): c for v, c in cells.items()}
+        cells: dict[Any, int] = {}
+        self._grow(field, cells, top)
+        lut = cells if ints else {str(v): c for v, c in cells.items()}
         self._luts[field, int if ints else str] = lut
         return lut
+
+    def _grow(self, field: str, lut: dict[Any, int], top: int) -> None:
+        """Extend an int table of cells (keys 0..len-1) to ``top``."""
+        points = self.splits.get(field)
+        for v in range(len(lut), top + 1):
+            lut[v] = bisect_right(points, v) if points else 1
 
     def _yuan_text(self, field: str, values: list[str]) -> tuple[list[Any], list[int]]:
         """Cells of a column of money as text (CSV): plain ones ("4999999", "4999999.99") read as
