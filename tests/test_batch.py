@@ -314,8 +314,11 @@ def test_fast_grader_money_is_exact(shizhong: Profile) -> None:
     g = batch.FastGrader(shizhong)
     assert g.amount(4999999.99) == 4999999.99 and g.amount(4999999.999) is batch.BAD
     assert g.amount("4999999.99") == Decimal("4999999.99")
-    assert g.amount("500万") is batch.BAD  # the reference path parses units
-    assert g.count(True) is batch.BAD and g.count(3.0) is batch.BAD
+    # off the plain forms, the reference's own parsers read the value (the line still comes from the table)
+    assert g.amount("500万") == Decimal(5_000_000) and g.amount("４９９万") == Decimal(4_990_000)
+    assert g.amount("5万万") is batch.BAD and g.amount(Decimal("4999999.999")) is batch.BAD
+    assert g.count("１２") == 12 and g.count("1,000") == 1000
+    assert g.count(True) is batch.BAD and g.count(3.0) is batch.BAD and g.count("-3") is batch.BAD
     assert g.splits["direct_loss"] == [0, 1_000_000, 5_000_000, 10_000_000]
 
 
@@ -330,34 +333,60 @@ def _generate(path: Path, n: int) -> Path:
     return path
 
 
-# ru_maxrss survives exec, so a child forked straight from pytest (hundreds of MiB) would report
-# pytest's size: a small wrapper process starts the command and reports its child's peak instead.
+# Memory of the whole command: the process and any part processes it forks (batch_parts.py). Each
+# process's RSS counts the pages it shares with the other; PSS shares them out, so the sum of PSS
+# over the processes is what the command costs the machine. Sampled every 5 ms from /proc while it
+# runs (a wrapper process starts it, so pytest's own size never enters). ru_maxrss (the largest
+# single process) is checked too.
 _WRAPPER = """
-import os, subprocess, sys
+import os, subprocess, sys, time
+def pss(pid):
+    total = 0
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            pids = [pid, *map(int, fh.read().split())]
+    except OSError:
+        return 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                total += sum(int(line.split()[1]) for line in fh if line.startswith("Pss:"))
+        except OSError:
+            pass
+    return total
 with open(os.devnull, "wb") as devnull:
     proc = subprocess.Popen([sys.executable, "-m", "geohazard_cli", "classify", "--batch", sys.argv[1]],
                             stdout=devnull)
-    _, status, usage = os.wait4(proc.pid, 0)
-print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+    peak = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, pss(proc.pid))
+        time.sleep(0.005)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss, peak)
 """
 
 
-def _peak_rss_mib(path: Path) -> float:
+def _peak_mib(path: Path) -> tuple[float, float]:
+    """(largest process's peak RSS, peak PSS summed over the command's processes), MiB."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     done = subprocess.run([sys.executable, "-c", _WRAPPER, str(path)], env=env, capture_output=True,
                           text=True, check=True)
-    code, kib = done.stdout.split()
+    code, rss_kib, pss_kib = done.stdout.split()
     assert code == "0", done.stderr
-    return int(kib) / 1024
+    assert int(pss_kib) > 0  # the sampler saw the command
+    return int(rss_kib) / 1024, int(pss_kib) / 1024
 
 
 @pytest.mark.slow
 def test_memory_stays_flat(tmp_path: Path) -> None:
-    """Peak RSS of the whole process over 200,000 records stays under 50 MiB and hardly grows with size."""
-    small = _peak_rss_mib(_generate(tmp_path / "small.jsonl", 20_000))
-    large = _peak_rss_mib(_generate(tmp_path / "large.jsonl", 200_000))
-    assert large < 50, f"peak RSS {large:.1f} MiB"
-    assert large - small < 8, f"{small:.1f} MiB at 20k records, {large:.1f} MiB at 200k"
+    """Over 300,000 records the whole command (cut into parts on a machine with 2 CPUs: both files
+    are over batch_parts.PART_MIN_BYTES) stays under 50 MiB, and hardly grows with the input."""
+    _, small = _peak_mib(_generate(tmp_path / "small.jsonl", 100_000))
+    large_rss, large = _peak_mib(_generate(tmp_path / "large.jsonl", 300_000))
+    assert large < 50 and large_rss < 50, f"peak PSS of all processes {large:.1f} MiB, largest RSS {large_rss:.1f}"
+    assert large - small < 8, f"{small:.1f} MiB at 100k records, {large:.1f} MiB at 300k"
 
 
 @example(n=0)
@@ -502,3 +531,183 @@ def test_block_lossy_test_is_a_superset_of_the_line_test(line: bytes) -> None:
     if batch._LOSSY.search(line):
         assert batch._maybe_lossy(line)
         assert batch._maybe_lossy(b'{"id":"R0000001","deaths":1}\n' + line + b"\n{}")
+
+
+# --- more than one process ----------------------------------------------------------------------------
+
+def _bench_like(n: int, seed: int) -> list[Any]:
+    """Records as the benchmark writes them (compact JSON, every band, bounds, odd and bad values)."""
+    import random
+
+    r = random.Random(seed)
+    recs: list[Any] = []
+    for i in range(n):
+        rec: dict[str, Any] = {"id": f"R{i:07d}", "evacuees": int(10 ** r.uniform(0, 3.4)),
+                               "potential_loss": int(10 ** r.uniform(0, 8.4)),
+                               "deaths": int(10 ** r.uniform(0, 1.7)) - 1,
+                               "direct_loss": float(f"{int(10 ** r.uniform(0, 7.4))}.{r.randint(1, 99):02d}")}
+        roll = r.random()
+        if roll < 0.05:
+            rec[r.choice(FIGURES)] = r.choice([-1, 1.5, "abc", "5万万", "500万", "４９９万", 4999999.999, None, True])
+        elif roll < 0.06:
+            rec = {"id": rec["id"], "deaths": rec["deaths"]} if r.random() < 0.5 else dict(reversed(rec.items()))
+        elif roll < 0.065:
+            recs.append(r.choice([b"\n", b"  \r\n", b'{"deaths": 1,}\n', b"[1]\n", b"\xff\n"]))
+            continue
+        recs.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+    return recs
+
+
+def _spawned_children() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_parts_give_the_same_bytes(tmp_path: Path, cfg: Path, jobs: int, fmt: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut into parts (each graded by its own process), the output is the reference's, byte for byte,
+    line numbers included; and the file really was cut."""
+    from geohazard_cli import batch_parts
+    from geohazard_cli.rules import load_profile
+
+    profile = load_profile(cfg / "rules" / "shizhong-2023.yaml")
+    recs = _bench_like(4000, seed=jobs)
+    if fmt == "jsonl":
+        path = write_jsonl(tmp_path / "p.jsonl", recs)
+    else:
+        path = tmp_path / "p.csv"
+        rows = ["id,evacuees,potential_loss,deaths,direct_loss"]
+        for r in recs:
+            try:
+                rec = json.loads(r)
+            except ValueError:
+                rows.append("")
+                continue
+            if isinstance(rec, dict):
+                rows.append(",".join("" if rec.get(k) is None else str(rec.get(k)) for k in ["id", *FIGURES]))
+        path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode())
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    calls: list[list[int]] = []
+    real = batch_parts.run_parts
+
+    def spy(*args: Any) -> None:
+        calls.append(args[-1])
+        real(*args)
+
+    monkeypatch.setattr(batch_parts, "run_parts", spy)
+    fast = io.BytesIO()
+    try:
+        batch.run_batch(path, profile, fast, jobs=jobs)
+        fast_err = None
+    except GeohazardError as exc:
+        fast_err = str(exc)
+    assert len(calls) == 1 and len(calls[0]) == jobs - 1  # cut into `jobs` parts
+    ref = io.BytesIO()
+    try:
+        batch.run_batch_reference(path, profile, ref)
+        ref_err = None
+    except GeohazardError as exc:
+        ref_err = str(exc)
+    assert fast_err == ref_err and fast_err is not None
+    assert fast.getvalue().splitlines() == ref.getvalue().splitlines()
+    assert fast.getvalue() == ref.getvalue()
+    assert not _spawned_children()  # every part process was reaped
+
+
+def test_csv_with_quotes_is_not_cut(tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quoted cell may hold a line break, so a CSV file with a quote before the cut stays whole."""
+    from geohazard_cli import batch_parts
+
+    path = tmp_path / "q.csv"
+    path.write_text('id,deaths,location\nA,1,"two\nlines"\n' + "".join(f"B{i},2,\n" for i in range(3000)),
+                    encoding="utf-8")
+    with open(path, "rb") as fh:
+        assert batch_parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=True) == []
+        assert batch_parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=False) != []
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    assert_same(path, shizhong)
+
+
+def test_a_part_that_is_not_utf8_is_reported_after_the_parts_before_it(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch) -> None:
+    from geohazard_cli import batch_parts
+    from geohazard_cli.errors import InputError
+
+    path = tmp_path / "u.csv"
+    path.write_bytes(b"id,deaths\n" + b"".join(b"A%d,1\n" % i for i in range(2000)) + b"B,\xff\xfe\n"
+                     + b"".join(b"C%d,1\n" % i for i in range(100)))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    out = io.BytesIO()
+    with pytest.raises(InputError, match=r"is not UTF-8 text; save it as UTF-8$"):
+        batch.run_batch(path, shizhong, out, jobs=2)
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 1000  # the first part (about half of the file) was written before the error
+    assert [json.loads(x)["id"] for x in lines[:1000]] == [f"A{i}" for i in range(1000)]
+    assert not _spawned_children()
+
+
+def test_an_early_stop_kills_and_reaps_the_part_processes(tmp_path: Path, shizhong: Profile,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output closes (| head) while the first part is written: no part process is left running."""
+    from geohazard_cli import batch_parts
+
+    path = write_jsonl(tmp_path / "s.jsonl", _bench_like(6000, seed=7))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+
+    class Closed(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        batch.run_batch(path, shizhong, Closed(), jobs=2)
+    assert not _spawned_children()
+
+
+def test_parts_are_graded_here_when_a_fork_fails(tmp_path: Path, shizhong: Profile,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process limit (fork fails) slows a batch, never stops it: this process grades every part."""
+    from geohazard_cli import batch_parts
+
+    path = write_jsonl(tmp_path / "f.jsonl", _bench_like(3000, seed=11))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    forks: list[int] = []
+
+    def no_fork() -> int:
+        forks.append(1)
+        raise OSError(11, "Resource temporarily unavailable")
+
+    ref = io.BytesIO()
+    with pytest.raises(GeohazardError) as ref_err:
+        batch.run_batch_reference(path, shizhong, ref)
+    monkeypatch.setattr(os, "fork", no_fork)
+    out = io.BytesIO()
+    with pytest.raises(GeohazardError) as err:
+        batch.run_batch(path, shizhong, out, jobs=3)
+    assert len(forks) == 2  # both further parts tried to fork, and were graded here instead
+    assert out.getvalue() == ref.getvalue() and str(err.value) == str(ref_err.value)
+
+
+def test_a_failed_part_process_is_graded_here(tmp_path: Path, shizhong: Profile,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part process that cannot write its output (say, a full disk) fails; this process discards
+    what it wrote and grades that part itself. Output to a real file goes through sendfile."""
+    from geohazard_cli import batch_parts
+
+    path = write_jsonl(tmp_path / "g.jsonl", _bench_like(3000, seed=5))
+    ref = io.BytesIO()
+    with pytest.raises(GeohazardError) as ref_err:
+        batch.run_batch_reference(path, shizhong, ref)
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    for broken in (False, True):
+        if broken:  # the part process's output file is read-only: its first write fails
+            monkeypatch.setattr(batch_parts.tempfile, "TemporaryFile", lambda **_: open(os.devnull, "rb"))  # noqa: SIM115
+        result = tmp_path / f"out-{broken}.jsonl"
+        with open(result, "wb") as sink, pytest.raises(GeohazardError) as err:
+            batch.run_batch(path, shizhong, sink, jobs=2)
+        assert result.read_bytes() == ref.getvalue() and str(err.value) == str(ref_err.value)
+        assert not _spawned_children()

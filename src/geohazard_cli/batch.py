@@ -29,22 +29,25 @@ comparing ``Decimal(repr(f))`` (what the reference path does) with it.
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import ge, is_, itemgetter, sub, truediv
 from pathlib import Path
 from typing import IO, Any
 
 from geohazard_cli.errors import GeohazardError, InputError
+from geohazard_cli.money import parse_amount, parse_count
 from geohazard_cli.rules import Profile
 
 BLOCK_BYTES = 1 << 18  # JSONL read size: ~3,000 records of ~90 bytes
 CSV_ROWS = 2048  # CSV rows per block
 MAX_TEXT = 2000  # intake.MAX_TEXT (kept in step by a test)
+LUT_MIN, LUT_MAX = 256, 4096  # counts placed by table lookup (a bisect costs ~3x more): see FastGrader._lut
 MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any ceiling anyway)
 
 
@@ -95,6 +98,8 @@ class _Bad:
 
 
 BAD: Any = _Bad()
+Fill = Callable[[list[int]], list[bytes]]  # output lines for the records at these positions (reference path)
+Parts = tuple[list[bytes] | None, list[bytes] | None, list[bytes], list[int]]
 
 
 class _Lines(dict[tuple[Any, ...], Any]):
@@ -170,6 +175,8 @@ class FastGrader:
                 points = [p for p in points if p <= cap]
             self._ranges[field] = [*points, past]
         self._tables: dict[tuple[str, ...], _Lines] = {}
+        # counts are small: their cells by table lookup (made on first use, see _lut)
+        self._luts: dict[tuple[str, type], dict[Any, int]] = {}
 
     # -- one value ---------------------------------------------------------------------------------
     def count(self, v: Any) -> Any:
@@ -181,18 +188,19 @@ class FastGrader:
             if len(v) <= MAX_DIGITS and v.isascii() and v.isdigit():
                 n = int(v)
                 return n if n <= self.count_ceiling else BAD
-            return None if not v.strip() else BAD
-        return None if v is None else BAD
+            if not v.strip():
+                return None
+        elif v is None:
+            return None
+        return self._parsed(parse_count, v, self.count_ceiling)
 
     def amount(self, v: Any) -> Any:
         """An amount in yuan as the fast path takes it: int, float, Decimal, None or BAD."""
         t = type(v)
         if t is int:
             return v if 0 <= v <= self.amount_ceiling else BAD
-        if t is float:
-            if self.floats_ok and 0 <= v <= self.amount_ceiling and round(v * 100) / 100 == v:
-                return v
-            return BAD
+        if t is float and self.floats_ok and 0 <= v <= self.amount_ceiling and round(v * 100) / 100 == v:
+            return v
         if t is str:
             if len(v) <= MAX_DIGITS and v.isascii():
                 if v.isdigit():
@@ -202,8 +210,23 @@ class FastGrader:
                 if dot and whole.isdigit() and frac.isdigit() and len(frac) <= 2:
                     d = Decimal(v)
                     return d if d <= self.amount_ceiling else BAD
-            return None if not v.strip() else BAD
-        return None if v is None else BAD
+            if not v.strip():
+                return None
+        elif v is None:
+            return None
+        elif t is float:
+            return BAD  # more than two decimals, or out of range: the reference words the error
+        return self._parsed(parse_amount, v, self.profile.limits.amount)
+
+    @staticmethod
+    def _parsed(parse: Callable[[Any, str, Any], Any], v: Any, ceiling: Any) -> Any:
+        """A value off the plain forms (500万, １２, 12人, exact decimals): the reference path's own
+        parser (money.parse_count / parse_amount) reads it, so it lands where the reference puts it;
+        BAD when that parser refuses it (the reference path then words the error)."""
+        try:
+            return parse(v, "", ceiling)
+        except GeohazardError:
+            return BAD
 
     @staticmethod
     def ident(v: Any) -> Any:
@@ -239,7 +262,7 @@ class FastGrader:
         if not any(f in record for f in self.indicators):
             return None  # nothing to grade on: the reference path words the error
         body = orjson.dumps(summary(record, self.profile))[1:] + b"\n"
-        return b"{" + body, b"," + body
+        return b"{" + body, b'",' + body
 
     # -- a block of records ----------------------------------------------------------------------------
     def column(self, field: str, values: list[Any]) -> list[Any]:
@@ -257,131 +280,250 @@ class FastGrader:
                 return values
             return list(map(self.ident, values))
         check = self.count if kind == "count" else self.amount
+        types = set(map(type, values))
+        if kind == "count" and types == {int}:  # the common case: one lookup a value
+            lut = self._luts.get((field, int)) or self._lut(field, True)
+            lo, hi = min(values), max(values)
+            if len(lut) <= hi <= min(LUT_MAX, self.count_ceiling):
+                self._grow(field, lut, hi)
+            if lo >= 0 and hi < len(lut):  # keys are 0..len-1: every value is one
+                cells: list[Any] = list(map(lut.__getitem__, values))
+                odd = []
+            else:
+                cells = list(map(lut.get, values))
+                odd = _positions(cells, None)  # negative, large or past the ceiling
+        elif kind == "count" and types == {str}:  # CSV cells
+            lut = self._luts.get((field, str)) or self._lut(field, False)
+            cells = list(map(lut.get, values))
+            odd = _positions(cells, None) if None in cells else []  # large, past the ceiling, not plain digits
+        elif kind == "amount" and types == {str} and self.fen_floats_ok:
+            cells, odd = self._yuan_text(field, values)
+        else:
+            cells, odd = self._cells(field, kind, values, types)
+        splits = self.splits.get(field)
+        for i in odd:
+            c = check(values[i])
+            cells[i] = c if c is None or c is BAD else (bisect_right(splits, c) if splits else 1)
+        return cells
+
+    def _lut(self, field: str, ints: bool) -> dict[Any, int]:
+        """Cells of a count field by value (ints, or their text for CSV) from 0 to twice its top
+        split point (at least LUT_MIN, at most LUT_MAX or the ceiling; the int table grows to
+        LUT_MAX as larger counts come); counts past it are placed one by one. Small on purpose:
+        each entry costs memory in every process of a batch."""
+        points = self.splits.get(field)
+        top = min(self.count_ceiling, LUT_MAX, max(LUT_MIN, 2 * int(points[-1]) if points else 0))
+        cells: dict[Any, int] = {}
+        self._grow(field, cells, top)
+        lut = cells if ints else {str(v): c for v, c in cells.items()}
+        self._luts[field, int if ints else str] = lut
+        return lut
+
+    def _grow(self, field: str, lut: dict[Any, int], top: int) -> None:
+        """Extend an int table of cells (keys 0..len-1) to ``top``."""
+        points = self.splits.get(field)
+        for v in range(len(lut), top + 1):
+            lut[v] = bisect_right(points, v) if points else 1
+
+    def _yuan_text(self, field: str, values: list[str]) -> tuple[list[Any], list[int]]:
+        """Cells of a column of money as text (CSV): plain ones ("4999999", "4999999.99") read as
+        float(text), exact enough below 2**47 (see fen_floats_ok); others are odd. A cell's shape
+        (digits as 9) says whether it is plain, so each distinct shape is judged once."""
+        shapes = "\n".join(values).encode().translate(_SHAPE).split(b"\n")
+        if len(shapes) != len(values):  # a cell holds a line break: one by one
+            return [BAD] * len(values), list(range(len(values)))
+        bad = [shape for shape in set(shapes) if not _plain_yuan_shape(shape)]
+        odd: list[int] = []
+        work = values
+        if bad:
+            work = values.copy()
+            for shape in bad:
+                odd += _positions(shapes, shape)
+            for i in odd:
+                work[i] = "0"
+        ranges = self._ranges[field]
+        cells = list(map(bisect_right, repeat(ranges), map(float, work)))
+        odd += _positions(cells, len(ranges))  # past the ceiling (none is below zero: no sign)
+        if field not in self.splits:
+            cells = [1] * len(cells)
+        return cells, odd
+
+    def _cells(self, field: str, kind: str, values: list[Any], types: set[type]) -> tuple[list[Any], list[int]]:
+        """Cells of a column by C-level passes, and the positions ("odd") to check one by one:
+        other types, out of range, more than two decimals (their cells are placeholders)."""
         ranges = self._ranges[field]
         allowed = self._allowed[kind]
-        orig = values
-        kinds = list(map(type, values))
-        types = set(kinds)
+        work = values
         fen_text = False  # floats made from text already checked to have at most two decimals
-        if str in types:  # CSV cells, or numbers quoted in JSON: plain digits become ints
-            if (types == {str} and all(values) and max(map(len, values)) <= MAX_DIGITS
-                    and "".join(values).isascii() and "".join(values).isdigit()):
-                values = list(map(int, values))
-            elif kind == "amount" and types == {str} and self.fen_floats_ok and _yuan_with_fen(values):
-                values = list(map(float, values))  # exact enough: see fen_floats_ok
-                fen_text = True
+        if str in types and types == {str}:  # CSV cells, or numbers quoted in JSON
+            joined = "".join(values)
+            if all(values) and max(map(len, values)) <= MAX_DIGITS and joined.isascii() and joined.isdigit():
+                work = list(map(int, values))  # plain digits
+                types = {int}
+            elif kind == "amount" and self.fen_floats_ok and _yuan_with_fen(values):
+                work = list(map(float, values))  # exact enough: see fen_floats_ok
                 types = {float}
-                kinds = [float] * len(values)
-            else:
-                values = [int(v) if type(v) is str and len(v) <= MAX_DIGITS and v.isascii() and v.isdigit()
-                          else v for v in values]
-            kinds = list(map(type, values))
-            types = set(kinds)
+                fen_text = True
+        kinds: list[type] | None = None
         odd: list[int] = []
-        if not types.issubset(allowed):
+        if not types.issubset(allowed):  # text among numbers, None, bools...: one by one
+            kinds = list(map(type, work))
             for t in types.difference(allowed):
                 odd += _positions(kinds, t)
-            values = values.copy() if values is orig else values
+            work = work.copy() if work is values else work
             for i in odd:
-                values[i] = 0
+                work[i] = 0
         if float in types and not fen_text:  # at most two decimals, exactly (see the module docstring)
-            floats = list(compress(values, map(is_, kinds, repeat(float))))
+            if types == {float}:
+                where: Any = range(len(work))
+                floats = work
+            else:
+                kinds = kinds if kinds is not None else list(map(type, work))
+                where = None
+                floats = list(compress(work, map(is_, kinds, repeat(float))))
             try:
                 back = list(map(truediv, map(round, map((100.0).__mul__, floats)), repeat(100)))
             except (ValueError, OverflowError):  # nan, inf: not from orjson, but be safe
                 back = [None] * len(floats)
             if back != floats:
-                where = [i for i, k in enumerate(kinds) if k is float]
+                if where is None:
+                    assert kinds is not None
+                    where = _positions(kinds, float)
                 inexact = [i for i, a, b in zip(where, back, floats, strict=True) if a != b]
-                values = values.copy() if values is orig else values
+                work = work.copy() if work is values else work
                 for i in inexact:
-                    values[i] = 0
+                    work[i] = 0
                 odd += inexact
         # ranges: [0, split points..., ceiling + 1]; cell 0 is below zero, cell len(ranges) past the ceiling
-        cells: list[Any] = list(map(bisect_right, repeat(ranges), values))
+        cells: list[Any] = list(map(bisect_right, repeat(ranges), work))
         last = len(ranges)
         odd += _positions(cells, 0) + _positions(cells, last)
-        cells = cells if field in self.splits else [1] * len(cells)
-        splits = self.splits.get(field)
-        for i in odd:
-            c = check(orig[i])
-            cells[i] = c if c is None or c is BAD else (bisect_right(splits, c) if splits else 1)
-        return cells
+        if field not in self.splits:
+            cells = [1] * len(cells)
+        return cells, odd
 
-    def block(self, records: list[Any], layout: tuple[str, ...] | None = None) -> list[bytes | None]:
-        """Output lines for records sharing one layout (dicts, or CSV rows with ``layout`` their header).
+    def render(self, records: list[Any], fill: Fill, layout: tuple[str, ...] | None = None) -> bytes:
+        """The output of a block: every record's line, in input order, as one bytes.
 
-        None marks a record for the reference path.
+        ``records`` are parsed JSON values, or CSV rows with ``layout`` their header. Records the
+        fast path leaves (bad or odd values, other layouts, not objects, blank rows) get their lines
+        from ``fill(positions)``: the reference path, called once per block with the positions.
         """
-        import orjson
-
         n = len(records)
         if not n:
-            return []
-        if layout is None:  # dicts; mixed layouts are grouped first
+            return b""
+        cols: list[list[Any]] | None = None
+        if layout is None:  # JSON values: one layout (the common case), or grouped by layout
             first = records[0]
-            lay = tuple(first) if type(first) is dict else None
-            if lay is not None and set(map(type, records)) == {dict} and set(map(len, records)) == {len(lay)}:
-                table = self.table(lay)
-                if table is None:
-                    return [None] * n
+            if type(first) is dict and set(map(type, records)) == {dict} and set(map(len, records)) == {len(first)}:
+                layout = tuple(first)
                 try:  # same size and every key of the first: the same keys
-                    cols = [list(map(itemgetter(f), records)) for f in lay]
+                    cols = [list(map(itemgetter(f), records)) for f in layout]
                 except KeyError:
-                    return self._grouped(records)
-                return self._assemble(table, lay, cols, n, orjson.dumps)
-            return self._grouped(records)
-        table = self.table(layout)
-        if table is None:
-            return [None] * n
-        cols = [list(c) for c in zip(*records, strict=True)]
-        return self._assemble(table, layout, cols, n, orjson.dumps)
+                    cols = None
+        elif set(map(len, records)) == {len(layout)}:
+            cols = [list(c) for c in zip(*records, strict=True)]
+        if cols is None or layout is None:
+            return self._mixed(records, fill, layout)
+        parts = self._parts(layout, cols, n)
+        if parts is None:
+            return b"".join(fill(list(range(n))))
+        heads, inner, after, holes = parts
+        if holes:
+            for i, line in zip(holes, fill(holes), strict=True):
+                after[i] = line
+        if heads is None:
+            return b"".join(after)
+        return b"".join(chain.from_iterable(zip(heads, inner, after, strict=True)))  # type: ignore[arg-type]
 
-    def _grouped(self, records: list[Any]) -> list[bytes | None]:
-        """Records of mixed layouts (or not objects): each layout's records as one block."""
+    def _mixed(self, records: list[Any], fill: Fill, layout: tuple[str, ...] | None) -> bytes:
+        """Records of several layouts, or some not objects (or CSV rows of another width): each
+        layout's records as one group, the rest to ``fill``."""
         out: list[bytes | None] = [None] * len(records)
         groups: dict[tuple[str, ...], list[int]] = {}
         for i, r in enumerate(records):
-            if type(r) is dict:
-                groups.setdefault(tuple(r), []).append(i)
-        for idx in groups.values():
-            lines = self.block([records[i] for i in idx])  # one layout: never comes back here
-            for i, line in zip(idx, lines, strict=True):
+            if layout is None:
+                if type(r) is dict:
+                    groups.setdefault(tuple(r), []).append(i)
+            elif len(r) == len(layout):
+                groups.setdefault(layout, []).append(i)
+        for lay, idx in groups.items():
+            sub = [records[i] for i in idx]
+            cols = ([list(map(itemgetter(f), sub)) for f in lay] if layout is None
+                    else [list(c) for c in zip(*sub, strict=True)])
+            parts = self._parts(lay, cols, len(idx))
+            if parts is None:
+                continue
+            heads, inner, after, holes = parts
+            lines = after if heads is None else list(map(b"".join, zip(heads, inner, after, strict=True)))  # type: ignore[arg-type]
+            for j, i in enumerate(idx):
+                out[i] = lines[j]
+            for j in holes:
+                out[idx[j]] = None
+        rest = _positions(out, None)
+        if rest:
+            for i, line in zip(rest, fill(rest), strict=True):
                 out[i] = line
-        return out
+        return b"".join(out)  # type: ignore[arg-type]
 
-    def _assemble(self, table: _Lines, layout: tuple[str, ...], cols: list[list[Any]], n: int,
-                  dumps: Callable[[Any], bytes]) -> list[bytes | None]:
-        cells = [self.column(f, c) for f, c in zip(layout, cols, strict=True)]
+    def _parts(self, layout: tuple[str, ...], cols: list[list[Any]], n: int) -> Parts | None:
+        """Pieces of each record's output line: (heads, ids, tails, holes); a line is head + id +
+        tail. Without an id column heads and ids are None and a line is its tail. ``holes`` are
+        the positions the fast path leaves (their tails are b"" placeholders). None when the fast
+        path cannot take this layout at all."""
+        graded = tuple(f for f in layout if f != "id")
+        table = self.table(graded)
+        if table is None:
+            return None
         ids: list[Any] | None = None
-        if "id" in layout:
-            pos = layout.index("id")
-            ids = cells[pos]
-            cells[pos] = [1] * n  # ids do not shape the tail
-            bad_ids = _positions(list(map(is_, ids, repeat(BAD))), True)
-            if bad_ids:
-                for i in bad_ids:
-                    cells[pos][i] = BAD
-        tails: list[Any] = list(map(table.__getitem__, zip(*cells, strict=True)))
-        holes = _positions(list(map(is_, tails, repeat(None))), True)
+        key_cols = []
+        for field, values in zip(layout, cols, strict=True):
+            if field == "id":
+                ids = values
+            else:
+                key_cols.append(self.column(field, values))
+        tails: list[Any] = list(map(table.__getitem__, zip(*key_cols, strict=True)))
+        holes = _positions(list(map(is_, tails, repeat(None))), True) if None in tails else []
         if ids is None:
-            lines: list[bytes | None] = list(map(itemgetter(0), _filled(tails, holes)))
-            for i in holes:
-                lines[i] = None
-            return lines
-        blank = _positions(list(map(is_, ids, repeat(None))), True)
-        # records with no id echo the line without one; the others get '{"id":' + id + tail
-        holes_and_blank = sorted(set(holes) | set(blank))
-        ids_f = ids.copy() if holes_and_blank else ids
-        for i in holes_and_blank:
-            ids_f[i] = ""
-        heads = map(bytes.__add__, repeat(b'{"id":'), map(dumps, ids_f))
-        lines = list(map(bytes.__add__, heads, map(itemgetter(1), _filled(tails, holes))))
+            after = list(map(itemgetter(0), _filled(tails, holes)))
+            return None, None, after, holes
+        inner, blank, bad = self._ids(ids)
+        if bad:
+            holes = sorted(set(holes).union(bad))
+        after = list(map(itemgetter(1), _filled(tails, holes)))
+        heads = [b'{"id":"'] * n
         for i in blank:
-            lines[i] = tails[i][0] if tails[i] is not None else None
+            if tails[i] is not None:
+                heads[i] = inner[i] = b""
+                after[i] = tails[i][0]
         for i in holes:
-            lines[i] = None
-        return lines
+            heads[i] = inner[i] = after[i] = b""
+        return heads, inner, after, holes
+
+    def _ids(self, ids: list[Any]) -> tuple[list[bytes], list[int], list[int]]:
+        """Ids as they go between the quotes of ``"id":"…"`` (JSON-escaped), and the positions of
+        blank ids (the line goes without one) and of ids the fast path does not take."""
+        if set(map(type, ids)) == {str} and all(ids):
+            joined = "".join(ids)
+            # printable (no control characters, so no escapes but these two), unpadded, not too long
+            if (joined.isprintable() and '"' not in joined and "\\" not in joined and " " not in joined
+                    and max(map(len, ids)) <= MAX_TEXT):
+                return "\n".join(ids).encode().split(b"\n"), [], []
+        import orjson
+
+        inner: list[bytes] = []
+        blank: list[int] = []
+        bad: list[int] = []
+        for i, v in enumerate(map(self.ident, ids)):
+            if v is BAD:
+                bad.append(i)
+                inner.append(b"")
+            elif v is None:
+                blank.append(i)
+                inner.append(b"")
+            else:
+                inner.append(orjson.dumps(v)[1:-1])
+        return inner, blank, bad
 
 
 def _filled(tails: list[Any], holes: list[int]) -> list[Any]:
@@ -406,6 +548,15 @@ def _yuan_with_fen(values: list[str]) -> bool:
         return False
     after = list(map(sub, map(len, values), dots))  # decimals + 1 where dotted
     return max(compress(after, map(ge, dots, repeat(1))), default=2) <= 3 and 1 not in after
+
+
+_SHAPE = bytes.maketrans(b"0123456789", b"9999999999")
+_PLAIN_YUAN = re.compile(rb"9{1,%d}(?:\.99?)?" % MAX_DIGITS)
+
+
+def _plain_yuan_shape(shape: bytes) -> bool:
+    """A money cell's shape (ASCII digits as 9) is whole yuan, or yuan with one or two decimals."""
+    return len(shape) <= MAX_DIGITS and _PLAIN_YUAN.fullmatch(shape) is not None
 
 
 def _positions(items: list[Any], value: Any) -> list[int]:
@@ -462,35 +613,82 @@ def _load(line: bytes) -> Any:
     return orjson.loads(line)
 
 
-def _blocks_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, list[bytes], list[Any] | None, bool]]:
-    """(first line number, raw lines, parsed records or None when some line did not parse,
-    whether the last line ended with a newline)."""
-    import orjson
+class _Blank:
+    """A blank line (JSONL) or row (CSV): no output, not counted."""
 
-    loads = orjson.loads
-    lineno = 1
+    __slots__ = ()
+
+
+BLANK: Any = _Blank()
+
+
+def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[Any], int]]:
+    """(first line number, one parsed value per line, how many of them are BLANK) per block.
+
+    A line that is not valid JSON parses to the InputError the reference path gives it.
+    """
     carry = b""
     while True:
         chunk = fh.read(BLOCK_BYTES)
         if not chunk:
             break
         data = carry + chunk
-        lines = data.split(b"\n")
-        carry = lines.pop()
-        if not lines:
-            continue
-        try:
-            parsed: list[Any] | None = list(map(loads, lines))
-        except orjson.JSONDecodeError:  # a blank or bad line: the reference path sorts it out
-            parsed = None
-        if parsed is not None and _maybe_lossy(data):
-            for i, line in enumerate(lines):
-                if _LOSSY.search(line):
-                    parsed[i] = _load(line)
-        yield lineno, lines, parsed, True
-        lineno += len(lines)
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            records, blanks = _parse_block(data[:cut] if carry else data)
+            yield lineno, records, blanks
+            lineno += len(records)
     if carry:
-        yield lineno, [carry], None, False
+        if carry.strip():
+            yield lineno, [_parse_line(carry, True)], 0
+        else:
+            yield lineno, [BLANK], 1
+
+
+def _parse_block(body: bytes) -> tuple[list[Any], int]:
+    """Whole lines (each ending with a newline) parsed, one value a line; and the number of blanks.
+
+    The common case is one orjson call over the block as an array: ``[line1\n,line2\n,...]``.
+    Its elements are the lines' values one to one when every line starts with "{", the block
+    holds no other "{" and no "[" (so nothing nests: each structural "{" opens one top-level
+    object), and there are as many elements as lines (no line holds two). A raw newline cannot
+    be inside a JSON string, so no value spans lines. Otherwise line by line, as before.
+    """
+    import orjson
+
+    n = body.count(b"\n")
+    records: list[Any] | None = None
+    if (body.startswith(b"{") and body.count(b"\n{") == n - 1 and body.count(b"{") == n
+            and b"[" not in body):
+        try:
+            records = orjson.loads(b"[" + body.replace(b"\n", b"\n,")[:-1] + b"]")
+        except orjson.JSONDecodeError:  # some line is bad: line by line finds it
+            records = None
+        if records is not None and len(records) != n:
+            records = None
+    if records is None:
+        lines = body.split(b"\n")
+        lines.pop()
+        loads = orjson.loads
+        records = []
+        blanks = 0
+        for line in lines:
+            try:
+                records.append(loads(line))
+            except orjson.JSONDecodeError:
+                if line.strip():
+                    records.append(_parse_line(line, False))
+                else:
+                    records.append(BLANK)
+                    blanks += 1
+    else:
+        blanks = 0
+    if _maybe_lossy(body):  # numbers a double may not carry: exact decimals for those lines
+        for i, line in enumerate(body.split(b"\n")):
+            if _LOSSY.search(line) and records[i] is not BLANK:
+                records[i] = _parse_line(line, False)
+    return records, blanks
 
 
 def _parse_line(line: bytes, last: bool) -> Any:
@@ -524,13 +722,14 @@ def _csv_record(header: list[str], row: list[str]) -> Any:
     return {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)}
 
 
-def _csv_open(fh: IO[bytes]) -> Any:
+def _csv_open(fh: IO[bytes], encoding: str = "utf-8-sig") -> Any:
     """A csv reader over the bytes, as the csv module wants its text: newline="" (so line breaks
-    inside quoted cells survive and only \\n, \\r, \\r\\n end a line), UTF-8 with or without BOM."""
+    inside quoted cells survive and only \\n, \\r, \\r\\n end a line), UTF-8 with or without BOM
+    (at the start of the file: a part read from the middle is plain "utf-8")."""
     import csv
     import io
 
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict", newline="")
+    text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
     return csv.reader(text)
 
 
@@ -558,16 +757,29 @@ def check_suffix(path: Path) -> None:
                          "or .csv (header row), or pass - for JSONL on stdin")
 
 
-def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
-    """Grade every record (fast path); return 0, or raise (exit 2) at the end when any was bad."""
+def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None, jobs: int | None = None) -> int:
+    """Grade every record (fast path); return 0, or raise (exit 2) at the end when any was bad.
+
+    ``jobs``: processes for a large regular file (default: batch_parts.default_jobs()).
+    """
     check_suffix(path)
     sink = out if out is not None else sys.stdout.buffer
     name = str(path)
+    is_csv = path.suffix.lower() == ".csv"
     fh = _open(path)
     counts = [0, 0]  # bad, total
     try:
         try:
-            if path.suffix.lower() == ".csv":
+            cut_points: list[int] = []
+            if jobs != 1 and fh is not sys.stdin.buffer:
+                from geohazard_cli import batch_parts
+
+                jobs = jobs or batch_parts.default_jobs()
+                if jobs > 1 and batch_parts.can_split(fh):
+                    cut_points = batch_parts.cuts(fh.fileno(), os.fstat(fh.fileno()).st_size, jobs, is_csv)
+            if cut_points:
+                batch_parts.run_parts(fh, name, is_csv, profile, sink, counts, cut_points)
+            elif is_csv:
                 _run_csv(fh, name, profile, sink, counts)
             else:
                 _run_jsonl(fh, profile, sink, counts)
@@ -641,45 +853,46 @@ def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
         yield reader.line_num, _csv_record(header, row)
 
 
-def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[int]) -> None:
+def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[int], first_line: int = 1) -> None:
     grader = FastGrader(profile)
-    for first, lines, parsed, terminated in _blocks_jsonl(fh):
-        lines_out: list[bytes | None] = grader.block(parsed) if parsed is not None else [None] * len(lines)
-        if None not in lines_out:
-            counts[1] += len(lines_out)
-            sink.write(b"".join(lines_out))  # type: ignore[arg-type]
-            continue
-        for i in _positions(lines_out, None):
-            if parsed is not None:
-                record = parsed[i]
-            else:
-                raw = lines[i]
-                if not raw.strip():
-                    lines_out[i] = b""
+    for first, records, blanks in _blocks_jsonl(fh, first_line):
+
+        def fill(positions: list[int], first: int = first, records: list[Any] = records) -> list[bytes]:
+            out = []
+            for i in positions:
+                record = records[i]
+                if record is BLANK:
+                    out.append(b"")
                     continue
-                record = _parse_line(raw, not terminated and i == len(lines) - 1)
-            lines_out[i], was_bad = reference_line(first + i, record, profile)
-            counts[0] += was_bad
-        counts[1] += len(lines_out) - lines_out.count(b"")
-        sink.write(b"".join(lines_out))  # type: ignore[arg-type]
+                line, was_bad = reference_line(first + i, record, profile)
+                counts[0] += was_bad
+                out.append(line)
+            return out
+
+        counts[1] += len(records) - blanks
+        sink.write(grader.render(records, fill))
 
 
 def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts: list[int]) -> None:
-    from itertools import islice
-
     reader = _csv_open(fh)
     header = _csv_header(reader, name)
-    if header is None:
-        return
+    if header is not None:
+        _run_csv_rows(reader, header, profile, sink, counts)
+
+
+def _run_csv_rows(reader: Any, header: list[str], profile: Profile, sink: IO[bytes], counts: list[int],
+                  line_offset: int = 0) -> None:
+    """Grade the data rows of a csv reader; ``line_offset`` lines come before the reader's first."""
+    from itertools import islice
+
     layout = tuple(header)
-    width = len(header)
     grader = FastGrader(profile)
     while True:
-        before = reader.line_num
+        before = line_offset + reader.line_num
         rows = list(islice(reader, CSV_ROWS))
         if not rows:
             break
-        if reader.line_num - before == len(rows):  # one line a row: numbers follow on
+        if line_offset + reader.line_num - before == len(rows):  # one line a row: numbers follow on
             linenos: Any = range(before + 1, before + 1 + len(rows))
         else:  # some quoted cell spans lines
             linenos = []
@@ -687,14 +900,19 @@ def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts
             for row in rows:
                 at += 1 + _breaks(row)
                 linenos.append(at)
-        lines_out: list[bytes | None]
-        lines_out = grader.block(rows, layout) if all(map(width.__eq__, map(len, rows))) else [None] * len(rows)
-        for i in _positions(lines_out, None):
-            row = rows[i]
-            if not any(cell.strip() for cell in row):
-                lines_out[i] = b""
-                continue
-            lines_out[i], was_bad = reference_line(linenos[i], _csv_record(header, row), profile)
-            counts[0] += was_bad
-        counts[1] += len(lines_out) - lines_out.count(b"")
-        sink.write(b"".join(lines_out))  # type: ignore[arg-type]
+
+        def fill(positions: list[int], rows: list[list[str]] = rows, linenos: Any = linenos) -> list[bytes]:
+            out = []
+            for i in positions:
+                row = rows[i]
+                if not any(cell.strip() for cell in row):
+                    out.append(b"")
+                    counts[1] -= 1
+                    continue
+                line, was_bad = reference_line(linenos[i], _csv_record(header, row), profile)
+                counts[0] += was_bad
+                out.append(line)
+            return out
+
+        counts[1] += len(rows)
+        sink.write(grader.render(rows, fill, layout))

@@ -1,0 +1,285 @@
+"""`classify --batch` over more than one process: the file cut into parts at line breaks.
+
+A large regular file is cut near its middle (or into ``jobs`` parts), just after a line feed. The
+command's own process grades the first part straight to the output while a forked process per
+further part grades its part into an unnamed temporary file; those are copied to the output in
+order once the first part is done. Every part runs the same code as a single process (the fast
+path, and the reference path for the records it leaves) with the right first line number, so the
+output is the same bytes, whatever the number of parts (tests/test_batch.py checks this).
+
+When it is not done (one process, as before): input on stdin or any file that is not a regular
+file, files under PART_MIN_BYTES (forking and copying would cost more than it saves), one CPU, no
+``os.fork`` (not Linux), ``--jobs 1``, and CSV files with a double quote before the last cut (a
+quoted cell may hold line breaks, so a cut could fall inside a row).
+
+Failure: when a part process fails (a byte that is not UTF-8 in a CSV part, a full disk, killed)
+or cannot be started, the command's process discards its output and grades that part itself, so
+the output and the error are what a single process gives. If the command's process stops early
+(a closed pipe, Ctrl-C, an error), the part processes are killed and reaped and their unnamed
+temporary files vanish with them: nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import stat
+import sys
+import tempfile
+from itertools import pairwise
+from typing import IO, Any
+
+from geohazard_cli.rules import Profile
+
+PART_MIN_BYTES = 8 << 20  # ~90,000 records: below this a second process does not pay for itself
+MAX_JOBS = 2  # default ceiling: each process holds its own interpreter (~38 MiB peak each)
+_SCAN = 1 << 20  # how far past a cut point a line feed is looked for
+_READ = 1 << 18
+
+
+def default_jobs() -> int:
+    """Processes for a batch by default: the CPUs this process may run on, at most MAX_JOBS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_JOBS))
+
+
+def can_split(fh: IO[bytes]) -> bool:
+    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        st = os.fstat(fh.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size >= PART_MIN_BYTES
+
+
+class _Part(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of an open file, read with pread (the file offset is untouched)."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        super().__init__()
+        self.fd, self.pos, self.end = fd, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.end - self.pos)
+        if n <= 0:
+            return 0
+        data = os.pread(self.fd, n, self.pos)
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def _reader(fd: int, start: int, end: int) -> IO[bytes]:
+    return io.BufferedReader(_Part(fd, start, end), _READ)
+
+
+def cuts(fd: int, size: int, jobs: int, is_csv: bool) -> list[int]:
+    """Where parts 2..jobs start: just after the first line feed at or past size*k/jobs. Empty when
+    the file goes as one part (no line feed near a cut point, or a CSV quote before the last cut)."""
+    found: list[int] = []
+    for k in range(1, jobs):
+        target = size * k // jobs
+        i = os.pread(fd, _SCAN, target).find(b"\n")
+        if i < 0:
+            return []
+        cut = target + i + 1
+        if cut >= size or (found and cut <= found[-1]):
+            return []
+        found.append(cut)
+    if found and is_csv and _has_quote(fd, found[-1]):
+        return []
+    return found
+
+
+def _has_quote(fd: int, end: int) -> bool:
+    pos = 0
+    while pos < end:
+        chunk = os.pread(fd, min(_SCAN, end - pos), pos)
+        if not chunk:
+            return False
+        if b'"' in chunk:
+            return True
+        pos += len(chunk)
+    return False
+
+
+def _lines_before(fd: int, end: int, is_csv: bool) -> int:
+    """Lines wholly before byte ``end`` (just after a line feed), as each format's reader counts
+    them: JSONL splits at line feeds only; the csv module (newline="") also at a lone CR."""
+    lf = cr = crlf = 0
+    pos = 0
+    last = b""
+    while pos < end:
+        chunk = os.pread(fd, min(_SCAN, end - pos), pos)
+        if not chunk:
+            break
+        lf += chunk.count(b"\n")
+        if is_csv:
+            cr += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
+        pos += len(chunk)
+    return lf + cr - crlf if is_csv else lf
+
+
+def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO[bytes], counts: list[int],
+              cut_points: list[int]) -> None:
+    """Grade the file in parts: this process the first, a forked process each further part (or this
+    process, in turn, when a fork fails: a process limit slows the batch, never stops it)."""
+    import gc
+
+    fd = fh.fileno()
+    bounds = [0, *cut_points, os.fstat(fd).st_size]
+    parts: list[tuple[int, int, tuple[int, int, IO[bytes]] | None]] = []  # start, end, process
+    gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
+    try:
+        for start, end in pairwise(bounds[1:]):
+            parts.append((start, end, _fork_part(fd, start, end, is_csv, name, profile)))
+        _grade_part(fd, 0, bounds[1], is_csv, name, profile, sink, counts)
+        while parts:
+            start, end, child = parts.pop(0)
+            done = None
+            if child is not None:
+                pid, status_fd, part_out = child
+                try:
+                    status = _read_all(status_fd)  # the part process writes it last, then exits
+                    os.waitpid(pid, 0)
+                    pid = 0
+                    done = _counts(status)
+                    if done is not None:
+                        _copy(part_out, sink)
+                finally:
+                    _close(pid, status_fd, part_out)
+            if done is None:  # not started or failed (bad input, full disk, killed): here, as one process
+                _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
+            else:
+                counts[0] += done[0]
+                counts[1] += done[1]
+    finally:
+        for _, _, child in parts:  # stopped early: stop the others too
+            if child is not None:
+                _close(*child)
+        gc.unfreeze()
+
+
+def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str,
+               profile: Profile) -> tuple[int, int, IO[bytes]] | None:
+    """Start a process grading bytes ``start`` to ``end``; None when it cannot be started."""
+    out: IO[bytes] = tempfile.TemporaryFile(prefix="geohazard-batch-")  # noqa: SIM115 - see _close
+    r, w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        out.close()
+        return None
+    if pid == 0:  # pragma: no cover - runs in the child; its output is checked by the tests
+        try:  # whatever happens (even Ctrl-C before _child's own handler), never run the caller's code
+            os.close(r)
+            _child(fd, start, end, is_csv, name, profile, out, w)
+        finally:
+            os._exit(1)
+    os.close(w)
+    return pid, r, out
+
+
+def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, sink: IO[bytes],
+                counts: list[int]) -> None:
+    """Grade bytes ``start`` to ``end`` (whole lines) as a single process grades them in the file."""
+    from geohazard_cli import batch
+
+    part = _reader(fd, start, end)
+    if start == 0:
+        if is_csv:
+            batch._run_csv(part, name, profile, sink, counts)
+        else:
+            batch._run_jsonl(part, profile, sink, counts)
+        return
+    before = _lines_before(fd, start, is_csv)
+    if is_csv:
+        header = batch._csv_header(batch._csv_open(_reader(fd, 0, start)), name)
+        if header is not None:
+            batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, profile, sink, counts, before)
+    else:
+        batch._run_jsonl(part, profile, sink, counts, before + 1)
+
+
+def _close(pid: int, status_fd: int, out: IO[bytes]) -> None:
+    """Kill and reap a part process (pid 0: already reaped); close its pipe and output file."""
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    os.close(status_fd)
+    out.close()
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+    return data
+
+
+def _counts(status: bytes) -> tuple[int, int] | None:
+    """(bad, total) from a part process's "ok BAD TOTAL" report; None when it failed."""
+    words = status.split()
+    if len(words) == 3 and words[0] == b"ok":
+        return int(words[1]), int(words[2])
+    return None
+
+
+def _copy(src: IO[bytes], sink: IO[bytes]) -> None:
+    """A part's output after what is already written: in the kernel when both are files or pipes."""
+    size = src.seek(0, os.SEEK_END)
+    try:
+        out_fd = sink.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        out_fd = -1
+    if out_fd >= 0:
+        sink.flush()
+        offset = 0
+        try:
+            while offset < size:
+                sent = os.sendfile(out_fd, src.fileno(), offset, size - offset)
+                if not sent:
+                    break
+                offset += sent
+            return
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError) or offset:
+                raise
+    src.seek(0)
+    while chunk := src.read(1 << 20):
+        sink.write(chunk)
+
+
+def _child(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, out: IO[bytes],
+           status_fd: int) -> None:  # pragma: no cover - runs in the child
+    """Grade bytes ``start`` to ``end`` into ``out``; report "ok BAD TOTAL" (or what went wrong) on
+    ``status_fd``; never return (os._exit: no atexit handlers, no flushing the parent's buffers)."""
+    report = "failed: no report"
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the command's process reports it
+        counts = [0, 0]
+        with open(out.fileno(), "wb", buffering=_READ, closefd=False) as sink:
+            _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
+        report = f"ok {counts[0]} {counts[1]}"
+    except BaseException as exc:  # the command's process grades the part again and reports as one process would
+        report = f"failed {type(exc).__name__}: {exc}"
+    finally:
+        try:
+            os.write(status_fd, report.encode("utf-8", "replace"))
+        finally:
+            os._exit(0)
