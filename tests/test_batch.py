@@ -711,3 +711,19 @@ def test_a_failed_part_process_is_graded_here(tmp_path: Path, shizhong: Profile,
             batch.run_batch(path, shizhong, sink, jobs=2)
         assert result.read_bytes() == ref.getvalue() and str(err.value) == str(ref_err.value)
         assert not _spawned_children()
+
+
+def test_command_jobs(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from geohazard_cli import batch_parts
+
+    path = write_jsonl(tmp_path / "j.jsonl", _bench_like(2000, seed=3))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    one, two = (cli("classify", "--batch", str(path), "--jobs", str(n)) for n in (1, 2))
+    assert (one.exit_code, one.stdout, one.stderr) == (two.exit_code, two.stdout, two.stderr)
+    assert one.exit_code == 2 and len(one.stdout.splitlines()) > 1900  # some records are bad on purpose
+    r = cli("classify", "--deaths", "1", "--jobs", "2")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == "geohazard: error: --jobs: only with --batch (the processes a batch may use)\n"
+    r = cli("classify", "--batch", str(path), "--jobs", "0")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert "--jobs" in r.stderr and r.stderr.count("\n") == 1

@@ -32,6 +32,11 @@ def classify(
         typer.Option("--batch", help="Grade every record of a JSONL or CSV file (by suffix; '-' reads JSONL "
                      "from stdin); one JSON line out per record.", show_default=False),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", min=1, max=64, help="Processes for --batch over a large file (default: the CPUs, "
+                     "at most 2; 1: one process).", show_default=False),
+    ] = None,
     config_dir: ConfigDirOpt = None,
     plan: PlanOpt = None,
     rules: RulesOpt = None,
@@ -49,7 +54,11 @@ def classify(
             raise InputError("--batch: cannot be combined with incident figures or --file")
         from geohazard_cli.batch import run_batch
 
-        return run_batch(batch, profile)
+        return run_batch(batch, profile, jobs=jobs)
+    if jobs is not None:
+        from geohazard_cli.errors import InputError
+
+        raise InputError("--jobs: only with --batch (the processes a batch may use)")
     # One incident is graded on plain data (grading.assess over the profile's cached view): the same
     # computation grading.grade() wraps in the models, without defining them at start-up.
     from geohazard_cli.cli._common import emit_model_json, incident_values, load_view
