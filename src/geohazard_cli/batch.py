@@ -402,10 +402,12 @@ class FastGrader:
             cells = [1] * len(cells)
         return cells, odd
 
-    def render(self, records: list[Any], fill: Fill, layout: tuple[str, ...] | None = None) -> bytes:
+    def render(self, records: list[Any], fill: Fill, layout: tuple[str, ...] | None = None,
+               objects: bool = False) -> bytes:
         """The output of a block: every record's line, in input order, as one bytes.
 
-        ``records`` are parsed JSON values, or CSV rows with ``layout`` their header. Records the
+        ``records`` are parsed JSON values (``objects``: known to be all dicts), or CSV rows with
+        ``layout`` their header. Records the
         fast path leaves (bad or odd values, other layouts, not objects, blank rows) get their lines
         from ``fill(positions)``: the reference path, called once per block with the positions.
         """
@@ -415,7 +417,8 @@ class FastGrader:
         cols: list[list[Any]] | None = None
         if layout is None:  # JSON values: one layout (the common case), or grouped by layout
             first = records[0]
-            if type(first) is dict and set(map(type, records)) == {dict} and set(map(len, records)) == {len(first)}:
+            if ((objects or (type(first) is dict and set(map(type, records)) == {dict}))
+                    and set(map(len, records)) == {len(first)}):
                 layout = tuple(first)
                 try:  # same size and every key of the first: the same keys
                     cols = [list(map(itemgetter(f), records)) for f in layout]
@@ -503,12 +506,14 @@ class FastGrader:
     def _ids(self, ids: list[Any]) -> tuple[list[bytes], list[int], list[int]]:
         """Ids as they go between the quotes of ``"id":"…"`` (JSON-escaped), and the positions of
         blank ids (the line goes without one) and of ids the fast path does not take."""
-        if set(map(type, ids)) == {str} and all(ids):
-            joined = "".join(ids)
-            # printable (no control characters, so no escapes but these two), unpadded, not too long
-            if (joined.isprintable() and '"' not in joined and "\\" not in joined and " " not in joined
-                    and max(map(len, ids)) <= MAX_TEXT):
-                return "\n".join(ids).encode().split(b"\n"), [], []
+        try:
+            joined = "".join(ids)  # TypeError unless all are str
+        except TypeError:
+            joined = ""
+        # printable (no control characters, so no escapes but these two), unpadded, not too long
+        if (joined and joined.isprintable() and '"' not in joined and "\\" not in joined and " " not in joined
+                and all(ids) and max(map(len, ids)) <= MAX_TEXT):
+            return "\n".join(ids).encode().split(b"\n"), [], []
         import orjson
 
         inner: list[bytes] = []
@@ -622,8 +627,9 @@ class _Blank:
 BLANK: Any = _Blank()
 
 
-def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[Any], int]]:
-    """(first line number, one parsed value per line, how many of them are BLANK) per block.
+def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[Any], int, bool]]:
+    """(first line number, one parsed value per line, how many of them are BLANK, whether all are
+    JSON objects) per block.
 
     A line that is not valid JSON parses to the InputError the reference path gives it.
     """
@@ -632,41 +638,47 @@ def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[An
         chunk = fh.read(BLOCK_BYTES)
         if not chunk:
             break
-        data = carry + chunk
-        cut = data.rfind(b"\n") + 1
-        carry = data[cut:]
-        if cut:
-            records, blanks = _parse_block(data[:cut] if carry else data)
-            yield lineno, records, blanks
-            lineno += len(records)
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            carry += chunk
+            continue
+        body = carry + memoryview(chunk)[:cut]  # one copy
+        carry = chunk[cut:]
+        records, blanks, objects = _parse_block(body)
+        yield lineno, records, blanks, objects
+        lineno += len(records)
     if carry:
         if carry.strip():
-            yield lineno, [_parse_line(carry, True)], 0
+            yield lineno, [_parse_line(carry, True)], 0, False
         else:
-            yield lineno, [BLANK], 1
+            yield lineno, [BLANK], 1, False
 
 
-def _parse_block(body: bytes) -> tuple[list[Any], int]:
-    """Whole lines (each ending with a newline) parsed, one value a line; and the number of blanks.
+def _parse_block(body: bytes) -> tuple[list[Any], int, bool]:
+    """Whole lines (each ending with a newline) parsed, one value a line; the number of blanks; and
+    whether every value is a JSON object.
 
     The common case is one orjson call over the block as an array: ``[line1\n,line2\n,...]``.
-    Its elements are the lines' values one to one when every line starts with "{", the block
-    holds no other "{" and no "[" (so nothing nests: each structural "{" opens one top-level
-    object), and there are as many elements as lines (no line holds two). A raw newline cannot
-    be inside a JSON string, so no value spans lines. Otherwise line by line, as before.
+    Its elements are the lines' values one to one when every line starts with "{", the block holds
+    no "[", and there are as many elements as lines. Why: a raw newline cannot be inside a JSON
+    string, so the commas put after the newlines are outside strings; with no arrays, one of them
+    inside an object would be followed by a key, not by the "{" that starts the next line, and the
+    parse would fail. So each comma separates top-level elements, every line holds at least one
+    (an object: it starts with "{"), and as many elements as lines means exactly one each.
+    Otherwise line by line, as before.
     """
     import orjson
 
     n = body.count(b"\n")
     records: list[Any] | None = None
-    if (body.startswith(b"{") and body.count(b"\n{") == n - 1 and body.count(b"{") == n
-            and b"[" not in body):
+    if body.startswith(b"{") and b"[" not in body and body.count(b"\n{") == n - 1:
         try:
             records = orjson.loads(b"[" + body.replace(b"\n", b"\n,")[:-1] + b"]")
         except orjson.JSONDecodeError:  # some line is bad: line by line finds it
             records = None
         if records is not None and len(records) != n:
             records = None
+    objects = records is not None
     if records is None:
         lines = body.split(b"\n")
         lines.pop()
@@ -688,7 +700,8 @@ def _parse_block(body: bytes) -> tuple[list[Any], int]:
         for i, line in enumerate(body.split(b"\n")):
             if _LOSSY.search(line) and records[i] is not BLANK:
                 records[i] = _parse_line(line, False)
-    return records, blanks
+                objects = objects and type(records[i]) is dict
+    return records, blanks, objects
 
 
 def _parse_line(line: bytes, last: bool) -> Any:
@@ -855,7 +868,7 @@ def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
 
 def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[int], first_line: int = 1) -> None:
     grader = FastGrader(profile)
-    for first, records, blanks in _blocks_jsonl(fh, first_line):
+    for first, records, blanks, objects in _blocks_jsonl(fh, first_line):
 
         def fill(positions: list[int], first: int = first, records: list[Any] = records) -> list[bytes]:
             out = []
@@ -870,7 +883,7 @@ def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[in
             return out
 
         counts[1] += len(records) - blanks
-        sink.write(grader.render(records, fill))
+        sink.write(grader.render(records, fill, objects=objects))
 
 
 def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts: list[int]) -> None:
