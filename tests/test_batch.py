@@ -727,3 +727,30 @@ def test_command_jobs(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     r = cli("classify", "--batch", str(path), "--jobs", "0")
     assert (r.exit_code, r.stdout) == (2, "")
     assert "--jobs" in r.stderr and r.stderr.count("\n") == 1
+
+
+FRAGMENTS = ['{', '}', '{"a":1', '"b":2}', '{"c":{"d":3}}', ',', '{}', '{"e":"}\\n{"}', ' ', '\r', '1', '"s"',
+             '{"f":1},{"g":2}', '{"h":[1', '2]}', '{"i":{', '}}', ':', 'null', '{"j":1}', '{"k":1e5}']
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=4).map("".join), min_size=1, max_size=8))
+@example(lines=['{"a":1', '"b":2},{"c":3}'])
+@example(lines=['{"h":[1', '{"x":2}]}', '{},{}'])
+@example(lines=['{"i":{', '}}', '{}'])
+def test_block_parse_is_line_by_line(lines: list[str]) -> None:
+    """A block parsed as one array gives each line exactly what parsing that line alone gives."""
+    body = "".join(line + "\n" for line in lines).encode()
+    records, blanks, objects = batch._parse_block(body)
+    expected: list[Any] = []
+    for line in lines:
+        raw = line.encode()
+        expected.append(batch.BLANK if not raw.strip() else batch._parse_line(raw, False))
+    assert len(records) == len(expected)
+    for got, want in zip(records, expected, strict=True):
+        if isinstance(want, GeohazardError):
+            assert type(got) is type(want) and str(got) == str(want)
+        else:
+            assert got == want and type(got) is type(want)
+    assert blanks == expected.count(batch.BLANK)
+    assert not objects or all(type(r) is dict for r in records)
