@@ -52,18 +52,22 @@ MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any
 
 
 def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
-    """Grade one raw record into its batch output line (the slow, reference path)."""
-    from geohazard_cli.grading import grade
-    from geohazard_cli.intake import parse_incident
+    """Grade one raw record into its batch output line (the slow, reference path): intake's
+    parsing and grading's assessment, on plain data (what parse_incident and grade() wrap)."""
+    from geohazard_cli.grading import assess
+    from geohazard_cli.intake import parse_values
 
-    a = grade(parse_incident(record, profile), profile)
+    view = profile.view
+    values = parse_values(record, view)
+    a = assess(values, view)
+    skip = a["skip_level_report"]
     out: dict[str, Any] = {}
-    if a.incident.id is not None:
-        out["id"] = a.incident.id
+    if values.get("id") is not None:
+        out["id"] = values["id"]
     out.update(
-        grade=a.grade, grade_name=a.grade_name, response_level=a.response_level, deciding=a.deciding,
-        not_reported=a.not_reported, lower_bound=a.lower_bound,
-        skip_level_report=_tri_state(a.skip_level_report.applies, a.skip_level_report.undetermined),
+        grade=a["grade"], grade_name=a["grade_name"], response_level=a["response_level"], deciding=a["deciding"],
+        not_reported=a["not_reported"], lower_bound=a["lower_bound"],
+        skip_level_report=_tri_state(skip["applies"], skip["undetermined"]),
     )
     return out
 
