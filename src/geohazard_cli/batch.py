@@ -285,17 +285,24 @@ class FastGrader:
             return list(map(self.ident, values))
         check = self.count if kind == "count" else self.amount
         types = set(map(type, values))
-        if kind == "count" and types == {int}:  # the common case: one lookup a value
+        if kind == "count" and int in types:  # the common case: one lookup a value
+            work, odd = values, []
+            if len(types) > 1:  # a few of other types (text, floats, None...): placeholders, checked below
+                kinds = list(map(type, values))
+                for t in types - {int}:
+                    odd += _positions(kinds, t)
+                work = values.copy()
+                for i in odd:
+                    work[i] = 0
             lut = self._luts.get((field, int)) or self._lut(field, True)
-            lo, hi = min(values), max(values)
+            lo, hi = min(work), max(work)
             if len(lut) <= hi <= min(LUT_MAX, self.count_ceiling):
                 self._grow(field, lut, hi)
             if lo >= 0 and hi < len(lut):  # keys are 0..len-1: every value is one
-                cells: list[Any] = list(map(lut.__getitem__, values))
-                odd = []
+                cells: list[Any] = list(map(lut.__getitem__, work))
             else:
-                cells = list(map(lut.get, values))
-                odd = _positions(cells, None)  # negative, large or past the ceiling
+                cells = list(map(lut.get, work))
+                odd += _positions(cells, None)  # negative, large or past the ceiling
         elif kind == "count" and types == {str}:  # CSV cells
             lut = self._luts.get((field, str)) or self._lut(field, False)
             cells = list(map(lut.get, values))
