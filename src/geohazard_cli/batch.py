@@ -10,20 +10,27 @@ written before the next is read.
 
 Two paths give the same bytes (tests/test_batch.py checks this on generated records):
 
-- the reference path, ``summary()``: ``intake.parse_incident`` then ``grading.grade``, per record;
-- the fast path, ``FastGrader``: a block at a time, column by column. A record's output depends
-  only on which band each indicator falls in and whether each casualty figure is above zero, so
-  each value is checked and placed by ``bisect`` on the profile's bounds, and the rest of the line
-  is looked up in a table filled *by the reference path* (on a representative record of that
-  cell) the first time a combination occurs. Only plain values take the fast path: whole numbers,
-  JSON numbers with at most two decimals, ASCII digit strings, printable ids. Anything else (money
-  as 500万, full-width digits, text fields, times, any bad value) goes through the reference path
-  record by record, so messages are the reference's own.
+- the reference path, ``summary()``: ``intake.parse_values`` then ``grading.assess`` (what
+  ``parse_incident`` and ``grade()`` wrap), per record;
+- the fast path, ``FastGrader.render``: a block at a time, column by column. A record's output
+  depends only on which band each indicator falls in and whether each casualty figure is above
+  zero, so each value is checked and placed (counts by table lookup, money by ``bisect`` on the
+  profile's bounds), and the rest of the line is looked up in a table filled *by the reference
+  path* (on a representative record of that cell) the first time a combination occurs. Plain
+  values are checked by C-level passes over a whole column; values off the plain forms (money as
+  500万, full-width digits, exact decimals) are read one by one by the reference's own parsers
+  (money.parse_amount / parse_count); a record with any value those refuse, a text field, a time,
+  a bad id or another layout goes through the reference path, so messages are the reference's own.
+
+JSONL blocks are parsed by one orjson call when the lines provably map onto the array's elements
+(``_parse_block``); a large regular file is cut into parts graded by forked processes
+(``batch_parts``). The README's "Speed" section has the measurements behind each step.
 
 Money stays exact: integers and decimal strings are compared exactly; a JSON float ``f`` takes the
 fast path only when it provably has at most two decimals (``round(f*100)/100 == f``) and the bounds
 and ceiling are whole numbers below 2**53, where comparing ``f`` with a bound is the same as
-comparing ``Decimal(repr(f))`` (what the reference path does) with it.
+comparing ``Decimal(repr(f))`` (what the reference path does) with it; a line holding a number a
+double may not carry (16 digits in a row, an exponent) is parsed with exact decimals instead.
 """
 
 from __future__ import annotations
