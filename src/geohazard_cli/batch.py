@@ -43,7 +43,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from itertools import chain, compress, repeat
-from operator import ge, is_, itemgetter, sub, truediv
+from operator import is_, itemgetter, truediv
 from pathlib import Path
 from typing import IO, Any
 
@@ -372,16 +372,11 @@ class FastGrader:
         ranges = self._ranges[field]
         allowed = self._allowed[kind]
         work = values
-        fen_text = False  # floats made from text already checked to have at most two decimals
-        if str in types and types == {str}:  # CSV cells, or numbers quoted in JSON
+        if types == {str}:  # CSV cells or numbers quoted in JSON (money text when not fen_floats_ok)
             joined = "".join(values)
             if all(values) and max(map(len, values)) <= MAX_DIGITS and joined.isascii() and joined.isdigit():
                 work = list(map(int, values))  # plain digits
                 types = {int}
-            elif kind == "amount" and self.fen_floats_ok and _yuan_with_fen(values):
-                work = list(map(float, values))  # exact enough: see fen_floats_ok
-                types = {float}
-                fen_text = True
         kinds: list[type] | None = None
         odd: list[int] = []
         if not types.issubset(allowed):  # text among numbers, None, bools...: one by one
@@ -391,7 +386,7 @@ class FastGrader:
             work = work.copy() if work is values else work
             for i in odd:
                 work[i] = 0
-        if float in types and not fen_text:  # at most two decimals, exactly (see the module docstring)
+        if float in types:  # at most two decimals, exactly (see the module docstring)
             if types == {float}:
                 where: Any = range(len(work))
                 floats = work
@@ -556,21 +551,6 @@ def _filled(tails: list[Any], holes: list[int]) -> list[Any]:
     for i in holes:
         tails[i] = (b"", b"")
     return tails
-
-
-def _yuan_with_fen(values: list[str]) -> bool:
-    """Every cell is ASCII digits with at most one dot, followed by one or two digits (C-level passes)."""
-    if max(map(len, values), default=0) > MAX_DIGITS:
-        return False
-    undotted = list(map(str.replace, values, repeat("."), repeat(""), repeat(1)))
-    joined = "".join(undotted)
-    if not (all(undotted) and joined.isascii() and joined.isdigit()):
-        return False
-    dots = list(map(str.find, values, repeat(".")))
-    if 0 in dots:  # ".5": no yuan digits
-        return False
-    after = list(map(sub, map(len, values), dots))  # decimals + 1 where dotted
-    return max(compress(after, map(ge, dots, repeat(1))), default=2) <= 3 and 1 not in after
 
 
 _SHAPE = bytes.maketrans(b"0123456789", b"9999999999")
