@@ -754,3 +754,73 @@ def test_block_parse_is_line_by_line(lines: list[str]) -> None:
             assert got == want and type(got) is type(want)
     assert blanks == expected.count(batch.BLANK)
     assert not objects or all(type(r) is dict for r in records)
+
+
+def _start_two_process_batch(path: Path, ignore_sigint: bool = False) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `classify --batch` on a file large enough to be cut; return it and its part process."""
+    import signal
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "geohazard_cli", "classify", "--batch", str(path), "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True,
+                            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint
+                            else None)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as fh:
+                kids = fh.read().split()
+        except OSError:
+            kids = []
+        if kids:
+            return proc, int(kids[0])
+        assert proc.poll() is None, "finished before its part process was seen"
+        time.sleep(0.002)
+    raise AssertionError("no part process")
+
+
+def _gone(pid: int) -> bool:
+    import time
+
+    for _ in range(500):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().split(") ")[1].startswith("Z"):
+                    return True  # a zombie of a dead parent, waiting for init
+        except OSError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL", "SIGINT"])
+def test_the_part_process_dies_with_the_command(tmp_path: Path, how: str) -> None:
+    """kill, timeout, a closed terminal or Ctrl-C on the command: its part process stops too."""
+    import signal
+
+    path = _generate(tmp_path / "big.jsonl", 400_000)
+    proc, child = _start_two_process_batch(path)
+    sig = getattr(signal, how)
+    if how == "SIGINT":
+        os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole foreground group
+    else:
+        os.kill(proc.pid, sig)  # only the command's process
+    code = proc.wait(timeout=60)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert code == ({"SIGTERM": 128 + 15, "SIGINT": 130}.get(how, -9)), err
+    assert _gone(child)
+
+
+@pytest.mark.slow
+def test_an_ignored_ctrl_c_stays_ignored_in_the_part_process(tmp_path: Path) -> None:
+    """A command started with SIGINT ignored (nohup, a background job) finishes whole."""
+    import signal
+
+    path = _generate(tmp_path / "big.jsonl", 200_000)
+    proc, child = _start_two_process_batch(path, ignore_sigint=True)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=120) == 0
+    assert _gone(child)

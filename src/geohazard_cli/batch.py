@@ -85,7 +85,7 @@ def _tri_state(applies: bool, undetermined: list[str]) -> bool | None:
 
 def reference_line(lineno: int, record: Any, profile: Profile) -> tuple[bytes, bool]:
     """One record through the reference path: its output line and whether it was bad."""
-    import orjson
+    from geohazard_cli.fastjson import orjson
 
     try:
         if isinstance(record, GeohazardError):
@@ -264,7 +264,7 @@ class FastGrader:
 
     def tail(self, layout: tuple[str, ...], key: tuple[Any, ...]) -> Any:
         """Output for one cell key: (line without id, line after the id), both made by ``summary``."""
-        import orjson
+        from geohazard_cli.fastjson import orjson
 
         record: dict[str, Any] = {}
         for field, cell in zip(layout, key, strict=True):
@@ -527,7 +527,7 @@ class FastGrader:
         if (joined and joined.isprintable() and '"' not in joined and "\\" not in joined and " " not in joined
                 and all(ids) and max(map(len, ids)) <= MAX_TEXT):
             return "\n".join(ids).encode().split(b"\n"), [], []
-        import orjson
+        from geohazard_cli.fastjson import orjson
 
         inner: list[bytes] = []
         blank: list[int] = []
@@ -604,7 +604,7 @@ def _no_constant(token: str) -> Any:
 
 def _load(line: bytes) -> Any:
     """Parse one JSONL line: orjson, or exact decimals when a number could lose digits as a float."""
-    import orjson
+    from geohazard_cli.fastjson import orjson
 
     if _LOSSY.search(line):
         import json
@@ -665,7 +665,7 @@ def _parse_block(body: bytes) -> tuple[list[Any], int, bool]:
     (an object: it starts with "{"), and as many elements as lines means exactly one each.
     Otherwise line by line, as before.
     """
-    import orjson
+    from geohazard_cli.fastjson import orjson
 
     n = body.count(b"\n")
     records: list[Any] | None = None
@@ -704,7 +704,7 @@ def _parse_block(body: bytes) -> tuple[list[Any], int, bool]:
 
 def _parse_line(line: bytes, last: bool) -> Any:
     """As the reference reader parses one line (with its newline, as iterating a file gives it)."""
-    import orjson
+    from geohazard_cli.fastjson import orjson
 
     try:
         return _load(line if last else line + b"\n")
@@ -808,7 +808,7 @@ def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None, jobs: 
 
 def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
     """The reference driver: one record at a time through ``summary``. Same contract as ``run_batch``."""
-    import orjson
+    from geohazard_cli.fastjson import orjson
 
     check_suffix(path)
     sink = out if out is not None else sys.stdout.buffer
@@ -842,7 +842,7 @@ def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = No
 
 
 def _records_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    import orjson
+    from geohazard_cli.fastjson import orjson
 
     for lineno, line in enumerate(fh, 1):
         if not line.strip():

@@ -139,10 +139,12 @@ def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO
     fd = fh.fileno()
     bounds = [0, *cut_points, os.fstat(fd).st_size]
     parts: list[tuple[int, int, tuple[int, int, IO[bytes]] | None]] = []  # start, end, process
+    spool = spool_dir()
     gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
+    saved = _stop_on_term()
     try:
         for start, end in pairwise(bounds[1:]):
-            parts.append((start, end, _fork_part(fd, start, end, is_csv, name, profile)))
+            parts.append((start, end, _fork_part(fd, start, end, is_csv, name, profile, spool)))
         _grade_part(fd, 0, bounds[1], is_csv, name, profile, sink, counts)
         while parts:
             start, end, child = parts.pop(0)
@@ -168,26 +170,93 @@ def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO
             if child is not None:
                 _close(*child)
         gc.unfreeze()
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
-def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str,
-               profile: Profile) -> tuple[int, int, IO[bytes]] | None:
-    """Start a process grading bytes ``start`` to ``end``; None when it cannot be started."""
-    out: IO[bytes] = tempfile.TemporaryFile(prefix="geohazard-batch-")  # noqa: SIM115 - see _close
-    r, w = os.pipe()
+_TERM_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop_on_term() -> dict[int, Any]:
+    """While parts run, SIGTERM and SIGHUP (kill, timeout, a closed terminal) end this process
+    through its ``finally`` blocks, which kill and reap the part processes, instead of leaving
+    them to run on. Returns the handlers to put back (none when not on the main thread)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    saved: dict[int, Any] = {}
+    for sig in _TERM_SIGNALS:
+        try:
+            if signal.getsignal(sig) is signal.SIG_DFL:
+                saved[sig] = signal.signal(sig, stop)
+        except ValueError:  # not the main thread: leave signals alone
+            break
+    return saved
+
+
+def spool_dir() -> str | None:
+    """Where part processes keep their output until it is copied: the temporary directory, unless
+    it is a tmpfs (memory), then /var/tmp if that is on disk; None (one process) when neither is."""
+    for candidate in (tempfile.gettempdir(), "/var/tmp"):
+        if os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK) and not _in_memory(candidate):
+            return candidate
+    return None
+
+
+def _in_memory(path: str) -> bool:
+    """Whether ``path`` lies on a tmpfs or ramfs (from /proc/self/mountinfo; unknown: no)."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            mounts = [line.split() for line in fh]
+    except OSError:
+        return False
+    real = os.path.realpath(path)
+    best, fstype = "", ""
+    for fields in mounts:
+        try:
+            mount_point, kind = fields[4], fields[fields.index("-") + 1]
+        except (IndexError, ValueError):
+            continue
+        inside = real == mount_point or real.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) >= len(best):
+            best, fstype = mount_point, kind
+    return fstype in ("tmpfs", "ramfs")
+
+
+def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile,
+               spool: str | None) -> tuple[int, int, IO[bytes]] | None:
+    """Start a process grading bytes ``start`` to ``end``; None when it cannot be started (no
+    spool directory, no file or pipe to be had, no process): this process grades the part then."""
+    if spool is None:
+        return None
+    try:
+        out: IO[bytes] = tempfile.TemporaryFile(prefix="geohazard-batch-", dir=spool)  # noqa: SIM115 - see _close
+    except OSError:
+        return None
+    try:
+        r, w = os.pipe()
+    except OSError:
+        out.close()
+        return None
+    parent = os.getpid()
+    # No signal between fork and the child's own handlers may run the caller's code in the child.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *_TERM_SIGNALS})
     try:
         pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(r)
         os.close(w)
         out.close()
         return None
     if pid == 0:  # pragma: no cover - runs in the child; its output is checked by the tests
-        try:  # whatever happens (even Ctrl-C before _child's own handler), never run the caller's code
+        try:  # whatever happens, never run the caller's code
             os.close(r)
-            _child(fd, start, end, is_csv, name, profile, out, w)
+            _child(fd, start, end, is_csv, name, profile, out, w, mask, parent)
         finally:
             os._exit(1)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(w)
     return pid, r, out
 
@@ -232,6 +301,19 @@ def _read_all(fd: int) -> bytes:
     return data
 
 
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
+    """Ask Linux to SIGKILL this process if the command's process dies first (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it is already gone
+        os._exit(1)
+
+
 def _counts(status: bytes) -> tuple[int, int] | None:
     """(bad, total) from a part process's "ok BAD TOTAL" report; None when it failed."""
     words = status.split()
@@ -266,12 +348,18 @@ def _copy(src: IO[bytes], sink: IO[bytes]) -> None:
 
 
 def _child(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, out: IO[bytes],
-           status_fd: int) -> None:  # pragma: no cover - runs in the child
+           status_fd: int, mask: set[int], parent: int) -> None:  # pragma: no cover - runs in the child
     """Grade bytes ``start`` to ``end`` into ``out``; report "ok BAD TOTAL" (or what went wrong) on
     ``status_fd``; never return (os._exit: no atexit handlers, no flushing the parent's buffers)."""
     report = "failed: no report"
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the command's process reports it
+        # Ctrl-C and kill end this process at once (the command's process reports and reaps); a
+        # signal the command was started to ignore stays ignored. Then the signals are let in.
+        for sig in (signal.SIGINT, *_TERM_SIGNALS):
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, signal.SIG_DFL)
+        _die_with_parent(parent)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         counts = [0, 0]
         with open(out.fileno(), "wb", buffering=_READ, closefd=False) as sink:
             _grade_part(fd, start, end, is_csv, name, profile, sink, counts)

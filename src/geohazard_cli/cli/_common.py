@@ -179,7 +179,7 @@ def incident_values(
 
 def emit_json(data: Any) -> None:
     """Write one JSON document to stdout (UTF-8, no ASCII escaping)."""
-    import orjson
+    from geohazard_cli.fastjson import orjson
 
     sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
     sys.stdout.flush()

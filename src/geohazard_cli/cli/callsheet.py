@@ -52,7 +52,7 @@ def _render(cfg: Path, name: str, fmt: DocFormat, context: dict[str, Any], outpu
         if output is None:
             emit_json(context)
             return
-        import orjson
+        from geohazard_cli.fastjson import orjson
 
         write_output(orjson.dumps(context, option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return

@@ -565,7 +565,7 @@ def export(
     profile, notice = _profile_or_notice(record, cfg, rules)
     data = report(record, events, profile, _when(None, _tz_text(record.opened_at)), notice)
     if format is ExportFormat.json:
-        import orjson
+        from geohazard_cli.fastjson import orjson
 
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
     else:

@@ -128,9 +128,8 @@ def warning(
         if output is None:
             emit_json(data)
         else:
-            import orjson
-
             from geohazard_cli.cli._common import write_output
+            from geohazard_cli.fastjson import orjson
 
             write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return 0
