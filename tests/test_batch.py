@@ -297,11 +297,18 @@ def test_command_csv_multiline_cell_line_numbers(tmp_path: Path, shizhong: Profi
 
 
 def test_command_not_utf8(cli: Any, tmp_path: Path) -> None:
+    """A CSV file that is not UTF-8 (a spreadsheet saved as GBK) is refused whole, before anything is
+    written, naming the line of the first bad byte."""
     path = tmp_path / "r.csv"
     path.write_bytes(b"id,deaths\nX,1\n\xff\xfe,2\n")
     r = cli("classify", "--batch", str(path))
-    assert r.exit_code == 2
-    assert r.stderr == f"geohazard: error: {path}: is not UTF-8 text; save it as UTF-8\n"
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (f"geohazard: error: {path}:3: is not UTF-8 text (byte 0xff); save it as UTF-8 "
+                        "(in Excel: CSV UTF-8)\n")
+    path.write_bytes("id,location,deaths\nX,滑坡,1\nY,滑".encode() + "坡".encode()[:2] + b"\n")  # cut mid-character
+    r = cli("classify", "--batch", str(path))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith(f"geohazard: error: {path}:3: is not UTF-8 text (byte 0xe5)")
 
 
 def test_max_text_in_step_with_intake() -> None:
@@ -633,8 +640,9 @@ def test_csv_with_quotes_is_not_cut(tmp_path: Path, shizhong: Profile, monkeypat
     assert_same(path, shizhong)
 
 
-def test_a_part_that_is_not_utf8_is_reported_after_the_parts_before_it(
-        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_a_file_not_utf8_writes_nothing_however_it_is_cut(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
     from geohazard_cli import batch_parts
     from geohazard_cli.errors import InputError
 
@@ -642,13 +650,33 @@ def test_a_part_that_is_not_utf8_is_reported_after_the_parts_before_it(
     path.write_bytes(b"id,deaths\n" + b"".join(b"A%d,1\n" % i for i in range(2000)) + b"B,\xff\xfe\n"
                      + b"".join(b"C%d,1\n" % i for i in range(100)))
     monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
-    out = io.BytesIO()
-    with pytest.raises(InputError, match=r"is not UTF-8 text; save it as UTF-8$"):
-        batch.run_batch(path, shizhong, out, jobs=2)
-    lines = out.getvalue().splitlines()
-    assert len(lines) >= 1000  # the first part (about half of the file) was written before the error
-    assert [json.loads(x)["id"] for x in lines[:1000]] == [f"A{i}" for i in range(1000)]
+    for run in (batch.run_batch_reference, lambda p, prof, out: batch.run_batch(p, prof, out, jobs=jobs)):
+        out = io.BytesIO()
+        with pytest.raises(InputError, match=rf"^{path}:2002: is not UTF-8 text \(byte 0xff\)"):
+            run(path, shizhong, out)
+        assert out.getvalue() == b""
     assert not _spawned_children()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_row_the_csv_module_cannot_read_ends_the_batch_where_it_is(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    """The rows before it are graded and written, the same whatever the path; then one error line."""
+    from geohazard_cli import batch_parts
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"id,deaths,location\r\n" + b"".join(b"A%d,1,\r\n" % i for i in range(3000))
+                     + b"B,1," + b"x" * 140_000 + b"\r\n" + b"".join(b"C%d,1,\r\n" % i for i in range(100)))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(batch, "CSV_ROWS", 1000)
+    fast, ref = io.BytesIO(), io.BytesIO()
+    with pytest.raises(GeohazardError) as ref_err:
+        batch.run_batch_reference(path, shizhong, ref)
+    with pytest.raises(GeohazardError) as err:
+        batch.run_batch(path, shizhong, fast, jobs=jobs)
+    assert str(err.value) == str(ref_err.value) == (f"{path}:3002: cannot be read as CSV "
+                                                    "(field larger than field limit (131072))")
+    assert fast.getvalue() == ref.getvalue() and len(ref.getvalue().splitlines()) == 3000
 
 
 def test_an_early_stop_kills_and_reaps_the_part_processes(tmp_path: Path, shizhong: Profile,

@@ -719,6 +719,8 @@ def _csv_header(reader: Any, name: str) -> list[str] | None:
         header = next(reader)
     except StopIteration:
         return None
+    except csv_error() as exc:
+        raise _csv_failed(name, reader.line_num, exc) from None
     header = [h.strip() for h in header]
     for col in header:
         if col not in ALL_FIELDS:
@@ -731,6 +733,30 @@ def _csv_record(header: list[str], row: list[str]) -> Any:
     if len(row) != len(header):
         return InputError(f"has {len(row)} cells, the header has {len(header)}")
     return {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)}
+
+
+def _check_utf8(fh: IO[bytes], name: str) -> None:
+    """Refuse a CSV file that is not UTF-8 before anything is written (a spreadsheet saved as GBK
+    is the usual case), naming the line of the first bad byte; then rewind."""
+    import codecs
+
+    if not fh.seekable():  # a pipe: checked as it is read (what came before is then already out)
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    while True:
+        chunk = fh.read(1 << 20)
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:  # exc.object: this chunk after a few pending bytes (no line feed)
+            data = bytes(exc.object)
+            at = lines + data.count(b"\n", 0, exc.start)
+            raise InputError(f"{name}:{at}: is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 "
+                             "(in Excel: CSV UTF-8)") from None
+        if not chunk:
+            break
+        lines += chunk.count(b"\n")
+    fh.seek(0)
 
 
 def _csv_open(fh: IO[bytes], encoding: str = "utf-8-sig") -> Any:
@@ -780,6 +806,8 @@ def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None, jobs: 
     fh = _open(path)
     counts = [0, 0]  # bad, total
     try:
+        if is_csv:
+            _check_utf8(fh, name)
         try:
             cut_points: list[int] = []
             if jobs != 1 and fh is not sys.stdin.buffer:
@@ -816,6 +844,8 @@ def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = No
     fh = _open(path)
     bad = total = 0
     try:
+        if path.suffix.lower() == ".csv":
+            _check_utf8(fh, name)
         reader = _records_csv(fh, name) if path.suffix.lower() == ".csv" else _records_jsonl(fh)
         try:
             for lineno, record in reader:
@@ -858,10 +888,40 @@ def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
     header = _csv_header(reader, name)
     if header is None:
         return
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv_error() as exc:
+            raise _csv_failed(name, reader.line_num, exc) from None
         if not any(cell.strip() for cell in row):
             continue
         yield reader.line_num, _csv_record(header, row)
+
+
+def csv_error() -> type[Exception]:
+    import csv
+
+    return csv.Error
+
+
+def _csv_failed(name: str, line: int, exc: Exception) -> InputError:
+    """A row the csv module cannot read (a cell past its size limit, a stray quote at the end)."""
+    return InputError(f"{name}:{line}: cannot be read as CSV ({exc})")
+
+
+def _take(reader: Any, n: int) -> tuple[list[list[str]], Exception | None]:
+    """Up to ``n`` rows, and the csv error that stopped it early (the rows before it still count)."""
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) == n:
+                break
+    except csv_error() as exc:
+        return rows, exc
+    return rows, None
 
 
 def _run_jsonl(fh: IO[bytes], profile: Profile, sink: IO[bytes], counts: list[int], first_line: int = 1) -> None:
@@ -888,19 +948,20 @@ def _run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts
     reader = _csv_open(fh)
     header = _csv_header(reader, name)
     if header is not None:
-        _run_csv_rows(reader, header, profile, sink, counts)
+        _run_csv_rows(reader, header, name, profile, sink, counts)
 
 
-def _run_csv_rows(reader: Any, header: list[str], profile: Profile, sink: IO[bytes], counts: list[int],
+def _run_csv_rows(reader: Any, header: list[str], name: str, profile: Profile, sink: IO[bytes], counts: list[int],
                   line_offset: int = 0) -> None:
     """Grade the data rows of a csv reader; ``line_offset`` lines come before the reader's first."""
-    from itertools import islice
-
     layout = tuple(header)
     grader = FastGrader(profile)
-    while True:
+    failed: Exception | None = None
+    while failed is None:
         before = line_offset + reader.line_num
-        rows = list(islice(reader, CSV_ROWS))
+        rows, failed = _take(reader, CSV_ROWS)
+        if failed is not None:
+            failed = _csv_failed(name, line_offset + reader.line_num, failed)
         if not rows:
             break
         if line_offset + reader.line_num - before == len(rows):  # one line a row: numbers follow on
@@ -927,3 +988,5 @@ def _run_csv_rows(reader: Any, header: list[str], profile: Profile, sink: IO[byt
 
         counts[1] += len(rows)
         sink.write(grader.render(rows, fill, layout))
+    if failed is not None:
+        raise failed

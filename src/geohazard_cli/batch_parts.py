@@ -277,7 +277,7 @@ def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile:
     if is_csv:
         header = batch._csv_header(batch._csv_open(_reader(fd, 0, start)), name)
         if header is not None:
-            batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, profile, sink, counts, before)
+            batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, name, profile, sink, counts, before)
     else:
         batch._run_jsonl(part, profile, sink, counts, before + 1)
 
