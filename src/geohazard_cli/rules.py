@@ -340,12 +340,13 @@ _cache: dict[Path, Profile] = {}
 
 
 def _code_key() -> tuple[object, ...]:
-    """What a pickled Profile depends on besides the file: pydantic and these model modules."""
+    """What a pickled Profile depends on besides the file: pydantic and these model modules (and
+    the field tables its validators read)."""
     import pydantic
 
-    from geohazard_cli import models
+    from geohazard_cli import fields, models
 
-    files = (__file__, models.__file__)
+    files = (__file__, models.__file__, fields.__file__)
     return (pydantic.VERSION, *((st.st_size, st.st_mtime_ns) for st in map(os.stat, files)))
 
 
