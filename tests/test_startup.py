@@ -149,6 +149,17 @@ def test_cache_ignores_damaged_or_foreign_entries(tmp_path: Path, config_copy: P
     os.chmod(entry, 0o666)
     view_entry.unlink()
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    # A private entry in a directory others can write to (they could have swapped it in): not trusted.
+    view_entry.write_bytes(marshal.dumps((view_key, forged.view)))
+    os.chmod(view_entry, 0o600)
+    os.chmod(cache_dir, 0o777)
+    try:
+        assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    finally:
+        os.chmod(cache_dir, 0o700)
+    view_entry.write_bytes(marshal.dumps((view_key, forged.view)))
+    os.chmod(view_entry, 0o600)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the same entry, the directory private
 
 
 def test_cache_off_and_unwritable(tmp_path: Path, config_copy: Path) -> None:
