@@ -1,8 +1,9 @@
 """`classify --batch`: the fast path gives byte for byte what the reference path gives, and streams.
 
-The reference (`run_batch_reference`) grades record by record through intake.parse_incident and
-grading.grade; the fast path (`run_batch`, what the command runs) works a block at a time. Every
-test here compares the two on the same input, or checks the command's contract directly.
+The reference (`run_batch_reference`) grades record by record through intake.parse_values and
+grading.assess; the fast path (`run_batch`, what the command runs) works a block at a time, and
+a large file in parts, one process each (batch_parts.py). Every test here compares the two on the
+same input, or checks the command's contract directly.
 """
 
 from __future__ import annotations

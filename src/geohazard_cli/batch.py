@@ -163,15 +163,12 @@ class FastGrader:
         # under 0.02, so float(text) lands on the same side of every whole bound (and the ceiling)
         # as the exact value, which is at least 0.01 away from it or on it.
         self.fen_floats_ok = self.floats_ok and self.amount_ceiling < 2**47
-        self.kinds = {"id": "id", **dict.fromkeys(COUNT_FIELDS, "count"),
-                      **dict.fromkeys(AMOUNT_FIELDS, "amount")}
+        self.kinds = {**dict.fromkeys(COUNT_FIELDS, "count"), **dict.fromkeys(AMOUNT_FIELDS, "amount")}
         self._allowed: dict[str, tuple[type, ...]] = {"count": (int,),
                                                       "amount": (int, float) if self.floats_ok else (int,)}
         # bisect ranges per field: [0, split points..., just past the ceiling]
         self._ranges: dict[str, list[Any]] = {}
         for field, kind in self.kinds.items():
-            if kind == "id":
-                continue
             cap = self.count_ceiling if kind == "count" else self.amount_ceiling
             # the least value past the ceiling: for ints cap + 1; with floats allowed (cap then is
             # a whole number below 2**53) the next float above cap, which no int falls between
@@ -277,19 +274,13 @@ class FastGrader:
 
     # -- a block of records ----------------------------------------------------------------------------
     def column(self, field: str, values: list[Any]) -> list[Any]:
-        """Cell numbers (or None, BAD) for one column; for ids, the text to echo.
+        """Cell numbers (or None, BAD) for one column of counts or money (ids: ``_ids``).
 
         The common case is checked and placed by C-level calls over the whole column; values off
         it ("odd": other types, out of range, more than two decimals) are found by C-level
         searches, given a placeholder, and then checked one by one.
         """
         kind = self.kinds[field]
-        if kind == "id":
-            if (set(map(type, values)) == {str} and all(map(str.isprintable, values))
-                    and max(map(len, values), default=0) <= MAX_TEXT and all(values)
-                    and list(map(str.strip, values)) == values):
-                return values
-            return list(map(self.ident, values))
         check = self.count if kind == "count" else self.amount
         types = set(map(type, values))
         if kind == "count" and int in types:  # the common case: one lookup a value
@@ -702,6 +693,10 @@ def _parse_block(body: bytes) -> tuple[list[Any], int, bool]:
     return records, blanks, objects
 
 
+def _invalid_json(exc: Exception) -> InputError:
+    return InputError(f"invalid JSON ({str(exc).split(':')[0]})")
+
+
 def _parse_line(line: bytes, last: bool) -> Any:
     """As the reference reader parses one line (with its newline, as iterating a file gives it)."""
     from geohazard_cli.fastjson import orjson
@@ -709,7 +704,7 @@ def _parse_line(line: bytes, last: bool) -> Any:
     try:
         return _load(line if last else line + b"\n")
     except orjson.JSONDecodeError as exc:
-        return InputError(f"invalid JSON ({str(exc).split(':')[0]})")
+        return _invalid_json(exc)
 
 
 def _csv_header(reader: Any, name: str) -> list[str] | None:
@@ -836,7 +831,6 @@ def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None, jobs: 
 
 def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
     """The reference driver: one record at a time through ``summary``. Same contract as ``run_batch``."""
-    from geohazard_cli.fastjson import orjson
 
     check_suffix(path)
     sink = out if out is not None else sys.stdout.buffer
@@ -850,16 +844,9 @@ def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = No
         try:
             for lineno, record in reader:
                 total += 1
-                try:
-                    if isinstance(record, GeohazardError):
-                        raise record
-                    if not isinstance(record, dict):
-                        raise InputError("a record must be an object of fields")
-                    line = summary(record, profile)
-                except GeohazardError as exc:
-                    bad += 1
-                    line = {"line": lineno, "error": str(exc)}
-                sink.write(orjson.dumps(line) + b"\n")
+                line, was_bad = reference_line(lineno, record, profile)
+                bad += was_bad
+                sink.write(line)
         except UnicodeDecodeError:
             raise InputError(f"{name}: is not UTF-8 text; save it as UTF-8") from None
     finally:
@@ -880,7 +867,7 @@ def _records_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
         try:
             yield lineno, _load(line)
         except orjson.JSONDecodeError as exc:
-            yield lineno, InputError(f"invalid JSON ({str(exc).split(':')[0]})")
+            yield lineno, _invalid_json(exc)
 
 
 def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
