@@ -269,3 +269,12 @@ def test_closed_pipe_is_not_a_failure() -> None:
                           shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("演练")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_text_that_is_not_utf8_is_refused(cli, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    # A terminal in GBK sends bytes Python keeps as lone surrogates ("\udcff"): refused, not crashed on.
+    r = cli("classify", "--location", "\udcc9\udcbd", "--deaths", "1", "--format", fmt)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == ("geohazard: error: --location: is not UTF-8 text (set the terminal to UTF-8); "
+                        "expected plain text\n")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 MAX_TEXT = 2000
 TIME_EXAMPLES = "ISO 8601 or 2026-07-21 09:40; no offset means +08:00"
 _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # compiled (and cached by re) on first use
+_SURROGATE = "[\ud800-\udfff]"  # how Python keeps undecodable bytes of argv
 
 
 def nfkc(text: str) -> str:
@@ -66,6 +67,8 @@ def parse_text(value: object, field: str) -> str | None:
     text = str(value).strip()
     if re.search(_CONTROL, text):
         raise InputError(f"{field}: contains control characters; expected plain text")
+    if re.search(_SURROGATE, text):  # bytes the terminal or file sent that are not UTF-8
+        raise InputError(f"{field}: is not UTF-8 text (set the terminal to UTF-8); expected plain text")
     if len(text) > MAX_TEXT:
         raise InputError(f"{field}: longer than {MAX_TEXT} characters")
     return text or None
