@@ -902,3 +902,30 @@ def test_a_money_cell_holding_a_line_break(tmp_path: Path, shizhong: Profile) ->
     lines = [json.loads(x) for x in out.splitlines()]
     # spaces and line breaks inside a figure are dropped, as intake does for typed figures
     assert [(x["id"], x["grade"]) for x in lines] == [("A", "large"), ("B", "medium"), ("C", "small")]
+
+
+def test_part_output_is_never_spooled_in_memory(tmp_path: Path, shizhong: Profile,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tmpfs temporary directory is memory: the spool goes to /var/tmp on disk, or there is one process."""
+    from geohazard_cli import batch_parts
+
+    table = tmp_path / "mountinfo"
+    table.write_text("22 1 0:21 / / rw - ext4 /dev/sda1 rw\n"
+                     "23 22 0:22 / /tmp rw,nosuid - tmpfs tmpfs rw\n"
+                     "24 22 0:23 / /var/tmp/mem rw - tmpfs tmpfs rw\n", encoding="utf-8")
+    assert batch_parts._in_memory("/tmp/x", str(table)) and batch_parts._in_memory("/tmp", str(table))
+    assert not batch_parts._in_memory("/tmpfoo", str(table)) and not batch_parts._in_memory("/var/tmp", str(table))
+    assert batch_parts._in_memory("/var/tmp/mem/a", str(table))
+    assert not batch_parts._in_memory("/tmp", str(tmp_path / "no-such-table"))
+    path = write_jsonl(tmp_path / "s.jsonl", _bench_like(2000, seed=9))
+    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(batch_parts, "_in_memory", lambda _path: True)
+    assert batch_parts.spool_dir() is None
+    forks: list[int] = []
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)  # would make this process a "child"
+    ref, out = io.BytesIO(), io.BytesIO()
+    with pytest.raises(GeohazardError) as ref_err:
+        batch.run_batch_reference(path, shizhong, ref)
+    with pytest.raises(GeohazardError) as err:
+        batch.run_batch(path, shizhong, out, jobs=2)
+    assert out.getvalue() == ref.getvalue() and str(err.value) == str(ref_err.value) and forks == []

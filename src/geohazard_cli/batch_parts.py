@@ -204,10 +204,10 @@ def spool_dir() -> str | None:
     return None
 
 
-def _in_memory(path: str) -> bool:
-    """Whether ``path`` lies on a tmpfs or ramfs (from /proc/self/mountinfo; unknown: no)."""
+def _in_memory(path: str, mountinfo: str = "/proc/self/mountinfo") -> bool:
+    """Whether ``path`` lies on a tmpfs or ramfs (from the mount table; unknown: no)."""
     try:
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+        with open(mountinfo, encoding="utf-8", errors="replace") as fh:
             mounts = [line.split() for line in fh]
     except OSError:
         return False
