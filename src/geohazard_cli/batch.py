@@ -51,7 +51,7 @@ from geohazard_cli.errors import GeohazardError, InputError
 from geohazard_cli.money import parse_amount, parse_count
 from geohazard_cli.rules import Profile
 
-BLOCK_BYTES = 1 << 18  # JSONL read size: ~3,000 records of ~90 bytes
+BLOCK_BYTES = 1 << 17  # JSONL read size: ~1,400 records of ~90 bytes (256 KiB cost each process ~2 MiB more)
 CSV_ROWS = 2048  # CSV rows per block
 MAX_TEXT = 2000  # intake.MAX_TEXT (kept in step by a test)
 LUT_MIN, LUT_MAX = 256, 4096  # counts placed by table lookup (a bisect costs ~3x more): see FastGrader._lut
