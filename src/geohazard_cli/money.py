@@ -28,12 +28,16 @@ WAN = Decimal(10_000)
 
 def _normalise(text: str) -> str:
     # NFKC folds full-width digits, commas and dots (５００，０００．５) to ASCII; the ideographic
-    # full stop is not folded by NFKC, so map it by hand. Spaces inside a figure are dropped.
+    # full stop is not folded by NFKC, so map it by hand. A space between two digits is a thousands
+    # separator ("1 000 000") and is checked as a comma would be, so a typo like "1 2" is refused,
+    # never read as 12; other spaces ("500 万", around the figure) are dropped.
     # ASCII text is its own NFKC form: unicodedata (a large table) is loaded only for other text.
     if not text.isascii():
         import unicodedata
 
         text = unicodedata.normalize("NFKC", text).replace("。", ".")
+    if " " in text or not text.isascii() or "\t" in text:
+        text = re.sub(r"(?<=\d)\s+(?=\d)", ",", text.strip())
     return "".join(text.split())
 
 
