@@ -929,3 +929,29 @@ def test_part_output_is_never_spooled_in_memory(tmp_path: Path, shizhong: Profil
     with pytest.raises(GeohazardError) as err:
         batch.run_batch(path, shizhong, out, jobs=2)
     assert out.getvalue() == ref.getvalue() and str(err.value) == str(ref_err.value) and forks == []
+
+
+def test_tables_are_per_set_of_fields_and_bounded(tmp_path: Path, shizhong: Profile,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Field order does not make a new table; and however many cells occur, the tables stay bounded
+    (they start again past MAX_TABLE_ENTRIES) and the output stays the reference's."""
+    import random
+
+    g = batch.FastGrader(shizhong)
+    r = random.Random(4)
+    for _ in range(20):
+        rec = {"id": "x", "evacuees": r.randint(0, 2000), "deaths": r.randint(0, 40),
+               "direct_loss": r.randint(0, 10**8)}
+        keys = list(rec)
+        r.shuffle(keys)
+        g.render([{k: rec[k] for k in keys}], lambda pos: [b"?\n"] * len(pos))
+    assert len(g._tables) == 1
+    recs = []
+    for i in range(3000):
+        rec = {"id": f"R{i}", "evacuees": r.randint(0, 2000), "deaths": r.randint(0, 40),
+               "direct_loss": r.randint(0, 2 * 10**8), "injured": r.randint(0, 3)}
+        keys = r.sample(list(rec), r.randint(2, 5))
+        recs.append({k: rec[k] for k in keys})
+    path = write_jsonl(tmp_path / "orders.jsonl", recs)
+    monkeypatch.setattr(batch, "MAX_TABLE_ENTRIES", 7)
+    assert_same(path, shizhong)

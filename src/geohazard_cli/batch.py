@@ -55,6 +55,7 @@ BLOCK_BYTES = 1 << 17  # JSONL read size: ~1,400 records of ~90 bytes (256 KiB c
 CSV_ROWS = 2048  # CSV rows per block
 MAX_TEXT = 2000  # intake.MAX_TEXT (kept in step by a test)
 LUT_MIN, LUT_MAX = 256, 4096  # counts placed by table lookup (a bisect costs ~3x more): see FastGrader._lut
+MAX_TABLE_ENTRIES = 20_000  # output tails kept (~300 bytes each): past it the tables start again
 MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any ceiling anyway)
 
 
@@ -126,6 +127,9 @@ class _Lines(dict[tuple[Any, ...], Any]):
             return None  # the record goes the reference way; nothing to store
         value = self.grader.tail(self.layout, key)
         self[key] = value
+        self.grader.entries += 1
+        if self.grader.entries > MAX_TABLE_ENTRIES:  # bounded memory whatever the mix of fields
+            self.grader.forget()
         return value
 
 
@@ -183,6 +187,7 @@ class FastGrader:
                 points = [p for p in points if p <= cap]
             self._ranges[field] = [*points, past]
         self._tables: dict[tuple[str, ...], _Lines] = {}
+        self.entries = 0  # lines held by all tables (see MAX_TABLE_ENTRIES)
         # counts are small: their cells by table lookup (made on first use, see _lut)
         self._luts: dict[tuple[str, type], dict[Any, int]] = {}
 
@@ -249,6 +254,11 @@ class FastGrader:
         return BAD
 
     # -- the output table ----------------------------------------------------------------------------
+    def forget(self) -> None:
+        """Drop every output table (they fill again as records come): keeps memory bounded."""
+        self._tables.clear()
+        self.entries = 0
+
     def table(self, layout: tuple[str, ...]) -> _Lines | None:
         """The output table for records with these fields, or None when the fast path cannot take them."""
         found = self._tables.get(layout)
@@ -478,17 +488,14 @@ class FastGrader:
         tail. Without an id column heads and ids are None and a line is its tail. ``holes`` are
         the positions the fast path leaves (their tails are b"" placeholders). None when the fast
         path cannot take this layout at all."""
-        graded = tuple(f for f in layout if f != "id")
-        table = self.table(graded)
+        # One table per set of fields, whatever their order in the records (a line's tail does not
+        # depend on it): cells are keyed in sorted field order.
+        graded = sorted((f, i) for i, f in enumerate(layout) if f != "id")
+        table = self.table(tuple(f for f, _ in graded))
         if table is None:
             return None
-        ids: list[Any] | None = None
-        key_cols = []
-        for field, values in zip(layout, cols, strict=True):
-            if field == "id":
-                ids = values
-            else:
-                key_cols.append(self.column(field, values))
+        ids = cols[layout.index("id")] if "id" in layout else None
+        key_cols = [self.column(field, cols[i]) for field, i in graded]
         tails: list[Any] = list(map(table.__getitem__, zip(*key_cols, strict=True)))
         holes = _positions(list(map(is_, tails, repeat(None))), True) if None in tails else []
         if ids is None:
