@@ -227,7 +227,8 @@ def test_mixed_layouts_and_bad_lines(tmp_path: Path, shizhong: Profile) -> None:
     assert [x.get("id") for x in lines] == ["A", "B", None, None, "D", "E", None, "F"]
     assert lines[2] == {"line": 5, "error": lines[2]["error"]}
     assert lines[2]["error"].startswith("invalid JSON (")
-    assert lines[3] == {"line": 6, "error": "a record must be an object of fields"}
+    assert lines[3] == {"line": 6, "error": "a record must be an object of fields (this line is a JSON array: "
+                                            "JSONL wants one object a line)"}
     assert lines[4]["grade"] == "large"  # the later duplicate key wins, as in any JSON reader
     assert err == "--batch: 3 of 8 records were bad (each is reported in place by line)"
 
@@ -316,6 +317,7 @@ def test_max_text_in_step_with_intake() -> None:
     from geohazard_cli import intake
 
     assert batch.MAX_TEXT == intake.MAX_TEXT
+    assert batch.MAX_LINE_BYTES >= 2 * batch.BLOCK_BYTES  # see MAX_LINE_BYTES
 
 
 def test_fast_grader_money_is_exact(shizhong: Profile) -> None:
@@ -955,3 +957,24 @@ def test_tables_are_per_set_of_fields_and_bounded(tmp_path: Path, shizhong: Prof
     path = write_jsonl(tmp_path / "orders.jsonl", recs)
     monkeypatch.setattr(batch, "MAX_TABLE_ENTRIES", 7)
     assert_same(path, shizhong)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(0, 60), min_size=1, max_size=12), block=st.sampled_from([5, 7, 16, 25]),
+       newline_at_end=st.booleans())
+def test_a_line_too_long_is_refused_unread(tmp_path: Path, shizhong: Profile, sizes: list[int], block: int,
+                                          newline_at_end: bool) -> None:
+    """Lines around MAX_LINE_BYTES, cut across reads anywhere: refused or graded exactly as the
+    reference does, line numbers included (blocks at most half MAX_LINE_BYTES, as in the code)."""
+    lines = [b'{"deaths":1,"location":"' + b"x" * n + b'"}' for n in sizes]
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b"\n".join(lines) + (b"\n" if newline_at_end else b""))
+    mp = pytest.MonkeyPatch()
+    mp.setattr(batch, "MAX_LINE_BYTES", 50)
+    mp.setattr(batch, "BLOCK_BYTES", block)
+    try:
+        out, _ = assert_same(path, shizhong)
+    finally:
+        mp.undo()
+    too_long = [i + 1 for i, line in enumerate(lines) if len(line) > 50]
+    assert [json.loads(x)["line"] for x in out.splitlines() if b"longer than" in x] == too_long

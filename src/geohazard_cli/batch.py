@@ -55,6 +55,9 @@ BLOCK_BYTES = 1 << 17  # JSONL read size: ~1,400 records of ~90 bytes (256 KiB c
 CSV_ROWS = 2048  # CSV rows per block
 MAX_TEXT = 2000  # intake.MAX_TEXT (kept in step by a test)
 LUT_MIN, LUT_MAX = 256, 4096  # counts placed by table lookup (a bisect costs ~3x more): see FastGrader._lut
+# A JSONL line longer than this is no record (a JSON array, say): refused unread. At least twice
+# BLOCK_BYTES: a line that fits in one block and the carry before it is not measured.
+MAX_LINE_BYTES = 1 << 20
 MAX_TABLE_ENTRIES = 20_000  # output tails kept (~300 bytes each): past it the tables start again
 MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any ceiling anyway)
 
@@ -92,7 +95,8 @@ def reference_line(lineno: int, record: Any, profile: Profile) -> tuple[bytes, b
         if isinstance(record, GeohazardError):
             raise record
         if not isinstance(record, dict):
-            raise InputError("a record must be an object of fields")
+            raise InputError("a record must be an object of fields" + (
+                " (this line is a JSON array: JSONL wants one object a line)" if isinstance(record, list) else ""))
         return orjson.dumps(summary(record, profile)) + b"\n", False
     except GeohazardError as exc:
         return orjson.dumps({"line": lineno, "error": str(exc)}) + b"\n", True
@@ -627,27 +631,56 @@ def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[An
     """(first line number, one parsed value per line, how many of them are BLANK, whether all are
     JSON objects) per block.
 
-    A line that is not valid JSON parses to the InputError the reference path gives it.
+    A line that is not valid JSON parses to the InputError the reference path gives it; a line
+    longer than MAX_LINE_BYTES is not kept at all (memory stays bounded) and is a bad record.
     """
     carry = b""
+    pending: list[bytes] = []  # pieces of a line longer than a block (joined once: no quadratic copying)
+    held = 0  # bytes of the current line in carry and pending
+    dropped = False  # the current line passed MAX_LINE_BYTES: its bytes are not kept
     while True:
         chunk = fh.read(BLOCK_BYTES)
         if not chunk:
             break
         cut = chunk.rfind(b"\n") + 1
         if not cut:
-            carry += chunk
+            held += len(chunk)
+            if not dropped:
+                pending.append(chunk)
+                if held > MAX_LINE_BYTES:
+                    dropped, pending, carry = True, [], b""
             continue
-        body = carry + memoryview(chunk)[:cut]  # one copy
+        start = 0
+        if pending or dropped:  # a long line ends at this chunk's first line feed
+            first = chunk.find(b"\n")
+            if dropped or held + first > MAX_LINE_BYTES:
+                yield lineno, [_too_long()], 0, False
+                lineno += 1
+                start, carry = first + 1, b""
+            else:
+                carry = b"".join([carry, *pending])
+            pending, held, dropped = [], 0, False
+        body = carry + memoryview(chunk)[start:cut]  # one copy
         carry = chunk[cut:]
-        records, blanks, objects = _parse_block(body)
-        yield lineno, records, blanks, objects
-        lineno += len(records)
+        held = len(carry)
+        if body:
+            records, blanks, objects = _parse_block(body)
+            yield lineno, records, blanks, objects
+            lineno += len(records)
+    if dropped or len(carry) + sum(map(len, pending)) > MAX_LINE_BYTES:
+        yield lineno, [_too_long()], 0, False
+        return
+    carry = b"".join([carry, *pending])
     if carry:
         if carry.strip():
             yield lineno, [_parse_line(carry, True)], 0, False
         else:
             yield lineno, [BLANK], 1, False
+
+
+def _too_long() -> InputError:
+    return InputError(f"longer than {MAX_LINE_BYTES >> 20} MiB: JSONL holds one record a line (is this file a "
+                      "JSON array, or pretty-printed?)")
 
 
 def _parse_block(body: bytes) -> tuple[list[Any], int, bool]:
@@ -869,6 +902,9 @@ def _records_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
     from geohazard_cli.fastjson import orjson
 
     for lineno, line in enumerate(fh, 1):
+        if len(line) - line.endswith(b"\n") > MAX_LINE_BYTES:
+            yield lineno, _too_long()
+            continue
         if not line.strip():
             continue
         try:
