@@ -2,10 +2,12 @@
 smoke test of the installed command."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -278,3 +280,26 @@ def test_text_that_is_not_utf8_is_refused(cli, fmt: str) -> None:  # type: ignor
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == ("geohazard: error: --location: is not UTF-8 text (set the terminal to UTF-8); "
                         "expected plain text\n")
+
+
+def _geohazard(args: list[str], **kw: Any) -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    return subprocess.run([sys.executable, "-m", "geohazard_cli", *args], env=env, capture_output=False,
+                          stderr=subprocess.PIPE, **kw)
+
+
+@pytest.mark.parametrize("args", [["classify", "--deaths", "1"], ["classify", "--deaths", "1", "--format", "json"]])
+def test_a_full_disk_is_said_in_one_line(args: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        done = _geohazard(args, stdout=full)
+    assert done.returncode == 2
+    assert done.stderr.decode() == ("geohazard: error: cannot write the output: No space left on device "
+                                    "(free some space, or write elsewhere)\n")
+
+
+def test_a_closed_output_is_refused_before_anything_is_done() -> None:
+    done = _geohazard(["classify", "--deaths", "1"], stdout=None, pass_fds=(), close_fds=True,
+                      preexec_fn=lambda: os.close(1))
+    assert done.returncode == 2
+    assert done.stderr.decode() == ("geohazard: error: standard output is closed; run it with its output going "
+                                    "somewhere\n")

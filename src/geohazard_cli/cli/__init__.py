@@ -2,6 +2,7 @@
 itself; heavy imports (rich, jinja2, sqlite) happen inside the command that needs them."""
 
 import contextlib
+import errno
 import importlib
 import sys
 from typing import Annotated, Any
@@ -122,6 +123,11 @@ def run(argv: list[str] | None = None) -> int:
 
     from geohazard_cli.errors import GeohazardError
 
+    if sys.stdout is None or sys.stderr is None:  # started with `>&-`: nothing it says would be seen
+        if sys.stderr is not None:
+            print("geohazard: error: standard output is closed; run it with its output going somewhere",
+                  file=sys.stderr)
+        return 2
     try:
         args = list(sys.argv[1:] if argv is None else argv)
         app = build_app(_command_of(args))
@@ -149,6 +155,14 @@ def run(argv: list[str] | None = None) -> int:
         if isinstance(exc.__context__, BrokenPipeError):
             return 0
         raise
+    except OSError as exc:
+        if exc.errno in _FULL:
+            return _cannot_write(exc)
+        if _DEBUG or "--debug" in (argv if argv is not None else sys.argv):
+            raise
+        print(f"geohazard: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return 3
     except Exception as exc:  # the one place an unexpected error is turned into a message
         if _DEBUG or "--debug" in (argv if argv is not None else sys.argv):
             raise
@@ -157,10 +171,30 @@ def run(argv: list[str] | None = None) -> int:
         return 3
 
 
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # the output's disk or quota is full
+
+
+def _cannot_write(exc: OSError) -> int:
+    print(f"geohazard: error: cannot write the output: {exc.strerror} (free some space, or write elsewhere)",
+          file=sys.stderr)
+    return 2
+
+
 def _flush_quietly() -> None:
     with contextlib.suppress(Exception):
         sys.stdout.flush()
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    try:  # what is still buffered, now, where a full disk can be reported (not at interpreter exit)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stdout = None  # the reader went away: nothing more to say
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        code = _cannot_write(exc)
+        sys.stdout = None
+    sys.exit(code)
