@@ -978,3 +978,17 @@ def test_a_line_too_long_is_refused_unread(tmp_path: Path, shizhong: Profile, si
         mp.undo()
     too_long = [i + 1 for i, line in enumerate(lines) if len(line) > 50]
     assert [json.loads(x)["line"] for x in out.splitlines() if b"longer than" in x] == too_long
+
+
+@pytest.mark.parametrize("block", [5, 1 << 17])
+def test_jsonl_with_a_byte_order_mark(tmp_path: Path, shizhong: Profile, block: int,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notepad's "UTF-8 with BOM": the mark at the start of the file is no part of line 1 (one in the
+    middle of the file is, and makes its line bad)."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id":"A","deaths":1}\n{"id":"B","deaths":12}\n\xef\xbb\xbf{"id":"C","deaths":1}\n')
+    monkeypatch.setattr(batch, "BLOCK_BYTES", block)
+    out, err = assert_same(path, shizhong)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [x.get("id") for x in lines[:2]] == ["A", "B"] and lines[2]["line"] == 3
+    assert err is not None

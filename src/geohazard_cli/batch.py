@@ -638,8 +638,12 @@ def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[An
     pending: list[bytes] = []  # pieces of a line longer than a block (joined once: no quadratic copying)
     held = 0  # bytes of the current line in carry and pending
     dropped = False  # the current line passed MAX_LINE_BYTES: its bytes are not kept
+    first_read = lineno == 1
     while True:
         chunk = fh.read(BLOCK_BYTES)
+        if first_read:  # "UTF-8 with BOM" (Notepad) is still UTF-8: the mark is no part of line 1
+            first_read = False
+            chunk = chunk.removeprefix(_BOM)
         if not chunk:
             break
         cut = chunk.rfind(b"\n") + 1
@@ -676,6 +680,9 @@ def _blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[An
             yield lineno, [_parse_line(carry, True)], 0, False
         else:
             yield lineno, [BLANK], 1, False
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def _too_long() -> InputError:
@@ -902,6 +909,8 @@ def _records_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
     from geohazard_cli.fastjson import orjson
 
     for lineno, line in enumerate(fh, 1):
+        if lineno == 1:
+            line = line.removeprefix(_BOM)
         if len(line) - line.endswith(b"\n") > MAX_LINE_BYTES:
             yield lineno, _too_long()
             continue
