@@ -992,3 +992,11 @@ def test_jsonl_with_a_byte_order_mark(tmp_path: Path, shizhong: Profile, block: 
     lines = [json.loads(x) for x in out.splitlines()]
     assert [x.get("id") for x in lines[:2]] == ["A", "B"] and lines[2]["line"] == 3
     assert err is not None
+
+
+def test_csv_column_twice_is_refused(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("id,deaths,deaths\nA,1,50\n", encoding="utf-8")
+    r = cli("classify", "--batch", str(path))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == f"geohazard: error: {path}:1: column 'deaths' appears twice; keep one\n"

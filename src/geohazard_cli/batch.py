@@ -764,10 +764,12 @@ def _csv_header(reader: Any, name: str) -> list[str] | None:
     except csv_error() as exc:
         raise _csv_failed(name, reader.line_num, exc) from None
     header = [h.strip() for h in header]
-    for col in header:
+    for i, col in enumerate(header):
         if col not in ALL_FIELDS:
             known = ", ".join(ALL_FIELDS)
             raise InputError(f"{name}:1: column {col!r} is not a known field (known: {known})")
+        if col in header[:i]:  # which of the two would be meant? (a YAML --file refuses the same)
+            raise InputError(f"{name}:1: column {col!r} appears twice; keep one")
     return header
 
 
