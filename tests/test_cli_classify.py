@@ -303,3 +303,18 @@ def test_a_closed_output_is_refused_before_anything_is_done() -> None:
     assert done.returncode == 2
     assert done.stderr.decode() == ("geohazard: error: standard output is closed; run it with its output going "
                                     "somewhere\n")
+
+
+@pytest.mark.parametrize(("text", "outcome"), [("010", 10), ("+12", 12), ("1:30", '"1:30"'), ("0x1F", '"0x1F"'),
+                                               ("0b11", '"0b11"'), ("0o17", '"0o17"'), ("1_000", '"1_000"')])
+def test_yaml_numbers_are_read_as_the_officer_typed_them(cli, tmp_path: Path, text: str,  # type: ignore[no-untyped-def]
+                                                         outcome: int | str) -> None:
+    # YAML 1.1 would read 010 as 8 and 1:30 as 90: a lower grade than the officer meant
+    path = tmp_path / "f.yaml"
+    path.write_text(f"deaths: {text}\n", encoding="utf-8")
+    r = cli("classify", "--file", str(path), "--format", "json")
+    if isinstance(outcome, int):
+        assert r.exit_code == 0 and json.loads(r.stdout)["incident"]["deaths"] == outcome
+    else:
+        assert (r.exit_code, r.stdout) == (2, "")
+        assert r.stderr.startswith(f"geohazard: error: {path}: deaths: {outcome} is not a whole number")

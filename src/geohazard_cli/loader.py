@@ -66,7 +66,16 @@ def _yaml_loader() -> Any:
                 return yaml.SafeLoader.construct_yaml_float(loader, node)  # .inf, .nan, 1:30.5
             return value if value.is_finite() else yaml.SafeLoader.construct_yaml_float(loader, node)
 
+        def decimal_int(loader: Any, node: Any) -> Any:
+            # YAML 1.1 reads 010 as 8 (octal), 1:30 as 90, 0x1F, 0b11, 1_000: an officer typing
+            # `deaths: 010` means ten. Plain digits are decimal; the other forms stay text, which
+            # the figure checks then refuse in the officer's own words.
+            text = str(loader.construct_scalar(node))
+            digits = text[1:] if text[:1] in "+-" else text
+            return int(text, 10) if digits.isascii() and digits.isdigit() else text
+
         ExactLoader.add_constructor("tag:yaml.org,2002:float", exact_float)
+        ExactLoader.add_constructor("tag:yaml.org,2002:int", decimal_int)
         _LOADER = ExactLoader
     return _LOADER
 

@@ -341,12 +341,12 @@ _cache: dict[Path, Profile] = {}
 
 def _code_key() -> tuple[object, ...]:
     """What a pickled Profile depends on besides the file: pydantic and these model modules (and
-    the field tables its validators read)."""
+    the field tables its validators read, and the YAML loader that read the file)."""
     import pydantic
 
-    from geohazard_cli import fields, models
+    from geohazard_cli import fields, loader, models
 
-    files = (__file__, models.__file__, fields.__file__)
+    files = (__file__, models.__file__, fields.__file__, loader.__file__)
     return (pydantic.VERSION, *((st.st_size, st.st_mtime_ns) for st in map(os.stat, files)))
 
 
