@@ -852,6 +852,8 @@ def test_the_part_process_dies_with_the_command(tmp_path: Path, how: str) -> Non
     assert proc.stderr is not None
     err = proc.stderr.read().decode()
     assert code == ({"SIGTERM": 128 + 15, "SIGINT": 130}.get(how, -9)), err
+    if how == "SIGINT":
+        assert err == "geohazard: interrupted\n"
     assert _gone(child)
 
 

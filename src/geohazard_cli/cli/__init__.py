@@ -132,6 +132,9 @@ def run(argv: list[str] | None = None) -> int:
         args = list(sys.argv[1:] if argv is None else argv)
         app = build_app(_command_of(args))
         rv = app(args=args, standalone_mode=False, prog_name="geohazard")
+        if rv == 130:  # typer turns a Ctrl-C inside a command into this code (no command returns it)
+            _flush_quietly()
+            print("geohazard: interrupted", file=sys.stderr)
         return rv if isinstance(rv, int) else 0
     except GeohazardError as exc:
         _flush_quietly()
