@@ -12,11 +12,13 @@ file, files under PART_MIN_BYTES (forking and copying would cost more than it sa
 ``os.fork`` (not Linux), ``--jobs 1``, and CSV files with a double quote before the last cut (a
 quoted cell may hold line breaks, so a cut could fall inside a row).
 
-Failure: when a part process fails (a byte that is not UTF-8 in a CSV part, a full disk, killed)
-or cannot be started, the command's process discards its output and grades that part itself, so
-the output and the error are what a single process gives. If the command's process stops early
-(a closed pipe, Ctrl-C, an error), the part processes are killed and reaped and their unnamed
-temporary files vanish with them: nothing is left behind.
+Failure: when a part process fails (a full disk, killed) or cannot be started (no process, file
+or pipe to be had, or no temporary directory on disk: a tmpfs is memory and is not used), the
+command's process discards its output and grades that part itself, so the output and the error
+are what a single process gives. If the command's process stops early (a closed pipe, Ctrl-C, an
+error, SIGTERM or SIGHUP), the part processes are killed and reaped and their unnamed temporary
+files vanish with them; a part process also dies with its parent (PR_SET_PDEATHSIG), even when
+that is killed outright. Nothing is left behind. tests/test_batch.py checks each of these.
 """
 
 from __future__ import annotations
