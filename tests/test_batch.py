@@ -29,6 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ("evacuees", "potential_loss", "deaths", "direct_loss")
 
 
+@pytest.fixture(autouse=True)
+def spool(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Part processes spool here, wherever this machine's temporary directories are (a tmpfs /tmp
+    would otherwise mean one process and leave the two-process tests with nothing to test)."""
+    where = tmp_path_factory.mktemp("spool")
+    monkeypatch.setenv("GEOHAZARD_BATCH_SPOOL", str(where))
+    return where
+
+
 def both(path: Path, profile: Profile) -> tuple[tuple[bytes, str | None], tuple[bytes, str | None]]:
     """(output, error message) from the fast and the reference driver on the same file."""
 
@@ -923,6 +932,10 @@ def test_part_output_is_never_spooled_in_memory(tmp_path: Path, shizhong: Profil
     assert not batch_parts._in_memory("/tmp", str(tmp_path / "no-such-table"))
     path = write_jsonl(tmp_path / "s.jsonl", _bench_like(2000, seed=9))
     monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    assert batch_parts.spool_dir() == os.environ["GEOHAZARD_BATCH_SPOOL"]  # the user's choice wins
+    monkeypatch.setenv("GEOHAZARD_BATCH_SPOOL", str(tmp_path / "no-such-dir"))
+    assert batch_parts.spool_dir() is None
+    monkeypatch.delenv("GEOHAZARD_BATCH_SPOOL")
     monkeypatch.setattr(batch_parts, "_in_memory", lambda _path: True)
     assert batch_parts.spool_dir() is None
     forks: list[int] = []

@@ -198,8 +198,12 @@ def _stop_on_term() -> dict[int, Any]:
 
 
 def spool_dir() -> str | None:
-    """Where part processes keep their output until it is copied: the temporary directory, unless
-    it is a tmpfs (memory), then /var/tmp if that is on disk; None (one process) when neither is."""
+    """Where part processes keep their output until it is copied: $GEOHAZARD_BATCH_SPOOL when set
+    (the user's choice, memory or not); else the temporary directory, unless it is a tmpfs
+    (memory), then /var/tmp if that is on disk; None (one process) when neither is."""
+    chosen = os.environ.get("GEOHAZARD_BATCH_SPOOL")
+    if chosen:
+        return chosen if os.path.isdir(chosen) and os.access(chosen, os.W_OK | os.X_OK) else None
     for candidate in (tempfile.gettempdir(), "/var/tmp"):
         if os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK) and not _in_memory(candidate):
             return candidate
