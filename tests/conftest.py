@@ -28,6 +28,19 @@ def cfg() -> Path:
     return config_dir(None)
 
 
+@pytest.fixture
+def copy(cfg: Path, tmp_path: Path) -> Path:
+    """A writable copy of the shipped config dir (rules, templates, contacts.yaml)."""
+    import shutil
+
+    dst = tmp_path / "cfg"
+    dst.mkdir()
+    shutil.copytree(cfg / "rules", dst / "rules")
+    shutil.copytree(cfg / "templates", dst / "templates")
+    shutil.copy(cfg / "contacts.yaml", dst / "contacts.yaml")
+    return dst
+
+
 @pytest.fixture(scope="session", params=PROFILES)
 def profile(request: pytest.FixtureRequest, cfg: Path) -> Profile:
     return load_profile(cfg / "rules" / f"{request.param}.yaml")

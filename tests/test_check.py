@@ -11,19 +11,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
-
-@pytest.fixture
-def copy(cfg: Path, tmp_path: Path) -> Path:
-    """A writable copy of the shipped config dir."""
-    dst = tmp_path / "cfg"
-    dst.mkdir()
-    shutil.copytree(cfg / "rules", dst / "rules")
-    shutil.copytree(cfg / "templates", dst / "templates")
-    shutil.copy(cfg / "contacts.yaml", dst / "contacts.yaml")
-    return dst
-
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> int:
     """Replace ``old`` (which must occur) and return the 1-based line where the edit starts."""

@@ -8,7 +8,6 @@ template is refused naming its file, key and the placeholders it may use.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,6 @@ import pytest
 from geohazard_cli.phrasing import placeholder_problem
 
 SENT = ("--sent", "2026-07-21 08:30")
-
-
-@pytest.fixture
-def copy(cfg: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "cfg"
-    dst.mkdir()
-    shutil.copytree(cfg / "rules", dst / "rules")
-    shutil.copytree(cfg / "templates", dst / "templates")
-    shutil.copy(cfg / "contacts.yaml", dst / "contacts.yaml")
-    return dst
 
 
 def edit(path: Path, old: str, new: str) -> int:
