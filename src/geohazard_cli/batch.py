@@ -761,7 +761,7 @@ def _csv_header(reader: Any, name: str) -> list[str] | None:
         header = next(reader)
     except StopIteration:
         return None
-    except csv_error() as exc:
+    except _csv_error() as exc:
         raise _csv_failed(name, reader.line_num, exc) from None
     header = [h.strip() for h in header]
     for i, col in enumerate(header):
@@ -934,14 +934,15 @@ def _records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
             row = next(reader)
         except StopIteration:
             return
-        except csv_error() as exc:
+        except _csv_error() as exc:
             raise _csv_failed(name, reader.line_num, exc) from None
         if not any(cell.strip() for cell in row):
             continue
         yield reader.line_num, _csv_record(header, row)
 
 
-def csv_error() -> type[Exception]:
+def _csv_error() -> type[Exception]:
+    """csv.Error (the csv module is imported only when a CSV file is read)."""
     import csv
 
     return csv.Error
@@ -960,7 +961,7 @@ def _take(reader: Any, n: int) -> tuple[list[list[str]], Exception | None]:
             rows.append(row)
             if len(rows) == n:
                 break
-    except csv_error() as exc:
+    except _csv_error() as exc:
         return rows, exc
     return rows, None
 
