@@ -15,9 +15,9 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, TextJson,
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from geohazard_cli.dispatch import CallList
     from geohazard_cli.journal import Differ, Event, Journal, Reassessment, Record, Resolver
     from geohazard_cli.models import Assessment
-    from geohazard_cli.roster import CallList
     from geohazard_cli.rules import Profile
 
 
@@ -162,7 +162,8 @@ def _profile_or_notice(record: "Record", cfg: Path, rules: Path | None) -> "tupl
 
 def _dispatch(cfg: Path, profile: "Profile") -> "tuple[Resolver, Differ, type[CallList]]":
     """The plan's call lists (roster.py): resolver, differ and model, for the journal's pure core."""
-    from geohazard_cli.roster import CallList, call_list_diff, load_roster, resolve_call_list
+    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.dispatch import CallList, call_list_diff, resolve_call_list
 
     roster = load_roster(cfg)
 
@@ -363,7 +364,7 @@ def ack(
         j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
         responded = parse_time(responded_at, "--responded-at", _tz_text(record.opened_at)) \
             if responded_at is not None else None
-        from geohazard_cli.roster import load_roster
+        from geohazard_cli.contacts import load_roster
 
         found = load_roster(resolve_dir(config_dir)).unit(unit)
         record, event, events = acknowledge(j, incident_id, found.key, found.name, result,
