@@ -31,7 +31,8 @@ from geohazard_cli.models import Assessment, Incident
 from geohazard_cli.rules import Profile
 
 if TYPE_CHECKING:
-    from geohazard_cli.roster import CallList, Roster
+    from geohazard_cli.contacts import Roster
+    from geohazard_cli.dispatch import CallList
 
 KINDS = ("warning", "report", "update", "terminate", "ack")
 STEP_KEYS = ("at", "note", *KINDS, "expect")
@@ -450,6 +451,7 @@ def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster
     """The warning core's answer for this colour and area: the dict ``warning --format json
     --exercise --sent WHEN`` prints (a drill is an exercise; it is sent at the step's time)."""
     import geohazard_cli.warning as core
+    from geohazard_cli.cap import cap_time
 
     section = core.load_section(profile, profile.id)
     colour = core.parse_colour(spec.level, section, field="warning")
@@ -457,7 +459,7 @@ def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster
     response = core.respond(profile, section, colour, areas, roster.unit if roster is not None else None,
                             field="warning.area")
     data: dict[str, Any] = core.as_json(response)
-    data["sent"] = core.cap_time(when, profile.timezone)
+    data["sent"] = cap_time(when, profile.timezone)
     data["exercise"] = True
     return data
 
@@ -627,7 +629,7 @@ def _dispatch(state: _State, assessment: Assessment, profile: Profile, roster: R
         )
     if roster is None:
         return change
-    from geohazard_cli.roster import call_list_diff, resolve_call_list
+    from geohazard_cli.dispatch import call_list_diff, resolve_call_list
 
     call_list = resolve_call_list(assessment, profile, roster)
     newly, dropped = call_list_diff(state.call_list, call_list)

@@ -9,8 +9,8 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 
 if TYPE_CHECKING:
+    from geohazard_cli.contacts import Roster
     from geohazard_cli.drill import DrillRun
-    from geohazard_cli.roster import Roster
     from geohazard_cli.rules import Profile
 
 STARTER = "drill-new.yaml"  # in the config dir's templates/
@@ -154,7 +154,7 @@ def _write_new(target: Path, text: str) -> None:
 
 def _roster(cfg: Path) -> "Roster":
     """The contacts roster (issue 3): who each level and warning calls, and who may answer."""
-    from geohazard_cli.roster import load_roster
+    from geohazard_cli.contacts import load_roster
 
     return load_roster(cfg)
 

@@ -163,7 +163,8 @@ def _profile_or_notice(record: "State", cfg: Path, rules: Path | None) -> "tuple
 
 def _dispatch(cfg: Path, profile: "Profile") -> "Resolver":
     """Who each level calls (the plan's call lists, from the roster), as the lifecycle core takes it."""
-    from geohazard_cli.roster import load_roster, resolve_call_list
+    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.dispatch import resolve_call_list
 
     roster = load_roster(cfg)
 
@@ -370,7 +371,7 @@ def ack(
         check_writable(record, when)  # fail early; checked again inside the write transaction
         responded = parse_time(responded_at, "--responded-at", _tz_text(record.opened_at)) \
             if responded_at is not None else None
-        from geohazard_cli.roster import load_roster
+        from geohazard_cli.contacts import load_roster
 
         roster = load_roster(resolve_dir(config_dir))
         found = [roster.unit(u) for u in unit]
