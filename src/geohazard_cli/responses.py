@@ -253,8 +253,19 @@ def warning_call_list(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def warning_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """What the journal records of a warning (``warning --format json``): colour, areas, whether it
+    starts the warning-period response, and that response's name."""
+    activation = data.get("activation")
     return {"level": data.get("level"), "level_name": data.get("level_name"), "areas": list(data.get("areas") or []),
-            "active": bool(data.get("active")), "event": data.get("event")}
+            "active": bool(data.get("active")), "event": data.get("event"),
+            "period": activation.get("name") if isinstance(activation, dict) else None}
+
+
+def warning_colours(profile: Profile) -> list[str]:
+    """The profile's warning colours, lowest first."""
+    from geohazard_cli.warning import load_section
+
+    return [c.key for c in load_section(profile, profile.id).colours]
 
 
 def _reason_text(reason: Any) -> str:
