@@ -9,7 +9,6 @@ every open response of the drill.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal
@@ -351,20 +350,7 @@ def _targets(d: _Drill, key: str) -> list[int]:
 
 
 def _resolve_unit(name: str, d: _Drill) -> tuple[str, str]:
-    """A unit that answers: one the roster knows (by name, alias or key), else one on a current call
-    list (a unit the plan names but the roster does not); unknown names are an error."""
-    wanted = unicodedata.normalize("NFKC", name).strip().casefold()
-    unit = d.roster.find(name) if d.roster is not None else None
-    if unit is not None:
-        return unit.key, unit.name
-    for s in d.open_states():
-        for e in lifecycle.entries(s):
-            key, called = str(e.get("unit_key") or ""), str(e.get("unit") or "")
-            if wanted in (key.casefold(), unicodedata.normalize("NFKC", called).strip().casefold()):
-                return key, called
-    if d.roster is not None:
-        d.roster.unit(name)  # raises NotFoundError with the closest name
-    return name, name
+    return responses.resolve_unit(name, d.roster, d.open_states())
 
 
 _STEPS = {"warning": _warning, "report": _report, "update": _update, "terminate": _terminate, "ack": _ack}
