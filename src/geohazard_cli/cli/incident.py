@@ -230,12 +230,13 @@ def open_(
 
     Example: geohazard incident open --evacuees 40 --location 七里山街道 --hazard-type 崩塌
     """
-    from geohazard_cli.cli._common import emit_json, incident_from, load_config
+    from geohazard_cli.cli._common import emit_json, incident_values, load_config
     from geohazard_cli.grading import grade
     from geohazard_cli.journal import open_incident
+    from geohazard_cli.models import Incident
 
     cfg, profile = load_config(config_dir, plan, rules)
-    incident = incident_from(figures, profile)
+    incident = Incident(**incident_values(figures, profile))
     when = _when(at, profile.timezone)
     assessment = grade(incident, profile)
     resolve, _, _ = _dispatch(cfg, profile)
@@ -279,10 +280,11 @@ def update(
 
     Example: geohazard incident update 3 --evacuees 600
     """
-    from geohazard_cli.cli._common import emit_json, incident_from
+    from geohazard_cli.cli._common import emit_json, incident_values
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.errors import InputError
     from geohazard_cli.journal import snapshot, stated, update_incident
+    from geohazard_cli.models import Incident
 
     incident_id = _incident_id(ref)
     j = _existing(db, incident_id)
@@ -292,7 +294,7 @@ def update(
         j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
         cfg = resolve_dir(config_dir)
         profile = _profile_for(record, cfg, rules)
-        parsed = incident_from(figures, profile, base=record.incident)
+        parsed = Incident(**incident_values(figures, profile, base=record.incident))
         typed = [k for k, v in figures.items() if k != "file" and v is not None]
         delta = stated(record.incident, parsed, typed)
         if not delta and figures.get("file") is None and not typed:
