@@ -194,7 +194,8 @@ class SkipLevel(Node):
 
 class Reporting(Node):
     __slots__ = _fields = ("first_report", "chain", "deadline", "skip_level")
-    _convert: ClassVar[Convert] = {"first_report": ReportStep, "chain": Clause, "deadline": Deadline, "skip_level": SkipLevel}
+    _convert: ClassVar[Convert] = {"first_report": ReportStep, "chain": Clause, "deadline": Deadline,
+                                   "skip_level": SkipLevel}
     first_report: ReportStep
     chain: Clause
     deadline: Deadline
