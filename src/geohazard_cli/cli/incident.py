@@ -240,12 +240,13 @@ def open_(
 
     Example: geohazard incident open --evacuees 40 --location 七里山街道 --hazard-type 崩塌
     """
-    from geohazard_cli.cli._common import emit_json, incident_from, load_config
+    from geohazard_cli.cli._common import emit_json, incident_values, load_config
     from geohazard_cli.journal import event_json
+    from geohazard_cli.models import Incident
     from geohazard_cli.responses import open_incident
 
     cfg, profile = load_config(config_dir, plan, rules)
-    incident = incident_from(figures, profile)
+    incident = Incident(**incident_values(figures, profile))
     when = _when(at, profile.timezone)
     resolve = _dispatch(cfg, profile)
     j = _journal(db)
@@ -287,10 +288,11 @@ def update(
 
     Example: geohazard incident update 3 --evacuees 600
     """
-    from geohazard_cli.cli._common import emit_json, incident_from
+    from geohazard_cli.cli._common import emit_json, incident_values
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.errors import InputError
     from geohazard_cli.journal import check_writable
+    from geohazard_cli.models import Incident
     from geohazard_cli.responses import incident_of, read, stated, update_incident
 
     incident_id = _incident_id(ref)
@@ -302,7 +304,7 @@ def update(
         cfg = resolve_dir(config_dir)
         profile = _profile_for(record, cfg, rules)
         before = incident_of(record)
-        parsed = incident_from(figures, profile, base=before)
+        parsed = Incident(**incident_values(figures, profile, base=before))
         typed = [k for k, v in figures.items() if k != "file" and v is not None]
         delta = stated(before, parsed, typed)
         if not delta and figures.get("file") is None and not typed:
