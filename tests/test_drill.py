@@ -250,7 +250,7 @@ def test_text_output(cli) -> None:  # type: ignore[no-untyped-def]
         "▼ 响应降级: I级响应 → II级响应",
         "✓ previous_level = III",
         "✓ lead.name = 市指挥部",
-        "结果: 全部符合预期 (5 步)",
+        "结果: 全部符合预期 (8 步)",
     ):
         assert expected in out, expected
     assert "\x1b[" not in out
@@ -292,9 +292,9 @@ def test_plan_flag_overrides_the_file(cli) -> None:  # type: ignore[no-untyped-d
 
 MALFORMED = [
     ("unknown-kind.yaml", "unknown-kind.yaml:7: step 2: evacuate: unknown step kind (a step has at, note, "
-     "expect and one of warning, report, update, terminate, ack)"),
+     "expect and one of warning, report, update, decide, terminate, ack)"),
     ("unknown-key.yaml", "unknown-key.yaml:7: step 1 (report): expected: unknown key (a step has at, note, "
-     "expect and one of warning, report, update, terminate, ack)"),
+     "expect and one of warning, report, update, decide, terminate, ack)"),
     ("unknown-top-key.yaml", "unknown-top-key.yaml:3: profile: unknown key (a scenario has name, start, plan, "
      "description, steps)"),
     ("unknown-warning-key.yaml", "unknown-warning-key.yaml:5: step 1 (warning): warning.areas: unknown key "
@@ -303,7 +303,7 @@ MALFORMED = [
      "evacuees, deaths, missing, injured, households, threatened, potential_loss, direct_loss, reported_at, "
      "occurred_at, id, location, scale, cause, trend, measures_taken, suggestions, reporter, notes)"),
     ("two-kinds.yaml", "two-kinds.yaml:4: step 1: a step needs exactly one of warning, report, update, "
-     "terminate, ack (found report and update)"),
+     "decide, terminate, ack (found report and update)"),
     ("out-of-order.yaml", 'out-of-order.yaml:8: step 3 (update): at: "+45m" is earlier than step 2 (+1h30m); '
      "steps must be in time order"),
     ("before-start.yaml", "before-start.yaml:4: step 1 (report): at: 2026-07-21T08:00:00+08:00 is before the "
@@ -433,8 +433,15 @@ def test_level_change_names_units_newly_to_call(shizhong: Profile, cfg: Path) ->
     roster = load_roster(cfg)
     r = run(drill_of([{"at": "+0m", "report": {"evacuees": 60}},
                       {"at": "+1h", "update": {"evacuees": 650}},
-                      {"at": "+2h", "update": {"evacuees": 60}}]), shizhong, roster)
-    first, up, down = r.steps
+                      {"at": "+1h10m", "decide": "I"},
+                      {"at": "+2h", "update": {"evacuees": 60}},
+                      {"at": "+2h10m", "decide": {"level": "III", "by": "区政府"}}]), shizhong, roster)
+    first, proposed_up, up, proposed_down, down = r.steps
+    # An update proposes: the same units to prepare, the level in force unchanged until decided.
+    assert proposed_up.level_change is not None and proposed_up.level_change.proposed
+    assert [c.unit for c in proposed_up.level_change.newly_called] == up.result["newly_called"]
+    assert proposed_down.result["previous_level"] == "I" and up.level_change is not None
+    assert up.level_change.by == "区政府" and not up.level_change.proposed
     a3 = first.result
     assert a3["call_list"] == a3["newly_called"] and a3["dropped"] == []
     assert up.level_change is not None and down.level_change is not None
@@ -458,7 +465,8 @@ def test_text_shows_units_newly_to_call(cli) -> None:  # type: ignore[no-untyped
     assert r.exit_code == 0, r.stderr
     out = r.stdout
     assert "  叫应:\n    - 区指挥部办公室  0531-82722671\n" in out
-    assert "▲ 响应升级: III级响应 → II级响应\n    新增叫应单位:\n" in out
+    assert "▲ 建议响应升级(待决定): III级响应 → II级响应\n    建议级别新增叫应单位(准备):\n" in out
+    assert "▲ 响应升级: III级响应 → II级响应(区政府决定)\n    新增叫应单位:\n" in out
     assert "    - 区人武部  0531-82078710\n" in out
     assert "✓ unacknowledged = []" in out
 

@@ -64,6 +64,10 @@ def test_every_drill_step_matches_the_journal(path: Path, cli, cfg: Path, tmp_pa
         elif step.kind == "update":
             ok("incident", "update", str(open_ids["incident"]), *_flags(step.update or {}), "--at", at, "--db", db,
                "--format", "json")
+        elif step.kind == "decide":
+            assert step.decide is not None
+            ok("incident", "decide", str(open_ids["incident"]), "--level", step.decide.level, "--by",
+               step.decide.by or profile.decisions.decider, "--at", at, "--db", db, "--format", "json")
         elif step.kind == "ack":
             for spec in step.ack or []:
                 # As an officer would: record the answer on each open response still waiting for it.
@@ -81,8 +85,11 @@ def test_every_drill_step_matches_the_journal(path: Path, cli, cfg: Path, tmp_pa
             open_ids.clear()
             continue
         assert result.result["unacknowledged"] == journal_pending(), (result.number, step.kind)
-        if step.kind in ("report", "update"):
+        if step.kind in ("report", "update", "decide"):
             now = shown(open_ids["incident"])
-            assert (result.result["grade"], result.result["response_level"]) == (now["grade"],
-                                                                                  now["response_level"])
+            # An update's result is the assessment: the level it calls for is proposed until decided.
+            level = now["proposed_level"] or now["response_level"] if step.kind == "update" else now["response_level"]
+            assert result.result["response_level"] == level
+            if step.kind != "decide":
+                assert result.result["grade"] == now["grade"]
             assert result.result["call_list"] == [e["unit"] for e in now["call_list"]["entries"]]

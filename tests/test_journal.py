@@ -127,38 +127,60 @@ def test_open_defaults_to_now_in_plan_time(inc) -> None:  # type: ignore[no-unty
 
 # --- update and level changes ------------------------------------------------------------------------
 
-def test_update_level_up_then_down(inc) -> None:  # type: ignore[no-untyped-def]
+def test_update_proposes_and_decide_moves_the_level_up_then_down(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
     up = j(inc, "update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
-    assert (up["previous_level"], up["response_level"], up["level_changed"]) == ("III", "II", True)
-    assert up["direction"] == "up"
+    # The assessment is a proposal: the level in force stays until 区政府 decides (§6.1.2).
+    assert (up["previous_level"], up["response_level"], up["proposed_level"], up["level_changed"]) == (
+        "III", "III", "II", True)
+    assert up["assessed_level"] == "II" and up["direction"] == "up" and up["decided_by"] is None
     assert (up["previous_grade"], up["grade"]) == ("small", "medium")
     assert up["changes"] == [{"field": "evacuees", "label": "需搬迁转移人数", "old": 40, "new": 140,
                               "old_text": "40人", "new_text": "140人"}]
+    decided = j(inc, "decide", "1", "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:05")
+    assert (decided["response_level"], decided["proposed_level"], decided["decided_by"]) == ("II", None, "区政府")
     down = j(inc, "update", "1", "--evacuees", "90", "--at", "2026-07-21 11:00")
-    assert (down["previous_level"], down["response_level"], down["level_changed"]) == ("II", "III", True)
+    assert (down["previous_level"], down["proposed_level"], down["level_changed"]) == ("II", "III", True)
     assert down["direction"] == "down"
+    j(inc, "decide", "1", "--level", "III级响应", "--by", "区政府", "--at", "2026-07-21 11:05")
     same = j(inc, "update", "1", "--evacuees", "95", "--at", "2026-07-21 11:30")
     assert (same["previous_level"], same["response_level"], same["level_changed"]) == ("III", "III", False)
     kinds = [e["kind"] for e in history(inc)]
-    assert kinds == ["open", "call", "update", "level_change", "call", "update", "level_change", "call", "update"]
-    changes = [e for e in history(inc) if e["kind"] == "level_change"]
-    assert [c["text"] for c in changes] == ["响应级别调整(升级):III级响应 → II级响应(小型 → 中型)",
-                                            "响应级别调整(降级):II级响应 → III级响应(中型 → 小型)"]
+    assert kinds == ["open", "call", "update", "proposal", "decision", "update", "proposal", "decision", "update"]
+    assert [c["text"] for c in history(inc) if c["kind"] in ("proposal", "decision")] == [
+        "级别建议(升级):III级响应 → II级响应(等级 中型);待决定",
+        "级别决定:区政府决定 II级响应(升级,原III级响应)",
+        "级别建议(降级):II级响应 → III级响应(等级 小型);待决定",
+        "级别决定:区政府决定 III级响应(降级,原II级响应)"]
+
+
+def test_a_proposal_withdrawn_by_later_figures_and_decide_refusals(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    assert j(inc, "update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")["proposed_level"] == "II"
+    assert j(inc, "update", "1", "--evacuees", "60", "--at", "2026-07-21 10:10")["proposed_level"] is None
+    assert_refused(inc("decide", "1", "--level", "IV", "--by", "区政府", ok=False),
+                   '--level: "IV" is not a response level of 市中区预案(2023) (accepted: I (I级响应), II (II级响应), '
+                   "III (III级响应))")
+    assert_refused(inc("decide", "1", "--level", "II", "--by", " ", ok=False),
+                   '--by: "" is empty; name who decided (e.g. 区政府)')
 
 
 def test_update_text_makes_a_level_change_stand_out(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
     up = inc("update", "1", "--evacuees", "600").stdout
     assert up.startswith("事件 #1 续报已记录:需搬迁转移人数 40人 → 600人\n")
-    assert "⚠ 响应级别调整 · 事件 #1" in up
-    assert "III级响应 → I级响应(升级)" in up
+    assert "⚠ 建议调整响应级别 · 事件 #1" in up
+    assert "建议 III级响应 → I级响应(升级)" in up
     assert "等级: 小型 → 大型" in up
+    assert "现行级别仍为 III级响应,由区指挥部向区政府提出建议,区政府决定(6.1.2; 6.2.2)" in up
+    assert "决定后记录: geohazard incident decide 1 --level I --by 区政府" in up
+    decided = inc("decide", "1", "--level", "I", "--by", "区政府").stdout
+    assert decided.startswith("事件 #1 级别决定:区政府决定 I级响应(升级,原III级响应)")
     down = inc("update", "1", "--evacuees", "150").stdout
-    assert "I级响应 → II级响应(降级)" in down
-    quiet = inc("update", "1", "--evacuees", "160").stdout
-    assert "响应级别调整" not in quiet
-    assert "等级: 中型(未变);II级响应(未变)" in quiet
+    assert "建议 I级响应 → II级响应(降级)" in down
+    quiet = inc("update", "1", "--evacuees", "700").stdout
+    assert "建议调整响应级别" not in quiet
+    assert "等级: 中型 → 大型;I级响应(未变)" in quiet  # the figures call for the level in force again
 
 
 def test_update_carries_figures_over(inc) -> None:  # type: ignore[no-untyped-def]
@@ -168,13 +190,13 @@ def test_update_carries_figures_over(inc) -> None:  # type: ignore[no-untyped-de
     assert (figs["evacuees"], figs["deaths"], figs["location"], figs["hazard_type_name"]) == \
         (40, 3, "七里山街道", "滑坡")
     assert [c["field"] for c in out["changes"]] == ["deaths"]
-    assert out["response_level"] == "II"  # deaths 3 is 中型 (§4(3))
+    assert out["proposed_level"] == "II"  # deaths 3 is 中型 (§4(3))
 
 
 def test_update_from_stdin_file(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
     out = j(inc, "update", "1", "--file", "-", stdin='{"direct_loss": "600万", "trend": "稳定"}')
-    assert out["response_level"] == "I"
+    assert out["proposed_level"] == "I"
     assert out["assessment"]["incident"]["direct_loss"] == "6000000"
     assert out["assessment"]["incident"]["evacuees"] == 40
 
@@ -183,7 +205,7 @@ def test_update_regrades_under_the_incidents_own_plan(inc) -> None:  # type: ign
     opened = j(inc, "open", "--plan", "national-2006", "--evacuees", "40", "--at", T0)
     assert (opened["plan"], opened["response_level"]) == ("national-2006", "IV")
     out = j(inc, "update", "1", "--evacuees", "140")  # 中型: II under shizhong-2023, III under national-2006
-    assert (out["plan"], out["previous_level"], out["response_level"]) == ("national-2006", "IV", "III")
+    assert (out["plan"], out["previous_level"], out["proposed_level"]) == ("national-2006", "IV", "III")
     assert j(inc, "show", "1")["assessment"]["plan"] == "national-2006"
 
 
@@ -238,18 +260,25 @@ def test_open_records_the_call_list(inc) -> None:  # type: ignore[no-untyped-def
 def test_level_change_lists_units_newly_to_call_and_no_longer_needed(inc) -> None:  # type: ignore[no-untyped-def]
     small = j(inc, "open", "--evacuees", "40", "--at", T0)["call_list"]
     up = j(inc, "update", "1", "--evacuees", "600")
-    assert up["call_list"]["level"] == "I"
-    before, after = keys(small["entries"]), keys(up["call_list"]["entries"])
+    assert up["proposed_call_list"]["level"] == "I" and up["call_list"] == small  # to prepare, not yet in force
+    before, after = keys(small["entries"]), keys(up["proposed_call_list"]["entries"])
     assert up["newly_called"] and keys(up["newly_called"]) == [k for k in after if k not in before]
     assert keys(up["no_longer_needed"]) == [k for k in before if k not in after]
+    decided = j(inc, "decide", "1", "--level", "I", "--by", "区政府")
+    assert decided["call_list"] == up["proposed_call_list"]
+    assert keys(decided["newly_called"]) == keys(up["newly_called"])
+    assert keys(decided["pending"]) == after  # a new level: a new round for every unit on the list
     down = j(inc, "update", "1", "--evacuees", "40")
     assert down["newly_called"] == []
     assert keys(down["no_longer_needed"]) == keys(up["newly_called"])
+    j(inc, "decide", "1", "--level", "III", "--by", "区政府")
     text_up = inc("update", "1", "--evacuees", "600").stdout
-    assert f"新增叫应单位({len(up['newly_called'])})" in text_up
+    assert f"拟新增叫应单位({len(up['newly_called'])},待决定)" in text_up
     assert up["newly_called"][0]["unit"] in text_up
+    text_decided = inc("decide", "1", "--level", "I", "--by", "区政府").stdout
+    assert f"新增叫应单位({len(up['newly_called'])})" in text_decided and "新一轮叫应" in text_decided
     text_down = inc("update", "1", "--evacuees", "40").stdout
-    assert "不再需要: " + "、".join(e["unit"] for e in down["no_longer_needed"]) in text_down
+    assert "拟不再需要: " + "、".join(e["unit"] for e in down["no_longer_needed"]) in text_down
 
 
 def test_new_location_changes_the_street_without_a_level_change(inc) -> None:  # type: ignore[no-untyped-def]
@@ -279,6 +308,8 @@ def test_ack_and_pending(inc) -> None:  # type: ignore[no-untyped-def]
     assert "未应答(2026-07-21 09:50 占线)" in text and "已应答" in text
     # A level change has to be told to every unit again: the earlier answer no longer counts.
     inc("update", "1", "--evacuees", "140", "--at", "2026-07-21 10:00")
+    assert "emergency" not in keys(j(inc, "show", "1")["pending"])  # proposed only: the round goes on
+    inc("decide", "1", "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:01")
     assert "emergency" in keys(j(inc, "show", "1")["pending"])
     text = inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 10:02").stdout
     assert text.startswith("事件 #1 叫应 区应急局:接通(2026-07-21 10:02)\n")
@@ -329,7 +360,7 @@ def test_national_profile_call_lists(inc) -> None:  # type: ignore[no-untyped-de
     out = j(inc, "open", "--plan", "national-2006", "--evacuees", "40", "--at", T0)
     assert (out["call_list"]["plan"], out["call_list"]["level"]) == ("national-2006", "IV")
     up = j(inc, "update", "1", "--evacuees", "140")
-    assert up["call_list"]["level"] == "III" and up["newly_called"]
+    assert up["proposed_call_list"]["level"] == "III" and up["newly_called"]
 
 
 # --- close ----------------------------------------------------------------------------------------
@@ -372,6 +403,7 @@ def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
         "grade_name": "大型", "response_level": "I", "response_level_name": "I级响应",
         "opened_at": "2026-07-21T10:00:00+08:00", "updated_at": "2026-07-21T10:00:00+08:00",
         "closed_at": None, "close_reason": None, "location": None, "hazard_type_name": None,
+        "proposed_level": None, "proposed_level_name": None, "decided_by": None,
         "external_ref": None,
     }
     assert [r["id"] for r in j(inc, "list", "--open")] == [2]
@@ -402,14 +434,19 @@ def test_show_has_incident_assessment_and_timeline(inc) -> None:  # type: ignore
     out = j(inc, "show", "1")
     assert out["incident"]["location"] == "七里山街道"
     assert out["assessment"]["response_level"] == "II"
+    assert (out["response_level"], out["proposed_level"]) == ("III", "II")
+    text = inc("show", "1").stdout
+    assert "建议 II级响应(待区政府决定;现行 III级响应)" in text
+    inc("decide", "1", "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:05")
+    out = j(inc, "show", "1")
     assert [(e["kind"], e["at"]) for e in out["history"]] == [
         ("open", "2026-07-21T09:40:00+08:00"), ("call", "2026-07-21T09:40:00+08:00"),
-        ("update", "2026-07-21T10:00:00+08:00"), ("level_change", "2026-07-21T10:00:00+08:00"),
-        ("call", "2026-07-21T10:00:00+08:00")]
+        ("update", "2026-07-21T10:00:00+08:00"), ("proposal", "2026-07-21T10:00:00+08:00"),
+        ("decision", "2026-07-21T10:05:00+08:00")]
     assert out["history"][2]["text"] == "续报:需搬迁转移人数 40人 → 140人;等级 中型,II级响应"
     text = inc("show", "1").stdout
-    assert text.startswith("事件 #1 · 处置中 · 立案 2026-07-21 09:40 · 更新 2026-07-21 10:00\n")
-    assert "时间线" in text and "响应级别调整(升级):III级响应 → II级响应" in text
+    assert text.startswith("事件 #1 · 处置中 · 立案 2026-07-21 09:40 · 更新 2026-07-21 10:05\n")
+    assert "时间线" in text and "级别决定:区政府决定 II级响应(升级,原III级响应)" in text
 
 
 # --- export -----------------------------------------------------------------------------------------
@@ -420,7 +457,9 @@ def finished(inc) -> None:  # type: ignore[no-untyped-def]
     inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-21 09:42")
     inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--by", "李四", "--at", "2026-07-21 09:44")
     inc("update", "1", "--evacuees", "140", "--direct-loss", "120万", "--at", "2026-07-21 10:00")
+    inc("decide", "1", "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:00")
     inc("update", "1", "--evacuees", "60", "--direct-loss", "90万", "--at", "2026-07-21 13:00")
+    inc("decide", "1", "--level", "III", "--by", "区政府", "--at", "2026-07-21 13:00")
     inc("close", "1", "--reason", "现场处置基本完成", "--at", "2026-07-21 15:30")
 
 
@@ -451,8 +490,8 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     md = inc("export", "1").stdout
     assert md.startswith("> **内部资料** · 含联系电话,注意保密,用后收回\n\n# 地质灾害应急处置工作总结 · 事件 #1\n")
     assert "| 响应终止(6.4) | 2026-07-21 15:30:现场处置基本完成 |" in md
-    assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 |" in md
-    assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 |" in md
+    assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 | 区政府 |" in md
+    assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 | 区政府 |" in md
     assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
     assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
            "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 未应答 |" in md
@@ -624,8 +663,12 @@ def test_update_reports_both_directions(profile: Profile) -> None:
     state, _, up = responses.update_incident(jr, rid, {"evacuees": 600}, profile, None, journal.utcnow())
     assert up.level_changed and up.direction == "up" and up.grade_changed
     assert state.incident["location"] == "x" and state.incident["evacuees"] == 600
+    assert state.response_level == profile.levels[-1].key  # proposed, not in force
+    state, _ = responses.decide(jr, rid, up.assessment.response_level, "区政府", profile, None, journal.utcnow())
+    assert state.response_level == up.assessment.response_level
     _, _, down = responses.update_incident(jr, rid, {"evacuees": 40}, profile, None, journal.utcnow())
     assert down.level_changed and down.direction == "down"
+    responses.decide(jr, rid, down.assessment.response_level, "区政府", profile, None, journal.utcnow())
     _, _, same = responses.update_incident(jr, rid, {"evacuees": 41}, profile, None, journal.utcnow())
     assert not same.level_changed and same.direction == "same"
 
@@ -881,6 +924,7 @@ def test_unanswered_and_the_call_table_follow_the_call_list(inc) -> None:  # typ
     inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
     inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:45")
     inc("update", "1", "--evacuees", "600", "--at", "2026-07-21 10:00")  # III -> I: units added mid-list
+    inc("decide", "1", "--level", "I", "--by", "区政府", "--at", "2026-07-21 10:00")
     inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 10:05")
     inc("update", "1", "--location", "六里山街道", "--at", "2026-07-21 10:10")  # 七里山 off, 六里山 on
     data = json.loads(inc("export", "1", "--format", "json").stdout)
@@ -910,8 +954,10 @@ def elsewhere(tmp_path: Path, cfg: Path) -> Path:
 def test_show_and_export_work_without_the_profile_update_refuses(inc, cfg: Path, elsewhere: Path) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--rules", str(elsewhere), "--evacuees", "40", "--location", "七里山街道", "--at", T0)
     inc("update", "1", "--rules", str(elsewhere), "--evacuees", "140", "--at", "2026-07-21 10:00")
+    inc("decide", "1", "--rules", str(elsewhere), "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:00")
     inc("update", "1", "--rules", str(elsewhere), "--evacuees", "60", "--direct-loss", "90万",
         "--at", "2026-07-21 11:00")
+    inc("decide", "1", "--rules", str(elsewhere), "--level", "III", "--by", "区政府", "--at", "2026-07-21 11:00")
     inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 11:05")
     notice = (f'预案方案 "trial-2026" 不在 {cfg / "rules"} 中,无法按现行规则复核等级和叫应名单;'
               "以下为日志记录的数字、等级、叫应名单和时间线(用 --rules FILE 或 --config-dir DIR 指向该方案)")
@@ -920,7 +966,7 @@ def test_show_and_export_work_without_the_profile_update_refuses(inc, cfg: Path,
     assert lines[1] == f"注意: {notice}"
     assert "需搬迁转移人数: 60人" in lines and "直接经济损失: 90万元" in lines
     assert "等级(记录): 小型(至少) → III级响应" in lines
-    assert "叫应名单(记录)(III级响应" in text and "2026-07-21 10:00:00  响应级别调整(升级)" in text
+    assert "叫应名单(记录)(III级响应" in text and "2026-07-21 10:00:00  级别决定:区政府决定 II级响应(升级" in text
     shown = j(inc, "show", "1")
     assert (shown["plan_available"], shown["notice"], shown["assessment"]) == (False, notice, None)
     assert shown["recorded_assessment"]["response_level"] == "III"

@@ -51,18 +51,22 @@ def integrity(db: Path) -> str:
 
 
 def assert_serial(history: list[dict[str, Any]]) -> None:
-    """Each level change follows from the update just before it: no update was applied over a stale state."""
-    level = history[0]["response_level"]
+    """Each proposal follows from the update just before it, against the level in force: no update was
+    applied over a stale state."""
+    in_force = history[0]["response_level"]
     for i, ev in enumerate(history):
         if ev["kind"] == "update":
             new = ev["details"]["assessment"]["response_level"]
-            if new != level:
-                nxt = history[i + 1] if i + 1 < len(history) else None
-                assert nxt is not None and nxt["kind"] == "level_change", ev
-                assert (nxt["details"]["previous_level"], nxt["details"]["response_level"]) == (level, new)
-            level = new
-        elif ev["kind"] == "level_change":
+            nxt = history[i + 1] if i + 1 < len(history) else None
+            if new != in_force:
+                assert nxt is not None and nxt["kind"] == "proposal", ev
+                assert (nxt["details"]["previous_level"], nxt["details"]["response_level"]) == (in_force, new)
+            else:
+                assert nxt is None or nxt["kind"] != "proposal", ev
+        elif ev["kind"] == "proposal":
             assert history[i - 1]["kind"] == "update"
+        elif ev["kind"] in ("decision", "level_change"):
+            in_force = ev["details"]["response_level"]
 
 
 # A writer: one process that runs the real entry point (`python -m geohazard_cli`, i.e. the package's

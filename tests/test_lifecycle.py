@@ -54,9 +54,32 @@ def _open(store: Store, level: str, *units: str) -> State:
 
 
 def _update(store: Store, level: str, *units: str, minutes: int = 10) -> State:
-    return store.write(lifecycle.updating(store.state(), T0 + timedelta(minutes=minutes), LEVELS, given={},
-                                          changes=[], incident={"evacuees": 2}, assessment=_summary(level),
-                                          call_list=_list(level, *units)))
+    """A report whose figures call for ``level``, decided at once when it is another level."""
+    when = T0 + timedelta(minutes=minutes)
+    state = store.write(lifecycle.updating(store.state(), when, LEVELS, given={}, changes=[],
+                                           incident={"evacuees": 2}, assessment=_summary(level),
+                                           call_list=_list(level, *units)))
+    if state.response_level == level:
+        return state
+    return store.write(lifecycle.deciding(state, when, LEVELS, level, f"{level}级响应", "区政府",
+                                          _list(level, *units)))
+
+
+def test_a_proposal_moves_nothing_until_decided() -> None:
+    store = Store()
+    _open(store, "III", "a")
+    _ack(store, "a")
+    state = store.write(lifecycle.updating(store.state(), T0 + timedelta(minutes=9), LEVELS, given={}, changes=[],
+                                           incident={"evacuees": 2}, assessment=_summary("II"),
+                                           call_list=_list("II", "a", "b")))
+    assert (state.response_level, state.proposed and state.proposed["response_level"]) == ("III", "II")
+    assert [e["unit_key"] for e in state.proposed["newly"]] == ["b"]  # type: ignore[index]
+    assert lifecycle.pending(state) == [] and lifecycle.entries(state) == _list("III", "a")["entries"]
+    state = store.write(lifecycle.deciding(state, T0 + timedelta(minutes=20), LEVELS, "II", "II级响应", "区政府",
+                                           _list("II", "a", "b")))
+    assert (state.response_level, state.proposed, state.decided_by) == ("II", None, "区政府")
+    assert [p["unit_key"] for p in lifecycle.pending(state)] == ["a", "b"]
+    assert store.events[-1].details["as_proposed"] is True
 
 
 def _ack(store: Store, unit: str, outcome: str = "answered", minutes: int = 5) -> State:

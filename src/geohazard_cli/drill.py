@@ -27,9 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from geohazard_cli.errors import InputError
 
-KINDS = ("warning", "report", "update", "terminate", "ack")
+KINDS = ("warning", "report", "update", "decide", "terminate", "ack")
 STEP_KEYS = ("at", "note", *KINDS, "expect")
-_SPEC_KEYS = {"warning": "level, area", "ack": "unit, answerer, by, note", "terminate": "reason, by"}
+_SPEC_KEYS = {"warning": "level, area", "ack": "unit, answerer, by, note", "terminate": "reason, by",
+              "decide": "level, by, note"}
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _OFFSET = re.compile(r"^\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?$")
 OFFSET_EXAMPLES = 'an offset from start such as "+0m", "+45m", "+2h", "+1h30m", or an ISO time'
@@ -59,6 +60,16 @@ class AckSpec(BaseModel):
     note: str | None = None
 
 
+class DecideSpec(BaseModel):
+    """``decide: II`` or ``decide: {level: II, by: 区政府}``: the decision on the response level
+    (§6.1.2, §6.2.2); ``by`` defaults to the profile's decider."""
+
+    model_config = _STRICT
+    level: str
+    by: str | None = None
+    note: str | None = None
+
+
 class TerminateSpec(BaseModel):
     """``terminate: {reason: 现场处置基本完成}`` (§6.4); ``terminate: 预警发布时段结束`` also works."""
 
@@ -76,10 +87,11 @@ class Step(BaseModel):
     warning: WarningSpec | None = None
     report: dict[str, Any] | None = None
     update: dict[str, Any] | None = None
+    decide: DecideSpec | None = None
     terminate: TerminateSpec | None = None
     ack: list[AckSpec] | None = Field(default=None, min_length=1)
     expect: dict[str, Any] = {}
-    kind: Literal["warning", "report", "update", "terminate", "ack"] = Field(exclude=True)  # set by _shape
+    kind: Literal["warning", "report", "update", "decide", "terminate", "ack"] = Field(exclude=True)  # by _shape
 
     @model_validator(mode="before")
     @classmethod
@@ -90,7 +102,7 @@ class Step(BaseModel):
         data = dict(data)
         kind = kinds[0]
         value = data[kind]
-        if kind == "warning" and isinstance(value, str | int):
+        if kind in ("warning", "decide") and isinstance(value, str | int):
             data[kind] = {"level": str(value)}
         elif kind == "terminate" and (value is None or isinstance(value, str)):
             data[kind] = {"reason": value}

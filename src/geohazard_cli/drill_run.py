@@ -60,6 +60,8 @@ class LevelChange(BaseModel):
     level_name: str | None
     newly_called: list[Called] = []
     dropped: list[str] = []
+    proposed: bool = False  # an update's assessment calls for it; in force only by a decide step
+    by: str | None = None  # who decided it (a decide step)
 
 
 class StepResult(BaseModel):
@@ -270,12 +272,43 @@ def _update(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
         return f"续报 → {a.grade_name},维持{a.response_level_name}", result, None
     change = LevelChange(direction="up" if r.direction == "up" else "down", previous_level=r.previous_level,
                          previous_level_name=r.previous_level_name, level=a.response_level,
-                         level_name=a.response_level_name)
+                         level_name=a.response_level_name, proposed=True)
     if d.roster is not None:
         change.newly_called = _called(r.newly_called)
         change.dropped = [e["unit"] for e in r.no_longer_needed]
     verb = "升级" if r.direction == "up" else "降级"
-    summary = f"续报 → {a.grade_name},响应{verb}:{r.previous_level_name} → {a.response_level_name}"
+    who = d.profile.decisions
+    summary = (f"续报 → {a.grade_name},建议响应{verb}:{r.previous_level_name} → {a.response_level_name}"
+               f"(由{who.proposer}向{who.decider}提出,待决定)")
+    return summary, result, change
+
+
+def _decide(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
+    spec = step.decide
+    assert spec is not None
+    if d.incident is None:
+        raise InputError("no incident to decide on: report one first")
+    by = spec.by or d.profile.decisions.decider
+    with d.journal.transaction(write=False):
+        before = d.journal.state(d.incident)
+    state, events = responses.decide(d.journal, d.incident, spec.level, by, d.profile, d.resolver(), when, spec.note)
+    dec = events[-1].details
+    result: dict[str, Any] = {
+        "response_level": state.response_level, "response_level_name": state.response_level_name,
+        "previous_level": before.response_level, "level_changed": dec["direction"] in ("up", "down"),
+        "by": by, "as_proposed": dec["as_proposed"], "proposed_level": (state.proposed or {}).get("response_level"),
+    }
+    _dispatch_result(result, state, [lifecycle.Event(0, "call", when, when, dec)], d)
+    change = None
+    if dec["direction"] in ("up", "down"):
+        change = LevelChange(direction=dec["direction"], previous_level=before.response_level,
+                             previous_level_name=before.response_level_name, level=state.response_level,
+                             level_name=state.response_level_name, by=by,
+                             newly_called=_called(dec["newly"]) if d.roster is not None else [],
+                             dropped=[e["unit"] for e in dec["dropped"]] if d.roster is not None else [])
+    verb = {"up": "升级", "down": "降级"}.get(dec["direction"])
+    summary = (f"{by}决定:{before.response_level_name} → {state.response_level_name}(响应{verb})" if verb
+               else f"{by}决定:维持{state.response_level_name}")
     return summary, result, change
 
 
@@ -353,7 +386,8 @@ def _resolve_unit(name: str, d: _Drill) -> tuple[str, str]:
     return responses.resolve_unit(name, d.roster, d.open_states())
 
 
-_STEPS = {"warning": _warning, "report": _report, "update": _update, "terminate": _terminate, "ack": _ack}
+_STEPS = {"warning": _warning, "report": _report, "update": _update, "decide": _decide, "terminate": _terminate,
+          "ack": _ack}
 
 
 # --- expectations -----------------------------------------------------------------------------

@@ -16,8 +16,13 @@ Event kinds (``kind``, with ``details``):
 
 - ``open``: the response starts. ``details.response`` is ``incident`` or ``warning``; an incident
   carries its figures and first assessment, a warning its colour and areas.
-- ``update``: new figures for an incident (续报) and the assessment they give.
-- ``level_change``: the incident's response level moved (``direction`` up/down); starts a round.
+- ``update``: new figures for an incident (续报) and the assessment they give. The assessment is a
+  proposal (建议): when its level differs from the level in force, a ``proposal`` follows.
+- ``proposal``: the level the assessment calls for, and that level's call list, for the officer to
+  prepare (§6.1.2, §6.2.2: 区指挥部向区政府提出建议); the level in force does not move.
+- ``decision``: who decided (区政府) which level is in force; when it changed, its call list is the
+  one to work and a new round starts. (``level_change``: journals written before decisions were
+  recorded moved the level at once; it folds as a decision nobody was named for.)
 - ``warning``: a later warning for the same response (colour raised or lowered); starts a round
   when the colour changed.
 - ``call``: the call list changed: ``newly`` and ``dropped`` entries and the whole new ``call_list``.
@@ -32,9 +37,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-KINDS = ("open", "update", "level_change", "warning", "call", "ack", "close")
-KIND_LABELS = {"open": "接报", "update": "续报", "level_change": "级别调整", "warning": "预警",
-               "call": "叫应", "ack": "回应", "close": "响应终止"}
+KINDS = ("open", "update", "proposal", "decision", "level_change", "warning", "call", "ack", "close")
+KIND_LABELS = {"open": "接报", "update": "续报", "proposal": "级别建议", "decision": "级别决定",
+               "level_change": "级别调整", "warning": "预警", "call": "叫应", "ack": "回应", "close": "响应终止"}
 ROUND_STARTERS = ("open", "level_change")  # and "warning" when the colour changed
 ANSWERED = "answered"
 
@@ -90,6 +95,11 @@ class State:
     response_level: str = ""
     response_level_name: str = ""
     warning: dict[str, Any] | None = None  # a warning's level, level_name, areas, active
+    proposed: dict[str, Any] | None = None  # a level proposed and not yet decided (and its call list)
+    decided_by: str | None = None  # who decided the level in force (None: as opened, not yet decided)
+    decided_at: datetime | None = None
+    level_grade: str = ""  # the grade when the level in force was set (opened or decided)
+    level_grade_name: str = ""
     call_list: dict[str, Any] | None = None  # the current call list (entries in call order)
     round_seq: int = 0  # the event that started the current round of 叫应
     round_at: datetime | None = None
@@ -123,12 +133,28 @@ def apply(state: State, ev: Event) -> State:
         _new_round(state, ev)
     elif kind == "update":
         state.incident = dict(d.get("incident") or state.incident)
-        _assessed(state, d.get("assessment"))
-    elif kind == "level_change":
+        a = d.get("assessment")
+        if a is not None:  # the grade is the figures'; the level in force moves only by a decision
+            state.assessment = dict(a)
+            state.grade, state.grade_name = a["grade"], a["grade_name"]
+            if a["response_level"] == state.response_level:  # the figures no longer call for a change
+                state.proposed = None
+    elif kind == "proposal":
+        state.proposed = {**d, "at": ev.at.isoformat()}
+    elif kind in ("decision", "level_change"):
+        changed = d["response_level"] != state.response_level
         state.response_level = d["response_level"]
         state.response_level_name = d["response_level_name"]
-        state.grade, state.grade_name = d.get("grade", state.grade), d.get("grade_name", state.grade_name)
-        _new_round(state, ev)
+        if kind == "level_change":
+            state.grade, state.grade_name = d.get("grade", state.grade), d.get("grade_name", state.grade_name)
+        state.level_grade, state.level_grade_name = state.grade, state.grade_name
+        state.decided_by, state.decided_at = d.get("by"), ev.at
+        if state.proposed is not None and state.proposed.get("response_level") == d["response_level"]:
+            state.proposed = None
+        if d.get("call_list") is not None:
+            state.call_list = d["call_list"]
+        if changed or kind == "level_change":
+            _new_round(state, ev)
     elif kind == "warning":
         previous = (state.warning or {}).get("level")
         _warned(state, d["warning"])
@@ -163,12 +189,14 @@ def replay(response_id: int, events: Iterable[Event]) -> State:
 
 
 def _assessed(state: State, summary: dict[str, Any] | None) -> None:
+    """The opening assessment: the response starts at its level (to be decided: §6.1.2)."""
     if summary is None:
         return
     state.assessment = dict(summary)
     state.grade, state.grade_name = summary["grade"], summary["grade_name"]
     state.response_level = summary["response_level"]
     state.response_level_name = summary["response_level_name"]
+    state.level_grade, state.level_grade_name = state.grade, state.grade_name
 
 
 def _warned(state: State, warning: dict[str, Any]) -> None:
@@ -267,17 +295,35 @@ def updating(state: State, at: datetime, levels: Sequence[str], *, given: dict[s
     g, lv = assessment["grade"], assessment["response_level"]
     out = [Draft("update", at, {"given": given, "changes": changes, "incident": incident,
                                 "assessment": assessment}, g, lv)]
-    way = direction(levels, state.response_level, lv)
-    if lv != state.response_level:
-        out.append(Draft("level_change", at, {
-            "direction": way,
-            "previous_level": state.response_level, "previous_level_name": state.response_level_name,
-            "response_level": lv, "response_level_name": assessment["response_level_name"],
-            "previous_grade": state.grade, "previous_grade_name": state.grade_name,
-            "grade": g, "grade_name": assessment["grade_name"],
-        }, g, lv))
-    out += _call_change(state.call_list, call_list, at, g, lv)
+    if lv == state.response_level:
+        return out + _call_change(state.call_list, call_list, at, g, lv)
+    newly, dropped = diff(state.call_list, call_list) if call_list is not None else ([], [])
+    out.append(Draft("proposal", at, {
+        "direction": direction(levels, state.response_level, lv),
+        "previous_level": state.response_level, "previous_level_name": state.response_level_name,
+        "response_level": lv, "response_level_name": assessment["response_level_name"],
+        "previous_grade": state.grade, "previous_grade_name": state.grade_name,
+        "grade": g, "grade_name": assessment["grade_name"],
+        "call_list": call_list, "newly": newly, "dropped": dropped,
+    }, g, lv))
     return out
+
+
+def deciding(state: State, at: datetime, levels: Sequence[str], level: str, level_name: str, by: str,
+             call_list: dict[str, Any] | None, note: str | None = None) -> list[Draft]:
+    """A decision on the level in force (§6.1.2, §6.2.2: 区政府启动/调整), by whom; when it changes
+    the level, that level's call list is the one to work and a new round of 叫应 starts."""
+    proposal = state.proposed if (state.proposed or {}).get("response_level") == level else None
+    newly, dropped = diff(state.call_list, call_list) if call_list is not None else ([], [])
+    return [Draft("decision", at, {
+        "by": by, "note": note, "direction": direction(levels, state.response_level, level),
+        "previous_level": state.response_level, "previous_level_name": state.response_level_name,
+        "response_level": level, "response_level_name": level_name,
+        "previous_grade": state.level_grade, "previous_grade_name": state.level_grade_name,
+        "grade": state.grade, "grade_name": state.grade_name,
+        "as_proposed": proposal is not None or level == (state.assessment or {}).get("response_level"),
+        "call_list": call_list, "newly": newly, "dropped": dropped,
+    }, state.grade or None, level)]
 
 
 def warning_change(state: State, at: datetime, levels: Sequence[str], warning: dict[str, Any],
@@ -324,7 +370,7 @@ def _keys(assessment: dict[str, Any] | None, warning: dict[str, Any] | None) -> 
 
 # --- the snapshot as plain data -----------------------------------------------------------------
 
-_TIMES = ("opened_at", "updated_at", "closed_at", "round_at")
+_TIMES = ("opened_at", "updated_at", "closed_at", "round_at", "decided_at")
 
 
 def to_plain(state: State) -> dict[str, Any]:

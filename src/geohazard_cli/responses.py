@@ -158,7 +158,9 @@ def open_incident(j: Journal, incident: Incident, profile: Profile, resolve: Res
 
 @dataclass
 class Update:
-    """What an update did: the new assessment, the figures it changed, how the level and call list moved."""
+    """What an update did: the new assessment, the figures it changed, and the level it proposes
+    (``level_changed``: the assessment calls for another level than the one in force; that level is
+    proposed, not in force, until ``decide``) with the units that level would newly call."""
 
     assessment: Assessment
     changes: list[dict[str, Any]]
@@ -206,6 +208,39 @@ def update_incident(j: Journal, response_id: int, delta: dict[str, Any], profile
                                     assessment=summary(a), call_list=call_list)
         state, events = j.append(state, drafts)
     return state, events, result
+
+
+def parse_level(text: str, profile: Profile, field: str = "--level") -> tuple[str, str]:
+    """A response level as typed: its key (II), its name (II级响应), or II级; full-width too."""
+    import unicodedata
+
+    raw = unicodedata.normalize("NFKC", text).strip()
+    for lv in profile.levels:
+        if raw in (lv.key, lv.name, f"{lv.key}级") or raw.upper() == lv.key:
+            return lv.key, lv.name
+    from geohazard_cli.errors import field_error
+
+    known = ", ".join(f"{lv.key} ({lv.name})" for lv in profile.levels)
+    raise field_error(field, text, f"is not a response level of {profile.short_title} (accepted: {known})")
+
+
+def decide(j: Journal, response_id: int, level: str, by: str, profile: Profile, resolve: Resolver | None,
+           at: datetime, note: str | None = None) -> tuple[State, list[Event]]:
+    """Record a decision on an incident's response level (§6.1.2, §6.2.2), by whom: the level in
+    force from now, and its call list; a changed level starts a new round of 叫应."""
+    from geohazard_cli.grading import grade
+
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        if state.response != "incident":
+            raise InputError(f"ID: {response_id} is a warning response; its level is the warning's colour "
+                             "(record a later warning with 'geohazard warning LEVEL --record')")
+        key, name = parse_level(level, profile)
+        a = grade(incident_of(state), profile)
+        decided = a.model_copy(update={"response_level": key, "response_level_name": name})
+        call_list = resolve(decided) if resolve is not None else None
+        drafts = lifecycle.deciding(state, at, levels(profile), key, name, by, call_list, note)
+        return j.append(state, drafts)
 
 
 def acknowledge(j: Journal, response_id: int, calls: list[tuple[str, str]], outcome: Outcome, by: str | None,

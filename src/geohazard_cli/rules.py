@@ -202,16 +202,35 @@ class Reporting(Node):
     skip_level: SkipLevel
 
 
+class Termination(Node):
+    __slots__ = _fields = ("decider", "advisers", "text", "source")
+    decider: str
+    advisers: list[str]
+    text: str
+    source: str
+
+
+class Decisions(Node):
+    __slots__ = _fields = ("proposer", "consult", "decider", "text", "source", "termination")
+    _convert: ClassVar[Convert] = {"termination": Termination}
+    proposer: str
+    consult: list[str]
+    decider: str
+    text: str
+    source: str
+    termination: Termination
+
+
 class Profile(Node):
     """One plan profile (a file in rules/), as every command reads it."""
 
     # No __slots__: the lookups below are cached on the instance.
     _fields = ("schema_version", "id", "title", "short_title", "document", "issued", "jurisdiction", "geocode",
                "timezone", "limits", "hazard_types", "grades", "leads", "indicators", "advisories", "levels",
-               "reporting", "dispatch", "warning")
+               "reporting", "decisions", "dispatch", "warning")
     _convert: ClassVar[Convert] = {"limits": Limits, "hazard_types": HazardTypes, "grades": _list_of(GradeDef),
                 "leads": _dict_of(Lead), "indicators": _list_of(Indicator), "advisories": _list_of(AdvisoryRule),
-                "levels": _list_of(LevelDef), "reporting": Reporting}
+                "levels": _list_of(LevelDef), "reporting": Reporting, "decisions": Decisions}
     schema_version: int
     id: str
     title: str
@@ -229,6 +248,7 @@ class Profile(Node):
     advisories: list[AdvisoryRule]
     levels: list[LevelDef]  # highest first
     reporting: Reporting
+    decisions: Decisions
     dispatch: dict[str, Any]  # validated by roster.py
     warning: dict[str, Any]  # validated by warning.py
 

@@ -162,6 +162,29 @@ class Reporting(BaseModel):
     skip_level: SkipLevel
 
 
+class Termination(BaseModel):
+    """Who ends a response, on whose advice (§6.4)."""
+
+    model_config = _STRICT
+    decider: str
+    advisers: list[str] = []
+    text: str
+    source: str
+
+
+class Decisions(BaseModel):
+    """Who proposes a response level, who is consulted, who decides it (§6.1.2, §6.2.2) and who ends
+    the response (§6.4): the tool's assessment is the proposal; the decision is recorded with its maker."""
+
+    model_config = _STRICT
+    proposer: str
+    consult: list[str] = []
+    decider: str
+    text: str
+    source: str
+    termination: Termination
+
+
 class ProfileSchema(BaseModel):
     """One plan profile (a file in rules/), as the file is validated."""
 
@@ -184,6 +207,7 @@ class ProfileSchema(BaseModel):
     advisories: list[AdvisoryRule] = []
     levels: list[LevelDef] = Field(min_length=1)
     reporting: Reporting
+    decisions: Decisions
     dispatch: dict[str, Any] = {}  # validated by roster.py (issue 3)
     warning: dict[str, Any] = {}  # validated by warning.py (issue 4)
 

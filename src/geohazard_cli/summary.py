@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
 
 
+# The events that put a level in force (a proposal does not), and those that move it.
+CHANGES = ("decision", "level_change")
+IN_FORCE = ("open", *CHANGES)
+
+
 def recorded_assessment(events: Sequence[Event]) -> dict[str, Any] | None:
     """The assessment as last recorded (opening or latest update): grade, level, lower bound, the
     deciding figures. Needs no profile: it is what the journal holds."""
@@ -40,10 +45,10 @@ def _unit_row(unit: str, key: str, phone: str | None) -> dict[str, Any]:
 def _peak_from_events(events: Sequence[Event]) -> str | None:
     """The highest level reached, from the recorded level changes alone (no profile at hand): each
     change says which of its two levels is the stronger. None if the record cannot tell."""
-    seen = [e.response_level for e in events if e.response_level]
+    seen = [e.response_level for e in events if e.response_level and e.kind in IN_FORCE]
     above: dict[str, set[str]] = {}  # level -> levels known to be stronger
     for e in events:
-        if e.kind == "level_change" and e.details.get("direction") in ("up", "down"):
+        if e.kind in CHANGES and e.details.get("direction") in ("up", "down"):
             old, new = e.details["previous_level"], e.details["response_level"]
             low, high = (old, new) if e.details["direction"] == "up" else (new, old)
             above.setdefault(low, set()).add(high)
@@ -58,7 +63,7 @@ def _level_names(events: Sequence[Event]) -> dict[str, str]:
         a = e.details.get("assessment")
         if isinstance(a, dict):
             names[a["response_level"]] = a["response_level_name"]
-        if e.kind == "level_change":
+        if e.kind in CHANGES:
             names[e.details["previous_level"]] = e.details["previous_level_name"]
             names[e.details["response_level"]] = e.details["response_level_name"]
     return names
@@ -75,10 +80,11 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
     (figures as recorded, the peak from the recorded level changes) and ``notice`` says so."""
     levels = [{"at": e.at.isoformat(), "at_text": _t(e.at), "direction": e.details["direction"],
                "from": e.details["previous_level_name"], "to": e.details["response_level_name"],
-               "from_grade": e.details["previous_grade_name"], "to_grade": e.details["grade_name"]}
-              for e in events if e.kind == "level_change"]
+               "from_grade": e.details["previous_grade_name"], "to_grade": e.details["grade_name"],
+               "by": e.details.get("by")}
+              for e in events if e.kind in CHANGES and e.details.get("direction") in ("up", "down")]
     opening = next((e for e in events if e.kind == "open"), None)
-    seen_levels = [e.response_level for e in events if e.response_level]
+    seen_levels = [e.response_level for e in events if e.response_level and e.kind in IN_FORCE]
     if profile is not None:
         order = [lv.key for lv in profile.levels]
         peak = min(seen_levels, key=lambda k: order.index(k) if k in order else len(order), default=None)
@@ -88,7 +94,7 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
         peak_name = _level_names(events).get(peak, peak) if peak is not None else None
     units: dict[str, dict[str, Any]] = {}
     for e in events:
-        if e.kind == "call":
+        if e.kind in ("call", "decision"):
             for entry in e.details.get("newly", []):
                 u = units.setdefault(entry["unit_key"], _unit_row(entry["unit"], entry["unit_key"],
                                                                   entry.get("dial") or entry.get("phone")))

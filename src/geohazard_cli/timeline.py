@@ -86,6 +86,15 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
         arrow = {"up": "升级", "down": "降级"}.get(details.get("direction", ""), "调整")
         return (f"响应级别调整({arrow}):{details['previous_level_name']} → {details['response_level_name']}"
                 f"({details['previous_grade_name']} → {details['grade_name']})")
+    if kind == "proposal":
+        arrow = {"up": "升级", "down": "降级"}.get(details.get("direction", ""), "调整")
+        return (f"级别建议({arrow}):{details['previous_level_name']} → {details['response_level_name']}"
+                f"(等级 {details['grade_name']});待决定")
+    if kind == "decision":
+        moved = {"up": "升级", "down": "降级"}.get(details.get("direction", ""))
+        change = f"({moved},原{details['previous_level_name']})" if moved else "(维持)"
+        note = f";{details['note']}" if details.get("note") else ""
+        return f"级别决定:{details['by']}决定 {details['response_level_name']}{change}{note}"
     if kind == "warning":
         w = details["warning"]
         arrow = {"up": "升级", "down": "降级"}.get(details.get("direction", ""), "")

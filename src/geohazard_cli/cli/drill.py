@@ -200,9 +200,11 @@ def print_run(r: "DrillRun") -> None:
             arrow = {"start": "启动", "up": "升级", "down": "降级", "end": "终止"}[ch.direction]
             before, after = ch.previous_level_name or "无", ch.level_name or "终止"
             mark = "▲" if ch.direction in ("start", "up") else "▼"
-            say(f"  {mark} 响应{arrow}: {before} → {after}", "bold yellow")
+            what = f"建议响应{arrow}(待决定)" if ch.proposed else f"响应{arrow}"
+            who = f"({ch.by}决定)" if ch.by else ""
+            say(f"  {mark} {what}: {before} → {after}{who}", "bold yellow")
             if ch.newly_called:
-                say("    新增叫应单位:", "bold")
+                say("    建议级别新增叫应单位(准备):" if ch.proposed else "    新增叫应单位:", "bold")
                 for unit in ch.newly_called:
                     say(f"    - {unit.unit}  {unit.dial or unit.phone or '(无号码)'}")
             if ch.dropped:

@@ -184,10 +184,24 @@ def _record_json(record: "State") -> dict[str, Any]:
         "closed_at": record.closed_at.isoformat() if record.closed_at else None,
         "close_reason": record.close_reason,
         "kind": record.response,
+        # The assessment is a proposal: a level it calls for that is not (yet) decided, and who decided
+        # the level in force (None: as opened, not yet decided).
+        "proposed_level": (record.proposed or {}).get("response_level"),
+        "proposed_level_name": (record.proposed or {}).get("response_level_name"),
+        "decided_by": record.decided_by,
         "location": record.incident.get("location"), "hazard_type_name": record.incident.get("hazard_type_name"),
         # The officer-supplied --id (来文编号, the reporting unit's reference); the journal's id is "id".
         "external_ref": record.incident.get("id"),
     }
+
+
+def _level_line(record: "State", profile: "Profile | None") -> str:
+    """The level in force and who decided it, and a proposal not yet decided: never one for the other."""
+    decider = profile.decisions.decider if profile is not None else ""
+    if record.proposed:
+        return (f"建议 {record.proposed['response_level_name']}(待{decider}决定;现行 {record.response_level_name})")
+    who = f"{record.decided_by}决定" if record.decided_by else f"接报级别,待{decider}决定"
+    return f"现行 {record.response_level_name}({who})"
 
 
 def _noun(record: "State") -> str:
@@ -315,10 +329,10 @@ def update(
         j.close()
     if format is TextJson.json:
         emit_json({
-            **_record_json(record),
-            "response_level": r.assessment.response_level,
+            **_record_json(record),  # response_level: the level in force; proposed_level: what the figures call for
+            "assessed_level": r.assessment.response_level,
             "previous_level": r.previous_level,
-            "level_changed": r.level_changed,
+            "level_changed": r.level_changed,  # the assessment calls for another level: proposed, not in force
             "direction": r.direction,
             "grade": r.assessment.grade,
             "previous_grade": r.previous_grade,
@@ -328,9 +342,77 @@ def update(
             "no_longer_needed": r.no_longer_needed,
             "assessment": r.assessment.model_dump(mode="json"),
             "call_list": record.call_list,
+            # The proposed level's call list, to prepare (newly_called / no_longer_needed are against it).
+            "proposed_call_list": r.call_list if r.level_changed else None,
         })
         return 0
-    _print_update(record, r)
+    _print_update(record, r, profile)
+    return 0
+
+
+@incident_app.command("decide")
+def decide(
+    ref: IdArg,
+    level: Annotated[str, typer.Option(
+        "--level", help="The response level decided: its key (II), its name (II级响应) or II级.", show_default=False)],
+    by: Annotated[str, typer.Option(
+        "--by", help="Who decided (the plan's decider, e.g. 区政府; §6.1.2, §6.2.2).", show_default=False)],
+    note: Annotated[str | None, typer.Option(
+        "--note", help="What was decided, as minuted (会商意见, 文号).", show_default=False)] = None,
+    at: AtOpt = None,
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+    config_dir: ConfigDirOpt = None,
+    rules: RulesForIncidentOpt = None,
+) -> int:
+    """Record the decision on an incident's response level (启动/调整, §6.1.2, §6.2.2): the tool's
+    assessment is a proposal; the level in force changes only by a decision, which names who made it.
+    A changed level is a new round of 叫应: every unit on its call list is to be called again.
+
+    Example: geohazard incident decide 3 --level II --by 区政府
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.intake import parse_text
+    from geohazard_cli.journal import check_writable, event_json, event_text
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.responses import decide as decide_level
+    from geohazard_cli.responses import read
+
+    incident_id = _incident_id(ref)
+    by_text = parse_text(by, "--by")
+    if not by_text:
+        raise InputError('--by: "" is empty; name who decided (e.g. 区政府)')
+    note_text = parse_text(note, "--note") if note is not None else None
+    j = _existing(db, incident_id)
+    try:
+        record, _ = read(j, incident_id)
+        when = _when(at, _tz_text(record.opened_at))
+        check_writable(record, when)
+        cfg = resolve_dir(config_dir)
+        profile = _profile_for(record, cfg, rules)
+        record, events = decide_level(j, incident_id, level, by_text, profile, _dispatch(cfg, profile), when,
+                                      note_text)
+    finally:
+        j.close()
+    decision = events[-1].details
+    pending = pending_of(record)
+    if format is TextJson.json:
+        emit_json({**_record_json(record), "decision": event_json(events[-1]), "newly_called": decision["newly"],
+                   "no_longer_needed": decision["dropped"], "call_list": record.call_list, "pending": pending})
+        return 0
+    from geohazard_cli.cli._common import console
+
+    out = console()
+    out.print(f"{_mark(record)}{_noun(record)} #{record.id} {event_text(events[-1])}({_hm(when)})", style="bold")
+    if decision["newly"]:
+        out.print(_call_table(f"新增叫应单位({len(decision['newly'])})", decision["newly"]))
+    if decision["dropped"]:
+        out.print("不再需要: " + "、".join(e["unit"] for e in decision["dropped"]), soft_wrap=True)
+    if decision["direction"] in ("up", "down"):
+        out.print("新一轮叫应:请将级别调整通知名单上各单位")
+    _print_pending(pending, record)
     return 0
 
 
@@ -451,6 +533,7 @@ def show(
         title = "当前叫应名单"
     elif assessment is not None:
         _print_assessment(assessment)
+        out.print(_level_line(record, profile), style="bold yellow" if record.proposed else "bold")
         title = "当前叫应名单"
     else:
         from geohazard_cli.responses import recorded_figures
@@ -638,7 +721,7 @@ def _print_call_list(call_list: dict[str, Any] | None, title: str, status: dict[
     out.print(_call_table(f"{title}({level},{len(call_list['entries'])}个单位)", call_list["entries"], status))
 
 
-def _print_update(record: "State", r: "Update") -> None:
+def _print_update(record: "State", r: "Update", profile: "Profile") -> None:
     from rich.panel import Panel
     from rich.text import Text
 
@@ -651,24 +734,32 @@ def _print_update(record: "State", r: "Update") -> None:
               soft_wrap=True, markup=False)
     if r.level_changed:
         arrow = "升级" if r.direction == "up" else "降级"
-        body: list[Any] = [Text(f"{r.previous_level_name} → {a.response_level_name}({arrow})",
+        d = profile.decisions
+        lv = a.response_level
+        body: list[Any] = [Text(f"建议 {r.previous_level_name} → {a.response_level_name}({arrow})",
                                 style="bold red" if r.direction == "up" else "bold yellow"),
                            Text(f"等级: {r.previous_grade_name} → {a.grade_name}")]
         body += [Text(line) for line in a.deciding_text]
+        body.append(Text(f"现行级别仍为 {r.previous_level_name},由{d.proposer}向{d.decider}提出建议,"
+                         f"{d.decider}决定({d.source})"))
+        body.append(Text(f"决定后记录: geohazard incident decide {record.id} --level {lv} --by {d.decider}"))
         from rich.console import Group
 
-        out.print(Panel(Group(*body), title=f"⚠ 响应级别调整 · {_noun(record)} #{record.id}", title_align="left",
-                        border_style="red" if r.direction == "up" else "yellow", expand=False))
+        out.print(Panel(Group(*body), title=f"⚠ 建议调整响应级别 · {_noun(record)} #{record.id}",
+                        title_align="left", border_style="red" if r.direction == "up" else "yellow", expand=False))
     else:
         grade_text = f"{r.previous_grade_name} → {a.grade_name}" if r.grade_changed \
             else f"{a.grade_name}(未变)"
         out.print(f"等级: {grade_text};{a.response_level_name}(未变)")
-    if r.newly_called:
-        out.print(_call_table(f"新增叫应单位({len(r.newly_called)})", r.newly_called))
+    if r.newly_called:  # for a proposal: the units to prepare, called once it is decided
+        title = f"拟新增叫应单位({len(r.newly_called)},待决定)" if r.level_changed \
+            else f"新增叫应单位({len(r.newly_called)})"
+        out.print(_call_table(title, r.newly_called))
     if r.no_longer_needed:
-        out.print("不再需要: " + "、".join(e["unit"] for e in r.no_longer_needed), soft_wrap=True)
+        out.print(f"{'拟' if r.level_changed else ''}不再需要: " + "、".join(e["unit"] for e in r.no_longer_needed),
+                  soft_wrap=True)
     if r.level_changed and not r.newly_called and not r.no_longer_needed:
-        out.print("叫应名单未变;请将级别调整通知名单上各单位")
+        out.print("叫应名单不变;决定后请将级别调整通知名单上各单位")
 
 
 def _ack_status(record: "State", events: "list[Event]") -> dict[str, str]:
