@@ -180,3 +180,12 @@ def test_check_finds_private_access_no_sample_reaches(cli, copy: Path) -> None: 
     r = cli("check", "--config-dir", str(copy))
     assert r.exit_code == 2
     assert "error: templates/extra.md.j2:2: (template): reaches for '__class__', a private attribute" in r.stdout
+
+
+def test_warning_areas_refuse_bidi_controls_too() -> None:
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.warning import parse_areas
+
+    with pytest.raises(InputError) as exc:
+        parse_areas(["七里山\u202e"])
+    assert str(exc.value) == "--area: contains control characters; expected plain text"

@@ -43,7 +43,7 @@ _CAP_TOKEN = r"^[^\s,<&]+$"
 _CAP_TOKEN_RE = re.compile(_CAP_TOKEN)
 # The XSD's pattern for sent: no fractional seconds, an explicit offset.
 _CAP_TIME_RE = re.compile(r"^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # as intake.CONTROL (bidi too)
 MAX_AREA = 100
 # What separates several names in one --area value: , ， 、 ; ； and spaces (NFKC turns the
 # full-width comma and semicolon into ASCII ones).
