@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from geohazard_cli.roster import width
+from geohazard_cli.textlayout import width
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("GEOHAZARD_UPDATE_GOLDEN") == "1"

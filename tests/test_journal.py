@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import geohazard_cli
-from geohazard_cli import journal
+from geohazard_cli import journal, lifecycle, responses
 from geohazard_cli.models import Incident
 from geohazard_cli.rules import Profile
 
@@ -308,10 +308,12 @@ def test_ack_refusals_write_nothing(inc, db: Path) -> None:  # type: ignore[no-u
                    'unknown unit "区应急" (did you mean "区应急局"?) (see \'geohazard roster\')')
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "maybe", ok=False),
                    '--outcome: "maybe" is not a call outcome '
-                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 or 1|2|3|4)")
+                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 "
+                   "(or 已接通, 已回应, 未接通, 无人接听, 关机, 忙线) or 1|2|3|4)")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "5", ok=False),
                    '--outcome: "5" is not a call outcome '
-                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 or 1|2|3|4)")
+                   "(accepted: answered|no-answer|busy|other, 接通|未接|占线|其他 "
+                   "(or 已接通, 已回应, 未接通, 无人接听, 关机, 忙线) or 1|2|3|4)")
     assert_refused(inc("ack", "5", "--unit", "区应急局", "--outcome", "busy", ok=False),
                    f"no incident 5 in {db} (see 'geohazard incident list --all')")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-20 09:00", ok=False),
@@ -366,7 +368,7 @@ def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
     open_ = j(inc, "list")
     assert [r["id"] for r in open_] == [2]
     assert open_[0] == {
-        "id": 2, "status": "open", "exercise": True, "plan": "shizhong-2023", "grade": "large",
+        "id": 2, "kind": "incident", "status": "open", "exercise": True, "plan": "shizhong-2023", "grade": "large",
         "grade_name": "大型", "response_level": "I", "response_level_name": "I级响应",
         "opened_at": "2026-07-21T10:00:00+08:00", "updated_at": "2026-07-21T10:00:00+08:00",
         "closed_at": None, "close_reason": None, "location": None, "hazard_type_name": None,
@@ -584,21 +586,18 @@ def test_fresh_journal_is_migrated_from_zero(tmp_path: Path) -> None:
 
 
 def test_a_failed_transaction_leaves_nothing(tmp_path: Path, shizhong: Profile) -> None:
-    from geohazard_cli.grading import grade
-
     jr = journal.Journal.open(tmp_path / "t.sqlite3", "--db")
     assert jr is not None
     incident = Incident(evacuees=40)
-    opened, _ = journal.open_incident(jr, incident, grade(incident, shizhong), None, shizhong,
-                                      journal.utcnow(), False)
+    opened, _, _, _ = responses.open_incident(jr, incident, shizhong, None, journal.utcnow(), False)
 
     def boom(_: Any) -> Any:
         raise RuntimeError("resolver failed")
 
     with pytest.raises(RuntimeError):
-        journal.update_incident(jr, opened.id, {"evacuees": 600}, shizhong, journal.utcnow(), resolve=boom)
-    record, events = journal.snapshot(jr, opened.id)
-    assert record.incident.evacuees == 40 and [e.kind for e in events] == ["open"]
+        responses.update_incident(jr, opened.id, {"evacuees": 600}, shizhong, boom, journal.utcnow())
+    record, events = responses.read(jr, opened.id)
+    assert record.incident["evacuees"] == 40 and [e.kind for e in events] == ["open"]
     jr.close()
 
 
@@ -614,47 +613,41 @@ def test_commands_import_sqlite_only_when_run() -> None:
 
 # --- pure core ---------------------------------------------------------------------------------------
 
-def _record(profile: Profile, incident: Incident) -> journal.Record:
-    from geohazard_cli.grading import grade
-
-    a = grade(incident, profile)
-    return journal.Record(
-        id=1, status="open", exercise=False, plan=profile.id, opened_at="2026-07-21T09:40:00+08:00",
-        updated_at="2026-07-21T09:40:00+08:00", closed_at=None, close_reason=None, grade=a.grade,
-        grade_name=a.grade_name, response_level=a.response_level, response_level_name=a.response_level_name,
-        incident=incident, call_list=None)
+def _opened(profile: Profile, incident: Incident) -> tuple[journal.Journal, int]:
+    jr = journal.Journal.memory()
+    state, _, _, _ = responses.open_incident(jr, incident, profile, None, journal.utcnow(), False)
+    return jr, state.id
 
 
-def test_reassess_is_pure_and_reports_both_directions(profile: Profile) -> None:
-    rec = _record(profile, Incident(evacuees=40, location="x"))
-    up = journal.reassess(rec, {"evacuees": 600}, profile)
+def test_update_reports_both_directions(profile: Profile) -> None:
+    jr, rid = _opened(profile, Incident(evacuees=40, location="x"))
+    state, _, up = responses.update_incident(jr, rid, {"evacuees": 600}, profile, None, journal.utcnow())
     assert up.level_changed and up.direction == "up" and up.grade_changed
-    assert up.incident.location == "x" and rec.incident.evacuees == 40
-    top = _record(profile, Incident(evacuees=600))
-    down = journal.reassess(top, {"evacuees": 40}, profile)
+    assert state.incident["location"] == "x" and state.incident["evacuees"] == 600
+    _, _, down = responses.update_incident(jr, rid, {"evacuees": 40}, profile, None, journal.utcnow())
     assert down.level_changed and down.direction == "down"
-    same = journal.reassess(rec, {"evacuees": 41}, profile)
+    _, _, same = responses.update_incident(jr, rid, {"evacuees": 41}, profile, None, journal.utcnow())
     assert not same.level_changed and same.direction == "same"
 
 
-def test_reassess_refuses_another_profile(shizhong: Profile, national: Profile) -> None:
-    rec = _record(shizhong, Incident(evacuees=40))
+def test_update_refuses_another_profile(shizhong: Profile, national: Profile) -> None:
+    jr, rid = _opened(shizhong, Incident(evacuees=40))
     with pytest.raises(Exception, match='graded under plan "shizhong-2023", not "national-2006"'):
-        journal.reassess(rec, {"evacuees": 50}, national)
+        responses.update_incident(jr, rid, {"evacuees": 50}, national, None, journal.utcnow())
 
 
 def test_stated_keeps_typed_and_changed_fields() -> None:
     prev = Incident(evacuees=40, deaths=1, location="a")
     parsed = Incident(evacuees=40, deaths=2, location="a")
-    assert journal.stated(prev, parsed, ["evacuees"]) == {"evacuees": 40, "deaths": 2}
-    assert journal.stated(prev, prev, []) == {}
+    assert responses.stated(prev, parsed, ["evacuees"]) == {"evacuees": 40, "deaths": 2}
+    assert responses.stated(prev, prev, []) == {}
 
 
 def test_level_direction_follows_the_profile_order(shizhong: Profile, national: Profile) -> None:
-    assert journal.level_direction(shizhong, "III", "I") == "up"
-    assert journal.level_direction(shizhong, "I", "II") == "down"
-    assert journal.level_direction(national, "IV", "III") == "up"
-    assert journal.level_direction(national, "II", "II") == "same"
+    assert lifecycle.direction(responses.levels(shizhong), "III", "I") == "up"
+    assert lifecycle.direction(responses.levels(shizhong), "I", "II") == "down"
+    assert lifecycle.direction(responses.levels(national), "IV", "III") == "up"
+    assert lifecycle.direction(responses.levels(national), "II", "II") == "same"
 
 
 # --- the user's findings (call sheet, 叫应 record, ids, times) ---------------------------------------
@@ -756,7 +749,7 @@ def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -
     old.close()
     assert rows(db, "PRAGMA user_version") == [(1,)]
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
-    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 2
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 3
     assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
     assert [(e["kind"], e["answerer"], e["text"]) for e in shown["history"]][1] == (
         "ack", None, "叫应 区应急局:接通(经办人:张三)")

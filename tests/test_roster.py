@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from geohazard_cli.contacts import Roster, check_roster, dial_number, load_roster, phone_problem
+from geohazard_cli.dispatch import CallList, call_list_diff, check_dispatch, resolve_call_list
 from geohazard_cli.errors import ConfigError, NotFoundError
 from geohazard_cli.grading import grade
 from geohazard_cli.intake import parse_incident
-from geohazard_cli.roster import (
-    CallList,
-    Roster,
-    call_list_diff,
-    check_dispatch,
-    check_roster,
-    dial_number,
-    load_roster,
-    phone_problem,
-    resolve_call_list,
-)
 from geohazard_cli.rules import Profile
 
 PLAN = Path(__file__).resolve().parents[1] / "docs" / "plan" / "geohazard-emergency-plan-2023.md"

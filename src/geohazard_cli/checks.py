@@ -17,8 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError, model_validator
 
+from geohazard_cli.contacts import Problem, Roster, check_roster
+from geohazard_cli.dispatch import check_dispatch
 from geohazard_cli.errors import GeohazardError
-from geohazard_cli.roster import Problem, Roster, check_dispatch, check_roster
 from geohazard_cli.rules import Profile, check_profile
 from geohazard_cli.timeutil import zone
 
@@ -166,9 +167,11 @@ def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -
     import jinja2
 
     from geohazard_cli.config import templates_dir
+    from geohazard_cli.dispatch import resolve_call_list
+    from geohazard_cli.documents import callsheet_context, report_form_context
     from geohazard_cli.grading import grade
     from geohazard_cli.render import SUFFIX, environment, unsafe_access
-    from geohazard_cli.roster import TEXT_HELPERS, callsheet_context, report_form_context, resolve_call_list
+    from geohazard_cli.textlayout import TEXT_HELPERS
 
     tdir = templates_dir(cfg)
     if not tdir.is_dir():

@@ -1,5 +1,5 @@
-"""Early warning (§3.1.4, §6.3): what a geohazard weather risk warning of each colour starts, who
-is called (叫应), and the CAP 1.2 alert for it.
+"""Early warning (§3.1.4, §6.3): what a geohazard weather risk warning of each colour starts and
+who is called (叫应); the CAP 1.2 alert for it is cap.py's.
 
 Pure core: the colours, measures, calls and CAP settings all come from the profile's ``warning:``
 section (validated here); unit names and numbers come from the roster through a lookup function
@@ -20,12 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, field_error
 from geohazard_cli.phrasing import placeholder_problem
-from geohazard_cli.timeutil import zone
 
 if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
-
-CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -39,10 +36,7 @@ CapCategory = Literal["Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Hea
 
 # CAP 1.2 §3.2.1: identifier and sender "MUST NOT include spaces, commas or restricted characters
 # (< and &)".
-_CAP_TOKEN = r"^[^\s,<&]+$"
-_CAP_TOKEN_RE = re.compile(_CAP_TOKEN)
-# The XSD's pattern for sent: no fractional seconds, an explicit offset.
-_CAP_TIME_RE = re.compile(r"^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
+CAP_TOKEN = r"^[^\s,<&]+$"
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # as intake.CONTROL (bidi too)
 MAX_AREA = 100
 # What separates several names in one --area value: , ， 、 ; ； and spaces (NFKC turns the
@@ -174,7 +168,7 @@ UPDATE_PLACEHOLDERS = ("old", "new")
 
 class CapSettings(BaseModel):
     model_config = _STRICT
-    sender: str = Field(pattern=_CAP_TOKEN)
+    sender: str = Field(pattern=CAP_TOKEN)
     sender_name: str
     identifier_prefix: str = Field(default="", pattern=r"^[^\s,<&]*$")
     language: str = "zh-CN"
@@ -590,259 +584,6 @@ def _missing(u: UnitInfo, no_number: str) -> str | None:
     why = getattr(u, "phone_missing", None)
     return why if isinstance(why, str) and why else no_number
 
-
-# --- CAP 1.2 ---------------------------------------------------------------------------------
-class CapRef(BaseModel):
-    """An earlier alert named in ``references`` (CAP: "sender,identifier,sent"); when read from its
-    file (``name``), also its status, message type, colour key and areas (None: not known)."""
-
-    model_config = ConfigDict(frozen=True)
-    sender: str
-    identifier: str
-    sent: str
-    status: str | None = None
-    name: str | None = None  # the file it was read from
-    msg_type: str | None = None
-    colour: str | None = None  # colour key, told from the alert's severity (warning.colours[].cap)
-    areas: list[str] | None = None  # as in areaDesc after "jurisdiction:"; [] = the whole jurisdiction
-
-    def text(self) -> str:
-        return f"{self.sender},{self.identifier},{self.sent}"
-
-
-def parse_reference(spec: str, field: str) -> CapRef:
-    """``sender,identifier,sent`` as CAP writes it in ``references``."""
-    parts = spec.strip().split(",")
-    if len(parts) != 3 or not all(parts):
-        raise field_error(field, spec, "is not a reference (give the earlier alert's CAP file, "
-                                       "or sender,identifier,sent)")
-    sender, identifier, sent = (p.strip() for p in parts)
-    for what, value in (("sender", sender), ("identifier", identifier)):
-        if not _CAP_TOKEN_RE.match(value):
-            raise field_error(field, spec, f"has a {what} with spaces or < & in it")
-    if not _CAP_TIME_RE.match(sent):
-        raise field_error(field, spec, "has a sent time not in CAP form (2026-07-21T08:30:00+08:00)")
-    return CapRef(sender=sender, identifier=identifier, sent=sent)
-
-
-def reference_from_xml(text: str, name: str, field: str, section: WarningSection | None = None) -> CapRef:
-    """The sender, identifier, sent, status and msgType of a CAP 1.2 alert document (an earlier
-    alert's file) and, given the profile's ``section``, its colour and areas. A Cancel message is
-    refused: what it cancelled can be neither updated nor cancelled again."""
-    import xml.etree.ElementTree as ET
-
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        raise InputError(f"{field}: {name}: DTDs and entities are not allowed in a CAP file")
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise InputError(f"{field}: {name}: not XML ({exc})") from None
-    if root.tag != f"{{{CAP_NS}}}alert":
-        raise InputError(f"{field}: {name}: not a CAP 1.2 alert (root element {root.tag})")
-    ns = f"{{{CAP_NS}}}"
-
-    def get(parent: ET.Element, tag: str) -> str | None:
-        el = parent.find(ns + tag)
-        if el is None:
-            return None
-        return (el.text or "").strip() or None
-
-    values = {}
-    for tag in ("sender", "identifier", "sent"):
-        value = get(root, tag)
-        if value is None:
-            raise InputError(f"{field}: {name}: the alert has no {tag}")
-        values[tag] = value
-    ref = parse_reference(",".join((values["sender"], values["identifier"], values["sent"])),
-                          f"{field}: {name}")
-    msg_type = get(root, "msgType")
-    if msg_type == "Cancel":
-        raise InputError(f"{field}: {name} is itself a Cancel message ({ref.identifier}); "
-                         "a cancelled alert can be neither updated nor cancelled again")
-    colour: str | None = None
-    areas: list[str] | None = None
-    info = root.find(ns + "info")
-    if section is not None and info is not None:
-        colour = _colour_of(section, *(get(info, t) for t in ("severity", "urgency", "certainty", "responseType")))
-        desc = get(info, "area/" + ns + "areaDesc")
-        if desc == section.area_name:
-            areas = []
-        elif desc is not None and desc.startswith(section.area_name + ":"):
-            areas = [a for a in desc[len(section.area_name) + 1:].split("、") if a]
-    return ref.model_copy(update={"status": get(root, "status"), "name": name, "msg_type": msg_type,
-                                  "colour": colour, "areas": areas})
-
-
-def _colour_of(section: WarningSection, severity: str | None, urgency: str | None,
-               certainty: str | None, response_type: str | None) -> str | None:
-    """The colour whose ``cap`` severity is ``severity`` (when several share it, the one whose
-    urgency, certainty and responseType match too); None when no single colour fits."""
-    found = [c for c in section.colours if c.cap.severity == severity]
-    if len(found) > 1:
-        found = [c for c in found if (c.cap.urgency, c.cap.certainty, c.cap.response_type)
-                 == (urgency, certainty, response_type)]
-    return found[0].key if len(found) == 1 else None
-
-
-def check_reference(ref: CapRef, response: WarningResponse, section: WarningSection, *,
-                    msg_type: MsgType, sent: str, field: str, level: str | None,
-                    areas_given: bool) -> None:
-    """Refuse an Update or Cancel that does not fit the alert ``ref`` names: sent before it; and,
-    for a Cancel of an alert read from its file, a LEVEL or --area other than what it said."""
-    if datetime.fromisoformat(sent) < datetime.fromisoformat(ref.sent):
-        raise InputError(f"--sent: {sent} is earlier than the alert {field} names ({ref.identifier}, "
-                         f"sent {ref.sent}); an {msg_type} must come after it")
-    if msg_type != "Cancel" or ref.name is None:
-        return
-    if ref.colour is None or ref.areas is None:
-        raise InputError(f"{field}: {ref.name}: cannot tell the alert's colour or areas (not an alert "
-                         f"of this profile?); give sender,identifier,sent instead")
-    names = {c.key: c.name for c in section.colours}
-    if level is not None and response.level != ref.colour:
-        raise InputError(f'LEVEL: "{level}" ({response.level_name}) is not the colour of the alert '
-                         f"{field} cancels ({ref.name}: {names[ref.colour]}); omit LEVEL or give "
-                         f"{names[ref.colour]}")
-    if areas_given and set(response.areas) != set(ref.areas):
-        theirs = "、".join(ref.areas) or section.area_name
-        raise InputError(f"--area: {response.areas_text()} is not the area of the alert {field} cancels "
-                         f"({ref.name}: {theirs}); omit --area or give the same areas")
-
-
-def update_text(ref: CapRef, response: WarningResponse, section: WarningSection) -> str:
-    """What an Update changes against the alert ``ref`` (from its file): ``warning.cap.update``;
-    empty when the earlier alert's colour or areas are not known."""
-    if ref.colour is None or ref.areas is None:
-        return ""
-    words = section.cap.update
-    names = {c.key: c.name for c in section.colours}
-    out = ""
-    if ref.colour != response.level:
-        out += words.colour.format(old=names[ref.colour], new=response.level_name)
-    if set(ref.areas) != set(response.areas):
-        out += words.areas.format(old="、".join(ref.areas) or section.area_name, new=response.areas_text())
-    return out or words.unchanged
-
-
-def check_identifier(value: str, field: str = "--identifier") -> str:
-    if not _CAP_TOKEN_RE.match(value):
-        raise field_error(field, value, "is not a CAP identifier (no spaces, commas, < or &)")
-    return value
-
-
-def cap_time(moment: datetime, tz: str) -> str:
-    """``2026-07-21T08:30:00+08:00``: the plan's offset, whole seconds (the CAP XSD's form)."""
-    return moment.astimezone(zone(tz)).replace(microsecond=0).isoformat()
-
-
-MsgType = Literal["Alert", "Update", "Cancel"]
-
-
-def build_cap(
-    response: WarningResponse,
-    section: WarningSection,
-    geocode: dict[str, str],
-    *,
-    identifier: str,
-    sent: str,
-    exercise: bool = False,
-    msg_type: MsgType = "Alert",
-    references: Sequence[CapRef] = (),
-) -> str:
-    """The CAP 1.2 alert (XML text) for ``response``; every text goes through ElementTree."""
-    import xml.etree.ElementTree as ET
-
-    if msg_type != "Alert" and not references:
-        raise InputError(f"an {msg_type} message must name the earlier alert (references)")
-    for ref in references:
-        if ref.status == "Exercise" and not exercise:
-            raise InputError(f"the earlier alert {ref.identifier} is an Exercise; add --exercise")
-        if ref.status == "Actual" and exercise:
-            raise InputError(f"the earlier alert {ref.identifier} is Actual; an Exercise cannot update or cancel it")
-    cap = section.cap
-    ns = f"{{{CAP_NS}}}"
-    ET.register_namespace("", CAP_NS)
-    root = ET.Element(ns + "alert")
-
-    def sub(parent: ET.Element, tag: str, text: str) -> ET.Element:
-        el = ET.SubElement(parent, ns + tag)
-        el.text = text
-        return el
-
-    sub(root, "identifier", check_identifier(identifier))
-    sub(root, "sender", cap.sender)
-    if not _CAP_TIME_RE.match(sent):
-        raise InputError(f'sent: "{sent}" is not in CAP form (2026-07-21T08:30:00+08:00)')
-    sub(root, "sent", sent)
-    sub(root, "status", "Exercise" if exercise else "Actual")
-    sub(root, "msgType", msg_type)
-    sub(root, "scope", cap.scope)
-    if exercise:
-        sub(root, "note", section.exercise.cap_note)
-    if references:
-        sub(root, "references", " ".join(r.text() for r in references))
-
-    values = {
-        "jurisdiction": response.area_name,
-        "areas": response.areas_text(),
-        "colour": response.level_name,
-        "issuer": response.issuer,
-        "event": response.event,
-        "activation": _activation_text(response, section.activation_sentence),
-    }
-    cancel = msg_type == "Cancel"
-    info = ET.SubElement(root, ns + "info")
-    sub(info, "language", cap.language)
-    sub(info, "category", cap.category)
-    sub(info, "event", response.event)
-    if cancel:
-        sub(info, "responseType", "AllClear")
-    elif response.cap.response_type:
-        sub(info, "responseType", response.cap.response_type)
-    sub(info, "urgency", cap.cancel.urgency if cancel else response.cap.urgency)
-    sub(info, "severity", response.cap.severity)
-    sub(info, "certainty", cap.cancel.certainty if cancel else response.cap.certainty)
-    sub(info, "senderName", cap.sender_name)
-    mark = section.exercise.mark if exercise else ""
-    if cancel:
-        sub(info, "headline", mark + cap.cancel.headline.format_map(values))
-        sub(info, "description", cap.cancel.description.format_map(values))
-        sub(info, "instruction", cap.cancel.instruction.format_map(values))
-    else:
-        sub(info, "headline", mark + cap.headline.format_map(values))
-        changed = "".join(update_text(r, response, section) for r in references) if msg_type == "Update" else ""
-        sub(info, "description", changed + cap.description.format_map(values))
-        sub(info, "instruction", instruction_text(response))
-    contact = next((c for c in response.contacts if c.order == 1 and c.dial), None)
-    if contact is not None and not cancel:
-        sub(info, "contact", f"{contact.unit} {contact.dial}")
-    area = ET.SubElement(info, ns + "area")
-    sub(area, "areaDesc", response.area_name + (":" + response.areas_text() if response.areas else ""))
-    if not geocode.get("valueName") or not geocode.get("value"):
-        raise ConfigError("geocode: a CAP area needs geocode {valueName: ..., value: ...} in the profile")
-    gc = ET.SubElement(area, ns + "geocode")
-    sub(gc, "valueName", geocode["valueName"])
-    sub(gc, "value", geocode["value"])
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def _activation_text(response: WarningResponse, sentence: ActivationSentence) -> str:
-    a = response.activation
-    template = sentence.active if response.active else sentence.inactive
-    return template.format(name=a.name, text=a.text, source=a.source)
-
-
-def instruction_text(response: WarningResponse) -> str:
-    """The measures as numbered lines, each with its clause (routine duties when not active)."""
-    lines: list[str] = []
-    if response.active:
-        for n, m in enumerate(response.measures, start=1):
-            extra = "".join(f"({i}){t}" for i, t in enumerate(m.items, start=1))
-            lines.append(f"{n}. {m.text}{':' + extra if extra else ''}({m.source})")
-    else:
-        for n, c in enumerate([*response.routine, *response.notes], start=1):
-            lines.append(f"{n}. {c.text}({c.source})")
-    return "\n".join(lines)
 
 
 def human_time(sent: str) -> str:

@@ -200,7 +200,8 @@ def console() -> Any:
     """A rich console for stdout; plain text when NO_COLOR is set or stdout is not a terminal."""
     from rich.console import Console
 
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
+    # Text people typed or files hold is shown as text: markup is off everywhere ("[/x]" is a name).
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False, markup=False)
 
 
 def write_output(text: str, output: Path | None) -> None:

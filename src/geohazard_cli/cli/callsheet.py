@@ -10,7 +10,7 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, incident_options
 
 if TYPE_CHECKING:
-    from geohazard_cli.roster import RosterWording
+    from geohazard_cli.contacts import RosterWording
 
 
 class DocFormat(StrEnum):
@@ -58,7 +58,7 @@ def _render(cfg: Path, name: str, fmt: DocFormat, context: dict[str, Any], outpu
         return
     from geohazard_cli.config import templates_dir
     from geohazard_cli.render import render
-    from geohazard_cli.roster import TEXT_HELPERS
+    from geohazard_cli.textlayout import TEXT_HELPERS
 
     text = render(templates_dir(cfg), name, fmt.value, **context, **TEXT_HELPERS)
     write_output(text, output)
@@ -80,8 +80,10 @@ def callsheet(
     --format html -o sheet.html
     """
     from geohazard_cli.cli._common import incident_from, load_config
+    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.dispatch import resolve_call_list
+    from geohazard_cli.documents import callsheet_context
     from geohazard_cli.grading import grade
-    from geohazard_cli.roster import callsheet_context, load_roster, resolve_call_list
 
     cfg, profile = load_config(config_dir, plan, rules)
     roster_ = load_roster(cfg)
@@ -106,8 +108,8 @@ def report_form(
     Example: geohazard report-form --deaths 1 --location 七里山街道 --reported-at "2026-07-21 09:40"
     """
     from geohazard_cli.cli._common import incident_from, load_config
+    from geohazard_cli.documents import report_form_context
     from geohazard_cli.grading import grade
-    from geohazard_cli.roster import report_form_context
 
     cfg, profile = load_config(config_dir, plan, rules)
     assessment = grade(incident_from(figures, profile), profile)
@@ -130,8 +132,8 @@ def roster(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.contacts import load_roster
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.roster import load_roster
 
     r = load_roster(resolve_dir(config_dir))
     units = r.search(query or "")

@@ -9,8 +9,8 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 
 if TYPE_CHECKING:
-    from geohazard_cli.drill import DrillRun
-    from geohazard_cli.roster import Roster
+    from geohazard_cli.contacts import Roster
+    from geohazard_cli.drill_run import DrillRun
     from geohazard_cli.rules import Profile
 
 STARTER = "drill-new.yaml"  # in the config dir's templates/
@@ -60,7 +60,8 @@ def run_cmd(
     """
     from geohazard_cli.cli._common import emit_json, load_config, write_output
     from geohazard_cli.config import templates_dir
-    from geohazard_cli.drill import StepError, locate, locate_key, read_scenario, run, schedule
+    from geohazard_cli.drill import StepError, locate, locate_key, read_scenario, schedule
+    from geohazard_cli.drill_run import run
     from geohazard_cli.errors import ExpectationFailed, InputError, NotFoundError
 
     report_fmt = None
@@ -154,13 +155,13 @@ def _write_new(target: Path, text: str) -> None:
 
 def _roster(cfg: Path) -> "Roster":
     """The contacts roster (issue 3): who each level and warning calls, and who may answer."""
-    from geohazard_cli.roster import load_roster
+    from geohazard_cli.contacts import load_roster
 
     return load_roster(cfg)
 
 
 def _render(templates: Path, fmt: str, result: "DrillRun", profile: "Profile") -> str:
-    from geohazard_cli.drill import show
+    from geohazard_cli.drill_run import show
     from geohazard_cli.render import render
 
     return render(templates, "drill-report", fmt, run=result, profile=profile, show=show)
@@ -171,7 +172,7 @@ def print_run(r: "DrillRun") -> None:
     from rich.text import Text
 
     from geohazard_cli.cli._common import console
-    from geohazard_cli.drill import show
+    from geohazard_cli.drill_run import show
 
     con = console()
 

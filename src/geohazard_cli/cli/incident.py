@@ -15,9 +15,10 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, TextJson,
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from geohazard_cli.journal import Differ, Event, Journal, Reassessment, Record, Resolver
+    from geohazard_cli.journal import Journal
+    from geohazard_cli.lifecycle import Event, State
     from geohazard_cli.models import Assessment
-    from geohazard_cli.roster import CallList
+    from geohazard_cli.responses import Resolver, Update
     from geohazard_cli.rules import Profile
 
 
@@ -94,21 +95,21 @@ def _existing(db: Path | None, incident_id: int) -> "Journal":
     return j
 
 
-def _read(db: Path | None, ref: str) -> "tuple[Record, list[Event]]":
+def _read(db: Path | None, ref: str) -> "tuple[State, list[Event]]":
     """An existing incident's record and events, read without writing (show, export)."""
-    from geohazard_cli.journal import snapshot
+    from geohazard_cli.responses import read
 
     incident_id = _incident_id(ref)
     j = _existing(db, incident_id)
     try:
-        return snapshot(j, incident_id)
+        return read(j, incident_id)
     finally:
         j.close()
 
 
-def _tz_text(dt: "datetime") -> str:
+def _tz_text(dt: "datetime | None") -> str:
     """The offset of a stored (always aware) time, "+08:00": an incident keeps its opening time zone."""
-    return dt.isoformat()[-6:]
+    return dt.isoformat()[-6:] if dt is not None else "+08:00"
 
 
 def _when(at: str | None, tz: str) -> "datetime":
@@ -122,7 +123,7 @@ def _when(at: str | None, tz: str) -> "datetime":
     return datetime.now(parse_time("2000-01-01T00:00", "--at", tz).tzinfo).replace(microsecond=0)
 
 
-def _profile_for(record: "Record", cfg: Path, rules: Path | None) -> "Profile":
+def _profile_for(record: "State", cfg: Path, rules: Path | None) -> "Profile":
     """The plan profile the incident was opened under (it is re-graded under the same one)."""
     from geohazard_cli.config import rules_path
     from geohazard_cli.errors import InputError, NotFoundError
@@ -144,7 +145,7 @@ def _profile_for(record: "Record", cfg: Path, rules: Path | None) -> "Profile":
     return profile
 
 
-def _profile_or_notice(record: "Record", cfg: Path, rules: Path | None) -> "tuple[Profile | None, str | None]":
+def _profile_or_notice(record: "State", cfg: Path, rules: Path | None) -> "tuple[Profile | None, str | None]":
     """For show and export, which work from the stored record: the incident's profile, or (when it is
     not in the config dir and no --rules names it) None and the one line that says what is missing."""
     from geohazard_cli.config import rules_path
@@ -160,43 +161,47 @@ def _profile_or_notice(record: "Record", cfg: Path, rules: Path | None) -> "tupl
     return _profile_for(record, cfg, rules), None
 
 
-def _dispatch(cfg: Path, profile: "Profile") -> "tuple[Resolver, Differ, type[CallList]]":
-    """The plan's call lists (roster.py): resolver, differ and model, for the journal's pure core."""
-    from geohazard_cli.roster import CallList, call_list_diff, load_roster, resolve_call_list
+def _dispatch(cfg: Path, profile: "Profile") -> "Resolver":
+    """Who each level calls (the plan's call lists, from the roster), as the lifecycle core takes it."""
+    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.dispatch import resolve_call_list
 
     roster = load_roster(cfg)
 
-    def resolve(assessment: "Assessment") -> CallList:
-        return resolve_call_list(assessment, profile, roster)
+    def resolve(assessment: "Assessment") -> dict[str, Any]:
+        return resolve_call_list(assessment, profile, roster).model_dump(mode="json")
 
-    return resolve, call_list_diff, CallList
+    return resolve
 
 
-def _record_json(record: "Record") -> dict[str, Any]:
+def _record_json(record: "State") -> dict[str, Any]:
     return {
         "id": record.id, "status": record.status, "exercise": record.exercise, "plan": record.plan,
         "grade": record.grade, "grade_name": record.grade_name,
         "response_level": record.response_level, "response_level_name": record.response_level_name,
-        "opened_at": record.opened_at.isoformat(), "updated_at": record.updated_at.isoformat(),
+        "opened_at": record.opened_at.isoformat() if record.opened_at else None,
+        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
         "closed_at": record.closed_at.isoformat() if record.closed_at else None,
         "close_reason": record.close_reason,
-        "location": record.incident.location, "hazard_type_name": record.incident.hazard_type_name,
+        "kind": record.response,
+        "location": record.incident.get("location"), "hazard_type_name": record.incident.get("hazard_type_name"),
         # The officer-supplied --id (来文编号, the reporting unit's reference); the journal's id is "id".
-        "external_ref": record.incident.id,
+        "external_ref": record.incident.get("id"),
     }
 
 
-def _mark(record: "Record") -> str:
+def _mark(record: "State") -> str:
     return "【演练】" if record.exercise else ""
 
 
-def _ref(record: "Record") -> str:
+def _ref(record: "State") -> str:
     """The officer-supplied --id, labelled as what it is: an external reference, not the incident id."""
-    return f" · 来文编号 {record.incident.id}" if record.incident.id else ""
+    ref = record.incident.get("id")
+    return f" · 来文编号 {ref}" if ref else ""
 
 
-def _hm(dt: "datetime") -> str:
-    from geohazard_cli.journal import human_time
+def _hm(dt: "datetime | None") -> str:
+    from geohazard_cli.timeline import human_time
 
     return human_time(dt) or ""
 
@@ -231,24 +236,22 @@ def open_(
     Example: geohazard incident open --evacuees 40 --location 七里山街道 --hazard-type 崩塌
     """
     from geohazard_cli.cli._common import emit_json, incident_from, load_config
-    from geohazard_cli.grading import grade
-    from geohazard_cli.journal import open_incident
+    from geohazard_cli.journal import event_json
+    from geohazard_cli.responses import open_incident
 
     cfg, profile = load_config(config_dir, plan, rules)
     incident = incident_from(figures, profile)
     when = _when(at, profile.timezone)
-    assessment = grade(incident, profile)
-    resolve, _, _ = _dispatch(cfg, profile)
-    call_list = resolve(assessment).model_dump(mode="json")
+    resolve = _dispatch(cfg, profile)
     j = _journal(db)
     assert j is not None
     try:
-        record, events = open_incident(j, incident, assessment, call_list, profile, when, exercise)
+        record, events, assessment, call_list = open_incident(j, incident, profile, resolve, when, exercise)
     finally:
         j.close()
     if format is TextJson.json:
         emit_json({**_record_json(record), "assessment": assessment.model_dump(mode="json"),
-                   "call_list": call_list, "history": [e.model_dump(mode="json") for e in events]})
+                   "call_list": call_list, "history": [event_json(e) for e in events]})
         return 0
     from geohazard_cli.cli._common import console
 
@@ -282,24 +285,25 @@ def update(
     from geohazard_cli.cli._common import emit_json, incident_from
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.errors import InputError
-    from geohazard_cli.journal import snapshot, stated, update_incident
+    from geohazard_cli.journal import check_writable
+    from geohazard_cli.responses import incident_of, read, stated, update_incident
 
     incident_id = _incident_id(ref)
     j = _existing(db, incident_id)
     try:
-        record, _ = snapshot(j, incident_id)
+        record, _ = read(j, incident_id)
         when = _when(at, _tz_text(record.opened_at))
-        j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
+        check_writable(record, when)  # fail early; checked again inside the write transaction
         cfg = resolve_dir(config_dir)
         profile = _profile_for(record, cfg, rules)
-        parsed = incident_from(figures, profile, base=record.incident)
+        before = incident_of(record)
+        parsed = incident_from(figures, profile, base=before)
         typed = [k for k, v in figures.items() if k != "file" and v is not None]
-        delta = stated(record.incident, parsed, typed)
+        delta = stated(before, parsed, typed)
         if not delta and figures.get("file") is None and not typed:
             raise InputError("nothing to update: give the new figures "
                              "(such as --evacuees 600) or --file PATH")
-        resolve, diff, cl_type = _dispatch(cfg, profile)
-        record, r, _ = update_incident(j, incident_id, delta, profile, when, resolve, diff, cl_type)
+        record, _, r = update_incident(j, incident_id, delta, profile, _dispatch(cfg, profile), when)
     finally:
         j.close()
     if format is TextJson.json:
@@ -312,7 +316,7 @@ def update(
             "grade": r.assessment.grade,
             "previous_grade": r.previous_grade,
             "grade_changed": r.grade_changed,
-            "changes": [c.model_dump(mode="json") for c in r.changes],
+            "changes": r.changes,
             "newly_called": r.newly_called,
             "no_longer_needed": r.no_longer_needed,
             "assessment": r.assessment.model_dump(mode="json"),
@@ -326,8 +330,9 @@ def update(
 @incident_app.command("ack")
 def ack(
     ref: IdArg,
-    unit: Annotated[str, typer.Option(
-        "--unit", help="The unit called (full or short name, as in contacts.yaml).", show_default=False)],
+    unit: Annotated[list[str], typer.Option(
+        "--unit", help="The unit called (full or short name, as in contacts.yaml); repeat it to record "
+        "the same outcome for several units in one go.", show_default=False)],
     outcome: Annotated[str, typer.Option(
         "--outcome", help="How the call went (结果, as on the call sheet): 接通|未接|占线|其他, "
         "or 1|2|3|4, or answered|no-answer|busy|other.", show_default=False)],
@@ -350,7 +355,10 @@ def ack(
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.intake import parse_text, parse_time
-    from geohazard_cli.journal import acknowledge, parse_outcome, pending_units, snapshot
+    from geohazard_cli.journal import check_writable, event_json, event_text
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.responses import acknowledge, read
+    from geohazard_cli.timeline import parse_outcome
 
     incident_id = _incident_id(ref)
     result = parse_outcome(outcome)
@@ -358,29 +366,32 @@ def ack(
     answerer_text = parse_text(answerer, "--answerer") if answerer is not None else None
     j = _existing(db, incident_id)
     try:
-        record, _ = snapshot(j, incident_id)
+        record, _ = read(j, incident_id)
         when = _when(at, _tz_text(record.opened_at))
-        j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
+        check_writable(record, when)  # fail early; checked again inside the write transaction
         responded = parse_time(responded_at, "--responded-at", _tz_text(record.opened_at)) \
             if responded_at is not None else None
-        from geohazard_cli.roster import load_roster
+        from geohazard_cli.contacts import load_roster
 
-        found = load_roster(resolve_dir(config_dir)).unit(unit)
-        record, event, events = acknowledge(j, incident_id, found.key, found.name, result,
-                                            by_text, when, answerer_text, responded)
+        roster = load_roster(resolve_dir(config_dir))
+        found = [roster.unit(u) for u in unit]
+        calls = list(dict.fromkeys((u.key, u.name) for u in found))
+        record, events = acknowledge(j, incident_id, calls, result, by_text, when, answerer_text, responded)
     finally:
         j.close()
-    pending = pending_units(record, events)
+    pending = pending_of(record)
     if format is TextJson.json:
-        emit_json({**_record_json(record), "ack": event.model_dump(mode="json"),
-                   "pending": [p.model_dump(mode="json") for p in pending]})
+        emit_json({**_record_json(record), "ack": event_json(events[-1]), "acks": [event_json(e) for e in events],
+                   "pending": pending})
         return 0
     from geohazard_cli.cli._common import console
 
     out = console()
-    out.print(f"{_mark(record)}事件 #{record.id} {event.text}({_hm(event.at)})", style="bold")
-    if not event.details.get("on_call_list"):
-        out.print(f"注意: {event.details['unit']} 不在当前叫应名单上", style="yellow")
+    for event in events:
+        out.print(f"{_mark(record)}事件 #{record.id} {event_text(event)}({_hm(event.at)})", style="bold",
+                  markup=False)
+        if not event.details.get("on_call_list"):
+            out.print(f"注意: {event.details['unit']} 不在当前叫应名单上", style="yellow", markup=False)
     _print_pending(pending, record)
     return 0
 
@@ -397,20 +408,27 @@ def show(
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.grading import grade
-    from geohazard_cli.journal import pending_units, recorded_assessment
+    from geohazard_cli.journal import event_json
+    from geohazard_cli.lifecycle import acknowledged
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.responses import incident_of
+    from geohazard_cli.summary import recorded_assessment
 
     record, events = _read(db, ref)
     profile, notice = _profile_or_notice(record, resolve_dir(config_dir), rules)
-    assessment = grade(record.incident, profile) if profile is not None else None
+    assessment = grade(incident_of(record), profile) if profile is not None and record.response == "incident" \
+        else None
     recorded = recorded_assessment(events)
-    pending = pending_units(record, events)
+    pending = pending_of(record)
     if format is TextJson.json:
-        emit_json({**_record_json(record), "incident": record.incident.model_dump(mode="json"),
+        emit_json({**_record_json(record), "incident": record.incident,
+                   "warning": record.warning,
                    "plan_available": profile is not None, "notice": notice,
                    "assessment": assessment.model_dump(mode="json") if assessment is not None else None,
                    "recorded_assessment": recorded, "call_list": record.call_list,
-                   "pending": [p.model_dump(mode="json") for p in pending],
-                   "history": [e.model_dump(mode="json") for e in events]})
+                   "round_started_at": record.round_at.isoformat() if record.round_at else None,
+                   "pending": pending, "acknowledged": acknowledged(record),
+                   "history": [event_json(e) for e in events]})
         return 0
     from geohazard_cli.cli._common import console
 
@@ -424,7 +442,7 @@ def show(
         _print_assessment(assessment)
         title = "当前叫应名单"
     else:
-        from geohazard_cli.journal import recorded_figures
+        from geohazard_cli.responses import recorded_figures
 
         out.print(f"注意: {notice}", style="yellow", soft_wrap=True, highlight=False, markup=False)
         for f in recorded_figures(record, events):
@@ -454,13 +472,13 @@ def list_(
     """List incidents, one row each (exercises marked 演练)."""
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import InputError
-    from geohazard_cli.journal import listing
+    from geohazard_cli.responses import listing
 
     if open_ + closed + all_ > 1:
         raise InputError("--open, --closed, --all: give at most one")
     status = None if all_ else "closed" if closed else "open"
     j = _journal(db, create=False)
-    records: list[Record] = []
+    records: list[State] = []
     if j is not None:
         try:
             records = listing(j, status)
@@ -476,10 +494,10 @@ def list_(
         out.print({"open": "没有处置中的事件", "closed": "没有已终止的事件", None: "日志中没有事件"}[status])
         return 0
     head = ("编号", "来文编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间", "类型 · 地点")
-    rows = [(f"#{r.id}", r.incident.id or "", "处置中" if r.status == "open" else "已终止",
+    rows = [(f"#{r.id}", r.incident.get("id") or "", "处置中" if r.status == "open" else "已终止",
              "演练" if r.exercise else "",
              r.grade_name, r.response_level_name, _hm(r.opened_at), _hm(r.updated_at),
-             " · ".join(x for x in (r.incident.hazard_type_name, r.incident.location) if x))
+             " · ".join(x for x in (r.incident.get("hazard_type_name"), r.incident.get("location")) if x))
             for r in records]
     # Plain aligned lines rather than a table: the place is free text and is never cut or folded.
     for row in (head, *rows):
@@ -513,7 +531,10 @@ def close(
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import InputError
     from geohazard_cli.intake import parse_text
-    from geohazard_cli.journal import close_incident, pending_units, snapshot
+    from geohazard_cli.journal import check_writable, event_text
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.responses import close as close_response
+    from geohazard_cli.responses import read
 
     incident_id = _incident_id(ref)
     reason_text = parse_text(reason, "--reason")
@@ -522,23 +543,24 @@ def close(
     by_text = parse_text(by, "--by") if by is not None else None
     j = _existing(db, incident_id)
     try:
-        record, _ = snapshot(j, incident_id)
+        record, _ = read(j, incident_id)
         when = _when(at, _tz_text(record.opened_at))
-        j.open_writable(incident_id, when)
-        record, events = close_incident(j, incident_id, reason_text, when, by_text)
+        check_writable(record, when)
+        record, events = close_response(j, incident_id, reason_text, by_text, when)
     finally:
         j.close()
-    pending = pending_units(record, events)
+    pending = pending_of(record)
     if format is TextJson.json:
-        emit_json({**_record_json(record), "pending": [p.model_dump(mode="json") for p in pending]})
+        emit_json({**_record_json(record), "pending": pending})
         return 0
     from geohazard_cli.cli._common import console
 
     out = console()
-    out.print(f"{_mark(record)}事件 #{record.id} {events[-1].text}({_hm(record.closed_at or when)})",
-              style="bold", soft_wrap=True)
+    out.print(f"{_mark(record)}事件 #{record.id} {event_text(events[-1])}({_hm(record.closed_at or when)})",
+              style="bold", soft_wrap=True, markup=False)
     if pending:
-        out.print("未应答的单位: " + "、".join(p.unit for p in pending), style="yellow", soft_wrap=True)
+        out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
+                  markup=False)
     out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
     return 0
 
@@ -558,7 +580,7 @@ def export(
     from geohazard_cli.cli._common import write_output
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.config import templates_dir
-    from geohazard_cli.journal import report
+    from geohazard_cli.summary import report
 
     record, events = _read(db, ref)
     cfg = resolve_dir(config_dir)
@@ -604,7 +626,7 @@ def _print_call_list(call_list: dict[str, Any] | None, title: str, status: dict[
     out.print(_call_table(f"{title}({level},{len(call_list['entries'])}个单位)", call_list["entries"], status))
 
 
-def _print_update(record: "Record", r: "Reassessment") -> None:
+def _print_update(record: "State", r: "Update") -> None:
     from rich.panel import Panel
     from rich.text import Text
 
@@ -612,9 +634,9 @@ def _print_update(record: "Record", r: "Reassessment") -> None:
 
     out = console()
     a = r.assessment
-    changes = ";".join(f"{c.label} {c.old_text or '未报告'} → {c.new_text or '未报告'}" for c in r.changes)
+    changes = ";".join(f"{c['label']} {c['old_text'] or '未报告'} → {c['new_text'] or '未报告'}" for c in r.changes)
     out.print(f"{_mark(record)}事件 #{record.id} 续报已记录:{changes or '数字无变化'}", style="bold",
-              soft_wrap=True)
+              soft_wrap=True, markup=False)
     if r.level_changed:
         arrow = "升级" if r.direction == "up" else "降级"
         body: list[Any] = [Text(f"{r.previous_level_name} → {a.response_level_name}({arrow})",
@@ -637,25 +659,29 @@ def _print_update(record: "Record", r: "Reassessment") -> None:
         out.print("叫应名单未变;请将级别调整通知名单上各单位")
 
 
-def _ack_status(record: "Record", events: "list[Event]") -> dict[str, str]:
+def _ack_status(record: "State", events: "list[Event]") -> dict[str, str]:
     """unit key -> what the 叫应 column shows: 未应答 / the last outcome and time / 已应答."""
-    from geohazard_cli.journal import OUTCOME_LABELS, pending_units
+    from datetime import datetime
 
-    pending = {p.unit_key: p for p in pending_units(record, events)}
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.timeline import OUTCOME_LABELS
+
+    pending = {p["unit_key"]: p for p in pending_of(record)}
     out = {}
     for e in (record.call_list or {}).get("entries", []):
         key = e.get("unit_key", "")
         p = pending.get(key)
         if p is None:
             out[key] = "已应答"
-        elif p.last_at is not None and p.last_outcome is not None:
-            out[key] = f"未应答({_hm(p.last_at)} {OUTCOME_LABELS.get(p.last_outcome, p.last_outcome)})"
+        elif p["last_at"] is not None and p["last_outcome"] is not None:
+            out[key] = (f"未应答({_hm(datetime.fromisoformat(p['last_at']))} "
+                        f"{OUTCOME_LABELS.get(p['last_outcome'], p['last_outcome'])})")
         else:
             out[key] = "未应答"
     return out
 
 
-def _print_pending(pending: list[Any], record: "Record") -> None:
+def _print_pending(pending: list[Any], record: "State") -> None:
     from geohazard_cli.cli._common import console
 
     out = console()
@@ -664,14 +690,17 @@ def _print_pending(pending: list[Any], record: "Record") -> None:
     if not pending:
         out.print("叫应名单上各单位均已应答", style="green")
         return
-    out.print(f"尚未应答({len(pending)}): " + "、".join(p.unit for p in pending), style="yellow", soft_wrap=True)
+    out.print(f"尚未应答({len(pending)}): " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
+              markup=False)
 
 
 def _print_history(events: "list[Event]") -> None:
     from geohazard_cli.cli._common import console
-    from geohazard_cli.journal import human_time
+    from geohazard_cli.journal import event_text
+    from geohazard_cli.timeline import human_time
 
     out = console()
     out.print("时间线", style="bold")
     for e in events:
-        out.print(f"{human_time(e.at, seconds=True)}  {e.text}", soft_wrap=True, highlight=False, markup=False)
+        out.print(f"{human_time(e.at, seconds=True)}  {event_text(e)}", soft_wrap=True, highlight=False,
+                  markup=False)

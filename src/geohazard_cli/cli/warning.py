@@ -3,7 +3,7 @@ call, and the CAP 1.2 alert for it."""
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,7 +12,9 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from geohazard_cli.warning import CapRef, ExerciseMarks, WarningResponse, WarningSection
+    from geohazard_cli.cap import CapRef
+    from geohazard_cli.contacts import Roster
+    from geohazard_cli.warning import ExerciseMarks, WarningResponse, WarningSection
 
 
 class WarningFormat(StrEnum):
@@ -77,6 +79,7 @@ def warning(
     """
     from datetime import datetime
 
+    from geohazard_cli import cap
     from geohazard_cli import warning as core
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.config import rules_path
@@ -96,8 +99,8 @@ def warning(
         for flag, value in (("--update", update), ("--cancel", cancel), ("--identifier", identifier)):
             if value is not None:
                 raise InputError(f"{flag}: only with --format cap")
-    msg_type: core.MsgType = "Alert"
-    ref: core.CapRef | None = None
+    msg_type: cap.MsgType = "Alert"
+    ref: cap.CapRef | None = None
     ref_flag = "--update" if update is not None else "--cancel"
     if update is not None or cancel is not None:
         msg_type = "Update" if update is not None else "Cancel"
@@ -110,14 +113,14 @@ def warning(
     if not areas and ref is not None and ref.areas:
         areas = ref.areas  # the earlier alert's areas (already resolved names)
     moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else datetime.now().astimezone()
-    sent_text = core.cap_time(moment, profile.timezone)
+    sent_text = cap.cap_time(moment, profile.timezone)
 
     roster = _roster(cfg)
     response = core.respond(profile, section, colour, areas, roster.unit,
                             [u for u in roster.units if u.kind == "street"])
     if ref is not None:
-        core.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
-                             level=level, areas_given=bool(area))
+        cap.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
+                            level=level, areas_given=bool(area))
 
     if format is WarningFormat.json:
         from geohazard_cli.cli._common import emit_json
@@ -138,10 +141,10 @@ def warning(
 
         from geohazard_cli.cli._common import write_output
 
-        ident = core.check_identifier(identifier) if identifier is not None else (
+        ident = cap.check_identifier(identifier) if identifier is not None else (
             f"{section.cap.identifier_prefix}{uuid.uuid4()}")
-        xml = core.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
-                             exercise=exercise, msg_type=msg_type, references=[ref] if ref else [])
+        xml = cap.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
+                            exercise=exercise, msg_type=msg_type, references=[ref] if ref else [])
         write_output(xml, output)
         return 0
     human = core.human_time(sent_text)
@@ -161,48 +164,47 @@ def warning(
 
 def _reference(value: str, flag: str, section: "WarningSection") -> "CapRef":
     """REF: ``sender,identifier,sent`` when it has commas, else the earlier alert's CAP file."""
-    from geohazard_cli import warning as core
+    from geohazard_cli import cap
 
     if "," in value:
-        return core.parse_reference(value, flag)
+        return cap.parse_reference(value, flag)
     from geohazard_cli.errors import InputError
     from geohazard_cli.loader import read_text
 
-    return core.reference_from_xml(read_text(Path(value), InputError), value, flag, section)
+    return cap.reference_from_xml(read_text(Path(value), InputError), value, flag, section)
 
 
-def _roster(cfg: Path) -> Any:
+def _roster(cfg: Path) -> "Roster":
     """The roster (names and numbers from contacts.yaml, 附件3): its ``unit`` lookup and units."""
-    from geohazard_cli.roster import load_roster
+    from geohazard_cli.contacts import load_roster
 
     return load_roster(cfg)
 
 
-# --- the terminal panel: lines wrapped here, so a clause such as (6.3(1); 10.1) or a closing
-# quote never starts or splits across a line (rich folds CJK text at any character) -----------
-_NO_LINE_START = set(",.;:!?)]}，。、；：！？）】」』”’%")
-_NO_LINE_END = set("([{（【「『“‘")
+# --- the terminal panel: lines wrapped here, with the break rules of textlayout, so a clause such
+# as (6.3(1); 10.1) or a closing quote never starts or splits across a line (rich folds CJK text
+# at any character) -----------------------------------------------------------------------------
 Part = tuple[str, str, bool]  # text, rich style, whole (never split: a clause, a number, a time)
 
 
 def _atoms(parts: list[Part]) -> list[list[tuple[str, str]]]:
     """The pieces a paragraph may break between; each atom is a list of (text, style)."""
-    import re
+    from geohazard_cli.textlayout import NO_LINE_END, NO_LINE_START, TOKENS
 
     atoms: list[list[tuple[str, str]]] = []
     quotes = 0  # ASCII quotes seen: an odd count means the next one closes
     glue_next = False
     for text, style, whole in parts:
-        for tok in [text] if whole else re.findall(r"[!-~]+|\s+|.", text):
+        for tok in [text] if whole else TOKENS.findall(text):
             closing = tok.startswith('"') and quotes % 2 == 1
             quotes += 0 if whole else tok.count('"')
-            glue = glue_next or closing or tok[0] in _NO_LINE_START
+            glue = glue_next or closing or tok[0] in NO_LINE_START
             if glue and atoms and not tok.isspace():
                 atoms[-1].append((tok, style))
             else:
                 atoms.append([(tok, style)])
             # after an opening bracket, and inside a quotation ("叫醒"), the next piece is glued on
-            glue_next = not whole and (tok[-1] in _NO_LINE_END or quotes % 2 == 1)
+            glue_next = not whole and (tok[-1] in NO_LINE_END or quotes % 2 == 1)
     return atoms
 
 

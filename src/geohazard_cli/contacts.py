@@ -1,0 +1,515 @@
+"""The roster: contacts.yaml (the command, office, work groups, unit duties and numbers) as a model.
+
+``load_roster(cfg)`` reads and cross-checks contacts.yaml; ``Roster`` finds units by name, alias,
+key or number; the phone rules say which numbers can be dialled. ``Problem`` is what every
+config check reports (this one and ``dispatch.check_dispatch``, ``checks``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
+
+from geohazard_cli.errors import ConfigError, NotFoundError
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+# Chinese numbers: 7- or 8-digit local fixed lines, optionally with a 0xx(x) area code; 11-digit
+# mobiles (1[3-9]...). A number in the roster's own area (contacts.yaml `area_code`) must have that
+# area's length (`local_number_length`: 8 in 济南). See `phone_problem`.
+_FIXED = re.compile(r"^(?:(0\d{2,3})-?)?([2-9]\d{6,7})$")
+_PHONE_QUERY = re.compile(r"^[0-9\-()\s]{7,}$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+# --- contacts.yaml schema -------------------------------------------------------------------
+
+
+class Duty(BaseModel):
+    model_config = _STRICT
+    text: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class Holder(BaseModel):
+    """A post in the command (指挥长, 副指挥长, 办公室主任...) and the unit that holds it."""
+
+    model_config = _STRICT
+    title: str
+    holder: str  # 区应急局局长
+    unit: str  # a unit name or alias
+
+
+class Command(BaseModel):
+    model_config = _STRICT
+    name: str
+    full_name: str
+    source: str
+    commander: Holder
+    deputies: list[Holder]
+    members: list[str] = Field(min_length=1)
+    duties: Duty
+
+
+class Office(BaseModel):
+    model_config = _STRICT
+    unit: str
+    seat: str
+    source: str
+    director: Holder
+    deputies: list[Holder]
+
+
+UnitKind = Literal["office", "post", "member", "section", "street", "team"]
+
+
+class Unit(BaseModel):
+    """One unit (or post) to call. ``phone`` is exactly as the plan prints it; ``dial`` adds the area code."""
+
+    model_config = _STRICT
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    kind: UnitKind
+    parent: str | None = None
+    phone: str | None
+    phone_missing: str | None = None  # why no number is known (shown on call sheets)
+    in_plan: bool = True  # False: not named by the plan (see source)
+    source: str = Field(min_length=1)
+    duties: list[Duty] = []
+    _area_code: str = PrivateAttr(default="")
+    _bad_number: str = PrivateAttr(default="")
+    _local_length: int | None = PrivateAttr(default=None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def dial(self) -> str | None:
+        """The number to dial: "0531-82722671" for a local fixed line, a mobile as is, None if unknown
+        or not a valid number."""
+        return dial_number(self.phone, self._area_code, self._local_length)
+
+    def phone_gap(self) -> str | None:
+        """Why this unit cannot be dialled (``phone_missing``, or what is wrong with the number)."""
+        if self.dial is not None:
+            return None
+        if self.phone and self.phone.strip():
+            if phone_problem(self.phone, self._area_code, self._local_length) is None:
+                return self.phone_missing
+            # On a sheet for the wall: the plan's language; `geohazard check` gives the technical reason.
+            return self._bad_number.format(phone=self.phone) if self._bad_number else self.phone_missing
+        return self.phone_missing
+
+
+class Group(BaseModel):
+    """A work group of 附件1(一)."""
+
+    model_config = _STRICT
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    lead: str
+    members: list[str]
+    source: str
+    duties: str = Field(min_length=1)
+    note: str | None = None
+
+
+class RosterWording(BaseModel):
+    """How call lists and the roster name group membership and unplaced streets (``wording:`` in
+    contacts.yaml): the plan's own words, as templates whose ``{placeholders}`` the code fills in."""
+
+    model_config = _STRICT
+    title: str = Field(min_length=1)  # the roster table's heading (区指挥部成员通讯录)
+    group_lead: str = Field(min_length=1)  # a reason: {group} {source} (应急救援组牵头单位(附件1(一)))
+    group_member: str = Field(min_length=1)  # a reason: {group} {source}
+    group_lead_short: str = Field(min_length=1)  # the roster table: {group} (应急救援组(牵头))
+    lead_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
+    member_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
+    street_unknown: str = Field(min_length=1)  # the location names no street: {reason} {source}
+    bad_number: str = Field(min_length=1)  # a number that cannot be dialled, on the sheet: {phone}
+
+    @field_validator("group_lead", "group_member", "group_lead_short", "lead_duty", "member_duty",
+                     "street_unknown", "bad_number")
+    @classmethod
+    def _placeholders(cls, value: str, info: ValidationInfo) -> str:
+        from geohazard_cli.phrasing import placeholder_problem
+
+        bad = placeholder_problem(value, WORDING_PLACEHOLDERS[info.field_name or ""])
+        if bad:
+            raise ValueError(bad)
+        return value
+
+
+WORDING_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "group_lead": ("group", "source"), "group_member": ("group", "source"), "group_lead_short": ("group",),
+    "lead_duty": ("group", "duties", "source"), "member_duty": ("group", "duties", "source"),
+    "street_unknown": ("reason", "source"), "bad_number": ("phone",),
+}
+
+
+class Roster(BaseModel):
+    """contacts.yaml as a model, with name lookup."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_version: Literal[1] = Field(alias="schema")
+    title: str
+    document: str
+    area_code: str = Field(pattern=r"^0\d{2,3}$")
+    local_number_length: int = Field(ge=7, le=8)  # digits of a local fixed-line number in area_code
+    command: Command
+    office: Office
+    units: list[Unit] = Field(min_length=1)
+    groups: list[Group]
+    wording: RosterWording
+
+    def model_post_init(self, context: Any, /) -> None:
+        for u in self.units:
+            u._area_code = self.area_code
+            u._local_length = self.local_number_length
+            u._bad_number = self.wording.bad_number
+
+    @cached_property
+    def index(self) -> dict[str, Unit]:
+        """Normalised name/alias/key -> unit (the first one wins; `check` reports clashes)."""
+        out: dict[str, Unit] = {}
+        for u in self.units:
+            for name in (u.name, *u.aliases, u.key):
+                out.setdefault(normalise(name), u)
+        return out
+
+    @cached_property
+    def by_key(self) -> dict[str, Unit]:
+        return {u.key: u for u in self.units}
+
+    def find(self, name: str) -> Unit | None:
+        return self.index.get(normalise(name))
+
+    def unit(self, name: str) -> Unit:
+        """The unit by full name, alias or key; unknown -> NotFoundError with the closest name."""
+        found = self.find(name)
+        if found is None:
+            raise NotFoundError(f'unknown unit "{name}"{self.suggest(name)} (see \'geohazard roster\')')
+        return found
+
+    def suggest(self, name: str) -> str:
+        """' (did you mean "X"?)' for the closest known unit name, or ''."""
+        best = closest(name, self.index)
+        if best is None:
+            return ""
+        return f' (did you mean "{self.index[best].name}"?)'
+
+    def group(self, name: str) -> Group | None:
+        key = normalise(name)
+        for g in self.groups:
+            if key in (normalise(g.name), normalise(g.key)):
+                return g
+        return None
+
+    def groups_of(self, unit: Unit) -> list[tuple[Group, bool]]:
+        """The work groups a unit belongs to, with whether it leads them."""
+        out = []
+        for g in self.groups:
+            if self.find(g.lead) is unit:
+                out.append((g, True))
+            elif any(self.find(m) is unit for m in g.members):
+                out.append((g, False))
+        return out
+
+    def roles_of(self, unit: Unit) -> list[str]:
+        """Posts in the command and office held in this unit, each with its clause."""
+        out = []
+        cmd, office = self.command, self.office
+        for h in (cmd.commander, *cmd.deputies):
+            if self.find(h.unit) is unit:
+                out.append(f"{h.title}: {h.holder}({cmd.source})")
+        for h in (office.director, *office.deputies):
+            if self.find(h.unit) is unit:
+                out.append(f"{h.title}: {h.holder}({office.source})")
+        return out
+
+    def search(self, query: str) -> list[Unit]:
+        """Units matching ``query``, best first (all, in roster order, when empty).
+
+        A phone number (82722671, 0531-82722671) finds the units with that number (caller ID).
+        Otherwise ranked: the unit's name, alias or key contains it; it names a work group (or its
+        duties) the unit leads, or a post the unit holds; a group it is a member of; its duty text.
+        Within a rank, roster order."""
+        q = normalise(query)
+        if not q:
+            return list(self.units)
+        digits = phone_digits(query)
+        if digits is not None:
+            out = []
+            for u in self.units:
+                dial = re.sub(r"\D", "", u.dial or "")
+                local = re.sub(r"\D", "", (u.dial or "").partition("-")[2])
+                if dial and digits in (dial, local):
+                    out.append(u)
+            return out
+        ranked: list[tuple[int, int, Unit]] = []
+        for pos, u in enumerate(self.units):
+            rank = None
+            if any(q in normalise(h) for h in (u.name, *u.aliases, u.key)):
+                rank = 0
+            else:
+                groups = self.groups_of(u)
+                if any(q in normalise(h) for h in self.roles_of(u)) or any(
+                        leads and (q in normalise(g.name) or q in normalise(g.duties)) for g, leads in groups):
+                    rank = 1
+                elif any(not leads and (q in normalise(g.name) or q in normalise(g.duties))
+                         for g, leads in groups):
+                    rank = 2
+                elif any(q in normalise(d.text) for d in u.duties):
+                    rank = 3
+            if rank is not None:
+                ranked.append((rank, pos, u))
+        return [u for _, _, u in sorted(ranked, key=lambda t: (t[0], t[1]))]
+
+    def closest_names(self, query: str, n: int = 3) -> list[str]:
+        """Up to ``n`` unit names closest to ``query`` (for "nothing matches")."""
+        names: dict[str, str] = {}
+        for u in self.units:
+            for name in (u.name, *u.aliases):
+                names.setdefault(normalise(name), u.name)
+        out: list[str] = []
+        for m in difflib.get_close_matches(normalise(query), list(names), n=n * 3, cutoff=0.5):
+            if names[m] not in out:
+                out.append(names[m])
+        return out[:n]
+
+
+def normalise(name: str) -> str:
+    """NFKC, no spaces, case-folded: how names are compared."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(normalise(name), list(candidates), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def dial_number(phone: str | None, area_code: str, local_length: int | None = None) -> str | None:
+    """The dialable form of a number, or None when it is unknown or not a valid number.
+
+    ``local_length``: the digits of a local number in ``area_code`` (8 in 济南); a local number of
+    another length cannot be dialled and gives None."""
+    if phone is None:
+        return None
+    p = unicodedata.normalize("NFKC", phone).strip().replace(" ", "")
+    if _MOBILE.match(p):
+        return p
+    m = _FIXED.match(p)
+    if m is None:
+        return None
+    area, local = m.group(1) or area_code, m.group(2)
+    if area == area_code and local_length is not None and len(local) != local_length:
+        return None
+    return f"{area}-{local}"
+
+
+def phone_problem(phone: str, area_code: str | None = None, local_length: int | None = None) -> str | None:
+    """Why ``phone`` is not a valid Chinese fixed-line or mobile number, or None.
+
+    With ``area_code`` and ``local_length`` (contacts.yaml), a number without an area code or with
+    that one must have exactly ``local_length`` digits (济南: 8)."""
+    p = unicodedata.normalize("NFKC", phone).strip()
+    if not p:
+        return "blank number"
+    if p != phone:
+        return f'"{phone}" has spaces or full-width digits; write it as "{p.replace(" ", "")}"'
+    if _MOBILE.match(p):
+        return None
+    if p.startswith("1") and p.isdigit() and len(p) == 11:
+        return f'"{phone}" is not a mobile number (11 digits starting 13-19)'
+    m = _FIXED.match(p)
+    if m:
+        area, local = m.group(1) or area_code, m.group(2)
+        if area_code is not None and local_length is not None and area == area_code \
+                and len(local) != local_length:
+            return (f'"{phone}" has {len(local)} digits; local numbers in {area_code} have {local_length} '
+                    f"(local_number_length)")
+        return None
+    return f'"{phone}" is not a fixed-line (7-8 digits, optional area code 0xx-) or mobile number'
+
+
+def phone_digits(text: str) -> str | None:
+    """The digits of ``text`` when it looks like a phone number (a caller-ID query), else None."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    if not _PHONE_QUERY.match(t):
+        return None
+    digits = re.sub(r"\D", "", t)
+    return digits if len(digits) >= 7 else None
+
+
+# --- loading and cross-checks ----------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    """One problem found in a config file, naming the file, line, key path and unit."""
+
+    file: str
+    line: int | None = None
+    path: str
+    unit: str | None = None
+    message: str
+    fatal: bool = True  # False: the data still loads (a missing or malformed number)
+    notice: bool = False  # True: a known gap, explained in the data (a unit with no number)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        who = f" [{self.unit}]" if self.unit else ""
+        return f"{where}: {self.path}:{who} {self.message}"
+
+
+def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Problem]:
+    """Every cross-check problem of a roster: unknown or ambiguous names, duplicates, bad numbers."""
+    from geohazard_cli.loader import line_finder
+
+    line_of = line_finder(text)
+    problems: list[Problem] = []
+
+    def report(loc: list[str | int], message: str, unit: str | None = None, fatal: bool = True,
+               notice: bool = False) -> None:
+        problems.append(Problem(file=file, line=line_of(loc), path=".".join(map(str, loc)), unit=unit,
+                                message=message, fatal=fatal, notice=notice))
+
+    seen: dict[str, tuple[int, str]] = {}
+    keys: dict[str, int] = {}
+    dials: dict[str, str] = {}
+    for i, u in enumerate(roster.units):
+        if u.key in keys:
+            report(["units", i, "key"], f"key {u.key!r} is used twice (also units.{keys[u.key]})", u.name)
+        keys.setdefault(u.key, i)
+        for j, alias in enumerate((u.name, *u.aliases)):
+            n = normalise(alias)
+            if n in seen and seen[n][0] != i:
+                other = roster.units[seen[n][0]].name
+                what = "unit" if j == 0 and alias == other else "name"
+                at: list[str | int] = ["units", i, "name"] if j == 0 else ["units", i, "aliases", j - 1]
+                report(at, f"{what} {alias!r} is listed twice (also units.{seen[n][0]}: {other})", u.name)
+            seen.setdefault(n, (i, u.name))
+        if u.phone is None or not u.phone.strip():
+            if u.phone_missing:
+                report(["units", i, "phone"], f"no number ({u.phone_missing})", u.name, fatal=False,
+                       notice=True)
+            else:
+                report(["units", i, "phone"], "blank number (write the number, or say why in phone_missing)",
+                       u.name, fatal=False)
+        else:
+            bad = phone_problem(u.phone, roster.area_code, roster.local_number_length)
+            if bad:
+                report(["units", i, "phone"], bad, u.name, fatal=False)
+            elif u.phone_missing:
+                report(["units", i, "phone_missing"], "set although the unit has a number", u.name,
+                       fatal=False)
+            # A shared number is allowed (附件3 gives 区指挥部办公室 and 区应急局 the same one) but
+            # listed, since a number pasted twice by mistake looks the same.
+            if u.dial and u.dial in dials:
+                report(["units", i, "phone"], f"same number as {dials[u.dial]} ({u.phone})", u.name,
+                       fatal=False, notice=True)
+            if u.dial:
+                dials.setdefault(u.dial, u.name)
+        if u.parent is not None and roster.find(u.parent) is None:
+            report(["units", i, "parent"], f"unknown unit {u.parent!r}{roster.suggest(u.parent)}", u.name)
+
+    def ref(loc: list[str | int], name: str, context: str | None = None) -> None:
+        if roster.find(name) is None:
+            report(loc, f"unknown unit {name!r}{roster.suggest(name)}", context or name)
+
+    cmd = roster.command
+    ref(["command", "commander", "unit"], cmd.commander.unit, cmd.commander.title)
+    for i, h in enumerate(cmd.deputies):
+        ref(["command", "deputies", i, "unit"], h.unit, h.title)
+    members_seen: dict[str, int] = {}
+    for i, name in enumerate(cmd.members):
+        ref(["command", "members", i], name)
+        mu = roster.find(name)
+        if mu is not None:
+            if mu.key in members_seen:
+                report(["command", "members", i], f"{mu.name!r} is listed twice (also command.members."
+                       f"{members_seen[mu.key]})", mu.name)
+            members_seen.setdefault(mu.key, i)
+    off = roster.office
+    ref(["office", "unit"], off.unit, "区指挥部办公室")
+    ref(["office", "seat"], off.seat)
+    ref(["office", "director", "unit"], off.director.unit, off.director.title)
+    for i, h in enumerate(off.deputies):
+        ref(["office", "deputies", i, "unit"], h.unit, h.title)
+    gnames: dict[str, int] = {}
+    for i, g in enumerate(roster.groups):
+        for n in (normalise(g.name), normalise(g.key)):
+            if n in gnames and gnames[n] != i:
+                report(["groups", i, "name"],
+                       f"work group {g.name!r} is listed twice (also groups.{gnames[n]})", g.name)
+            gnames.setdefault(n, i)
+        ref(["groups", i, "lead"], g.lead, f"{g.name} lead {g.lead}")
+        in_group: dict[str, int] = {}
+        lead = roster.find(g.lead)
+        for j, m in enumerate(g.members):
+            ref(["groups", i, "members", j], m, f"{g.name} member {m}")
+            gu = roster.find(m)
+            if gu is None:
+                continue
+            if gu is lead:
+                report(["groups", i, "members", j], f"{gu.name!r} is the lead of {g.name}, not also a member",
+                       gu.name)
+            if gu.key in in_group:
+                report(["groups", i, "members", j], f"{gu.name!r} is listed twice in {g.name}", gu.name)
+            in_group.setdefault(gu.key, j)
+    return problems
+
+
+_cache: dict[tuple[Path, int, int], Roster] = {}
+
+
+def parse_roster(text: str, file: str) -> Roster:
+    """Validate contacts.yaml text against the schema (no cross-checks)."""
+    from geohazard_cli.loader import describe_validation_error, load_yaml
+
+    data = load_yaml(text, file)
+    try:
+        return Roster.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, file, text)) from None
+
+
+def load_roster(cfg_dir: Path) -> Roster:
+    """Read ``contacts.yaml`` of a config dir; ConfigError on bad data (a missing number is not one)."""
+    from geohazard_cli.config import contacts_path
+    from geohazard_cli.loader import read_text
+
+    path = contacts_path(cfg_dir).resolve()
+    try:
+        st = path.stat()
+        cache_key = (path, st.st_mtime_ns, st.st_size)
+    except OSError:
+        cache_key = None
+    if cache_key is not None and cache_key in _cache:
+        return _cache[cache_key]
+    text = read_text(path)
+    roster = parse_roster(text, str(path))
+    fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
+    if fatal:  # again with line numbers, which cost a YAML compose
+        fatal = [p for p in check_roster(roster, str(path), text) if p.fatal]
+        more = f" (and {len(fatal) - 1} more; run geohazard check)" if len(fatal) > 1 else ""
+        raise ConfigError(f"{fatal[0]}{more}")
+    if cache_key is not None:
+        _cache[cache_key] = roster
+    return roster
+

@@ -1,0 +1,347 @@
+"""Dispatch: who is called for an assessed incident, and why (the profile's ``dispatch:`` section).
+
+``resolve_call_list(assessment, profile, roster)`` is pure: which units to call, each once, with
+every reason (role in the command, work group, the clause of the level's measures) and the duty
+text to read out. Which units a response level engages comes from the profile; no unit name,
+number or duty lives here. ``check_dispatch`` cross-checks the section against the roster.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from geohazard_cli.contacts import Group, Problem, Roster, Unit, normalise
+from geohazard_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from geohazard_cli.models import Assessment
+    from geohazard_cli.rules import Profile
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class EngageRule(BaseModel):
+    """One rule of a level: which units it adds to the call list, why, and the clause."""
+
+    model_config = _STRICT
+    engage: Literal["office", "command", "members", "groups", "group", "unit", "local_street"]
+    name: str | None = None  # group or unit name for `group` / `unit`
+    units: Literal["all", "lead"] | list[str] = "all"  # for `group`
+    reason: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    # `local_street` only: what the street office named from the location is (受灾街道办事处), shown
+    # before its name; and whether this level calls every street office even when the affected one
+    # is known (then 各街道办事处 stays on the list, once, with `all_streets` as the reason).
+    label: str | None = None
+    all_streets: str | None = None
+
+
+class LevelDispatch(BaseModel):
+    model_config = _STRICT
+    text: str
+    source: str
+    engage: list[EngageRule] = Field(min_length=1)
+
+
+class ReportSection(BaseModel):
+    """One section of the 速报单: its title, the incident fields it holds, and the clause."""
+
+    model_config = _STRICT
+    title: str = Field(min_length=1)
+    fields: list[str] = Field(min_length=1)
+    source: str | None = None  # None: not named by the plan (shown without a citation)
+
+
+class Dispatch(BaseModel):
+    model_config = _STRICT
+    levels: dict[str, LevelDispatch]
+    # The 速报单's content as this profile's plan lists it (district §3.2.1, national §3.3.2).
+    report_form: list[ReportSection] = Field(default_factory=list)
+
+
+def dispatch_of(profile: Profile) -> Dispatch:
+    """The validated ``dispatch:`` section of a profile; ConfigError names the key path."""
+    try:
+        return Dispatch.model_validate(profile.dispatch)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = ".".join(str(p) for p in ("dispatch", *err["loc"]))
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(f"{profile.source_file}: {path}: {msg}") from None
+
+
+# --- call lists -------------------------------------------------------------------------------
+
+
+class CallEntry(BaseModel):
+    """One unit to call, once, with every reason and the duties to read out."""
+
+    order: int
+    unit: str  # the unit's full name
+    label: str | None = None  # what it is on this sheet: 受灾街道办事处 (the dispatch rule's label)
+    footnote: str | None = None  # provenance, for a unit the plan does not name (in_plan false)
+    unit_key: str
+    kind: str
+    phone: str | None
+    dial: str | None
+    phone_missing: str | None  # why no number is known, when phone is None
+    in_plan: bool
+    reasons: list[str]
+    duties: list[str]
+
+
+class CallList(BaseModel):
+    plan: str
+    level: str
+    level_name: str
+    text: str
+    source: str
+    entries: list[CallEntry]
+
+    def names(self) -> list[str]:
+        return [e.unit for e in self.entries]
+
+
+def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) -> CallList:
+    """The call list for an assessed incident under ``profile`` (pure)."""
+    dispatch = dispatch_of(profile)
+    level_key = assessment.response_level
+    level = dispatch.levels.get(level_key)
+    if level is None:
+        known = ", ".join(dispatch.levels) or "none"
+        raise ConfigError(f"{profile.source_file}: dispatch.levels: no entry for response level "
+                          f"{level_key!r} (has: {known})")
+    bad = [p for p in check_dispatch(profile, roster, profile.source_file)
+           if p.path.startswith(f"dispatch.levels.{level_key}.")]
+    if bad:
+        more = f" (and {len(bad) - 1} more; run geohazard check)" if len(bad) > 1 else ""
+        raise ConfigError(f"{bad[0]}{more}")
+
+    reasons: dict[str, list[str]] = {}  # unit key -> tasks, each with its clause
+    group_roles: dict[str, list[str]] = {}  # unit key -> 应急救援组牵头单位(附件1(一))...
+    group_duties: dict[str, list[tuple[Group, bool]]] = {}
+    local: set[str] = set()
+    labels: dict[str, str] = {}  # unit key -> 受灾街道办事处
+    keep_all: str | None = None  # the level calls every street office (the reason)
+
+    def add(unit: Unit, reason: str) -> None:
+        lst = reasons.setdefault(unit.key, [])
+        if reason not in lst:
+            lst.append(reason)
+
+    def via_group(g: Group, which: Literal["all", "lead"] | list[str], rule: EngageRule) -> None:
+        picked: list[tuple[Unit, bool]] = [(roster.unit(g.lead), True)]
+        if which == "all":
+            picked += [(roster.unit(m), False) for m in g.members]
+        elif isinstance(which, list):
+            picked = [(u, u is picked[0][0]) for u in (roster.unit(n) for n in which)]
+        for u, leads in picked:
+            role = (roster.wording.group_lead if leads else roster.wording.group_member).format(
+                group=g.name, source=g.source)
+            if role not in group_roles.setdefault(u.key, []):
+                group_roles[u.key].append(role)
+            add(u, f"{rule.reason}({rule.source})")
+            group_duties.setdefault(u.key, []).append((g, leads))
+
+    for rule in level.engage:
+        tag = f"{rule.reason}({rule.source})"
+        if rule.engage == "office":
+            add(roster.unit(roster.office.unit), tag)
+        elif rule.engage == "command":
+            for h in (roster.command.commander, *roster.command.deputies):
+                add(roster.unit(h.unit), tag)
+        elif rule.engage == "members":
+            for name in roster.command.members:
+                add(roster.unit(name), tag)
+        elif rule.engage == "groups":
+            for g in roster.groups:
+                via_group(g, "all", rule)
+        elif rule.engage == "group":
+            found = roster.group(rule.name or "")
+            if found is None:
+                raise ConfigError(f"{profile.source_file}: dispatch.levels.{level_key}: "
+                                  f"unknown work group {rule.name!r}")
+            via_group(found, rule.units, rule)
+        elif rule.engage == "unit":
+            add(roster.unit(rule.name or ""), tag)
+        elif rule.engage == "local_street":
+            streets = local_streets(assessment.incident.location, roster)
+            for u in streets:
+                local.add(u.key)
+                add(u, f"{rule.reason}({rule.source});地点: {assessment.incident.location}")
+                if rule.label:
+                    labels.setdefault(u.key, rule.label)
+            collective = _collective_streets(roster)
+            if collective is not None:
+                if not streets:
+                    add(collective, roster.wording.street_unknown.format(reason=rule.reason, source=rule.source))
+                elif rule.all_streets:
+                    keep_all = f"{rule.all_streets}({rule.source})"
+
+    # The affected street office stands for 各街道办事处 (the plan's name for the streets in the
+    # command and its work groups): it takes over that entry's roles and duties, and 各街道办事处 is
+    # not called as well, unless the level calls every street (then it is listed once, saying so).
+    collective = _collective_streets(roster)
+    if local and collective is not None and collective.key in reasons:
+        folded_roles = group_roles.pop(collective.key, [])
+        folded_reasons = reasons.pop(collective.key)
+        folded_groups = group_duties.pop(collective.key, [])
+        for k in local:
+            for role in folded_roles:
+                if role not in group_roles.setdefault(k, []):
+                    group_roles[k].append(role)
+            for reason in folded_reasons:
+                add(roster.by_key[k], reason)
+            group_duties.setdefault(k, []).extend(folded_groups)
+        if keep_all is not None:
+            reasons[collective.key] = [keep_all]
+    elif local and collective is not None and keep_all is not None:
+        reasons[collective.key] = [keep_all]
+
+    # Order: office, commander, deputies, the affected street (first on the ground, §5), group
+    # leads, then roster order.
+    tiers: dict[str, int] = {}
+    office_unit = roster.unit(roster.office.unit)
+    tiers[office_unit.key] = 0
+    tiers.setdefault(roster.unit(roster.command.commander.unit).key, 1)
+    for h in roster.command.deputies:
+        tiers.setdefault(roster.unit(h.unit).key, 2)
+    for k in local:
+        tiers.setdefault(k, 3)
+    for g in roster.groups:
+        tiers.setdefault(roster.unit(g.lead).key, 4)
+    position = {u.key: i for i, u in enumerate(roster.units)}
+    keys = sorted(reasons, key=lambda k: (tiers.get(k, 5), position[k]))
+
+    entries = []
+    for n, key in enumerate(keys, start=1):
+        u = roster.by_key[key]
+        own = u.duties
+        if not own and key in local and collective is not None:
+            own = collective.duties  # 附件1(二) 各街道办事处: the affected one's duties
+        duties = [f"{d.text}({d.source})" for d in own]
+        for g, leads in group_duties.get(key, []):
+            if leads or not own:
+                text = (roster.wording.lead_duty if leads else roster.wording.member_duty).format(
+                    group=g.name, duties=g.duties, source=g.source)
+                if text not in duties:
+                    duties.append(text)
+        footnote = None
+        if not u.in_plan:
+            where = (f"名称据地点“{assessment.incident.location}”确定;" if key in local
+                     and assessment.incident.location else "")
+            footnote = f"{u.name}: {where}{u.source}"
+        entries.append(CallEntry(
+            order=n, unit=u.name, label=labels.get(key), footnote=footnote, unit_key=u.key, kind=u.kind,
+            phone=u.phone, dial=u.dial, phone_missing=u.phone_gap(), in_plan=u.in_plan,
+            reasons=roster.roles_of(u) + group_roles.get(key, []) + reasons[key], duties=duties,
+        ))
+    lvl = profile.level_by_key.get(level_key)
+    return CallList(plan=profile.id, level=level_key, level_name=lvl.name if lvl else level_key,
+                    text=level.text, source=level.source, entries=entries)
+
+
+def _collective_streets(roster: Roster) -> Unit | None:
+    """The 各街道办事处 entry: the street unit that other streets name as parent."""
+    for u in roster.units:
+        if u.kind == "street" and u.parent is None:
+            return u
+    return None
+
+
+def local_streets(location: str | None, roster: Roster) -> list[Unit]:
+    """Street offices whose name or alias the incident's location text contains."""
+    if not location:
+        return []
+    text = normalise(location)
+    out = []
+    for u in roster.units:
+        if u.kind != "street" or u.parent is None:
+            continue
+        if any(normalise(n) in text for n in (u.name, *u.aliases)):
+            out.append(u)
+    return out
+
+
+def call_list_diff(old: CallList | None, new: CallList) -> tuple[list[CallEntry], list[CallEntry]]:
+    """(entries newly to call, entries no longer needed) going from ``old`` to ``new``."""
+    if old is None:
+        return list(new.entries), []
+    before = {e.unit_key for e in old.entries}
+    after = {e.unit_key for e in new.entries}
+    return ([e for e in new.entries if e.unit_key not in before],
+            [e for e in old.entries if e.unit_key not in after])
+
+
+def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None = None) -> list[Problem]:
+    """Problems of a profile's ``dispatch:`` section against its levels and the roster."""
+    from geohazard_cli.loader import line_finder
+
+    line_of = line_finder(text)
+    problems: list[Problem] = []
+
+    def report(loc: list[str | int], message: str, unit: str | None = None) -> None:
+        full = ["dispatch", *loc]
+        problems.append(Problem(file=file, line=line_of(full), path=".".join(map(str, full)), unit=unit,
+                                message=message))
+
+    try:
+        dispatch = Dispatch.model_validate(profile.dispatch)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = list(err["loc"])
+            msg = "unknown key" if err["type"] == "extra_forbidden" else (
+                "required key is missing" if err["type"] == "missing" else err["msg"])
+            report(loc, msg)
+        return problems
+    from geohazard_cli.models import FIELD_LABELS
+
+    if not dispatch.report_form:
+        report(["report_form"], "no report_form sections: the 速报单 would cite no clause of this plan")
+    for i, sec in enumerate(dispatch.report_form):
+        for j, f in enumerate(sec.fields):
+            if f not in FIELD_LABELS:
+                best = difflib.get_close_matches(f, list(FIELD_LABELS), n=1, cutoff=0.5)
+                hint = f' (did you mean "{best[0]}"?)' if best else ""
+                report(["report_form", i, "fields", j], f"unknown incident field {f!r}{hint}")
+    for lv in profile.levels:
+        if lv.key not in dispatch.levels:
+            report(["levels"], f"no entry for response level {lv.key} ({lv.name}): nobody would be called")
+    known = [lv.key for lv in profile.levels]
+    for key, ld in dispatch.levels.items():
+        if key not in known:
+            report(["levels", key], f"{key!r} is not a response level of this profile ({', '.join(known)})")
+        kinds = {r.engage for r in ld.engage}
+        if "office" not in kinds:
+            report(["levels", key, "engage"], "the 区指挥部办公室 is not engaged (engage: office)")
+        for i, r in enumerate(ld.engage):
+            loc = ["levels", key, "engage", i]
+            if r.engage in ("group", "unit") and not r.name:
+                report([*loc, "name"], f"engage: {r.engage} needs a name")
+                continue
+            if r.engage not in ("group", "unit") and r.name is not None:
+                report([*loc, "name"], f"engage: {r.engage} takes no name")
+            for extra in ("label", "all_streets"):
+                if r.engage != "local_street" and getattr(r, extra) is not None:
+                    report([*loc, extra], f"engage: {r.engage} takes no {extra} (local_street only)")
+            if r.engage == "unit" and r.name and roster.find(r.name) is None:
+                report([*loc, "name"], f"unknown unit {r.name!r}{roster.suggest(r.name)}", r.name)
+            if r.engage == "group" and r.name:
+                g = roster.group(r.name)
+                if g is None:
+                    names = [gg.name for gg in roster.groups]
+                    best = difflib.get_close_matches(r.name, names, n=1, cutoff=0.5)
+                    hint = f' (did you mean "{best[0]}"?)' if best else ""
+                    report([*loc, "name"], f"unknown work group {r.name!r}{hint}", r.name)
+                elif isinstance(r.units, list):
+                    allowed = {normalise(n) for n in (g.lead, *g.members)}
+                    for j, n in enumerate(r.units):
+                        u = roster.find(n)
+                        if u is None:
+                            report([*loc, "units", j], f"unknown unit {n!r}{roster.suggest(n)}", n)
+                        elif not any(roster.find(a) is u for a in allowed):
+                            report([*loc, "units", j], f"{u.name!r} is not in {g.name}", u.name)
+    return problems

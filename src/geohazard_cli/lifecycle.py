@@ -1,0 +1,340 @@
+"""The response lifecycle: a response (an incident, or a warning period) is its ordered events, and
+its state is a pure function of them.
+
+Everything that records or rehearses a response goes through here: the journal appends the events
+this module decides and stores the state it folds (a snapshot, so a write never re-reads history);
+``drill run`` feeds its steps through the same functions on an in-memory journal. No I/O, no clock:
+times come in with the events.
+
+The one rule for 叫应 across a level change (§6.1.2, §6.2.2 "可视灾情及其发展情况及时调整响应级别";
+§6.3(1) "既能叫醒也有回应"): **a new level is a new round**. Opening a response, a change of its
+response level, and a change of a warning's colour each start a round; a unit on the current call
+list counts as answered only by an answer recorded in the current round. A unit that answered for
+III级响应 has to be told that it is now II级响应.
+
+Event kinds (``kind``, with ``details``):
+
+- ``open``: the response starts. ``details.response`` is ``incident`` or ``warning``; an incident
+  carries its figures and first assessment, a warning its colour and areas.
+- ``update``: new figures for an incident (续报) and the assessment they give.
+- ``level_change``: the incident's response level moved (``direction`` up/down); starts a round.
+- ``warning``: a later warning for the same response (colour raised or lowered); starts a round
+  when the colour changed.
+- ``call``: the call list changed: ``newly`` and ``dropped`` entries and the whole new ``call_list``.
+- ``ack``: one call of the 叫应 loop and its outcome.
+- ``close``: the response ends (§6.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+KINDS = ("open", "update", "level_change", "warning", "call", "ack", "close")
+KIND_LABELS = {"open": "接报", "update": "续报", "level_change": "级别调整", "warning": "预警",
+               "call": "叫应", "ack": "回应", "close": "响应终止"}
+ROUND_STARTERS = ("open", "level_change")  # and "warning" when the colour changed
+ANSWERED = "answered"
+
+Direction = Literal["up", "down", "same"]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An event decided but not yet stored: the journal gives it its ``seq`` and ``recorded_at``."""
+
+    kind: str
+    at: datetime
+    details: dict[str, Any]
+    grade: str | None = None
+    response_level: str | None = None
+    answerer: str | None = None
+    responded_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One stored line of a response's timeline."""
+
+    seq: int
+    kind: str
+    at: datetime
+    recorded_at: datetime
+    details: dict[str, Any]
+    grade: str | None = None
+    response_level: str | None = None
+    answerer: str | None = None  # ack: 接听人, who answered at the unit (the caller is details "by")
+    responded_at: datetime | None = None  # ack: 回应时间, when the unit responded (the call is "at")
+
+
+@dataclass(slots=True)
+class State:
+    """A response as its events leave it. ``apply`` folds one event in; ``replay`` folds them all."""
+
+    id: int
+    response: str = "incident"  # incident | warning
+    status: str = "open"  # open | closed
+    exercise: bool = False
+    plan: str = ""
+    opened_at: datetime | None = None
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+    close_by: str | None = None
+    incident: dict[str, Any] = field(default_factory=dict)  # the figures (Incident as JSON)
+    assessment: dict[str, Any] | None = None  # the last recorded assessment summary
+    grade: str = ""
+    grade_name: str = ""
+    response_level: str = ""
+    response_level_name: str = ""
+    warning: dict[str, Any] | None = None  # a warning's level, level_name, areas, active
+    call_list: dict[str, Any] | None = None  # the current call list (entries in call order)
+    round_seq: int = 0  # the event that started the current round of 叫应
+    round_at: datetime | None = None
+    answered: dict[str, str] = field(default_factory=dict)  # unit key -> first answer (ISO) this round
+    attempts: dict[str, int] = field(default_factory=dict)  # unit key -> calls recorded this round
+    last: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit key -> last call {at, outcome}
+    last_seq: int = 0
+
+
+# --- folding ------------------------------------------------------------------------------------
+
+
+def apply(state: State, ev: Event) -> State:
+    """Fold one event into ``state`` (in place; returned for chaining)."""
+    d = ev.details
+    state.last_seq = ev.seq
+    if state.updated_at is None or ev.at > state.updated_at:
+        state.updated_at = ev.at
+    kind = ev.kind
+    if kind == "open":
+        state.response = d.get("response", "incident")
+        state.exercise = bool(d.get("exercise"))
+        state.plan = d.get("plan", state.plan)
+        state.opened_at = ev.at
+        state.incident = dict(d.get("incident") or {})
+        if d.get("warning") is not None:
+            state.warning = dict(d["warning"])
+        _assessed(state, d.get("assessment"))
+        if d.get("call_list") is not None:
+            state.call_list = d["call_list"]
+        _new_round(state, ev)
+    elif kind == "update":
+        state.incident = dict(d.get("incident") or state.incident)
+        _assessed(state, d.get("assessment"))
+    elif kind == "level_change":
+        state.response_level = d["response_level"]
+        state.response_level_name = d["response_level_name"]
+        state.grade, state.grade_name = d.get("grade", state.grade), d.get("grade_name", state.grade_name)
+        _new_round(state, ev)
+    elif kind == "warning":
+        previous = (state.warning or {}).get("level")
+        state.warning = dict(d["warning"])
+        state.response_level = state.warning.get("level", "")
+        state.response_level_name = state.warning.get("level_name", "")
+        if state.warning.get("level") != previous:
+            _new_round(state, ev)
+    elif kind == "call":
+        if d.get("call_list") is not None:
+            state.call_list = d["call_list"]
+        else:  # journals written before the call event carried the whole list
+            state.call_list = _derived_list(state.call_list, d)
+    elif kind == "ack":
+        key = d.get("unit_key")
+        if isinstance(key, str):
+            state.last[key] = {"at": ev.at.isoformat(), "outcome": d.get("outcome")}
+            state.attempts[key] = state.attempts.get(key, 0) + 1
+            if d.get("outcome") == ANSWERED and key not in state.answered:
+                state.answered[key] = ev.at.isoformat()
+    elif kind == "close":
+        state.status = "closed"
+        state.closed_at = ev.at
+        state.close_reason = d.get("reason")
+        state.close_by = d.get("by")
+    return state
+
+
+def replay(response_id: int, events: Iterable[Event]) -> State:
+    """The state a response's events give, from the first."""
+    state = State(id=response_id)
+    for ev in events:
+        apply(state, ev)
+    return state
+
+
+def _assessed(state: State, summary: dict[str, Any] | None) -> None:
+    if summary is None:
+        return
+    state.assessment = dict(summary)
+    state.grade, state.grade_name = summary["grade"], summary["grade_name"]
+    state.response_level = summary["response_level"]
+    state.response_level_name = summary["response_level_name"]
+
+
+def _new_round(state: State, ev: Event) -> None:
+    state.round_seq, state.round_at = ev.seq, ev.at
+    state.answered, state.attempts = {}, {}
+
+
+def _derived_list(old: dict[str, Any] | None, d: dict[str, Any]) -> dict[str, Any]:
+    dropped = {e.get("unit_key") for e in d.get("dropped", [])}
+    kept = [e for e in (old or {}).get("entries", []) if e.get("unit_key") not in dropped]
+    entries = sorted([*kept, *d.get("newly", [])], key=lambda e: e.get("order") or 0)
+    return {**(old or {}), "entries": entries}
+
+
+# --- reading the state --------------------------------------------------------------------------
+
+
+def entries(state: State) -> list[dict[str, Any]]:
+    return list((state.call_list or {}).get("entries", []))
+
+
+def on_list(state: State, unit_key: str) -> bool:
+    return any(e.get("unit_key") == unit_key for e in entries(state))
+
+
+def pending(state: State) -> list[dict[str, Any]]:
+    """Units on the current call list with no answer in the current round (叫应 not closed), in call
+    order, each with its last recorded call (of any round)."""
+    out = []
+    for e in entries(state):
+        key = e.get("unit_key") or ""
+        if key in state.answered:
+            continue
+        last = state.last.get(key)
+        out.append({"order": e.get("order"), "unit": e.get("unit", key), "unit_key": key,
+                    "phone": e.get("phone"), "dial": e.get("dial"),
+                    "last_outcome": last["outcome"] if last else None,
+                    "last_at": last["at"] if last else None,
+                    "attempts": state.attempts.get(key, 0)})
+    return out
+
+
+def acknowledged(state: State) -> list[str]:
+    """Names of the units on the current call list that answered in the current round."""
+    return [e.get("unit", "") for e in entries(state) if e.get("unit_key") in state.answered]
+
+
+# --- deciding events ----------------------------------------------------------------------------
+
+
+def direction(order: Sequence[str], old: str, new: str) -> Direction:
+    """Levels are listed strongest first (I, II, III): a smaller index is a stronger response."""
+    if old == new or old not in order or new not in order:
+        return "same"
+    return "up" if order.index(new) < order.index(old) else "down"
+
+
+def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[list[dict[str, Any]],
+                                                                          list[dict[str, Any]]]:
+    """(entries newly to call, entries no longer needed) going from call list ``old`` to ``new``."""
+    before = {e.get("unit_key") for e in (old or {}).get("entries", [])}
+    after = {e.get("unit_key") for e in (new or {}).get("entries", [])}
+    return ([e for e in (new or {}).get("entries", []) if e.get("unit_key") not in before],
+            [e for e in (old or {}).get("entries", []) if e.get("unit_key") not in after])
+
+
+def opening(response: str, at: datetime, plan: str, exercise: bool, call_list: dict[str, Any] | None, *,
+            incident: dict[str, Any] | None = None, figures: list[dict[str, Any]] | None = None,
+            assessment: dict[str, Any] | None = None, warning: dict[str, Any] | None = None) -> list[Draft]:
+    """A new response: its opening and the units to call."""
+    details: dict[str, Any] = {"response": response, "exercise": exercise, "plan": plan}
+    if response == "incident":
+        details |= {"figures": figures or [], "incident": incident or {}, "assessment": assessment}
+    else:
+        details["warning"] = warning
+    details["call_list"] = call_list
+    g, lv = _keys(assessment, warning)
+    out = [Draft("open", at, details, g, lv)]
+    if call_list is not None and call_list.get("entries"):
+        out.append(Draft("call", at, {"newly": call_list["entries"], "dropped": [], "call_list": call_list},
+                         g, lv))
+    return out
+
+
+def updating(state: State, at: datetime, levels: Sequence[str], *, given: dict[str, Any],
+             changes: list[dict[str, Any]], incident: dict[str, Any], assessment: dict[str, Any],
+             call_list: dict[str, Any] | None) -> list[Draft]:
+    """A new report (续报): the update, the level change it implies, the call-list change."""
+    g, lv = assessment["grade"], assessment["response_level"]
+    out = [Draft("update", at, {"given": given, "changes": changes, "incident": incident,
+                                "assessment": assessment}, g, lv)]
+    way = direction(levels, state.response_level, lv)
+    if lv != state.response_level:
+        out.append(Draft("level_change", at, {
+            "direction": way,
+            "previous_level": state.response_level, "previous_level_name": state.response_level_name,
+            "response_level": lv, "response_level_name": assessment["response_level_name"],
+            "previous_grade": state.grade, "previous_grade_name": state.grade_name,
+            "grade": g, "grade_name": assessment["grade_name"],
+        }, g, lv))
+    out += _call_change(state.call_list, call_list, at, g, lv)
+    return out
+
+
+def warning_change(state: State, at: datetime, levels: Sequence[str], warning: dict[str, Any],
+                   call_list: dict[str, Any] | None) -> list[Draft]:
+    """A later warning for the same response: its colour (a new round when it changed), the calls."""
+    old = state.warning or {}
+    way = direction(levels, old.get("level", ""), warning.get("level", ""))
+    details = {"warning": warning, "previous_level": old.get("level"),
+               "previous_level_name": old.get("level_name"), "direction": way}
+    lv = warning.get("level")
+    return [Draft("warning", at, details, None, lv), *_call_change(state.call_list, call_list, at, None, lv)]
+
+
+def _call_change(old: dict[str, Any] | None, new: dict[str, Any] | None, at: datetime, g: str | None,
+                 lv: str | None) -> list[Draft]:
+    if new is None:
+        return []
+    newly, dropped = diff(old, new)
+    if not newly and not dropped and old == new:
+        return []
+    return [Draft("call", at, {"newly": newly, "dropped": dropped, "call_list": new}, g, lv)]
+
+
+def acking(state: State, at: datetime, unit_key: str, unit: str, outcome: str, by: str | None,
+           answerer: str | None = None, responded_at: datetime | None = None) -> list[Draft]:
+    """One call of the 叫应 loop, one row of the paper call sheet."""
+    return [Draft("ack", at, {"unit": unit, "unit_key": unit_key, "outcome": outcome, "by": by,
+                              "on_call_list": on_list(state, unit_key)},
+                  state.grade or None, state.response_level or None, answerer, responded_at)]
+
+
+def closing(state: State, at: datetime, reason: str, by: str | None) -> list[Draft]:
+    """The response ends (§6.4)."""
+    return [Draft("close", at, {"reason": reason, "by": by}, state.grade or None, state.response_level or None)]
+
+
+def _keys(assessment: dict[str, Any] | None, warning: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    if assessment is not None:
+        return assessment["grade"], assessment["response_level"]
+    if warning is not None:
+        return None, warning.get("level")
+    return None, None
+
+
+# --- the snapshot as plain data -----------------------------------------------------------------
+
+_TIMES = ("opened_at", "updated_at", "closed_at", "round_at")
+
+
+def to_plain(state: State) -> dict[str, Any]:
+    """The state as JSON-able data (the journal's snapshot column)."""
+    out = {name: getattr(state, name) for name in State.__slots__}
+    for name in _TIMES:
+        value = out[name]
+        out[name] = value.isoformat() if value is not None else None
+    return out
+
+
+def from_plain(data: dict[str, Any]) -> State:
+    values = dict(data)
+    for name in _TIMES:
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    known = set(State.__slots__)
+    return State(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,301 @@
+"""The operations on a response, each one transaction: open, update (续报), ack (叫应), close, and a
+warning period's opening and later warnings.
+
+Each reads the response's state inside the write transaction, asks the lifecycle core which events
+follow (grading and the call list come in from the plan's profile and roster), appends them and
+stores the new state. The CLI's ``incident`` and ``warning --record`` commands and ``drill run``
+call these same functions, so a drill rehearses exactly what the journal records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from geohazard_cli import lifecycle
+from geohazard_cli.errors import InputError
+from geohazard_cli.fields import AMOUNT_FIELDS, FIELD_LABELS, TIME_FIELDS
+from geohazard_cli.lifecycle import Event, State
+from geohazard_cli.timeline import Outcome, human_time, offset_of
+
+if TYPE_CHECKING:
+    from geohazard_cli.journal import Journal
+    from geohazard_cli.models import Assessment, Incident
+    from geohazard_cli.rules import Profile
+
+# Who a level calls: assessment -> the call list as JSON (roster.resolve_call_list), or None when the
+# profile defines no dispatch. Passed in so this module needs no roster.
+Resolver = Callable[["Assessment"], "dict[str, Any] | None"]
+
+
+# --- figures as people read them ----------------------------------------------------------------
+
+def value_text(field: str, value: Any, profile: Profile) -> str | None:
+    """A figure as people read it: 140人, 500万元, 2026-07-21 09:40."""
+    from geohazard_cli.money import format_wan
+
+    if value is None:
+        return None
+    if field in AMOUNT_FIELDS:
+        return format_wan(Decimal(value))
+    if field in TIME_FIELDS:
+        return human_time(value, profile.timezone) if isinstance(value, datetime) else str(value)
+    for ind in profile.indicators:
+        if ind.key == field and ind.kind == "count":
+            return f"{value}{ind.unit}"
+    return str(value)
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _fields(incident: Incident) -> Iterable[str]:
+    return (f for f in type(incident).model_fields if f != "hazard_type_name")
+
+
+def figure_changes(old: Incident, new: Incident, profile: Profile) -> list[dict[str, Any]]:
+    """Each figure an update changed: field, label, old and new values and texts."""
+    changes = []
+    for field in _fields(old):
+        a, b = getattr(old, field), getattr(new, field)
+        if a != b:
+            shown = "hazard_type_name" if field == "hazard_type" else field
+            changes.append({"field": field, "label": FIELD_LABELS.get(field, field), "old": plain(a),
+                            "new": plain(b), "old_text": value_text(field, getattr(old, shown), profile),
+                            "new_text": value_text(field, getattr(new, shown), profile)})
+    return changes
+
+
+def reported_figures(incident: Incident, profile: Profile) -> list[dict[str, Any]]:
+    """The figures an incident holds, labelled, for the opening line and the report."""
+    out = []
+    for field in _fields(incident):
+        if field == "id":
+            continue
+        shown = "hazard_type_name" if field == "hazard_type" else field
+        text = value_text(field, getattr(incident, shown), profile)
+        if text is not None:
+            out.append({"field": field, "label": FIELD_LABELS.get(field, field),
+                        "value": plain(getattr(incident, field)), "text": text})
+    return out
+
+
+def recorded_figures(state: State, events: Iterable[Event]) -> list[dict[str, Any]]:
+    """The figures as ``reported_figures`` gives them, from the texts the journal recorded (the
+    opening's figures, then each update's changes): for an incident whose profile is not at hand."""
+    from geohazard_cli.fields import INCIDENT_FIELDS
+
+    texts: dict[str, str] = {}
+    for e in events:
+        if e.kind == "open":
+            texts = {f["field"]: f["text"] for f in e.details.get("figures", [])}
+        elif e.kind == "update":
+            for c in e.details.get("changes", []):
+                if c.get("new_text") is None:
+                    texts.pop(c["field"], None)
+                else:
+                    texts[c["field"]] = c["new_text"]
+    return [{"field": field, "label": FIELD_LABELS.get(field, field), "value": state.incident.get(field),
+             "text": texts[field]} for field in INCIDENT_FIELDS if field in texts]
+
+
+def summary(a: Assessment) -> dict[str, Any]:
+    """What the journal records of an assessment."""
+    return {"grade": a.grade, "grade_name": a.grade_name, "response_level": a.response_level,
+            "response_level_name": a.response_level_name, "lower_bound": a.lower_bound,
+            "deciding_text": a.deciding_text}
+
+
+def incident_of(state: State) -> Incident:
+    from geohazard_cli.models import Incident
+
+    return Incident.model_validate(state.incident)
+
+
+def stated(previous: Incident, parsed: Incident, typed: Iterable[str]) -> dict[str, Any]:
+    """The fields an update states: every flag typed (even if unchanged) and whatever else it changes.
+
+    Applied over the latest state inside the write transaction, so two officers updating different
+    figures at once both keep theirs (figures carry over; the last statement of a figure wins).
+    """
+    typed = set(typed)
+    out = {k: getattr(parsed, k) for k in type(parsed).model_fields
+           if k in typed or getattr(parsed, k) != getattr(previous, k)}
+    if "hazard_type" in out:
+        out["hazard_type_name"] = parsed.hazard_type_name
+    return out
+
+
+def levels(profile: Profile) -> list[str]:
+    return [lv.key for lv in profile.levels]
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+def open_incident(j: Journal, incident: Incident, profile: Profile, resolve: Resolver | None, at: datetime,
+                  exercise: bool) -> tuple[State, list[Event], Assessment, dict[str, Any] | None]:
+    """Record a new incident, its first assessment and the units to call."""
+    from geohazard_cli.grading import grade
+
+    assessment = grade(incident, profile)
+    call_list = resolve(assessment) if resolve is not None else None
+    drafts = lifecycle.opening("incident", at, profile.id, exercise, call_list,
+                               incident=incident.model_dump(mode="json"),
+                               figures=reported_figures(incident, profile), assessment=summary(assessment))
+    with j.transaction(write=True):
+        state, events = j.create(drafts)
+    return state, events, assessment, call_list
+
+
+@dataclass
+class Update:
+    """What an update did: the new assessment, the figures it changed, how the level and call list moved."""
+
+    assessment: Assessment
+    changes: list[dict[str, Any]]
+    previous_grade: str
+    previous_grade_name: str
+    previous_level: str
+    previous_level_name: str
+    direction: str
+    call_list: dict[str, Any] | None
+    newly_called: list[dict[str, Any]]
+    no_longer_needed: list[dict[str, Any]]
+
+    @property
+    def level_changed(self) -> bool:
+        return self.assessment.response_level != self.previous_level
+
+    @property
+    def grade_changed(self) -> bool:
+        return self.assessment.grade != self.previous_grade
+
+
+def update_incident(j: Journal, response_id: int, delta: dict[str, Any], profile: Profile,
+                    resolve: Resolver | None, at: datetime) -> tuple[State, list[Event], Update]:
+    """Apply a new report to an open incident: re-grade it over the latest figures, and record the
+    update, any level change and any change to the call list, in one transaction."""
+    from geohazard_cli.grading import grade
+    from geohazard_cli.models import Incident
+
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        if state.plan != profile.id:
+            raise InputError(f'incident {response_id} is graded under plan "{state.plan}", not "{profile.id}"')
+        before = incident_of(state)
+        after = Incident.model_validate({**before.model_dump(), **delta})
+        a = grade(after, profile)
+        call_list = resolve(a) if resolve is not None else None
+        changes = figure_changes(before, after, profile)
+        newly, dropped = lifecycle.diff(state.call_list, call_list) if call_list is not None else ([], [])
+        result = Update(a, changes, state.grade, state.grade_name, state.response_level,
+                        state.response_level_name, lifecycle.direction(levels(profile), state.response_level,
+                                                                       a.response_level),
+                        call_list if call_list is not None else state.call_list, newly, dropped)
+        drafts = lifecycle.updating(state, at, levels(profile), given={k: plain(v) for k, v in delta.items()},
+                                    changes=changes, incident=after.model_dump(mode="json"),
+                                    assessment=summary(a), call_list=call_list)
+        state, events = j.append(state, drafts)
+    return state, events, result
+
+
+def acknowledge(j: Journal, response_id: int, calls: list[tuple[str, str]], outcome: Outcome, by: str | None,
+                at: datetime, answerer: str | None = None,
+                responded_at: datetime | None = None) -> tuple[State, list[Event]]:
+    """Record calls of the 叫应 loop, one row of the paper call sheet each (unit key, unit name): ``at``
+    呼叫时间, ``outcome`` 结果, ``answerer`` 接听人 (who answered at the unit), ``responded_at`` 回应时间,
+    and ``by`` 经办人 (the officer who made the call). Several units: one transaction."""
+    if responded_at is not None and responded_at < at:
+        raise InputError(f'--responded-at: "{human_time(responded_at, offset_of(at))}" is before the call '
+                         f"({human_time(at)})")
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        drafts = [d for key, name in calls
+                  for d in lifecycle.acking(state, at, key, name, outcome.value, by, answerer, responded_at)]
+        return j.append(state, drafts)
+
+
+def close(j: Journal, response_id: int, reason: str, by: str | None, at: datetime) -> tuple[State, list[Event]]:
+    """Terminate the response (§6.4): it takes no more updates or calls."""
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        return j.append(state, lifecycle.closing(state, at, reason, by))
+
+
+def read(j: Journal, response_id: int) -> tuple[State, list[Event]]:
+    """The state and the timeline, read in one transaction (a consistent view)."""
+    with j.transaction(write=False):
+        return j.state(response_id), j.events(response_id)
+
+
+def listing(j: Journal, status: str | None) -> list[State]:
+    with j.transaction(write=False):
+        return j.states(status)
+
+
+# --- warning periods ----------------------------------------------------------------------------
+
+def warning_call_list(data: dict[str, Any]) -> dict[str, Any]:
+    """A warning response's 叫应 list (``warning --format json``'s contacts) as call-list entries."""
+    entries = [{"order": i, "unit": c.get("unit"), "unit_key": c.get("unit_key") or c.get("unit"),
+                "phone": c.get("phone"), "dial": c.get("dial"),
+                "reasons": [_reason_text(r) for r in c.get("reasons", [])]}
+               for i, c in enumerate((c for c in data.get("contacts", []) if isinstance(c, dict)), start=1)]
+    return {"level": data.get("level"), "level_name": data.get("level_name"), "entries": entries}
+
+
+def warning_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """What the journal records of a warning (``warning --format json``): colour, areas, whether it
+    starts the warning-period response, and that response's name."""
+    activation = data.get("activation")
+    return {"level": data.get("level"), "level_name": data.get("level_name"), "areas": list(data.get("areas") or []),
+            "active": bool(data.get("active")), "event": data.get("event"),
+            "period": activation.get("name") if isinstance(activation, dict) else None}
+
+
+def warning_colours(profile: Profile) -> list[str]:
+    """The profile's warning colours, lowest first."""
+    from geohazard_cli.warning import load_section
+
+    return [c.key for c in load_section(profile, profile.id).colours]
+
+
+def _reason_text(reason: Any) -> str:
+    if isinstance(reason, dict):
+        text, source = reason.get("text", ""), reason.get("source")
+        return f"{text}({source})" if source else str(text)
+    return str(reason)
+
+
+def open_warning(j: Journal, data: dict[str, Any], plan: str, at: datetime,
+                 exercise: bool) -> tuple[State, list[Event]]:
+    """A warning period starts: its 叫应 list is the warning's."""
+    drafts = lifecycle.opening("warning", at, plan, exercise, warning_call_list(data),
+                               warning=warning_summary(data))
+    with j.transaction(write=True):
+        return j.create(drafts)
+
+
+def change_warning(j: Journal, response_id: int, data: dict[str, Any], colours: list[str],
+                   at: datetime) -> tuple[State, list[Event]]:
+    """A later warning for the same response: a new colour is a new round of 叫应."""
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        drafts = lifecycle.warning_change(state, at, colours, warning_summary(data), warning_call_list(data))
+        return j.append(state, drafts)
+
+
+def active_warning(j: Journal, areas: Iterable[str]) -> State | None:
+    """The open warning response covering any of these areas (the latest), if any."""
+    wanted = set(areas)
+    with j.transaction(write=False):
+        found = [s for s in j.states("open", "warning") if wanted & set((s.warning or {}).get("areas") or [])]
+    return found[-1] if found else None
