@@ -32,7 +32,8 @@ UNITS = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "": 1}
 TYPED = re.compile(r"[\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人]*")
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-figure_chars = st.sampled_from(list("0123456789,. -万亿元人\t０１２３４５６７８９，．　。") + ["²", "①", "⓪", "٣", "߀", "𝟘", "¼", "Ⅻ"])
+ODD_DIGITS = ["²", "①", "⓪", "٣", "߀", "𝟘", "¼", "Ⅻ"]  # NFKC or int() would read these as digits
+figure_chars = st.sampled_from([*"0123456789,. -万亿元人\t０１２３４５６７８９，．\u3000。", *ODD_DIGITS])
 figure_text = st.one_of(st.text(figure_chars, max_size=24), st.text(max_size=24))
 
 
