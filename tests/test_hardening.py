@@ -189,3 +189,11 @@ def test_warning_areas_refuse_bidi_controls_too() -> None:
     with pytest.raises(InputError) as exc:
         parse_areas(["七里山\u202e"])
     assert str(exc.value) == "--area: contains control characters; expected plain text"
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"])
+def test_incident_open_at_the_edge_of_the_calendar(cli, tmp_path: Path, at: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("incident", "open", "--db", str(tmp_path / "j.db"), "--evacuees", "1", "--occurred-at", at)
+    assert (r.exit_code, one_line(r.stderr)) == (
+        2, f'--occurred-at: "{at}" is outside the years 1900-2999 (ISO 8601 or 2026-07-21 09:40; '
+           "no offset means +08:00)")
