@@ -171,7 +171,7 @@ def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -
     from geohazard_cli.dispatch import resolve_call_list
     from geohazard_cli.documents import callsheet_context, report_form_context
     from geohazard_cli.grading import grade
-    from geohazard_cli.render import SUFFIX, environment
+    from geohazard_cli.render import SUFFIX, environment, unsafe_access
     from geohazard_cli.textlayout import TEXT_HELPERS
 
     tdir = templates_dir(cfg)
@@ -183,10 +183,17 @@ def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -
     for path in sorted(tdir.glob("*.j2")):
         try:
             env.get_template(path.name)
+            unsafe = unsafe_access(env, env.loader.get_source(env, path.name)[0])
         except jinja2.TemplateSyntaxError as exc:
             broken.add(path.name)
             problems.append(Problem(file=str(path), line=exc.lineno, path="(template)",
                                     message=f"template syntax error: {exc.message}"))
+            continue
+        if unsafe is not None:
+            broken.add(path.name)
+            problems.append(Problem(file=str(path), line=unsafe[0], path="(template)",
+                                    message=f"reaches for {unsafe[1]!r}, a private attribute; templates "
+                                            "show the data they are given and may not reach Python internals"))
     for doc in DOCUMENTS:
         for fmt in FORMATS:
             name = f"{doc}.{SUFFIX[fmt]}.j2"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from geohazard_cli.errors import InputError, field_error
 from geohazard_cli.fields import ALL_FIELDS, AMOUNT_FIELDS, COUNT_FIELDS, TEXT_FIELDS, TIME_FIELDS
-from geohazard_cli.money import parse_amount, parse_count
+from geohazard_cli.money import parse_amount, parse_count, refuse_odd_characters
 
 if TYPE_CHECKING:
     from geohazard_cli.models import Incident
@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
 MAX_TEXT = 2000
 TIME_EXAMPLES = "ISO 8601 or 2026-07-21 09:40; no offset means +08:00"
-_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # compiled (and cached by re) on first use
+# C0 and C1 controls (ESC among them; tab and newline are text) and the bidirectional embeddings,
+# overrides and isolates, which reorder what is shown (U+202A-U+202E, U+2066-U+2069).
+# Compiled (and cached by re) on first use; loader.py refuses the same in files.
+CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+# Incident times lie well inside the calendar, so deadlines and zone shifts on them never overflow
+# (9999-12-31T23:59:59-23:59 is past datetime's range once moved to UTC).
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 _SURROGATE = "[\ud800-\udfff]"  # how Python keeps undecodable bytes of argv
 
 
@@ -51,12 +58,16 @@ def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
             dt = datetime.fromisoformat(text)
         except ValueError:
             raise field_error(field, value, f"is not a time ({TIME_EXAMPLES})") from None
+        refuse_odd_characters(value, field, "2026-07-21 09:40")  # read as a time only once folded (²)
     else:
         raise field_error(field, str(value), f"is not a time ({TIME_EXAMPLES})")
     if dt.tzinfo is None:
         from geohazard_cli.timeutil import zone
 
         dt = dt.replace(tzinfo=zone(tz))
+    if not _EARLIEST <= dt < _LATEST:
+        shown = value if isinstance(value, str) else dt.isoformat()
+        raise field_error(field, shown, f"is outside the years 1900-2999 ({TIME_EXAMPLES})")
     return dt
 
 
@@ -64,7 +75,7 @@ def parse_text(value: object, field: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise field_error(field, str(value), "is not text")
     text = str(value).strip()
-    if re.search(_CONTROL, text):
+    if re.search(CONTROL, text):
         raise InputError(f"{field}: contains control characters; expected plain text")
     if re.search(_SURROGATE, text):  # bytes the terminal or file sent that are not UTF-8
         raise InputError(f"{field}: is not UTF-8 text (set the terminal to UTF-8); expected plain text")

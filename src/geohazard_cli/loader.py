@@ -5,35 +5,71 @@ Decided on purpose:
 - a file with a NUL byte, or not UTF-8, is "binary" and refused before parsing;
 - aliases are allowed (profiles use them to share measures) but the expanded size of the document
   is bounded, so an alias bomb ("billion laughs") is refused in linear time;
-- the top level must be a mapping.
+- the top level must be a mapping;
+- what is read is bounded (``MAX_BYTES`` read, not what ``stat`` says: /proc files say 0, and
+  /dev/zero never ends); only a regular file is opened as a path (a FIFO nobody writes to would
+  block forever, a device never ends), and stdin is read with the same bound;
+- text in a file holds no control characters (ESC, C1, bidirectional overrides), written raw or
+  as an escape (``"\\e"``, ``"\\u001b"``): text from files is shown to people as it is;
+- a YAML integer is at most ``MAX_INT_DIGITS`` digits (``int()`` refuses more with a bare error).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from geohazard_cli.errors import ConfigError, GeohazardError, InputError
 
 MAX_NODES = 200_000  # expanded nodes: far above any real plan or incident file
 MAX_BYTES = 16 * 1024 * 1024
+MAX_INT_DIGITS = 1000  # far past any figure, well under int()'s 4,300-digit limit
+# As intake.CONTROL (kept here so loading a file needs no intake): C0 but tab, newline; C1; bidi.
+CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_RAW_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # a raw CR ends a line
+
+
+def read_bounded(stream: IO[bytes], name: object, error: type[GeohazardError] = InputError) -> bytes:
+    """Read a stream (stdin) to its end, but never more than ``MAX_BYTES``."""
+    try:
+        data = stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise error(f"{name}: cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise error(f"{name}: larger than {MAX_BYTES // 1024 // 1024} MiB; not a data file")
+    return data
+
+
+def _read_file(path: Path, error: type[GeohazardError]) -> bytes:
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, maybe for ever.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, expected a YAML or JSON file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"{path}: is a directory, expected a YAML or JSON file")
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise error(f"{path}: is {kind}, not a regular file; expected a YAML or JSON file")
+        return read_bounded(fh, path, error)
 
 
 def read_text(path: Path, error: type[GeohazardError] = ConfigError, data: bytes | None = None) -> str:
-    """Read a data file as UTF-8 text (BOM allowed); refuse binary files."""
+    """Read a data file as UTF-8 text (BOM allowed); refuse binary files and what is no regular file."""
     if data is None:
-        try:
-            if path.stat().st_size > MAX_BYTES:
-                raise error(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; not a data file")
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise error(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise error(f"{path}: is a directory, expected a YAML or JSON file") from None
-        except OSError as exc:
-            raise error(f"{path}: cannot be read ({exc.strerror})") from None
+        data = _read_file(path, error)
     if b"\x00" in data:
         raise error(f"{path}: is a binary file, expected UTF-8 YAML or JSON text")
     try:
@@ -72,7 +108,12 @@ def _yaml_loader() -> Any:
             # the figure checks then refuse in the officer's own words.
             text = str(loader.construct_scalar(node))
             digits = text[1:] if text[:1] in "+-" else text
-            return int(text, 10) if digits.isascii() and digits.isdigit() else text
+            if not (digits.isascii() and digits.isdigit()):
+                return text
+            if len(digits) > MAX_INT_DIGITS:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"an integer of {len(digits):,} digits; at most {MAX_INT_DIGITS:,}", node.start_mark)
+            return int(text, 10)
 
         ExactLoader.add_constructor("tag:yaml.org,2002:float", exact_float)
         ExactLoader.add_constructor("tag:yaml.org,2002:int", decimal_int)
@@ -86,6 +127,7 @@ def load_yaml(
     """Parse YAML text safely; ``name`` is the file name used in messages."""
     import yaml
 
+    _refuse_control(text, name, error)
     loader = _yaml_loader()(text)
     try:
         node = loader.get_single_node()
@@ -100,6 +142,10 @@ def load_yaml(
         if duplicate is not None:
             key, line = duplicate
             raise error(f"{name}:{line}: key {key!r} appears twice in one mapping; keep one")
+        escaped = _control_scalar(node, set())
+        if escaped is not None:
+            char, line = escaped
+            raise error(f"{name}:{line}: {_control_message(char)}")
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -109,6 +155,9 @@ def load_yaml(
             tag = str(problem).split("tag", 1)[-1].strip(" '")
             problem = f"tag {tag} is not allowed (plain YAML only)"
         raise error(f"{where}: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (U+FFFE...), one line
+        line = text.count("\n", 0, exc.position) + 1
+        raise error(f"{name}:{line}: character U+{exc.character:04X} is not allowed in YAML") from None
     except yaml.YAMLError as exc:
         raise error(f"{name}: invalid YAML ({exc})") from None
     except RecursionError:
@@ -165,6 +214,53 @@ def _duplicate_key(node: Any, seen: set[int]) -> tuple[str, int] | None:
     return None
 
 
+def _control_message(char: str) -> str:
+    return f"contains control character U+{ord(char):04X}; expected plain text"
+
+
+def _refuse_control(text: str, name: str, error: type[GeohazardError]) -> None:
+    """Refuse control characters written raw in a file, naming the line (a CR is a line end here)."""
+    found = re.search(_RAW_CONTROL, text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise error(f"{name}:{line}: {_control_message(found[0])}")
+
+
+def _control_scalar(node: Any, seen: set[int]) -> tuple[str, int] | None:
+    """The first control character a YAML escape put in a key or value ("\\e", "\\x1b"), with its line."""
+    if id(node) in seen:
+        return None
+    seen.add(id(node))
+    if isinstance(node.value, str):
+        found = re.search(CONTROL, node.value)
+        return (found[0], node.start_mark.line + 1) if found else None
+    for item in node.value:
+        for child in item if isinstance(item, tuple) else (item,):
+            hit = _control_scalar(child, seen)
+            if hit is not None:
+                return hit
+    return None
+
+
+def _control_value(data: Any, path: str) -> tuple[str, str] | None:
+    """The first control character in a JSON key or string (written as an escape, "\\u001b"), with its path."""
+    if isinstance(data, str):
+        found = re.search(CONTROL, data)
+        return (found[0], path) if found else None
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        where = f"{path}.{key}" if path else str(key)
+        hit = _control_value(key, where) or _control_value(value, where)
+        if hit is not None:
+            return hit
+    return None
+
+
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -181,14 +277,27 @@ def load_json(text: str, name: str, error: type[GeohazardError] = InputError) ->
     def _const(token: str) -> Any:
         raise ValueError(f"{token} is not a number")
 
+    def _int(token: str) -> int:
+        digits = token.lstrip("-")
+        if len(digits) > MAX_INT_DIGITS:
+            raise ValueError(f"an integer of {len(digits):,} digits; at most {MAX_INT_DIGITS:,}")
+        return int(token)
+
+    _refuse_control(text, name, error)
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_const, object_pairs_hook=_unique_object)
+        data = json.loads(text, parse_float=Decimal, parse_int=_int, parse_constant=_const,
+                          object_pairs_hook=_unique_object)
     except json.JSONDecodeError as exc:
         raise error(f"{name}:{exc.lineno}: invalid JSON ({exc.msg})") from None
     except ValueError as exc:
         raise error(f"{name}: invalid JSON ({exc})") from None
     except RecursionError:
         raise error(f"{name}: nested too deeply") from None
+    escaped = _control_value(data, "")
+    if escaped is not None:
+        char, path = escaped
+        raise error(f"{name}: {path or '(top level)'}: {_control_message(char)}")
+    return data
 
 
 def load_data_file(path: Path, error: type[GeohazardError] = ConfigError) -> dict[str, Any]:

@@ -2,14 +2,16 @@
 
 Money is ``Decimal`` yuan, never float. Accepted: ``3000000``, ``3,000,000``, ``4999999.99``,
 ``500万``, ``500万元``, ``0.5亿``, ``1.2亿元``, full-width ``５００万``. Rejected on purpose: exponents
-(``1e400``), ``nan``/``inf``, doubled units (``5万万``), negatives, more precision than a fen.
+(``1e400``), ``nan``/``inf``, doubled units (``5万万``), negatives, more precision than a fen, and
+digits other than ASCII and full-width ones (``10²``, ``①④⓪``, ``٣٠٠万``: NFKC or ``int()`` would read
+them as 102, 140, 3000000). ``-0`` is zero, as the same figure in a YAML or JSON file is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 
 from geohazard_cli.errors import field_error
 
@@ -18,12 +20,30 @@ COUNT_EXAMPLES = "a whole number of people, 0 or more (examples: 140, 1,000, １
 
 _UNITS = {"": Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
 # Patterns, compiled (and cached by re) on first use: a command that parses no amount compiles none.
-_AMOUNT_RE = r"^(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?(?P<unit>万亿|万|亿)?元?$"
-_COUNT_RE = r"^(?:\d{1,3}(?:,\d{3})+|\d+)人?$"
+# [0-9], never \d: \d (and int(), Decimal()) also read Arabic-Indic, Devanagari... digits.
+_AMOUNT_RE = r"^(?P<num>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?P<frac>\.[0-9]+)?(?P<unit>万亿|万|亿)?元?$"
+_COUNT_RE = r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)人?$"
+# What an officer's keyboard gives, before NFKC: ASCII, the full-width forms (１４０，５００．５),
+# the ideographic space and full stop, and the units. Anything else NFKC might fold into a digit.
+_TYPED_RE = r"^[\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人]*$"
+_ODD_CHAR_RE = r"[^\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人]"
+# Exact arithmetic or none: a figure of at most _MAX_TEXT digits times 10^12 fits in 100 digits, and
+# should it not, Inexact is raised rather than the default 28-digit context rounding it silently.
+_EXACT = Context(prec=100, traps=[Inexact, InvalidOperation])
 _FEN = Decimal("0.01")
 _MAX_TEXT = 64  # longer text is no figure (and int() refuses over 4300 digits with a bare ValueError)
 _MAX_DIGITS = 20  # 10^20 yuan: beyond this Decimal arithmetic would need more context precision
 WAN = Decimal(10_000)
+
+
+def refuse_odd_characters(value: str, field: str, example: str) -> None:
+    """Refuse a character no keyboard gives for a figure or time (superscripts, circled or
+    Arabic-Indic digits), which NFKC or ``int()`` would otherwise read as a digit."""
+    if not re.match(_TYPED_RE, value):
+        odd = re.search(_ODD_CHAR_RE, value)
+        char = odd[0] if odd else "?"
+        raise field_error(field, value, f"has {char!r} (U+{ord(char):04X}), which is not a digit this tool reads; "
+                                        f"type ASCII or full-width digits (example: {example})")
 
 
 def _normalise(text: str) -> str:
@@ -58,16 +78,21 @@ def parse_amount(value: object, field: str, ceiling: Decimal | None = None) -> D
             raise field_error(field, repr(value), f"is not an amount ({AMOUNT_EXAMPLES})")
         amount = Decimal(repr(value))
     elif isinstance(value, str):
+        refuse_odd_characters(value, field, "500万 or ５００万")
         text = _normalise(value)
         if len(text) > _MAX_TEXT:
             raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
-        if text.startswith("-"):
-            raise field_error(field, value, "is negative; an amount is 0 or more")
-        m = re.match(_AMOUNT_RE, text)
+        negative = text.startswith("-")
+        m = re.match(_AMOUNT_RE, text.removeprefix("-"))
         if not m:
             raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
-        number = Decimal(m["num"].replace(",", "") + (m["frac"] or ""))
-        amount = number * _UNITS[m["unit"] or ""]
+        try:
+            with localcontext(_EXACT):
+                amount = Decimal(m["num"].replace(",", "") + (m["frac"] or "")) * _UNITS[m["unit"] or ""]
+        except ArithmeticError:  # cannot happen within _MAX_TEXT; refused rather than rounded if it did
+            raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})") from None
+        if negative and amount:
+            raise field_error(field, value, "is negative; an amount is 0 or more")
     else:
         raise field_error(field, str(value), f"is not an amount ({AMOUNT_EXAMPLES})")
     if amount < 0:
@@ -85,7 +110,7 @@ def parse_amount(value: object, field: str, ceiling: Decimal | None = None) -> D
 
 def normalise_yuan(amount: Decimal) -> Decimal:
     """Canonical form: no exponent, no trailing zeros past the point (5000000, 4999999.99)."""
-    q = amount.quantize(_FEN)
+    q = amount.quantize(_FEN) + 0  # + 0: -0 (from "-0", a YAML -0.0, JSON -0.00) is 0
     if q == q.to_integral_value():
         return q.quantize(Decimal(1))
     return q.normalize()  # not integral, so normalize() gives 4999999.99 or 0.1, never an exponent
@@ -98,14 +123,16 @@ def parse_count(value: object, field: str, ceiling: int | None = None) -> int:
     if isinstance(value, int):
         count = value
     elif isinstance(value, str):
+        refuse_odd_characters(value, field, "140 or １４０")
         text = _normalise(value)
         if len(text) > _MAX_TEXT:
             raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
-        if text.startswith("-"):
-            raise field_error(field, value, f"is negative; expected {COUNT_EXAMPLES}")
-        if not re.match(_COUNT_RE, text):
+        negative = text.startswith("-")
+        if not re.match(_COUNT_RE, text.removeprefix("-")):
             raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
-        count = int(text.rstrip("人").replace(",", ""))
+        count = int(text.removeprefix("-").rstrip("人").replace(",", ""))
+        if negative and count:
+            raise field_error(field, value, f"is negative; expected {COUNT_EXAMPLES}")
     else:
         # floats (even 3.0), Decimals, lists...: a count is never fractional.
         raise field_error(field, str(value), f"is not {COUNT_EXAMPLES}")
@@ -147,4 +174,5 @@ __all__ = [
     "normalise_yuan",
     "parse_amount",
     "parse_count",
+    "refuse_odd_characters",
 ]

@@ -4,6 +4,9 @@ Templates live in the config dir's ``templates/`` (so a district can restyle wit
 HTML templates (``*.html.j2``) are autoescaped: whatever the officer typed is shown, never
 interpreted. Text and Markdown templates are not escaped (there is nothing to interpret), but
 Markdown gets an ``md`` filter that neutralises table pipes and line breaks in cell text.
+A template is data a district edits, not code: the environment is Jinja2's sandbox, so
+``{{ cycler.__init__.__globals__.os }}`` is a template error, never a shell; ``check`` reports such
+a template (``unsafe_access``) even where no sample incident reaches the line.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ SUFFIX = {"text": "txt", "markdown": "md", "html": "html"}
 
 def environment(templates: Path) -> Any:
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     from geohazard_cli.money import format_wan
 
-    env = jinja2.Environment(
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=jinja2.StrictUndefined,
@@ -41,6 +45,25 @@ def environment(templates: Path) -> Any:
     env.filters["md"] = md
     env.filters["blank"] = lambda v, width=8: "＿" * width if v is None or v == "" else v
     return env
+
+
+def unsafe_access(env: Any, source: str) -> tuple[int, str] | None:
+    """The first place a template reaches for a private attribute (``x.__class__``, ``x["_y"]``,
+    ``x|attr("__init__")``), with its line: what the sandbox refuses when the line runs."""
+    from jinja2 import nodes
+
+    for node in env.parse(source).find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name: object
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem):
+            name = node.arg.value if isinstance(node.arg, nodes.Const) else None
+        else:
+            arg = node.args[0] if node.name == "attr" and node.args else None
+            name = arg.value if isinstance(arg, nodes.Const) else None
+        if isinstance(name, str) and name.startswith("_"):
+            return node.lineno, name
+    return None
 
 
 def render(templates: Path, name: str, fmt: str, **context: Any) -> str:

@@ -37,7 +37,7 @@ CapCategory = Literal["Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Hea
 # CAP 1.2 §3.2.1: identifier and sender "MUST NOT include spaces, commas or restricted characters
 # (< and &)".
 CAP_TOKEN = r"^[^\s,<&]+$"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # as intake.CONTROL (bidi too)
 MAX_AREA = 100
 # What separates several names in one --area value: , ， 、 ; ； and spaces (NFKC turns the
 # full-width comma and semicolon into ASCII ones).

@@ -118,11 +118,11 @@ def load_config(config_dir: Path | None, plan: str | None, rules: Path | None) -
 def read_incident_file(spec: str, error_name: str = "--file") -> tuple[dict[str, Any], str]:
     """Read ``--file`` (path or '-'); returns the raw mapping and a display name."""
     from geohazard_cli.errors import InputError
-    from geohazard_cli.loader import load_json, load_yaml, read_text
+    from geohazard_cli.loader import load_json, load_yaml, read_bounded, read_text
 
     if spec == "-":
-        data = sys.stdin.buffer.read()
         name = "<stdin>"
+        data = read_bounded(sys.stdin.buffer, name)
         text = read_text(Path(name), InputError, data=data)
         is_json = text.lstrip().startswith("{")
     else:
