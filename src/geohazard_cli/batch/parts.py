@@ -32,6 +32,8 @@ import tempfile
 from itertools import pairwise
 from typing import IO, Any
 
+from geohazard_cli.batch.readers import csv_header, csv_open
+from geohazard_cli.batch.stream import run_csv, run_csv_rows, run_jsonl
 from geohazard_cli.rules import Profile
 
 PART_MIN_BYTES = 8 << 20  # ~90,000 records: below this a second process does not pay for itself
@@ -270,22 +272,20 @@ def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: 
 def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, sink: IO[bytes],
                 counts: list[int]) -> None:
     """Grade bytes ``start`` to ``end`` (whole lines) as a single process grades them in the file."""
-    from geohazard_cli import batch
-
     part = _reader(fd, start, end)
     if start == 0:
         if is_csv:
-            batch._run_csv(part, name, profile, sink, counts)
+            run_csv(part, name, profile, sink, counts)
         else:
-            batch._run_jsonl(part, profile, sink, counts)
+            run_jsonl(part, profile, sink, counts)
         return
     before = _lines_before(fd, start, is_csv)
     if is_csv:
-        header = batch._csv_header(batch._csv_open(_reader(fd, 0, start)), name)
+        header = csv_header(csv_open(_reader(fd, 0, start)), name)
         if header is not None:
-            batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, name, profile, sink, counts, before)
+            run_csv_rows(csv_open(part, "utf-8"), header, name, profile, sink, counts, before)
     else:
-        batch._run_jsonl(part, profile, sink, counts, before + 1)
+        run_jsonl(part, profile, sink, counts, before + 1)
 
 
 def _close(pid: int, status_fd: int, out: IO[bytes]) -> None:
