@@ -1034,3 +1034,83 @@ def test_batch_modules_import_one_way() -> None:
                 for target in targets:
                     assert target in order[:i], f"{name} imports {target}"
                 assert not any(a.name.startswith("_") for a in node.names), f"{name} imports a private name"
+
+
+# --- one bad record never ends the batch (issue "Hardening" 3) ------------------------------------
+
+ISSUE_3 = b'{"deaths":"\\ud800","potential_loss":1234567890123456}\n{"deaths":1}\n'
+
+
+def _run_both_ways(path: Path, profile: Profile, jobs: int) -> tuple[bytes, str | None]:
+    """Output and error of the fast driver with ``jobs`` processes, checked equal to the reference's."""
+    fast, ref = io.BytesIO(), io.BytesIO()
+    errors = []
+    for run, sink in ((lambda p, prof, out: driver.run_batch(p, prof, out, jobs=jobs), fast),
+                      (reference.run_batch_reference, ref)):
+        try:
+            assert run(path, profile, sink) == 0
+            errors.append(None)
+        except GeohazardError as exc:
+            assert exc.exit_code == 2
+            errors.append(str(exc))
+    assert errors[0] == errors[1]
+    assert fast.getvalue() == ref.getvalue()
+    return fast.getvalue(), errors[0]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_issue_3_lone_surrogate_beside_a_long_number(tmp_path: Path, shizhong: Profile, jobs: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's input: the bad record gets its error line in place and the good one is graded,
+    on the fast path, the reference path and with two processes (the bad line in each part)."""
+    from geohazard_cli.batch import parts
+
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    path = tmp_path / "h3.jsonl"
+    path.write_bytes(ISSUE_3)
+    out, err = _run_both_ways(path, shizhong, jobs)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert lines[0] == {"line": 1, "error": "invalid JSON (no low surrogate in string)"}
+    assert lines[1]["grade"] == "small" and len(lines) == 2
+    assert err == "--batch: 1 of 2 records were bad (each is reported in place by line)"
+    path.write_bytes(ISSUE_3 * 40)  # cut in the middle: a bad line on both sides of the cut
+    out, err = _run_both_ways(path, shizhong, jobs)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [x.get("line") for x in lines] == [i if i % 2 else None for i in range(1, 81)]
+    assert err == "--batch: 40 of 80 records were bad (each is reported in place by line)"
+
+
+def test_issue_3_reference_line_never_raises_on_its_own_message(shizhong: Profile) -> None:
+    """An error whose text cannot be UTF-8 (a lone surrogate quoted back) still makes its line."""
+    from geohazard_cli.errors import InputError
+
+    line, bad = reference.reference_line(7, InputError('deaths: "\ud800" is not a count'), shizhong)
+    assert bad and json.loads(line) == {"line": 7, "error": 'deaths: "\\ud800" is not a count'}
+
+
+WILD = st.sampled_from([
+    '"\\ud800"', '"\\udc00"', '"a\\ud800b"', '"\\ud83d\\ude00"', '"\\u0000"', '"\\u2028"', '"x\\"y"',
+    "1234567890123456", "12345678901234567890123456789012345678901234567890", "-1234567890123456",
+    "1e400", "-1e400", "1E+999999999", "1e-999999999", "0.1e1", "5e6", "123456789012345678.5", "-0.0",
+    "4999999.99", "1.00000000000000000001", "18446744073709551616", "[]", "{}", '[{"a":"\\ud800"}]',
+    '{"x":1e400}', "true", "null", '"500万"', '"1e400"', '"１２"', '"2026-07-21 09:40"', "12",
+])
+WILD_FIELDS = ("id", *FIGURES, "injured", "missing", "households", "location", "hazard_type", "reported_at")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_wild_values_are_reported_in_place(tmp_path: Path, shizhong: Profile, data: st.DataObject) -> None:
+    """Whatever the value (lone surrogates as JSON escapes, huge or lossy numbers, nesting), each
+    record gets exactly one line, in place, and both paths give the same bytes."""
+    lines = []
+    for _ in range(data.draw(st.integers(1, 12))):
+        fields = data.draw(st.lists(st.sampled_from(WILD_FIELDS), min_size=1, max_size=4, unique=True))
+        body = ",".join(f'"{f}":{data.draw(WILD)}' for f in fields)
+        lines.append("{" + body + "}")
+    path = tmp_path / "wild.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    out, _ = _run_both_ways(path, shizhong, 1)
+    got = [json.loads(x) for x in out.splitlines()]
+    assert len(got) == len(lines)
+    assert all(x.get("line") in (None, i) for i, x in enumerate(got, 1))

@@ -51,11 +51,27 @@ def _load(line: bytes) -> Any:
     if _LOSSY.search(line):
         import json
 
-        try:
-            return json.loads(line, parse_float=Decimal, parse_constant=_no_constant)
+        try:  # strict UTF-8 as orjson reads it (json.loads would guess UTF-16, or pass surrogates)
+            value = json.loads(line.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
+            if b"\\u" not in line or not _lone_surrogate(value):
+                return value
+            # a lone surrogate (\ud800) is no text: orjson refuses it, so this line is refused alike
         except (ValueError, RecursionError):
             pass  # not valid JSON: let orjson say so, in its words
     return orjson.loads(line)
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a string (or key) that is not valid Unicode text."""
+    import json
+
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except RecursionError:  # too deep to check: as deep as orjson refuses anyway
+        return True
+    return False
 
 
 class _Blank:

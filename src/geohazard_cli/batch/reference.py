@@ -53,7 +53,9 @@ def reference_line(lineno: int, record: Any, profile: Profile) -> tuple[bytes, b
                 " (this line is a JSON array: JSONL wants one object a line)" if isinstance(record, list) else ""))
         return orjson.dumps(summary(record, profile)) + b"\n", False
     except GeohazardError as exc:
-        return orjson.dumps({"line": lineno, "error": str(exc)}) + b"\n", True
+        # a message quoting a value that is no text (a lone surrogate) is shown escaped, never raised
+        message = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
+        return orjson.dumps({"line": lineno, "error": message}) + b"\n", True
 
 
 def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
