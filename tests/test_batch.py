@@ -680,15 +680,49 @@ def test_a_file_not_utf8_writes_nothing_however_it_is_cut(
     assert not _spawned_children()
 
 
+LONG_CELL = b"x" * 140_000  # past the csv module's field limit (128 KiB)
+
+
+@pytest.mark.parametrize("before", [3000, 20_000])  # the long rows in the first part, or in the second
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_row_the_csv_module_cannot_read_ends_the_batch_where_it_is(
-        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
-    """The rows before it are graded and written, the same whatever the path; then one error line."""
+@pytest.mark.parametrize("shape", ["plain", "quoted"])
+def test_a_row_with_a_cell_past_the_csv_limit_is_refused_alone(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int, before: int,
+        shape: str) -> None:
+    """Hardening 10: like a long JSONL line, a row with a cell over the csv module's limit is a bad
+    record in its place (each of two in a row), and the batch goes on; the same whatever the path.
+    (A quoted cell may span lines, as long as it passes the limit on the row's last line.)"""
+    from geohazard_cli.batch import parts
+
+    long_rows = (b"B,1," + LONG_CELL + b"\r\n" + b"B2,1,y" + LONG_CELL + b"\r\n" if shape == "plain"
+                 else b'B,1,"a\r\n' + LONG_CELL + b'"\r\n' + b'B2,1,"' + LONG_CELL + b'"\r\n')
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"id,deaths,location\r\n" + b"".join(b"A%d,1,\r\n" % i for i in range(before))
+                     + long_rows + b"".join(b"C%d,1,\r\n" % i for i in range(100)))
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(stream, "CSV_ROWS", 1000)
+    out, err = _run_both_ways(path, shizhong, jobs)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert err == f"--batch: 2 of {before + 102} records were bad (each is reported in place by line)"
+    first = before + (2 if shape == "plain" else 3)  # a row's number is its last line's
+    last = first + 1
+    assert lines[before:before + 2] == [{"line": n, "error": "cannot be read as CSV (field larger than field limit "
+                                                             "(131072))"} for n in (first, last)]
+    assert len(lines) == before + 102 and lines[-1]["grade"] == "small" and lines[-1]["id"] == "C99"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("rest", [b"\r\n", b'\r\nmore"\r\n'])
+def test_a_quoted_cell_past_the_limit_before_its_line_ends_the_batch_where_it_is(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int, rest: bytes) -> None:
+    """A quote left open makes the rest of the file one cell, and a quoted cell that passes the
+    limit before a line break inside it leaves the csv reader mid-cell: no row after it can be
+    trusted, so the rows before it are graded and written, the same whatever the path; then one error."""
     from geohazard_cli.batch import parts
 
     path = tmp_path / "c.csv"
     path.write_bytes(b"id,deaths,location\r\n" + b"".join(b"A%d,1,\r\n" % i for i in range(3000))
-                     + b"B,1," + b"x" * 140_000 + b"\r\n" + b"".join(b"C%d,1,\r\n" % i for i in range(100)))
+                     + b'B,1,"' + LONG_CELL + rest + b"".join(b"C%d,1,\r\n" % i for i in range(100)))
     monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
     monkeypatch.setattr(stream, "CSV_ROWS", 1000)
     fast, ref = io.BytesIO(), io.BytesIO()

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from geohazard_cli.batch.readers import check_suffix, check_utf8, not_utf8, open_input
+from geohazard_cli.batch.readers import RowCheck, check_suffix, check_utf8, not_utf8, open_input
 from geohazard_cli.batch.reference import bad_records
 from geohazard_cli.batch.stream import run_csv, run_jsonl
 from geohazard_cli.rules import Profile
@@ -38,7 +38,7 @@ def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None, jobs: 
             if cut_points:
                 parts.run_parts(fh, name, is_csv, profile, sink, counts, cut_points)
             elif is_csv:
-                run_csv(fh, name, profile, sink, counts)
+                run_csv(fh, name, profile, sink, counts, RowCheck.of(fh))
             else:
                 run_jsonl(fh, profile, sink, counts)
         except UnicodeDecodeError:

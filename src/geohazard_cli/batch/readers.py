@@ -7,6 +7,8 @@ reference path reports for it; nothing here grades.
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -313,18 +315,21 @@ def records_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
             yield lineno, _invalid_json(exc)
 
 
-def records_csv(fh: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
+def records_csv(fh: IO[bytes], name: str, check: RowCheck | None = None) -> Iterator[tuple[int, Any]]:
+    """(line number, record or the InputError it reads as) per data row, blank rows left out."""
     reader = csv_open(fh)
     header = csv_header(reader, name)
     if header is None:
         return
     while True:
+        before = reader.line_num
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv_error() as exc:
-            raise csv_failed(name, reader.line_num, exc) from None
+            yield reader.line_num, refused_row(check, before + 1, reader.line_num, 0, name, exc)
+            continue
         if not any(cell.strip() for cell in row):
             continue
         yield reader.line_num, csv_record(header, row)
@@ -340,6 +345,94 @@ def csv_error() -> type[Exception]:
 def csv_failed(name: str, line: int, exc: Exception) -> InputError:
     """A row the csv module cannot read (a cell past its size limit, a stray quote at the end)."""
     return InputError(f"{name}:{line}: cannot be read as CSV ({exc})")
+
+
+def refused_row(check: RowCheck | None, first: int, last: int, offset: int, name: str, exc: Exception) -> InputError:
+    """The bad record a row the csv module refused (a cell past its size limit) stands for, when
+    the batch can go on after it; else raise (the batch ends there, as every path ends it).
+    ``first`` and ``last``: the row's lines as the reader counts them; ``offset`` lines come before."""
+    if check is None or not check.lone_row(first, last):
+        raise csv_failed(name, offset + last, exc) from None
+    return InputError(f"cannot be read as CSV ({exc})")
+
+
+class RowCheck:
+    """Whether the csv reader may go on after a row it refused. It then goes on at the next line,
+    which is right only when the row's lines hold that row and nothing else, as they would for a
+    cell too long on a line of its own; but a quote left open makes the rest of the file one cell.
+    So the row's lines are read again from the file (by pread: the reader is not disturbed) and
+    parsed strictly with no size limit: exactly one row, ending at its last line, or no going on.
+
+    Lines are numbered as the csv reader numbers them from byte ``start`` of ``fd`` (1 there).
+    Refused rows come in order, so the file is read once however many there are."""
+
+    def __init__(self, fd: int, start: int = 0) -> None:
+        self.fd, self.offset, self.line = fd, start, 1  # byte offset of physical line ``line``
+
+    @classmethod
+    def of(cls, fh: IO[bytes]) -> RowCheck | None:
+        try:
+            return cls(fh.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
+
+    def lone_row(self, first: int, last: int) -> bool:
+        import csv
+
+        if first < self.line or last < first:
+            return False
+        lines: list[str] = []
+        try:
+            end = os.fstat(self.fd).st_size
+            text = io.TextIOWrapper(read_range(self.fd, self.offset, end), encoding="utf-8", newline="")
+            for line in text:  # as the csv reader's file gives them: \n, \r and \r\n end a line
+                self.offset += len(line.encode("utf-8"))
+                self.line += 1
+                if self.line > first:
+                    lines.append(line)
+                if self.line > last:
+                    break
+        except (OSError, ValueError):  # not a file pread can read (a pipe): no going on
+            return False
+        if len(lines) != last - first + 1:
+            return False
+        limit = csv.field_size_limit(sys.maxsize)
+        try:
+            reader = csv.reader(lines, strict=True)
+            rows = list(reader)
+        except csv.Error:
+            return False
+        finally:
+            csv.field_size_limit(limit)
+        return len(rows) == 1 and reader.line_num == len(lines)
+
+
+class FileRange(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of an open file, read with pread (the file offset is untouched)."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        super().__init__()
+        self.fd, self.pos, self.end = fd, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.end - self.pos)
+        if n <= 0:
+            return 0
+        data = os.pread(self.fd, n, self.pos)
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+READ_BYTES = 1 << 18
+
+
+def read_range(fd: int, start: int, end: int) -> IO[bytes]:
+    """A buffered reader over bytes ``start`` to ``end`` of ``fd``."""
+    return io.BufferedReader(FileRange(fd, start, end), READ_BYTES)
 
 
 def take_rows(reader: Any, n: int) -> tuple[list[list[str]], Exception | None]:

@@ -12,7 +12,15 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from geohazard_cli.batch.readers import check_suffix, check_utf8, not_utf8, open_input, records_csv, records_jsonl
+from geohazard_cli.batch.readers import (
+    RowCheck,
+    check_suffix,
+    check_utf8,
+    not_utf8,
+    open_input,
+    records_csv,
+    records_jsonl,
+)
 from geohazard_cli.errors import GeohazardError, InputError
 from geohazard_cli.rules import Profile
 
@@ -69,7 +77,7 @@ def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = No
     try:
         if path.suffix.lower() == ".csv":
             check_utf8(fh, name)
-        reader = records_csv(fh, name) if path.suffix.lower() == ".csv" else records_jsonl(fh)
+        reader = records_csv(fh, name, RowCheck.of(fh)) if path.suffix.lower() == ".csv" else records_jsonl(fh)
         try:
             for lineno, record in reader:
                 total += 1
