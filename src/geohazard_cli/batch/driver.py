@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from geohazard_cli.batch.readers import RowCheck, check_suffix, check_utf8, not_utf8, open_input
-from geohazard_cli.batch.reference import bad_records
+from geohazard_cli.batch.readers import RowCheck
+from geohazard_cli.batch.reference import drive
 from geohazard_cli.batch.stream import run_csv, run_jsonl
 from geohazard_cli.rules import Profile
 
@@ -18,36 +18,20 @@ def run_batch(path: Path, profile: Profile, out: IO[bytes] | None = None, jobs: 
 
     ``jobs``: processes for a large regular file (default: parts.default_jobs()).
     """
-    check_suffix(path)
-    sink = out if out is not None else sys.stdout.buffer
-    name = str(path)
-    is_csv = path.suffix.lower() == ".csv"
-    fh = open_input(path)
-    counts = [0, 0]  # bad, total
-    try:
-        if is_csv:
-            check_utf8(fh, name)
-        try:
-            cut_points: list[int] = []
-            if jobs != 1 and fh is not sys.stdin.buffer:
-                from geohazard_cli.batch import parts  # lazily: stdin and --jobs 1 need none of it
 
-                jobs = jobs or parts.default_jobs()
-                if jobs > 1 and parts.can_split(fh):
-                    cut_points = parts.cuts(fh.fileno(), os.fstat(fh.fileno()).st_size, jobs, is_csv)
-            if cut_points:
-                parts.run_parts(fh, name, is_csv, profile, sink, counts, cut_points)
-            elif is_csv:
-                run_csv(fh, name, profile, sink, counts, RowCheck.of(fh))
-            else:
-                run_jsonl(fh, profile, sink, counts)
-        except UnicodeDecodeError:
-            raise not_utf8(name) from None
-    finally:
-        if fh is not sys.stdin.buffer:
-            fh.close()
-        sink.flush()
-    if counts[0]:
-        raise bad_records(*counts)
-    return 0
+    def grade(fh: IO[bytes], name: str, is_csv: bool, sink: IO[bytes], counts: list[int]) -> None:
+        cut_points: list[int] = []
+        if jobs != 1 and fh is not sys.stdin.buffer:
+            from geohazard_cli.batch import parts  # lazily: stdin and --jobs 1 need none of it
 
+            n = jobs or parts.default_jobs()
+            if n > 1 and parts.can_split(fh):
+                cut_points = parts.cuts(fh.fileno(), os.fstat(fh.fileno()).st_size, n, is_csv)
+        if cut_points:
+            parts.run_parts(fh, name, is_csv, profile, sink, counts, cut_points)
+        elif is_csv:
+            run_csv(fh, name, profile, sink, counts, RowCheck.of(fh))
+        else:
+            run_jsonl(fh, profile, sink, counts)
+
+    return drive(path, out, grade)

@@ -9,6 +9,7 @@ drivers to the same bytes.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,29 +70,41 @@ def reference_line(lineno: int, record: Any, profile: Profile) -> tuple[bytes, b
 def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
     """The reference driver: one record at a time through ``summary``. Same contract as ``run_batch``."""
 
+    def grade(fh: IO[bytes], name: str, is_csv: bool, sink: IO[bytes], counts: list[int]) -> None:
+        for lineno, record in records_csv(fh, name, RowCheck.of(fh)) if is_csv else records_jsonl(fh):
+            counts[1] += 1
+            line, was_bad = reference_line(lineno, record, profile)
+            counts[0] += was_bad
+            sink.write(line)
+
+    return drive(path, out, grade)
+
+
+Grade = Callable[[IO[bytes], str, bool, IO[bytes], list[int]], None]  # (input, name, is CSV, sink, [bad, total])
+
+
+def drive(path: Path, out: IO[bytes] | None, grade: Grade) -> int:
+    """Open the input (refusing an unknown suffix, or CSV that is not UTF-8), grade it into ``out``
+    (stdout by default) and close it; return 0, or raise (exit 2) at the end when any record was bad."""
     check_suffix(path)
     sink = out if out is not None else sys.stdout.buffer
     name = str(path)
+    is_csv = path.suffix.lower() == ".csv"
     fh = open_input(path)
-    bad = total = 0
+    counts = [0, 0]  # bad, total
     try:
-        if path.suffix.lower() == ".csv":
+        if is_csv:
             check_utf8(fh, name)
-        reader = records_csv(fh, name, RowCheck.of(fh)) if path.suffix.lower() == ".csv" else records_jsonl(fh)
         try:
-            for lineno, record in reader:
-                total += 1
-                line, was_bad = reference_line(lineno, record, profile)
-                bad += was_bad
-                sink.write(line)
+            grade(fh, name, is_csv, sink, counts)
         except UnicodeDecodeError:
             raise not_utf8(name) from None
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
         sink.flush()
-    if bad:
-        raise bad_records(bad, total)
+    if counts[0]:
+        raise bad_records(*counts)
     return 0
 
 
