@@ -39,6 +39,7 @@ LUT_MIN, LUT_MAX = 256, 4096  # counts placed by table lookup (a bisect costs ~3
 MAX_TABLE_ENTRIES = 20_000  # output tails kept (~300 bytes each): past it the tables start again
 MAX_DIGITS = 30  # longer digit strings are left to the reference path (past any ceiling anyway)
 
+
 class _Bad:
     """Marks a value the fast path does not take (the record goes the reference way)."""
 
