@@ -225,7 +225,7 @@ def bench_memory(n: int) -> list[bool]:
     """Peak memory of the whole batch (interpreter, libraries, part processes and all) at two sizes.
 
     The target is checked against the peak PSS sum over all processes of the command: with one
-    process that is its RSS less pages shared with others; with part processes (batch_parts.py)
+    process that is its RSS less pages shared with others; with part processes (batch/parts.py)
     it counts each shared page once."""
     small = max(n // 10, 1000)
     ok = []

@@ -2,7 +2,7 @@
 
 The reference (`run_batch_reference`) grades record by record through intake.parse_values and
 grading.assess; the fast path (`run_batch`, what the command runs) works a block at a time, and
-a large file in parts, one process each (batch_parts.py). Every test here compares the two on the
+a large file in parts, one process each (batch/parts.py). Every test here compares the two on the
 same input, or checks the command's contract directly.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from geohazard_cli import batch
+from geohazard_cli.batch import driver, fast, readers, reference, stream
 from geohazard_cli.errors import GeohazardError
 from geohazard_cli.rules import Profile
 
@@ -50,7 +50,7 @@ def both(path: Path, profile: Profile) -> tuple[tuple[bytes, str | None], tuple[
             assert exc.exit_code == 2
             return out.getvalue(), str(exc)
 
-    return go(batch.run_batch), go(batch.run_batch_reference)
+    return go(driver.run_batch), go(reference.run_batch_reference)
 
 
 def assert_same(path: Path, profile: Profile) -> tuple[bytes, str | None]:
@@ -143,7 +143,7 @@ def test_jsonl_fast_equals_reference(tmp_path: Path, cfg: Path, data: st.DataObj
     path = write_jsonl(tmp_path / "in.jsonl", recs)
     mp = pytest.MonkeyPatch()
     if small_blocks:  # lines straddle the read blocks
-        mp.setattr(batch, "BLOCK_BYTES", 97)
+        mp.setattr(readers, "BLOCK_BYTES", 97)
     try:
         assert_same(path, profile)
     finally:
@@ -172,7 +172,7 @@ def test_csv_fast_equals_reference(tmp_path: Path, cfg: Path, data: st.DataObjec
     path = tmp_path / "in.csv"
     path.write_bytes(("\ufeff" if bom else "").encode() + ("\r\n".join(lines) + "\r\n").encode())
     mp = pytest.MonkeyPatch()
-    mp.setattr(batch, "CSV_ROWS", data.draw(st.sampled_from([3, 2048])))
+    mp.setattr(stream, "CSV_ROWS", data.draw(st.sampled_from([3, 2048])))
     try:
         assert_same(path, profile)
     finally:
@@ -300,7 +300,7 @@ def test_command_csv_multiline_cell_line_numbers(tmp_path: Path, shizhong: Profi
     x_bad = first - 1 if "\r" in cell else None
     assert [x.get("line") for x in lines] == [x_bad, first, first + 1, None]
     mp = pytest.MonkeyPatch()
-    mp.setattr(batch, "CSV_ROWS", 2)
+    mp.setattr(stream, "CSV_ROWS", 2)
     try:
         assert assert_same(path, shizhong)[0] == out
     finally:
@@ -325,19 +325,19 @@ def test_command_not_utf8(cli: Any, tmp_path: Path) -> None:
 def test_max_text_in_step_with_intake() -> None:
     from geohazard_cli import intake
 
-    assert batch.MAX_TEXT == intake.MAX_TEXT
-    assert batch.MAX_LINE_BYTES >= 2 * batch.BLOCK_BYTES  # see MAX_LINE_BYTES
+    assert fast.MAX_TEXT == intake.MAX_TEXT
+    assert readers.MAX_LINE_BYTES >= 2 * readers.BLOCK_BYTES  # see MAX_LINE_BYTES
 
 
 def test_fast_grader_money_is_exact(shizhong: Profile) -> None:
-    g = batch.FastGrader(shizhong)
-    assert g.amount(4999999.99) == 4999999.99 and g.amount(4999999.999) is batch.BAD
+    g = fast.FastGrader(shizhong)
+    assert g.amount(4999999.99) == 4999999.99 and g.amount(4999999.999) is fast.BAD
     assert g.amount("4999999.99") == Decimal("4999999.99")
     # off the plain forms, the reference's own parsers read the value (the line still comes from the table)
     assert g.amount("500万") == Decimal(5_000_000) and g.amount("４９９万") == Decimal(4_990_000)
-    assert g.amount("5万万") is batch.BAD and g.amount(Decimal("4999999.999")) is batch.BAD
+    assert g.amount("5万万") is fast.BAD and g.amount(Decimal("4999999.999")) is fast.BAD
     assert g.count("１２") == 12 and g.count("1,000") == 1000
-    assert g.count(True) is batch.BAD and g.count(3.0) is batch.BAD and g.count("-3") is batch.BAD
+    assert g.count(True) is fast.BAD and g.count(3.0) is fast.BAD and g.count("-3") is fast.BAD
     assert g.splits["direct_loss"] == [0, 1_000_000, 5_000_000, 10_000_000]
 
 
@@ -352,7 +352,7 @@ def _generate(path: Path, n: int) -> Path:
     return path
 
 
-# Memory of the whole command: the process and any part processes it forks (batch_parts.py). Each
+# Memory of the whole command: the process and any part processes it forks (batch/parts.py). Each
 # process's RSS counts the pages it shares with the other; PSS shares them out, so the sum of PSS
 # over the processes is what the command costs the machine. Sampled every 5 ms from /proc while it
 # runs (a wrapper process starts it, so pytest's own size never enters). ru_maxrss (the largest
@@ -401,7 +401,7 @@ def _peak_mib(path: Path) -> tuple[float, float]:
 @pytest.mark.slow
 def test_memory_stays_flat(tmp_path: Path) -> None:
     """Over 300,000 records the whole command (cut into parts on a machine with 2 CPUs: both files
-    are over batch_parts.PART_MIN_BYTES) stays under 50 MiB, and hardly grows with the input."""
+    are over parts.PART_MIN_BYTES) stays under 50 MiB, and hardly grows with the input."""
     _, small = _peak_mib(_generate(tmp_path / "small.jsonl", 100_000))
     large_rss, large = _peak_mib(_generate(tmp_path / "large.jsonl", 300_000))
     assert large < 50 and large_rss < 50, f"peak PSS of all processes {large:.1f} MiB, largest RSS {large_rss:.1f}"
@@ -455,14 +455,14 @@ def test_float_fast_check_never_disagrees_with_decimal(shizhong: Profile, f: flo
     from geohazard_cli.errors import InputError
     from geohazard_cli.money import parse_amount
 
-    g = batch.FastGrader(shizhong)
+    g = fast.FastGrader(shizhong)
     splits = g.splits["direct_loss"]
     try:
         ref: Decimal | None = parse_amount(f, "direct_loss", shizhong.limits.amount)
     except InputError:
         ref = None
     for cell in (g.column("direct_loss", [f])[0], g.column("direct_loss", [f, 1, 2.5])[0]):
-        if cell is batch.BAD:
+        if cell is fast.BAD:
             continue  # left to the reference path: always safe
         assert ref is not None
         assert cell == bisect_right(splits, ref)
@@ -485,7 +485,7 @@ def test_yuan_text_fast_check_never_disagrees_with_decimal(shizhong: Profile, te
     from geohazard_cli.errors import InputError
     from geohazard_cli.money import parse_amount
 
-    g = batch.FastGrader(shizhong)
+    g = fast.FastGrader(shizhong)
     splits = g.splits["potential_loss"]
     try:
         ref: Decimal | None = parse_amount(text, "potential_loss", shizhong.limits.amount)
@@ -493,7 +493,7 @@ def test_yuan_text_fast_check_never_disagrees_with_decimal(shizhong: Profile, te
         ref = None
     cell = g.column("potential_loss", [text, "1.5", "20"])[0]
     if ref is None:
-        assert cell is batch.BAD
+        assert cell is fast.BAD
     else:
         assert cell == bisect_right(splits, ref)
 
@@ -547,9 +547,9 @@ def test_numbers_a_double_cannot_carry_are_exact(cli: Any, tmp_path: Path) -> No
 def test_block_lossy_test_is_a_superset_of_the_line_test(line: bytes) -> None:
     # The block-wide test may flag more than the per-line regex, never less: a miss would let a
     # number a double cannot carry through as a rounded float.
-    if batch._LOSSY.search(line):
-        assert batch._maybe_lossy(line)
-        assert batch._maybe_lossy(b'{"id":"R0000001","deaths":1}\n' + line + b"\n{}")
+    if readers._LOSSY.search(line):
+        assert readers._maybe_lossy(line)
+        assert readers._maybe_lossy(b'{"id":"R0000001","deaths":1}\n' + line + b"\n{}")
 
 
 # --- more than one process ----------------------------------------------------------------------------
@@ -591,7 +591,7 @@ def test_parts_give_the_same_bytes(tmp_path: Path, cfg: Path, jobs: int, fmt: st
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Cut into parts (each graded by its own process), the output is the reference's, byte for byte,
     line numbers included; and the file really was cut."""
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
     from geohazard_cli.rules import load_profile
 
     profile = load_profile(cfg / "rules" / "shizhong-2023.yaml")
@@ -610,27 +610,27 @@ def test_parts_give_the_same_bytes(tmp_path: Path, cfg: Path, jobs: int, fmt: st
             if isinstance(rec, dict):
                 rows.append(",".join("" if rec.get(k) is None else str(rec.get(k)) for k in ["id", *FIGURES]))
         path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode())
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
     calls: list[list[int]] = []
-    real = batch_parts.run_parts
+    real = parts.run_parts
 
     def spy(*args: Any) -> None:
         calls.append(args[-1])
         real(*args)
 
-    monkeypatch.setattr(batch_parts, "run_parts", spy)
+    monkeypatch.setattr(parts, "run_parts", spy)
     started: list[bool] = []
-    real_fork = batch_parts._fork_part
+    real_fork = parts._fork_part
 
     def fork_spy(*args: Any) -> Any:
         child = real_fork(*args)
         started.append(child is not None)
         return child
 
-    monkeypatch.setattr(batch_parts, "_fork_part", fork_spy)
+    monkeypatch.setattr(parts, "_fork_part", fork_spy)
     fast = io.BytesIO()
     try:
-        batch.run_batch(path, profile, fast, jobs=jobs)
+        driver.run_batch(path, profile, fast, jobs=jobs)
         fast_err = None
     except GeohazardError as exc:
         fast_err = str(exc)
@@ -638,7 +638,7 @@ def test_parts_give_the_same_bytes(tmp_path: Path, cfg: Path, jobs: int, fmt: st
     assert started == [True] * (jobs - 1)  # each further part had its own process
     ref = io.BytesIO()
     try:
-        batch.run_batch_reference(path, profile, ref)
+        reference.run_batch_reference(path, profile, ref)
         ref_err = None
     except GeohazardError as exc:
         ref_err = str(exc)
@@ -650,29 +650,29 @@ def test_parts_give_the_same_bytes(tmp_path: Path, cfg: Path, jobs: int, fmt: st
 
 def test_csv_with_quotes_is_not_cut(tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch) -> None:
     """A quoted cell may hold a line break, so a CSV file with a quote before the cut stays whole."""
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
 
     path = tmp_path / "q.csv"
     path.write_text('id,deaths,location\nA,1,"two\nlines"\n' + "".join(f"B{i},2,\n" for i in range(3000)),
                     encoding="utf-8")
     with open(path, "rb") as fh:
-        assert batch_parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=True) == []
-        assert batch_parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=False) != []
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+        assert parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=True) == []
+        assert parts.cuts(fh.fileno(), path.stat().st_size, 2, is_csv=False) != []
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
     assert_same(path, shizhong)
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_a_file_not_utf8_writes_nothing_however_it_is_cut(
         tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
     from geohazard_cli.errors import InputError
 
     path = tmp_path / "u.csv"
     path.write_bytes(b"id,deaths\n" + b"".join(b"A%d,1\n" % i for i in range(2000)) + b"B,\xff\xfe\n"
                      + b"".join(b"C%d,1\n" % i for i in range(100)))
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
-    for run in (batch.run_batch_reference, lambda p, prof, out: batch.run_batch(p, prof, out, jobs=jobs)):
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    for run in (reference.run_batch_reference, lambda p, prof, out: driver.run_batch(p, prof, out, jobs=jobs)):
         out = io.BytesIO()
         with pytest.raises(InputError, match=rf"^{path}:2002: is not UTF-8 text \(byte 0xff\)"):
             run(path, shizhong, out)
@@ -680,22 +680,56 @@ def test_a_file_not_utf8_writes_nothing_however_it_is_cut(
     assert not _spawned_children()
 
 
+LONG_CELL = b"x" * 140_000  # past the csv module's field limit (128 KiB)
+
+
+@pytest.mark.parametrize("before", [3000, 20_000])  # the long rows in the first part, or in the second
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_row_the_csv_module_cannot_read_ends_the_batch_where_it_is(
-        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
-    """The rows before it are graded and written, the same whatever the path; then one error line."""
-    from geohazard_cli import batch_parts
+@pytest.mark.parametrize("shape", ["plain", "quoted"])
+def test_a_row_with_a_cell_past_the_csv_limit_is_refused_alone(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int, before: int,
+        shape: str) -> None:
+    """Hardening 10: like a long JSONL line, a row with a cell over the csv module's limit is a bad
+    record in its place (each of two in a row), and the batch goes on; the same whatever the path.
+    (A quoted cell may span lines, as long as it passes the limit on the row's last line.)"""
+    from geohazard_cli.batch import parts
+
+    long_rows = (b"B,1," + LONG_CELL + b"\r\n" + b"B2,1,y" + LONG_CELL + b"\r\n" if shape == "plain"
+                 else b'B,1,"a\r\n' + LONG_CELL + b'"\r\n' + b'B2,1,"' + LONG_CELL + b'"\r\n')
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"id,deaths,location\r\n" + b"".join(b"A%d,1,\r\n" % i for i in range(before))
+                     + long_rows + b"".join(b"C%d,1,\r\n" % i for i in range(100)))
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(stream, "CSV_ROWS", 1000)
+    out, err = _run_both_ways(path, shizhong, jobs)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert err == f"--batch: 2 of {before + 102} records were bad (each is reported in place by line)"
+    first = before + (2 if shape == "plain" else 3)  # a row's number is its last line's
+    last = first + 1
+    assert lines[before:before + 2] == [{"line": n, "error": "cannot be read as CSV (field larger than field limit "
+                                                             "(131072))"} for n in (first, last)]
+    assert len(lines) == before + 102 and lines[-1]["grade"] == "small" and lines[-1]["id"] == "C99"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("rest", [b"\r\n", b'\r\nmore"\r\n'])
+def test_a_quoted_cell_past_the_limit_before_its_line_ends_the_batch_where_it_is(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int, rest: bytes) -> None:
+    """A quote left open makes the rest of the file one cell, and a quoted cell that passes the
+    limit before a line break inside it leaves the csv reader mid-cell: no row after it can be
+    trusted, so the rows before it are graded and written, the same whatever the path; then one error."""
+    from geohazard_cli.batch import parts
 
     path = tmp_path / "c.csv"
     path.write_bytes(b"id,deaths,location\r\n" + b"".join(b"A%d,1,\r\n" % i for i in range(3000))
-                     + b"B,1," + b"x" * 140_000 + b"\r\n" + b"".join(b"C%d,1,\r\n" % i for i in range(100)))
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
-    monkeypatch.setattr(batch, "CSV_ROWS", 1000)
+                     + b'B,1,"' + LONG_CELL + rest + b"".join(b"C%d,1,\r\n" % i for i in range(100)))
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(stream, "CSV_ROWS", 1000)
     fast, ref = io.BytesIO(), io.BytesIO()
     with pytest.raises(GeohazardError) as ref_err:
-        batch.run_batch_reference(path, shizhong, ref)
+        reference.run_batch_reference(path, shizhong, ref)
     with pytest.raises(GeohazardError) as err:
-        batch.run_batch(path, shizhong, fast, jobs=jobs)
+        driver.run_batch(path, shizhong, fast, jobs=jobs)
     assert str(err.value) == str(ref_err.value) == (f"{path}:3002: cannot be read as CSV "
                                                     "(field larger than field limit (131072))")
     assert fast.getvalue() == ref.getvalue() and len(ref.getvalue().splitlines()) == 3000
@@ -704,27 +738,27 @@ def test_a_row_the_csv_module_cannot_read_ends_the_batch_where_it_is(
 def test_an_early_stop_kills_and_reaps_the_part_processes(tmp_path: Path, shizhong: Profile,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The output closes (| head) while the first part is written: no part process is left running."""
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
 
     path = write_jsonl(tmp_path / "s.jsonl", _bench_like(6000, seed=7))
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
 
     class Closed(io.BytesIO):
         def write(self, data: Any) -> int:
             raise BrokenPipeError(32, "Broken pipe")
 
     with pytest.raises(BrokenPipeError):
-        batch.run_batch(path, shizhong, Closed(), jobs=2)
+        driver.run_batch(path, shizhong, Closed(), jobs=2)
     assert not _spawned_children()
 
 
 def test_parts_are_graded_here_when_a_fork_fails(tmp_path: Path, shizhong: Profile,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A process limit (fork fails) slows a batch, never stops it: this process grades every part."""
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
 
     path = write_jsonl(tmp_path / "f.jsonl", _bench_like(3000, seed=11))
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
     forks: list[int] = []
 
     def no_fork() -> int:
@@ -733,11 +767,11 @@ def test_parts_are_graded_here_when_a_fork_fails(tmp_path: Path, shizhong: Profi
 
     ref = io.BytesIO()
     with pytest.raises(GeohazardError) as ref_err:
-        batch.run_batch_reference(path, shizhong, ref)
+        reference.run_batch_reference(path, shizhong, ref)
     monkeypatch.setattr(os, "fork", no_fork)
     out = io.BytesIO()
     with pytest.raises(GeohazardError) as err:
-        batch.run_batch(path, shizhong, out, jobs=3)
+        driver.run_batch(path, shizhong, out, jobs=3)
     assert len(forks) == 2  # both further parts tried to fork, and were graded here instead
     assert out.getvalue() == ref.getvalue() and str(err.value) == str(ref_err.value)
 
@@ -746,28 +780,28 @@ def test_a_failed_part_process_is_graded_here(tmp_path: Path, shizhong: Profile,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A part process that cannot write its output (say, a full disk) fails; this process discards
     what it wrote and grades that part itself. Output to a real file goes through sendfile."""
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
 
     path = write_jsonl(tmp_path / "g.jsonl", _bench_like(3000, seed=5))
     ref = io.BytesIO()
     with pytest.raises(GeohazardError) as ref_err:
-        batch.run_batch_reference(path, shizhong, ref)
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+        reference.run_batch_reference(path, shizhong, ref)
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
     for broken in (False, True):
         if broken:  # the part process's output file is read-only: its first write fails
-            monkeypatch.setattr(batch_parts.tempfile, "TemporaryFile", lambda **_: open(os.devnull, "rb"))  # noqa: SIM115
+            monkeypatch.setattr(parts.tempfile, "TemporaryFile", lambda **_: open(os.devnull, "rb"))  # noqa: SIM115
         result = tmp_path / f"out-{broken}.jsonl"
         with open(result, "wb") as sink, pytest.raises(GeohazardError) as err:
-            batch.run_batch(path, shizhong, sink, jobs=2)
+            driver.run_batch(path, shizhong, sink, jobs=2)
         assert result.read_bytes() == ref.getvalue() and str(err.value) == str(ref_err.value)
         assert not _spawned_children()
 
 
 def test_command_jobs(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
 
     path = write_jsonl(tmp_path / "j.jsonl", _bench_like(2000, seed=3))
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
     one, two = (cli("classify", "--batch", str(path), "--jobs", str(n)) for n in (1, 2))
     assert (one.exit_code, one.stdout, one.stderr) == (two.exit_code, two.stdout, two.stderr)
     assert one.exit_code == 2 and len(one.stdout.splitlines()) > 1900  # some records are bad on purpose
@@ -791,18 +825,18 @@ FRAGMENTS = ['{', '}', '{"a":1', '"b":2}', '{"c":{"d":3}}', ',', '{}', '{"e":"}\
 def test_block_parse_is_line_by_line(lines: list[str]) -> None:
     """A block parsed as one array gives each line exactly what parsing that line alone gives."""
     body = "".join(line + "\n" for line in lines).encode()
-    records, blanks, objects = batch._parse_block(body)
+    records, blanks, objects = readers.parse_block(body)
     expected: list[Any] = []
     for line in lines:
         raw = line.encode()
-        expected.append(batch.BLANK if not raw.strip() else batch._parse_line(raw, False))
+        expected.append(readers.BLANK if not raw.strip() else readers.parse_line(raw, False))
     assert len(records) == len(expected)
     for got, want in zip(records, expected, strict=True):
         if isinstance(want, GeohazardError):
             assert type(got) is type(want) and str(got) == str(want)
         else:
             assert got == want and type(got) is type(want)
-    assert blanks == expected.count(batch.BLANK)
+    assert blanks == expected.count(readers.BLANK)
     assert not objects or all(type(r) is dict for r in records)
 
 
@@ -883,7 +917,7 @@ def test_csv_line_numbers_across_the_cut_count_lone_cr_and_split_crlf(
         tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, scan: int) -> None:
     """Line ends as the csv module counts them (LF, CRLF, a lone CR) before the cut, and CRLF pairs
     falling across the reads that count them, give the part process the right line numbers."""
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
 
     rows = [b"id,deaths,direct_loss"]
     for i in range(3000):
@@ -893,16 +927,16 @@ def test_csv_line_numbers_across_the_cut_count_lone_cr_and_split_crlf(
     body = b"".join(row + (ends[i % 3] if i < 2000 else b"\r\n") for i, row in enumerate(rows))
     path = tmp_path / "cr.csv"
     path.write_bytes(body)
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
-    monkeypatch.setattr(batch_parts, "_SCAN", scan)
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(parts, "_SCAN", scan)
     with open(path, "rb") as fh:
-        assert batch_parts.cuts(fh.fileno(), len(body), 2, is_csv=True) != []
+        assert parts.cuts(fh.fileno(), len(body), 2, is_csv=True) != []
     ref = io.BytesIO()
     with pytest.raises(GeohazardError):
-        batch.run_batch_reference(path, shizhong, ref)
+        reference.run_batch_reference(path, shizhong, ref)
     out = io.BytesIO()
     with pytest.raises(GeohazardError):
-        batch.run_batch(path, shizhong, out, jobs=2)
+        driver.run_batch(path, shizhong, out, jobs=2)
     assert out.getvalue() == ref.getvalue()
     # row R(i) is on line i + 2 (one header line; each LF, CRLF or lone CR ends one line)
     assert b'{"line":99,' in ref.getvalue() and b'{"line":2912,' in ref.getvalue()  # R97, R2910 (after the cut)
@@ -920,31 +954,31 @@ def test_a_money_cell_holding_a_line_break(tmp_path: Path, shizhong: Profile) ->
 def test_part_output_is_never_spooled_in_memory(tmp_path: Path, shizhong: Profile,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A tmpfs temporary directory is memory: the spool goes to /var/tmp on disk, or there is one process."""
-    from geohazard_cli import batch_parts
+    from geohazard_cli.batch import parts
 
     table = tmp_path / "mountinfo"
     table.write_text("22 1 0:21 / / rw - ext4 /dev/sda1 rw\n"
                      "23 22 0:22 / /tmp rw,nosuid - tmpfs tmpfs rw\n"
                      "24 22 0:23 / /var/tmp/mem rw - tmpfs tmpfs rw\n", encoding="utf-8")
-    assert batch_parts._in_memory("/tmp/x", str(table)) and batch_parts._in_memory("/tmp", str(table))
-    assert not batch_parts._in_memory("/tmpfoo", str(table)) and not batch_parts._in_memory("/var/tmp", str(table))
-    assert batch_parts._in_memory("/var/tmp/mem/a", str(table))
-    assert not batch_parts._in_memory("/tmp", str(tmp_path / "no-such-table"))
+    assert parts._in_memory("/tmp/x", str(table)) and parts._in_memory("/tmp", str(table))
+    assert not parts._in_memory("/tmpfoo", str(table)) and not parts._in_memory("/var/tmp", str(table))
+    assert parts._in_memory("/var/tmp/mem/a", str(table))
+    assert not parts._in_memory("/tmp", str(tmp_path / "no-such-table"))
     path = write_jsonl(tmp_path / "s.jsonl", _bench_like(2000, seed=9))
-    monkeypatch.setattr(batch_parts, "PART_MIN_BYTES", 1)
-    assert batch_parts.spool_dir() == os.environ["GEOHAZARD_BATCH_SPOOL"]  # the user's choice wins
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    assert parts.spool_dir() == os.environ["GEOHAZARD_BATCH_SPOOL"]  # the user's choice wins
     monkeypatch.setenv("GEOHAZARD_BATCH_SPOOL", str(tmp_path / "no-such-dir"))
-    assert batch_parts.spool_dir() is None
+    assert parts.spool_dir() is None
     monkeypatch.delenv("GEOHAZARD_BATCH_SPOOL")
-    monkeypatch.setattr(batch_parts, "_in_memory", lambda _path: True)
-    assert batch_parts.spool_dir() is None
+    monkeypatch.setattr(parts, "_in_memory", lambda _path: True)
+    assert parts.spool_dir() is None
     forks: list[int] = []
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)  # would make this process a "child"
     ref, out = io.BytesIO(), io.BytesIO()
     with pytest.raises(GeohazardError) as ref_err:
-        batch.run_batch_reference(path, shizhong, ref)
+        reference.run_batch_reference(path, shizhong, ref)
     with pytest.raises(GeohazardError) as err:
-        batch.run_batch(path, shizhong, out, jobs=2)
+        driver.run_batch(path, shizhong, out, jobs=2)
     assert out.getvalue() == ref.getvalue() and str(err.value) == str(ref_err.value) and forks == []
 
 
@@ -954,7 +988,7 @@ def test_tables_are_per_set_of_fields_and_bounded(tmp_path: Path, shizhong: Prof
     (they start again past MAX_TABLE_ENTRIES) and the output stays the reference's."""
     import random
 
-    g = batch.FastGrader(shizhong)
+    g = fast.FastGrader(shizhong)
     r = random.Random(4)
     for _ in range(20):
         rec = {"id": "x", "evacuees": r.randint(0, 2000), "deaths": r.randint(0, 40),
@@ -970,7 +1004,7 @@ def test_tables_are_per_set_of_fields_and_bounded(tmp_path: Path, shizhong: Prof
         keys = r.sample(list(rec), r.randint(2, 5))
         recs.append({k: rec[k] for k in keys})
     path = write_jsonl(tmp_path / "orders.jsonl", recs)
-    monkeypatch.setattr(batch, "MAX_TABLE_ENTRIES", 7)
+    monkeypatch.setattr(fast, "MAX_TABLE_ENTRIES", 7)
     assert_same(path, shizhong)
 
 
@@ -985,8 +1019,8 @@ def test_a_line_too_long_is_refused_unread(tmp_path: Path, shizhong: Profile, si
     path = tmp_path / "long.jsonl"
     path.write_bytes(b"\n".join(lines) + (b"\n" if newline_at_end else b""))
     mp = pytest.MonkeyPatch()
-    mp.setattr(batch, "MAX_LINE_BYTES", 50)
-    mp.setattr(batch, "BLOCK_BYTES", block)
+    mp.setattr(readers, "MAX_LINE_BYTES", 50)
+    mp.setattr(readers, "BLOCK_BYTES", block)
     try:
         out, _ = assert_same(path, shizhong)
     finally:
@@ -1002,7 +1036,7 @@ def test_jsonl_with_a_byte_order_mark(tmp_path: Path, shizhong: Profile, block: 
     middle of the file is, and makes its line bad)."""
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b'\xef\xbb\xbf{"id":"A","deaths":1}\n{"id":"B","deaths":12}\n\xef\xbb\xbf{"id":"C","deaths":1}\n')
-    monkeypatch.setattr(batch, "BLOCK_BYTES", block)
+    monkeypatch.setattr(readers, "BLOCK_BYTES", block)
     out, err = assert_same(path, shizhong)
     lines = [json.loads(x) for x in out.splitlines()]
     assert [x.get("id") for x in lines[:2]] == ["A", "B"] and lines[2]["line"] == 3
@@ -1015,3 +1049,102 @@ def test_csv_column_twice_is_refused(cli: Any, tmp_path: Path) -> None:
     r = cli("classify", "--batch", str(path))
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == f"geohazard: error: {path}:1: column 'deaths' appears twice; keep one\n"
+
+
+def test_batch_modules_import_one_way() -> None:
+    """The batch package's modules import only those below them (no circle), and no other's
+    private names."""
+    import ast
+
+    import geohazard_cli.batch as package
+
+    order = ["readers", "reference", "fast", "stream", "parts", "driver"]
+    for i, name in enumerate(order):
+        tree = ast.parse((Path(package.__file__).parent / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("geohazard_cli.batch"):
+                used = node.module.removeprefix("geohazard_cli.batch").lstrip(".")
+                targets = [used] if used else [a.name for a in node.names]
+                for target in targets:
+                    assert target in order[:i], f"{name} imports {target}"
+                assert not any(a.name.startswith("_") for a in node.names), f"{name} imports a private name"
+
+
+# --- one bad record never ends the batch (issue "Hardening" 3) ------------------------------------
+
+ISSUE_3 = b'{"deaths":"\\ud800","potential_loss":1234567890123456}\n{"deaths":1}\n'
+
+
+def _run_both_ways(path: Path, profile: Profile, jobs: int) -> tuple[bytes, str | None]:
+    """Output and error of the fast driver with ``jobs`` processes, checked equal to the reference's."""
+    fast, ref = io.BytesIO(), io.BytesIO()
+    errors = []
+    for run, sink in ((lambda p, prof, out: driver.run_batch(p, prof, out, jobs=jobs), fast),
+                      (reference.run_batch_reference, ref)):
+        try:
+            assert run(path, profile, sink) == 0
+            errors.append(None)
+        except GeohazardError as exc:
+            assert exc.exit_code == 2
+            errors.append(str(exc))
+    assert errors[0] == errors[1]
+    assert fast.getvalue() == ref.getvalue()
+    return fast.getvalue(), errors[0]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_issue_3_lone_surrogate_beside_a_long_number(tmp_path: Path, shizhong: Profile, jobs: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's input: the bad record gets its error line in place and the good one is graded,
+    on the fast path, the reference path and with two processes (the bad line in each part)."""
+    from geohazard_cli.batch import parts
+
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    path = tmp_path / "h3.jsonl"
+    path.write_bytes(ISSUE_3)
+    out, err = _run_both_ways(path, shizhong, jobs)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert lines[0] == {"line": 1, "error": "invalid JSON (no low surrogate in string)"}
+    assert lines[1]["grade"] == "small" and len(lines) == 2
+    assert err == "--batch: 1 of 2 records were bad (each is reported in place by line)"
+    path.write_bytes(ISSUE_3 * 40)  # cut in the middle: a bad line on both sides of the cut
+    out, err = _run_both_ways(path, shizhong, jobs)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [x.get("line") for x in lines] == [i if i % 2 else None for i in range(1, 81)]
+    assert err == "--batch: 40 of 80 records were bad (each is reported in place by line)"
+
+
+def test_issue_3_reference_line_never_raises_on_its_own_message(shizhong: Profile) -> None:
+    """An error whose text cannot be UTF-8 (a lone surrogate quoted back) still makes its line."""
+    from geohazard_cli.errors import InputError
+
+    line, bad = reference.reference_line(7, InputError('deaths: "\ud800" is not a count'), shizhong)
+    assert bad and json.loads(line) == {"line": 7, "error": 'deaths: "\\ud800" is not a count'}
+
+
+WILD = st.sampled_from([
+    '"\\ud800"', '"\\udc00"', '"a\\ud800b"', '"\\ud83d\\ude00"', '"\\u0000"', '"\\u2028"', '"x\\"y"',
+    "1234567890123456", "12345678901234567890123456789012345678901234567890", "-1234567890123456",
+    "1e400", "-1e400", "1E+999999999", "1e-999999999", "0.1e1", "5e6", "123456789012345678.5", "-0.0",
+    "4999999.99", "1.00000000000000000001", "18446744073709551616", "[]", "{}", '[{"a":"\\ud800"}]',
+    '{"x":1e400}', "true", "null", '"500万"', '"1e400"', '"１２"', '"2026-07-21 09:40"', "12",
+])
+WILD_FIELDS = ("id", *FIGURES, "injured", "missing", "households", "location", "hazard_type", "reported_at")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_wild_values_are_reported_in_place(tmp_path: Path, shizhong: Profile, data: st.DataObject) -> None:
+    """Whatever the value (lone surrogates as JSON escapes, huge or lossy numbers, nesting), each
+    record gets exactly one line, in place, and both paths give the same bytes."""
+    lines = []
+    for _ in range(data.draw(st.integers(1, 12))):
+        fields = data.draw(st.lists(st.sampled_from(WILD_FIELDS), min_size=1, max_size=4, unique=True))
+        body = ",".join(f'"{f}":{data.draw(WILD)}' for f in fields)
+        lines.append("{" + body + "}")
+    path = tmp_path / "wild.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    out, _ = _run_both_ways(path, shizhong, 1)
+    got = [json.loads(x) for x in out.splitlines()]
+    assert len(got) == len(lines)
+    assert all(x.get("line") in (None, i) for i, x in enumerate(got, 1))

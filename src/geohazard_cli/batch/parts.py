@@ -32,12 +32,13 @@ import tempfile
 from itertools import pairwise
 from typing import IO, Any
 
+from geohazard_cli.batch.readers import READ_BYTES, RowCheck, csv_header, csv_open, read_range
+from geohazard_cli.batch.stream import run_csv, run_csv_rows, run_jsonl
 from geohazard_cli.rules import Profile
 
 PART_MIN_BYTES = 8 << 20  # ~90,000 records: below this a second process does not pay for itself
 MAX_JOBS = 2  # default ceiling: each process holds its own interpreter (~38 MiB peak each)
 _SCAN = 1 << 20  # how far past a cut point a line feed is looked for
-_READ = 1 << 18
 
 
 def default_jobs() -> int:
@@ -57,30 +58,6 @@ def can_split(fh: IO[bytes]) -> bool:
     except (OSError, ValueError, io.UnsupportedOperation):
         return False
     return stat.S_ISREG(st.st_mode) and st.st_size >= PART_MIN_BYTES
-
-
-class _Part(io.RawIOBase):
-    """Bytes ``start`` to ``end`` of an open file, read with pread (the file offset is untouched)."""
-
-    def __init__(self, fd: int, start: int, end: int) -> None:
-        super().__init__()
-        self.fd, self.pos, self.end = fd, start, end
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self.end - self.pos)
-        if n <= 0:
-            return 0
-        data = os.pread(self.fd, n, self.pos)
-        buffer[: len(data)] = data
-        self.pos += len(data)
-        return len(data)
-
-
-def _reader(fd: int, start: int, end: int) -> IO[bytes]:
-    return io.BufferedReader(_Part(fd, start, end), _READ)
 
 
 def cuts(fd: int, size: int, jobs: int, is_csv: bool) -> list[int]:
@@ -270,22 +247,21 @@ def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: 
 def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, sink: IO[bytes],
                 counts: list[int]) -> None:
     """Grade bytes ``start`` to ``end`` (whole lines) as a single process grades them in the file."""
-    from geohazard_cli import batch
-
-    part = _reader(fd, start, end)
+    part = read_range(fd, start, end)
     if start == 0:
         if is_csv:
-            batch._run_csv(part, name, profile, sink, counts)
+            run_csv(part, name, profile, sink, counts, RowCheck(fd, 0))
         else:
-            batch._run_jsonl(part, profile, sink, counts)
+            run_jsonl(part, profile, sink, counts)
         return
     before = _lines_before(fd, start, is_csv)
     if is_csv:
-        header = batch._csv_header(batch._csv_open(_reader(fd, 0, start)), name)
+        header = csv_header(csv_open(read_range(fd, 0, start)), name)
         if header is not None:
-            batch._run_csv_rows(batch._csv_open(part, "utf-8"), header, name, profile, sink, counts, before)
+            run_csv_rows(csv_open(part, "utf-8"), header, name, profile, sink, counts, before,
+                         RowCheck(fd, start))
     else:
-        batch._run_jsonl(part, profile, sink, counts, before + 1)
+        run_jsonl(part, profile, sink, counts, before + 1)
 
 
 def _close(pid: int, status_fd: int, out: IO[bytes]) -> None:
@@ -367,7 +343,7 @@ def _child(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Prof
         _die_with_parent(parent)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         counts = [0, 0]
-        with open(out.fileno(), "wb", buffering=_READ, closefd=False) as sink:
+        with open(out.fileno(), "wb", buffering=READ_BYTES, closefd=False) as sink:
             _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
         report = f"ok {counts[0]} {counts[1]}"
     except BaseException as exc:  # the command's process grades the part again and reports as one process would

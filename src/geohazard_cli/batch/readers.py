@@ -1,0 +1,448 @@
+"""Reading batch input: JSONL in blocks (parsed by one orjson call where that is provably exact),
+CSV rows through the csv module, and the per-record readers of the reference path.
+
+A JSONL line that is not valid JSON, or longer than MAX_LINE_BYTES, reads as the InputError the
+reference path reports for it; nothing here grades.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from geohazard_cli.errors import InputError
+
+BLOCK_BYTES = 1 << 17  # JSONL read size: ~1,400 records of ~90 bytes (256 KiB cost each process ~2 MiB more)
+# A JSONL line longer than this is no record (a JSON array, say): refused unread. At least twice
+# BLOCK_BYTES: a line that fits in one block and the carry before it is not measured.
+MAX_LINE_BYTES = 1 << 20
+BATCH_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+
+
+# A JSON number a double may not carry exactly: 16 or more digits (with its point) in a row, or an
+# exponent. orjson would round it (999999.9999999999999 -> 1000000.0, crossing a bound), so a line
+# holding one is parsed with exact decimals instead. Text that merely looks so (a long id) only
+# costs the slower parse.
+_LOSSY = re.compile(rb"[0-9.]{16}|[0-9][eE][-+0-9]")
+# The same test for a whole block at C speed (the regex above costs ~3 µs a line here): digits and
+# points become "d", e/E "e", all else a space; a block holding neither 16 "d" in a row nor a "d"
+# before an "e" holds no line _LOSSY matches (a superset test: a hit only sends lines to _LOSSY).
+_LOSSY_MAP = bytes(ord("d") if c in b"0123456789." else ord("e") if c in b"eE" else ord(" ") for c in range(256))
+_LOSSY_RUN = b"d" * 16
+
+
+def _maybe_lossy(data: bytes) -> bool:
+    t = data.translate(_LOSSY_MAP)
+    return _LOSSY_RUN in t or b"de" in t
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(token)
+
+
+def _load(line: bytes) -> Any:
+    """Parse one JSONL line: orjson, or exact decimals when a number could lose digits as a float."""
+    from geohazard_cli.fastjson import orjson
+
+    if _LOSSY.search(line):
+        import json
+
+        try:  # strict UTF-8 as orjson reads it (json.loads would guess UTF-16, or pass surrogates)
+            value = json.loads(line.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
+            if b"\\u" not in line or not _lone_surrogate(value):
+                return value
+            # a lone surrogate (\ud800) is no text: orjson refuses it, so this line is refused alike
+        except (ValueError, RecursionError):
+            pass  # not valid JSON: let orjson say so, in its words
+    return orjson.loads(line)
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a string (or key) that is not valid Unicode text."""
+    import json
+
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except RecursionError:  # too deep to check: as deep as orjson refuses anyway
+        return True
+    return False
+
+
+class _Blank:
+    """A blank line (JSONL) or row (CSV): no output, not counted."""
+
+    __slots__ = ()
+
+
+BLANK: Any = _Blank()
+
+
+def blocks_jsonl(fh: IO[bytes], lineno: int = 1) -> Iterator[tuple[int, list[Any], int, bool]]:
+    """(first line number, one parsed value per line, how many of them are BLANK, whether all are
+    JSON objects) per block.
+
+    A line that is not valid JSON parses to the InputError the reference path gives it; a line
+    longer than MAX_LINE_BYTES is not kept at all (memory stays bounded) and is a bad record.
+    """
+    carry = b""
+    pending: list[bytes] = []  # pieces of a line longer than a block (joined once: no quadratic copying)
+    held = 0  # bytes of the current line in carry and pending
+    dropped = False  # the current line passed MAX_LINE_BYTES: its bytes are not kept
+    first_read = lineno == 1
+    while True:
+        chunk = fh.read(BLOCK_BYTES)
+        if first_read:  # "UTF-8 with BOM" (Notepad) is still UTF-8: the mark is no part of line 1
+            first_read = False
+            chunk = chunk.removeprefix(_BOM)
+        if not chunk:
+            break
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            held += len(chunk)
+            if not dropped:
+                pending.append(chunk)
+                if held > MAX_LINE_BYTES:
+                    dropped, pending, carry = True, [], b""
+            continue
+        start = 0
+        if pending or dropped:  # a long line ends at this chunk's first line feed
+            first = chunk.find(b"\n")
+            if dropped or held + first > MAX_LINE_BYTES:
+                yield lineno, [_too_long()], 0, False
+                lineno += 1
+                start, carry = first + 1, b""
+            else:
+                carry = b"".join([carry, *pending])
+            pending, held, dropped = [], 0, False
+        body = carry + memoryview(chunk)[start:cut]  # one copy
+        carry = chunk[cut:]
+        held = len(carry)
+        if body:
+            records, blanks, objects = parse_block(body)
+            yield lineno, records, blanks, objects
+            lineno += len(records)
+    if dropped or len(carry) + sum(map(len, pending)) > MAX_LINE_BYTES:
+        yield lineno, [_too_long()], 0, False
+        return
+    carry = b"".join([carry, *pending])
+    if carry:
+        if carry.strip():
+            yield lineno, [parse_line(carry, True)], 0, False
+        else:
+            yield lineno, [BLANK], 1, False
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _too_long() -> InputError:
+    return InputError(f"longer than {MAX_LINE_BYTES >> 20} MiB: JSONL holds one record a line (is this file a "
+                      "JSON array, or pretty-printed?)")
+
+
+def parse_block(body: bytes) -> tuple[list[Any], int, bool]:
+    """Whole lines (each ending with a newline) parsed, one value a line; the number of blanks; and
+    whether every value is a JSON object.
+
+    The common case is one orjson call over the block as an array: ``[line1\n,line2\n,...]``.
+    Its elements are the lines' values one to one when every line starts with "{", the block holds
+    no "[", and there are as many elements as lines. Why: a raw newline cannot be inside a JSON
+    string, so the commas put after the newlines are outside strings; with no arrays, one of them
+    inside an object would be followed by a key, not by the "{" that starts the next line, and the
+    parse would fail. So each comma separates top-level elements, every line holds at least one
+    (an object: it starts with "{"), and as many elements as lines means exactly one each.
+    Otherwise line by line, as before.
+    """
+    from geohazard_cli.fastjson import orjson
+
+    n = body.count(b"\n")
+    records: list[Any] | None = None
+    if body.startswith(b"{") and b"[" not in body and body.count(b"\n{") == n - 1:
+        try:
+            records = orjson.loads(b"[" + body.replace(b"\n", b"\n,")[:-1] + b"]")
+        except orjson.JSONDecodeError:  # some line is bad: line by line finds it
+            records = None
+        if records is not None and len(records) != n:
+            records = None
+    objects = records is not None
+    if records is None:
+        lines = body.split(b"\n")
+        lines.pop()
+        loads = orjson.loads
+        records = []
+        blanks = 0
+        for line in lines:
+            try:
+                records.append(loads(line))
+            except orjson.JSONDecodeError:
+                if line.strip():
+                    records.append(parse_line(line, False))
+                else:
+                    records.append(BLANK)
+                    blanks += 1
+    else:
+        blanks = 0
+    if _maybe_lossy(body):  # numbers a double may not carry: exact decimals for those lines
+        for i, line in enumerate(body.split(b"\n")):
+            if _LOSSY.search(line) and records[i] is not BLANK:
+                records[i] = parse_line(line, False)
+                objects = objects and type(records[i]) is dict
+    return records, blanks, objects
+
+
+def _invalid_json(exc: Exception) -> InputError:
+    return InputError(f"invalid JSON ({str(exc).split(':')[0]})")
+
+
+def parse_line(line: bytes, last: bool) -> Any:
+    """As the reference reader parses one line (with its newline, as iterating a file gives it)."""
+    from geohazard_cli.fastjson import orjson
+
+    try:
+        return _load(line if last else line + b"\n")
+    except orjson.JSONDecodeError as exc:
+        return _invalid_json(exc)
+
+
+def csv_header(reader: Any, name: str) -> list[str] | None:
+    from geohazard_cli.models import ALL_FIELDS
+
+    try:
+        header = next(reader)
+    except StopIteration:
+        return None
+    except csv_error() as exc:
+        raise csv_failed(name, reader.line_num, exc) from None
+    header = [h.strip() for h in header]
+    for i, col in enumerate(header):
+        if col not in ALL_FIELDS:
+            known = ", ".join(ALL_FIELDS)
+            raise InputError(f"{name}:1: column {col!r} is not a known field (known: {known})")
+        if col in header[:i]:  # which of the two would be meant? (a YAML --file refuses the same)
+            raise InputError(f"{name}:1: column {col!r} appears twice; keep one")
+    return header
+
+
+def csv_record(header: list[str], row: list[str]) -> Any:
+    if len(row) != len(header):
+        return InputError(f"has {len(row)} cells, the header has {len(header)}")
+    return {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)}
+
+
+def not_utf8(name: str) -> InputError:
+    """A file that turned out not to be UTF-8 while it was read (a pipe, or a JSONL text field)."""
+    return InputError(f"{name}: is not UTF-8 text; save it as UTF-8")
+
+
+def check_utf8(fh: IO[bytes], name: str) -> None:
+    """Refuse a CSV file that is not UTF-8 before anything is written (a spreadsheet saved as GBK
+    is the usual case), naming the line of the first bad byte; then rewind."""
+    import codecs
+
+    if not fh.seekable():  # a pipe: checked as it is read (what came before is then already out)
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    while True:
+        chunk = fh.read(1 << 20)
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:  # exc.object: this chunk after a few pending bytes (no line feed)
+            data = bytes(exc.object)
+            at = lines + data.count(b"\n", 0, exc.start)
+            raise InputError(f"{name}:{at}: is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 "
+                             "(in Excel: CSV UTF-8)") from None
+        if not chunk:
+            break
+        lines += chunk.count(b"\n")
+    fh.seek(0)
+
+
+def csv_open(fh: IO[bytes], encoding: str = "utf-8-sig") -> Any:
+    """A csv reader over the bytes, as the csv module wants its text: newline="" (so line breaks
+    inside quoted cells survive and only \\n, \\r, \\r\\n end a line), UTF-8 with or without BOM
+    (at the start of the file: a part read from the middle is plain "utf-8")."""
+    import csv
+    import io
+
+    text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
+    return csv.reader(text)
+
+
+def line_breaks(row: list[str]) -> int:
+    """Line breaks inside a row's (quoted) cells: the physical lines it takes beyond one."""
+    return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in row)
+
+
+
+
+def open_input(path: Path) -> IO[bytes]:
+    try:
+        return sys.stdin.buffer if str(path) == "-" else open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"--batch: {path}: cannot be read ({exc.strerror})") from None
+
+
+def check_suffix(path: Path) -> None:
+    """The format goes by suffix: refuse a file whose suffix names neither format."""
+    if str(path) != "-" and path.suffix.lower() not in BATCH_SUFFIXES:
+        raise InputError(f"--batch: {path}: the format goes by suffix; name it .jsonl (one JSON object a line) "
+                         "or .csv (header row), or pass - for JSONL on stdin")
+
+
+def records_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    from geohazard_cli.fastjson import orjson
+
+    for lineno, line in enumerate(fh, 1):
+        if lineno == 1:
+            line = line.removeprefix(_BOM)
+        if len(line) - line.endswith(b"\n") > MAX_LINE_BYTES:
+            yield lineno, _too_long()
+            continue
+        if not line.strip():
+            continue
+        try:
+            yield lineno, _load(line)
+        except orjson.JSONDecodeError as exc:
+            yield lineno, _invalid_json(exc)
+
+
+def records_csv(fh: IO[bytes], name: str, check: RowCheck | None = None) -> Iterator[tuple[int, Any]]:
+    """(line number, record or the InputError it reads as) per data row, blank rows left out."""
+    reader = csv_open(fh)
+    header = csv_header(reader, name)
+    if header is None:
+        return
+    while True:
+        before = reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv_error() as exc:
+            yield reader.line_num, refused_row(check, before + 1, reader.line_num, 0, name, exc)
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        yield reader.line_num, csv_record(header, row)
+
+
+def csv_error() -> type[Exception]:
+    """csv.Error (the csv module is imported only when a CSV file is read)."""
+    import csv
+
+    return csv.Error
+
+
+def csv_failed(name: str, line: int, exc: Exception) -> InputError:
+    """A row the csv module cannot read (a cell past its size limit, a stray quote at the end)."""
+    return InputError(f"{name}:{line}: cannot be read as CSV ({exc})")
+
+
+def refused_row(check: RowCheck | None, first: int, last: int, offset: int, name: str, exc: Exception) -> InputError:
+    """The bad record a row the csv module refused (a cell past its size limit) stands for, when
+    the batch can go on after it; else raise (the batch ends there, as every path ends it).
+    ``first`` and ``last``: the row's lines as the reader counts them; ``offset`` lines come before."""
+    if check is None or not check.lone_row(first, last):
+        raise csv_failed(name, offset + last, exc) from None
+    return InputError(f"cannot be read as CSV ({exc})")
+
+
+class RowCheck:
+    """Whether the csv reader may go on after a row it refused. It then goes on at the next line,
+    which is right only when the row's lines hold that row and nothing else, as they would for a
+    cell too long on a line of its own; but a quote left open makes the rest of the file one cell.
+    So the row's lines are read again from the file (by pread: the reader is not disturbed) and
+    parsed strictly with no size limit: exactly one row, ending at its last line, or no going on.
+
+    Lines are numbered as the csv reader numbers them from byte ``start`` of ``fd`` (1 there).
+    Refused rows come in order, so the file is read once however many there are."""
+
+    def __init__(self, fd: int, start: int = 0) -> None:
+        self.fd, self.offset, self.line = fd, start, 1  # byte offset of physical line ``line``
+
+    @classmethod
+    def of(cls, fh: IO[bytes]) -> RowCheck | None:
+        try:
+            return cls(fh.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
+
+    def lone_row(self, first: int, last: int) -> bool:
+        import csv
+
+        if first < self.line or last < first:
+            return False
+        lines: list[str] = []
+        try:
+            end = os.fstat(self.fd).st_size
+            text = io.TextIOWrapper(read_range(self.fd, self.offset, end), encoding="utf-8", newline="")
+            for line in text:  # as the csv reader's file gives them: \n, \r and \r\n end a line
+                self.offset += len(line.encode("utf-8"))
+                self.line += 1
+                if self.line > first:
+                    lines.append(line)
+                if self.line > last:
+                    break
+        except (OSError, ValueError):  # not a file pread can read (a pipe): no going on
+            return False
+        if len(lines) != last - first + 1:
+            return False
+        limit = csv.field_size_limit(sys.maxsize)
+        try:
+            reader = csv.reader(lines, strict=True)
+            rows = list(reader)
+        except csv.Error:
+            return False
+        finally:
+            csv.field_size_limit(limit)
+        return len(rows) == 1 and reader.line_num == len(lines)
+
+
+class FileRange(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of an open file, read with pread (the file offset is untouched)."""
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        super().__init__()
+        self.fd, self.pos, self.end = fd, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.end - self.pos)
+        if n <= 0:
+            return 0
+        data = os.pread(self.fd, n, self.pos)
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+READ_BYTES = 1 << 18
+
+
+def read_range(fd: int, start: int, end: int) -> IO[bytes]:
+    """A buffered reader over bytes ``start`` to ``end`` of ``fd``."""
+    return io.BufferedReader(FileRange(fd, start, end), READ_BYTES)
+
+
+def take_rows(reader: Any, n: int) -> tuple[list[list[str]], Exception | None]:
+    """Up to ``n`` rows, and the csv error that stopped it early (the rows before it still count)."""
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) == n:
+                break
+    except csv_error() as exc:
+        return rows, exc
+    return rows, None
