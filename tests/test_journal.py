@@ -728,7 +728,8 @@ def test_answerer_is_kept_apart_from_the_caller(inc, db: Path) -> None:  # type:
 
 
 def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """A journal written before 接听人 existed (schema 1) gains the column and keeps its calls."""
+    """A journal written before 接听人 existed (schema 1) is read as it is (show opens it read-only and
+    replays its events), and gains the column on the first write, keeping its calls."""
     db = tmp_path / "old.sqlite3"
     old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:1])
     assert old is not None
@@ -749,13 +750,14 @@ def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -
     old.close()
     assert rows(db, "PRAGMA user_version") == [(1,)]
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
-    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 3
-    assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
+    assert rows(db, "PRAGMA user_version") == [(1,)]  # a reading command never migrates
     assert [(e["kind"], e["answerer"], e["text"]) for e in shown["history"]][1] == (
         "ack", None, "叫应 区应急局:接通(经办人:张三)")
     r = cli("incident", "ack", "1", "--db", str(db), "--unit", "区应急局", "--outcome", "接通",
             "--answerer", "李四", "--at", "2026-07-21 09:50", "--responded-at", "2026-07-21 09:52")
     assert r.exit_code == 0, r.stderr
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 3
+    assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
     assert rows(db, "SELECT answerer, responded_at FROM events WHERE kind = 'ack' ORDER BY seq") == [
         (None, None), ("李四", "2026-07-21T09:52:00+08:00")]
 
