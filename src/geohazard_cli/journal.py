@@ -41,6 +41,7 @@ DB_FILENAME = "journal.sqlite3"
 APPLICATION_ID = 0x47484A4C  # "GHJL": marks a file as a geohazard journal
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another's lock ($GEOHAZARD_DB_TIMEOUT)
 ENV_TIMEOUT = "GEOHAZARD_DB_TIMEOUT"
+CHECKPOINT_BYTES = 4 << 20  # SQLite's default: checkpoint once the write-ahead log passes ~1000 pages
 NOTICE_AFTER_S = 1.5  # a writer still waiting after this long is told why (Journal.open's ``waiting``)
 
 # Forward migrations: MIGRATIONS[n] takes a journal from schema version n to n + 1. Never edit a
@@ -255,6 +256,9 @@ class Journal:
                     return journal
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA synchronous = FULL")
+                # Checkpoints run after the commit (``_checkpoint``), never inside it: a checkpoint
+                # that fails must not make a recorded change look failed.
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
                 journal._check_ours()
                 if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
                     conn.execute("PRAGMA journal_mode = WAL")
@@ -322,13 +326,19 @@ class Journal:
                 raise StateError(f"{self.path}: the journal stayed busy for {self.timeout:g} s "
                                  f"(another command is writing); try again (${ENV_TIMEOUT} sets how long "
                                  "to wait)") from None
+            # A COMMIT fails only while appending to the write-ahead log (checkpoints run apart, after
+            # it): a write that failed means the commit record never reached the file.
             if name == "SQLITE_FULL" or "disk is full" in msg:
-                raise InputError(f"{self._label}: {self.path}: the disk is full (or the file-size limit "
-                                 "reached); nothing was recorded: free some space and try again") from None
+                raise InputError(f"{self._label}: {self.path}: the disk is full; nothing was recorded "
+                                 "(free some space and try again)") from None
+            if name == "SQLITE_IOERR_WRITE":
+                raise InputError(f"{self._label}: {self.path}: the disk refused the write (disk I/O error); "
+                                 "nothing was recorded (check the disk and the file-size limit, then "
+                                 "'geohazard incident check')") from None
             if name.startswith("SQLITE_IOERR") or "disk I/O error" in msg:
-                raise InputError(f"{self._label}: {self.path}: disk I/O error ({name or msg}); the change "
-                                 "was not reported as recorded: see 'geohazard incident show ID' before "
-                                 "entering it again, and 'geohazard incident check'") from None
+                raise InputError(f"{self._label}: {self.path}: disk I/O error ({name or msg}); the change may "
+                                 "or may not be recorded: look with 'geohazard incident show' before entering "
+                                 "it again") from None
             raise InputError(f"{self._label}: {self.path}: {msg}") from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{self._label}: {self.path}: not a readable journal ({exc})") from None
@@ -352,6 +362,19 @@ class Journal:
                 raise
             if write:
                 _committed += 1
+        if write:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log back into the file once it is large (what SQLite's automatic
+        checkpoint does, but after the commit and with its failure ignored: the next write retries)."""
+        try:
+            if os.path.getsize(f"{self.path}-wal") < CHECKPOINT_BYTES:
+                return
+        except OSError:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _begin(self, write: bool) -> None:
         """BEGIN; a write that waits NOTICE_AFTER_S for another's lock says so (``waiting``) and goes
