@@ -155,13 +155,14 @@ class Damage:
     response_id: int
     seq: int | None  # the event, or None for the response's stored state (its row in incidents)
     problem: str
+    set_aside: bool = True  # False: readable, but it disagrees (``incident check``)
 
     def text(self) -> str:
         return f"incident {self.response_id}: {self.detail()}"
 
     def detail(self) -> str:
         where = f"event #{self.seq}" if self.seq is not None else "its stored state"
-        return f"{where} set aside: {self.problem}"
+        return f"{where} set aside: {self.problem}" if self.set_aside else f"{where} {self.problem}"
 
 
 class Damaged(StateError):
@@ -285,7 +286,7 @@ class Journal:
         events (it has no snapshots), a newer one is refused."""
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         self._newer(version, target)
-        self.version = version if version else target  # an empty new file reads as nothing
+        self.version = version  # 0: an empty new file, which reads as holding nothing
 
     def _newer(self, version: int, target: int) -> None:
         if version > target:

@@ -70,7 +70,8 @@ def check(j: Journal) -> Report:
                 continue
             if (row_status, row_response) != (state.status, state.response):
                 report.disagreements.append(Damage(response_id, None, (
-                    f"its row says {row_status} {row_response}, its state {state.status} {state.response}")))
+                    f"disagrees with its row (row: {row_status} {row_response}; state: {state.status} "
+                    f"{state.response})"), set_aside=False))
             if not bad:
                 _compare(report, state, lifecycle.replay(response_id, events))
     return report
@@ -80,8 +81,8 @@ def _compare(report: Report, stored: lifecycle.State, replayed: lifecycle.State)
     a, b = lifecycle.to_plain(stored), lifecycle.to_plain(replayed)
     differ = [k for k in a if a[k] != b.get(k)]
     if differ:
-        report.disagreements.append(Damage(stored.id, None, "its stored state disagrees with its events "
-                                           f"replayed ({', '.join(differ)})"))
+        report.disagreements.append(Damage(stored.id, None, f"disagrees with its events replayed "
+                                           f"({', '.join(differ)})", set_aside=False))
 
 
 def backup(j: Journal, target: Path) -> tuple[Path, int]:
