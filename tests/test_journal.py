@@ -727,27 +727,35 @@ def test_answerer_is_kept_apart_from_the_caller(inc, db: Path) -> None:  # type:
                    "--answerer: contains control characters; expected plain text")
 
 
-def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """A journal written before 接听人 existed (schema 1) is read as it is (show opens it read-only and
-    replays its events), and gains the column on the first write, keeping its calls."""
-    db = tmp_path / "old.sqlite3"
-    old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:1])
-    assert old is not None
-    assessment = {"grade": "small", "grade_name": "小型", "response_level": "III",
+OLD_ASSESSMENT = {"grade": "small", "grade_name": "小型", "response_level": "III",
                   "response_level_name": "III级响应", "lower_bound": True, "deciding_text": []}
+
+
+def old_journal(db: Path, version: int, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """A journal written at schema ``version`` holding incident 1 (40 to evacuate, 小型) and ``events``
+    (kind, at, details), as that version wrote them: no stored state."""
+    old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:version])
+    assert old is not None
     with old.transaction(write=True) as conn:
         conn.execute(
             "INSERT INTO incidents (status, exercise, plan, opened_at, updated_at, grade, grade_name, "
             "response_level, response_level_name, incident, call_list, created_at) VALUES ('open', 0, "
             "'shizhong-2023', ?, ?, 'small', '小型', 'III', 'III级响应', '{\"evacuees\": 40}', NULL, ?)",
-            ("2026-07-21T09:40:00+08:00", "2026-07-21T09:45:00+08:00", "2026-07-21T01:40:00+00:00"))
-        for kind, at, details in (
-                ("open", "2026-07-21T09:40:00+08:00", {"exercise": False, "figures": [], "assessment": assessment}),
-                ("ack", "2026-07-21T09:45:00+08:00", {"unit": "区应急局", "unit_key": "emergency",
-                                                      "outcome": "answered", "by": "张三", "on_call_list": False})):
+            (events[0][1], events[-1][1], "2026-07-21T01:40:00+00:00"))
+        for kind, at, details in events:
             conn.execute("INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details) "
                          "VALUES (1, ?, ?, ?, 'small', 'III', ?)", (kind, at, at, json.dumps(details)))
     old.close()
+
+
+def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A journal written before 接听人 existed (schema 1) is read as it is (show opens it read-only and
+    replays its events), and gains the column on the first write, keeping its calls."""
+    db = tmp_path / "old.sqlite3"
+    old_journal(db, 1, [
+        ("open", "2026-07-21T09:40:00+08:00", {"exercise": False, "figures": [], "assessment": OLD_ASSESSMENT}),
+        ("ack", "2026-07-21T09:45:00+08:00", {"unit": "区应急局", "unit_key": "emergency",
+                                              "outcome": "answered", "by": "张三", "on_call_list": False})])
     assert rows(db, "PRAGMA user_version") == [(1,)]
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
     assert rows(db, "PRAGMA user_version") == [(1,)]  # a reading command never migrates
@@ -1108,22 +1116,9 @@ def test_reading_commands_never_create_or_migrate(inc, cli, db: Path, tmp_path: 
 
 def test_a_version_2_journal_is_read_by_replaying_its_events(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "v2.sqlite3"
-    old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:2])
-    assert old is not None
-    assessment = {"grade": "small", "grade_name": "小型", "response_level": "III",
-                  "response_level_name": "III级响应", "lower_bound": True, "deciding_text": []}
-    with old.transaction(write=True) as conn:
-        conn.execute(
-            "INSERT INTO incidents (status, exercise, plan, opened_at, updated_at, grade, grade_name, "
-            "response_level, response_level_name, incident, call_list, created_at) VALUES ('open', 0, "
-            "'shizhong-2023', ?, ?, 'small', '小型', 'III', 'III级响应', '{\"evacuees\": 40}', NULL, ?)",
-            ("2026-07-21T09:40:00+08:00", "2026-07-21T09:40:00+08:00", "2026-07-21T01:40:00+00:00"))
-        conn.execute("INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details) "
-                     "VALUES (1, 'open', ?, ?, 'small', 'III', ?)",
-                     ("2026-07-21T09:40:00+08:00", "2026-07-21T09:40:00+08:00",
-                      json.dumps({"exercise": False, "plan": "shizhong-2023", "figures": [],
-                                  "incident": {"evacuees": 40}, "assessment": assessment})))
-    old.close()
+    old_journal(db, 2, [("open", "2026-07-21T09:40:00+08:00",
+                         {"exercise": False, "plan": "shizhong-2023", "figures": [], "incident": {"evacuees": 40},
+                          "assessment": OLD_ASSESSMENT})])
     listed = json.loads(cli("incident", "list", "--db", str(db), "--format", "json").stdout)
     assert [(x["id"], x["grade"], x["kind"]) for x in listed] == [(1, "small", "incident")]
     out = json.loads(cli("incident", "check", "--db", str(db), "--format", "json").stdout)
@@ -1131,7 +1126,7 @@ def test_a_version_2_journal_is_read_by_replaying_its_events(tmp_path: Path, cli
     assert rows(db, "PRAGMA user_version") == [(2,)]
 
 
-def test_nothing_after_the_commit_fails_a_writing_command(inc, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_after_the_commit_fails_a_writing_command(inc, cli, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from geohazard_cli.cli import _common
     from geohazard_cli.cli import incident as incident_cli
 
@@ -1150,6 +1145,12 @@ def test_nothing_after_the_commit_fails_a_writing_command(inc, db: Path, monkeyp
         "geohazard: warning: recorded in the journal, but the result could not be shown (ZeroDivisionError: "
         "division by zero); do not enter it again: 'geohazard incident show 1' shows it\n")
     assert [e[0] for e in rows(db, "SELECT kind FROM events ORDER BY seq")] == ["open", "call", "ack"]
-    # Before the commit an error is still an error, and nothing is written.
+    # Before the commit an error is still an error, and nothing is written; a migration is no change.
     r = inc("close", "1", "--reason", "", ok=False)
     assert r.exit_code == 2 and "warning" not in r.stderr
+    old = journal.Journal.open(db.parent / "v2.sqlite3", "--db", migrations=journal.MIGRATIONS[:2])
+    assert old is not None
+    old.close()
+    r = cli("incident", "ack", "1", "--unit", "区应急局", "--outcome", "1", "--db", str(db.parent / "v2.sqlite3"))
+    assert (r.exit_code, r.stderr) == (2, f"geohazard: error: no incident 1 in {db.parent / 'v2.sqlite3'} "
+                                          "(see 'geohazard incident list --all')\n")

@@ -144,7 +144,8 @@ _committed = 0
 
 
 def committed() -> int:
-    """How many write transactions this process has committed (the CLI's after-commit guard)."""
+    """How many changes (write transactions other than migrations) this process has committed: the
+    CLI's after-commit guard."""
     return _committed
 
 
@@ -303,7 +304,7 @@ class Journal:
         if version == target:
             return
         self._newer(version, target)
-        with self.transaction(write=True):
+        with self.transaction(write=True, change=False):
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
             for step in migrations[version:]:
                 for statement in step:
@@ -345,9 +346,10 @@ class Journal:
             raise InputError(f"{self._label}: {self.path}: not a readable journal ({exc})") from None
 
     @contextmanager
-    def transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+    def transaction(self, write: bool, change: bool = True) -> Iterator[sqlite3.Connection]:
         """One command = one transaction. Writes take the write lock first (BEGIN IMMEDIATE), so what
-        a command reads is what it commits over; nothing is visible or kept unless COMMIT succeeds."""
+        a command reads is what it commits over; nothing is visible or kept unless COMMIT succeeds.
+        A committed write counts in ``committed()`` unless ``change`` is false (a migration)."""
         global _committed
         with self._errors():
             self._begin(write)
@@ -361,7 +363,7 @@ class Journal:
                     with contextlib.suppress(sqlite3.Error):
                         self.conn.execute("ROLLBACK")
                 raise
-            if write:
+            if write and change:
                 _committed += 1
         if write:
             self._checkpoint()
