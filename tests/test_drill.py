@@ -16,15 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geohazard_cli.drill import (
-    Drill,
-    format_offset,
-    matches,
-    parse_offset,
-    parse_scenario,
-    run,
-    schedule,
-)
+from geohazard_cli.drill import Drill, format_offset, parse_offset, parse_scenario, schedule
+from geohazard_cli.drill_run import matches, run
 from geohazard_cli.errors import InputError
 from geohazard_cli.rules import Profile
 

@@ -1,4 +1,4 @@
-"""`classify` grades on plain data (grading.assess over the profile's view, intake.parse_values) and
+"""`classify` grades on plain data (intake.parse_values, grading.assess over the profile) and
 writes JSON with pydantic-core, so its start-up needs no pydantic model. These tests hold that path
 to the typed one: the same bytes as ``grade(parse_incident(...)).model_dump(mode="json")`` through
 ``emit_json``, the same panel, the same errors."""
@@ -37,9 +37,13 @@ def test_incident_fields_follow_the_model() -> None:
     assert tuple(Incident.model_fields) == INCIDENT_FIELDS
 
 
-def test_view_is_plain_data_marshal_keeps(profile: Profile) -> None:
-    view = profile.view
-    assert marshal.loads(marshal.dumps(view)) == view
+def test_profile_is_plain_data_marshal_keeps(profile: Profile) -> None:
+    """What the cache keeps of a profile is plain data, and the profile built from it is the same."""
+    data = profile.data
+    kept = marshal.loads(marshal.dumps(data))
+    assert kept == data
+    assert Profile(kept) == profile
+    assert Profile(kept).indicators[0].bands[0].lower == profile.indicators[0].bands[0].lower == Decimal(0)
 
 
 counts = st.one_of(st.none(), st.integers(0, 2000), st.sampled_from([2, 3, 9, 10, 29, 30, 99, 100, 499, 500]))
@@ -80,12 +84,12 @@ def test_plain_path_writes_the_models_bytes(profile: Profile, raw: dict[str, Any
         incident = parse_incident(raw, profile)
     except InputError as exc:
         with pytest.raises(InputError) as plain_exc:
-            parse_values(raw, profile.view)
+            parse_values(raw, profile)
         assert str(plain_exc.value) == str(exc)
         return
-    values = parse_values(raw, profile.view)
+    values = parse_values(raw, profile)
     assert Incident(**values) == incident
-    data = assess(values, profile.view)
+    data = assess(values, profile)
     assert plain_json(data) == model_json(grade(incident, profile))
     assert list(data["incident"]) == list(INCIDENT_FIELDS)
 
@@ -100,7 +104,7 @@ def test_plain_panel_is_the_models_panel(profile: Profile, capsys: pytest.Captur
     incident = parse_incident(raw, profile)
     print_assessment(grade(incident, profile), profile.timezone)
     typed = capsys.readouterr().out
-    print_assessment(assess(parse_values(raw, profile.view), profile.view), profile.view["timezone"])
+    print_assessment(assess(parse_values(raw, profile), profile), profile.timezone)
     assert capsys.readouterr().out == typed
     assert "滑坡" in typed and "140人" in typed
 

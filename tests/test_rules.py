@@ -114,3 +114,16 @@ def test_bad_default_names_profiles_yaml(cli, tmp_path: Path) -> None:  # type: 
     r = cli("classify", "--deaths", "1", "--config-dir", str(cfg))
     assert r.stderr == (f'geohazard: error: {cfg / "rules" / "profiles.yaml"}: default: "foo" is not a profile in '
                         f"{cfg / 'rules'} (known: national-2006, shizhong-2023)\n")
+
+
+def test_the_runtime_profile_has_the_schemas_fields() -> None:
+    """rules.Profile (what commands read) mirrors rules_schema (what validates a file), class by class."""
+    from geohazard_cli import rules, rules_schema
+
+    pairs = [(rules.Profile, rules_schema.ProfileSchema)] + [
+        (getattr(rules, name), getattr(rules_schema, name))
+        for name in ("Clause", "Band", "Indicator", "GradeDef", "Lead", "LevelDef", "AdvisoryRule", "HazardType",
+                     "HazardTypes", "Limits", "ReportStep", "Deadline", "SkipLevel", "Reporting")]
+    for runtime, schema in pairs:
+        assert runtime._fields == tuple(schema.model_fields), runtime.__name__
+    assert {c.__name__ for c in rules.Node.__subclasses__()} == {r.__name__ for r, _ in pairs}

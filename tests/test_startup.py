@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import marshal
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -61,17 +60,18 @@ def test_classify_json_imports_no_rich_or_jinja2(tmp_path: Path) -> None:
     assert not roots(modules) & set(HEAVY), sorted(roots(modules) & set(HEAVY))
 
 
-# Not needed by `classify --format json` once the cache is warm: it grades the profile's plain view
-# (grading.assess) and writes with pydantic-core, which typer has loaded already.
-WARM_UNUSED = ("yaml", "geohazard_cli.models", "geohazard_cli.rules", "geohazard_cli.loader", "pickle",
-               "orjson", "unicodedata")
+# Not needed by `classify --format json` once the cache is warm: it builds the profile from the cached
+# plain data (no schema models, no import graph), grades it (grading.assess) and writes with
+# pydantic-core, which typer has loaded already.
+WARM_UNUSED = ("yaml", "geohazard_cli.models", "geohazard_cli.rules_schema", "geohazard_cli.loader",
+               "geohazard_cli.modgraph", "pickle", "orjson", "unicodedata")
 
 
 def test_classify_json_skips_yaml_and_models_once_cached(tmp_path: Path) -> None:
     first = probe(tmp_path, "classify", "--deaths", "12", "--format", "json")
     second = probe(tmp_path, "classify", "--deaths", "12", "--format", "json")
     assert "yaml" in roots(first[1])  # the first run parses and fills the cache
-    assert "geohazard_cli.rules" in first[1]
+    assert "geohazard_cli.rules_schema" in first[1]
     assert not second[1] & set(WARM_UNUSED), sorted(second[1] & set(WARM_UNUSED))
     assert first[2] == second[2]
     assert not roots(second[1]) & set(HEAVY)
@@ -110,56 +110,101 @@ def _grade_name(tmp_path: Path, cfg: Path, cache_dir: Path) -> str:
 def test_cache_notices_an_edited_rules_file(tmp_path: Path, config_copy: Path) -> None:
     cache_dir = tmp_path / "c"
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
-    assert len(list(cache_dir.glob("*.marshal"))) == 3  # profiles.yaml, the profile and its plain view
+    assert len(list(cache_dir.glob("*.marshal"))) == 2  # profiles.yaml and the profile
     rules = config_copy / "rules" / "shizhong-2023.yaml"
     text = rules.read_text(encoding="utf-8")
     rules.write_text(text.replace("{key: large, name: 大型,", "{key: large, name: 大型X,"), encoding="utf-8")
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型X"
 
 
+def _forged(entry_bytes: bytes) -> bytes:
+    """A well-made entry for the same key and sources, with one grade renamed."""
+    key, code, data = marshal.loads(entry_bytes)
+    data["grades"][2]["name"] = "forged"
+    return marshal.dumps((key, code, data))
+
+
 def test_cache_ignores_damaged_or_foreign_entries(tmp_path: Path, config_copy: Path) -> None:
     cache_dir = tmp_path / "c"
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
     rules = (config_copy / "rules" / "shizhong-2023.yaml").resolve()
-    entry = cache._entry(cache_dir, rules)  # the pickled profile
-    view_entry = cache._entry(cache_dir, rules, "view")  # its plain view, which classify reads
-    assert entry.is_file() and view_entry.is_file()
-    for damaged in (view_entry, entry):
-        damaged.write_bytes(b"\x00garbage")
-        assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
-    # well-formed entries for the right key, but writable by others: not trusted
-    from geohazard_cli import rules as rules_mod
-    from geohazard_cli.loader import load_yaml
-
-    data = load_yaml(rules.read_text(encoding="utf-8"), "x")
-    data["grades"][2]["name"] = "forged"
-    forged = rules_mod.Profile.model_validate(data)
-    view_key = (*cache._key(rules, rules.stat()), False, "view", *cache._code_key(*cache.VIEW_SOURCES))
-    view_entry.write_bytes(marshal.dumps((view_key, forged.view)))
-    os.chmod(view_entry, 0o600)
-    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the forgery is well made...
-    os.chmod(view_entry, 0o666)
-    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"  # ...but not trusted when others can write
-    # The same for the pickled profile, which a missing view is made from.
-    key = (*cache._key(rules, rules.stat()), True, "", *rules_mod._code_key())
-    entry.write_bytes(marshal.dumps((key, pickle.dumps(forged))))
-    os.chmod(entry, 0o600)
-    view_entry.unlink()
-    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"
-    os.chmod(entry, 0o666)
-    view_entry.unlink()
+    entry = cache._entry(cache_dir, rules)  # the profile as plain data, which classify reads
+    assert entry.is_file()
+    forged = _forged(entry.read_bytes())
+    entry.write_bytes(b"\x00garbage")
     assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+    # well-formed entries for the right key, but writable by others: not trusted
+    entry.write_bytes(forged)
+    os.chmod(entry, 0o600)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the forgery is well made...
+    entry.write_bytes(forged)
+    os.chmod(entry, 0o666)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"  # ...but not trusted when others can write
     # A private entry in a directory others can write to (they could have swapped it in): not trusted.
-    view_entry.write_bytes(marshal.dumps((view_key, forged.view)))
-    os.chmod(view_entry, 0o600)
+    entry.write_bytes(forged)
+    os.chmod(entry, 0o600)
     os.chmod(cache_dir, 0o777)
     try:
         assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
     finally:
         os.chmod(cache_dir, 0o700)
-    view_entry.write_bytes(marshal.dumps((view_key, forged.view)))
-    os.chmod(view_entry, 0o600)
+    entry.write_bytes(forged)
+    os.chmod(entry, 0o600)
     assert _grade_name(tmp_path, config_copy, cache_dir) == "forged"  # the same entry, the directory private
+    # An entry whose recorded sources do not match the code in force (a digest changed): a miss.
+    key, code, data = marshal.loads(forged)
+    stale = tuple((rel, (size + 1, crc, adler)) for rel, (size, crc, adler) in code)
+    entry.write_bytes(marshal.dumps((key, stale, data)))
+    os.chmod(entry, 0o600)
+    assert _grade_name(tmp_path, config_copy, cache_dir) == "大型"
+
+
+# Loads a profile with the package found on PYTHONPATH (a copy), and says whether the cache missed
+# (the schema module had to be imported to validate the file).
+LOAD = """
+import sys
+from pathlib import Path
+import geohazard_cli
+assert geohazard_cli.__file__.startswith(sys.argv[2]), geohazard_cli.__file__
+from geohazard_cli.rules import load_profile
+load_profile(Path(sys.argv[1]))
+print("miss" if "geohazard_cli.rules_schema" in sys.modules else "hit")
+"""
+
+
+def test_cache_key_is_the_modules_that_compute_the_profile(tmp_path: Path) -> None:
+    """The profile entry is keyed on the sources of every module of ours the schema imports, found
+    from the import graph: editing any of them (in a copy of the package) is a miss, editing a
+    module outside that set is a hit."""
+    from geohazard_cli import rules
+    from geohazard_cli.modgraph import closure, module_file
+
+    src = tmp_path / "src"
+    shutil.copytree(Path(rules.__file__).parent, src / "geohazard_cli",
+                    ignore=shutil.ignore_patterns("__pycache__", "data"))
+    env = dict(os.environ, PYTHONPATH=str(src), **{cache.ENV_CACHE_DIR: str(tmp_path / "c")})
+    rules_file = str(ROOT / "rules" / "shizhong-2023.yaml")
+
+    def load() -> str:
+        done = subprocess.run([sys.executable, "-c", LOAD, rules_file, str(src)], env=env, capture_output=True,
+                              text=True, check=True)
+        return done.stdout.strip()
+
+    computing = closure(rules.SCHEMA_MODULE, src)
+    # the validators' helpers the old hand-kept list missed are found; grading is not part of it
+    assert {"geohazard_cli.money", "geohazard_cli.phrasing", "geohazard_cli.loader"} <= set(computing)
+    assert "geohazard_cli.grading" not in computing and "geohazard_cli.rules" not in computing
+    assert load() == "miss"
+    assert load() == "hit"
+    for name in computing:
+        path = module_file(name, src)
+        assert path is not None
+        path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+        assert load() == "miss", name
+    outside = module_file("geohazard_cli.grading", src)
+    assert outside is not None
+    outside.write_text(outside.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert load() == "hit"
 
 
 def test_cache_off_and_unwritable(tmp_path: Path, config_copy: Path) -> None:

@@ -68,9 +68,8 @@ def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
     from geohazard_cli.grading import assess
     from geohazard_cli.intake import parse_values
 
-    view = profile.view
-    values = parse_values(record, view)
-    a = assess(values, view)
+    values = parse_values(record, profile)
+    a = assess(values, profile)
     skip = a["skip_level_report"]
     out: dict[str, Any] = {}
     if values.get("id") is not None:

@@ -1,14 +1,16 @@
 """A small cache of parsed data files, so a command need not import and run the YAML parser.
 
 Importing PyYAML, parsing the rules file and ``profiles.yaml`` and validating the profile is ~40 ms
-of a ~300 ms start-up (see README, Speed). ``profiles.yaml`` is kept as what ``load_yaml`` returned
-(plain data, ``marshal`` format); the validated rules profile as a pickle (see ``cached_data``),
-which also saves building the rules models' validators; and beside it the profile's plain view
-(``profile_view``, marshal), from which ``classify`` grades without any pydantic model. An entry is
-used only when the file's path, size, mtime, ctime and inode, the tool version and the Python
-version (and, for the profile and its view, pydantic's version and the modules they are computed
-by) all match, and when the cache file is owned by this user and writable by no one else (for the
-profile and its view, the directory too). Anything unexpected is a miss, never an error.
+of a ~300 ms start-up (see README, Speed). Every entry is plain data (what ``marshal`` keeps: no
+pickle, nothing that runs code when read): ``profiles.yaml`` as ``load_yaml`` returned it, and a
+rules profile as its schema validated it (rules_schema.plain), from which rules.Profile is built.
+An entry is used only when the file's path, size, mtime, ctime and inode, the tool version and the
+Python version (and what the caller adds: pydantic's version for a profile) all match, and when the
+cache file is owned by this user and writable by no one else. An entry ``computed_by`` a module
+(the profile) is keyed also on the sources of every module of ours that module imports, found from
+the import graph (modgraph.closure) when the entry is written and hashed again when it is read: an
+edit to any of them is a miss. Such an entry decides what the officer is told, so its directory
+must be private too. Anything unexpected is a miss, never an error.
 
 Location: ``$GEOHAZARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/geohazard-cli``, else
 ``~/.cache/geohazard-cli``. ``GEOHAZARD_CACHE_DIR=off`` turns the cache off.
@@ -21,12 +23,17 @@ import marshal
 import os
 import stat
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ENV_CACHE_DIR = "GEOHAZARD_CACHE_DIR"
-FORMAT = 1  # bump when what load_yaml returns changes shape
+FORMAT = 2  # bump when the layout of an entry, or what load_yaml returns, changes shape
+# The directory holding the package directory (src/ in a checkout, site-packages when installed).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+Sources = tuple[tuple[str, tuple[int, int, int]], ...]  # (source file under _ROOT, its digest)
 
 
 def cache_dir() -> Path | None:
@@ -45,42 +52,71 @@ def _key(path: Path, st: os.stat_result) -> tuple[Any, ...]:
             st.st_ino)
 
 
-def _entry(directory: Path, path: Path, kind: str = "") -> Path:
-    import zlib
-
+def _entry(directory: Path, path: Path) -> Path:
     raw = str(path).encode("utf-8", "surrogateescape")
-    suffix = f".{kind}" if kind else ""
-    return directory / f"{path.stem[:40]}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}{suffix}.marshal"
+    return directory / f"{path.stem[:40]}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.marshal"
+
+
+def _digest(data: bytes) -> tuple[int, int, int]:
+    """Length and two checksums of a source file: an edit changes them (zlib is loaded already;
+    hashlib would add ~3 ms to start-up). Not a defence against forgery: ownership is (``_private``)."""
+    return len(data), zlib.crc32(data), zlib.adler32(data)
+
+
+def sources(module: str) -> Sources:
+    """The source files of ``module`` and of every module of ours it imports (transitively, from
+    the import graph), each with its digest."""
+    from geohazard_cli.modgraph import closure, module_file
+
+    root = Path(_ROOT)
+    out = []
+    for name in closure(module, root):
+        path = module_file(name, root)
+        assert path is not None  # closure lists only modules it found
+        out.append((path.relative_to(root).as_posix(), _digest(path.read_bytes())))
+    return tuple(out)
+
+
+def _unchanged(stored: Sources) -> bool:
+    for rel, digest in stored:
+        with open(os.path.join(_ROOT, *rel.split("/")), "rb") as fh:
+            if _digest(fh.read()) != digest:
+                return False
+    return True
 
 
 def cached_data(
-    path: Path, parse: Callable[[], Any], pickled: bool = False, key_extra: tuple[Any, ...] = (),
-    kind: str = "",
+    path: Path, parse: Callable[[], Any], computed_by: str | None = None, key_extra: tuple[Any, ...] = (),
 ) -> Any:
     """``parse()`` the file at ``path``, or return what it returned last time for the same file.
 
-    ``pickled=True`` stores the result with pickle (for a validated model object rather than plain
-    data). Such an entry is unpickled only after its key matched and only from a cache directory
-    and file that are this user's and writable by no one else: the trust Python itself gives to
-    its ``__pycache__``. ``key_extra`` adds to the key (e.g. what the pickled classes depend on).
-    ``kind`` names a second entry for the same file (the profile's plain view beside its pickle); a
-    named kind is trusted like a pickle (it decides what the officer is told), so it gets the same
-    ownership checks.
+    ``computed_by`` names the module whose code ``parse`` runs (rules_schema for a profile): the
+    entry is keyed also on the sources of it and of every module of ours it imports, and trusted
+    only from a directory that is this user's and writable by no one else, as Python trusts its
+    ``__pycache__``. ``key_extra`` adds to the key (e.g. the pydantic version that validated it).
     """
     directory = cache_dir()
     if directory is None:
         return parse()
     try:
         path = path.resolve()
-        key = (*_key(path, path.stat()), pickled, kind, *key_extra)
-        entry = _entry(directory, path, kind)
+        key = (*_key(path, path.stat()), computed_by, *key_extra)
+        entry = _entry(directory, path)
     except OSError:
         return parse()
-    hit = _read(directory, entry, key, pickled, strict=pickled or bool(kind))
+    hit = _read(directory, entry, key, strict=computed_by is not None)
     if hit is not None:
         return hit[0]
     data = parse()  # errors propagate unchanged; only successes are stored
-    _write(directory, entry, key, data, pickled)
+    code: Sources = ()
+    if computed_by is not None:
+        try:
+            code = sources(computed_by)
+        except (OSError, SyntaxError, ValueError):  # sources not beside the package (a frozen build)
+            return data
+        if not code:
+            return data
+    _write(directory, entry, (key, code, data))
     return data
 
 
@@ -89,7 +125,7 @@ def _private(st: os.stat_result) -> bool:
     return not (st.st_mode & 0o022) and (not hasattr(os, "getuid") or st.st_uid == os.getuid())
 
 
-def _read(directory: Path, entry: Path, key: tuple[Any, ...], pickled: bool, strict: bool) -> tuple[Any] | None:
+def _read(directory: Path, entry: Path, key: tuple[Any, ...], strict: bool) -> tuple[Any] | None:
     try:
         fd = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -102,27 +138,20 @@ def _read(directory: Path, entry: Path, key: tuple[Any, ...], pickled: bool, str
             return None
         with os.fdopen(fd, "rb", closefd=False) as fh:
             stored = marshal.loads(fh.read())
-        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+        if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == key):
             return None
-        if not pickled:
-            return (stored[1],)
-        import pickle
-
-        return (pickle.loads(stored[1]),)
+        if strict and not (stored[1] and _unchanged(stored[1])):
+            return None
+        return (stored[2],)
     except Exception:  # a damaged or foreign entry is a miss, never an error
         return None
     finally:
         os.close(fd)
 
 
-def _write(directory: Path, entry: Path, key: tuple[Any, ...], data: Any, pickled: bool) -> None:
+def _write(directory: Path, entry: Path, stored: tuple[Any, ...]) -> None:
     try:
-        if pickled:
-            import pickle
-
-            blob = marshal.dumps((key, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)))
-        else:
-            blob = marshal.dumps((key, data))
+        blob = marshal.dumps(stored)
     except Exception:  # something it cannot hold (a YAML date for marshal, say): just do not cache it
         return
     import tempfile
@@ -141,34 +170,3 @@ def _write(directory: Path, entry: Path, key: tuple[Any, ...], data: Any, pickle
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-
-
-VIEW_SOURCES = ("rules", "grading", "fields", "money", "loader")  # what a profile's view is computed by
-
-
-def profile_view(path: Path) -> Any:
-    """The plain view of the rules profile at ``path`` (grading.view_of), kept with ``marshal``.
-
-    A hit costs neither the pydantic rules models nor unpickling the profile: ``classify`` grades
-    from it. A miss loads the profile (rules.load_profile, itself cached) and stores its view. The
-    key adds the sources the view is computed by (a changed schema or view_of is a miss).
-    """
-    def parse() -> Any:
-        from geohazard_cli.rules import load_profile
-
-        return load_profile(path).view
-
-    try:
-        code = _code_key(*VIEW_SOURCES)
-    except OSError:  # sources not beside this module (a frozen build): no cache
-        return parse()
-    return cached_data(path, parse, key_extra=code, kind="view")
-
-
-def _code_key(*modules: str) -> tuple[Any, ...]:
-    """Size and mtime of these modules' source files (without importing them); pydantic's version."""
-    from pydantic.version import VERSION
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    stats = (os.stat(os.path.join(here, f"{name}.py")) for name in modules)
-    return (VERSION, *((st.st_size, st.st_mtime_ns) for st in stats))

@@ -20,14 +20,15 @@ from pydantic import ValidationError, model_validator
 from geohazard_cli.contacts import Problem, Roster, check_roster
 from geohazard_cli.dispatch import check_dispatch
 from geohazard_cli.errors import GeohazardError
-from geohazard_cli.rules import Profile, check_profile
+from geohazard_cli.rules import Profile
+from geohazard_cli.rules_schema import ProfileSchema, check_profile, plain
 from geohazard_cli.timeutil import zone
 
 DOCUMENTS = ("callsheet", "report-form")
 FORMATS = ("text", "markdown", "html")
 
 
-class _UncheckedProfile(Profile):
+class _UncheckedProfile(ProfileSchema):
     """A profile validated for shape only, so that check_profile can list every problem."""
 
     @model_validator(mode="after")
@@ -112,8 +113,8 @@ def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[P
         if text is None:
             continue
         try:
-            profile: Profile = _UncheckedProfile.model_validate(data)
-            profile._source_file = file
+            schema = _UncheckedProfile.model_validate(data)
+            profile = Profile(plain(schema), file)
             if profile.id != plan:
                 problems.append(Problem(file=file, line=line_of(text, ["id"]), path="id",
                                         message=f"{profile.id!r} differs from the file name {plan!r}: results would "
@@ -121,7 +122,7 @@ def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[P
         except ValidationError as exc:
             problems += _validation_problems(exc, file, text)
             continue
-        sound = check_profile(profile)
+        sound = check_profile(schema)
         for message in sound:
             key, _, rest = message.partition(": ")
             loc = [int(p) if p.isdigit() else p for p in re.sub(r" \([^)]*\)", "", key).split(".")]

@@ -18,7 +18,6 @@ from geohazard_cli.fields import ALL_FIELDS, AMOUNT_FIELDS, COUNT_FIELDS, TEXT_F
 from geohazard_cli.money import parse_amount, parse_count
 
 if TYPE_CHECKING:
-    from geohazard_cli.grading import ProfileView
     from geohazard_cli.models import Incident
     from geohazard_cli.rules import Profile
 
@@ -74,13 +73,13 @@ def parse_text(value: object, field: str) -> str | None:
     return text or None
 
 
-def parse_hazard_type(value: object, field: str, view: ProfileView) -> tuple[str, str]:
+def parse_hazard_type(value: object, field: str, profile: Profile) -> tuple[str, str]:
     if isinstance(value, str):
-        found = view["hazard_lookup"].get(nfkc(value).strip().casefold())
+        found = profile.hazard_lookup.get(nfkc(value).strip().casefold())
         if found is not None:
-            return found[0], found[1]
-    accepted = ", ".join(f"{name} ({key})" for key, name in view["hazard_types"])
-    source = view["hazard_source"]
+            return found.key, found.name
+    accepted = ", ".join(f"{h.name} ({h.key})" for h in profile.hazard_types.items)
+    source = profile.hazard_types.source
     raise field_error(field, str(value), f"is not a hazard type of this plan (§{source}: {accepted})")
 
 
@@ -98,20 +97,20 @@ def parse_incident(
     """
     from geohazard_cli.models import Incident
 
-    return Incident(**parse_values(raw, profile.view, name, where,
-                                   base.model_dump() if base is not None else None, require_figure))
+    return Incident(**parse_values(raw, profile, name, where, base, require_figure))
 
 
 def parse_values(
     raw: Mapping[str, Any],
-    view: ProfileView,
+    profile: Profile,
     name: Callable[[str], str] = str,
     where: str = "",
-    base: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | Incident | None = None,
     require_figure: bool = True,
 ) -> dict[str, Any]:
-    """``parse_incident`` on plain data: a profile's ``view`` in, the incident's fields out (only
-    those given here or in ``base``), each already of the type ``models.Incident`` holds."""
+    """The one parser: raw fields in, the incident's fields out (only those given here or in
+    ``base``), each already of the type ``models.Incident`` holds (``parse_incident`` makes the
+    model of them). Defines no pydantic model, for the start-up path of ``classify``."""
     prefix = f"{where}: " if where else ""
     unknown = [k for k in raw if k not in ALL_FIELDS and k != "hazard_type_name"]
     if unknown:
@@ -124,20 +123,20 @@ def parse_values(
                 continue
             label = name(key)
             if key in COUNT_FIELDS:
-                values[key] = parse_count(value, label, view["count_limit"])
+                values[key] = parse_count(value, label, profile.limits.count)
             elif key in AMOUNT_FIELDS:
-                values[key] = parse_amount(value, label, Decimal(view["amount_limit"]))
+                values[key] = parse_amount(value, label, profile.limits.amount)
             elif key in TIME_FIELDS:
-                values[key] = parse_time(value, label, view["timezone"])
+                values[key] = parse_time(value, label, profile.timezone)
             elif key in TEXT_FIELDS:
                 values[key] = parse_text(value, label)
             elif key == "hazard_type":
-                values["hazard_type"], values["hazard_type_name"] = parse_hazard_type(value, label, view)
+                values["hazard_type"], values["hazard_type_name"] = parse_hazard_type(value, label, profile)
     except InputError as exc:
         if prefix:
             raise InputError(f"{prefix}{exc}") from None
         raise
-    if require_figure and not any(values.get(ind["key"]) is not None for ind in view["indicators"]):
-        wanted = ", ".join(f"{name(ind['key'])} ({ind['name']})" for ind in view["indicators"])
+    if require_figure and not any(values.get(ind.key) is not None for ind in profile.indicators):
+        wanted = ", ".join(f"{name(ind.key)} ({ind.name})" for ind in profile.indicators)
         raise InputError(f"{prefix}no figure to grade on: give at least one of {wanted}")
     return values

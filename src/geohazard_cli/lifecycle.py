@@ -116,7 +116,7 @@ def apply(state: State, ev: Event) -> State:
         state.opened_at = ev.at
         state.incident = dict(d.get("incident") or {})
         if d.get("warning") is not None:
-            state.warning = dict(d["warning"])
+            _warned(state, d["warning"])
         _assessed(state, d.get("assessment"))
         if d.get("call_list") is not None:
             state.call_list = d["call_list"]
@@ -131,10 +131,8 @@ def apply(state: State, ev: Event) -> State:
         _new_round(state, ev)
     elif kind == "warning":
         previous = (state.warning or {}).get("level")
-        state.warning = dict(d["warning"])
-        state.response_level = state.warning.get("level", "")
-        state.response_level_name = state.warning.get("level_name", "")
-        if state.warning.get("level") != previous:
+        _warned(state, d["warning"])
+        if d["warning"].get("level") != previous:
             _new_round(state, ev)
     elif kind == "call":
         if d.get("call_list") is not None:
@@ -171,6 +169,13 @@ def _assessed(state: State, summary: dict[str, Any] | None) -> None:
     state.grade, state.grade_name = summary["grade"], summary["grade_name"]
     state.response_level = summary["response_level"]
     state.response_level_name = summary["response_level_name"]
+
+
+def _warned(state: State, warning: dict[str, Any]) -> None:
+    """A warning's colour stands where an incident's response level does."""
+    state.warning = dict(warning)
+    state.response_level = warning.get("level") or ""
+    state.response_level_name = warning.get("level_name") or ""
 
 
 def _new_round(state: State, ev: Event) -> None:

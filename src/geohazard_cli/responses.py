@@ -22,6 +22,7 @@ from geohazard_cli.lifecycle import Event, State
 from geohazard_cli.timeline import Outcome, human_time, offset_of
 
 if TYPE_CHECKING:
+    from geohazard_cli.contacts import Roster
     from geohazard_cli.journal import Journal
     from geohazard_cli.models import Assessment, Incident
     from geohazard_cli.rules import Profile
@@ -241,6 +242,26 @@ def listing(j: Journal, status: str | None) -> list[State]:
         return j.states(status)
 
 
+def resolve_unit(name: str, roster: Roster | None, states: Iterable[State]) -> tuple[str, str]:
+    """A unit called or answering, as (key, name): one the roster knows (by name, alias or key), else
+    one on a response's current call list (the plan names it, the roster has no entry: the hazard
+    sites' people); unknown names are an error naming the closest unit."""
+    import unicodedata
+
+    unit = roster.find(name) if roster is not None else None
+    if unit is not None:
+        return unit.key, unit.name
+    wanted = unicodedata.normalize("NFKC", name).strip().casefold()
+    for s in states:
+        for e in lifecycle.entries(s):
+            key, listed = str(e.get("unit_key") or ""), str(e.get("unit") or "")
+            if wanted in (key.casefold(), unicodedata.normalize("NFKC", listed).strip().casefold()):
+                return key, listed
+    if roster is not None:
+        roster.unit(name)  # raises NotFoundError with the closest name
+    return name, name
+
+
 # --- warning periods ----------------------------------------------------------------------------
 
 def warning_call_list(data: dict[str, Any]) -> dict[str, Any]:
@@ -253,8 +274,19 @@ def warning_call_list(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def warning_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """What the journal records of a warning (``warning --format json``): colour, areas, whether it
+    starts the warning-period response, and that response's name."""
+    activation = data.get("activation")
     return {"level": data.get("level"), "level_name": data.get("level_name"), "areas": list(data.get("areas") or []),
-            "active": bool(data.get("active")), "event": data.get("event")}
+            "active": bool(data.get("active")), "event": data.get("event"),
+            "period": activation.get("name") if isinstance(activation, dict) else None}
+
+
+def warning_colours(profile: Profile) -> list[str]:
+    """The profile's warning colours, lowest first."""
+    from geohazard_cli.warning import load_section
+
+    return [c.key for c in load_section(profile, profile.id).colours]
 
 
 def _reason_text(reason: Any) -> str:
@@ -288,3 +320,22 @@ def active_warning(j: Journal, areas: Iterable[str]) -> State | None:
     with j.transaction(write=False):
         found = [s for s in j.states("open", "warning") if wanted & set((s.warning or {}).get("areas") or [])]
     return found[-1] if found else None
+
+
+def record_warning(j: Journal, data: dict[str, Any], plan: str, colours: list[str], at: datetime, exercise: bool,
+                   lifted: str | None = None) -> tuple[State, list[Event], str]:
+    """Record a warning as a response: the first for its areas opens one; a later one for the same
+    areas (overlapping) is an event of that response; ``lifted`` (the reason, for a Cancel) ends it.
+    Returns the state, the events written and what happened: opened, changed or lifted."""
+    current = active_warning(j, data.get("areas") or [])
+    if lifted is not None:
+        if current is None:
+            raise InputError("--record: no open warning response covers "
+                             f"{'、'.join(data.get('areas') or []) or 'these areas'}; nothing to lift")
+        state, events = close(j, current.id, lifted, None, at)
+        return state, events, "lifted"
+    if current is None:
+        state, events = open_warning(j, data, plan, at, exercise)
+        return state, events, "opened"
+    state, events = change_warning(j, current.id, data, list(reversed(colours)), at)
+    return state, events, "changed"

@@ -1,77 +1,112 @@
-"""The rules-file schema (a plan profile), its loader and its self-checks.
+"""A plan profile as every command reads it, and its loader (one cache of it).
 
-A profile is the plan as data: grades, indicators with their bands, response levels, leads, the
-reporting chain. The loader refuses an unsound profile with a message naming the file, the key
-path and (where it can) the line: bands must tile [0, ∞) with no gap or overlap, grades must
-rise along every indicator, every grade needs a known level and lead.
+``load_profile`` returns a ``Profile``: a read-only tree of plain objects with the rules file's own
+names (``profile.grades[0].key``, ``profile.indicators[0].bands``, ``profile.reporting.skip_level``,
+the raw ``dispatch`` and ``warning`` sections) and a few lookups (``rank``, ``level_by_key``,
+``tables``, ``hazard_lookup``). The file is validated by the schema (rules_schema.py, pydantic)
+once; what validation gave is kept as plain data with ``marshal`` (cache.py), and a later run
+builds the same tree from it with neither YAML nor the pydantic models (start-up: README, Speed).
+Grading, intake, dispatch, warnings, the journal, drills and templates all read this one type.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import string
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
-
-from geohazard_cli.errors import ConfigError
-from geohazard_cli.fields import COUNT_FIELDS, FIELD_LABELS
-
-if TYPE_CHECKING:
-    from geohazard_cli.grading import ProfileView
-
-# defer_build: a profile loaded from the cache (cache.py) is unpickled, not validated, so these
-# models need no validator unless a rules file is actually parsed (~10 ms of start-up).
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+SCHEMA_MODULE = "geohazard_cli.rules_schema"  # what computes the cached data (the cache keys on its sources)
 
 
-def _amount(value: Any) -> Any:
-    """Bounds may be written as the plan prints them ("500万", "1亿"); parse those exactly."""
-    if isinstance(value, str):
-        from geohazard_cli.money import parse_amount
+Convert = dict[str, Callable[[Any], Any]]
 
-        try:
-            return parse_amount(value, "amount")
-        except Exception as exc:
-            raise ValueError(str(exc).removeprefix("amount: ")) from None
-    if isinstance(value, float):
-        raise ValueError("write bounds as whole numbers or as 500万 / 1亿, not floats")
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(value)
+
+
+def _list_of(cls: type[Node]) -> Callable[[Any], Any]:
+    return lambda items: [cls(item) for item in items]
+
+
+def _dict_of(cls: type[Node]) -> Callable[[Any], Any]:
+    return lambda items: {key: cls(item) for key, item in items.items()}
+
+
+def _dump(value: Any, mode: str) -> Any:
+    if isinstance(value, Node):
+        return value.model_dump(mode=mode)
+    if isinstance(value, list):
+        return [_dump(v, mode) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v, mode) for k, v in value.items()}
+    if mode == "json" and isinstance(value, Decimal):
+        return str(value)
     return value
 
 
-class Clause(BaseModel):
-    model_config = _STRICT
+class Node:
+    """One part of a profile: its fields as the schema names them, read-only, built from plain data
+    (the schema's ``model_dump`` with decimals as text) without validating it again."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _convert: ClassVar[Convert] = {}  # field -> from its plain data to its value
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        convert = self._convert
+        for name in self._fields:
+            value = data[name]
+            f = convert.get(name)
+            object.__setattr__(self, name, value if f is None or value is None else f(value))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._fields)})"
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        """The fields as a dict, as the schema model dumps them (``mode="json"``: decimals as text)."""
+        return {f: _dump(getattr(self, f), mode) for f in self._fields}
+
+
+class Clause(Node):
+    __slots__ = _fields = ("text", "source")
     text: str
     source: str
 
 
-class Band(BaseModel):
-    model_config = _STRICT
+class Band(Node):
+    __slots__ = _fields = ("grade", "lower", "upper", "source")
+    _convert: ClassVar[Convert] = {"lower": _decimal, "upper": _decimal}
     grade: str
-    lower: Decimal = Field(default=Decimal(0), alias="from")  # "以上": included
-    upper: Decimal | None = Field(default=None, alias="below")  # "以下": excluded
+    lower: Decimal  # "以上": included
+    upper: Decimal | None  # "以下": excluded
     source: str
 
-    _parse = field_validator("lower", "upper", mode="before")(_amount)
 
-
-class Indicator(BaseModel):
-    model_config = _STRICT
+class Indicator(Node):
+    __slots__ = _fields = ("key", "name", "category", "kind", "unit", "source", "bands")
+    _convert: ClassVar[Convert] = {"bands": _list_of(Band)}
     key: str
     name: str
     category: str
-    kind: Literal["count", "amount"]
+    kind: str  # count / amount
     unit: str
     source: str
-    bands: list[Band] = Field(min_length=1)
+    bands: list[Band]
 
 
-class GradeDef(BaseModel):
-    model_config = _STRICT
+class GradeDef(Node):
+    __slots__ = _fields = ("key", "name", "level", "lead", "source")
     key: str
     name: str
     level: str
@@ -79,16 +114,17 @@ class GradeDef(BaseModel):
     source: str
 
 
-class Lead(BaseModel):
-    model_config = _STRICT
+class Lead(Node):
+    __slots__ = _fields = ("name", "full_name", "text", "source")
     name: str
     full_name: str
     text: str
     source: str
 
 
-class LevelDef(BaseModel):
-    model_config = _STRICT
+class LevelDef(Node):
+    __slots__ = _fields = ("key", "name", "source", "start_procedure", "measures")
+    _convert: ClassVar[Convert] = {"start_procedure": Clause, "measures": _list_of(Clause)}
     key: str
     name: str
     source: str
@@ -96,8 +132,8 @@ class LevelDef(BaseModel):
     measures: list[Clause]
 
 
-class AdvisoryRule(BaseModel):
-    model_config = _STRICT
+class AdvisoryRule(Node):
+    __slots__ = _fields = ("key", "indicator", "add", "text", "source")
     key: str
     indicator: str
     add: list[str]
@@ -105,72 +141,78 @@ class AdvisoryRule(BaseModel):
     source: str
 
 
-class HazardType(BaseModel):
-    model_config = _STRICT
+class HazardType(Node):
+    __slots__ = _fields = ("key", "name", "aliases")
     key: str
     name: str
-    aliases: list[str] = []
+    aliases: list[str]
 
 
-class HazardTypes(BaseModel):
-    model_config = _STRICT
+class HazardTypes(Node):
+    __slots__ = _fields = ("source", "items")
+    _convert: ClassVar[Convert] = {"items": _list_of(HazardType)}
     source: str
-    items: list[HazardType] = Field(min_length=1)
+    items: list[HazardType]
 
 
-class Limits(BaseModel):
-    model_config = _STRICT
-    count: int = Field(gt=0)
-    amount: Decimal = Field(gt=0)
+class Limits(Node):
+    __slots__ = _fields = ("count", "amount")
+    _convert: ClassVar[Convert] = {"amount": _decimal}
+    count: int
+    amount: Decimal
 
-    _parse = field_validator("amount", mode="before")(_amount)
 
-
-class ReportStep(BaseModel):
-    model_config = _STRICT
+class ReportStep(Node):
+    __slots__ = _fields = ("text", "recipients", "source")
     text: str
     recipients: list[str]
     source: str
 
 
-class Deadline(BaseModel):
-    model_config = _STRICT
+class Deadline(Node):
+    __slots__ = _fields = ("text", "source", "hours", "due", "due_unknown")
     text: str
     source: str
-    hours: dict[str, int] = {}
-    # The deadline as the forms word it, required when `hours` are given: `due` with the report
-    # time known ({due} {hours}), `due_unknown` without it ({hours}).
-    due: str | None = None
-    due_unknown: str | None = None
+    hours: dict[str, int]
+    due: str | None
+    due_unknown: str | None
 
 
-class SkipLevel(BaseModel):
-    model_config = _STRICT
+class SkipLevel(Node):
+    __slots__ = _fields = ("min_grade", "casualty_indicators", "text", "recipients", "recipients_by_grade",
+                           "casualty_reason", "follow_up", "otherwise", "source")
     min_grade: str
     casualty_indicators: list[str]
     text: str
     recipients: list[str]
-    recipients_by_grade: dict[str, list[str]] = {}  # overrides `recipients` for these grades
-    casualty_reason: str = ""  # the plan's words for the casualty condition (有人员伤亡)
-    follow_up: str  # what is still owed after reporting straight up (并完成逐级补报工作), may be ""
-    otherwise: str  # the ordinary way, when skip-level reporting does not apply
+    recipients_by_grade: dict[str, list[str]]
+    casualty_reason: str
+    follow_up: str
+    otherwise: str
     source: str
 
 
-class Reporting(BaseModel):
-    model_config = _STRICT
+class Reporting(Node):
+    __slots__ = _fields = ("first_report", "chain", "deadline", "skip_level")
+    _convert: ClassVar[Convert] = {"first_report": ReportStep, "chain": Clause, "deadline": Deadline,
+                                   "skip_level": SkipLevel}
     first_report: ReportStep
     chain: Clause
     deadline: Deadline
     skip_level: SkipLevel
 
 
-class Profile(BaseModel):
-    """One plan profile (a file in rules/)."""
+class Profile(Node):
+    """One plan profile (a file in rules/), as every command reads it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-
-    schema_version: Literal[1] = Field(alias="schema")
+    # No __slots__: the lookups below are cached on the instance.
+    _fields = ("schema_version", "id", "title", "short_title", "document", "issued", "jurisdiction", "geocode",
+               "timezone", "limits", "hazard_types", "grades", "leads", "indicators", "advisories", "levels",
+               "reporting", "dispatch", "warning")
+    _convert: ClassVar[Convert] = {"limits": Limits, "hazard_types": HazardTypes, "grades": _list_of(GradeDef),
+                "leads": _dict_of(Lead), "indicators": _list_of(Indicator), "advisories": _list_of(AdvisoryRule),
+                "levels": _list_of(LevelDef), "reporting": Reporting}
+    schema_version: int
     id: str
     title: str
     short_title: str
@@ -178,40 +220,39 @@ class Profile(BaseModel):
     issued: str
     jurisdiction: str
     geocode: dict[str, str]
-    timezone: str = Field(pattern=r"^[+-]\d\d:\d\d$")
+    timezone: str
     limits: Limits
     hazard_types: HazardTypes
-    grades: list[GradeDef] = Field(min_length=1)  # lowest first
+    grades: list[GradeDef]  # lowest first
     leads: dict[str, Lead]
-    indicators: list[Indicator] = Field(min_length=1)
-    advisories: list[AdvisoryRule] = []
-    levels: list[LevelDef] = Field(min_length=1)
+    indicators: list[Indicator]
+    advisories: list[AdvisoryRule]
+    levels: list[LevelDef]  # highest first
     reporting: Reporting
-    dispatch: dict[str, Any] = {}  # validated by roster.py (issue 3)
-    warning: dict[str, Any] = {}  # validated by warning.py (issue 4)
+    dispatch: dict[str, Any]  # validated by roster.py
+    warning: dict[str, Any]  # validated by warning.py
 
-    @model_validator(mode="after")
-    def _sound(self) -> Profile:
-        problems = check_profile(self)
-        if problems:
-            raise ValueError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-        return self
+    def __init__(self, data: Mapping[str, Any], source_file: str | None = None) -> None:
+        super().__init__(data)
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "_source_file", source_file)
 
-    _source_file: str | None = PrivateAttr(default=None)
+    data: Mapping[str, Any]  # the plain data it was built from (rules_schema.plain)
+    _source_file: str | None
 
     @property
     def source_file(self) -> str:
         """The file this profile was loaded from, for messages (``rules/<id>.yaml`` if built in memory)."""
         return self._source_file or f"rules/{self.id}.yaml"
 
-    # --- lookups used by grading and the renderers -------------------------------------------
+    def model_copy(self, update: Mapping[str, Any]) -> Profile:
+        """This profile with some top-level sections replaced (given as plain data)."""
+        return Profile({**self.data, **update}, self._source_file)
+
+    # --- lookups used by grading, intake and the renderers -------------------------------------
     @cached_property
     def rank(self) -> dict[str, int]:
         return {g.key: i for i, g in enumerate(self.grades)}
-
-    @cached_property
-    def grade_by_key(self) -> dict[str, GradeDef]:
-        return {g.key: g for g in self.grades}
 
     @cached_property
     def level_by_key(self) -> dict[str, LevelDef]:
@@ -224,14 +265,8 @@ class Profile(BaseModel):
                 for ind in self.indicators]
 
     @cached_property
-    def view(self) -> ProfileView:
-        """What grading and intake read of this profile, as plain data (grading.view_of)."""
-        from geohazard_cli.grading import view_of
-
-        return view_of(self)
-
-    @cached_property
     def hazard_lookup(self) -> dict[str, HazardType]:
+        """Each hazard type by its key, name and aliases, casefolded."""
         out: dict[str, HazardType] = {}
         for h in self.hazard_types.items:
             for name in (h.key, h.name, *h.aliases):
@@ -239,152 +274,24 @@ class Profile(BaseModel):
         return out
 
 
-def check_profile(p: Profile) -> list[str]:
-    """Every soundness problem of a profile, each naming its key path."""
-    problems: list[str] = []
-    keys = [g.key for g in p.grades]
-    rank = {k: i for i, k in enumerate(keys)}
-    level_keys = [lv.key for lv in p.levels]
-    if len(set(keys)) != len(keys):
-        problems.append(f"grades: a grade key is listed twice ({', '.join(keys)})")
-    if len(set(level_keys)) != len(level_keys):
-        problems.append("levels: a level key is listed twice")
-    for i, g in enumerate(p.grades):
-        if g.level not in level_keys:
-            problems.append(f"grades.{i} ({g.key}).level: {g.level!r} is not a key of levels ({', '.join(level_keys)})")
-        if g.lead not in p.leads:
-            problems.append(f"grades.{i} ({g.key}).lead: {g.lead!r} is not a key of leads ({', '.join(p.leads)})")
-    # Higher grades may not start lower levels: the level order follows the grade order.
-    seen_levels = [g.level for g in p.grades if g.level in level_keys]
-    order = [level_keys.index(lv) for lv in seen_levels]
-    if any(b > a for a, b in itertools.pairwise(order)):
-        problems.append("grades: response levels must not get lower as grades rise "
-                        "(list levels from the highest, I, down)")
-    ind_keys = [ind.key for ind in p.indicators]
-    if len(set(ind_keys)) != len(ind_keys):
-        problems.append("indicators: an indicator key is listed twice")
-    for i, ind in enumerate(p.indicators):
-        where = f"indicators.{i} ({ind.key})"
-        if ind.key not in FIELD_LABELS or ind.key in ("id",):
-            problems.append(f"{where}.key: {ind.key!r} is not an incident figure")
-        elif (ind.kind == "count") != (ind.key in COUNT_FIELDS):
-            problems.append(f"{where}.kind: {ind.key} is {'a count' if ind.key in COUNT_FIELDS else 'an amount'}")
-        prev_rank = -1
-        for j, b in enumerate(ind.bands):
-            bw = f"{where}.bands.{j}"
-            if b.grade not in rank:
-                problems.append(f"{bw}.grade: {b.grade!r} is not a grade ({', '.join(keys)})")
-                continue
-            if rank[b.grade] <= prev_rank:
-                problems.append(f"{bw}.grade: {b.grade} does not rise above the band before it")
-            prev_rank = rank[b.grade]
-            if j == 0 and b.lower != 0:
-                problems.append(f"{bw}.from: the first band must start at 0, not {b.lower} (gap below it)")
-            if j > 0:
-                prev = ind.bands[j - 1]
-                if prev.upper is None:
-                    problems.append(f"{bw}: follows a band with no upper bound (overlap)")
-                elif b.lower > prev.upper:
-                    problems.append(f"{bw}.from: gap between {prev.upper} and {b.lower}")
-                elif b.lower < prev.upper:
-                    problems.append(f"{bw}.from: {b.lower} overlaps the band before it (below {prev.upper})")
-            if b.upper is not None and b.upper <= b.lower:
-                problems.append(f"{bw}.below: {b.upper} is not above from ({b.lower})")
-            if ind.kind == "count" and (b.lower % 1 or (b.upper is not None and b.upper % 1)):
-                problems.append(f"{bw}: a count bound must be a whole number")
-        if ind.bands[-1].upper is not None:
-            problems.append(f"{where}.bands: the last band must have no upper bound (gap above {ind.bands[-1].upper})")
-    for i, a in enumerate(p.advisories):
-        fields = [f for _, f, _, _ in string.Formatter().parse(a.text) if f is not None]
-        if any(f != "grade_name" for f in fields):
-            problems.append(f"advisories.{i}.text: only {{grade_name}} may be filled in (found {fields})")
-        if a.indicator not in ind_keys:
-            problems.append(f"advisories.{i}.indicator: {a.indicator!r} is not an indicator")
-        for f in a.add:
-            if f not in COUNT_FIELDS:
-                problems.append(f"advisories.{i}.add: {f!r} is not a count figure ({', '.join(COUNT_FIELDS)})")
-    sk = p.reporting.skip_level
-    if sk.min_grade not in rank:
-        problems.append(f"reporting.skip_level.min_grade: {sk.min_grade!r} is not a grade")
-    if sk.casualty_indicators and not sk.casualty_reason:
-        problems.append("reporting.skip_level.casualty_reason: required when casualty_indicators are given")
-    for f in sk.casualty_indicators:
-        if f not in COUNT_FIELDS:
-            problems.append(f"reporting.skip_level.casualty_indicators: {f!r} is not a count figure")
-    for k in sk.recipients_by_grade:
-        if k not in rank:
-            problems.append(f"reporting.skip_level.recipients_by_grade: {k!r} is not a grade")
-    dl = p.reporting.deadline
-    for k in dl.hours:
-        if k not in rank:
-            problems.append(f"reporting.deadline.hours: {k!r} is not a grade")
-    from geohazard_cli.phrasing import placeholder_problem
-
-    for key, text, allowed in (("due", dl.due, ("due", "hours")), ("due_unknown", dl.due_unknown, ("hours",))):
-        if text is None:
-            if dl.hours:
-                problems.append(f"reporting.deadline.{key}: required when hours are given "
-                                f"(a template with {', '.join('{' + a + '}' for a in allowed)})")
-        elif bad := placeholder_problem(text, allowed):
-            problems.append(f"reporting.deadline.{key}: {bad}")
-    names = set()
-    for h in p.hazard_types.items:
-        for n in (h.key, h.name, *h.aliases):
-            if n.casefold() in names:
-                problems.append(f"hazard_types: {n!r} names two hazard types")
-            names.add(n.casefold())
-    return problems
-
-
 _cache: dict[Path, Profile] = {}
 
 
-def _code_key() -> tuple[object, ...]:
-    """What a pickled Profile depends on besides the file: pydantic and these model modules (and
-    the field tables its validators read, and the YAML loader that read the file)."""
-    import pydantic
-
-    from geohazard_cli import fields, loader, models
-
-    files = (__file__, models.__file__, fields.__file__, loader.__file__)
-    return (pydantic.VERSION, *((st.st_size, st.st_mtime_ns) for st in map(os.stat, files)))
-
-
-def _unsound(exc: ValidationError, name: str, text: str) -> str | None:
-    """A soundness problem (raised whole by Profile._sound) as ``file:line: key.path: message``,
-    pointing at ``geohazard check`` for the full list; None for any other validation error."""
-    import re
-
-    from geohazard_cli.loader import line_of
-
-    errors = exc.errors()
-    if len(errors) != 1 or errors[0].get("loc") != () or errors[0].get("type") != "value_error":
-        return None
-    message = str(errors[0]["msg"]).removeprefix("Value error, ")
-    key, _, _ = message.partition(": ")
-    loc: list[str | int] = [int(p) if p.isdigit() else p for p in re.sub(r" \([^)]*\)", "", key).split(".")]
-    line = line_of(text, loc)
-    where = f"{name}:{line}" if line else name
-    return f"{where}: {message} (geohazard check --config-dir DIR lists every problem)"
-
-
 def load_profile(path: Path) -> Profile:
-    """Load and validate a rules file; errors name the file, key path and line."""
+    """The profile in a rules file, validated (errors name the file, key path and line); from the
+    cache when the file and the modules that validate it are unchanged."""
     path = path.resolve()
     if path in _cache:
         return _cache[path]
+    from pydantic.version import VERSION
+
     from geohazard_cli.cache import cached_data
-    from geohazard_cli.loader import describe_validation_error, load_yaml, read_text
 
-    def parse() -> Profile:
-        text = read_text(path)
-        try:
-            return Profile.model_validate(load_yaml(text, str(path)))
-        except ValidationError as exc:
-            message = _unsound(exc, str(path), text) or describe_validation_error(exc, str(path), text)
-            raise ConfigError(message) from None
+    def parse() -> dict[str, Any]:
+        from geohazard_cli.rules_schema import profile_data
 
-    profile: Profile = cached_data(path, parse, pickled=True, key_extra=_code_key())
-    profile._source_file = str(path)
+        return profile_data(path)
+
+    profile = Profile(cached_data(path, parse, computed_by=SCHEMA_MODULE, key_extra=(VERSION,)), str(path))
     _cache[path] = profile
     return profile

@@ -17,7 +17,6 @@ import typer
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from geohazard_cli.grading import ProfileView
     from geohazard_cli.models import Incident
     from geohazard_cli.rules import Profile
 
@@ -103,6 +102,8 @@ def incident_options(func: F) -> F:
 
 
 def load_config(config_dir: Path | None, plan: str | None, rules: Path | None) -> "tuple[Path, Profile]":
+    """The config dir in force and the profile chosen from it (rules.load_profile: from the cache
+    when it can, with neither YAML nor a pydantic model loaded)."""
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.config import rules_path
     from geohazard_cli.errors import InputError
@@ -112,20 +113,6 @@ def load_config(config_dir: Path | None, plan: str | None, rules: Path | None) -
         raise InputError("--plan and --rules: give one of them (a profile name, or a rules file)")
     cfg = resolve_dir(config_dir)
     return cfg, load_profile(rules_path(plan, rules, cfg))
-
-
-def load_view(config_dir: Path | None, plan: str | None, rules: Path | None) -> "tuple[Path, ProfileView]":
-    """``load_config``, but the profile's plain view (grading.view_of), from the cache when it can:
-    no pydantic model is defined or loaded for it (the start-up path of ``classify``)."""
-    from geohazard_cli.cache import profile_view
-    from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.config import rules_path
-    from geohazard_cli.errors import InputError
-
-    if plan is not None and rules is not None:
-        raise InputError("--plan and --rules: give one of them (a profile name, or a rules file)")
-    cfg = resolve_dir(config_dir)
-    return cfg, profile_view(rules_path(plan, rules, cfg))
 
 
 def read_incident_file(spec: str, error_name: str = "--file") -> tuple[dict[str, Any], str]:
@@ -152,17 +139,11 @@ def read_incident_file(spec: str, error_name: str = "--file") -> tuple[dict[str,
     return raw, name
 
 
-def incident_from(figures: dict[str, Any], profile: "Profile", base: "Incident | None" = None) -> "Incident":
-    """Build the incident from ``--file`` (if any) overlaid by the flags."""
-    from geohazard_cli.models import Incident
-
-    return Incident(**incident_values(figures, profile.view, base.model_dump() if base is not None else None))
-
-
 def incident_values(
-    figures: dict[str, Any], view: "ProfileView", base: "Mapping[str, Any] | None" = None
+    figures: dict[str, Any], profile: "Profile", base: "Mapping[str, Any] | Incident | None" = None
 ) -> dict[str, Any]:
-    """``incident_from`` on plain data: the incident's fields as intake.parse_values gives them."""
+    """The incident from ``--file`` (if any) overlaid by the flags, as its fields (intake.parse_values;
+    ``models.Incident(**...)`` makes the model). ``base`` supplies the figures not given."""
     from geohazard_cli.errors import InputError
     from geohazard_cli.intake import flag_name, parse_values
 
@@ -170,11 +151,11 @@ def incident_values(
     spec = figures.get("file")
     if spec is not None:
         raw, name = read_incident_file(spec)
-        from_file = parse_values(raw, view, where=name, base=base, require_figure=not flags)
-        return parse_values(flags, view, name=flag_name, base=from_file)
+        from_file = parse_values(raw, profile, where=name, base=base, require_figure=not flags)
+        return parse_values(flags, profile, name=flag_name, base=from_file)
     if not flags and base is None:
         raise InputError("no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
-    return parse_values(flags, view, name=flag_name, base=base)
+    return parse_values(flags, profile, name=flag_name, base=base)
 
 
 def emit_json(data: Any) -> None:

@@ -79,7 +79,7 @@ def callsheet(
     Marked 内部资料 (it holds numbers). Example: geohazard callsheet --evacuees 140 --location 七里山街道
     --format html -o sheet.html
     """
-    from geohazard_cli.cli._common import incident_from, load_config
+    from geohazard_cli.cli._common import incident_values, load_config
     from geohazard_cli.contacts import load_roster
     from geohazard_cli.dispatch import resolve_call_list
     from geohazard_cli.documents import callsheet_context
@@ -87,7 +87,7 @@ def callsheet(
 
     cfg, profile = load_config(config_dir, plan, rules)
     roster_ = load_roster(cfg)
-    assessment = grade(incident_from(figures, profile), profile)
+    assessment = grade(incident_values(figures, profile), profile)
     call_list = resolve_call_list(assessment, profile, roster_)
     _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list), output)
     return 0
@@ -107,12 +107,12 @@ def report_form(
 
     Example: geohazard report-form --deaths 1 --location 七里山街道 --reported-at "2026-07-21 09:40"
     """
-    from geohazard_cli.cli._common import incident_from, load_config
+    from geohazard_cli.cli._common import incident_values, load_config
     from geohazard_cli.documents import report_form_context
     from geohazard_cli.grading import grade
 
     cfg, profile = load_config(config_dir, plan, rules)
-    assessment = grade(incident_from(figures, profile), profile)
+    assessment = grade(incident_values(figures, profile), profile)
     _render(cfg, "report-form", format, report_form_context(assessment, profile), output)
     return 0
 

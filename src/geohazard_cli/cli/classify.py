@@ -59,17 +59,17 @@ def classify(
         from geohazard_cli.errors import InputError
 
         raise InputError("--jobs: only with --batch (the processes a batch may use)")
-    # One incident is graded on plain data (grading.assess over the profile's cached view): the same
-    # computation grading.grade() wraps in the models, without defining them at start-up.
-    from geohazard_cli.cli._common import emit_model_json, incident_values, load_view
+    # One incident is graded as plain data (grading.assess, which grading.grade() wraps in the
+    # models), so start-up defines no pydantic model.
+    from geohazard_cli.cli._common import emit_model_json, incident_values, load_config
     from geohazard_cli.grading import assess
 
-    _, view = load_view(config_dir, plan, rules)
-    assessment = assess(incident_values(figures, view), view)
+    _, profile = load_config(config_dir, plan, rules)
+    assessment = assess(incident_values(figures, profile), profile)
     if format is ClassifyFormat.json:
         emit_model_json(assessment)
     else:
-        print_assessment(assessment, view["timezone"])
+        print_assessment(assessment, profile.timezone)
     return 0
 
 

@@ -10,7 +10,7 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 
 if TYPE_CHECKING:
     from geohazard_cli.contacts import Roster
-    from geohazard_cli.drill import DrillRun
+    from geohazard_cli.drill_run import DrillRun
     from geohazard_cli.rules import Profile
 
 STARTER = "drill-new.yaml"  # in the config dir's templates/
@@ -60,7 +60,8 @@ def run_cmd(
     """
     from geohazard_cli.cli._common import emit_json, load_config, write_output
     from geohazard_cli.config import templates_dir
-    from geohazard_cli.drill import StepError, locate, locate_key, read_scenario, run, schedule
+    from geohazard_cli.drill import StepError, locate, locate_key, read_scenario, schedule
+    from geohazard_cli.drill_run import run
     from geohazard_cli.errors import ExpectationFailed, InputError, NotFoundError
 
     report_fmt = None
@@ -160,7 +161,7 @@ def _roster(cfg: Path) -> "Roster":
 
 
 def _render(templates: Path, fmt: str, result: "DrillRun", profile: "Profile") -> str:
-    from geohazard_cli.drill import show
+    from geohazard_cli.drill_run import show
     from geohazard_cli.render import render
 
     return render(templates, "drill-report", fmt, run=result, profile=profile, show=show)
@@ -171,7 +172,7 @@ def print_run(r: "DrillRun") -> None:
     from rich.text import Text
 
     from geohazard_cli.cli._common import console
-    from geohazard_cli.drill import show
+    from geohazard_cli.drill_run import show
 
     con = console()
 

@@ -246,6 +246,11 @@ def _record_json(record: "State") -> dict[str, Any]:
     }
 
 
+def _noun(record: "State") -> str:
+    """What a response is called on screen: 事件 (an incident) or 预警响应 (a warning period)."""
+    return "预警响应" if record.response == "warning" else "事件"
+
+
 def _mark(record: "State") -> str:
     return "【演练】" if record.exercise else ""
 
@@ -292,12 +297,13 @@ def open_(
 
     Example: geohazard incident open --evacuees 40 --location 七里山街道 --hazard-type 崩塌
     """
-    from geohazard_cli.cli._common import emit_json, incident_from, load_config
+    from geohazard_cli.cli._common import emit_json, incident_values, load_config
     from geohazard_cli.journal import event_json
+    from geohazard_cli.models import Incident
     from geohazard_cli.responses import open_incident
 
     cfg, profile = load_config(config_dir, plan, rules)
-    incident = incident_from(figures, profile)
+    incident = Incident(**incident_values(figures, profile))
     when = _when(at, profile.timezone)
     resolve = _dispatch(cfg, profile)
     j = _journal(db)
@@ -313,7 +319,7 @@ def open_(
     from geohazard_cli.cli._common import console
 
     out = console()
-    out.print(f"{_mark(record)}事件 #{record.id} 已立案({_hm(record.opened_at)};{profile.short_title})"
+    out.print(f"{_mark(record)}{_noun(record)} #{record.id} 已立案({_hm(record.opened_at)};{profile.short_title})"
               f"{_ref(record)}", style="bold")
     _print_assessment(assessment)
     _print_call_list(call_list, "叫应名单")
@@ -340,10 +346,11 @@ def update(
 
     Example: geohazard incident update 3 --evacuees 600
     """
-    from geohazard_cli.cli._common import emit_json, incident_from
+    from geohazard_cli.cli._common import emit_json, incident_values
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.errors import InputError
     from geohazard_cli.journal import check_writable
+    from geohazard_cli.models import Incident
     from geohazard_cli.responses import incident_of, read, stated, update_incident
 
     incident_id = _incident_id(ref)
@@ -355,7 +362,7 @@ def update(
         cfg = resolve_dir(config_dir)
         profile = _profile_for(record, cfg, rules)
         before = incident_of(record)
-        parsed = incident_from(figures, profile, base=before)
+        parsed = Incident(**incident_values(figures, profile, base=before))
         typed = [k for k, v in figures.items() if k != "file" and v is not None]
         delta = stated(before, parsed, typed)
         if not delta and figures.get("file") is None and not typed:
@@ -416,7 +423,7 @@ def ack(
     from geohazard_cli.intake import parse_text, parse_time
     from geohazard_cli.journal import check_writable, event_json, event_text
     from geohazard_cli.lifecycle import pending as pending_of
-    from geohazard_cli.responses import acknowledge, read
+    from geohazard_cli.responses import acknowledge, read, resolve_unit
     from geohazard_cli.timeline import parse_outcome
 
     incident_id = _incident_id(ref)
@@ -433,8 +440,7 @@ def ack(
         from geohazard_cli.contacts import load_roster
 
         roster = load_roster(resolve_dir(config_dir))
-        found = [roster.unit(u) for u in unit]
-        calls = list(dict.fromkeys((u.key, u.name) for u in found))
+        calls = list(dict.fromkeys(resolve_unit(u, roster, [record]) for u in unit))
         record, events = acknowledge(j, incident_id, calls, result, by_text, when, answerer_text, responded)
     finally:
         j.close()
@@ -447,7 +453,7 @@ def ack(
 
     out = console()
     for event in events:
-        out.print(f"{_mark(record)}事件 #{record.id} {event_text(event)}({_hm(event.at)})", style="bold",
+        out.print(f"{_mark(record)}{_noun(record)} #{record.id} {event_text(event)}({_hm(event.at)})", style="bold",
                   markup=False)
         if not event.details.get("on_call_list"):
             out.print(f"注意: {event.details['unit']} 不在当前叫应名单上", style="yellow", markup=False)
@@ -495,9 +501,14 @@ def show(
     status = "处置中"
     if record.closed_at is not None:
         status = f"已终止({_hm(record.closed_at)}:{record.close_reason})"
-    out.print(f"{_mark(record)}事件 #{record.id} · {status} · 立案 {_hm(record.opened_at)} · "
+    out.print(f"{_mark(record)}{_noun(record)} #{record.id} · {status} · 立案 {_hm(record.opened_at)} · "
               f"更新 {_hm(record.updated_at)}{_ref(record)}", style="bold")
-    if assessment is not None:
+    if record.response == "warning":
+        w = record.warning or {}
+        out.print(f"{w.get('level_name')}{w.get('event') or ''}({'、'.join(w.get('areas') or [])})"
+                  + (f" · {w['period']}" if w.get("active") and w.get("period") else ""), style="bold")
+        title = "当前叫应名单"
+    elif assessment is not None:
         _print_assessment(assessment)
         title = "当前叫应名单"
     else:
@@ -556,8 +567,9 @@ def list_(
     head = ("编号", "来文编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间", "类型 · 地点")
     rows = [(f"#{r.id}", r.incident.get("id") or "", "处置中" if r.status == "open" else "已终止",
              "演练" if r.exercise else "",
-             r.grade_name, r.response_level_name, _hm(r.opened_at), _hm(r.updated_at),
-             " · ".join(x for x in (r.incident.get("hazard_type_name"), r.incident.get("location")) if x))
+             r.grade_name or _noun(r), r.response_level_name, _hm(r.opened_at), _hm(r.updated_at),
+             " · ".join(x for x in (r.incident.get("hazard_type_name"), r.incident.get("location"),
+                                    *((r.warning or {}).get("areas") or [])) if x))
             for r in records]
     # Plain aligned lines rather than a table: the place is free text and is never cut or folded.
     for row in (head, *rows):
@@ -617,7 +629,7 @@ def close(
     from geohazard_cli.cli._common import console
 
     out = console()
-    out.print(f"{_mark(record)}事件 #{record.id} {event_text(events[-1])}({_hm(record.closed_at or when)})",
+    out.print(f"{_mark(record)}{_noun(record)} #{record.id} {event_text(events[-1])}({_hm(record.closed_at or when)})",
               style="bold", soft_wrap=True, markup=False)
     if pending:
         out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
@@ -696,7 +708,7 @@ def _print_update(record: "State", r: "Update") -> None:
     out = console()
     a = r.assessment
     changes = ";".join(f"{c['label']} {c['old_text'] or '未报告'} → {c['new_text'] or '未报告'}" for c in r.changes)
-    out.print(f"{_mark(record)}事件 #{record.id} 续报已记录:{changes or '数字无变化'}", style="bold",
+    out.print(f"{_mark(record)}{_noun(record)} #{record.id} 续报已记录:{changes or '数字无变化'}", style="bold",
               soft_wrap=True, markup=False)
     if r.level_changed:
         arrow = "升级" if r.direction == "up" else "降级"
@@ -706,7 +718,7 @@ def _print_update(record: "State", r: "Update") -> None:
         body += [Text(line) for line in a.deciding_text]
         from rich.console import Group
 
-        out.print(Panel(Group(*body), title=f"⚠ 响应级别调整 · 事件 #{record.id}", title_align="left",
+        out.print(Panel(Group(*body), title=f"⚠ 响应级别调整 · {_noun(record)} #{record.id}", title_align="left",
                         border_style="red" if r.direction == "up" else "yellow", expand=False))
     else:
         grade_text = f"{r.previous_grade_name} → {a.grade_name}" if r.grade_changed \

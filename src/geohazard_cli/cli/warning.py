@@ -10,6 +10,8 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.text import Text
 
     from geohazard_cli.cap import CapRef
@@ -59,6 +61,13 @@ def warning(
     sent: Annotated[str | None, typer.Option(
         "--sent", help="Issue time, ISO 8601 or '2026-07-21 08:30' (no offset = +08:00; default: now).",
         show_default=False)] = None,
+    record: Annotated[bool, typer.Option(
+        "--record", help="Also record it in the journal as a warning-period response: the first warning "
+        "for these areas opens one (its id is printed; 'incident ack ID' records who answered), a later "
+        "one changes it (a new colour is a new round of 叫应), a --cancel ends it (§6.4(2)).")] = False,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="Journal file for --record (default: $GEOHAZARD_DB, else journal.sqlite3 in the user "
+        "data directory).", show_default=False)] = None,
     config_dir: ConfigDirOpt = None,
     plan: PlanOpt = None,
     rules: RulesOpt = None,
@@ -122,12 +131,22 @@ def warning(
         cap.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
                             level=level, areas_given=bool(area))
 
+    if db is not None and not record:
+        raise InputError("--db: only with --record")
+    recorded = None
+    if record:
+        data = {**core.as_json(response), "sent": sent_text, "exercise": exercise}
+        lifted = f"{section.end.text}({section.end.source})" if section.end is not None else "预警解除"
+        recorded = _record(db, data, profile.id, [c.key for c in section.colours], moment, exercise,
+                           lifted if msg_type == "Cancel" else None)
     if format is WarningFormat.json:
         from geohazard_cli.cli._common import emit_json
 
         data = core.as_json(response)
         data["sent"] = sent_text
         data["exercise"] = exercise
+        if recorded is not None:
+            data["id"], data["recorded"] = recorded
         if output is None:
             emit_json(data)
         else:
@@ -150,6 +169,8 @@ def warning(
     human = core.human_time(sent_text)
     if format is WarningFormat.text and output is None:
         print_warning(response, human, section, section.exercise if exercise else None)
+        if recorded is not None:
+            print(_recorded_line(*recorded))
         return 0
     from geohazard_cli.cli._common import write_output
     from geohazard_cli.config import templates_dir
@@ -160,6 +181,28 @@ def warning(
                   marks=section.exercise)
     write_output(text, output)
     return 0
+
+
+def _record(db: Path | None, data: dict[str, object], plan: str, colours: list[str], moment: "datetime",
+            exercise: bool, lifted: str | None) -> tuple[int, str]:
+    """Record the warning in the journal (``responses.record_warning``): (response id, what happened)."""
+    from geohazard_cli.journal import Journal, db_path
+    from geohazard_cli.responses import record_warning
+
+    path, how = db_path(db)
+    j = Journal.open(path, how)
+    assert j is not None
+    try:
+        state, _, what = record_warning(j, data, plan, colours, moment.replace(microsecond=0), exercise, lifted)
+    finally:
+        j.close()
+    return state.id, what
+
+
+def _recorded_line(response_id: int, what: str) -> str:
+    verb = {"opened": "已记录:预警响应", "changed": "已记录到预警响应", "lifted": "已解除预警响应"}[what]
+    return (f"{verb} #{response_id}(记录叫应: geohazard incident ack {response_id} --unit 单位 --outcome 接通;"
+            f"查看: geohazard incident show {response_id})")
 
 
 def _reference(value: str, flag: str, section: "WarningSection") -> "CapRef":
