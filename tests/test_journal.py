@@ -770,35 +770,45 @@ def test_answerer_is_kept_apart_from_the_caller(inc, db: Path) -> None:  # type:
                    "--answerer: contains control characters; expected plain text")
 
 
-def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """A journal written before 接听人 existed (schema 1) gains the column and keeps its calls."""
-    db = tmp_path / "old.sqlite3"
-    old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:1])
-    assert old is not None
-    assessment = {"grade": "small", "grade_name": "小型", "response_level": "III",
+OLD_ASSESSMENT = {"grade": "small", "grade_name": "小型", "response_level": "III",
                   "response_level_name": "III级响应", "lower_bound": True, "deciding_text": []}
+
+
+def old_journal(db: Path, version: int, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """A journal written at schema ``version`` holding incident 1 (40 to evacuate, 小型) and ``events``
+    (kind, at, details), as that version wrote them: no stored state."""
+    old = journal.Journal.open(db, "--db", migrations=journal.MIGRATIONS[:version])
+    assert old is not None
     with old.transaction(write=True) as conn:
         conn.execute(
             "INSERT INTO incidents (status, exercise, plan, opened_at, updated_at, grade, grade_name, "
             "response_level, response_level_name, incident, call_list, created_at) VALUES ('open', 0, "
             "'shizhong-2023', ?, ?, 'small', '小型', 'III', 'III级响应', '{\"evacuees\": 40}', NULL, ?)",
-            ("2026-07-21T09:40:00+08:00", "2026-07-21T09:45:00+08:00", "2026-07-21T01:40:00+00:00"))
-        for kind, at, details in (
-                ("open", "2026-07-21T09:40:00+08:00", {"exercise": False, "figures": [], "assessment": assessment}),
-                ("ack", "2026-07-21T09:45:00+08:00", {"unit": "区应急局", "unit_key": "emergency",
-                                                      "outcome": "answered", "by": "张三", "on_call_list": False})):
+            (events[0][1], events[-1][1], "2026-07-21T01:40:00+00:00"))
+        for kind, at, details in events:
             conn.execute("INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details) "
                          "VALUES (1, ?, ?, ?, 'small', 'III', ?)", (kind, at, at, json.dumps(details)))
     old.close()
+
+
+def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A journal written before 接听人 existed (schema 1) is read as it is (show opens it read-only and
+    replays its events), and gains the column on the first write, keeping its calls."""
+    db = tmp_path / "old.sqlite3"
+    old_journal(db, 1, [
+        ("open", "2026-07-21T09:40:00+08:00", {"exercise": False, "figures": [], "assessment": OLD_ASSESSMENT}),
+        ("ack", "2026-07-21T09:45:00+08:00", {"unit": "区应急局", "unit_key": "emergency",
+                                              "outcome": "answered", "by": "张三", "on_call_list": False})])
     assert rows(db, "PRAGMA user_version") == [(1,)]
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
-    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 3
-    assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
+    assert rows(db, "PRAGMA user_version") == [(1,)]  # a reading command never migrates
     assert [(e["kind"], e["answerer"], e["text"]) for e in shown["history"]][1] == (
         "ack", None, "叫应 区应急局:接通(经办人:张三)")
     r = cli("incident", "ack", "1", "--db", str(db), "--unit", "区应急局", "--outcome", "接通",
             "--answerer", "李四", "--at", "2026-07-21 09:50", "--responded-at", "2026-07-21 09:52")
     assert r.exit_code == 0, r.stderr
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 3
+    assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
     assert rows(db, "SELECT answerer, responded_at FROM events WHERE kind = 'ack' ORDER BY seq") == [
         (None, None), ("李四", "2026-07-21T09:52:00+08:00")]
 
@@ -991,3 +1001,202 @@ def test_show_and_export_work_without_the_profile_update_refuses(inc, cfg: Path,
                    "point at its rules with --rules FILE or --config-dir DIR")
     inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
     assert "| 终判 | 小型(至少) → III级响应 |" in inc("export", "1").stdout
+
+
+# --- the journal's bad days: rows that do not read back, check, backup, output after a commit --------
+
+def tamper(db: Path, sql: str, *params: Any) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(sql, params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def two(inc, db: Path) -> Path:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--location", "七里山街道", "--at", T0)
+    inc("open", "--evacuees", "4", "--location", "舜耕街道", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:45")
+    return db
+
+
+def test_a_row_of_bad_json_is_set_aside_and_the_rest_shown(inc, two: Path) -> None:  # type: ignore[no-untyped-def]
+    (seq,) = rows(two, "SELECT seq FROM events WHERE incident_id = 1 AND kind = 'ack'")[0]
+    tamper(two, "UPDATE events SET details = '{not json' WHERE seq = ?", seq)
+    warning = (f"geohazard: warning: incident 1: event #{seq} set aside: its details are not valid JSON "
+               "(see 'geohazard incident check')\n")
+    r = inc("show", "1", "--format", "json", ok=False)
+    assert (r.exit_code, r.stderr) == (0, warning)
+    assert [e["kind"] for e in json.loads(r.stdout)["history"]] == ["open", "call"]
+    r = inc("list", ok=False)
+    assert (r.exit_code, r.stderr) == (0, "") and "#1" in r.stdout and "#2" in r.stdout
+    # A report must be whole: it is refused, after the warning.
+    r = inc("export", "1", ok=False)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == warning + ("geohazard: error: incident 1: 1 event(s) of its timeline cannot be read, so no "
+                                  "report is made from it (see 'geohazard incident check'; 'geohazard incident "
+                                  "show 1' shows the rest)\n")
+
+
+def test_a_snapshot_of_bad_json_is_read_from_its_events(inc, two: Path) -> None:  # type: ignore[no-untyped-def]
+    tamper(two, "UPDATE incidents SET state = '[' WHERE id = 2")
+    warning = ("geohazard: warning: incident 2: its stored state set aside: it is not valid JSON "
+               "(see 'geohazard incident check')\n")
+    r = inc("list", "--format", "json", ok=False)
+    assert (r.exit_code, r.stderr) == (0, warning)
+    assert [(x["id"], x["location"]) for x in json.loads(r.stdout)] == [(1, "七里山街道"), (2, "舜耕街道")]
+    r = inc("show", "2", ok=False)
+    assert (r.exit_code, r.stderr) == (0, warning) and "事件 #2" in r.stdout
+    # Nothing is written over damage.
+    assert_refused(inc("ack", "2", "--unit", "区应急局", "--outcome", "接通", ok=False),
+                   f"incident 2 in {two} is damaged, so nothing is written to it: its stored state set aside: "
+                   "it is not valid JSON (see 'geohazard incident check')")
+
+
+def test_tampered_figures_are_not_shown_as_figures(inc, two: Path) -> None:  # type: ignore[no-untyped-def]
+    tamper(two, "UPDATE incidents SET state = json_set(state, '$.incident.evacuees', -5) WHERE id = 2")
+    r = inc("show", "2", "--format", "json", ok=False)
+    assert r.stderr == ("geohazard: warning: incident 2: its stored state set aside: figure evacuees: -5 is not "
+                        "a count (a whole number, 0 or more) (see 'geohazard incident check')\n")
+    assert json.loads(r.stdout)["incident"]["evacuees"] == 4  # from the events, which hold what was typed
+    (seq,) = rows(two, "SELECT seq FROM events WHERE incident_id = 2 AND kind = 'open'")[0]
+    tamper(two, "UPDATE events SET details = json_set(details, '$.incident.direct_loss', '-1') WHERE seq = ?", seq)
+    r = inc("show", "2", ok=False)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.splitlines()[-1] == (
+        f"geohazard: error: incident 2 in {two} cannot be read: event #{seq} set aside: figure direct_loss: "
+        "'-1' is not an amount of yuan (decimal text, 0 or more) (see 'geohazard incident check')")
+    listed = inc("list", "--format", "json", ok=False)
+    assert listed.exit_code == 0 and [x["id"] for x in json.loads(listed.stdout)] == [1]
+
+
+@pytest.mark.parametrize(("sql", "problem"), [
+    ("UPDATE events SET kind = 'mystery' WHERE seq = 1", "event #1 set aside: its kind 'mystery' is not known"),
+    ("UPDATE events SET at = 'yesterday' WHERE seq = 1", "event #1 set aside: its at 'yesterday' is not a time"),
+    ("UPDATE events SET details = '[1]' WHERE seq = 1", "event #1 set aside: its details are not an object"),
+    ("UPDATE incidents SET state = json_set(state, '$.status', 'lost') WHERE id = 1",
+     "its stored state set aside: response 'incident', status 'lost' are not known"),
+    ("UPDATE incidents SET state = json_set(state, '$.incident.colour', 'red') WHERE id = 1",
+     "its stored state set aside: figure 'colour' is not an incident field"),
+    ("UPDATE incidents SET state = json_set(state, '$.incident.deaths', 1.5) WHERE id = 1",
+     "its stored state set aside: figure deaths: 1.5 is not a count (a whole number, 0 or more)"),
+])
+def test_check_finds_each_kind_of_damage(inc, two: Path, sql: str, problem: str) -> None:  # type: ignore[no-untyped-def]
+    assert inc("check").stdout.splitlines()[-1] == "结论: 完好"
+    tamper(two, sql)
+    r = inc("check", "--format", "json", ok=False)
+    assert r.exit_code == 2
+    assert r.stderr == (f"geohazard: error: the journal {two} is damaged: 1 row(s) set aside, "
+                        "0 stored state(s) disagree with their events\n")
+    out = json.loads(r.stdout)
+    assert out["damaged"] and out["set_aside_count"] == 1
+    assert [d["text"] for d in out["set_aside"]] == [f"incident 1: {problem}"]
+    assert (out["integrity_check"], out["foreign_key_check"], out["responses"]) == (["ok"], [], 2)
+
+
+def test_check_finds_a_snapshot_that_disagrees_with_its_events(inc, two: Path) -> None:  # type: ignore[no-untyped-def]
+    tamper(two, "UPDATE incidents SET state = json_set(state, '$.answered', json('{}')) WHERE id = 1")
+    tamper(two, "UPDATE incidents SET status = 'closed' WHERE id = 2")
+    r = inc("check", ok=False)
+    assert r.exit_code == 2
+    assert r.stdout.splitlines()[3:] == [
+        "已检查: 2 个响应, 5 条事件;搁置 0 条;状态与事件不符 2 个",
+        "  incident 1: its stored state disagrees with its events replayed (answered)",
+        "  incident 2: its stored state disagrees with its row (row: closed incident; state: open incident)",
+        "结论: 有损坏"]
+
+
+def test_check_runs_sqlites_own_checks(inc, two: Path) -> None:  # type: ignore[no-untyped-def]
+    out = j(inc, "check")
+    assert out == {"path": str(two), "schema_version": journal.SCHEMA_VERSION, "integrity_check": ["ok"],
+                   "foreign_key_check": [], "responses": 2, "events": 5, "set_aside_count": 0, "set_aside": [],
+                   "disagreements": [], "damaged": False}
+    conn = sqlite3.connect(two)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("INSERT INTO events (incident_id, kind, at, recorded_at, details) VALUES (9, 'ack', ?, ?, '{}')",
+                 ("2026-07-21T09:40:00+08:00", "2026-07-21T09:40:00+08:00"))
+    conn.commit()
+    conn.close()
+    out = json.loads(inc("check", "--format", "json", ok=False).stdout)
+    assert out["damaged"] and out["foreign_key_check"] == ["events row 6 points at a missing incidents row"]
+
+
+def test_check_and_backup_of_a_missing_journal(inc, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert_refused(inc("check", ok=False), f"the journal {db} does not exist yet (nothing to check)")
+    assert_refused(inc("backup", str(tmp_path / "b.sqlite3"), ok=False),
+                   f"the journal {db} does not exist yet (nothing to back up)")
+    assert not db.exists()
+
+
+def test_backup_is_a_whole_journal(inc, two: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    copy = tmp_path / "copy.sqlite3"
+    out = j(inc, "backup", str(copy))
+    assert out == {"source": str(two), "backup": str(copy.resolve()), "bytes": copy.stat().st_size}
+    assert not Path(f"{copy}-wal").exists() and not list(tmp_path.glob(".copy.sqlite3.*"))
+    shown = cli("incident", "show", "1", "--db", str(copy), "--format", "json")
+    assert json.loads(shown.stdout)["history"] == history(inc)
+    assert inc("backup", str(copy)).stdout == f"已备份: {two} → {copy.resolve()}({copy.stat().st_size} 字节;可用 " \
+                                              f"--db {copy.resolve()} 查看)\n"  # replaced whole
+    assert_refused(inc("backup", str(tmp_path), ok=False),
+                   f"FILE: {tmp_path} is a directory; give a file name (e.g. {tmp_path}/journal-backup.sqlite3)")
+    assert_refused(inc("backup", str(two), ok=False), f"FILE: {two} is the journal itself; give another file")
+    assert_refused(inc("backup", str(tmp_path / "no" / "b.sqlite3"), ok=False),
+                   f"FILE: {tmp_path / 'no'} does not exist")
+
+
+def test_reading_commands_never_create_or_migrate(inc, cli, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for args in (("list",), ("show", "1"), ("export", "1"), ("check",)):
+        inc(*args, ok=False)
+        assert not db.exists(), args
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()  # a journal created by a writer that died before its first transaction
+    for args in (("list", "--all"), ("check", "--format", "json")):
+        r = cli("incident", *args, "--db", str(empty))
+        assert (r.exit_code, r.stderr) == (0, ""), args
+    assert r.stdout.startswith('{\n  "path"') and empty.stat().st_size == 0
+    assert_refused(cli("incident", "show", "1", "--db", str(empty)),
+                   f"no incident 1 in {empty} (see 'geohazard incident list --all')")
+
+
+def test_a_version_2_journal_is_read_by_replaying_its_events(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "v2.sqlite3"
+    old_journal(db, 2, [("open", "2026-07-21T09:40:00+08:00",
+                         {"exercise": False, "plan": "shizhong-2023", "figures": [], "incident": {"evacuees": 40},
+                          "assessment": OLD_ASSESSMENT})])
+    listed = json.loads(cli("incident", "list", "--db", str(db), "--format", "json").stdout)
+    assert [(x["id"], x["grade"], x["kind"]) for x in listed] == [(1, "small", "incident")]
+    out = json.loads(cli("incident", "check", "--db", str(db), "--format", "json").stdout)
+    assert (out["schema_version"], out["responses"], out["damaged"]) == (2, 1, False)
+    assert rows(db, "PRAGMA user_version") == [(2,)]
+
+
+def test_nothing_after_the_commit_fails_a_writing_command(inc, cli, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from geohazard_cli.cli import _common
+    from geohazard_cli.cli import incident as incident_cli
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_common, "emit_json", broken)
+    r = inc("open", "--evacuees", "40", "--at", T0, "--format", "json", ok=False)
+    assert (r.exit_code, r.stdout) == (0, "")
+    assert r.stderr == ("geohazard: warning: recorded in the journal, but the result could not be shown "
+                        "(OSError: No space left on device); do not enter it again: 'geohazard incident list' "
+                        "shows it\n")
+    monkeypatch.setattr(incident_cli, "_print_pending", lambda *_: 1 / 0)
+    r = inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", ok=False)
+    assert r.exit_code == 0 and r.stderr == (
+        "geohazard: warning: recorded in the journal, but the result could not be shown (ZeroDivisionError: "
+        "division by zero); do not enter it again: 'geohazard incident show 1' shows it\n")
+    assert [e[0] for e in rows(db, "SELECT kind FROM events ORDER BY seq")] == ["open", "call", "ack"]
+    # Before the commit an error is still an error, and nothing is written; a migration is no change.
+    r = inc("close", "1", "--reason", "", ok=False)
+    assert r.exit_code == 2 and "warning" not in r.stderr
+    old = journal.Journal.open(db.parent / "v2.sqlite3", "--db", migrations=journal.MIGRATIONS[:2])
+    assert old is not None
+    old.close()
+    r = cli("incident", "ack", "1", "--unit", "区应急局", "--outcome", "1", "--db", str(db.parent / "v2.sqlite3"))
+    assert (r.exit_code, r.stderr) == (2, f"geohazard: error: no incident 1 in {db.parent / 'v2.sqlite3'} "
+                                          "(see 'geohazard incident list --all')\n")

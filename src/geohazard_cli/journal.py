@@ -9,22 +9,29 @@ history). What a response *is* lives in the core; ``responses.py`` holds the ope
 - every command is one transaction (``BEGIN IMMEDIATE`` for writes, so the state a command decides
   on is the state it commits over); WAL mode and a busy timeout let two officers write at once;
   ``synchronous=FULL`` so a reported success survives a crash;
-- events are only ever appended; figures are stored as JSON (money as exact decimal text, never REAL).
+- events are only ever appended; figures are stored as JSON (money as exact decimal text, never REAL);
+- reading commands open the file read-only (``mode=ro``) and never create or migrate it; a row that
+  does not decode or validate is set aside (``Journal.set_aside``), never an internal error;
+- the file is created 0600 (its default directory 0700): it names people and their numbers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from geohazard_cli import lifecycle
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, StateError
+from geohazard_cli.fields import AMOUNT_FIELDS, COUNT_FIELDS, INCIDENT_FIELDS, TIME_FIELDS
 from geohazard_cli.lifecycle import Draft, Event, State
 from geohazard_cli.timeline import describe, human_time, offset_of
 
@@ -32,7 +39,10 @@ ENV_DB = "GEOHAZARD_DB"
 APP_NAME = "geohazard-cli"
 DB_FILENAME = "journal.sqlite3"
 APPLICATION_ID = 0x47484A4C  # "GHJL": marks a file as a geohazard journal
-BUSY_TIMEOUT_S = 30.0
+BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another's lock ($GEOHAZARD_DB_TIMEOUT)
+ENV_TIMEOUT = "GEOHAZARD_DB_TIMEOUT"
+CHECKPOINT_BYTES = 4 << 20  # SQLite's default: checkpoint once the write-ahead log passes ~1000 pages
+NOTICE_AFTER_S = 1.5  # a writer still waiting after this long is told why (Journal.open's ``waiting``)
 
 # Forward migrations: MIGRATIONS[n] takes a journal from schema version n to n + 1. Never edit a
 # released entry; append a new one. Statements run one by one inside a single transaction.
@@ -115,6 +125,51 @@ def db_path(option: Path | None) -> tuple[Path, str]:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME, "default"
 
 
+def busy_timeout() -> float:
+    """Seconds a writer waits behind another's lock: $GEOHAZARD_DB_TIMEOUT, else 30."""
+    text = os.environ.get(ENV_TIMEOUT, "").strip()
+    if not text:
+        return BUSY_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise InputError(f'${ENV_TIMEOUT}: "{text}" is not a number of seconds to wait for the journal '
+                         "(such as 30 or 2.5)")
+    return value
+
+
+_committed = 0
+
+
+def committed() -> int:
+    """How many changes (write transactions other than migrations) this process has committed: the
+    CLI's after-commit guard."""
+    return _committed
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """A stored row that does not decode or validate, set aside by a read."""
+
+    response_id: int
+    seq: int | None  # the event, or None for the response's stored state (its row in incidents)
+    problem: str
+    set_aside: bool = True  # False: readable, but it disagrees (``incident check``)
+
+    def text(self) -> str:
+        return f"incident {self.response_id}: {self.detail()}"
+
+    def detail(self) -> str:
+        where = f"event #{self.seq}" if self.seq is not None else "its stored state"
+        return f"{where} set aside: {self.problem}" if self.set_aside else f"{where} {self.problem}"
+
+
+class Damaged(StateError):
+    """A response whose rows cannot be read back (see ``incident check``)."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -136,37 +191,50 @@ def event_text(e: Event) -> str:
 
 
 _EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at"
+_EVENT_COLUMNS_V1 = "seq, kind, at, recorded_at, grade, response_level, details, NULL, NULL"
 _STATE_COLUMNS = "id, state"
 
 
 class Journal:
     """An open journal. Use ``transaction(write=...)`` around every command's reads and writes."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, how: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, how: str, readonly: bool = False,
+                 timeout: float = BUSY_TIMEOUT_S, waiting: Callable[[str], None] | None = None) -> None:
         self.conn = conn
         self.path = path
         self.how = how
+        self.readonly = readonly
+        self.timeout = timeout
+        self.waiting = waiting  # told, once, when a write has waited NOTICE_AFTER_S for the lock
+        self.version = len(MIGRATIONS)
+        self.set_aside: list[Damage] = []  # what the reads so far could not use
 
     # -- connection and schema --
     @classmethod
     def open(cls, path: Path, how: str = "--db", create: bool = True,
-             migrations: Sequence[Sequence[str]] = MIGRATIONS) -> Journal | None:
-        """Open (and create or migrate) the journal; ``None`` if it does not exist and not ``create``."""
+             migrations: Sequence[Sequence[str]] = MIGRATIONS, readonly: bool = False,
+             waiting: Callable[[str], None] | None = None) -> Journal | None:
+        """Open (and create or migrate) the journal; ``None`` if it does not exist and not ``create``.
+        ``readonly``: open it for reading only (never created, never migrated; it may be in a
+        directory or on a medium this user cannot write)."""
         label = how if how != "default" else "journal"
+        timeout = busy_timeout()
         if not path.exists():
-            if not create:
+            if not create or readonly:
                 return None
             if how == "default":
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             elif not path.parent.is_dir():
                 raise InputError(f"{label}: {path}: the directory {path.parent} does not exist")
+            _create_private(path, label)
         elif path.is_dir():
             raise InputError(f"{label}: {path} is a directory; expected a journal file")
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn = _connect_ro(path) if readonly else sqlite3.connect(str(path), timeout=timeout,
+                                                                       isolation_level=None)
         except sqlite3.Error as exc:
             raise InputError(f"{label}: {path}: cannot open ({exc})") from None
-        return cls._ready(conn, path, how, migrations)
+        return cls._ready(conn, path, how, migrations, readonly, timeout, waiting)
 
     @classmethod
     def memory(cls, name: str = "drill") -> Journal:
@@ -177,14 +245,22 @@ class Journal:
         return journal
 
     @classmethod
-    def _ready(cls, conn: sqlite3.Connection, path: Path, how: str,
-               migrations: Sequence[Sequence[str]]) -> Journal:
-        journal = cls(conn, path, how)
+    def _ready(cls, conn: sqlite3.Connection, path: Path, how: str, migrations: Sequence[Sequence[str]],
+               readonly: bool = False, timeout: float = BUSY_TIMEOUT_S,
+               waiting: Callable[[str], None] | None = None) -> Journal:
+        journal = cls(conn, path, how, readonly, timeout, waiting)
         try:
             with journal._errors():
-                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+                journal._busy(timeout)
+                if readonly:
+                    journal._check_ours()
+                    journal._readable(len(migrations))
+                    return journal
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA synchronous = FULL")
+                # Checkpoints run after the commit (``_checkpoint``), never inside it: a checkpoint
+                # that fails must not make a recorded change look failed.
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
                 journal._check_ours()
                 if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
                     conn.execute("PRAGMA journal_mode = WAL")
@@ -206,15 +282,29 @@ class Journal:
         if app_id != 0 or version != 0 or tables:
             raise InputError(f"{self._label}: {self.path} is an SQLite file but not a geohazard journal")
 
-    def _migrate(self, migrations: Sequence[Sequence[str]]) -> None:
-        target = len(migrations)
+    def _readable(self, target: int) -> None:
+        """A journal opened read-only is read as it is: an older schema is read by replaying its
+        events (it has no snapshots), a newer one is refused."""
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == target:
-            return
+        self._newer(version, target)
+        self.version = version  # 0: an empty new file, which reads as holding nothing
+
+    def _newer(self, version: int, target: int) -> None:
         if version > target:
             raise ConfigError(f"{self._label}: {self.path} has schema version {version}, newer than this "
                               f"geohazard knows ({target}); upgrade geohazard-cli")
-        with self.transaction(write=True):
+
+    def _busy(self, seconds: float) -> None:
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+    def _migrate(self, migrations: Sequence[Sequence[str]]) -> None:
+        target = len(migrations)
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        self.version = target
+        if version == target:
+            return
+        self._newer(version, target)
+        with self.transaction(write=True, change=False):
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
             for step in migrations[version:]:
                 for statement in step:
@@ -233,65 +323,167 @@ class Journal:
             yield
         except sqlite3.OperationalError as exc:
             msg = str(exc)
-            if "locked" in msg or "busy" in msg:
-                raise StateError(f"{self.path}: the journal stayed busy for {BUSY_TIMEOUT_S:.0f} s "
-                                 "(another command is writing); try again") from None
+            name = getattr(exc, "sqlite_errorname", "")
+            if _busy_error(exc):
+                raise StateError(f"{self.path}: the journal stayed busy for {self.timeout:g} s "
+                                 f"(another command is writing); try again (${ENV_TIMEOUT} sets how long "
+                                 "to wait)") from None
+            # A COMMIT fails only while appending to the write-ahead log (checkpoints run apart, after
+            # it): a write that failed means the commit record never reached the file.
+            if name == "SQLITE_FULL" or "disk is full" in msg:
+                raise InputError(f"{self._label}: {self.path}: the disk is full; nothing was recorded "
+                                 "(free some space and try again)") from None
+            if name == "SQLITE_IOERR_WRITE":
+                raise InputError(f"{self._label}: {self.path}: the disk refused the write (disk I/O error); "
+                                 "nothing was recorded (check the disk and the file-size limit, then "
+                                 "'geohazard incident check')") from None
+            if name.startswith("SQLITE_IOERR") or "disk I/O error" in msg:
+                raise InputError(f"{self._label}: {self.path}: disk I/O error ({name or msg}); the change may "
+                                 "or may not be recorded: look with 'geohazard incident show' before entering "
+                                 "it again") from None
             raise InputError(f"{self._label}: {self.path}: {msg}") from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{self._label}: {self.path}: not a readable journal ({exc})") from None
 
     @contextmanager
-    def transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+    def transaction(self, write: bool, change: bool = True) -> Iterator[sqlite3.Connection]:
         """One command = one transaction. Writes take the write lock first (BEGIN IMMEDIATE), so what
-        a command reads is what it commits over; nothing is visible or kept unless COMMIT succeeds."""
+        a command reads is what it commits over; nothing is visible or kept unless COMMIT succeeds.
+        A committed write counts in ``committed()`` unless ``change`` is false (a migration)."""
+        global _committed
         with self._errors():
-            self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            self._begin(write)
             try:
                 yield self.conn
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                # A failed COMMIT (full disk, I/O error) may have rolled back already; a ROLLBACK
+                # that fails must not hide why.
+                if self.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            if write and change:
+                _committed += 1
+        if write:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log back into the file once it is large (what SQLite's automatic
+        checkpoint does, but after the commit and with its failure ignored: the next write retries)."""
+        try:
+            if os.path.getsize(f"{self.path}-wal") < CHECKPOINT_BYTES:
+                return
+        except OSError:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _begin(self, write: bool) -> None:
+        """BEGIN; a write that waits NOTICE_AFTER_S for another's lock says so (``waiting``) and goes
+        on waiting for the rest of the timeout."""
+        if not write:
+            self.conn.execute("BEGIN")
+            return
+        first = min(NOTICE_AFTER_S, self.timeout) if self.waiting is not None else self.timeout
+        if first >= self.timeout:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self._busy(first)
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not _busy_error(exc) or self.waiting is None:
+                raise
+            self.waiting(f"waiting for the journal {self.path}: another command is writing to it "
+                         f"(waits up to {self.timeout:g} s; ${ENV_TIMEOUT} sets how long)")
+            self._busy(self.timeout - first)
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self._busy(self.timeout)
 
     # -- reads (inside a transaction) --
     def state(self, response_id: int) -> State:
-        """The response's state: its snapshot, or (a journal migrated from before snapshots) its
-        events replayed."""
-        row = self.conn.execute("SELECT id, state, call_list FROM incidents WHERE id = ?",
-                                (response_id,)).fetchone()
+        """The response's state: its snapshot, or (a journal migrated from before snapshots, or a
+        snapshot that does not validate: set aside) its events replayed. ``Damaged`` when neither can
+        be read."""
+        row = self.conn.execute(f"SELECT {self.state_columns} FROM incidents WHERE id = ?",
+                                (response_id,)).fetchone() if self.version else None
         if row is None:
             raise NotFoundError(f"no incident {response_id} in {self.path} "
                                 "(see 'geohazard incident list --all')")
         return self._state_of(row)
 
+    @property
+    def state_columns(self) -> str:
+        """The columns ``state`` reads (id, snapshot, call list), as this file's schema has them."""
+        return "id, state, call_list" if self.version >= 3 else "id, NULL, call_list"
+
     def _state_of(self, row: Sequence[Any]) -> State:
         response_id, snapshot, call_list = row
         if snapshot is not None:
-            return lifecycle.from_plain(json.loads(snapshot))
-        state = lifecycle.replay(response_id, self.events(response_id))
-        if call_list is not None:  # written before call events carried the whole list
-            state.call_list = json.loads(call_list)
+            try:
+                return stored_state(response_id, snapshot)
+            except ValueError as exc:
+                self.set_aside.append(Damage(response_id, None, str(exc)))
+        events, bad = self.read_events(response_id)
+        if bad:
+            self.set_aside += bad
+            raise Damaged(f"incident {response_id} in {self.path} cannot be read: {bad[0].detail()} "
+                          "(see 'geohazard incident check')")
+        state = lifecycle.replay(response_id, events)
+        if call_list is not None and snapshot is None:  # written before call events carried the whole list
+            with contextlib.suppress(ValueError):
+                state.call_list = json.loads(call_list)
         return state
 
     def states(self, status: str | None = None, response: str | None = None) -> list[State]:
+        """The responses (by status and kind); one that cannot be read is set aside, not raised."""
         where, params = [], []
         if status:
             where.append("status = ?")
             params.append(status)
-        if response:
+        if response and self.version >= 3:
             where.append("response = ?")
             params.append(response)
-        sql = "SELECT id, state, call_list FROM incidents" + (f" WHERE {' AND '.join(where)}" if where else "")
-        return [self._state_of(r) for r in self.conn.execute(sql + " ORDER BY id", params).fetchall()]
+        elif response not in (None, "incident") or not self.version:
+            return []  # before schema 3 every response was an incident; 0: an empty new file
+        sql = f"SELECT {self.state_columns} FROM incidents" + (f" WHERE {' AND '.join(where)}" if where else "")
+        out = []
+        for row in self.conn.execute(sql + " ORDER BY id", params).fetchall():
+            with contextlib.suppress(Damaged):
+                out.append(self._state_of(row))
+        return out
 
     def events(self, response_id: int) -> list[Event]:
-        rows = self.conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = ? ORDER BY seq",
+        """The response's events in order; a row that does not decode or validate is set aside."""
+        events, bad = self.read_events(response_id)
+        self.set_aside += bad
+        return events
+
+    def read_events(self, response_id: int) -> tuple[list[Event], list[Damage]]:
+        """The events that read back, and the rows that do not."""
+        if not self.version:
+            return [], []
+        columns = _EVENT_COLUMNS if self.version >= 2 else _EVENT_COLUMNS_V1
+        rows = self.conn.execute(f"SELECT {columns} FROM events WHERE incident_id = ? ORDER BY seq",
                                  (response_id,))
-        return [_event(r) for r in rows]
+        events, bad = [], []
+        for r in rows:
+            try:
+                events.append(stored_event(r))
+            except ValueError as exc:
+                bad.append(Damage(response_id, r[0], str(exc)))
+        return events, bad
 
     def writable(self, response_id: int, at: datetime | None = None) -> State:
-        """The state, refusing a closed response or a time before it was opened."""
+        """The state, refusing a closed response, a time before it was opened, or a response whose
+        stored state was set aside (nothing is written over damage)."""
+        before = len(self.set_aside)
         state = self.state(response_id)
+        if len(self.set_aside) > before:
+            raise Damaged(f"incident {response_id} in {self.path} is damaged, so nothing is written to it: "
+                          f"{self.set_aside[before].detail()} (see 'geohazard incident check')")
         check_writable(state, at)
         return state
 
@@ -353,7 +545,117 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def _event(row: Sequence[Any]) -> Event:
+def _create_private(path: Path, label: str) -> None:
+    """Create the (empty) journal file 0600: it names people and their phone numbers. SQLite gives
+    its -wal and -shm files the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another command created it just now
+    except OSError as exc:
+        raise InputError(f"{label}: {path}: cannot create the journal ({exc.strerror})") from None
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    """A read-only connection (``mode=ro``: never creates, never writes). In a directory this user
+    cannot write and with no write-ahead log beside it (the last writer closed cleanly), SQLite
+    cannot make the shared-memory file a WAL reader needs: then nobody can be writing either, and the
+    file is read as immutable."""
+    uri = Path(os.path.abspath(path)).as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        cannot_init = getattr(exc, "sqlite_errorname", "") in ("SQLITE_READONLY_DIRECTORY",
+                                                               "SQLITE_READONLY_CANTINIT")
+        if not cannot_init or Path(f"{path}-wal").exists():
+            raise
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    except sqlite3.DatabaseError:
+        pass  # not a database: said as every open says it (Journal._ready)
+    return conn
+
+
+def _busy_error(exc: sqlite3.OperationalError) -> bool:
+    msg = str(exc)
+    return "locked" in msg or "busy" in msg
+
+
+# --- reading rows back: every stored row is decoded and checked before it is used ------------------
+
+def stored_state(response_id: int, snapshot: str) -> State:
+    """A response's stored state (the snapshot column), checked; ``ValueError`` says what is wrong."""
+    data = _json(snapshot, "it is not valid JSON")
+    if not isinstance(data, dict) or data.get("id") != response_id:
+        raise ValueError("it is not this response's state")
+    try:
+        state = lifecycle.from_plain(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"it does not read as a state ({exc})") from None
+    if state.response not in ("incident", "warning") or state.status not in ("open", "closed"):
+        raise ValueError(f"response {state.response!r}, status {state.status!r} are not known")
+    if not isinstance(state.incident, dict):
+        raise ValueError("its figures are not an object")
+    _check_figures(state.incident)
+    if state.call_list is not None and not isinstance(state.call_list, dict):
+        raise ValueError("its call list is not an object")
+    return state
+
+
+def stored_event(row: Sequence[Any]) -> Event:
+    """One events row, checked; ``ValueError`` says what is wrong."""
     seq, kind, at, recorded_at, g, lv, details, answerer, responded_at = row
-    return Event(seq, kind, datetime.fromisoformat(at), datetime.fromisoformat(recorded_at), json.loads(details),
-                 g, lv, answerer, datetime.fromisoformat(responded_at) if responded_at else None)
+    if kind not in lifecycle.KINDS:
+        raise ValueError(f"its kind {kind!r} is not known")
+    data = _json(details, "its details are not valid JSON")
+    if not isinstance(data, dict):
+        raise ValueError("its details are not an object")
+    figures = data.get("incident")
+    if kind in ("open", "update") and figures is not None:
+        if not isinstance(figures, dict):
+            raise ValueError("its figures are not an object")
+        _check_figures(figures)
+    return Event(seq, kind, _time(at, "at"), _time(recorded_at, "recorded_at"), data, g, lv, answerer,
+                 _time(responded_at, "responded_at") if responded_at else None)
+
+
+def _json(text: Any, problem: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        raise ValueError(problem) from None
+
+
+def _time(text: Any, name: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"its {name} {text!r} is not a time") from None
+    if value.tzinfo is None:
+        raise ValueError(f"its {name} {text!r} has no offset")
+    return value
+
+
+def _check_figures(figures: dict[str, Any]) -> None:
+    """The figures as the journal writes them: counts whole and not negative, money exact decimal
+    text not negative, times ISO 8601 with an offset, the rest text. A tampered figure is refused."""
+    for name, value in figures.items():
+        if value is None:
+            continue
+        if name not in INCIDENT_FIELDS:
+            raise ValueError(f"figure {name!r} is not an incident field")
+        if name in COUNT_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"figure {name}: {value!r} is not a count (a whole number, 0 or more)")
+        elif name in AMOUNT_FIELDS:
+            try:
+                amount = Decimal(value) if isinstance(value, str) and value.strip() == value else None
+            except InvalidOperation:
+                amount = None
+            if amount is None or not amount.is_finite() or amount < 0:
+                raise ValueError(f"figure {name}: {value!r} is not an amount of yuan (decimal text, 0 or more)")
+        elif name in TIME_FIELDS:
+            _time(value, f"figure {name}")
+        elif not isinstance(value, str):
+            raise ValueError(f"figure {name}: {value!r} is not text")

@@ -4,9 +4,12 @@ The shell only: options -> journal.py (one transaction per command) -> text or J
 platformdirs, rich, jinja2 and the roster are imported inside the commands that need them.
 """
 
+import functools
+import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -75,19 +78,32 @@ def _incident_id(text: str) -> int:
     return int(raw)
 
 
-def _journal(db: Path | None, create: bool = True) -> "Journal | None":
+def _journal(db: Path | None, create: bool = True, readonly: bool = False) -> "Journal | None":
+    """The journal; ``readonly`` for the reading commands (opened ``mode=ro``: never created or migrated,
+    readable in a directory this user cannot write)."""
     from geohazard_cli.journal import Journal, db_path
 
     path, how = db_path(db)
-    return Journal.open(path, how, create=create)
+    return Journal.open(path, how, create=create, readonly=readonly, waiting=_say)
 
 
-def _existing(db: Path | None, incident_id: int) -> "Journal":
+def _say(text: str) -> None:
+    """A line on stderr while the command goes on (waiting for the journal's lock)."""
+    print(f"geohazard: {text}", file=sys.stderr, flush=True)
+
+
+def _say_set_aside(j: "Journal") -> None:
+    """Each row a read set aside, one warning line each: the rest is shown."""
+    for damage in dict.fromkeys(j.set_aside):
+        _say(f"warning: {damage.text()} (see 'geohazard incident check')")
+
+
+def _existing(db: Path | None, incident_id: int, readonly: bool = False) -> "Journal":
     """The journal for a command on an existing incident: never created by a read or a typo'd id."""
     from geohazard_cli.errors import NotFoundError
     from geohazard_cli.journal import db_path
 
-    j = _journal(db, create=False)
+    j = _journal(db, create=False, readonly=readonly)
     if j is None:
         path, _ = db_path(db)
         raise NotFoundError(f"no incident {incident_id}: the journal {path} does not exist yet "
@@ -95,16 +111,56 @@ def _existing(db: Path | None, incident_id: int) -> "Journal":
     return j
 
 
-def _read(db: Path | None, ref: str) -> "tuple[State, list[Event]]":
-    """An existing incident's record and events, read without writing (show, export)."""
+def _read(db: Path | None, ref: str, whole: bool = False) -> "tuple[State, list[Event]]":
+    """An existing incident's record and events, read without writing (show, export). Rows that do not
+    read back are set aside with a warning; ``whole`` (a report) refuses a timeline missing an event."""
+    from geohazard_cli.journal import Damaged
     from geohazard_cli.responses import read
 
     incident_id = _incident_id(ref)
-    j = _existing(db, incident_id)
+    j = _existing(db, incident_id, readonly=True)
     try:
-        return read(j, incident_id)
+        record, events = read(j, incident_id)
     finally:
         j.close()
+    _say_set_aside(j)
+    lost = [d for d in j.set_aside if d.seq is not None]
+    if whole and lost:
+        raise Damaged(f"incident {incident_id}: {len(lost)} event(s) of its timeline cannot be read, so no "
+                      "report is made from it (see 'geohazard incident check'; 'geohazard incident show "
+                      f"{incident_id}' shows the rest)")
+    return record, events
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _after_commit(func: F) -> F:
+    """Nothing after the commit fails the command: what is recorded is recorded, and an officer told
+    it failed would enter it again. An error while printing the result is a warning, exit 0."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from geohazard_cli.journal import committed
+
+        before = committed()
+        try:
+            rv = func(*args, **kwargs)
+            sys.stdout.flush()
+            return rv
+        except BrokenPipeError:
+            raise  # the reader went away: nothing more to say (the boundary ends quietly)
+        except (Exception, KeyboardInterrupt) as exc:
+            if committed() == before:
+                raise
+            ref = kwargs.get("ref")
+            where = f"'geohazard incident show {ref}'" if ref else "'geohazard incident list'"
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            _say(f"warning: recorded in the journal, but the result could not be shown "
+                 f"({type(exc).__name__}: {reason}); do not enter it again: {where} shows it")
+            return 0
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _tz_text(dt: "datetime | None") -> str:
@@ -237,6 +293,7 @@ def _print_assessment(assessment: "Assessment") -> None:
 # --- commands ---------------------------------------------------------------------------------
 
 @incident_app.command("open")
+@_after_commit
 @incident_options
 def open_(
     figures: dict[str, Any],
@@ -286,6 +343,7 @@ def open_(
 
 
 @incident_app.command("update")
+@_after_commit
 @incident_options
 def update(
     ref: IdArg,
@@ -417,6 +475,7 @@ def decide(
 
 
 @incident_app.command("ack")
+@_after_commit
 def ack(
     ref: IdArg,
     unit: Annotated[list[str], typer.Option(
@@ -571,13 +630,14 @@ def list_(
     if open_ + closed + all_ > 1:
         raise InputError("--open, --closed, --all: give at most one")
     status = None if all_ else "closed" if closed else "open"
-    j = _journal(db, create=False)
+    j = _journal(db, create=False, readonly=True)
     records: list[State] = []
     if j is not None:
         try:
             records = listing(j, status)
         finally:
             j.close()
+        _say_set_aside(j)
     if format is TextJson.json:
         emit_json([_record_json(r) for r in records])
         return 0
@@ -610,6 +670,7 @@ def _aligned(row: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 @incident_app.command("close")
+@_after_commit
 def close(
     ref: IdArg,
     reason: Annotated[str, typer.Option(
@@ -677,7 +738,7 @@ def export(
     from geohazard_cli.config import templates_dir
     from geohazard_cli.summary import report
 
-    record, events = _read(db, ref)
+    record, events = _read(db, ref, whole=True)
     cfg = resolve_dir(config_dir)
     profile, notice = _profile_or_notice(record, cfg, rules)
     data = report(record, events, profile, _when(None, _tz_text(record.opened_at)), notice)
@@ -807,3 +868,79 @@ def _print_history(events: "list[Event]") -> None:
     for e in events:
         out.print(f"{human_time(e.at, seconds=True)}  {event_text(e)}", soft_wrap=True, highlight=False,
                   markup=False)
+
+
+# --- the journal's health ---------------------------------------------------------------------
+
+@incident_app.command("check")
+def check(
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+) -> int:
+    """Check the journal: SQLite's integrity_check and foreign_key_check, every row read back, every
+    stored state against its events replayed. Exit 2 on any damage. Reads only.
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.errors import NotFoundError
+    from geohazard_cli.journal import db_path
+    from geohazard_cli.journal_check import check as check_journal
+
+    j = _journal(db, create=False, readonly=True)
+    if j is None:
+        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to check)")
+    try:
+        report = check_journal(j)
+    finally:
+        j.close()
+    if format is TextJson.json:
+        emit_json(report.plain())
+    else:
+        from geohazard_cli.cli._common import console
+
+        out = console()
+        out.print(f"日志 {report.path}(schema {report.schema_version})", style="bold", soft_wrap=True)
+        out.print(f"SQLite integrity_check: {'; '.join(report.integrity)}", soft_wrap=True)
+        out.print(f"SQLite foreign_key_check: {'; '.join(report.foreign_keys) or 'ok'}", soft_wrap=True)
+        out.print(f"已检查: {report.responses} 个响应, {report.events} 条事件;搁置 {len(report.set_aside)} 条;"
+                  f"状态与事件不符 {len(report.disagreements)} 个")
+        for damage in (*report.set_aside, *report.disagreements):
+            out.print(f"  {damage.text()}", style="yellow", soft_wrap=True)
+        out.print("结论: 有损坏" if report.damaged else "结论: 完好", style="bold")
+    if report.damaged:
+        _say(f"error: the journal {report.path} is damaged: {len(report.set_aside)} row(s) set aside, "
+             f"{len(report.disagreements)} stored state(s) disagree with their events"
+             + ("" if report.integrity == ["ok"] and not report.foreign_keys else ", SQLite's checks failed"))
+        return 2
+    return 0
+
+
+@incident_app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy (replaced whole if "
+                                         "it exists; written 0600).", show_default=False)],
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+) -> int:
+    """Copy the journal with SQLite's online backup: a consistent copy while others write. Reads only.
+
+    Example: geohazard incident backup /mnt/usb/journal-2026-07-21.sqlite3
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.errors import NotFoundError
+    from geohazard_cli.journal import db_path
+    from geohazard_cli.journal_check import backup as backup_journal
+
+    j = _journal(db, create=False, readonly=True)
+    if j is None:
+        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to back up)")
+    try:
+        written, size = backup_journal(j, file)
+    finally:
+        j.close()
+    if format is TextJson.json:
+        emit_json({"source": str(j.path), "backup": str(written), "bytes": size})
+        return 0
+    from geohazard_cli.cli._common import console
+
+    console().print(f"已备份: {j.path} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
+    return 0
