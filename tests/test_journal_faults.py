@@ -171,7 +171,7 @@ def test_a_commit_that_cannot_be_written_is_absent_and_said_in_one_line(db: Path
     assert_sound(db)
     r = geohazard("incident", "update", "1", "--evacuees", "600", "--db", str(db))  # the disk is back
     assert r.returncode == 0, r.stderr
-    assert kinds(history(db)[len(before):]) == ["update", "level_change", "call"]
+    assert kinds(history(db)[len(before):]) == ["update", "proposal"]
     assert_sound(db)
 
 
