@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, TextJson, incident_options
+from geohazard_cli.cli._common import (
+    ConfigDirOpt,
+    HelpfulGroup,
+    IncidentCommand,
+    PlanOpt,
+    RulesOpt,
+    TextJson,
+    command_app,
+    figures,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -47,19 +56,14 @@ RulesForIncidentOpt = Annotated[
                  "(it must have the same id).", show_default=False),
 ]
 
-incident_app = typer.Typer(
+incident_app = command_app(
     name="incident",
+    cls=HelpfulGroup,
     help="The incident journal: open an incident, record reports, level changes, calls and answers (叫应), "
     "close it (§6.4) and export the summary (§8(5)).",
     no_args_is_help=True,
-    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def register(app: typer.Typer) -> None:
-    """Add `geohazard incident ...` to the app."""
-    app.add_typer(incident_app, name="incident")
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -204,7 +208,7 @@ def _hm(dt: "datetime") -> str:
 def _print_assessment(assessment: "Assessment") -> None:
     """classify's assessment panel, without the officer's --id in its title: in the journal the
     incident's id is the journal id (#3); the --id is shown as 来文编号 in the header line."""
-    from geohazard_cli.cli.classify import print_assessment
+    from geohazard_cli.cli.panels import print_assessment
 
     incident = assessment.incident.model_copy(update={"id": None})
     print_assessment(assessment.model_copy(update={"incident": incident}))
@@ -212,10 +216,9 @@ def _print_assessment(assessment: "Assessment") -> None:
 
 # --- commands ---------------------------------------------------------------------------------
 
-@incident_app.command("open")
-@incident_options
+@incident_app.command("open", cls=IncidentCommand)  # + the incident flags of fields.FIELDS and --file
 def open_(
-    figures: dict[str, Any],
+    ctx: typer.Context,
     at: AtOpt = None,
     exercise: Annotated[
         bool, typer.Option("--exercise", help="A drill (演练), not a real incident; marked everywhere."),
@@ -235,7 +238,7 @@ def open_(
     from geohazard_cli.journal import open_incident
 
     cfg, profile = load_config(config_dir, plan, rules)
-    incident = incident_from(figures, profile)
+    incident = incident_from(figures(ctx), profile)
     when = _when(at, profile.timezone)
     assessment = grade(incident, profile)
     resolve, _, _ = _dispatch(cfg, profile)
@@ -262,11 +265,10 @@ def open_(
     return 0
 
 
-@incident_app.command("update")
-@incident_options
+@incident_app.command("update", cls=IncidentCommand)  # + the incident flags of fields.FIELDS and --file
 def update(
+    ctx: typer.Context,
     ref: IdArg,
-    figures: dict[str, Any],
     at: AtOpt = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -284,6 +286,7 @@ def update(
     from geohazard_cli.errors import InputError
     from geohazard_cli.journal import snapshot, stated, update_incident
 
+    given = figures(ctx)
     incident_id = _incident_id(ref)
     j = _existing(db, incident_id)
     try:
@@ -292,10 +295,10 @@ def update(
         j.open_writable(incident_id, when)  # fail early; checked again inside the write transaction
         cfg = resolve_dir(config_dir)
         profile = _profile_for(record, cfg, rules)
-        parsed = incident_from(figures, profile, base=record.incident)
-        typed = [k for k, v in figures.items() if k != "file" and v is not None]
+        parsed = incident_from(given, profile, base=record.incident)
+        typed = [k for k, v in given.items() if k != "file" and v is not None]
         delta = stated(record.incident, parsed, typed)
-        if not delta and figures.get("file") is None and not typed:
+        if not delta and given.get("file") is None and not typed:
             raise InputError("nothing to update: give the new figures "
                              "(such as --evacuees 600) or --file PATH")
         resolve, diff, cl_type = _dispatch(cfg, profile)
