@@ -8,14 +8,16 @@ import typer
 from geohazard_cli.cli import app
 
 
-def _commands(cmd: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+def _commands(cmd: Any, ctx: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    # Through the groups' public list_commands/get_command: the root loads its commands on demand.
     out = [(path, cmd)]
-    for name, sub in getattr(cmd, "commands", {}).items():
-        out.extend(_commands(sub, (*path, name)))
+    for name in getattr(cmd, "list_commands", lambda _ctx: [])(ctx):
+        out.extend(_commands(cmd.get_command(ctx, name), ctx, (*path, name)))
     return out
 
 
-ALL = _commands(typer.main.get_command(app))
+_ROOT = typer.main.get_command(app)
+ALL = _commands(_ROOT, _ROOT.make_context("geohazard", ["--help"], resilient_parsing=True))
 
 
 def test_the_commands_of_the_issues_exist() -> None:
@@ -31,20 +33,29 @@ def test_command_has_help(cli, path: tuple[str, ...], cmd: Any) -> None:  # type
     assert "Usage:" in r.stdout
 
 
-def test_every_command_is_in_the_lazy_table() -> None:
-    # run() registers only the invoked command's module: a command missing from COMMANDS would
-    # still be listed by --help but could never be run.
+def test_bare_geohazard_prints_its_help(cli) -> None:  # type: ignore[no-untyped-def]
+    for group in ((), ("incident",), ("drill",)):
+        r = cli(*group)
+        assert (r.exit_code, r.stderr) == (0, "")
+        assert r.stdout.startswith(f"Usage: geohazard{''.join(' ' + g for g in group)} [OPTIONS] COMMAND")
+
+
+def test_the_lazy_table_names_each_command_once() -> None:
     from geohazard_cli.cli import COMMANDS
 
-    top = {name for path, _ in ALL if len(path) == 1 for name in path}
-    assert top == set(COMMANDS)
+    top = [path[0] for path, _ in ALL if len(path) == 1]
+    assert top == list(COMMANDS)
 
 
 @pytest.mark.parametrize("command", ["classify", "report-form", "warning", "incident"])
-def test_only_the_invoked_module_is_registered(command: str) -> None:
-    from geohazard_cli.cli import COMMANDS, build_app
+def test_only_the_invoked_module_is_imported(command: str) -> None:
+    import subprocess
+    import sys
 
-    built = typer.main.get_command(build_app(command))
-    names = set(getattr(built, "commands", {}))
-    assert command in names
-    assert names == {c for c, module in COMMANDS.items() if module == COMMANDS[command]}
+    probe = ("import sys; from geohazard_cli.cli import run; run([sys.argv[1], '--help']); "
+             "print(sorted(m for m in sys.modules if m.startswith('geohazard_cli.cli.')))")
+    done = subprocess.run([sys.executable, "-c", probe, command], capture_output=True, text=True, check=True)
+    from geohazard_cli.cli import COMMANDS
+
+    module = COMMANDS[command].partition(":")[0]
+    assert done.stdout.splitlines()[-1] == repr(sorted({"geohazard_cli.cli._common", f"geohazard_cli.cli.{module}"}))

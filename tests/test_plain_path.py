@@ -96,7 +96,7 @@ def test_plain_path_writes_the_models_bytes(profile: Profile, raw: dict[str, Any
 
 def test_plain_panel_is_the_models_panel(profile: Profile, capsys: pytest.CaptureFixture[str],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from geohazard_cli.cli.classify import print_assessment
+    from geohazard_cli.cli.panels import print_assessment
 
     monkeypatch.setenv("NO_COLOR", "1")
     raw = {"evacuees": "140", "direct_loss": "500万", "missing": "2", "injured": "1", "hazard_type": "滑坡",

@@ -231,7 +231,7 @@ def test_cache_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert calls == [1]
 
 
-# --- typer's per-option adapters, built lazily ----------------------------------------------------
+# --- typer checks the options it is given -----------------------------------------------------
 
 def test_given_options_are_still_checked_by_typer(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("classify", "--deaths", "3", "--format", "xml")
@@ -242,11 +242,13 @@ def test_given_options_are_still_checked_by_typer(cli) -> None:  # type: ignore[
     assert cli("classify", "--deaths", "3", "--format", "json").exit_code == 0
 
 
-def test_lazy_typer_adapters_are_in_force() -> None:
-    """Fails when a typer upgrade makes cli/__init__.py's deferral a no-op: start-up would grow ~25 ms."""
-    import typer.core
+def test_typer_is_not_patched() -> None:
+    """The CLI uses typer's public API only (issue "One incident core"): our code imports no private
+    typer module (typer vendors click as typer._click) and no click."""
+    import ast
 
-    import geohazard_cli.cli  # noqa: F401  (installs the deferral)
-
-    assert getattr(typer.core.build_runtime_param, "_geohazard_lazy", False), (
-        "typer no longer has build_runtime_param: re-profile classify start-up (benchmarks/bench.py)")
+    for path in (ROOT / "src" / "geohazard_cli").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.startswith(("typer._", "click"))], (path, names)

@@ -1,5 +1,6 @@
-"""The typer app and the one error boundary. Commands live in sibling modules, each registering
-itself; heavy imports (rich, jinja2, sqlite) happen inside the command that needs them."""
+"""The typer app and the one error boundary. Each command lives in a sibling module, named once in
+``COMMANDS`` and imported only when it is invoked (or listed by --help); heavy imports (rich,
+jinja2, sqlite) happen inside the command that needs them."""
 
 import contextlib
 import errno
@@ -9,44 +10,38 @@ from typing import Annotated, Any
 
 import typer
 
+from geohazard_cli.cli._common import HelpfulGroup
 
-def _defer_typer_adapters() -> None:
-    """Build typer's per-option pydantic TypeAdapter only for options that were given.
-
-    typer (0.2x) builds a TypeAdapter for every option of the invoked command on every run, even
-    for options left at None (~2 ms each; classify has 26 options, so ~50 ms of a ~400 ms start-up).
-    A None value coerces to None without one (typer's RuntimeParam.coerce), so defer the build to the
-    first real value. Other typer versions without this machinery are left alone.
-    """
-    typer_core: Any = sys.modules.get("typer.core")
-    build: Any = getattr(typer_core, "build_runtime_param", None)
-    if build is None or getattr(build, "_geohazard_lazy", False):  # pragma: no cover - other typer
-        return
-
-    class LazyRuntimeParam:
-        _geohazard_lazy = True
-        __slots__ = ("descriptor", "real")
-
-        def __init__(self, descriptor: Any) -> None:
-            self.descriptor = descriptor
-            self.real: Any = None
-
-        def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
-            if value is None and not (getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1):
-                return None
-            if self.real is None:
-                self.real = build(self.descriptor)
-            return self.real.coerce(value, param=param, ctx=ctx)
-
-        def __getattr__(self, name: str) -> Any:
-            if self.real is None:
-                self.real = build(self.descriptor)
-            return getattr(self.real, name)
-
-    typer_core.build_runtime_param = LazyRuntimeParam
+# Every top-level command: its name -> "module:attribute" of the typer app that defines it (one
+# command, or a group of them). A new command is one line here and its module.
+COMMANDS = {
+    "classify": "classify:app",
+    "callsheet": "callsheet:callsheet_app",
+    "report-form": "callsheet:report_form_app",
+    "roster": "roster:app",
+    "check": "check:app",
+    "warning": "warning:app",
+    "drill": "drill:drill_app",
+    "incident": "incident:incident_app",
+}
 
 
-_defer_typer_adapters()
+class LazyGroup(HelpfulGroup):
+    """The root: commands come from ``COMMANDS``, each module imported when its command is wanted
+    (hatch's ``cli/lazy.py`` does the same for click), so a run converts and imports only the
+    invoked command (typer converting every command costs ~10 ms a run)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = spec.partition(":")
+        sub_app = getattr(importlib.import_module(f"geohazard_cli.cli.{module}"), attr)
+        return typer.main.get_command(sub_app)
+
 
 _DEBUG = False
 
@@ -69,25 +64,11 @@ def _root(
     _DEBUG = debug
 
 
-# Which module registers each top-level command. Only the invoked command's module is registered
-# (typer converts every registered command to click on every run: ~10 ms for all of them), so a
-# new command must be listed here as well as registered in its module.
-COMMANDS = {
-    "classify": "classify",
-    "callsheet": "callsheet",
-    "report-form": "callsheet",
-    "roster": "callsheet",
-    "check": "callsheet",
-    "warning": "warning",
-    "drill": "drill",
-    "incident": "incident",
-}
-
-
-def build_app(command: str | None = None) -> typer.Typer:
-    """The app with the module of ``command`` registered, or every module when it is not known."""
+def build_app() -> typer.Typer:
+    """The app: the root options, and every command of ``COMMANDS`` loaded on demand."""
     app = typer.Typer(
         name="geohazard",
+        cls=LazyGroup,
         help="Duty-officer tool for a geohazard emergency plan (the plan profile in rules/, the roster in "
         "contacts.yaml): grade an incident, call the right units, "
         "respond to warnings, run drills, keep the incident journal.",
@@ -98,9 +79,6 @@ def build_app(command: str | None = None) -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(_root)
-    names = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
-    for name in names:
-        importlib.import_module(f"geohazard_cli.cli.{name}").register(app)
     return app
 
 
@@ -111,16 +89,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def _command_of(argv: list[str]) -> str | None:
-    """The top-level command named in ``argv`` (the first word that is not an option)."""
-    return next((a for a in argv if not a.startswith("-")), None)
-
-
-
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; every error a user can cause ends here as one line."""
-    from typer._click import exceptions as click_exc
-
     from geohazard_cli.errors import GeohazardError
 
     if sys.stdout is None or sys.stderr is None:  # started with `>&-`: nothing it says would be seen
@@ -130,7 +100,7 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     try:
         args = list(sys.argv[1:] if argv is None else argv)
-        app = build_app(_command_of(args))
+        app = build_app()
         rv = app(args=args, standalone_mode=False, prog_name="geohazard")
         if rv == 130:  # typer turns a Ctrl-C inside a command into this code (no command returns it)
             _flush_quietly()
@@ -140,11 +110,11 @@ def run(argv: list[str] | None = None) -> int:
         _flush_quietly()
         print(f"geohazard: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click_exc.UsageError as exc:
-        cmd = exc.ctx.command_path if exc.ctx is not None else "geohazard"
-        print(f"{cmd}: error: {exc.format_message()} (see '{cmd} --help')", file=sys.stderr)
-        return 2
-    except click_exc.ClickException as exc:
+    except typer.TyperException as exc:  # click's errors, which typer vendors (typer._click) and raises
+        if hasattr(exc, "ctx"):  # a usage error (bad flag or value) knows the command it was given to
+            cmd = exc.ctx.command_path if exc.ctx is not None else "geohazard"
+            print(f"{cmd}: error: {exc.format_message()} (see '{cmd} --help')", file=sys.stderr)
+            return 2
         print(f"geohazard: error: {exc.format_message()}", file=sys.stderr)
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):

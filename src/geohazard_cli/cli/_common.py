@@ -1,18 +1,19 @@
 """Options and helpers shared by commands: config selection, incident input, output.
 
-Imports here stay light (typer and stdlib): this module is on every command's start-up path.
+Imports here stay light (typer, stdlib and fields.py): this module is on every command's start-up path.
 """
 
-import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
+
+from geohazard_cli.fields import FLAG_FIELDS, flag
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,63 +43,69 @@ class TextJson(StrEnum):
     json = "json"
 
 
-# Incident input: (parameter name, help). Every figure is taken as text and parsed by intake.py so
-# that "500万", "１４０" and bad input get the same treatment and messages everywhere.
-INCIDENT_PARAMS: list[tuple[str, str]] = [
-    ("evacuees", "需搬迁转移人数: people to evacuate (险情)."),
-    ("potential_loss", "潜在经济损失: potential loss (险情); yuan, or 500万 / 1.2亿."),
-    ("deaths", "死亡人数: deaths (灾情)."),
-    ("direct_loss", "直接经济损失: direct loss (灾情); yuan, or 500万 / 1.2亿."),
-    ("missing", "失踪人数: missing (not graded; an advisory says if it would raise the grade)."),
-    ("injured", "受伤人数: injured."),
-    ("households", "受威胁户数: households threatened."),
-    ("threatened", "受威胁人数: people threatened."),
-    ("hazard_type", "灾害类型: as the profile's hazard_types name it (district plan §1.3: 崩塌 滑坡 泥石流 "
-                    "地面塌陷 地裂缝, or collapse, landslide, ...)."),
-    ("location", "地点: where."),
-    ("reported_at", "报告时间: ISO 8601 or '2026-07-21 09:40' (no offset = +08:00)."),
-    ("occurred_at", "发生时间: when it happened."),
-    ("scale", "规模: scale of the hazard body, as text."),
-    ("cause", "引发原因: cause."),
-    ("trend", "发展趋势: trend."),
-    ("measures_taken", "已采取措施: measures taken."),
-    ("suggestions", "意见建议: suggestions."),
-    ("reporter", "报告人: who reported it."),
-    ("notes", "备注: notes."),
-    ("id", "An identifier echoed in the output."),
-]
 FILE_HELP = "Incident file (YAML or JSON, '-' for stdin) with the same fields in snake_case; flags override it."
+_FIGURES = "geohazard.figures"  # where IncidentCommand leaves the incident flags' values (ctx.meta)
 
-F = TypeVar("F", bound=Callable[..., Any])
+
+class IncidentCommand(TyperCommand):
+    """A command that takes an incident: after its own options it has one flag per field of
+    ``fields.FIELDS`` (``--evacuees``, ``--direct-loss``, ...) and ``--file``, and the command reads
+    their values with ``figures(ctx)``. Given as ``cls=`` to ``@app.command``.
+
+    Every figure is taken as text and parsed by intake.py, so that "500万", "１４０" and bad input get
+    the same treatment and messages everywhere.
+    """
+
+    def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, params=[*(params or []), *_incident_flags()], **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        # The flags are not parameters of the command's function: hand them over through ctx.meta.
+        ctx.meta[_FIGURES] = {name: ctx.params.pop(name) for name in (*_FLAG_NAMES, "file")}
+        return super().invoke(ctx)
 
 
-def incident_options(func: F) -> F:
-    """Add the incident input flags (and --file) to a command; it receives them as ``figures``."""
-    sig = inspect.signature(func)
-    params = [p for p in sig.parameters.values() if p.name != "figures"]
-    extra = [
-        inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=None,
-            annotation=Annotated[str | None, typer.Option("--" + name.replace("_", "-"), help=help_,
-                                                          show_default=False, rich_help_panel="Incident")],
-        )
-        for name, help_ in INCIDENT_PARAMS
-    ]
-    extra.append(inspect.Parameter(
-        "file", inspect.Parameter.KEYWORD_ONLY, default=None,
-        annotation=Annotated[str | None, typer.Option("--file", help=FILE_HELP, show_default=False,
-                                                      rich_help_panel="Incident")],
-    ))
+_FLAG_NAMES = tuple(f.name for f in FLAG_FIELDS)
 
-    @functools.wraps(func)
-    def wrapper(**kwargs: Any) -> Any:
-        figures = {name: kwargs.pop(name) for name, _ in INCIDENT_PARAMS}
-        figures["file"] = kwargs.pop("file")
-        return func(figures=figures, **kwargs)
 
-    wrapper.__signature__ = sig.replace(parameters=params + extra)  # type: ignore[attr-defined]
-    del wrapper.__wrapped__  # typer must see the new signature, not the original
-    return wrapper  # type: ignore[return-value]
+def figures(ctx: typer.Context) -> dict[str, Any]:
+    """The incident flags of an ``IncidentCommand`` as given (None when not), and ``file``."""
+    return dict(ctx.meta[_FIGURES])
+
+
+def _incident_flags() -> list[Any]:
+    """The incident flags as typer builds them, from a function made only to declare them (typer
+    declares options by a function's parameters; ``typer.main.get_command`` is its public way to
+    the click command they make)."""
+    def opt(flag_: str, help_: str) -> Any:
+        return Annotated[str | None, typer.Option(flag_, help=help_, show_default=False)]
+
+    def incident_flags(**values: str | None) -> None:
+        """The incident flags."""
+
+    incident_flags.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        *(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=opt(flag(f.name), f.help))
+          for f in FLAG_FIELDS),
+        inspect.Parameter("file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=opt("--file", FILE_HELP)),
+    ])
+    template = typer.Typer(add_completion=False)
+    template.command()(incident_flags)
+    return list(typer.main.get_command(template).params)
+
+
+class HelpfulGroup(TyperGroup):
+    """A group that, given no command, prints its help and exits 0 (click 8.2+ made that an error)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            typer.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+
+def command_app(**settings: Any) -> typer.Typer:
+    """The typer app of one command (or group) module: plain help and no completion flags, as the root."""
+    return typer.Typer(add_completion=False, rich_markup_mode=None, **settings)
 
 
 def load_config(config_dir: Path | None, plan: str | None, rules: Path | None) -> "tuple[Path, Profile]":

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
+from geohazard_cli.cli._common import ConfigDirOpt, HelpfulGroup, PlanOpt, RulesOpt, command_app
 
 if TYPE_CHECKING:
     from geohazard_cli.contacts import Roster
@@ -23,18 +23,13 @@ class DrillFormat(StrEnum):
     markdown = "markdown"
 
 
-drill_app = typer.Typer(
+drill_app = command_app(
     name="drill",
+    cls=HelpfulGroup,
     help="Scripted drills (§7.7): run a scenario on a drill clock and check each step.",
     no_args_is_help=True,
-    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def register(app: typer.Typer) -> None:
-    """Add the `drill` command group."""
-    app.add_typer(drill_app, name="drill")
 
 
 @drill_app.command("run")

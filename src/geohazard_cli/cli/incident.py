@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, TextJson, incident_options
+from geohazard_cli.cli._common import (
+    ConfigDirOpt,
+    HelpfulGroup,
+    IncidentCommand,
+    PlanOpt,
+    RulesOpt,
+    TextJson,
+    command_app,
+    figures,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -51,19 +60,14 @@ RulesForIncidentOpt = Annotated[
                  "(it must have the same id).", show_default=False),
 ]
 
-incident_app = typer.Typer(
+incident_app = command_app(
     name="incident",
+    cls=HelpfulGroup,
     help="The incident journal: open an incident, record reports, level changes, calls and answers (叫应), "
     "close it (§6.4) and export the summary (§8(5)).",
     no_args_is_help=True,
-    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def register(app: typer.Typer) -> None:
-    """Add `geohazard incident ...` to the app."""
-    app.add_typer(incident_app, name="incident")
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -284,7 +288,7 @@ def _hm(dt: "datetime | None") -> str:
 def _print_assessment(assessment: "Assessment") -> None:
     """classify's assessment panel, without the officer's --id in its title: in the journal the
     incident's id is the journal id (#3); the --id is shown as 来文编号 in the header line."""
-    from geohazard_cli.cli.classify import print_assessment
+    from geohazard_cli.cli.panels import print_assessment
 
     incident = assessment.incident.model_copy(update={"id": None})
     print_assessment(assessment.model_copy(update={"incident": incident}))
@@ -292,11 +296,10 @@ def _print_assessment(assessment: "Assessment") -> None:
 
 # --- commands ---------------------------------------------------------------------------------
 
-@incident_app.command("open")
+@incident_app.command("open", cls=IncidentCommand)  # + the incident flags of fields.FIELDS and --file
 @_after_commit
-@incident_options
 def open_(
-    figures: dict[str, Any],
+    ctx: typer.Context,
     at: AtOpt = None,
     exercise: Annotated[
         bool, typer.Option("--exercise", help="A drill (演练), not a real incident; marked everywhere."),
@@ -317,7 +320,7 @@ def open_(
     from geohazard_cli.responses import open_incident
 
     cfg, profile = load_config(config_dir, plan, rules)
-    incident = Incident(**incident_values(figures, profile))
+    incident = Incident(**incident_values(figures(ctx), profile))
     when = _when(at, profile.timezone)
     resolve = _dispatch(cfg, profile)
     j = _journal(db)
@@ -342,12 +345,11 @@ def open_(
     return 0
 
 
-@incident_app.command("update")
+@incident_app.command("update", cls=IncidentCommand)  # + the incident flags of fields.FIELDS and --file
 @_after_commit
-@incident_options
 def update(
+    ctx: typer.Context,
     ref: IdArg,
-    figures: dict[str, Any],
     at: AtOpt = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -367,6 +369,7 @@ def update(
     from geohazard_cli.models import Incident
     from geohazard_cli.responses import incident_of, read, stated, update_incident
 
+    given = figures(ctx)
     incident_id = _incident_id(ref)
     j = _existing(db, incident_id)
     try:
@@ -376,10 +379,10 @@ def update(
         cfg = resolve_dir(config_dir)
         profile = _profile_for(record, cfg, rules)
         before = incident_of(record)
-        parsed = Incident(**incident_values(figures, profile, base=before))
-        typed = [k for k, v in figures.items() if k != "file" and v is not None]
+        parsed = Incident(**incident_values(given, profile, base=before))
+        typed = [k for k, v in given.items() if k != "file" and v is not None]
         delta = stated(before, parsed, typed)
-        if not delta and figures.get("file") is None and not typed:
+        if not delta and given.get("file") is None and not typed:
             raise InputError("nothing to update: give the new figures "
                              "(such as --evacuees 600) or --file PATH")
         record, _, r = update_incident(j, incident_id, delta, profile, _dispatch(cfg, profile), when)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt
+from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, command_app
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,11 +27,10 @@ class WarningFormat(StrEnum):
     cap = "cap"
 
 
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    app.command("warning")(warning)
+app = command_app()
 
 
+@app.command("warning")
 def warning(
     level: Annotated[str | None, typer.Argument(
         metavar="LEVEL", help="Warning colour: a key, name or alias of the profile's warning.colours "
