@@ -412,6 +412,7 @@ def update(
 
 
 @incident_app.command("decide")
+@_after_commit
 def decide(
     ref: IdArg,
     level: Annotated[str, typer.Option(
