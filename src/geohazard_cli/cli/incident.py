@@ -17,6 +17,9 @@ INCIDENT_COMMANDS = {
     "show": "incident_read:app",
     "list": "incident_read:app",
     "export": "incident_read:app",
+    "due": "incident_clock:app",
+    "report": "incident_clock:app",
+    "amend": "incident_clock:app",
     "check": "incident_admin:app",
     "backup": "incident_admin:app",
 }

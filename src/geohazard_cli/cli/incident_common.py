@@ -158,15 +158,36 @@ def tz_text(dt: "datetime | None") -> str:
     return dt.isoformat()[-6:] if dt is not None else "+08:00"
 
 
-def when_of(at: str | None, tz: str) -> "datetime":
-    """--at, or now, in the incident's (the plan's) time zone, to the second."""
-    from datetime import datetime
+def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | None = None) -> "datetime":
+    """--at, or now, in the incident's (the plan's) time zone, to the second. A time more than the
+    allowed clock skew in the future is a mistyped time: refused, with the clock shown."""
+    from datetime import datetime, timedelta
 
+    from geohazard_cli.errors import InputError
     from geohazard_cli.intake import parse_time
+    from geohazard_cli.timeline import human_time
 
-    if at is not None:
-        return parse_time(at, "--at", tz)
-    return datetime.now(parse_time("2000-01-01T00:00", "--at", tz).tzinfo).replace(microsecond=0)
+    zone = parse_time("2000-01-01T00:00", flag, tz).tzinfo
+    now = datetime.now(zone).replace(microsecond=0)
+    if at is None:
+        return now
+    when = parse_time(at, flag, tz)
+    skew = DEFAULT_SKEW_MINUTES if skew_minutes is None else skew_minutes
+    if when - now > timedelta(minutes=skew):
+        raise InputError(f'{flag}: "{human_time(when, tz)}" is in the future (the clock says {human_time(now, tz)}; '
+                         f"at most {skew} minutes ahead is taken, as set by clock_skew_minutes in response.local.yaml)")
+    return when
+
+
+DEFAULT_SKEW_MINUTES = 5  # when the config dir has no response.local.yaml (deadlines.LocalResponse's default)
+
+
+def skew_of(cfg: Path) -> int:
+    """The config dir's allowed clock skew (response.local.yaml), else the default."""
+    from geohazard_cli.deadlines import load
+
+    local = load(cfg)
+    return local.clock_skew_minutes if local is not None else DEFAULT_SKEW_MINUTES
 
 
 def profile_for(record: "State", cfg: Path, rules: Path | None) -> "Profile":
