@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from geohazard_cli.warning import ExerciseMarks, WarningResponse, WarningSection
 
 
+class CapScope(StrEnum):
+    public = "public"
+    restricted = "restricted"
+
+
 class WarningFormat(StrEnum):
     text = "text"
     markdown = "markdown"
@@ -56,7 +61,14 @@ def warning(
         "LEVEL and --area must match the alert: the officer's responsibility).",
         show_default=False)] = None,
     identifier: Annotated[str | None, typer.Option(
-        "--identifier", help="CAP identifier (default: a new uuid-based one).", show_default=False)] = None,
+        "--identifier", help="CAP identifier (default: GB/T 35965.1 form, warning.cap.sender_code + "
+        "_YYYYMMDDhhmmss of --sent + _N of --sequence).", show_default=False)] = None,
+    sequence: Annotated[int, typer.Option(
+        "--sequence", help="N of the GB/T 35965.1 identifier (0-9): for a second alert sent in the same second.")] = 0,
+    scope: Annotated[CapScope | None, typer.Option(
+        "--scope", help="CAP scope (with --format cap): public (default; the instruction says what residents "
+        "must do) or restricted (with <restriction>; the instruction is the staff duty list).",
+        show_default=False)] = None,
     sent: Annotated[str | None, typer.Option(
         "--sent", help="Issue time, ISO 8601 or '2026-07-21 08:30' (no offset = +08:00; default: now).",
         show_default=False)] = None,
@@ -104,7 +116,8 @@ def warning(
     if update is not None and cancel is not None:
         raise InputError("--update and --cancel: give one, not both")
     if format is not WarningFormat.cap:
-        for flag, value in (("--update", update), ("--cancel", cancel), ("--identifier", identifier)):
+        for flag, value in (("--update", update), ("--cancel", cancel), ("--identifier", identifier),
+                            ("--scope", scope), ("--sequence", sequence or None)):
             if value is not None:
                 raise InputError(f"{flag}: only with --format cap")
     msg_type: cap.MsgType = "Alert"
@@ -155,14 +168,14 @@ def warning(
             write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return 0
     if format is WarningFormat.cap:
-        import uuid
-
         from geohazard_cli.cli._common import write_output
 
         ident = cap.check_identifier(identifier) if identifier is not None else (
-            f"{section.cap.identifier_prefix}{uuid.uuid4()}")
+            cap.make_identifier(section, sent_text, sequence))
         xml = cap.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
-                            exercise=exercise, msg_type=msg_type, references=[ref] if ref else [])
+                            exercise=exercise, msg_type=msg_type, references=[ref] if ref else [],
+                            scope="Restricted" if scope is CapScope.restricted else
+                            "Public" if scope is CapScope.public else None)
         write_output(xml, output)
         return 0
     human = core.human_time(sent_text)
