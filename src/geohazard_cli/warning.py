@@ -240,6 +240,13 @@ class StreetRules(BaseModel):
     place_note: str = Field(min_length=1)  # shown on the line of a place that is not a street
 
 
+class UpstreamRules(BaseModel):
+    """How ``--from-cap`` tells an upstream alert is a geohazard warning (``warning.upstream``)."""
+
+    model_config = _STRICT
+    event_words: list[str] = Field(min_length=1)  # one of them in the event or headline
+
+
 class WarningSection(BaseModel):
     """The ``warning:`` section of a profile."""
 
@@ -261,6 +268,7 @@ class WarningSection(BaseModel):
     no_number: str = Field(min_length=1)  # why a unit has no number when the roster does not say
     exercise: ExerciseMarks
     streets: StreetRules
+    upstream: UpstreamRules
     cap: CapSettings
 
     @model_validator(mode="after")

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from geohazard_cli.cap import CapRef
-    from geohazard_cli.contacts import Roster
+    from geohazard_cli.cap_read import Upstream
+    from geohazard_cli.contacts import Roster, Unit
     from geohazard_cli.warning import ExerciseMarks, WarningResponse, WarningSection
 
 
@@ -72,6 +73,11 @@ def warning(
     sent: Annotated[str | None, typer.Option(
         "--sent", help="Issue time, ISO 8601 or '2026-07-21 08:30' (no offset = +08:00; default: now).",
         show_default=False)] = None,
+    from_cap: Annotated[Path | None, typer.Option(
+        "--from-cap", metavar="FILE", help="Start the response an upstream CAP 1.2 alert calls for (济南市's "
+        "地质灾害气象风险预警, zh-CN): its colour (headline 蓝/黄/橙/红色, else severity), the district's streets "
+        "its areas name, its sent time. Instead of LEVEL and --area; --record and every format apply.",
+        show_default=False)] = None,
     record: Annotated[bool, typer.Option(
         "--record", help="Also record it in the journal as a warning-period response: the first warning "
         "for these areas opens one (its id is printed; 'incident ack ID' records who answered), a later "
@@ -112,6 +118,14 @@ def warning(
     section = core.load_section(profile, str(path), read_text(path))
     colour = core.parse_colour(level, section) if level is not None else None
     areas = core.parse_areas(area or [])
+    roster = _roster(cfg)
+    street_units = [u for u in roster.units if u.kind == "street"]
+    upstream = None
+    if from_cap is not None:
+        upstream = _upstream(from_cap, section, profile.geocode, street_units, given=(level, area, update, cancel))
+        colour, areas = core.parse_colour(upstream.colour, section), upstream.areas
+        if sent is None:
+            sent = upstream.sent
 
     if update is not None and cancel is not None:
         raise InputError("--update and --cancel: give one, not both")
@@ -136,9 +150,7 @@ def warning(
     moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else datetime.now().astimezone()
     sent_text = cap.cap_time(moment, profile.timezone)
 
-    roster = _roster(cfg)
-    response = core.respond(profile, section, colour, areas, roster.unit,
-                            [u for u in roster.units if u.kind == "street"])
+    response = core.respond(profile, section, colour, areas, roster.unit, street_units)
     if ref is not None:
         cap.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
                             level=level, areas_given=bool(area))
@@ -159,6 +171,8 @@ def warning(
         data["exercise"] = exercise
         if recorded is not None:
             data["id"], data["recorded"] = recorded
+        if upstream is not None:
+            data["upstream"] = upstream.model_dump()
         if output is None:
             emit_json(data)
         else:
@@ -227,6 +241,31 @@ def _reference(value: str, flag: str, section: "WarningSection") -> "CapRef":
     from geohazard_cli.loader import read_text
 
     return cap.reference_from_xml(read_text(Path(value), InputError), value, flag, section)
+
+
+def _upstream(path: Path, section: "WarningSection", geocode: dict[str, str], streets: "list[Unit]",
+              given: tuple[object, ...]) -> "Upstream":
+    """The upstream alert ``--from-cap`` names (cap_read.read_upstream); its notes go to stderr."""
+    import sys
+    from datetime import datetime
+
+    from geohazard_cli.cap_read import read_upstream
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.loader import read_text
+
+    level, area, update, cancel = given
+    if level is not None or area:
+        raise InputError("--from-cap: the alert gives the colour and areas; leave out LEVEL and --area")
+    if update is not None or cancel is not None:
+        raise InputError("--from-cap: not with --update/--cancel (those name an alert this tool wrote)")
+    up = read_upstream(read_text(path, InputError), str(path), section, geocode, streets,
+                       datetime.now().astimezone())
+    until = f",有效至 {up.expires}" if up.expires else ""
+    kind = "更新" if up.msg_type == "Update" else "预警"
+    print(f"geohazard: 上游{kind} {up.identifier}({up.sender},发布 {up.sent}{until})", file=sys.stderr)
+    for note in up.notes:
+        print(f"geohazard: 注意: {note}", file=sys.stderr)
+    return up
 
 
 def _roster(cfg: Path) -> "Roster":
