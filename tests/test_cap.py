@@ -425,3 +425,18 @@ def test_an_update_of_an_update_names_every_earlier_alert(cli, tmp_path: Path) -
     _, root = cap(cli, "red", "--update", str(a2), "--identifier", "370103-test-3", *SENT)
     assert (text(root, "cap:references") or "").split() == [
         f"{SENDER},370103-test-1,2026-07-21T08:30:00+08:00", f"{SENDER},370103-test-2,2026-07-21T08:30:00+08:00"]
+
+
+@pytest.mark.parametrize("plan", ["shizhong-2023", "national-2006"])
+def test_lang_en_adds_an_english_info(schema: xmlschema.XMLSchema, cli, plan: str) -> None:  # type: ignore[no-untyped-def]
+    xml, root = cap(cli, "orange", "--plan", plan, "--area", "七里山", "--lang", "en", *FIXED)
+    schema.validate(xml)
+    zh, en = root.findall("cap:info", NS)
+    assert (text(zh, "cap:language"), text(en, "cap:language")) == ("zh-CN", "en-US")
+    assert text(en, "cap:headline") == "Shizhong District, Jinan: Orange Geohazard weather risk warning"
+    assert text(en, "cap:area/cap:areaDesc") == "Shizhong District, Jinan: 七里山街道"
+    assert text(en, "cap:expires") == text(zh, "cap:expires")
+    lines = [len((text(i, "cap:instruction") or "").splitlines()) for i in (zh, en)]
+    assert lines[0] == lines[1] > 0
+    r = cli("warning", "orange", "--lang", "en")
+    assert r.exit_code == 2 and "--lang: only with --format cap" in r.stderr

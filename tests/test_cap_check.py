@@ -178,6 +178,9 @@ def ours(cli: Any, tmp_path: Path) -> dict[str, str]:
     out["restricted"] = write("r.xml", "orange", "--scope", "restricted", *SENT)
     out["update"] = write("u.xml", "orange", "--update", str(tmp_path / "a1.xml"), "--sent", "2026-07-21 09:00")
     out["cancel"] = write("c.xml", "--cancel", str(tmp_path / "u.xml"), "--sent", "2026-07-21 10:00")
+    out["english"] = write("en.xml", "red", "--area", "七里山", "--lang", "en", "--exercise", *SENT)
+    out["english-cancel"] = write("enc.xml", "--cancel", str(tmp_path / "en.xml"), "--lang", "en", "--exercise",
+                                  "--sent", "2026-07-21 10:00")
     return out
 
 
@@ -191,7 +194,7 @@ def test_the_command(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     ours(cli, tmp_path)
     ok = cli("cap", "check", *(str(p) for p in sorted(tmp_path.glob("*.xml"))), "--profile", "google")
     assert ok.exit_code == 0, ok.stdout
-    assert ok.stdout == "13 file(s), 0 finding(s), 0 error(s) (google)\n"
+    assert ok.stdout == "15 file(s), 0 finding(s), 0 error(s) (google)\n"
     a1 = str(DATA / A1)
     r = cli("cap", "check", a1, "--profile", "ipaws")
     assert r.exit_code == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -206,6 +207,7 @@ def build_cap(
     msg_type: MsgType = "Alert",
     references: Sequence[CapRef] = (),
     scope: Scope | None = None,
+    english: bool = False,
 ) -> str:
     """The CAP 1.2 alert (XML text) for ``response``; every text goes through ElementTree.
 
@@ -249,6 +251,61 @@ def build_cap(
     if named:
         sub(root, "references", " ".join(named))
 
+    if not geocode.get("valueName") or not geocode.get("value"):
+        raise ConfigError("geocode: a CAP area needs geocode {valueName: ..., value: ...} in the profile")
+    cancel = msg_type == "Cancel"
+    texts = [_zh_texts(response, section, msg_type, references, scope, exercise)]
+    if english:
+        texts.append(_en_texts(response, section, cancel, exercise))
+    start = datetime.fromisoformat(sent)
+    for t in texts:
+        info = ET.SubElement(root, ns + "info")
+        sub(info, "language", t.language)
+        sub(info, "category", cap.category)
+        sub(info, "event", t.event)
+        if cancel:
+            sub(info, "responseType", "AllClear")
+        elif response.cap.response_type:
+            sub(info, "responseType", response.cap.response_type)
+        sub(info, "urgency", cap.cancel.urgency if cancel else response.cap.urgency)
+        sub(info, "severity", response.cap.severity)
+        sub(info, "certainty", cap.cancel.certainty if cancel else response.cap.certainty)
+        sub(info, "effective", sent)
+        sub(info, "expires", (start + timedelta(hours=response.cap.validity.hours)).isoformat())
+        sub(info, "senderName", t.sender_name)
+        sub(info, "headline", t.headline)
+        sub(info, "description", t.description)
+        if t.instruction:
+            sub(info, "instruction", t.instruction)
+        if t.contact:
+            sub(info, "contact", t.contact)
+        for desc in t.areas:
+            area = ET.SubElement(info, ns + "area")
+            sub(area, "areaDesc", desc)
+            gc = ET.SubElement(area, ns + "geocode")
+            sub(gc, "valueName", geocode["valueName"])
+            sub(gc, "value", geocode["value"])
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+@dataclass(frozen=True)
+class _InfoText:
+    """What differs between the zh-CN and the en-US <info> of one alert."""
+
+    language: str
+    event: str
+    sender_name: str
+    headline: str
+    description: str
+    instruction: str | None
+    contact: str | None
+    areas: list[str]
+
+
+def _zh_texts(response: WarningResponse, section: WarningSection, msg_type: MsgType,
+              references: Sequence[CapRef], scope: Scope, exercise: bool) -> _InfoText:
+    cap = section.cap
     values = {
         "jurisdiction": response.area_name,
         "areas": response.areas_text(),
@@ -257,54 +314,46 @@ def build_cap(
         "event": response.event,
         "activation": _activation_text(response, section.activation_sentence),
     }
-    cancel = msg_type == "Cancel"
-    info = ET.SubElement(root, ns + "info")
-    sub(info, "language", cap.language)
-    sub(info, "category", cap.category)
-    sub(info, "event", response.event)
-    if cancel:
-        sub(info, "responseType", "AllClear")
-    elif response.cap.response_type:
-        sub(info, "responseType", response.cap.response_type)
-    sub(info, "urgency", cap.cancel.urgency if cancel else response.cap.urgency)
-    sub(info, "severity", response.cap.severity)
-    sub(info, "certainty", cap.cancel.certainty if cancel else response.cap.certainty)
-    start = datetime.fromisoformat(sent)
-    sub(info, "effective", sent)
-    sub(info, "expires", (start + timedelta(hours=response.cap.validity.hours)).isoformat())
-    sub(info, "senderName", cap.sender_name)
     mark = section.exercise.mark if exercise else ""
-    if cancel:
-        sub(info, "headline", mark + cap.cancel.headline.format_map(values))
-        sub(info, "description", cap.cancel.description.format_map(values))
-        sub(info, "instruction", cap.cancel.instruction.format_map(values))
-    else:
-        sub(info, "headline", mark + cap.headline.format_map(values))
-        changed = "".join(update_text(r, response, section) for r in references) if msg_type == "Update" else ""
-        sub(info, "description", changed + cap.description.format_map(values))
-        sub(info, "instruction", instruction_text(response) if scope == "Restricted"
-            else public_text(response, section))
+    areas = area_descs(response.area_name, response, ":")
+    if msg_type == "Cancel":
+        return _InfoText(cap.language, response.event, cap.sender_name, mark + cap.cancel.headline.format_map(values),
+                         cap.cancel.description.format_map(values), cap.cancel.instruction.format_map(values),
+                         None, areas)
+    changed = "".join(update_text(r, response, section) for r in references) if msg_type == "Update" else ""
     contact = next((c for c in response.contacts if c.order == 1 and c.dial), None)
-    if contact is not None and not cancel:
-        sub(info, "contact", f"{contact.unit} {contact.dial}")
-    if not geocode.get("valueName") or not geocode.get("value"):
-        raise ConfigError("geocode: a CAP area needs geocode {valueName: ..., value: ...} in the profile")
-    for desc in area_descs(response):
-        area = ET.SubElement(info, ns + "area")
-        sub(area, "areaDesc", desc)
-        gc = ET.SubElement(area, ns + "geocode")
-        sub(gc, "valueName", geocode["valueName"])
-        sub(gc, "value", geocode["value"])
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return _InfoText(cap.language, response.event, cap.sender_name, mark + cap.headline.format_map(values),
+                     changed + cap.description.format_map(values),
+                     instruction_text(response) if scope == "Restricted" else public_text(response, section),
+                     f"{contact.unit} {contact.dial}" if contact is not None else None, areas)
 
 
-def area_descs(response: WarningResponse) -> list[str]:
+def _en_texts(response: WarningResponse, section: WarningSection, cancel: bool, exercise: bool) -> _InfoText:
+    en = section.cap.en
+    if en is None:
+        raise ConfigError("warning.cap.en: --lang en needs the English texts in the profile (see docs/warning.md)")
+    values = {"jurisdiction": en.jurisdiction, "colour": en.colours[response.level], "event": en.event,
+              "areas": ", ".join(response.areas) if response.areas else en.jurisdiction}
+    mark = en.exercise_mark if exercise else ""
+    areas = area_descs(en.jurisdiction, response, ": ")
+    if cancel:
+        return _InfoText("en-US", en.event, en.sender_name, mark + en.cancel_headline.format_map(values),
+                         en.cancel_description.format_map(values), en.cancel_instruction.format_map(values),
+                         None, areas)
+    rank = section.rank(response.level)
+    lines = [t for p, t in zip(section.cap.public_instructions, en.instructions, strict=True)
+             if section.rank(p.from_) <= rank]
+    return _InfoText("en-US", en.event, en.sender_name, mark + en.headline.format_map(values),
+                     en.description.format_map(values),
+                     "\n".join(f"{n}. {t}" for n, t in enumerate(lines, start=1)), None, areas)
+
+
+def area_descs(jurisdiction: str, response: WarningResponse, sep: str) -> list[str]:
     """One areaDesc per area ("济南市市中区:七里山街道"), the jurisdiction alone when none is named:
     a long street list becomes several <area> blocks, never one text past a consumer's limit."""
     if not response.areas:
-        return [response.area_name]
-    return [f"{response.area_name}:{a}" for a in response.areas]
+        return [jurisdiction]
+    return [f"{jurisdiction}{sep}{a}" for a in response.areas]
 
 
 def public_text(response: WarningResponse, section: WarningSection) -> str:

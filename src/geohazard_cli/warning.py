@@ -207,6 +207,28 @@ class PublicLine(BaseModel):
     source: str = Field(min_length=1)
 
 
+class CapEnglish(BaseModel):
+    """``--lang en``: the en-US ``<info>`` after the zh-CN one (our translation, not the plan's words).
+    Texts may use {jurisdiction} {areas} {colour} {event}; ``instructions`` follow
+    ``cap.public_instructions`` line by line."""
+
+    model_config = _STRICT
+    event: str = Field(min_length=1)
+    sender_name: str = Field(min_length=1)
+    jurisdiction: str = Field(min_length=1)  # the areaDesc before ": 七里山街道" (street names stay as written)
+    colours: dict[str, str]  # colour key -> Blue, Yellow, ...
+    headline: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    instructions: list[str]
+    exercise_mark: str = Field(min_length=1)
+    cancel_headline: str = Field(min_length=1)
+    cancel_description: str = Field(min_length=1)
+    cancel_instruction: str = Field(min_length=1)
+
+
+EN_PLACEHOLDERS = ("jurisdiction", "areas", "colour", "event")
+
+
 class CapSettings(BaseModel):
     model_config = _STRICT
     sender_code: SenderCode
@@ -220,6 +242,7 @@ class CapSettings(BaseModel):
     restriction: str = Field(min_length=1)  # the <restriction> of a --scope restricted alert
     cancel: CapCancel
     update: CapUpdate
+    en: CapEnglish | None = None
 
 
 class ExerciseMarks(BaseModel):
@@ -299,6 +322,17 @@ class WarningSection(BaseModel):
                  "cap.cancel.headline": self.cap.cancel.headline,
                  "cap.cancel.description": self.cap.cancel.description,
                  "cap.cancel.instruction": self.cap.cancel.instruction}
+        en = self.cap.en
+        if en is not None:
+            if set(en.colours) != set(keys):
+                raise ValueError(f"cap.en.colours: give an English name for each colour ({known})")
+            if len(en.instructions) != len(self.cap.public_instructions):
+                raise ValueError(f"cap.en.instructions: {len(en.instructions)} lines for "
+                                 f"{len(self.cap.public_instructions)} public_instructions; give one for each")
+            for where in ("headline", "description", "cancel_headline", "cancel_description", "cancel_instruction"):
+                bad = placeholder_problem(getattr(en, where), EN_PLACEHOLDERS)
+                if bad:
+                    raise ValueError(f"cap.en.{where}: {bad}")
         for where, text in (("activation_sentence.active", self.activation_sentence.active),
                             ("activation_sentence.inactive", self.activation_sentence.inactive)):
             bad = placeholder_problem(text, ACTIVATION_PLACEHOLDERS)

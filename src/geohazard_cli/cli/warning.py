@@ -25,6 +25,11 @@ class CapScope(StrEnum):
     restricted = "restricted"
 
 
+class CapLang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
 class WarningFormat(StrEnum):
     text = "text"
     markdown = "markdown"
@@ -73,6 +78,9 @@ def warning(
     sent: Annotated[str | None, typer.Option(
         "--sent", help="Issue time, ISO 8601 or '2026-07-21 08:30' (no offset = +08:00; default: now).",
         show_default=False)] = None,
+    lang: Annotated[CapLang, typer.Option(
+        "--lang", help="With --format cap: en adds an en-US <info> (warning.cap.en) after the zh-CN one.",
+    )] = CapLang.zh,
     from_cap: Annotated[Path | None, typer.Option(
         "--from-cap", metavar="FILE", help="Start the response an upstream CAP 1.2 alert calls for (济南市's "
         "地质灾害气象风险预警, zh-CN): its colour (headline 蓝/黄/橙/红色, else severity), the district's streets "
@@ -131,7 +139,8 @@ def warning(
         raise InputError("--update and --cancel: give one, not both")
     if format is not WarningFormat.cap:
         for flag, value in (("--update", update), ("--cancel", cancel), ("--identifier", identifier),
-                            ("--scope", scope), ("--sequence", sequence or None)):
+                            ("--scope", scope), ("--sequence", sequence or None),
+                            ("--lang", None if lang is CapLang.zh else lang)):
             if value is not None:
                 raise InputError(f"{flag}: only with --format cap")
     msg_type: cap.MsgType = "Alert"
@@ -189,7 +198,7 @@ def warning(
         xml = cap.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
                             exercise=exercise, msg_type=msg_type, references=[ref] if ref else [],
                             scope="Restricted" if scope is CapScope.restricted else
-                            "Public" if scope is CapScope.public else None)
+                            "Public" if scope is CapScope.public else None, english=lang is CapLang.en)
         write_output(xml, output)
         return 0
     human = core.human_time(sent_text)
