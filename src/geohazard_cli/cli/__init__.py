@@ -22,7 +22,8 @@ COMMANDS = {
     "check": "check:app",
     "warning": "warning:app",
     "drill": "drill:drill_app",
-    "incident": "incident:incident_app",
+    # cli/notify.py adds `incident notify` and `incident ack-import` to incident.py's group.
+    "incident": "notify:incident_app",
 }
 
 
