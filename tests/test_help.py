@@ -58,4 +58,8 @@ def test_only_the_invoked_module_is_imported(command: str) -> None:
     from geohazard_cli.cli import COMMANDS
 
     module = COMMANDS[command].partition(":")[0]
-    assert done.stdout.splitlines()[-1] == repr(sorted({"geohazard_cli.cli._common", f"geohazard_cli.cli.{module}"}))
+    # `incident` is incident.py's group with cli/notify.py's commands added (COMMANDS names notify.py):
+    # both modules build the one group, and nothing else is imported.
+    parts = {"incident": {"geohazard_cli.cli.incident"}}.get(command, set())
+    assert done.stdout.splitlines()[-1] == repr(sorted({"geohazard_cli.cli._common", f"geohazard_cli.cli.{module}",
+                                                        *parts}))

@@ -91,6 +91,7 @@ def notify(
             raise InputError(f'--channel: "{channel}" is not a channel (known: {known})')
         kind, settings = ch.type, ch.model_dump()
         secret, retries, backoff = st.secret(ch, channel), ch.retries, ch.backoff
+    sender = notifier(kind, channel, settings, secret)  # a bad --output is refused before anything is written
     j = _existing(db, incident_id)
     try:
         record, events = read(j, incident_id)
@@ -116,16 +117,14 @@ def notify(
                                dl.renderer(templates_dir(cfg), kind), reminder, outcome)
             record, _ = queue_messages(j, incident_id, fresh, when)
             keys, allowed = [m["key"] for m in fresh], ["queued"]
-        sender = notifier(kind, channel, settings, secret) if keys else None
 
         def now() -> datetime:
             return when if at is not None else _when(None, tz)
 
         try:
-            done = dl.send_all(j, incident_id, sender, keys, allowed, retries, backoff, now) if sender else {}
+            done = dl.send_all(j, incident_id, sender, keys, allowed, retries, backoff, now)
         finally:
-            if sender is not None:
-                sender.close()
+            sender.close()
         record, _ = read(j, incident_id)
     finally:
         j.close()
