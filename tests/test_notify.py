@@ -433,3 +433,27 @@ def test_ack_import_maps_numbers_and_texts_and_lists_the_rest(inc, tmp_path: Pat
         (4, "unknown number"), (5, "reply text not in replies.yaml")]
     pending = [p["unit"] for p in out["pending"]]
     assert "区应急局" not in pending and "区指挥部办公室" not in pending
+
+
+# --- check --------------------------------------------------------------------------------------
+
+def test_check_flags_the_examples_placeholders_and_unknown_units(cli, cfg: Path, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    from geohazard_cli.notify.settings import parse
+
+    example = (cfg / "notify.example.yaml").read_text(encoding="utf-8")
+    conf = parse(example, "notify.example.yaml")
+    assert set(conf.channels) == {"duty-dingtalk", "duty-wecom", "duty-feishu", "dispatch-system", "mail"}
+    (copy / "notify.yaml").write_text(example.replace("hq_office: [", "hq_ofice: ["), encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert r.exit_code == 2
+    problems = [(p["file"], p["line"], p["path"]) for p in json.loads(r.stdout)["problems"]]
+    assert ("notify.yaml", 41, "numbers.hq_ofice") in problems
+    assert [p for p in problems if p[2] == "(value)"] == [
+        ("notify.yaml", n, "(value)") for n in (11, 18, 22, 26, 30, 33, 35, 37, 41)]
+    (copy / "notify.yaml").write_text("schema: 1\nchannels:\n  x:\n    type: fax\n", encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert [(p["line"], p["path"]) for p in json.loads(r.stdout)["problems"]] == [(4, "channels.x.type")]
+    (copy / "notify.yaml").unlink()
+    (copy / "templates" / "notify" / "reminder.txt.j2").write_text("{{ unit.__class__ }}", encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert [p["file"] for p in json.loads(r.stdout)["problems"]] == ["templates/notify/reminder.txt.j2"]

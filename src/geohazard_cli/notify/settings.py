@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from geohazard_cli.errors import ConfigError
 
 FILENAME = "notify.yaml"
-PLACEHOLDER = re.compile(r"REPLACE|example\.(?:org|com)|XXXX", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"REPLACE|example\.(?:org|com)|XXXX|\b1\d{2}0{8}\b", re.IGNORECASE)  # mobiles of 8 zeros
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
