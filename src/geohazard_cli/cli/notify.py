@@ -1,34 +1,32 @@
 """`geohazard incident notify` and `geohazard incident ack-import`: delivery of the 叫应 messages and
-the replies to them.
-
-Registered on the ``incident`` group (``incident.incident_app``) from here, so cli/incident.py is not
-edited: ``COMMANDS["incident"]`` names this module's ``incident_app`` (the same Typer app, with these
-two commands added), and the import runs one way (notify -> incident).
-"""
+the replies to them. Two lines of ``INCIDENT_COMMANDS`` (cli/incident.py) name them; the shared
+incident options and helpers come from ``incident_common``."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, TextJson
-from geohazard_cli.cli.incident import (
+from geohazard_cli.cli._common import ConfigDirOpt, TextJson, command_app
+from geohazard_cli.cli.incident_common import (
     DbOpt,
     FormatOpt,
     IdArg,
-    _after_commit,
-    _existing,
-    _incident_id,
-    _mark,
-    _noun,
-    _say,
-    _tz_text,
-    _when,
-    incident_app,
+    after_commit,
+    existing,
+    mark,
+    noun,
+    parse_id,
+    say,
+    skew_of,
+    tz_text,
+    when_of,
 )
 
 if TYPE_CHECKING:
     from geohazard_cli.notify.delivery import Outcome
+
+app = command_app()
 
 NotifyOpt = Annotated[
     Path | None,
@@ -37,8 +35,8 @@ NotifyOpt = Annotated[
 ]
 
 
-@incident_app.command("notify")
-@_after_commit
+@app.command("notify")
+@after_commit
 def notify(
     ref: IdArg,
     channel: Annotated[str, typer.Option(
@@ -77,7 +75,7 @@ def notify(
     from geohazard_cli.notify import settings as st
     from geohazard_cli.responses import queue_messages, read, resolve_unit
 
-    incident_id = _incident_id(ref)
+    incident_id = parse_id(ref)
     if resend_unknown and not retry:
         raise InputError("--resend-unknown: only with --retry")
     cfg = resolve_dir(config_dir)
@@ -92,11 +90,12 @@ def notify(
         kind, settings = ch.type, ch.model_dump()
         secret, retries, backoff = st.secret(ch, channel), ch.retries, ch.backoff
     sender = notifier(kind, channel, settings, secret)  # a bad --output is refused before anything is written
-    j = _existing(db, incident_id)
+    j = existing(db, incident_id)
     try:
         record, events = read(j, incident_id)
-        tz = _tz_text(record.opened_at)
-        when = _when(at, tz)
+        tz = tz_text(record.opened_at)
+        skew = skew_of(cfg)
+        when = when_of(at, tz, skew_minutes=skew)
         check_writable(record, when)
         outcome = dl.Outcome()
         if retry:
@@ -119,7 +118,7 @@ def notify(
             keys, allowed = [m["key"] for m in fresh], ["queued"]
 
         def now() -> datetime:
-            return when if at is not None else _when(None, tz)
+            return when if at is not None else when_of(None, tz)
 
         try:
             done = dl.send_all(j, incident_id, sender, keys, allowed, retries, backoff, now)
@@ -152,7 +151,7 @@ def _print_notify(record: Any, channel: str, outcome: "Outcome", format: TextJso
         from geohazard_cli.cli._common import console
 
         out = console()
-        out.print(f"{_mark(record)}{_noun(record)} #{record.id} 通知({channel}):发送 {len(outcome.messages)} 条,"
+        out.print(f"{mark(record)}{noun(record)} #{record.id} 通知({channel}):发送 {len(outcome.messages)} 条,"
                   f"未送达 {len(undelivered)} 条", style="bold", markup=False)
         labels = {"sent": "已发送", "failed": "失败(待 --retry)", "queued": "排队(待 --retry)", "sending": "结果不明"}
         for m in outcome.messages:
@@ -164,13 +163,13 @@ def _print_notify(record: Any, channel: str, outcome: "Outcome", format: TextJso
         for n in outcome.no_target:
             out.print(f"  {n['unit']}:无号码或地址,未发送", style="yellow", markup=False, soft_wrap=True)
     if undelivered:
-        _say(f"warning: {len(undelivered)} message(s) not delivered; they stay queued in the journal "
+        say(f"warning: {len(undelivered)} message(s) not delivered; they stay queued in the journal "
              f"('geohazard incident notify {record.id} --channel {channel} --retry' sends them)")
     return 0
 
 
-@incident_app.command("ack-import")
-@_after_commit
+@app.command("ack-import")
+@after_commit
 def ack_import(
     ref: IdArg,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The SMS platform's reply export: CSV with "
@@ -190,14 +189,14 @@ def ack_import(
     from geohazard_cli.notify.replies import match, read_replies, reply_table
     from geohazard_cli.responses import import_replies, read
 
-    incident_id = _incident_id(ref)
+    incident_id = parse_id(ref)
     cfg = resolve_dir(config_dir)
     conf = st.load(cfg, notify_file, required=False)
     table, by = reply_table(cfg)
-    j = _existing(db, incident_id)
+    j = existing(db, incident_id)
     try:
         record, _ = read(j, incident_id)
-        rows = read_replies(file, _tz_text(record.opened_at))
+        rows = read_replies(file, tz_text(record.opened_at))
         matched, unknown = match(rows, record, load_roster(cfg), conf, table)
         record, events = import_replies(j, incident_id, matched, by)
     finally:
@@ -221,7 +220,7 @@ def _print_import(record: Any, events: list[Any], unknown: list[dict[str, Any]],
 
     out = console()
     for e in events:
-        out.print(f"{_mark(record)}{_noun(record)} #{record.id} {event_text(e)}", markup=False, soft_wrap=True)
+        out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(e)}", markup=False, soft_wrap=True)
     for u in unknown:
         out.print(f"  未识别 第{u['line']}行 {u['number']}「{u['text']}」:{u['reason']}", style="yellow",
                   markup=False, soft_wrap=True)
