@@ -94,8 +94,7 @@ def notify(
     try:
         record, events = read(j, incident_id)
         tz = tz_text(record.opened_at)
-        skew = skew_of(cfg)
-        when = when_of(at, tz, skew_minutes=skew)
+        when = when_of(at, tz, skew_minutes=skew_of(cfg))
         check_writable(record, when)
         outcome = dl.Outcome()
         if retry:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from geohazard_cli.errors import ConfigError
 
@@ -68,13 +68,9 @@ def path_of(cfg: Path, option: Path | None) -> tuple[Path, str]:
 
 
 def parse(text: str, file: str) -> NotifyFile:
-    from geohazard_cli.loader import describe_validation_error, load_yaml
+    from geohazard_cli.loader import parse_model
 
-    data = load_yaml(text, file)
-    try:
-        return NotifyFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, file, text)) from None
+    return parse_model(NotifyFile, text, file)
 
 
 def load(cfg: Path, option: Path | None, required: bool) -> NotifyFile:
