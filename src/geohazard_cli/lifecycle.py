@@ -113,6 +113,7 @@ class State:
     level_grade_name: str = ""
     reports: dict[str, Any] = field(default_factory=dict)  # first, last (ISO) and count of reports sent
     amended: int = 0  # corrections recorded
+    linked_warning: int | None = None  # the warning response open for its street when it was opened
     call_list: dict[str, Any] | None = None  # the current call list (entries in call order)
     round_seq: int = 0  # the event that started the current round of 叫应
     round_at: datetime | None = None
@@ -139,6 +140,7 @@ def apply(state: State, ev: Event) -> State:
         state.plan = d.get("plan", state.plan)
         state.opened_at = ev.at
         state.incident = dict(d.get("incident") or {})
+        state.linked_warning = d.get("linked_warning")
         if d.get("warning") is not None:
             _warned(state, d["warning"])
         _assessed(state, d.get("assessment"))
@@ -327,9 +329,13 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[list[d
 
 def opening(response: str, at: datetime, plan: str, exercise: bool, call_list: dict[str, Any] | None, *,
             incident: dict[str, Any] | None = None, figures: list[dict[str, Any]] | None = None,
-            assessment: dict[str, Any] | None = None, warning: dict[str, Any] | None = None) -> list[Draft]:
-    """A new response: its opening and the units to call."""
+            assessment: dict[str, Any] | None = None, warning: dict[str, Any] | None = None,
+            linked_warning: int | None = None) -> list[Draft]:
+    """A new response: its opening and the units to call (an incident: and the warning response open
+    for its street, if any)."""
     details: dict[str, Any] = {"response": response, "exercise": exercise, "plan": plan}
+    if linked_warning is not None:
+        details["linked_warning"] = linked_warning
     if response == "incident":
         details |= {"figures": figures or [], "incident": incident or {}, "assessment": assessment}
     else:

@@ -148,10 +148,12 @@ def open_incident(j: Journal, incident: Incident, profile: Profile, resolve: Res
 
     assessment = grade(incident, profile)
     call_list = resolve(assessment) if resolve is not None else None
-    drafts = lifecycle.opening("incident", at, profile.id, exercise, call_list,
-                               incident=incident.model_dump(mode="json"),
-                               figures=reported_figures(incident, profile), assessment=summary(assessment))
     with j.transaction(write=True):
+        warning = _warning_for(j, incident.location)
+        drafts = lifecycle.opening("incident", at, profile.id, exercise, call_list,
+                                   incident=incident.model_dump(mode="json"),
+                                   figures=reported_figures(incident, profile), assessment=summary(assessment),
+                                   linked_warning=warning.id if warning is not None else None)
         state, events = j.create(drafts)
     return state, events, assessment, call_list
 
@@ -387,6 +389,15 @@ def change_warning(j: Journal, response_id: int, data: dict[str, Any], colours: 
         state = j.writable(response_id, at)
         drafts = lifecycle.warning_change(state, at, colours, warning_summary(data), warning_call_list(data))
         return j.append(state, drafts)
+
+
+def _warning_for(j: Journal, location: str | None) -> State | None:
+    """The latest open warning response one of whose areas the location names (inside a transaction)."""
+    if not location:
+        return None
+    found = [s for s in j.states("open", "warning")
+             if any(a and a in location for a in (s.warning or {}).get("areas") or [])]
+    return found[-1] if found else None
 
 
 def active_warning(j: Journal, areas: Iterable[str]) -> State | None:
