@@ -314,6 +314,7 @@ def open_(
 
     Example: geohazard incident open --evacuees 40 --location 七里山街道 --hazard-type 崩塌
     """
+    from geohazard_cli.clauses import first_measures
     from geohazard_cli.cli._common import emit_json, incident_values, load_config
     from geohazard_cli.journal import event_json
     from geohazard_cli.models import Incident
@@ -331,6 +332,7 @@ def open_(
         j.close()
     if format is TextJson.json:
         emit_json({**_record_json(record), "assessment": assessment.model_dump(mode="json"),
+                   "first_measures": first_measures(profile),
                    "call_list": call_list, "history": [event_json(e) for e in events]})
         return 0
     from geohazard_cli.cli._common import console
@@ -339,6 +341,7 @@ def open_(
     out.print(f"{_mark(record)}{_noun(record)} #{record.id} 已立案({_hm(record.opened_at)};{profile.short_title})"
               f"{_ref(record)}", style="bold")
     _print_assessment(assessment)
+    _print_first_measures(profile)
     _print_call_list(call_list, "叫应名单")
     out.print(f"记录叫应: geohazard incident ack {record.id} --unit 单位 --outcome 接通 "
               "--answerer 接听人 --by 经办人")
@@ -556,6 +559,7 @@ def show(
     rules: RulesForIncidentOpt = None,
 ) -> int:
     """Show an incident: figures, current assessment, call list, units not yet answered, and the timeline."""
+    from geohazard_cli.clauses import first_measures
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.grading import grade
@@ -576,6 +580,8 @@ def show(
                    "warning": record.warning,
                    "plan_available": profile is not None, "notice": notice,
                    "assessment": assessment.model_dump(mode="json") if assessment is not None else None,
+                   "first_measures": first_measures(profile) if profile is not None and record.response == "incident"
+                   else None,
                    "recorded_assessment": recorded, "call_list": record.call_list,
                    "round_started_at": record.round_at.isoformat() if record.round_at else None,
                    "pending": pending, "acknowledged": acknowledged(record),
@@ -721,6 +727,7 @@ def close(
     if pending:
         out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
                   markup=False)
+    _print_termination_criteria(record)  # issue 13: §6.4's criteria for the officer to confirm
     out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
     return 0
 
@@ -948,3 +955,37 @@ def backup(
 
     console().print(f"已备份: {j.path} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
     return 0
+
+
+# --- the plan's clauses where they act (issue 13; pure data from clauses.py) -----------------
+
+def _print_first_measures(profile: "Profile") -> None:
+    """§5 先期处置, for every level, after the assessment of a new incident."""
+    from geohazard_cli.clauses import first_measures
+    from geohazard_cli.cli._common import console
+
+    fm = first_measures(profile)
+    if fm is None:
+        return
+    out = console()
+    out.print(f"{fm['title']}({fm['source']}):{fm['text']}", style="bold", soft_wrap=True, markup=False)
+    for m in fm["items"]:
+        out.print(f"  [ ] {m['text']}({m['source']})", soft_wrap=True, markup=False, highlight=False)
+
+
+def _print_termination_criteria(record: "State") -> None:
+    """§6.4: each criterion of the response's end for the officer to confirm, and who decides, from
+    the incident's own profile (default config dir); nothing when that profile is not at hand."""
+    from geohazard_cli.clauses import termination_lines
+    from geohazard_cli.cli._common import console
+    from geohazard_cli.config import config_dir as resolve_dir
+
+    profile, _ = _profile_or_notice(record, resolve_dir(None), None)
+    if profile is None:
+        return
+    lines = termination_lines(profile, record.response)
+    if lines:
+        out = console()
+        out.print("请确认终止条件:", style="bold", soft_wrap=True, markup=False)
+        for line in lines:
+            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
