@@ -230,6 +230,16 @@ class Section(Node):
     items: list[Task]
 
 
+class SummaryReport(Node):
+    __slots__ = _fields = ("basis", "figures", "level_changes", "calls", "termination")
+    _convert: ClassVar[Convert] = {"basis": Clause}
+    basis: Clause | None
+    figures: str
+    level_changes: str
+    calls: str
+    termination: str
+
+
 class Definition(Node):
     __slots__ = _fields = ("key", "term", "text", "source")
     key: str
@@ -255,11 +265,13 @@ class Profile(Node):
     # No __slots__: the lookups below are cached on the instance.
     _fields = ("schema_version", "id", "title", "short_title", "document", "issued", "jurisdiction", "geocode",
                "timezone", "limits", "hazard_types", "grades", "leads", "indicators", "advisories", "levels",
-               "reporting", "decisions", "first_measures", "aftermath", "definitions", "dispatch", "warning")
+               "reporting", "decisions", "first_measures", "aftermath", "definitions", "summary_report",
+               "dispatch", "warning")
     _convert: ClassVar[Convert] = {"limits": Limits, "hazard_types": HazardTypes, "grades": _list_of(GradeDef),
                 "leads": _dict_of(Lead), "indicators": _list_of(Indicator), "advisories": _list_of(AdvisoryRule),
                 "levels": _list_of(LevelDef), "reporting": Reporting, "decisions": Decisions,
-                "first_measures": Section, "aftermath": Section, "definitions": _list_of(Definition)}
+                "first_measures": Section, "aftermath": Section, "definitions": _list_of(Definition),
+                "summary_report": SummaryReport}
     schema_version: int
     id: str
     title: str
@@ -281,6 +293,7 @@ class Profile(Node):
     first_measures: Section | None  # §5 先期处置
     aftermath: Section | None  # §8 后期处置
     definitions: list[Definition]  # §10.1, by incident field
+    summary_report: SummaryReport  # the clauses the incident export cites
     dispatch: dict[str, Any]  # validated by roster.py
     warning: dict[str, Any]  # validated by warning.py
 

@@ -204,6 +204,18 @@ class Definition(BaseModel):
     source: str
 
 
+class SummaryReport(BaseModel):
+    """The clauses the incident export (summary report) cites: the clause it answers (``basis``)
+    and the clause beside each heading ("" = the plan has none: the heading stands alone)."""
+
+    model_config = _STRICT
+    basis: Clause | None = None
+    figures: str = ""
+    level_changes: str = ""
+    calls: str = ""
+    termination: str = ""
+
+
 class Decisions(BaseModel):
     """Who proposes a response level, who is consulted, who decides it (§6.1.2, §6.2.2) and who ends
     the response (§6.4): the tool's assessment is the proposal; the decision is recorded with its maker."""
@@ -243,6 +255,7 @@ class ProfileSchema(BaseModel):
     first_measures: Section | None = None
     aftermath: Section | None = None
     definitions: list[Definition] = []
+    summary_report: SummaryReport = SummaryReport()
     dispatch: dict[str, Any] = {}  # validated by roster.py (issue 3)
     warning: dict[str, Any] = {}  # validated by warning.py (issue 4)
 

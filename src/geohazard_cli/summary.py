@@ -147,6 +147,9 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
         "plan_available": profile is not None,
         "notice": notice,
         "plan_title": profile.title if profile is not None else None,
+        # The clauses its headings cite, from the profile (none without it).
+        "cites": profile.summary_report.model_dump(mode="json") if profile is not None else
+        {"basis": None, "figures": "", "level_changes": "", "calls": "", "termination": ""},
         "document": profile.document if profile is not None else None,
         "opened_at": record.opened_at.isoformat() if record.opened_at else None,
         "opened_text": _t(record.opened_at),
