@@ -273,6 +273,11 @@ class Journal:
     def close(self) -> None:
         self.conn.close()
 
+    @property
+    def where(self) -> str:
+        """The journal as messages name it."""
+        return str(self.path)
+
     def _check_ours(self) -> None:
         app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]

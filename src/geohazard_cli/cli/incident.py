@@ -27,11 +27,11 @@ from geohazard_cli.cli._common import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from geohazard_cli.journal import Journal
     from geohazard_cli.lifecycle import Event, State
     from geohazard_cli.models import Assessment
     from geohazard_cli.responses import Resolver, Update
     from geohazard_cli.rules import Profile
+    from geohazard_cli.storage import Storage as Journal
 
 
 class ExportFormat(StrEnum):
@@ -41,9 +41,10 @@ class ExportFormat(StrEnum):
 
 
 DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="Journal file (default: $GEOHAZARD_DB, else journal.sqlite3 in the user data "
-                 "directory). Created on first use.", show_default=False),
+    str | None,
+    typer.Option("--db", help="Journal file, or a postgresql://user@host/db URL shared by several stations "
+                 "(default: $GEOHAZARD_DB, else journal.sqlite3 in the user data directory). Created on first use.",
+                 show_default=False),
 ]
 FormatOpt = Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")]
 AtOpt = Annotated[
@@ -82,13 +83,13 @@ def _incident_id(text: str) -> int:
     return int(raw)
 
 
-def _journal(db: Path | None, create: bool = True, readonly: bool = False) -> "Journal | None":
-    """The journal; ``readonly`` for the reading commands (opened ``mode=ro``: never created or migrated,
-    readable in a directory this user cannot write)."""
-    from geohazard_cli.journal import Journal, db_path
+def _journal(db: str | None, create: bool = True, readonly: bool = False) -> "Journal | None":
+    """The journal (an SQLite file or a PostgreSQL URL: ``storage.open_journal``); ``readonly`` for the
+    reading commands (never created or migrated; a file is opened ``mode=ro``)."""
+    from geohazard_cli.storage import locate, open_journal
 
-    path, how = db_path(db)
-    return Journal.open(path, how, create=create, readonly=readonly, waiting=_say)
+    spec, how = locate(db)
+    return open_journal(spec, how, create=create, readonly=readonly, waiting=_say)
 
 
 def _say(text: str) -> None:
@@ -102,20 +103,20 @@ def _say_set_aside(j: "Journal") -> None:
         _say(f"warning: {damage.text()} (see 'geohazard incident check')")
 
 
-def _existing(db: Path | None, incident_id: int, readonly: bool = False) -> "Journal":
+def _existing(db: str | None, incident_id: int, readonly: bool = False) -> "Journal":
     """The journal for a command on an existing incident: never created by a read or a typo'd id."""
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.journal import db_path
+    from geohazard_cli.storage import locate, shown
 
     j = _journal(db, create=False, readonly=readonly)
     if j is None:
-        path, _ = db_path(db)
+        path = shown(locate(db)[0])
         raise NotFoundError(f"no incident {incident_id}: the journal {path} does not exist yet "
                             "(start one with 'geohazard incident open')")
     return j
 
 
-def _read(db: Path | None, ref: str, whole: bool = False) -> "tuple[State, list[Event]]":
+def _read(db: str | None, ref: str, whole: bool = False) -> "tuple[State, list[Event]]":
     """An existing incident's record and events, read without writing (show, export). Rows that do not
     read back are set aside with a warning; ``whole`` (a report) refuses a timeline missing an event."""
     from geohazard_cli.journal import Damaged
@@ -886,12 +887,12 @@ def check(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.journal import db_path
     from geohazard_cli.journal_check import check as check_journal
+    from geohazard_cli.storage import locate, shown
 
     j = _journal(db, create=False, readonly=True)
     if j is None:
-        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to check)")
+        raise NotFoundError(f"the journal {shown(locate(db)[0])} does not exist yet (nothing to check)")
     try:
         report = check_journal(j)
     finally:
@@ -931,20 +932,20 @@ def backup(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.journal import db_path
     from geohazard_cli.journal_check import backup as backup_journal
+    from geohazard_cli.storage import locate, shown
 
     j = _journal(db, create=False, readonly=True)
     if j is None:
-        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to back up)")
+        raise NotFoundError(f"the journal {shown(locate(db)[0])} does not exist yet (nothing to back up)")
     try:
         written, size = backup_journal(j, file)
     finally:
         j.close()
     if format is TextJson.json:
-        emit_json({"source": str(j.path), "backup": str(written), "bytes": size})
+        emit_json({"source": j.where, "backup": str(written), "bytes": size})
         return 0
     from geohazard_cli.cli._common import console
 
-    console().print(f"已备份: {j.path} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
+    console().print(f"已备份: {j.where} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
     return 0
