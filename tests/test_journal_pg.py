@@ -75,14 +75,15 @@ def test_the_same_request_sent_again_writes_nothing(cli: Any, pg_url: str, monke
     sends the same id, and what the first try recorded is answered, not written again."""
     opened(cli, pg_url)
     monkeypatch.setenv("GEOHAZARD_REQUEST_ID", "station-a/ack/17")
-    first = run(cli, pg_url, "ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 09:45", "--format", "json")
-    again = run(cli, pg_url, "ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 09:45", "--format", "json")
+    ack = ("ack", "1", "--unit", "区应急局", "--outcome", "answered")
+    first = run(cli, pg_url, *ack, "--at", "2026-07-21 09:45", "--format", "json")
+    again = run(cli, pg_url, *ack, "--at", "2026-07-21 09:45", "--format", "json")
     assert first.exit_code == again.exit_code == 0
     assert json.loads(first.stdout) == json.loads(again.stdout)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM events WHERE kind = 'ack'").fetchone() == (1,)
     monkeypatch.delenv("GEOHAZARD_REQUEST_ID")  # a command typed again is a new request
-    assert run(cli, pg_url, "ack", "1", "--unit", "区应急局", "--outcome", "answered", "--at", "2026-07-21 09:46").exit_code == 0
+    assert run(cli, pg_url, *ack, "--at", "2026-07-21 09:46").exit_code == 0
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM events WHERE kind = 'ack'").fetchone() == (2,)
 
@@ -145,3 +146,29 @@ def test_two_stations_writing_one_incident_serialise(cli: Any, pg_url: str) -> N
     assert r.exit_code == 0, r.stdout
     report = json.loads(r.stdout)
     assert report["events"] == 2 + 45 and not report["disagreements"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_every_event_carries_station_and_officer(cli: Any, backend: str, tmp_path: Any, copy: Any,
+                                                 monkeypatch: pytest.MonkeyPatch, request: Any) -> None:
+    """--station/--officer, else $GEOHAZARD_STATION/$GEOHAZARD_OFFICER, else station.local.yaml."""
+    import sqlite3
+
+    spec = str(tmp_path / "j.sqlite3") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    monkeypatch.setenv("GEOHAZARD_CONFIG_DIR", str(copy))
+    (copy / "station.local.yaml").write_text("station: 区应急局值班室\nofficer: 张三\n", encoding="utf-8")
+    assert cli("incident", "open", "--evacuees", "40", "--at", T0, "--db", spec).exit_code == 0
+    monkeypatch.setenv("GEOHAZARD_STATION", "现场指挥部")
+    r = cli("incident", "--officer", "李四", "ack", "1", "--unit", "区应急局", "--outcome", "answered", "--db", spec)
+    assert r.exit_code == 0, r.stderr
+    sql = "SELECT kind, station, officer FROM events ORDER BY seq"
+    if backend == "sqlite":
+        got = sqlite3.connect(spec).execute(sql).fetchall()
+    else:
+        with psycopg.connect(spec) as conn:
+            got = conn.execute(sql).fetchall()
+    assert got == [("open", "区应急局值班室", "张三"), ("call", "区应急局值班室", "张三"), ("ack", "现场指挥部", "李四")]
+    (copy / "station.local.yaml").write_text("station: [1]\n", encoding="utf-8")
+    monkeypatch.delenv("GEOHAZARD_STATION")
+    r = cli("incident", "close", "1", "--reason", "x", "--db", spec)
+    assert r.exit_code == 2 and "station.local.yaml: expected" in r.stderr

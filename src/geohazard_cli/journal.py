@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,6 +109,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE events_v3 RENAME TO events",
         "CREATE INDEX events_by_incident ON events (incident_id, seq)",
         "CREATE INDEX incidents_by_status ON incidents (status, id)",
+    ),
+    (
+        # 4: a journal shared by stations (PostgreSQL, journal_pg.py) and copied between backends
+        # (``incident migrate``): every event says which duty station wrote it and the officer on duty
+        # there, and every response and event has a uid that stays the same in every copy.
+        "ALTER TABLE events ADD COLUMN station TEXT",
+        "ALTER TABLE events ADD COLUMN officer TEXT",
+        "ALTER TABLE events ADD COLUMN uid TEXT",
+        "ALTER TABLE incidents ADD COLUMN uid TEXT",
+        "UPDATE events SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "UPDATE incidents SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX events_by_uid ON events (uid)",
+        "CREATE UNIQUE INDEX incidents_by_uid ON incidents (uid)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -208,6 +222,8 @@ class Journal:
         self.waiting = waiting  # told, once, when a write has waited NOTICE_AFTER_S for the lock
         self.version = len(MIGRATIONS)
         self.set_aside: list[Damage] = []  # what the reads so far could not use
+        self.station: str | None = None  # who writes: the duty station and its officer (``station.py``)
+        self.officer: str | None = None
 
     # -- connection and schema --
     @classmethod
@@ -497,12 +513,13 @@ class Journal:
         """A new response from its opening events."""
         head = drafts[0]
         d = head.details
+        extra = ", uid" if self.version >= 4 else ""
         cur = self.conn.execute(
             "INSERT INTO incidents (status, exercise, plan, opened_at, updated_at, grade, grade_name, "
-            "response_level, response_level_name, incident, call_list, created_at, response) "
-            "VALUES ('open', ?, ?, ?, ?, '', '', '', '', '{}', NULL, ?, ?)",
+            f"response_level, response_level_name, incident, call_list, created_at, response{extra}) "
+            f"VALUES ('open', ?, ?, ?, ?, '', '', '', '', '{{}}', NULL, ?, ?{', ?' if extra else ''})",
             (int(bool(d.get("exercise"))), d.get("plan", ""), head.at.isoformat(), head.at.isoformat(),
-             utcnow().isoformat(), d.get("response", "incident")))
+             utcnow().isoformat(), d.get("response", "incident"), *([uuid.uuid4().hex] if extra else [])))
         response_id = int(cur.lastrowid or 0)
         return self.append(lifecycle.State(id=response_id), drafts)
 
@@ -511,12 +528,15 @@ class Journal:
         stored = []
         for draft in drafts:
             recorded = utcnow()
+            row: tuple[Any, ...] = (state.id, draft.kind, draft.at.isoformat(), recorded.isoformat(), draft.grade,
+                                    draft.response_level, _dumps(draft.details), draft.answerer,
+                                    draft.responded_at.isoformat() if draft.responded_at is not None else None)
+            extra = ", uid, station, officer" if self.version >= 4 else ""
+            if extra:
+                row += (uuid.uuid4().hex, self.station, self.officer)
             cur = self.conn.execute(
-                "INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, "
-                "answerer, responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (state.id, draft.kind, draft.at.isoformat(), recorded.isoformat(), draft.grade,
-                 draft.response_level, _dumps(draft.details), draft.answerer,
-                 draft.responded_at.isoformat() if draft.responded_at is not None else None))
+                f"INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, "
+                f"answerer, responded_at{extra}) VALUES ({', '.join('?' * len(row))})", row)
             ev = Event(int(cur.lastrowid or 0), draft.kind, draft.at, recorded, draft.details, draft.grade,
                        draft.response_level, draft.answerer, draft.responded_at)
             lifecycle.apply(state, ev)

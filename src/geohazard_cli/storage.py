@@ -25,6 +25,8 @@ class Storage(Protocol):
     version: int  # the schema version it holds (0: empty)
     readonly: bool
     set_aside: list[Damage]  # what the reads so far could not use
+    station: str | None  # who writes (recorded with every event): the duty station, its officer
+    officer: str | None
 
     @property
     def where(self) -> str:

@@ -69,6 +69,19 @@ incident_app = command_app(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+_who: dict[str, str | None] = {}  # --station / --officer of this invocation (``_journal`` records them)
+
+
+@incident_app.callback()
+def _station(
+    station: Annotated[str | None, typer.Option(
+        "--station", help="The duty station writing (值班点; default: $GEOHAZARD_STATION, else station: in "
+        "station.local.yaml in the config dir). Recorded with every event.", show_default=False)] = None,
+    officer: Annotated[str | None, typer.Option(
+        "--officer", help="The officer on duty writing (default: $GEOHAZARD_OFFICER, else officer: in "
+        "station.local.yaml). Recorded with every event.", show_default=False)] = None,
+) -> None:
+    _who.update(station=station, officer=officer)
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -89,7 +102,14 @@ def _journal(db: str | None, create: bool = True, readonly: bool = False) -> "Jo
     from geohazard_cli.storage import locate, open_journal
 
     spec, how = locate(db)
-    return open_journal(spec, how, create=create, readonly=readonly, waiting=_say)
+    j = open_journal(spec, how, create=create, readonly=readonly, waiting=_say)
+    if j is not None and not readonly:
+        from geohazard_cli.config import config_dir
+        from geohazard_cli.station import resolve
+
+        who = resolve(_who.get("station"), _who.get("officer"), config_dir(None))
+        j.station, j.officer = who.station, who.officer
+    return j
 
 
 def _say(text: str) -> None:
