@@ -167,7 +167,8 @@ def test_every_event_carries_station_and_officer(cli: Any, backend: str, tmp_pat
     else:
         with psycopg.connect(spec) as conn:
             got = conn.execute(sql).fetchall()
-    assert got == [("open", "区应急局值班室", "张三"), ("call", "区应急局值班室", "张三"), ("ack", "现场指挥部", "李四")]
+    room = ("区应急局值班室", "张三")
+    assert got == [("open", *room), ("call", *room), ("ack", "现场指挥部", "李四")]
     (copy / "station.local.yaml").write_text("station: [1]\n", encoding="utf-8")
     monkeypatch.delenv("GEOHAZARD_STATION")
     r = cli("incident", "close", "1", "--reason", "x", "--db", spec)
