@@ -173,3 +173,34 @@ def test_every_event_carries_station_and_officer(cli: Any, backend: str, tmp_pat
     monkeypatch.delenv("GEOHAZARD_STATION")
     r = cli("incident", "close", "1", "--reason", "x", "--db", spec)
     assert r.exit_code == 2 and "station.local.yaml: expected" in r.stderr
+
+
+def test_migrate_both_ways_loses_nothing_and_adds_nothing_twice(cli: Any, tmp_path: Any, pg_url: str) -> None:
+    here = str(tmp_path / "room.sqlite3")
+    assert cli("incident", "open", "--evacuees", "40", "--at", T0, "--db", here).exit_code == 0
+    assert cli("incident", "open", "--deaths", "3", "--at", T0, "--db", here).exit_code == 0
+    assert cli("incident", "ack", "2", "--unit", "区应急局", "--outcome", "answered", "--db", here).exit_code == 0
+    r = cli("incident", "migrate", "--to", pg_url, "--db", here, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    first = json.loads(r.stdout)
+    assert (first["responses"], first["new_responses"], first["new_events"]) == (2, 2, first["events"])
+    again = json.loads(cli("incident", "migrate", "--to", pg_url, "--db", here, "--format", "json").stdout)
+    assert (again["new_responses"], again["new_events"], again["checksum"]) == (0, 0, first["checksum"])
+    for ref in ("1", "2"):
+        a = json.loads(cli("incident", "show", ref, "--db", here, "--format", "json").stdout)
+        b = json.loads(cli("incident", "show", ref, "--db", pg_url, "--format", "json").stdout)
+        assert [(e["kind"], e["text"], e["at"]) for e in a["history"]] == \
+            [(e["kind"], e["text"], e["at"]) for e in b["history"]]
+        assert (a["status"], a["response_level"]) == (b["status"], b["response_level"])
+    # a station writes on the server; the field post takes the whole journal offline, twice
+    assert cli("incident", "close", "1", "--reason", "险情解除", "--db", pg_url).exit_code == 0
+    post = str(tmp_path / "post.sqlite3")
+    back = json.loads(cli("incident", "migrate", "--to", post, "--db", pg_url, "--format", "json").stdout)
+    assert (back["responses"], back["new_events"], back["events"]) == (2, first["events"] + 1, first["events"] + 1)
+    assert json.loads(cli("incident", "migrate", "--to", post, "--db", pg_url, "--format", "json").stdout)[
+        "new_events"] == 0
+    assert json.loads(cli("incident", "show", "1", "--db", post, "--format", "json").stdout)["status"] == "closed"
+    assert cli("incident", "check", "--db", post).exit_code == 0
+    assert cli("incident", "check", "--db", pg_url).exit_code == 0
+    r = cli("incident", "migrate", "--to", here, "--db", here)
+    assert r.exit_code == 2 and "is the journal itself" in r.stderr
