@@ -30,7 +30,7 @@ from geohazard_cli.errors import GeohazardError
 from geohazard_cli.journal_pg import PgJournal
 from geohazard_cli.timeline import Outcome
 url, k, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for i in range(start, %d):
+for i in range(start, WRITES):
     key = f"w{k}-{i}"
     os.environ["GEOHAZARD_REQUEST_ID"] = key
     while True:
@@ -45,7 +45,7 @@ for i in range(start, %d):
         except GeohazardError as exc:
             time.sleep(0.1)  # the server is restarting: the same request again
     print(f"ok {i}", flush=True)
-""" % WRITES
+""".replace("WRITES", str(WRITES))
 
 
 @pytest.mark.slow

@@ -89,7 +89,7 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX events_by_incident ON events (incident_id, seq)",
         "CREATE INDEX incidents_by_status ON incidents (status, id)",
-        """CREATE FUNCTION geohazard_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        """CREATE OR REPLACE FUNCTION geohazard_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
            BEGIN
              RAISE EXCEPTION 'geohazard journal events are append-only: % refused (a correction is a new event)',
                TG_OP;
