@@ -190,6 +190,11 @@ def _record(db: str | None, data: dict[str, object], plan: str, colours: list[st
 
     j = open_journal(*locate(db))
     assert j is not None
+    from geohazard_cli.config import config_dir
+    from geohazard_cli.station import resolve
+
+    who = resolve(None, None, config_dir(None))  # $GEOHAZARD_STATION/$GEOHAZARD_OFFICER, station.local.yaml
+    j.station, j.officer = who.station, who.officer
     try:
         state, _, what = record_warning(j, data, plan, colours, moment.replace(microsecond=0), exercise, lifted)
     finally:
