@@ -88,6 +88,23 @@ def check_contacts(cfg: Path) -> tuple[Roster | None, list[Problem]]:
     return roster, check_roster(roster, str(path), text)
 
 
+def check_local_response(cfg: Path) -> list[Problem]:
+    """``response.local.yaml`` (the bureau's deadlines), when the config dir has one."""
+    from geohazard_cli.deadlines import LocalResponse, path_of
+
+    path = path_of(cfg)
+    if not path.exists():
+        return []
+    text, data, problems = _load(path)
+    if text is None:
+        return problems
+    try:
+        LocalResponse.model_validate(data)
+    except ValidationError as exc:
+        return _validation_problems(exc, str(path), text)
+    return []
+
+
 def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[Problem]]:
     from geohazard_cli.config import available_plans, default_plan
     from geohazard_cli.loader import line_of
@@ -253,7 +270,8 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     profiles, rule_problems = check_rules(cfg, roster)
     usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
     template_problems = check_templates(cfg, profiles, usable)
-    everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems]
+    local_problems = check_local_response(cfg)
+    everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems + local_problems]
     problems = [p for p in everything if not p.notice]
     notices = [p for p in everything if p.notice]
     return problems, notices

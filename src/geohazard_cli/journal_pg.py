@@ -401,10 +401,10 @@ class PgJournal:
 
     def _store(self, s: State) -> None:
         self.conn.execute(
-            "UPDATE incidents SET status = %s, updated_at = %s, closed_at = %s, close_reason = %s, grade = %s, "
-            "grade_name = %s, response_level = %s, response_level_name = %s, incident = %s, call_list = %s, "
-            "state = %s WHERE id = %s",
-            (s.status, _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
+            "UPDATE incidents SET status = %s, opened_at = %s, updated_at = %s, closed_at = %s, close_reason = %s, "
+            "grade = %s, grade_name = %s, response_level = %s, response_level_name = %s, incident = %s, "
+            "call_list = %s, state = %s WHERE id = %s",
+            (s.status, _iso(s.opened_at), _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
              s.response_level, s.response_level_name, _dumps(s.incident),
              _dumps(s.call_list) if s.call_list is not None else None, _dumps(lifecycle.to_plain(s)), s.id))
 
