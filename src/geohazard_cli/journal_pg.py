@@ -24,20 +24,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from geohazard_cli import lifecycle
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, StateError
 from geohazard_cli.journal import (
     Damage,
-    Damaged,
+    Rows,
     _dumps,
     _iso,
     busy_timeout,
-    check_writable,
     stored_event,
-    stored_state,
     utcnow,
 )
 from geohazard_cli.lifecycle import Draft, Event, State
@@ -116,10 +113,15 @@ def request_key() -> str:
     return os.environ.get(ENV_REQUEST, "").strip() or str(uuid.uuid4())
 
 
-class PgJournal:
+class PgJournal(Rows):
     """An open journal on PostgreSQL; the same interface as ``journal.Journal`` (``storage.Storage``)."""
 
     state_columns = "id, state, call_list"
+    _event_columns = _EVENT_COLUMNS
+    _kinds = True
+
+    def _q(self, sql: str) -> str:
+        return sql.replace("?", "%s")
 
     def __init__(self, url: str, how: str, readonly: bool, timeout: float,
                  waiting: Callable[[str], None] | None) -> None:
@@ -288,64 +290,6 @@ class PgJournal:
             raise NotFoundError(f"no incident {response_id} in {self.where} "
                                 "(see 'geohazard incident list --all')")
         return self._state_of(row)
-
-    def _state_of(self, row: Sequence[Any]) -> State:
-        response_id, snapshot, _ = row
-        if snapshot is not None:
-            try:
-                return stored_state(response_id, snapshot)
-            except ValueError as exc:
-                self.set_aside.append(Damage(response_id, None, str(exc)))
-        events, bad = self.read_events(response_id)
-        if bad:
-            self.set_aside += bad
-            raise Damaged(f"incident {response_id} in {self.where} cannot be read: {bad[0].detail()} "
-                          "(see 'geohazard incident check')")
-        return lifecycle.replay(response_id, events)
-
-    def states(self, status: str | None = None, response: str | None = None) -> list[State]:
-        if not self.version:
-            return []
-        where, params = [], []
-        if status:
-            where.append("status = %s")
-            params.append(status)
-        if response:
-            where.append("response = %s")
-            params.append(response)
-        sql = f"SELECT {self.state_columns} FROM incidents" + (f" WHERE {' AND '.join(where)}" if where else "")
-        out = []
-        for row in self.conn.execute(sql + " ORDER BY id", params).fetchall():
-            with contextlib.suppress(Damaged):
-                out.append(self._state_of(row))
-        return out
-
-    def events(self, response_id: int) -> list[Event]:
-        events, bad = self.read_events(response_id)
-        self.set_aside += bad
-        return events
-
-    def read_events(self, response_id: int) -> tuple[list[Event], list[Damage]]:
-        if not self.version:
-            return [], []
-        rows = self.conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = %s ORDER BY seq",
-                                 (response_id,)).fetchall()
-        events, bad = [], []
-        for r in rows:
-            try:
-                events.append(stored_event(r))
-            except ValueError as exc:
-                bad.append(Damage(response_id, r[0], str(exc)))
-        return events, bad
-
-    def writable(self, response_id: int, at: datetime | None = None) -> State:
-        before = len(self.set_aside)
-        state = self.state(response_id)
-        if len(self.set_aside) > before:
-            raise Damaged(f"incident {response_id} in {self.where} is damaged, so nothing is written to it: "
-                          f"{self.set_aside[before].detail()} (see 'geohazard incident check')")
-        check_writable(state, at)
-        return state
 
     # -- writes (inside a write transaction) --
     def create(self, drafts: Sequence[Draft]) -> tuple[State, list[Event]]:
