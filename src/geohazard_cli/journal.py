@@ -229,6 +229,16 @@ class Rows:
     def state(self, response_id: int) -> State:
         raise NotImplementedError
 
+    def _store(self, s: State) -> None:
+        """Keep the state beside its events (its row: the snapshot and the columns lists filter on)."""
+        self.conn.execute(self._q(
+            "UPDATE incidents SET status = ?, opened_at = ?, updated_at = ?, closed_at = ?, close_reason = ?, "
+            "grade = ?, grade_name = ?, response_level = ?, response_level_name = ?, incident = ?, call_list = ?, "
+            "state = ? WHERE id = ?"),
+            (s.status, _iso(s.opened_at), _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
+             s.response_level, s.response_level_name, _dumps(s.incident),
+             _dumps(s.call_list) if s.call_list is not None else None, _dumps(lifecycle.to_plain(s)), s.id))
+
     def _state_of(self, row: Sequence[Any]) -> State:
         response_id, snapshot, call_list = row
         if snapshot is not None:
@@ -572,14 +582,6 @@ class Journal(Rows):
         self._store(state)
         return state, stored
 
-    def _store(self, s: State) -> None:
-        self.conn.execute(
-            "UPDATE incidents SET status = ?, opened_at = ?, updated_at = ?, closed_at = ?, close_reason = ?, "
-            "grade = ?, grade_name = ?, response_level = ?, response_level_name = ?, incident = ?, call_list = ?, "
-            "state = ? WHERE id = ?",
-            (s.status, _iso(s.opened_at), _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
-             s.response_level, s.response_level_name, _dumps(s.incident),
-             _dumps(s.call_list) if s.call_list is not None else None, _dumps(lifecycle.to_plain(s)), s.id))
 
 
 def check_writable(state: State, at: datetime | None) -> None:

@@ -32,7 +32,6 @@ from geohazard_cli.journal import (
     Damage,
     Rows,
     _dumps,
-    _iso,
     busy_timeout,
     stored_event,
     utcnow,
@@ -342,15 +341,6 @@ class PgJournal(Rows):
         rows = self.conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE uid = ANY(%s) ORDER BY seq",
                                  (uids,)).fetchall()
         return state, [stored_event(r) for r in rows]
-
-    def _store(self, s: State) -> None:
-        self.conn.execute(
-            "UPDATE incidents SET status = %s, opened_at = %s, updated_at = %s, closed_at = %s, close_reason = %s, "
-            "grade = %s, grade_name = %s, response_level = %s, response_level_name = %s, incident = %s, "
-            "call_list = %s, state = %s WHERE id = %s",
-            (s.status, _iso(s.opened_at), _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
-             s.response_level, s.response_level_name, _dumps(s.incident),
-             _dumps(s.call_list) if s.call_list is not None else None, _dumps(lifecycle.to_plain(s)), s.id))
 
 
 def _first(exc: BaseException) -> str:
