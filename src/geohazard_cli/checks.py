@@ -158,7 +158,25 @@ def _warning_problems(profile: Profile, file: str, text: str, roster: Roster | N
     from geohazard_cli.warning import check_section
 
     lookup = roster.unit if roster is not None else None
-    return [_from_error(ConfigError(msg), file, "warning") for msg in check_section(profile, file, text, lookup)]
+    found = [_from_error(ConfigError(msg), file, "warning") for msg in check_section(profile, file, text, lookup)]
+    return found or _cap_placeholders(profile, file, text)
+
+
+def _cap_placeholders(profile: Profile, file: str, text: str) -> list[Problem]:
+    """Notices for the CAP settings a bureau must set (``local: true``) still at their shipped
+    placeholder: the GB/T 4657 institution code 000 of the sender code."""
+    from geohazard_cli.loader import line_of
+    from geohazard_cli.warning import load_section
+
+    if not profile.warning:
+        return []
+    code = load_section(profile, file, text).cap.sender_code
+    if code.institution != "000":
+        return []
+    loc = ["warning", "cap", "sender_code"]
+    return [Problem(file=file, line=line_of(text, loc), path=".".join(loc) + ".institution", fatal=False,
+                    notice=True, message="institution 000 is a placeholder (local: true): set the bureau's "
+                    "GB/T 4657 机构行业编码 before sending CAP alerts to a consumer")]
 
 
 def sample_incidents(profile: Profile) -> list[Any]:
