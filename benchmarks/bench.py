@@ -5,7 +5,8 @@ medians and the ratio against each target. Data is generated into benchmarks/_da
 
     python benchmarks/bench.py            # full run: 1,000,000 batch records
     python benchmarks/bench.py --quick    # smoke run: 100,000 records, fewer repeats
-    python benchmarks/bench.py --only startup      # or: batch, memory
+    python benchmarks/bench.py --only startup      # or: batch, memory, journal
+    python benchmarks/bench.py --only journal --pg postgresql://geohazard@/bench?host=/tmp/sock
 
 Not a test: wall-clock figures vary with the machine and its load; the ratios, measured side by side
 in one run, are what the targets are about. Children run with PYTHONDONTWRITEBYTECODE unset so that
@@ -243,15 +244,73 @@ def bench_memory(n: int) -> list[bool]:
     return ok
 
 
+# One writer: `count` acks on incident 1, one transaction each (as `incident ack` does), one connection.
+ACKER = r"""
+import sys
+from datetime import datetime, timezone
+from geohazard_cli import responses
+from geohazard_cli.storage import open_journal
+from geohazard_cli.timeline import Outcome
+j = open_journal(sys.argv[1])
+for _ in range(int(sys.argv[2])):
+    responses.acknowledge(j, 1, [("emergency", "区应急局")], Outcome.answered, "bench", datetime.now(timezone.utc))
+j.close()
+"""
+
+
+def bench_journal(pg: str | None, count: int) -> list[bool]:
+    """Acks per second on each backend, from 1 and from 8 writer processes on one incident (the worst
+    case: every write takes the same lock). No target: figures to compare backends and releases."""
+    from datetime import datetime
+
+    from geohazard_cli import responses
+    from geohazard_cli.models import Incident
+    from geohazard_cli.rules import load_profile
+    from geohazard_cli.storage import open_journal
+
+    profile = load_profile(ROOT / "rules" / "shizhong-2023.yaml")
+    DATA.mkdir(exist_ok=True)
+    print(f"journal: acks per second ({count} per writer, one transaction each)")
+    specs = {"sqlite": str(DATA / "bench.sqlite3")}
+    if pg:
+        specs["postgresql"] = pg
+    else:
+        print("  postgresql: skipped (give --pg URL of an empty database)")
+    for name, spec in specs.items():
+        if name == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(spec + suffix).unlink(missing_ok=True)
+        else:
+            import psycopg
+
+            with psycopg.connect(spec, autocommit=True) as conn:
+                conn.execute("DROP TABLE IF EXISTS events, incidents, geohazard_schema CASCADE")
+                conn.execute("DROP FUNCTION IF EXISTS geohazard_append_only")
+        j = open_journal(spec)
+        assert j is not None
+        responses.open_incident(j, Incident(evacuees=40), profile, None, datetime.now().astimezone(), False)
+        j.close()
+        for writers in (1, 8):
+            start = time.perf_counter()
+            procs = [subprocess.Popen([sys.executable, "-c", ACKER, spec, str(count)], env=child_env())
+                     for _ in range(writers)]
+            codes = [p.wait() for p in procs]
+            wall = time.perf_counter() - start
+            print(f"  {name:<10} {writers} process(es): {writers * count / wall:7.0f} acks/s "
+                  f"({writers * count} in {wall:.2f} s, with start-up; exit {max(codes)})")
+    return []
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100,000 records and fewer repeats (smoke run)")
     ap.add_argument("--records", type=int, help="batch size (default 1,000,000; --quick 100,000)")
     ap.add_argument("--repeats", type=int, help="alternating rounds (default: start-up 21, batch 5)")
-    ap.add_argument("--only", choices=["startup", "batch", "memory"], action="append")
+    ap.add_argument("--only", choices=["startup", "batch", "memory", "journal"], action="append")
+    ap.add_argument("--pg", help="postgresql:// URL of an empty database for the journal figures")
     args = ap.parse_args()
     n = args.records or (100_000 if args.quick else 1_000_000)
-    only = set(args.only or ["startup", "batch", "memory"])
+    only = set(args.only or ["startup", "batch", "memory", "journal"])
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "
           f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
     results: list[bool] = []
@@ -261,6 +320,8 @@ def main() -> int:
         results += bench_batch(n, args.repeats or (2 if args.quick else 5))
     if "memory" in only:
         results += bench_memory(n)
+    if "journal" in only:
+        results += bench_journal(args.pg or os.environ.get("GEOHAZARD_BENCH_PG"), 50 if args.quick else 200)
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1
 

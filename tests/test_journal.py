@@ -27,12 +27,37 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "journal.sqlite3"
 
 
+# The command tests that look only through the CLI run on both backends (an SQLite file, a PostgreSQL
+# database on the session's private server); those that open the SQLite file themselves run on it only.
+SQLITE_ONLY = {"db", "two", "cli", "elsewhere", "monkeypatch"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    import inspect
+
+    direct = set(inspect.signature(metafunc.function).parameters)
+    used = {f for m in metafunc.definition.iter_markers("usefixtures") for f in m.args}
+    if "inc" in direct | used and not (direct & SQLITE_ONLY):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def inc(cli, db: Path):  # type: ignore[no-untyped-def]
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def spec(backend: str, db: Path, request: pytest.FixtureRequest) -> str:
+    """What --db names: the SQLite file, or a new PostgreSQL journal."""
+    return str(db) if backend == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def inc(cli, spec: str):  # type: ignore[no-untyped-def]
     """Run `geohazard incident ...` against the test journal; JSON commands return the parsed output."""
 
     def invoke(*args: str, ok: bool = True, stdin: str | None = None) -> Any:
-        r = cli("incident", *args, "--db", str(db), stdin=stdin)
+        r = cli("incident", *args, "--db", spec, stdin=stdin)
         if ok:
             assert r.exit_code == 0, r.stderr
             assert r.stderr == ""
@@ -809,7 +834,7 @@ def test_a_version_1_journal_is_migrated_for_the_answerer(tmp_path: Path, cli) -
     r = cli("incident", "ack", "1", "--db", str(db), "--unit", "区应急局", "--outcome", "接通",
             "--answerer", "李四", "--at", "2026-07-21 09:50", "--responded-at", "2026-07-21 09:52")
     assert r.exit_code == 0, r.stderr
-    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 3
+    assert rows(db, "PRAGMA user_version") == [(journal.SCHEMA_VERSION,)] and journal.SCHEMA_VERSION == 4
     assert {"answerer", "responded_at"} <= {r[1] for r in rows(db, "PRAGMA table_info(events)")}
     assert rows(db, "SELECT answerer, responded_at FROM events WHERE kind = 'ack' ORDER BY seq") == [
         (None, None), ("李四", "2026-07-21T09:52:00+08:00")]

@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,7 +130,105 @@ _EVENT_COLUMNS_V1 = "seq, kind, at, recorded_at, grade, response_level, details,
 _STATE_COLUMNS = "id, state"
 
 
-class Journal:
+class Rows:
+    """Reading a journal's rows back, the same on every backend (``Journal``, ``journal_pg.PgJournal``):
+    each row decoded and checked, one that does not is set aside. A backend gives ``conn``, ``version``,
+    ``set_aside``, ``where``, ``state``, ``state_columns`` and the hooks below."""
+
+    conn: Any
+    version: int
+    set_aside: list[Damage]
+    where: Any
+    state_columns: Any
+    _event_columns: Any  # the columns ``stored_event`` reads, as this schema has them
+    _kinds: Any  # whether the schema has a response kind (incident/warning)
+
+    def _q(self, sql: str) -> str:
+        """The statement in this backend's parameter style (written with ``?``)."""
+        return sql
+
+    def state(self, response_id: int) -> State:
+        raise NotImplementedError
+
+    def _store(self, s: State) -> None:
+        """Keep the state beside its events (its row: the snapshot and the columns lists filter on)."""
+        self.conn.execute(self._q(
+            "UPDATE incidents SET status = ?, opened_at = ?, updated_at = ?, closed_at = ?, close_reason = ?, "
+            "grade = ?, grade_name = ?, response_level = ?, response_level_name = ?, incident = ?, call_list = ?, "
+            "state = ? WHERE id = ?"),
+            (s.status, _iso(s.opened_at), _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
+             s.response_level, s.response_level_name, _dumps(s.incident),
+             _dumps(s.call_list) if s.call_list is not None else None, _dumps(lifecycle.to_plain(s)), s.id))
+
+    def _state_of(self, row: Sequence[Any]) -> State:
+        response_id, snapshot, call_list = row
+        if snapshot is not None:
+            try:
+                return stored_state(response_id, snapshot)
+            except ValueError as exc:
+                self.set_aside.append(Damage(response_id, None, str(exc)))
+        events, bad = self.read_events(response_id)
+        if bad:
+            self.set_aside += bad
+            raise Damaged(f"incident {response_id} in {self.where} cannot be read: {bad[0].detail()} "
+                          "(see 'geohazard incident check')")
+        state = lifecycle.replay(response_id, events)
+        if call_list is not None and snapshot is None:  # written before call events carried the whole list
+            with contextlib.suppress(ValueError):
+                state.call_list = json.loads(call_list)
+        return state
+
+    def states(self, status: str | None = None, response: str | None = None) -> list[State]:
+        """The responses (by status and kind); one that cannot be read is set aside, not raised."""
+        where, params = [], []
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if response and self._kinds:
+            where.append("response = ?")
+            params.append(response)
+        elif response not in (None, "incident") or not self.version:
+            return []  # before schema 3 every response was an incident; 0: an empty new file
+        sql = f"SELECT {self.state_columns} FROM incidents" + (f" WHERE {' AND '.join(where)}" if where else "")
+        out = []
+        for row in self.conn.execute(self._q(sql + " ORDER BY id"), params).fetchall():
+            with contextlib.suppress(Damaged):
+                out.append(self._state_of(row))
+        return out
+
+    def events(self, response_id: int) -> list[Event]:
+        """The response's events in order; a row that does not decode or validate is set aside."""
+        events, bad = self.read_events(response_id)
+        self.set_aside += bad
+        return events
+
+    def read_events(self, response_id: int) -> tuple[list[Event], list[Damage]]:
+        """The events that read back, and the rows that do not."""
+        if not self.version:
+            return [], []
+        rows = self.conn.execute(self._q(f"SELECT {self._event_columns} FROM events WHERE incident_id = ? "
+                                         "ORDER BY seq"), (response_id,)).fetchall()
+        events, bad = [], []
+        for r in rows:
+            try:
+                events.append(stored_event(r))
+            except ValueError as exc:
+                bad.append(Damage(response_id, r[0], str(exc)))
+        return events, bad
+
+    def writable(self, response_id: int, at: datetime | None = None) -> State:
+        """The state, refusing a closed response, a time before it was opened, or a response whose
+        stored state was set aside (nothing is written over damage)."""
+        before = len(self.set_aside)
+        state = self.state(response_id)
+        if len(self.set_aside) > before:
+            raise Damaged(f"incident {response_id} in {self.where} is damaged, so nothing is written to it: "
+                          f"{self.set_aside[before].detail()} (see 'geohazard incident check')")
+        check_writable(state, at)
+        return state
+
+
+class Journal(Rows):
     """An open journal. Use ``transaction(write=...)`` around every command's reads and writes."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, how: str, readonly: bool = False,
@@ -142,6 +241,8 @@ class Journal:
         self.waiting = waiting  # told, once, when a write has waited NOTICE_AFTER_S for the lock
         self.version = len(MIGRATIONS)
         self.set_aside: list[Damage] = []  # what the reads so far could not use
+        self.station: str | None = None  # who writes: the duty station and its officer (``station.py``)
+        self.officer: str | None = None
 
     # -- connection and schema --
     @classmethod
@@ -206,6 +307,11 @@ class Journal:
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def where(self) -> str:
+        """The journal as messages name it."""
+        return str(self.path)
 
     def _check_ours(self) -> None:
         app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
@@ -353,85 +459,26 @@ class Journal:
         """The columns ``state`` reads (id, snapshot, call list), as this file's schema has them."""
         return "id, state, call_list" if self.version >= 3 else "id, NULL, call_list"
 
-    def _state_of(self, row: Sequence[Any]) -> State:
-        response_id, snapshot, call_list = row
-        if snapshot is not None:
-            try:
-                return stored_state(response_id, snapshot)
-            except ValueError as exc:
-                self.set_aside.append(Damage(response_id, None, str(exc)))
-        events, bad = self.read_events(response_id)
-        if bad:
-            self.set_aside += bad
-            raise Damaged(f"incident {response_id} in {self.path} cannot be read: {bad[0].detail()} "
-                          "(see 'geohazard incident check')")
-        state = lifecycle.replay(response_id, events)
-        if call_list is not None and snapshot is None:  # written before call events carried the whole list
-            with contextlib.suppress(ValueError):
-                state.call_list = json.loads(call_list)
-        return state
+    @property
+    def _event_columns(self) -> str:
+        return _EVENT_COLUMNS if self.version >= 2 else _EVENT_COLUMNS_V1
 
-    def states(self, status: str | None = None, response: str | None = None) -> list[State]:
-        """The responses (by status and kind); one that cannot be read is set aside, not raised."""
-        where, params = [], []
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        if response and self.version >= 3:
-            where.append("response = ?")
-            params.append(response)
-        elif response not in (None, "incident") or not self.version:
-            return []  # before schema 3 every response was an incident; 0: an empty new file
-        sql = f"SELECT {self.state_columns} FROM incidents" + (f" WHERE {' AND '.join(where)}" if where else "")
-        out = []
-        for row in self.conn.execute(sql + " ORDER BY id", params).fetchall():
-            with contextlib.suppress(Damaged):
-                out.append(self._state_of(row))
-        return out
-
-    def events(self, response_id: int) -> list[Event]:
-        """The response's events in order; a row that does not decode or validate is set aside."""
-        events, bad = self.read_events(response_id)
-        self.set_aside += bad
-        return events
-
-    def read_events(self, response_id: int) -> tuple[list[Event], list[Damage]]:
-        """The events that read back, and the rows that do not."""
-        if not self.version:
-            return [], []
-        columns = _EVENT_COLUMNS if self.version >= 2 else _EVENT_COLUMNS_V1
-        rows = self.conn.execute(f"SELECT {columns} FROM events WHERE incident_id = ? ORDER BY seq",
-                                 (response_id,))
-        events, bad = [], []
-        for r in rows:
-            try:
-                events.append(stored_event(r))
-            except ValueError as exc:
-                bad.append(Damage(response_id, r[0], str(exc)))
-        return events, bad
-
-    def writable(self, response_id: int, at: datetime | None = None) -> State:
-        """The state, refusing a closed response, a time before it was opened, or a response whose
-        stored state was set aside (nothing is written over damage)."""
-        before = len(self.set_aside)
-        state = self.state(response_id)
-        if len(self.set_aside) > before:
-            raise Damaged(f"incident {response_id} in {self.path} is damaged, so nothing is written to it: "
-                          f"{self.set_aside[before].detail()} (see 'geohazard incident check')")
-        check_writable(state, at)
-        return state
+    @property
+    def _kinds(self) -> bool:
+        return self.version >= 3
 
     # -- writes (inside a write transaction) --
     def create(self, drafts: Sequence[Draft]) -> tuple[State, list[Event]]:
         """A new response from its opening events."""
         head = drafts[0]
         d = head.details
+        extra = ", uid" if self.version >= 4 else ""
         cur = self.conn.execute(
             "INSERT INTO incidents (status, exercise, plan, opened_at, updated_at, grade, grade_name, "
-            "response_level, response_level_name, incident, call_list, created_at, response) "
-            "VALUES ('open', ?, ?, ?, ?, '', '', '', '', '{}', NULL, ?, ?)",
+            f"response_level, response_level_name, incident, call_list, created_at, response{extra}) "
+            f"VALUES ('open', ?, ?, ?, ?, '', '', '', '', '{{}}', NULL, ?, ?{', ?' if extra else ''})",
             (int(bool(d.get("exercise"))), d.get("plan", ""), head.at.isoformat(), head.at.isoformat(),
-             utcnow().isoformat(), d.get("response", "incident")))
+             utcnow().isoformat(), d.get("response", "incident"), *([uuid.uuid4().hex] if extra else [])))
         response_id = int(cur.lastrowid or 0)
         return self.append(lifecycle.State(id=response_id), drafts)
 
@@ -440,12 +487,15 @@ class Journal:
         stored = []
         for draft in drafts:
             recorded = utcnow()
+            row: tuple[Any, ...] = (state.id, draft.kind, draft.at.isoformat(), recorded.isoformat(), draft.grade,
+                                    draft.response_level, _dumps(draft.details), draft.answerer,
+                                    draft.responded_at.isoformat() if draft.responded_at is not None else None)
+            extra = ", uid, station, officer" if self.version >= 4 else ""
+            if extra:
+                row += (uuid.uuid4().hex, self.station, self.officer)
             cur = self.conn.execute(
-                "INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, "
-                "answerer, responded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (state.id, draft.kind, draft.at.isoformat(), recorded.isoformat(), draft.grade,
-                 draft.response_level, _dumps(draft.details), draft.answerer,
-                 draft.responded_at.isoformat() if draft.responded_at is not None else None))
+                f"INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, "
+                f"answerer, responded_at{extra}) VALUES ({', '.join('?' * len(row))})", row)
             ev = Event(int(cur.lastrowid or 0), draft.kind, draft.at, recorded, draft.details, draft.grade,
                        draft.response_level, draft.answerer, draft.responded_at)
             lifecycle.apply(state, ev)
@@ -453,14 +503,6 @@ class Journal:
         self._store(state)
         return state, stored
 
-    def _store(self, s: State) -> None:
-        self.conn.execute(
-            "UPDATE incidents SET status = ?, opened_at = ?, updated_at = ?, closed_at = ?, close_reason = ?, "
-            "grade = ?, grade_name = ?, response_level = ?, response_level_name = ?, incident = ?, call_list = ?, "
-            "state = ? WHERE id = ?",
-            (s.status, _iso(s.opened_at), _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
-             s.response_level, s.response_level_name, _dumps(s.incident),
-             _dumps(s.call_list) if s.call_list is not None else None, _dumps(lifecycle.to_plain(s)), s.id))
 
 
 def check_writable(state: State, at: datetime | None) -> None:

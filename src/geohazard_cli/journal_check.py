@@ -15,13 +15,14 @@ from typing import Any
 from geohazard_cli import lifecycle
 from geohazard_cli.errors import InputError
 from geohazard_cli.journal import Damage, Journal, stored_state
+from geohazard_cli.storage import Storage
 
 
 @dataclass
 class Report:
     """What ``check`` found. ``damaged``: anything at all (the command exits 2)."""
 
-    path: Path
+    path: str  # the journal as messages name it
     schema_version: int
     integrity: list[str]  # PRAGMA integrity_check: ["ok"] when sound
     foreign_keys: list[str]  # PRAGMA foreign_key_check: one line per row pointing nowhere
@@ -45,16 +46,18 @@ class Report:
                 "disagreements": rows(self.disagreements), "damaged": self.damaged}
 
 
-def check(j: Journal) -> Report:
+def check(j: Storage) -> Report:
     """Every check, in one read transaction (a consistent view while others write)."""
+    sqlite = isinstance(j, Journal)
     with j.transaction(write=False) as conn:
-        integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+        # PostgreSQL checks its own pages and keys as it goes: nothing to ask it here.
+        integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")] if sqlite else ["ok"]
         fks = [f"{table} row {rowid} points at a missing {parent} row"
-               for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")]
-        report = Report(j.path, j.version, integrity, fks)
+               for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")] if sqlite else []
+        report = Report(j.where, j.version, integrity, fks)
         if not j.version:
             return report
-        status = "status, response" if j.version >= 3 else "status, 'incident'"
+        status = "status, response" if not sqlite or j.version >= 3 else "status, 'incident'"
         for response_id, snapshot, _, row_status, row_response in conn.execute(
                 f"SELECT {j.state_columns}, {status} FROM incidents ORDER BY id").fetchall():
             report.responses += 1
@@ -85,10 +88,13 @@ def _compare(report: Report, stored: lifecycle.State, replayed: lifecycle.State)
                                            f"({', '.join(differ)})", set_aside=False))
 
 
-def backup(j: Journal, target: Path) -> tuple[Path, int]:
+def backup(j: Storage, target: Path) -> tuple[Path, int]:
     """Copy the journal to ``target`` with SQLite's online backup (one read transaction: a consistent
     copy while others write), written 0600 beside it and moved into place only when whole and sound.
     Returns the file and its size."""
+    if not isinstance(j, Journal):
+        raise InputError(f"--db: {j.where}: backup copies an SQLite journal; for PostgreSQL use pg_dump, or "
+                         "'geohazard incident migrate --to FILE' for a journal file")
     final = target.resolve()
     if final.is_dir():
         raise InputError(f"FILE: {target} is a directory; give a file name (e.g. {target}/journal-backup.sqlite3)")

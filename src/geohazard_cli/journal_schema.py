@@ -71,5 +71,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX events_by_incident ON events (incident_id, seq)",
         "CREATE INDEX incidents_by_status ON incidents (status, id)",
     ),
+    (
+        # 4: a journal shared by stations (PostgreSQL, journal_pg.py) and copied between backends
+        # (``incident migrate``): every event says which duty station wrote it and the officer on duty
+        # there, and every response and event has a uid that stays the same in every copy.
+        "ALTER TABLE events ADD COLUMN station TEXT",
+        "ALTER TABLE events ADD COLUMN officer TEXT",
+        "ALTER TABLE events ADD COLUMN uid TEXT",
+        "ALTER TABLE incidents ADD COLUMN uid TEXT",
+        "UPDATE events SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "UPDATE incidents SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL",
+        "CREATE UNIQUE INDEX events_by_uid ON events (uid)",
+        "CREATE UNIQUE INDEX incidents_by_uid ON incidents (uid)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

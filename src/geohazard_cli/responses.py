@@ -23,9 +23,9 @@ from geohazard_cli.timeline import Outcome, human_time, offset_of
 
 if TYPE_CHECKING:
     from geohazard_cli.contacts import Roster
-    from geohazard_cli.journal import Journal
     from geohazard_cli.models import Assessment, Incident
     from geohazard_cli.rules import Profile
+    from geohazard_cli.storage import Storage as Journal  # either backend
 
 # Who a level calls: assessment -> the call list as JSON (roster.resolve_call_list), or None when the
 # profile defines no dispatch. Passed in so this module needs no roster.

@@ -5,6 +5,10 @@ when it is invoked. What they share (options, opening the journal, the clock, te
 ``incident_common``.
 """
 
+from typing import Annotated
+
+import typer
+
 from geohazard_cli.cli._common import LazyGroup, command_app
 
 # Every `geohazard incident` command: its name -> "module:attribute" of the typer app defining it.
@@ -24,6 +28,7 @@ INCIDENT_COMMANDS = {
     "backup": "incident_admin:app",
     "notify": "notify:app",
     "ack-import": "notify:app",
+    "migrate": "incident_admin:app",
 }
 
 
@@ -41,6 +46,18 @@ incident_app = command_app(
 )
 
 
+who: dict[str, str | None] = {}  # --station / --officer of this invocation (incident_common.journal_for)
+
+
 @incident_app.callback()
-def _group() -> None:
-    """The commands come from INCIDENT_COMMANDS (a callback makes the app a group typer can build)."""
+def _group(
+    station: Annotated[str | None, typer.Option(
+        "--station", help="The duty station writing (值班点; default: $GEOHAZARD_STATION, else station: in "
+        "station.local.yaml in the config dir). Recorded with every event.", show_default=False)] = None,
+    officer: Annotated[str | None, typer.Option(
+        "--officer", help="The officer on duty writing (default: $GEOHAZARD_OFFICER, else officer: in "
+        "station.local.yaml). Recorded with every event.", show_default=False)] = None,
+) -> None:
+    """The commands come from INCIDENT_COMMANDS (a callback makes the app a group typer can build);
+    its options say who writes."""
+    who.update(station=station, officer=officer)

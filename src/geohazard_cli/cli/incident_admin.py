@@ -1,4 +1,4 @@
-"""`geohazard incident check|backup`: the journal's health and a consistent copy of it."""
+"""`geohazard incident check|backup|migrate`: the journal's health, a copy of it, a copy to another backend."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -31,12 +31,12 @@ def check(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.journal import db_path
     from geohazard_cli.journal_check import check as check_journal
+    from geohazard_cli.storage import locate, shown
 
     j = journal_for(db, create=False, readonly=True)
     if j is None:
-        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to check)")
+        raise NotFoundError(f"the journal {shown(locate(db)[0])} does not exist yet (nothing to check)")
     try:
         report = check_journal(j)
     finally:
@@ -76,20 +76,66 @@ def backup(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.journal import db_path
     from geohazard_cli.journal_check import backup as backup_journal
+    from geohazard_cli.storage import locate, shown
 
     j = journal_for(db, create=False, readonly=True)
     if j is None:
-        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to back up)")
+        raise NotFoundError(f"the journal {shown(locate(db)[0])} does not exist yet (nothing to back up)")
     try:
         written, size = backup_journal(j, file)
     finally:
         j.close()
     if format is TextJson.json:
-        emit_json({"source": str(j.path), "backup": str(written), "bytes": size})
+        emit_json({"source": j.where, "backup": str(written), "bytes": size})
         return 0
     from geohazard_cli.cli._common import console
 
-    console().print(f"已备份: {j.path} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
+    console().print(f"已备份: {j.where} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
+    return 0
+
+
+# --- copying between backends -------------------------------------------------------------------
+
+@app.command("migrate")
+def migrate(
+    to: Annotated[str, typer.Option("--to", metavar="URL|FILE", help="Where to copy the journal: a "
+                                    "postgresql:// URL (a bureau's shared server) or a journal file (an offline "
+                                    "field post). Created if need be.", show_default=False)],
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+) -> int:
+    """Copy the journal (--db) to another, SQLite or PostgreSQL, losing nothing: responses and events are
+    matched by their uid, so a second run adds nothing; counts and a checksum of the events are compared.
+
+    Example: geohazard incident migrate --to postgresql://duty@db.bureau.lan/geohazard
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.errors import InputError, NotFoundError
+    from geohazard_cli.journal_copy import copy
+    from geohazard_cli.storage import locate, open_journal, shown
+
+    spec, _ = locate(db)
+    if shown(spec) == shown(to) or (not isinstance(spec, str) and Path(to).resolve() == Path(spec).resolve()):
+        raise InputError(f"--to: {shown(to)} is the journal itself; give another")
+    src = journal_for(db, create=False)
+    if src is None:
+        raise NotFoundError(f"the journal {shown(spec)} does not exist yet (nothing to copy)")
+    try:
+        dst = open_journal(to, "--to")
+        assert dst is not None
+        try:
+            done = copy(src, dst)  # type: ignore[arg-type]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if format is TextJson.json:
+        emit_json(done.plain())
+        return 0
+    from geohazard_cli.cli._common import console
+
+    console().print(f"已复制: {done.source} → {done.target}\n"
+                    f"响应 {done.responses} 个(新写入 {done.new_responses}),事件 {done.events} 条(新写入 "
+                    f"{done.new_events});两边事件一致(SHA-256 {done.checksum[:16]}…)", soft_wrap=True)
     return 0

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 app = command_app()
 
 
-def due_data(db: Path | None, ref: str | None, at: str | None, config_dir: Path | None) -> dict[str, Any]:
+def due_data(db: str | None, ref: str | None, at: str | None, config_dir: Path | None) -> dict[str, Any]:
     """What ``incident due`` shows (and the board refreshes): across open responses, or one."""
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.config import rules_path

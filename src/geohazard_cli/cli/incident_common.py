@@ -22,11 +22,11 @@ from geohazard_cli.cli._common import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from geohazard_cli.journal import Journal
     from geohazard_cli.lifecycle import Event, State
     from geohazard_cli.models import Assessment
     from geohazard_cli.responses import Resolver, Update
     from geohazard_cli.rules import Profile
+    from geohazard_cli.storage import Storage as Journal  # either backend
 
 
 class ExportFormat(StrEnum):
@@ -36,9 +36,10 @@ class ExportFormat(StrEnum):
 
 
 DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="Journal file (default: $GEOHAZARD_DB, else journal.sqlite3 in the user data "
-                 "directory). Created on first use.", show_default=False),
+    str | None,
+    typer.Option("--db", help="Journal file, or a postgresql://user@host/db URL shared by several stations "
+                 "(default: $GEOHAZARD_DB, else journal.sqlite3 in the user data directory). Created on first use.",
+                 show_default=False),
 ]
 FormatOpt = Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")]
 AtOpt = Annotated[
@@ -68,13 +69,22 @@ def parse_id(text: str) -> int:
     return int(raw)
 
 
-def journal_for(db: Path | None, create: bool = True, readonly: bool = False) -> "Journal | None":
-    """The journal; ``readonly`` for the reading commands (opened ``mode=ro``: never created or migrated,
-    readable in a directory this user cannot write)."""
-    from geohazard_cli.journal import Journal, db_path
+def journal_for(db: str | None, create: bool = True, readonly: bool = False) -> "Journal | None":
+    """The journal (an SQLite file or a PostgreSQL URL: ``storage.open_journal``); ``readonly`` for the
+    reading commands (never created or migrated; a file is opened ``mode=ro``). A writer records who
+    writes: the station and officer (``station.resolve``)."""
+    from geohazard_cli.storage import locate, open_journal
 
-    path, how = db_path(db)
-    return Journal.open(path, how, create=create, readonly=readonly, waiting=say)
+    spec, how = locate(db)
+    j = open_journal(spec, how, create=create, readonly=readonly, waiting=say)
+    if j is not None and not readonly:
+        from geohazard_cli.cli.incident import who
+        from geohazard_cli.config import config_dir
+        from geohazard_cli.station import resolve
+
+        found = resolve(who.get("station"), who.get("officer"), config_dir(None))
+        j.station, j.officer = found.station, found.officer
+    return j
 
 
 def say(text: str) -> None:
@@ -88,20 +98,20 @@ def say_set_aside(j: "Journal") -> None:
         say(f"warning: {damage.text()} (see 'geohazard incident check')")
 
 
-def existing(db: Path | None, incident_id: int, readonly: bool = False) -> "Journal":
+def existing(db: str | None, incident_id: int, readonly: bool = False) -> "Journal":
     """The journal for a command on an existing incident: never created by a read or a typo'd id."""
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.journal import db_path
+    from geohazard_cli.storage import locate, shown
 
     j = journal_for(db, create=False, readonly=readonly)
     if j is None:
-        path, _ = db_path(db)
+        path = shown(locate(db)[0])
         raise NotFoundError(f"no incident {incident_id}: the journal {path} does not exist yet "
                             "(start one with 'geohazard incident open')")
     return j
 
 
-def read_response(db: Path | None, ref: str, whole: bool = False) -> "tuple[State, list[Event]]":
+def read_response(db: str | None, ref: str, whole: bool = False) -> "tuple[State, list[Event]]":
     """An existing incident's record and events, read without writing (show, export). Rows that do not
     read back are set aside with a warning; ``whole`` (a report) refuses a timeline missing an event."""
     from geohazard_cli.journal import Damaged

@@ -90,9 +90,9 @@ def warning(
         "--record", help="Also record it in the journal as a warning-period response: the first warning "
         "for these areas opens one (its id is printed; 'incident ack ID' records who answered), a later "
         "one changes it (a new colour is a new round of 叫应), a --cancel ends it (§6.4(2)).")] = False,
-    db: Annotated[Path | None, typer.Option(
-        "--db", help="Journal file for --record (default: $GEOHAZARD_DB, else journal.sqlite3 in the user "
-        "data directory).", show_default=False)] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Journal file or postgresql:// URL for --record (default: $GEOHAZARD_DB, else "
+        "journal.sqlite3 in the user data directory).", show_default=False)] = None,
     config_dir: ConfigDirOpt = None,
     plan: PlanOpt = None,
     rules: RulesOpt = None,
@@ -218,15 +218,19 @@ def warning(
     return 0
 
 
-def _record(db: Path | None, data: dict[str, object], plan: str, colours: list[str], moment: "datetime",
+def _record(db: str | None, data: dict[str, object], plan: str, colours: list[str], moment: "datetime",
             exercise: bool, lifted: str | None) -> tuple[int, str]:
     """Record the warning in the journal (``responses.record_warning``): (response id, what happened)."""
-    from geohazard_cli.journal import Journal, db_path
     from geohazard_cli.responses import record_warning
+    from geohazard_cli.storage import locate, open_journal
 
-    path, how = db_path(db)
-    j = Journal.open(path, how)
+    j = open_journal(*locate(db))
     assert j is not None
+    from geohazard_cli.config import config_dir
+    from geohazard_cli.station import resolve
+
+    who = resolve(None, None, config_dir(None))  # $GEOHAZARD_STATION/$GEOHAZARD_OFFICER, station.local.yaml
+    j.station, j.officer = who.station, who.officer
     try:
         state, _, what = record_warning(j, data, plan, colours, moment.replace(microsecond=0), exercise, lifted)
     finally:

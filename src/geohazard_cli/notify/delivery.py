@@ -24,9 +24,9 @@ from geohazard_cli import lifecycle
 from geohazard_cli.notify.interface import Message, Notifier, Result
 
 if TYPE_CHECKING:
-    from geohazard_cli.journal import Journal
     from geohazard_cli.lifecycle import Event, State
     from geohazard_cli.notify.settings import NotifyFile
+    from geohazard_cli.storage import Storage as Journal
 
 KINDS = ("incident", "level_change", "warning", "reminder")
 RETRYABLE = ("queued", "failed")

@@ -1,0 +1,206 @@
+"""The journal on PostgreSQL: what only the shared backend has (append-only enforced by the server,
+row locks between stations, client-chosen event ids) and the errors a user meets connecting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import psycopg
+import pytest
+
+T0 = "2026-07-21 09:40"
+
+
+def run(cli: Any, url: str, *args: str) -> Any:
+    return cli("incident", *args, "--db", url)
+
+
+def opened(cli: Any, url: str) -> dict[str, Any]:
+    r = run(cli, url, "open", "--evacuees", "40", "--at", T0, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    return dict(json.loads(r.stdout))
+
+
+def test_events_are_append_only_on_the_server(cli: Any, pg_url: str) -> None:
+    opened(cli, pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for sql in ("UPDATE events SET kind = 'close'", "DELETE FROM events", "TRUNCATE events CASCADE"):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(sql)
+        assert conn.execute("SELECT count(*) FROM events").fetchone() == (2,)
+        assert conn.execute("SELECT version FROM geohazard_schema").fetchall() == [(1,)]
+
+
+def test_errors_name_the_url_without_its_password(cli: Any, pg_server: Any, pg_url: str) -> None:
+    wrong = pg_server.url(user="duty", password="wrong-password")
+    r = run(cli, wrong, "list")
+    assert r.exit_code == 2 and r.stdout == ""
+    shown = wrong.replace("wrong-password", "***")
+    assert r.stderr == f"geohazard: error: --db: {shown}: the server refused the user name or password\n"
+    nodb = pg_server.url(db="nosuchdb")
+    r = run(cli, nodb, "list")
+    assert r.stderr == (f"geohazard: error: --db: {nodb}: the server has no database nosuchdb "
+                        "(create it with createdb)\n")
+    down = f"postgresql://duty:secret@/geohazard?host={pg_server.base}/nowhere"
+    r = run(cli, down, "open", "--evacuees", "4")
+    assert r.exit_code == 2
+    assert r.stderr == ("geohazard: error: --db: postgresql://duty:***@/geohazard?host="
+                        f"{pg_server.base}/nowhere: cannot reach the server (is it running, and is the host "
+                        "and port right?)\n")
+    ok = pg_server.url(user="duty", password="right-password", schema=pg_url.rsplit("%3D", 1)[1])
+    pg_server.sql(f"GRANT ALL ON SCHEMA {pg_url.rsplit('%3D', 1)[1]} TO duty")
+    assert run(cli, ok, "list").exit_code == 0
+
+
+def test_newer_schema_is_refused_and_reading_creates_nothing(cli: Any, pg_url: str) -> None:
+    r = run(cli, pg_url, "show", "1")
+    assert r.exit_code == 2 and "does not exist yet" in r.stderr
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('geohazard_schema')").fetchone() == (None,)
+    opened(cli, pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE geohazard_schema SET version = 99")
+    r = run(cli, pg_url, "list")
+    assert r.exit_code == 2
+    assert r.stderr == (f"geohazard: error: --db: {pg_url} has schema version 99, newer than this geohazard "
+                        "knows (1); upgrade geohazard-cli\n")
+
+
+def test_the_same_request_sent_again_writes_nothing(cli: Any, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$GEOHAZARD_REQUEST_ID: a caller retrying a command (its connection lost, its answer unknown)
+    sends the same id, and what the first try recorded is answered, not written again."""
+    opened(cli, pg_url)
+    monkeypatch.setenv("GEOHAZARD_REQUEST_ID", "station-a/ack/17")
+    ack = ("ack", "1", "--unit", "区应急局", "--outcome", "answered")
+    first = run(cli, pg_url, *ack, "--at", "2026-07-21 09:45", "--format", "json")
+    again = run(cli, pg_url, *ack, "--at", "2026-07-21 09:45", "--format", "json")
+    assert first.exit_code == again.exit_code == 0
+    assert json.loads(first.stdout) == json.loads(again.stdout)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'ack'").fetchone() == (1,)
+    monkeypatch.delenv("GEOHAZARD_REQUEST_ID")  # a command typed again is a new request
+    assert run(cli, pg_url, *ack, "--at", "2026-07-21 09:46").exit_code == 0
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'ack'").fetchone() == (2,)
+
+
+def test_a_lost_commit_is_looked_up_not_guessed(pg_url: str, shizhong: Any) -> None:
+    """The connection dies during COMMIT: the journal reconnects and finds the events there (or not)."""
+    from geohazard_cli import responses
+    from geohazard_cli.journal_pg import PgJournal
+    from geohazard_cli.models import Incident
+    from geohazard_cli.timeline import Outcome
+
+    j = PgJournal.open(pg_url)
+    assert j is not None
+    state, *_ = responses.open_incident(j, Incident(evacuees=40), shizhong, None,
+                                        __import__("datetime").datetime.now().astimezone(), False)
+    real = j.conn
+
+    class DiesOnCommit:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def execute(self, sql: str, *a: Any) -> Any:
+            if sql == "COMMIT":
+                real.execute("COMMIT")
+                real.close()
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+            return real.execute(sql, *a)
+
+    j.conn = DiesOnCommit()  # type: ignore[assignment]
+    _, events = responses.acknowledge(j, state.id, [("emergency", "区应急局")], Outcome.answered, None,
+                                      __import__("datetime").datetime.now().astimezone())
+    assert [e.kind for e in events] == ["ack"]
+    with j.transaction(write=False):
+        assert [e.kind for e in j.events(state.id)].count("ack") == 1
+    j.close()
+
+
+WRITER = r"""
+import os, sys
+from geohazard_cli.journal_pg import PgJournal
+from geohazard_cli import responses
+from geohazard_cli.timeline import Outcome
+from datetime import datetime, timezone
+url, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    j = PgJournal.open(url)
+    responses.acknowledge(j, 1, [("emergency", "区应急局")], Outcome.answered, f"w{os.getpid()}",
+                          datetime.now(timezone.utc))
+    j.close()
+"""
+
+
+def test_two_stations_writing_one_incident_serialise(cli: Any, pg_url: str) -> None:
+    """Writers to one response take its row lock: every ack lands, the snapshot agrees with the events."""
+    opened(cli, pg_url)
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, pg_url, "15"], env=os.environ.copy())
+             for _ in range(3)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    r = run(cli, pg_url, "check", "--format", "json")
+    assert r.exit_code == 0, r.stdout
+    report = json.loads(r.stdout)
+    assert report["events"] == 2 + 45 and not report["disagreements"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_every_event_carries_station_and_officer(cli: Any, backend: str, tmp_path: Any, copy: Any,
+                                                 monkeypatch: pytest.MonkeyPatch, request: Any) -> None:
+    """--station/--officer, else $GEOHAZARD_STATION/$GEOHAZARD_OFFICER, else station.local.yaml."""
+    import sqlite3
+
+    spec = str(tmp_path / "j.sqlite3") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    monkeypatch.setenv("GEOHAZARD_CONFIG_DIR", str(copy))
+    (copy / "station.local.yaml").write_text("station: 区应急局值班室\nofficer: 张三\n", encoding="utf-8")
+    assert cli("incident", "open", "--evacuees", "40", "--at", T0, "--db", spec).exit_code == 0
+    monkeypatch.setenv("GEOHAZARD_STATION", "现场指挥部")
+    r = cli("incident", "--officer", "李四", "ack", "1", "--unit", "区应急局", "--outcome", "answered", "--db", spec)
+    assert r.exit_code == 0, r.stderr
+    sql = "SELECT kind, station, officer FROM events ORDER BY seq"
+    if backend == "sqlite":
+        got = sqlite3.connect(spec).execute(sql).fetchall()
+    else:
+        with psycopg.connect(spec) as conn:
+            got = conn.execute(sql).fetchall()
+    room = ("区应急局值班室", "张三")
+    assert got == [("open", *room), ("call", *room), ("ack", "现场指挥部", "李四")]
+    (copy / "station.local.yaml").write_text("station: [1]\n", encoding="utf-8")
+    monkeypatch.delenv("GEOHAZARD_STATION")
+    r = cli("incident", "close", "1", "--reason", "x", "--db", spec)
+    assert r.exit_code == 2 and "station.local.yaml: expected" in r.stderr
+
+
+def test_migrate_both_ways_loses_nothing_and_adds_nothing_twice(cli: Any, tmp_path: Any, pg_url: str) -> None:
+    here = str(tmp_path / "room.sqlite3")
+    assert cli("incident", "open", "--evacuees", "40", "--at", T0, "--db", here).exit_code == 0
+    assert cli("incident", "open", "--deaths", "3", "--at", T0, "--db", here).exit_code == 0
+    assert cli("incident", "ack", "2", "--unit", "区应急局", "--outcome", "answered", "--db", here).exit_code == 0
+    r = cli("incident", "migrate", "--to", pg_url, "--db", here, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    first = json.loads(r.stdout)
+    assert (first["responses"], first["new_responses"], first["new_events"]) == (2, 2, first["events"])
+    again = json.loads(cli("incident", "migrate", "--to", pg_url, "--db", here, "--format", "json").stdout)
+    assert (again["new_responses"], again["new_events"], again["checksum"]) == (0, 0, first["checksum"])
+    for ref in ("1", "2"):
+        a = json.loads(cli("incident", "show", ref, "--db", here, "--format", "json").stdout)
+        b = json.loads(cli("incident", "show", ref, "--db", pg_url, "--format", "json").stdout)
+        assert [(e["kind"], e["text"], e["at"]) for e in a["history"]] == \
+            [(e["kind"], e["text"], e["at"]) for e in b["history"]]
+        assert (a["status"], a["response_level"]) == (b["status"], b["response_level"])
+    # a station writes on the server; the field post takes the whole journal offline, twice
+    assert cli("incident", "close", "1", "--reason", "险情解除", "--db", pg_url).exit_code == 0
+    post = str(tmp_path / "post.sqlite3")
+    back = json.loads(cli("incident", "migrate", "--to", post, "--db", pg_url, "--format", "json").stdout)
+    assert (back["responses"], back["new_events"], back["events"]) == (2, first["events"] + 1, first["events"] + 1)
+    assert json.loads(cli("incident", "migrate", "--to", post, "--db", pg_url, "--format", "json").stdout)[
+        "new_events"] == 0
+    assert json.loads(cli("incident", "show", "1", "--db", post, "--format", "json").stdout)["status"] == "closed"
+    assert cli("incident", "check", "--db", post).exit_code == 0
+    assert cli("incident", "check", "--db", pg_url).exit_code == 0
+    r = cli("incident", "migrate", "--to", here, "--db", here)
+    assert r.exit_code == 2 and "is the journal itself" in r.stderr
