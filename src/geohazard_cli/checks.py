@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError, model_validator
 
-from geohazard_cli.contacts import Problem, Roster, check_roster
+from geohazard_cli.contacts import LOCAL_FILE, Problem, Roster, check_roster
 from geohazard_cli.dispatch import check_dispatch
 from geohazard_cli.errors import GeohazardError
 from geohazard_cli.rules import Profile
@@ -85,7 +85,29 @@ def check_contacts(cfg: Path) -> tuple[Roster | None, list[Problem]]:
         roster = Roster.model_validate(data)
     except ValidationError as exc:
         return None, _validation_problems(exc, str(path), text)
-    return roster, check_roster(roster, str(path), text)
+    local_problems: list[Problem] = []
+    local_path = path.with_name(LOCAL_FILE)
+    if local_path.exists():  # the overlay: checked against the plan's roster, then merged for the gaps
+        roster, local_problems = _check_local(roster, data, local_path)
+    return roster, local_problems + check_roster(roster, str(path), text)
+
+
+def _check_local(roster: Roster, data: dict[str, Any], path: Path) -> tuple[Roster, list[Problem]]:
+    """contacts.local.yaml: its own problems, and the roster with it merged (to list what is still
+    missing) when nothing in it is fatal."""
+    from geohazard_cli.contacts import LocalContacts, check_local, merge_local
+
+    text, local_data, problems = _load(path)
+    if text is None:
+        return roster, problems
+    try:
+        local = LocalContacts.model_validate(local_data)
+    except ValidationError as exc:
+        return roster, _validation_problems(exc, str(path), text)
+    problems = check_local(roster, local, str(path), text)
+    if any(p.fatal for p in problems):
+        return roster, problems
+    return merge_local(roster, data, local, str(path)), problems
 
 
 def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[Problem]]:
