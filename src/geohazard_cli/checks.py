@@ -260,6 +260,25 @@ def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -
     return problems
 
 
+def check_sites(cfg: Path, profiles: list[Profile], roster: Roster | None) -> list[Problem]:
+    """The hazard-site register (sites.yaml), when the config dir has one: every row against the
+    default profile's hazard types, the roster's streets and district.yaml's box."""
+    from geohazard_cli.config import default_plan
+    from geohazard_cli.sites import SITES_FILE, load_bounds, read_register
+
+    path = cfg / SITES_FILE
+    if not path.is_file() or roster is None:
+        return []
+    try:
+        default = default_plan(cfg)
+        profile = next((p for p in profiles if p.id == default), None)
+        if profile is None:
+            return []
+        return read_register(path, profile, roster, load_bounds(cfg))[1]
+    except GeohazardError as exc:
+        return [_from_error(exc, str(path))]
+
+
 def _relative(p: Problem, cfg: Path) -> Problem:
     """Name files relative to the config dir (the report's header names the dir)."""
     try:
@@ -275,7 +294,8 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     profiles, rule_problems = check_rules(cfg, roster)
     usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
     template_problems = check_templates(cfg, profiles, usable)
-    everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems]
+    site_problems = check_sites(cfg, profiles, usable)
+    everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems + site_problems]
     problems = [p for p in everything if not p.notice]
     notices = [p for p in everything if p.notice]
     return problems, notices

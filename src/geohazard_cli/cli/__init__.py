@@ -23,6 +23,7 @@ COMMANDS = {
     "warning": "warning:app",
     "drill": "drill:drill_app",
     "incident": "incident:incident_app",
+    "sites": "sites:app",
 }
 
 

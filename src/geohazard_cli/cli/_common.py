@@ -32,6 +32,11 @@ PlanOpt = Annotated[
     typer.Option("--plan", help="Plan profile in rules/ (shizhong-2023, national-2006; default: rules/profiles.yaml).",
                  show_default=False),
 ]
+SitesOpt = Annotated[
+    Path | None,
+    typer.Option("--sites", help="Hazard-site register (sites.yaml, or a .csv of its columns; default: sites.yaml "
+                 "in the config dir, when there is one).", show_default=False),
+]
 RulesOpt = Annotated[
     Path | None,
     typer.Option("--rules", help="Load this rules file instead of a named profile.", show_default=False),
