@@ -126,3 +126,50 @@ def test_check_lists_register_problems(cli, copy: Path) -> None:  # type: ignore
     r = cli("check", "--config-dir", str(copy), "--format", "json")
     problems = json.loads(r.stdout)["problems"]
     assert r.exit_code == 2 and problems and all(p["file"] == "sites.yaml" for p in problems)
+
+
+REAL = """\
+schema: 1
+local: true
+sites:
+  - {id: Q-1, name: 测试东坡, hazard_type: 崩塌, street: 七里山街道, lon: 116.995, lat: 36.628, threatened: 40,
+     households: 12, potential_loss: 80万, responsible_name: 李四, responsible_phone: "13900000011",
+     monitor_name: 王五, monitor_phone: "0531-80000012", evacuation_route: 向北, evacuation_place: 操场}
+  - {id: Q-2, name: 测试西坡, hazard_type: 滑坡, street: 舜耕街道, lon: 117.02, lat: 36.63, threatened: 5,
+     responsible_name: 赵六, responsible_phone: "13900000013"}
+"""
+
+
+def test_warning_names_the_sites_and_calls_their_people(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "sites.yaml"
+    path.write_text(REAL, encoding="utf-8")
+    args = ("warning", "red", "--area", "七里山街道", "--sites", str(path), "--sent", "2026-07-21 08:30")
+    data = json.loads(cli(*args, "--format", "json").stdout)
+    assert [s["id"] for s in data["sites"]] == ["Q-1"]  # only the warned street's sites
+    people = [(c["unit"], c["dial"], c["site"]) for c in data["contacts"] if c["kind"] == "site"]
+    assert people == [("测试东坡(Q-1)防灾责任人 李四", "13900000011", "Q-1"),
+                      ("测试东坡(Q-1)监测人 王五", "0531-80000012", "Q-1")]
+    party = next(c for c in data["contacts"] if c["kind"] == "party")
+    site_call = next(c for c in data["contacts"] if c["kind"] == "site")
+    assert site_call["reasons"] == party["reasons"] and site_call["order"] == party["order"] + 1
+    text = cli(*args).stdout
+    assert "Q-1 测试东坡(七里山街道办事处;崩塌;威胁40人)" in text
+    assert "防灾责任人: 李四 13900000011  监测人: 王五 0531-80000012" in text
+    for fmt in ("markdown", "html"):
+        assert "测试东坡(Q-1)监测人 王五" in cli(*args, "--format", fmt).stdout
+    # without --area no street is known: no sites, and the call list is as before
+    plain = json.loads(cli("warning", "red", "--sites", str(path), "--format", "json").stdout)
+    assert plain["sites"] == [] and not any(c["kind"] == "site" for c in plain["contacts"])
+
+
+def test_recorded_warning_round_includes_the_site_people(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "sites.yaml"
+    path.write_text(REAL, encoding="utf-8")
+    db = tmp_path / "j.sqlite3"
+    r = cli("warning", "red", "--area", "七里山街道", "--sites", str(path), "--record", "--db", str(db),
+            "--sent", "2026-07-21 08:30")
+    assert r.exit_code == 0, r.stderr
+    shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
+    keys = [e["unit_key"] for e in shown["call_list"]["entries"]]
+    assert "site:Q-1:responsible" in keys and "site:Q-1:monitor" in keys
+    assert {p["unit_key"] for p in shown["pending"]} >= {"site:Q-1:responsible", "site:Q-1:monitor"}

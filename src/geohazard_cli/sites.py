@@ -58,6 +58,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("source", "来源", False),
 )
 KEYS = tuple(c.key for c in COLUMNS)
+# The people of a site the warnings call (§3.1.4): field prefix -> the register's term.
+ROLE_LABELS = {"responsible": "防灾责任人", "monitor": "监测人"}
 HEADER_ALIASES = {**{c.label: c.key for c in COLUMNS}, **{c.key: c.key for c in COLUMNS}}
 
 
