@@ -173,3 +173,37 @@ def test_recorded_warning_round_includes_the_site_people(cli, tmp_path: Path) ->
     keys = [e["unit_key"] for e in shown["call_list"]["entries"]]
     assert "site:Q-1:responsible" in keys and "site:Q-1:monitor" in keys
     assert {p["unit_key"] for p in shown["pending"]} >= {"site:Q-1:responsible", "site:Q-1:monitor"}
+
+
+@pytest.mark.parametrize("cmd", [("classify",), ("callsheet",), ("report-form",)])
+def test_site_fills_the_incident_and_flags_override(cli, cmd: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    base = (*cmd, "--site", "EX-002", "--sites", str(EXAMPLE), "--format", "json")
+    data = json.loads(cli(*base).stdout)
+    inc = data["incident"] if cmd == ("classify",) else None
+    if inc is not None:
+        assert (inc["location"], inc["hazard_type"], inc["evacuees"], inc["potential_loss"], inc["households"]) == (
+            "七里山街道示例采石场边坡", "landslide", 160, "6000000", 45)
+        assert data["grade"] == "medium"
+        over = json.loads(cli(*base, "--evacuees", "600", "--location", "别处").stdout)
+        assert (over["grade"], over["incident"]["evacuees"], over["incident"]["location"]) == ("large", 600, "别处")
+    elif cmd == ("callsheet",):
+        assert "七里山街道办事处" in [e["unit"] for e in data["call_list"]["entries"]]
+        assert {f["key"]: f["value"] for f in data["facts"]}["location"] == "七里山街道示例采石场边坡"
+    else:
+        assert data["fields"]["evacuees"]["value"] == "160人"
+
+
+def test_site_unknown_or_without_register(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--site", "EX-02", "--sites", str(EXAMPLE))
+    assert r.exit_code == 2 and f'--site: "EX-02" is not a site of {EXAMPLE} (did you mean "EX-002"?)' in r.stderr
+    r = cli("classify", "--site", "EX-002")
+    assert r.exit_code == 2 and "--site: no hazard-site register" in r.stderr
+
+
+def test_incident_open_at_a_site(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "j.sqlite3"
+    r = cli("incident", "open", "--site", "EX-003", "--sites", str(EXAMPLE), "--db", str(db), "--format", "json",
+            "--at", "2026-07-21 09:40")
+    assert r.exit_code == 0, r.stderr
+    shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
+    assert shown["incident"]["location"] == "十六里河街道示例沟谷" and shown["incident"]["evacuees"] == 520

@@ -19,6 +19,7 @@ from geohazard_cli.cli._common import (
     IncidentCommand,
     PlanOpt,
     RulesOpt,
+    SiteIncidentCommand,
     TextJson,
     command_app,
     figures,
@@ -296,7 +297,7 @@ def _print_assessment(assessment: "Assessment") -> None:
 
 # --- commands ---------------------------------------------------------------------------------
 
-@incident_app.command("open", cls=IncidentCommand)  # + the incident flags of fields.FIELDS and --file
+@incident_app.command("open", cls=SiteIncidentCommand)  # + the flags of fields.FIELDS, --file, --site, --sites
 @_after_commit
 def open_(
     ctx: typer.Context,
