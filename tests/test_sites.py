@@ -207,3 +207,41 @@ def test_incident_open_at_a_site(cli, tmp_path: Path) -> None:  # type: ignore[n
     assert r.exit_code == 0, r.stderr
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
     assert shown["incident"]["location"] == "十六里河街道示例沟谷" and shown["incident"]["evacuees"] == 520
+
+
+def test_map_geojson_is_a_feature_collection_of_points(cli) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(cli("sites", "map", "--sites", str(EXAMPLE), "--format", "geojson").stdout)
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == 6
+    f = data["features"][0]
+    assert f["geometry"] == {"type": "Point", "coordinates": [116.995, 36.628]}
+    assert f["properties"]["grade"] == "small" and f["properties"]["name"] == "示例山体东坡"
+
+
+def test_map_svg_escapes_what_the_register_holds(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "sites.yaml"
+    path.write_text(REAL.replace("测试东坡", "<b>坡&</b>"), encoding="utf-8")
+    svg = cli("sites", "map", "--sites", str(path), "--format", "svg").stdout
+    assert "&lt;b&gt;坡&amp;&lt;/b&gt;" in svg and "<b>" not in svg
+
+
+@pytest.mark.slow
+def test_map_html_renders_in_chromium(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import re
+    import subprocess
+
+    from test_callsheet import CHROMIUM_FLAGS, _chromium
+
+    browser = _chromium()
+    html = tmp_path / "map.html"
+    assert cli("sites", "map", "--sites", str(EXAMPLE), "--format", "html", "-o", str(html)).exit_code == 0
+    flags = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*flags, "--dump-dom", html.as_uri()], check=True, capture_output=True,
+                         timeout=120).stdout.decode("utf-8")
+    grades = re.findall(r'<circle class="site" data-id="[^"]+" data-grade="([a-z_]+)"', dom)
+    assert sorted(grades) == ["extra_large", "large", "medium", "small", "small", "small"]
+    for phrase in ("图例(险情分级)", "小型", "特大型", "5 公里", "七里山街道", "十六里河街道"):
+        assert phrase in dom, phrase
+    png = tmp_path / "map.png"
+    subprocess.run([*flags, f"--screenshot={png}", "--window-size=900,1200", html.as_uri()], check=True,
+                   capture_output=True, timeout=120)
+    assert png.stat().st_size > 5000  # drawn, not blank

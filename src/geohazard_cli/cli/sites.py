@@ -194,3 +194,34 @@ def _dec(text: str) -> Any:
     from decimal import Decimal
 
     return Decimal(text)
+
+
+@app.command("map")
+def map_cmd(
+    format: Annotated[MapFormat, typer.Option("--format", "-f", help="geojson (a FeatureCollection QGIS opens), "
+                                              "svg or html (an offline map: no tile server).")] = MapFormat.html,
+    output: OutputOpt = None,
+    sites: SitesOpt = None,
+    config_dir: ConfigDirOpt = None,
+    plan: PlanOpt = None,
+    rules: RulesOpt = None,
+) -> int:
+    """Map the register: sites coloured by grade, streets labelled, a legend and a scale bar.
+
+    Example: geohazard sites map --sites examples/sites.yaml --format html -o sites.html
+    """
+    from geohazard_cli.cli._common import write_output
+    from geohazard_cli.sites import geojson, grade_sites, load_bounds, map_context
+
+    cfg, profile, register = load(config_dir, plan, rules, sites)
+    graded = grade_sites(register.sites, profile)
+    if format is MapFormat.geojson:
+        _json(geojson(graded), output)
+        return 0
+    from geohazard_cli.config import templates_dir
+    from geohazard_cli.render import environment
+
+    ctx = map_context(graded, load_bounds(cfg), profile)
+    text = environment(templates_dir(cfg)).get_template(f"sites-map.{format.value}.j2").render(**ctx)
+    write_output(text, output)
+    return 0
