@@ -205,8 +205,8 @@ def generate_sites(n: int, seed: int = 20260721) -> Path:
             w.writerow([f"S{i:06d}", f"隐患点{i}", r.choice(HAZARDS), r.choice(STREETS),
                         f"{r.uniform(116.86, 117.07):.5f}", f"{r.uniform(36.44, 36.68):.5f}", r.randint(0, 300),
                         r.randint(0, 1200), r.choice([r.randint(0, 2_000_000), f"{r.randint(1, 9000)}万"]),
-                        "责任人", f"139{r.randint(0, 99_999_999):08d}", "监测人", f"0531-8{r.randint(0, 9_999_999):07d}",
-                        "向北", "操场", "bench"])
+                        "责任人", f"139{r.randint(0, 99_999_999):08d}",
+                        "监测人", f"0531-8{r.randint(0, 9_999_999):07d}", "向北", "操场", "bench"])
     tmp.replace(path)
     return path
 
@@ -317,7 +317,8 @@ def main() -> int:
     if "memory" in only:
         results += bench_memory(n)
     if "sites" in only:
-        results += bench_sites(args.sites or (30_000 if args.quick else 300_000), args.repeats or (2 if args.quick else 3))
+        size = args.sites or (30_000 if args.quick else 300_000)
+        results += bench_sites(size, args.repeats or (2 if args.quick else 3))
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1
 

@@ -403,7 +403,7 @@ def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
         "grade_name": "大型", "response_level": "I", "response_level_name": "I级响应",
         "opened_at": "2026-07-21T10:00:00+08:00", "updated_at": "2026-07-21T10:00:00+08:00",
         "closed_at": None, "close_reason": None, "location": None, "hazard_type_name": None,
-        "proposed_level": None, "proposed_level_name": None, "decided_by": None,
+        "proposed_level": None, "proposed_level_name": None, "decided_by": None, "linked_warning": None,
         "external_ref": None,
     }
     assert [r["id"] for r in j(inc, "list", "--open")] == [2]
@@ -1173,8 +1173,7 @@ def test_a_version_2_journal_is_read_by_replaying_its_events(tmp_path: Path, cli
 
 
 def test_nothing_after_the_commit_fails_a_writing_command(inc, cli, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from geohazard_cli.cli import _common
-    from geohazard_cli.cli import incident as incident_cli
+    from geohazard_cli.cli import _common, incident_write
 
     def broken(*_: Any, **__: Any) -> None:
         raise OSError(28, "No space left on device")
@@ -1185,7 +1184,7 @@ def test_nothing_after_the_commit_fails_a_writing_command(inc, cli, db: Path, mo
     assert r.stderr == ("geohazard: warning: recorded in the journal, but the result could not be shown "
                         "(OSError: No space left on device); do not enter it again: 'geohazard incident list' "
                         "shows it\n")
-    monkeypatch.setattr(incident_cli, "_print_pending", lambda *_: 1 / 0)
+    monkeypatch.setattr(incident_write, "print_pending", lambda *_: 1 / 0)
     r = inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", ok=False)
     assert r.exit_code == 0 and r.stderr == (
         "geohazard: warning: recorded in the journal, but the result could not be shown (ZeroDivisionError: "

@@ -110,6 +110,23 @@ def _check_local(roster: Roster, data: dict[str, Any], path: Path) -> tuple[Rost
     return merge_local(roster, data, local, str(path)), problems
 
 
+def check_local_response(cfg: Path) -> list[Problem]:
+    """``response.local.yaml`` (the bureau's deadlines), when the config dir has one."""
+    from geohazard_cli.deadlines import LocalResponse, path_of
+
+    path = path_of(cfg)
+    if not path.exists():
+        return []
+    text, data, problems = _load(path)
+    if text is None:
+        return problems
+    try:
+        LocalResponse.model_validate(data)
+    except ValidationError as exc:
+        return _validation_problems(exc, str(path), text)
+    return []
+
+
 def check_rules(cfg: Path, roster: Roster | None) -> tuple[list[Profile], list[Problem]]:
     from geohazard_cli.config import available_plans, default_plan
     from geohazard_cli.loader import line_of
@@ -295,7 +312,9 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
     template_problems = check_templates(cfg, profiles, usable)
     site_problems = check_sites(cfg, profiles, usable)
-    everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems + site_problems]
+    local_problems = check_local_response(cfg)
+    everything = [_relative(p, cfg)
+                  for p in contact_problems + rule_problems + template_problems + local_problems + site_problems]
     problems = [p for p in everything if not p.notice]
     notices = [p for p in everything if p.notice]
     return problems, notices

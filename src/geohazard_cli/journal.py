@@ -521,10 +521,10 @@ class Journal:
 
     def _store(self, s: State) -> None:
         self.conn.execute(
-            "UPDATE incidents SET status = ?, updated_at = ?, closed_at = ?, close_reason = ?, grade = ?, "
-            "grade_name = ?, response_level = ?, response_level_name = ?, incident = ?, call_list = ?, "
+            "UPDATE incidents SET status = ?, opened_at = ?, updated_at = ?, closed_at = ?, close_reason = ?, "
+            "grade = ?, grade_name = ?, response_level = ?, response_level_name = ?, incident = ?, call_list = ?, "
             "state = ? WHERE id = ?",
-            (s.status, _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
+            (s.status, _iso(s.opened_at), _iso(s.updated_at), _iso(s.closed_at), s.close_reason, s.grade, s.grade_name,
              s.response_level, s.response_level_name, _dumps(s.incident),
              _dumps(s.call_list) if s.call_list is not None else None, _dumps(lifecycle.to_plain(s)), s.id))
 

@@ -27,6 +27,9 @@ Event kinds (``kind``, with ``details``):
   when the colour changed.
 - ``call``: the call list changed: ``newly`` and ``dropped`` entries and the whole new ``call_list``.
 - ``ack``: one call of the 叫应 loop and its outcome.
+- ``report``: a report sent upward (速报 ``first``, 续报 ``follow_up``), to whom.
+- ``amend``: a correction of a mistyped figure or time (the opening time): the history keeps both
+  the original and the correction; corrected figures are re-assessed like a report.
 - ``close``: the response ends (§6.4).
 """
 
@@ -37,9 +40,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-KINDS = ("open", "update", "proposal", "decision", "level_change", "warning", "call", "ack", "close")
-KIND_LABELS = {"open": "接报", "update": "续报", "proposal": "级别建议", "decision": "级别决定",
-               "level_change": "级别调整", "warning": "预警", "call": "叫应", "ack": "回应", "close": "响应终止"}
+KINDS = ("open", "update", "amend", "proposal", "decision", "level_change", "warning", "call", "ack", "report",
+         "close")
+KIND_LABELS = {"open": "接报", "update": "续报", "amend": "更正", "proposal": "级别建议", "decision": "级别决定",
+               "level_change": "级别调整", "warning": "预警", "call": "叫应", "ack": "回应", "report": "上报",
+               "close": "响应终止"}
 ROUND_STARTERS = ("open", "level_change")  # and "warning" when the colour changed
 ANSWERED = "answered"
 
@@ -100,6 +105,9 @@ class State:
     decided_at: datetime | None = None
     level_grade: str = ""  # the grade when the level in force was set (opened or decided)
     level_grade_name: str = ""
+    reports: dict[str, Any] = field(default_factory=dict)  # first, last (ISO) and count of reports sent
+    amended: int = 0  # corrections recorded
+    linked_warning: int | None = None  # the warning response open for its street when it was opened
     call_list: dict[str, Any] | None = None  # the current call list (entries in call order)
     round_seq: int = 0  # the event that started the current round of 叫应
     round_at: datetime | None = None
@@ -125,20 +133,29 @@ def apply(state: State, ev: Event) -> State:
         state.plan = d.get("plan", state.plan)
         state.opened_at = ev.at
         state.incident = dict(d.get("incident") or {})
+        state.linked_warning = d.get("linked_warning")
         if d.get("warning") is not None:
             _warned(state, d["warning"])
         _assessed(state, d.get("assessment"))
         if d.get("call_list") is not None:
             state.call_list = d["call_list"]
         _new_round(state, ev)
+    elif kind == "amend":
+        state.amended += 1
+        opened = d.get("opened_at")
+        if opened is not None:
+            new = datetime.fromisoformat(opened["new"])
+            if state.round_at == state.opened_at:
+                state.round_at = new
+            state.opened_at = new
+        if d.get("incident") is not None:
+            _figures(state, d)
+    elif kind == "report":
+        at = ev.at.isoformat()
+        state.reports = {"first": state.reports.get("first") or at, "last": at,
+                         "count": state.reports.get("count", 0) + 1}
     elif kind == "update":
-        state.incident = dict(d.get("incident") or state.incident)
-        a = d.get("assessment")
-        if a is not None:  # the grade is the figures'; the level in force moves only by a decision
-            state.assessment = dict(a)
-            state.grade, state.grade_name = a["grade"], a["grade_name"]
-            if a["response_level"] == state.response_level:  # the figures no longer call for a change
-                state.proposed = None
+        _figures(state, d)
     elif kind == "proposal":
         state.proposed = {**d, "at": ev.at.isoformat()}
     elif kind in ("decision", "level_change"):
@@ -197,6 +214,18 @@ def _assessed(state: State, summary: dict[str, Any] | None) -> None:
     state.response_level = summary["response_level"]
     state.response_level_name = summary["response_level_name"]
     state.level_grade, state.level_grade_name = state.grade, state.grade_name
+
+
+def _figures(state: State, d: dict[str, Any]) -> None:
+    """New figures and their assessment: the grade is the figures'; the level in force moves only by
+    a decision."""
+    state.incident = dict(d.get("incident") or state.incident)
+    a = d.get("assessment")
+    if a is not None:
+        state.assessment = dict(a)
+        state.grade, state.grade_name = a["grade"], a["grade_name"]
+        if a["response_level"] == state.response_level:  # the figures no longer call for a change
+            state.proposed = None
 
 
 def _warned(state: State, warning: dict[str, Any]) -> None:
@@ -272,9 +301,13 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[list[d
 
 def opening(response: str, at: datetime, plan: str, exercise: bool, call_list: dict[str, Any] | None, *,
             incident: dict[str, Any] | None = None, figures: list[dict[str, Any]] | None = None,
-            assessment: dict[str, Any] | None = None, warning: dict[str, Any] | None = None) -> list[Draft]:
-    """A new response: its opening and the units to call."""
+            assessment: dict[str, Any] | None = None, warning: dict[str, Any] | None = None,
+            linked_warning: int | None = None) -> list[Draft]:
+    """A new response: its opening and the units to call (an incident: and the warning response open
+    for its street, if any)."""
     details: dict[str, Any] = {"response": response, "exercise": exercise, "plan": plan}
+    if linked_warning is not None:
+        details["linked_warning"] = linked_warning
     if response == "incident":
         details |= {"figures": figures or [], "incident": incident or {}, "assessment": assessment}
     else:
@@ -355,6 +388,30 @@ def acking(state: State, at: datetime, unit_key: str, unit: str, outcome: str, b
                   state.grade or None, state.response_level or None, answerer, responded_at)]
 
 
+def reporting(state: State, at: datetime, report: str, to: list[str], by: str | None,
+              note: str | None = None) -> list[Draft]:
+    """A report sent upward: 速报 (``first``) or 续报 (``follow_up``), to whom, by whom."""
+    return [Draft("report", at, {"report": report, "to": to, "by": by, "note": note},
+                  state.grade or None, state.response_level or None)]
+
+
+def amending(state: State, at: datetime, levels: Sequence[str], reason: str, *,
+             opened_at: datetime | None = None, given: dict[str, Any] | None = None,
+             changes: list[dict[str, Any]] | None = None, incident: dict[str, Any] | None = None,
+             assessment: dict[str, Any] | None = None, call_list: dict[str, Any] | None = None) -> list[Draft]:
+    """A correction: a mistyped opening time, or figures (then re-assessed as a report would be, so a
+    corrected figure that calls for another level proposes it)."""
+    details: dict[str, Any] = {"reason": reason}
+    if opened_at is not None and state.opened_at is not None:
+        details["opened_at"] = {"old": state.opened_at.isoformat(), "new": opened_at.isoformat()}
+    if incident is not None and assessment is not None:
+        details |= {"given": given or {}, "changes": changes or [], "incident": incident, "assessment": assessment}
+        drafts = updating(state, at, levels, given=given or {}, changes=changes or [], incident=incident,
+                          assessment=assessment, call_list=call_list)
+        return [Draft("amend", at, details, assessment["grade"], assessment["response_level"]), *drafts[1:]]
+    return [Draft("amend", at, details, state.grade or None, state.response_level or None)]
+
+
 def closing(state: State, at: datetime, reason: str, by: str | None) -> list[Draft]:
     """The response ends (§6.4)."""
     return [Draft("close", at, {"reason": reason, "by": by}, state.grade or None, state.response_level or None)]
@@ -370,7 +427,7 @@ def _keys(assessment: dict[str, Any] | None, warning: dict[str, Any] | None) -> 
 
 # --- the snapshot as plain data -----------------------------------------------------------------
 
-_TIMES = ("opened_at", "updated_at", "closed_at", "round_at", "decided_at")
+_TIMES = ("opened_at", "updated_at", "closed_at", "round_at", "decided_at")  # the datetime fields
 
 
 def to_plain(state: State) -> dict[str, Any]:

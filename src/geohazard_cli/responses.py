@@ -148,10 +148,12 @@ def open_incident(j: Journal, incident: Incident, profile: Profile, resolve: Res
 
     assessment = grade(incident, profile)
     call_list = resolve(assessment) if resolve is not None else None
-    drafts = lifecycle.opening("incident", at, profile.id, exercise, call_list,
-                               incident=incident.model_dump(mode="json"),
-                               figures=reported_figures(incident, profile), assessment=summary(assessment))
     with j.transaction(write=True):
+        warning = _warning_for(j, incident.location)
+        drafts = lifecycle.opening("incident", at, profile.id, exercise, call_list,
+                                   incident=incident.model_dump(mode="json"),
+                                   figures=reported_figures(incident, profile), assessment=summary(assessment),
+                                   linked_warning=warning.id if warning is not None else None)
         state, events = j.create(drafts)
     return state, events, assessment, call_list
 
@@ -259,6 +261,46 @@ def acknowledge(j: Journal, response_id: int, calls: list[tuple[str, str]], outc
         return j.append(state, drafts)
 
 
+def report_sent(j: Journal, response_id: int, report: str, to: list[str], by: str | None, at: datetime,
+                note: str | None = None) -> tuple[State, list[Event]]:
+    """Record a report sent upward (速报 ``first`` or 续报 ``follow_up``): what ``incident due`` counts."""
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        return j.append(state, lifecycle.reporting(state, at, report, to, by, note))
+
+
+def amend(j: Journal, response_id: int, reason: str, at: datetime, profile: Profile | None = None,
+          resolve: Resolver | None = None, delta: dict[str, Any] | None = None,
+          opened_at: datetime | None = None) -> tuple[State, list[Event]]:
+    """Correct a mistyped opening time or figures, as a new event (the history keeps both). The
+    correction may be made at any time after the mistake, so ``at`` is not held against the
+    (possibly mistyped) opening time; the corrected opening may not follow what is recorded after it."""
+    from geohazard_cli.grading import grade
+    from geohazard_cli.models import Incident
+
+    with j.transaction(write=True):
+        state = j.writable(response_id, None)
+        if opened_at is not None:
+            events = j.events(response_id)
+            opening = {e.seq for e in events[:2] if e.at == events[0].at and e.kind in ("open", "call")}
+            later = [e.at for e in events if e.seq not in opening and e.at < opened_at]
+            if later:
+                raise InputError(f"--opened-at: {human_time(opened_at, offset_of(opened_at))} is after events "
+                                 f"already recorded ({human_time(min(later))}); give the time it was really opened")
+        figures: dict[str, Any] = {}
+        if delta:
+            assert profile is not None
+            before = incident_of(state)
+            after = Incident.model_validate({**before.model_dump(), **delta})
+            a = grade(after, profile)
+            figures = {"given": {k: plain(v) for k, v in delta.items()},
+                       "changes": figure_changes(before, after, profile), "incident": after.model_dump(mode="json"),
+                       "assessment": summary(a), "call_list": resolve(a) if resolve is not None else None}
+        levels_ = levels(profile) if profile is not None else []
+        drafts = lifecycle.amending(state, at, levels_, reason, opened_at=opened_at, **figures)
+        return j.append(state, drafts)
+
+
 def close(j: Journal, response_id: int, reason: str, by: str | None, at: datetime) -> tuple[State, list[Event]]:
     """Terminate the response (§6.4): it takes no more updates or calls."""
     with j.transaction(write=True):
@@ -347,6 +389,15 @@ def change_warning(j: Journal, response_id: int, data: dict[str, Any], colours: 
         state = j.writable(response_id, at)
         drafts = lifecycle.warning_change(state, at, colours, warning_summary(data), warning_call_list(data))
         return j.append(state, drafts)
+
+
+def _warning_for(j: Journal, location: str | None) -> State | None:
+    """The latest open warning response one of whose areas the location names (inside a transaction)."""
+    if not location:
+        return None
+    found = [s for s in j.states("open", "warning")
+             if any(a and a in location for a in (s.warning or {}).get("areas") or [])]
+    return found[-1] if found else None
 
 
 def active_warning(j: Journal, areas: Iterable[str]) -> State | None:

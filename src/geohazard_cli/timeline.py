@@ -114,6 +114,19 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
                   if name]
         who = f"({';'.join(people)})" if people else ""
         return f"叫应 {details['unit']}:{OUTCOME_LABELS.get(details['outcome'], details['outcome'])}{who}"
+    if kind == "report":
+        name = {"first": "速报", "follow_up": "续报"}.get(details.get("report", ""), "上报")
+        to = "、".join(details.get("to") or [])
+        who = f"(经办人:{details['by']})" if details.get("by") else ""
+        return f"已{name}{(' ' + to) if to else ''}{who}" + (f";{details['note']}" if details.get("note") else "")
+    if kind == "amend":
+        parts = []
+        if details.get("opened_at"):
+            old, new = (human_time(datetime.fromisoformat(details["opened_at"][k])) for k in ("old", "new"))
+            parts.append(f"立案时间 {old} → {new}")
+        parts += [f"{c['label']} {c['old_text'] or '未报告'} → {c['new_text'] or '未报告'}"
+                  for c in details.get("changes", [])]
+        return f"更正:{';'.join(parts) or '无'}(原因:{details.get('reason')})"
     if kind == "close":
         who = f"(宣布/意见:{details['by']})" if details.get("by") else ""
         return f"响应终止:{details['reason']}{who}"

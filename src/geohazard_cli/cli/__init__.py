@@ -4,13 +4,12 @@ jinja2, sqlite) happen inside the command that needs them."""
 
 import contextlib
 import errno
-import importlib
 import sys
 from typing import Annotated, Any
 
 import typer
 
-from geohazard_cli.cli._common import HelpfulGroup
+from geohazard_cli.cli._common import LazyGroup
 
 # Every top-level command: its name -> "module:attribute" of the typer app that defines it (one
 # command, or a group of them). A new command is one line here and its module.
@@ -27,21 +26,10 @@ COMMANDS = {
 }
 
 
-class LazyGroup(HelpfulGroup):
-    """The root: commands come from ``COMMANDS``, each module imported when its command is wanted
-    (hatch's ``cli/lazy.py`` does the same for click), so a run converts and imports only the
-    invoked command (typer converting every command costs ~10 ms a run)."""
+class RootGroup(LazyGroup):
+    """The root: the commands of ``COMMANDS``."""
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        spec = COMMANDS.get(cmd_name)
-        if spec is None:
-            return super().get_command(ctx, cmd_name)
-        module, _, attr = spec.partition(":")
-        sub_app = getattr(importlib.import_module(f"geohazard_cli.cli.{module}"), attr)
-        return typer.main.get_command(sub_app)
+    table = COMMANDS
 
 
 _DEBUG = False
@@ -69,7 +57,7 @@ def build_app() -> typer.Typer:
     """The app: the root options, and every command of ``COMMANDS`` loaded on demand."""
     app = typer.Typer(
         name="geohazard",
-        cls=LazyGroup,
+        cls=RootGroup,
         help="Duty-officer tool for a geohazard emergency plan (the plan profile in rules/, the roster in "
         "contacts.yaml): grade an incident, call the right units, "
         "respond to warnings, run drills, keep the incident journal.",

@@ -8,7 +8,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -140,6 +140,30 @@ class HelpfulGroup(TyperGroup):
             typer.echo(ctx.get_help(), color=ctx.color)
             ctx.exit(0)
         return super().parse_args(ctx, args)
+
+
+class LazyGroup(HelpfulGroup):
+    """A group whose commands come from a table ``{name: "module:attribute"}`` of typer apps in
+    ``geohazard_cli.cli``, each module imported only when its command is wanted (hatch's
+    ``cli/lazy.py`` does the same for click): a run converts and imports only the invoked command.
+    An app of several sibling commands (no group name of its own) gives the one of that name."""
+
+    table: ClassVar[dict[str, str]] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.table)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        import importlib
+
+        spec = self.table.get(cmd_name)
+        if spec is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = spec.partition(":")
+        command = typer.main.get_command(getattr(importlib.import_module(f"geohazard_cli.cli.{module}"), attr))
+        if isinstance(command, TyperGroup) and command.name != cmd_name:  # a module of sibling commands
+            return command.get_command(ctx, cmd_name)
+        return command
 
 
 def command_app(**settings: Any) -> typer.Typer:

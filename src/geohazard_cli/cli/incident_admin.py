@@ -1,0 +1,95 @@
+"""`geohazard incident check|backup`: the journal's health and a consistent copy of it."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from geohazard_cli.cli._common import TextJson, command_app
+from geohazard_cli.cli.incident_common import (
+    DbOpt,
+    FormatOpt,
+    journal_for,
+    say,
+)
+
+if TYPE_CHECKING:
+    pass
+
+app = command_app()
+
+
+# --- the journal's health ---------------------------------------------------------------------
+
+@app.command("check")
+def check(
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+) -> int:
+    """Check the journal: SQLite's integrity_check and foreign_key_check, every row read back, every
+    stored state against its events replayed. Exit 2 on any damage. Reads only.
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.errors import NotFoundError
+    from geohazard_cli.journal import db_path
+    from geohazard_cli.journal_check import check as check_journal
+
+    j = journal_for(db, create=False, readonly=True)
+    if j is None:
+        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to check)")
+    try:
+        report = check_journal(j)
+    finally:
+        j.close()
+    if format is TextJson.json:
+        emit_json(report.plain())
+    else:
+        from geohazard_cli.cli._common import console
+
+        out = console()
+        out.print(f"日志 {report.path}(schema {report.schema_version})", style="bold", soft_wrap=True)
+        out.print(f"SQLite integrity_check: {'; '.join(report.integrity)}", soft_wrap=True)
+        out.print(f"SQLite foreign_key_check: {'; '.join(report.foreign_keys) or 'ok'}", soft_wrap=True)
+        out.print(f"已检查: {report.responses} 个响应, {report.events} 条事件;搁置 {len(report.set_aside)} 条;"
+                  f"状态与事件不符 {len(report.disagreements)} 个")
+        for damage in (*report.set_aside, *report.disagreements):
+            out.print(f"  {damage.text()}", style="yellow", soft_wrap=True)
+        out.print("结论: 有损坏" if report.damaged else "结论: 完好", style="bold")
+    if report.damaged:
+        say(f"error: the journal {report.path} is damaged: {len(report.set_aside)} row(s) set aside, "
+             f"{len(report.disagreements)} stored state(s) disagree with their events"
+             + ("" if report.integrity == ["ok"] and not report.foreign_keys else ", SQLite's checks failed"))
+        return 2
+    return 0
+
+
+@app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy (replaced whole if "
+                                         "it exists; written 0600).", show_default=False)],
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+) -> int:
+    """Copy the journal with SQLite's online backup: a consistent copy while others write. Reads only.
+
+    Example: geohazard incident backup /mnt/usb/journal-2026-07-21.sqlite3
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.errors import NotFoundError
+    from geohazard_cli.journal import db_path
+    from geohazard_cli.journal_check import backup as backup_journal
+
+    j = journal_for(db, create=False, readonly=True)
+    if j is None:
+        raise NotFoundError(f"the journal {db_path(db)[0]} does not exist yet (nothing to back up)")
+    try:
+        written, size = backup_journal(j, file)
+    finally:
+        j.close()
+    if format is TextJson.json:
+        emit_json({"source": str(j.path), "backup": str(written), "bytes": size})
+        return 0
+    from geohazard_cli.cli._common import console
+
+    console().print(f"已备份: {j.path} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
+    return 0

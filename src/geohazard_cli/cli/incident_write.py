@@ -1,0 +1,350 @@
+"""`geohazard incident open|update|decide|ack|close`: the commands that write a response's events."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from geohazard_cli.cli._common import (
+    ConfigDirOpt,
+    IncidentCommand,
+    PlanOpt,
+    RulesOpt,
+    SiteIncidentCommand,
+    TextJson,
+    command_app,
+    figures,
+)
+from geohazard_cli.cli.incident_common import (
+    AtOpt,
+    DbOpt,
+    FormatOpt,
+    IdArg,
+    RulesForIncidentOpt,
+    after_commit,
+    call_table,
+    existing,
+    hm,
+    journal_for,
+    mark,
+    noun,
+    parse_id,
+    print_call_list,
+    print_journal_assessment,
+    print_pending,
+    print_update,
+    profile_for,
+    record_json,
+    ref_text,
+    resolver_for,
+    tz_text,
+    when_of,
+)
+
+if TYPE_CHECKING:
+    pass
+
+app = command_app()
+
+
+@app.command("open", cls=SiteIncidentCommand)  # + the flags of fields.FIELDS, --file, --site, --sites
+@after_commit
+def open_(
+    ctx: typer.Context,
+    at: AtOpt = None,
+    exercise: Annotated[
+        bool, typer.Option("--exercise", help="A drill (演练), not a real incident; marked everywhere."),
+    ] = False,
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+    config_dir: ConfigDirOpt = None,
+    plan: PlanOpt = None,
+    rules: RulesOpt = None,
+) -> int:
+    """Open an incident (接报立案): grade it, record it, print its id, the assessment and the units to call.
+
+    Example: geohazard incident open --evacuees 40 --location 七里山街道 --hazard-type 崩塌
+    """
+    from geohazard_cli.cli._common import emit_json, incident_values, load_config
+    from geohazard_cli.journal import event_json
+    from geohazard_cli.models import Incident
+    from geohazard_cli.responses import open_incident
+
+    cfg, profile = load_config(config_dir, plan, rules)
+    incident = Incident(**incident_values(figures(ctx), profile))
+    when = when_of(at, profile.timezone)
+    resolve = resolver_for(cfg, profile)
+    j = journal_for(db)
+    assert j is not None
+    try:
+        record, events, assessment, call_list = open_incident(j, incident, profile, resolve, when, exercise)
+    finally:
+        j.close()
+    if format is TextJson.json:
+        emit_json({**record_json(record), "assessment": assessment.model_dump(mode="json"),
+                   "call_list": call_list, "history": [event_json(e) for e in events]})
+        return 0
+    from geohazard_cli.cli._common import console
+
+    out = console()
+    out.print(f"{mark(record)}{noun(record)} #{record.id} 已立案({hm(record.opened_at)};{profile.short_title})"
+              f"{ref_text(record)}", style="bold")
+    print_journal_assessment(assessment)
+    print_call_list(call_list, "叫应名单")
+    out.print(f"记录叫应: geohazard incident ack {record.id} --unit 单位 --outcome 接通 "
+              "--answerer 接听人 --by 经办人")
+    return 0
+
+
+@app.command("update", cls=IncidentCommand)  # + the incident flags of fields.FIELDS and --file
+@after_commit
+def update(
+    ctx: typer.Context,
+    ref: IdArg,
+    at: AtOpt = None,
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+    config_dir: ConfigDirOpt = None,
+    rules: RulesForIncidentOpt = None,
+) -> int:
+    """Record a new report (续报): give the figures that changed; the others carry over. Re-grades under
+    the incident's plan; a level change (§6.1.2, §6.2.2) is shown with the units newly to call and
+    those no longer needed.
+
+    Example: geohazard incident update 3 --evacuees 600
+    """
+    from geohazard_cli.cli._common import emit_json, incident_values
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.journal import check_writable
+    from geohazard_cli.models import Incident
+    from geohazard_cli.responses import incident_of, read, stated, update_incident
+
+    given = figures(ctx)
+    incident_id = parse_id(ref)
+    j = existing(db, incident_id)
+    try:
+        record, _ = read(j, incident_id)
+        when = when_of(at, tz_text(record.opened_at))
+        check_writable(record, when)  # fail early; checked again inside the write transaction
+        cfg = resolve_dir(config_dir)
+        profile = profile_for(record, cfg, rules)
+        before = incident_of(record)
+        parsed = Incident(**incident_values(given, profile, base=before))
+        typed = [k for k, v in given.items() if k != "file" and v is not None]
+        delta = stated(before, parsed, typed)
+        if not delta and given.get("file") is None and not typed:
+            raise InputError("nothing to update: give the new figures "
+                             "(such as --evacuees 600) or --file PATH")
+        record, _, r = update_incident(j, incident_id, delta, profile, resolver_for(cfg, profile), when)
+    finally:
+        j.close()
+    if format is TextJson.json:
+        emit_json({
+            **record_json(record),  # response_level: the level in force; proposed_level: what the figures call for
+            "assessed_level": r.assessment.response_level,
+            "previous_level": r.previous_level,
+            "level_changed": r.level_changed,  # the assessment calls for another level: proposed, not in force
+            "direction": r.direction,
+            "grade": r.assessment.grade,
+            "previous_grade": r.previous_grade,
+            "grade_changed": r.grade_changed,
+            "changes": r.changes,
+            "newly_called": r.newly_called,
+            "no_longer_needed": r.no_longer_needed,
+            "assessment": r.assessment.model_dump(mode="json"),
+            "call_list": record.call_list,
+            # The proposed level's call list, to prepare (newly_called / no_longer_needed are against it).
+            "proposed_call_list": r.call_list if r.level_changed else None,
+        })
+        return 0
+    print_update(record, r, profile)
+    return 0
+
+
+@app.command("decide")
+@after_commit
+def decide(
+    ref: IdArg,
+    level: Annotated[str, typer.Option(
+        "--level", help="The response level decided: its key (II), its name (II级响应) or II级.", show_default=False)],
+    by: Annotated[str, typer.Option(
+        "--by", help="Who decided (the plan's decider, e.g. 区政府; §6.1.2, §6.2.2).", show_default=False)],
+    note: Annotated[str | None, typer.Option(
+        "--note", help="What was decided, as minuted (会商意见, 文号).", show_default=False)] = None,
+    at: AtOpt = None,
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+    config_dir: ConfigDirOpt = None,
+    rules: RulesForIncidentOpt = None,
+) -> int:
+    """Record the decision on an incident's response level (启动/调整, §6.1.2, §6.2.2): the tool's
+    assessment is a proposal; the level in force changes only by a decision, which names who made it.
+    A changed level is a new round of 叫应: every unit on its call list is to be called again.
+
+    Example: geohazard incident decide 3 --level II --by 区政府
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.intake import parse_text
+    from geohazard_cli.journal import check_writable, event_json, event_text
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.responses import decide as decide_level
+    from geohazard_cli.responses import read
+
+    incident_id = parse_id(ref)
+    by_text = parse_text(by, "--by")
+    if not by_text:
+        raise InputError('--by: "" is empty; name who decided (e.g. 区政府)')
+    note_text = parse_text(note, "--note") if note is not None else None
+    j = existing(db, incident_id)
+    try:
+        record, _ = read(j, incident_id)
+        when = when_of(at, tz_text(record.opened_at))
+        check_writable(record, when)
+        cfg = resolve_dir(config_dir)
+        profile = profile_for(record, cfg, rules)
+        record, events = decide_level(j, incident_id, level, by_text, profile, resolver_for(cfg, profile), when,
+                                      note_text)
+    finally:
+        j.close()
+    decision = events[-1].details
+    pending = pending_of(record)
+    if format is TextJson.json:
+        emit_json({**record_json(record), "decision": event_json(events[-1]), "newly_called": decision["newly"],
+                   "no_longer_needed": decision["dropped"], "call_list": record.call_list, "pending": pending})
+        return 0
+    from geohazard_cli.cli._common import console
+
+    out = console()
+    out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(events[-1])}({hm(when)})", style="bold")
+    if decision["newly"]:
+        out.print(call_table(f"新增叫应单位({len(decision['newly'])})", decision["newly"]))
+    if decision["dropped"]:
+        out.print("不再需要: " + "、".join(e["unit"] for e in decision["dropped"]), soft_wrap=True)
+    if decision["direction"] in ("up", "down"):
+        out.print("新一轮叫应:请将级别调整通知名单上各单位")
+    print_pending(pending, record)
+    return 0
+
+
+@app.command("ack")
+@after_commit
+def ack(
+    ref: IdArg,
+    unit: Annotated[list[str], typer.Option(
+        "--unit", help="The unit called (full or short name, as in contacts.yaml); repeat it to record "
+        "the same outcome for several units in one go.", show_default=False)],
+    outcome: Annotated[str, typer.Option(
+        "--outcome", help="How the call went (结果, as on the call sheet): 接通|未接|占线|其他, "
+        "or 1|2|3|4, or answered|no-answer|busy|other.", show_default=False)],
+    answerer: Annotated[str | None, typer.Option(
+        "--answerer", help="Who answered at the unit (接听人).", show_default=False)] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="The officer who made the call (经办人).", show_default=False)] = None,
+    responded_at: Annotated[str | None, typer.Option(
+        "--responded-at", help="When the unit responded (回应时间), if not at the call itself; same forms "
+        "as --at.", show_default=False)] = None,
+    at: AtOpt = None,
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+    config_dir: ConfigDirOpt = None,
+) -> int:
+    """Record one call of the 叫应 loop (§6.3(1)): which unit, and whether it answered.
+
+    Example: geohazard incident ack 3 --unit 七里山街道 --outcome 接通 --answerer 李四 --by 张三
+    """
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.intake import parse_text, parse_time
+    from geohazard_cli.journal import check_writable, event_json, event_text
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.responses import acknowledge, read, resolve_unit
+    from geohazard_cli.timeline import parse_outcome
+
+    incident_id = parse_id(ref)
+    result = parse_outcome(outcome)
+    by_text = parse_text(by, "--by") if by is not None else None
+    answerer_text = parse_text(answerer, "--answerer") if answerer is not None else None
+    j = existing(db, incident_id)
+    try:
+        record, _ = read(j, incident_id)
+        when = when_of(at, tz_text(record.opened_at))
+        check_writable(record, when)  # fail early; checked again inside the write transaction
+        responded = parse_time(responded_at, "--responded-at", tz_text(record.opened_at)) \
+            if responded_at is not None else None
+        from geohazard_cli.contacts import load_roster
+
+        roster = load_roster(resolve_dir(config_dir))
+        calls = list(dict.fromkeys(resolve_unit(u, roster, [record]) for u in unit))
+        record, events = acknowledge(j, incident_id, calls, result, by_text, when, answerer_text, responded)
+    finally:
+        j.close()
+    pending = pending_of(record)
+    if format is TextJson.json:
+        emit_json({**record_json(record), "ack": event_json(events[-1]), "acks": [event_json(e) for e in events],
+                   "pending": pending})
+        return 0
+    from geohazard_cli.cli._common import console
+
+    out = console()
+    for event in events:
+        out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(event)}({hm(event.at)})", style="bold",
+                  markup=False)
+        if not event.details.get("on_call_list"):
+            out.print(f"注意: {event.details['unit']} 不在当前叫应名单上", style="yellow", markup=False)
+    print_pending(pending, record)
+    return 0
+
+
+
+@app.command("close")
+@after_commit
+def close(
+    ref: IdArg,
+    reason: Annotated[str, typer.Option(
+        "--reason", help="Why the response ends (§6.4), e.g. 现场处置基本完成,灾情基本控制 / "
+        "预警发布时段结束.",
+        show_default=False)],
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who declared the end, or on whose advice (§6.4).", show_default=False)] = None,
+    at: AtOpt = None,
+    format: FormatOpt = TextJson.text,
+    db: DbOpt = None,
+) -> int:
+    """Terminate the response (响应终止, §6.4). A closed incident takes no more updates or calls."""
+    from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.intake import parse_text
+    from geohazard_cli.journal import check_writable, event_text
+    from geohazard_cli.lifecycle import pending as pending_of
+    from geohazard_cli.responses import close as close_response
+    from geohazard_cli.responses import read
+
+    incident_id = parse_id(ref)
+    reason_text = parse_text(reason, "--reason")
+    if not reason_text:
+        raise InputError('--reason: "" is empty; say why the response ends (§6.4)')
+    by_text = parse_text(by, "--by") if by is not None else None
+    j = existing(db, incident_id)
+    try:
+        record, _ = read(j, incident_id)
+        when = when_of(at, tz_text(record.opened_at))
+        check_writable(record, when)
+        record, events = close_response(j, incident_id, reason_text, by_text, when)
+    finally:
+        j.close()
+    pending = pending_of(record)
+    if format is TextJson.json:
+        emit_json({**record_json(record), "pending": pending})
+        return 0
+    from geohazard_cli.cli._common import console
+
+    out = console()
+    out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(events[-1])}({hm(record.closed_at or when)})",
+              style="bold", soft_wrap=True, markup=False)
+    if pending:
+        out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
+                  markup=False)
+    out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
+    return 0

@@ -1,0 +1,169 @@
+"""叫应 through time: what is late (`incident due`), reports sent, corrections and the clock skew;
+deadlines from the plan's clause or the bureau's local file, each bound on both sides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+T0 = "2026-07-21 09:40"
+
+
+@pytest.fixture
+def inc(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "j.sqlite3")
+
+    def invoke(*args: str, ok: bool = True) -> Any:
+        r = cli("incident", *args, "--db", db)
+        if ok:
+            assert r.exit_code == 0, r.stderr
+        return r
+
+    invoke.db = db  # type: ignore[attr-defined]
+    return invoke
+
+
+def due(inc, at: str, *extra: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return dict(json.loads(inc("due", *extra, "--at", at, "--format", "json").stdout))
+
+
+def test_an_answer_is_due_ten_minutes_into_a_level_ii_round_both_sides(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "140", "--at", T0)  # II: 10 minutes (response.local.yaml)
+    on_time = due(inc, "2026-07-21 09:50")
+    assert on_time["overdue"] == [] and on_time["configured"] is True
+    assert {r["minutes_left"] for r in on_time["waiting"]} == {0}
+    late = due(inc, "2026-07-21 09:50:01")
+    assert late["overdue"] and {r["minutes_late"] for r in late["overdue"]} == {0}
+    first = late["overdue"][0]
+    assert first["deadline"] == {"minutes": 10, "local": True, "file": "response.local.yaml"}
+    assert (first["called_at"], first["attempts"], first["round_started_at"]) == (
+        None, 0, "2026-07-21T09:40:00+08:00")
+    assert len(late["never_called"]) == len(late["overdue"])
+
+
+def test_level_iii_has_thirty_minutes_and_a_failed_call_restarts_the_clock(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)  # III: 30 minutes
+    assert due(inc, "2026-07-21 10:10")["overdue"] == []
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "无人接听", "--at", "2026-07-21 10:05")
+    data = due(inc, "2026-07-21 10:35:30")
+    emergency = next(r for r in data["overdue"] if r["unit_key"] == "emergency")
+    assert (emergency["called_at"], emergency["attempts"], emergency["minutes_late"]) == (
+        "2026-07-21T10:05:00+08:00", 1, 0)
+    assert emergency["last_outcome"] == "no-answer" and emergency["next_number"] == "0531-82722671"
+    assert "emergency" not in [r["unit_key"] for r in data["never_called"]]
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 10:36")
+    assert "emergency" not in [r["unit_key"] for r in due(inc, "2026-07-21 11:00")["overdue"]]
+
+
+def test_a_decided_level_starts_a_new_round_on_its_own_clock(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:45")
+    inc("update", "1", "--evacuees", "600", "--at", "2026-07-21 10:00")
+    assert "emergency" not in [r["unit_key"] for r in due(inc, "2026-07-21 10:20")["overdue"]]
+    inc("decide", "1", "--level", "I", "--by", "区政府", "--at", "2026-07-21 10:20")
+    data = due(inc, "2026-07-21 10:30:01")  # I: 10 minutes from the decision
+    emergency = next(r for r in data["overdue"] if r["unit_key"] == "emergency")
+    assert emergency["round_started_at"] == "2026-07-21T10:20:00+08:00"
+
+
+def test_warning_colours_have_their_own_deadline(inc, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("warning", "黄色", "--area", "七里山街道", "--record", "--db", inc.db, "--sent", T0, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert due(inc, "2026-07-21 10:10")["overdue"] == []  # yellow: 30 minutes
+    assert due(inc, "2026-07-21 10:10:01")["overdue"][0]["kind"] == "warning"
+    r = cli("warning", "红色", "--area", "七里山街道", "--record", "--db", inc.db, "--sent", "2026-07-21 10:20")
+    assert r.exit_code == 0, r.stderr
+    red = due(inc, "2026-07-21 10:30:01")["overdue"]  # red: 10 minutes from the new round
+    assert red and {r["round_started_at"] for r in red} == {"2026-07-21T10:20:00+08:00"}
+
+
+def test_first_report_due_locally_and_follow_ups_at_level_i(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "600", "--reported-at", T0, "--at", T0)  # 大型: I
+    reports = due(inc, "2026-07-21 10:10")["reports_due"]
+    first = next(r for r in reports if r["report"] == "first")
+    assert (first["due_at"], first["overdue"], first["minutes_left"]) == ("2026-07-21T10:10:00+08:00", False, 0)
+    assert first["deadline"]["local"] is True and first["deadline"]["clause"] == "3.1.2; 3.2.2"
+    assert next(r for r in due(inc, "2026-07-21 10:10:01")["reports_due"] if r["report"] == "first")["overdue"]
+    out = inc("report", "1", "--kind", "速报", "--to", "区政府", "--to", "市应急局", "--at", "2026-07-21 10:05").stdout
+    assert out == "事件 #1 已速报 区政府、市应急局(2026-07-21 10:05)\n"
+    reports = due(inc, "2026-07-21 12:05")["reports_due"]
+    assert [r["report"] for r in reports] == ["follow_up"]
+    assert (reports[0]["due_at"], reports[0]["overdue"]) == ("2026-07-21T12:05:00+08:00", False)
+    assert due(inc, "2026-07-21 12:05:01")["reports_due"][0]["overdue"] is True
+
+
+def test_the_national_plan_sets_its_own_hours_with_its_clause(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--plan", "national-2006", "--deaths", "3", "--reported-at", T0, "--at", T0)  # 中型: 12 h (3.3.1)
+    first = due(inc, "2026-07-21 21:40")["reports_due"][0]
+    assert first["deadline"] == {"clause": "3.3.1", "local": False, "hours": 12} and first["overdue"] is False
+    assert due(inc, "2026-07-21 21:40:01")["reports_due"][0]["overdue"] is True
+
+
+def test_without_the_local_file_nothing_is_late_and_it_says_so(inc, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "140", "--at", T0)
+    data = due(inc, "2026-07-22 09:40", "--config-dir", str(copy))
+    assert (data["configured"], data["overdue"], data["reports_due"]) == (False, [], [])
+    assert data["never_called"]
+    text = inc("due", "--at", "2026-07-22 09:40", "--config-dir", str(copy)).stdout
+    assert text.startswith("注意: 配置目录中没有 response.local.yaml")
+
+
+def test_due_text_groups_by_response(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "140", "--at", T0)
+    inc("ack", "1", "--unit", "区水务局", "--outcome", "占线", "--at", "2026-07-21 09:45")
+    text = inc("due", "--at", "2026-07-21 10:00").stdout.splitlines()
+    assert text[0] == "事件 #1 · 本轮叫应 09:40 起 · 应答时限 10 分钟(本局规定)"
+    assert text[1] == "  逾期 5分  区水务局  呼叫 09:45 占线,已拨1次  再拨 0531-81751867"
+    assert text[2].startswith("  逾期 10分  未呼叫(")
+
+
+def test_a_time_in_the_future_is_refused_with_the_clock_and_amend_corrects_the_opening(inc) -> None:  # type: ignore[no-untyped-def]
+    r = inc("open", "--evacuees", "40", "--at", "2062-07-21 03:05", ok=False)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith('geohazard: error: --at: "2062-07-21 03:05" is in the future (the clock says ')
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:50")
+    refused = inc("amend", "1", "--opened-at", "2026-07-21 10:00", "--reason", "时间录错", ok=False)
+    assert refused.exit_code == 2 and "is after events already recorded (2026-07-21 09:50)" in refused.stderr
+    out = inc("amend", "1", "--opened-at", "2026-07-21 09:38", "--reason", "时间录错").stdout
+    assert out == "事件 #1 更正:立案时间 2026-07-21 09:40 → 2026-07-21 09:38(原因:时间录错)\n"
+    shown = json.loads(inc("show", "1", "--format", "json").stdout)
+    assert shown["opened_at"] == "2026-07-21T09:38:00+08:00"
+    assert [e["kind"] for e in shown["history"]] == ["open", "call", "ack", "amend"]  # both kept
+    assert inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:39").exit_code == 0
+
+
+def test_amend_a_figure_is_reassessed_and_proposes(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    out = json.loads(inc("amend", "1", "--evacuees", "140", "--reason", "笔误:140人", "--format", "json").stdout)
+    assert [e["kind"] for e in out["events"]] == ["amend", "proposal"]
+    assert (out["response_level"], out["proposed_level"]) == ("III", "II")
+    md = inc("export", "1").stdout
+    assert "更正:需搬迁转移人数 40人 → 140人(原因:笔误:140人)" in md
+    assert inc("amend", "1", "--reason", "x", ok=False).stderr == (
+        "geohazard: error: nothing to correct: give --opened-at TIME or the corrected figures\n")
+
+
+def test_check_validates_the_local_file(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    (copy / "response.local.yaml").write_text("local: true\nanswer: [{minutes: 0}]\nfirst_report: {minutes: 30}\n",
+                                              encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy))
+    assert r.exit_code == 2
+    assert "response.local.yaml:2: answer.0.minutes" in r.stdout + r.stderr
+
+
+def test_an_incident_opened_under_a_warning_for_its_street_is_linked(inc, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("warning", "橙色", "--area", "七里山街道", "--record", "--db", inc.db, "--sent", T0).exit_code == 0
+    elsewhere = json.loads(inc("open", "--evacuees", "40", "--location", "党家街道", "--at", T0, "--format",
+                               "json").stdout)
+    assert elsewhere["linked_warning"] is None
+    opened = json.loads(inc("open", "--evacuees", "40", "--location", "七里山街道 七里山路", "--at", T0,
+                            "--format", "json").stdout)
+    assert opened["linked_warning"] == 1
+    assert "关联预警响应 #1" in inc("show", str(opened["id"])).stdout
+    listed = {r["id"]: r["kind"] for r in json.loads(inc("list", "--format", "json").stdout)}
+    assert listed == {1: "warning", 2: "incident", 3: "incident"}
+    assert "预警响应 #1" in inc("export", "1").stdout
