@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -664,14 +664,23 @@ def numbers(roster: Roster, unit_key: str) -> list[tuple[str, str]]:
     return [(n.dial, n.origin) for n in roster.by_key[unit_key].numbers()]
 
 
-def parse_local(text: str, file: str) -> tuple[LocalContacts, dict[str, Any]]:
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validated(model: type[_M], text: str, file: str) -> tuple[_M, dict[str, Any]]:
+    """YAML text validated against ``model``: (the model, the data as loaded); ConfigError with file and line."""
     from geohazard_cli.loader import describe_validation_error, load_yaml
 
     data = load_yaml(text, file)
     try:
-        return LocalContacts.model_validate(data), data
+        return model.model_validate(data), data
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, file, text)) from None
+
+
+def parse_local(text: str, file: str) -> tuple[LocalContacts, dict[str, Any]]:
+    """Validate contacts.local.yaml text against its schema (no cross-checks: ``check_local``)."""
+    return _validated(LocalContacts, text, file)
 
 
 _cache: dict[tuple[Path, int, int, int, int], Roster] = {}
@@ -679,17 +688,7 @@ _cache: dict[tuple[Path, int, int, int, int], Roster] = {}
 
 def parse_roster(text: str, file: str) -> Roster:
     """Validate contacts.yaml text against the schema (no cross-checks)."""
-    return _parse_roster(text, file)[0]
-
-
-def _parse_roster(text: str, file: str) -> tuple[Roster, dict[str, Any]]:
-    from geohazard_cli.loader import describe_validation_error, load_yaml
-
-    data = load_yaml(text, file)
-    try:
-        return Roster.model_validate(data), data
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, file, text)) from None
+    return _validated(Roster, text, file)[0]
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -718,7 +717,7 @@ def load_roster(cfg_dir: Path) -> Roster:
     if cache_key in _cache:
         return _cache[cache_key]
     text = read_text(path)
-    roster, data = _parse_roster(text, str(path))
+    roster, data = _validated(Roster, text, str(path))
     fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
     if fatal:  # again with line numbers, which cost a YAML compose
         raise _first_fatal([p for p in check_roster(roster, str(path), text) if p.fatal])

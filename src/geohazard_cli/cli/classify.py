@@ -6,14 +6,7 @@ from typing import Annotated
 
 import typer
 
-from geohazard_cli.cli._common import (
-    ConfigDirOpt,
-    PlanOpt,
-    RulesOpt,
-    SiteIncidentCommand,
-    command_app,
-    figures,
-)
+from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, SiteIncidentCommand, command_app, figures
 
 
 class ClassifyFormat(StrEnum):
