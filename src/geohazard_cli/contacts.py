@@ -20,7 +20,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     computed_field,
     field_validator,
@@ -668,7 +667,10 @@ _M = TypeVar("_M", bound=BaseModel)
 
 
 def _validated(model: type[_M], text: str, file: str) -> tuple[_M, dict[str, Any]]:
-    """YAML text validated against ``model``: (the model, the data as loaded); ConfigError with file and line."""
+    """YAML text validated against ``model``: (the model, the data as loaded); ConfigError with file and
+    line (``loader.parse_model``, keeping the data: the local overlay is merged into it)."""
+    from pydantic import ValidationError
+
     from geohazard_cli.loader import describe_validation_error, load_yaml
 
     data = load_yaml(text, file)

@@ -23,6 +23,7 @@ COMMANDS = {
     "drill": "drill:drill_app",
     "incident": "incident:incident_app",
     "sites": "sites:app",
+    "cap": "cap:cap_app",
 }
 
 

@@ -22,6 +22,8 @@ INCIDENT_COMMANDS = {
     "amend": "incident_clock:app",
     "check": "incident_admin:app",
     "backup": "incident_admin:app",
+    "notify": "notify:app",
+    "ack-import": "notify:app",
 }
 
 
