@@ -38,6 +38,7 @@ TARGETS = {
     "classify (text)": 1.4,
     "batch JSONL": 0.6,
     "batch CSV vs JSONL": 1.5,
+    "sites grade vs csv.reader": 3.0,
 }
 MEMORY_LIMIT_MIB = 50.0
 
@@ -180,6 +181,59 @@ def bench_batch(n: int, repeats: int) -> list[bool]:
     ]
 
 
+# --- the hazard-site register (issue 16) ---------------------------------------------------------
+
+STREETS = ["七里山街道", "十六里河街道", "党家街道", "舜耕街道", "魏家庄街道", "陡沟街道", "兴隆街道"]
+HAZARDS = ["崩塌", "滑坡", "泥石流", "地面塌陷", "地裂缝"]
+
+
+def generate_sites(n: int, seed: int = 20260721) -> Path:
+    """A register CSV of ``n`` sites inside district.yaml's box, with phones and figures."""
+    import csv
+
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"sites-{n}.csv"
+    if path.exists():
+        return path
+    from geohazard_cli.sites import KEYS
+
+    r = random.Random(seed)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(KEYS)
+        for i in range(n):
+            w.writerow([f"S{i:06d}", f"隐患点{i}", r.choice(HAZARDS), r.choice(STREETS),
+                        f"{r.uniform(116.86, 117.07):.5f}", f"{r.uniform(36.44, 36.68):.5f}", r.randint(0, 300),
+                        r.randint(0, 1200), r.choice([r.randint(0, 2_000_000), f"{r.randint(1, 9000)}万"]),
+                        "责任人", f"139{r.randint(0, 99_999_999):08d}",
+                        "监测人", f"0531-8{r.randint(0, 9_999_999):07d}", "向北", "操场", "bench"])
+    tmp.replace(path)
+    return path
+
+
+CSV_LOOP = ("import csv, sys\n"
+            "with open(sys.argv[1], encoding='utf-8', newline='') as fh:\n"
+            "    for row in csv.reader(fh):\n"
+            "        pass\n")
+
+
+def bench_sites(n: int, repeats: int) -> list[bool]:
+    path = generate_sites(n)
+    cases = {
+        "csv.reader pass": [sys.executable, "-c", CSV_LOOP, str(path)],
+        "sites grade": [*CLI, "sites", "grade", "--sites", str(path), "--format", "csv"],
+    }
+    print(f"sites: {n:,} sites, {repeats} alternating rounds, medians")
+    times = alternate(cases, repeats)
+    for k, v in times.items():
+        print(f"  {k:<28} {statistics.median(v):9.2f} s   (min {min(v):.2f})")
+    _, rss, _ = run_once(cases["sites grade"])
+    print(f"  sites grade peak RSS {rss:.0f} MiB")
+    return [report("sites grade vs csv.reader", times["sites grade"], times["csv.reader pass"],
+                   TARGETS["sites grade vs csv.reader"])]
+
+
 def _tree_memory(pid: int) -> tuple[float, float]:
     """RSS and PSS (MiB) of a process and its children now, from /proc (0, 0 once it is gone).
 
@@ -306,11 +360,12 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="100,000 records and fewer repeats (smoke run)")
     ap.add_argument("--records", type=int, help="batch size (default 1,000,000; --quick 100,000)")
     ap.add_argument("--repeats", type=int, help="alternating rounds (default: start-up 21, batch 5)")
-    ap.add_argument("--only", choices=["startup", "batch", "memory", "journal"], action="append")
+    ap.add_argument("--only", choices=["startup", "batch", "memory", "journal", "sites"], action="append")
     ap.add_argument("--pg", help="postgresql:// URL of an empty database for the journal figures")
+    ap.add_argument("--sites", type=int, help="register size for the sites case (default 300,000; --quick 30,000)")
     args = ap.parse_args()
     n = args.records or (100_000 if args.quick else 1_000_000)
-    only = set(args.only or ["startup", "batch", "memory", "journal"])
+    only = set(args.only or ["startup", "batch", "memory", "journal", "sites"])
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "
           f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
     results: list[bool] = []
@@ -322,6 +377,9 @@ def main() -> int:
         results += bench_memory(n)
     if "journal" in only:
         results += bench_journal(args.pg or os.environ.get("GEOHAZARD_BENCH_PG"), 50 if args.quick else 200)
+    if "sites" in only:
+        size = args.sites or (30_000 if args.quick else 300_000)
+        results += bench_sites(size, args.repeats or (2 if args.quick else 3))
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1
 

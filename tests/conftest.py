@@ -42,6 +42,7 @@ def copy(cfg: Path, tmp_path: Path) -> Path:
     shutil.copytree(cfg / "rules", dst / "rules")
     shutil.copytree(cfg / "templates", dst / "templates")
     shutil.copy(cfg / "contacts.yaml", dst / "contacts.yaml")
+    shutil.copy(cfg / "district.yaml", dst / "district.yaml")
     return dst
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError, model_validator
 
-from geohazard_cli.contacts import Problem, Roster, check_roster
+from geohazard_cli.contacts import LOCAL_FILE, Problem, Roster, check_roster
 from geohazard_cli.dispatch import check_dispatch
 from geohazard_cli.errors import GeohazardError
 from geohazard_cli.rules import Profile
@@ -85,7 +85,29 @@ def check_contacts(cfg: Path) -> tuple[Roster | None, list[Problem]]:
         roster = Roster.model_validate(data)
     except ValidationError as exc:
         return None, _validation_problems(exc, str(path), text)
-    return roster, check_roster(roster, str(path), text)
+    local_problems: list[Problem] = []
+    local_path = path.with_name(LOCAL_FILE)
+    if local_path.exists():  # the overlay: checked against the plan's roster, then merged for the gaps
+        roster, local_problems = _check_local(roster, data, local_path)
+    return roster, local_problems + check_roster(roster, str(path), text)
+
+
+def _check_local(roster: Roster, data: dict[str, Any], path: Path) -> tuple[Roster, list[Problem]]:
+    """contacts.local.yaml: its own problems, and the roster with it merged (to list what is still
+    missing) when nothing in it is fatal."""
+    from geohazard_cli.contacts import LocalContacts, check_local, merge_local
+
+    text, local_data, problems = _load(path)
+    if text is None:
+        return roster, problems
+    try:
+        local = LocalContacts.model_validate(local_data)
+    except ValidationError as exc:
+        return roster, _validation_problems(exc, str(path), text)
+    problems = check_local(roster, local, str(path), text)
+    if any(p.fatal for p in problems):
+        return roster, problems
+    return merge_local(roster, data, local, str(path)), problems
 
 
 def check_local_response(cfg: Path) -> list[Problem]:
@@ -273,6 +295,25 @@ def check_templates(cfg: Path, profiles: list[Profile], roster: Roster | None) -
     return problems
 
 
+def check_sites(cfg: Path, profiles: list[Profile], roster: Roster | None) -> list[Problem]:
+    """The hazard-site register (sites.yaml), when the config dir has one: every row against the
+    default profile's hazard types, the roster's streets and district.yaml's box."""
+    from geohazard_cli.config import default_plan
+    from geohazard_cli.sites import SITES_FILE, load_bounds, read_register
+
+    path = cfg / SITES_FILE
+    if not path.is_file() or roster is None:
+        return []
+    try:
+        default = default_plan(cfg)
+        profile = next((p for p in profiles if p.id == default), None)
+        if profile is None:
+            return []
+        return read_register(path, profile, roster, load_bounds(cfg))[1]
+    except GeohazardError as exc:
+        return [_from_error(exc, str(path))]
+
+
 def _relative(p: Problem, cfg: Path) -> Problem:
     """Name files relative to the config dir (the report's header names the dir)."""
     try:
@@ -288,8 +329,10 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     profiles, rule_problems = check_rules(cfg, roster)
     usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
     template_problems = check_templates(cfg, profiles, usable) + check_notify(cfg, usable)
+    site_problems = check_sites(cfg, profiles, usable)
     local_problems = check_local_response(cfg)
-    everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems + local_problems]
+    everything = [_relative(p, cfg)
+                  for p in contact_problems + rule_problems + template_problems + local_problems + site_problems]
     problems = [p for p in everything if not p.notice]
     notices = [p for p in everything if p.notice]
     return problems, notices

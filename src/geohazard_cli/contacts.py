@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -75,6 +75,15 @@ class Office(BaseModel):
     deputies: list[Holder]
 
 
+class Number(NamedTuple):
+    """A number to dial and where it comes from: ``plan`` (contacts.yaml, 附件3 or the clause in
+    ``source``) or ``local`` (contacts.local.yaml, ``source`` says whose list)."""
+
+    dial: str
+    origin: Literal["plan", "local"]
+    source: str
+
+
 UnitKind = Literal["office", "post", "member", "section", "street", "team"]
 
 
@@ -95,6 +104,21 @@ class Unit(BaseModel):
     _area_code: str = PrivateAttr(default="")
     _bad_number: str = PrivateAttr(default="")
     _local_length: int | None = PrivateAttr(default=None)
+    # Set by a local overlay (contacts.local.yaml): where ``phone`` comes from, the backup numbers
+    # (each with its origin), and who is on duty. See ``numbers``.
+    _origin: Literal["plan", "local"] = PrivateAttr(default="plan")
+    _origin_source: str | None = PrivateAttr(default=None)
+    _backups: tuple[Number, ...] = PrivateAttr(default=())
+    _on_duty: str | None = PrivateAttr(default=None)
+
+    def numbers(self) -> list[Number]:
+        """Every dialable number of this unit, the primary first, each with where it comes from."""
+        out = [Number(self.dial, self._origin, self._origin_source or self.source)] if self.dial else []
+        return out + [b for b in self._backups if b.dial not in {n.dial for n in out}]
+
+    def on_duty(self) -> str | None:
+        """The person on duty (contacts.local.yaml ``on_duty``), as "name phone", or None."""
+        return self._on_duty
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -474,37 +498,237 @@ def check_roster(roster: Roster, file: str, text: str | None = None) -> list[Pro
     return problems
 
 
-_cache: dict[tuple[Path, int, int], Roster] = {}
+# --- the local overlay (contacts.local.yaml) -------------------------------------------------
+#
+# What the plan leaves out but a bureau must set: numbers of the 街道办事处 and the 指挥长, duty
+# mobiles, backup numbers, the person on duty. Kept in its own file beside contacts.yaml (which stays
+# exactly the plan), merged over it at load, every number marked with where it comes from. A plan
+# number is replaced only with ``override: true`` (then it stays as the first backup).
+
+LOCAL_FILE = "contacts.local.yaml"
+# A number or name still to be filled in: X or * for digits, <...>, 待/填 (待填写, 待核实).
+_PLACEHOLDER = re.compile(r"[XxＸｘ*＊?？]|[<>〈〉《》]|待|填")
+
+
+class LocalNumber(BaseModel):
+    model_config = _STRICT
+    phone: str = Field(min_length=1)
+    note: str | None = None  # 值班手机, 夜间
+
+
+class LocalPerson(BaseModel):
+    """The person on duty (值班人员)."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1)
+    phone: str | None = None
+    role: str | None = None  # 值班领导, 值班员
+
+
+class LocalUnit(BaseModel):
+    """One unit's local numbers. ``unit`` is a name, alias or key of contacts.yaml."""
+
+    model_config = _STRICT
+    unit: str = Field(min_length=1)
+    phone: str | None = None  # the primary number (replaces a plan number only with override)
+    override: bool = False
+    backups: list[LocalNumber | str] = []
+    on_duty: LocalPerson | None = None
+    source: str = Field(min_length=1)  # whose list the numbers come from (区应急局值班表 2026-07)
+    note: str | None = None
+
+
+class LocalContacts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    schema_version: Literal[1] = Field(alias="schema")
+    local: Literal[True]  # says, in the file, that none of it is the plan
+    title: str | None = None
+    units: list[LocalUnit] = []
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether a number or name is a placeholder still to be filled in (the shipped example's)."""
+    return bool(_PLACEHOLDER.search(text))
+
+
+def check_local(roster: Roster, local: LocalContacts, file: str, text: str | None = None) -> list[Problem]:
+    """Problems of a local overlay against the plan's roster: unknown units (fatal), invalid or
+    placeholder numbers, a plan number replaced without ``override: true``, a unit given twice."""
+    from geohazard_cli.loader import line_finder
+
+    line_of = line_finder(text)
+    out: list[Problem] = []
+
+    def report(loc: list[str | int], message: str, unit: str | None = None, fatal: bool = False) -> None:
+        out.append(Problem(file=file, line=line_of(loc), path=".".join(map(str, loc)), unit=unit,
+                           message=message, fatal=fatal))
+
+    def number(loc: list[str | int], phone: str, unit: str) -> None:
+        if is_placeholder(phone):
+            report(loc, f'"{phone}" is a placeholder, not a number: fill in the real number (not dialled '
+                   "until then)", unit)
+        elif (bad := phone_problem(phone, roster.area_code, roster.local_number_length)) is not None:
+            report(loc, f"{bad} (not dialled)", unit)
+
+    seen: dict[str, int] = {}
+    for i, lu in enumerate(local.units):
+        u = roster.find(lu.unit)
+        if u is None:
+            report(["units", i, "unit"], f"unknown unit {lu.unit!r}{roster.suggest(lu.unit)}", fatal=True)
+            continue
+        if u.key in seen:
+            report(["units", i, "unit"], f"{u.name} is given twice (also units.{seen[u.key]})", u.name,
+                   fatal=True)
+        seen.setdefault(u.key, i)
+        if lu.phone is not None:
+            number(["units", i, "phone"], lu.phone, u.name)
+            if u.dial and not lu.override:
+                report(["units", i, "phone"], f"{u.name} has the plan's number {u.phone} ({u.source}); "
+                       "replacing it needs override: true (or give the local number under backups)", u.name)
+        elif lu.override:
+            report(["units", i, "override"], "override: true without a phone to put first", u.name)
+        for j, b in enumerate(lu.backups):
+            phone = b if isinstance(b, str) else b.phone
+            number(["units", i, "backups", j] if isinstance(b, str) else ["units", i, "backups", j, "phone"],
+                   phone, u.name)
+        if lu.on_duty is not None:
+            if is_placeholder(lu.on_duty.name):
+                report(["units", i, "on_duty", "name"], f'"{lu.on_duty.name}" is a placeholder: fill in who is '
+                       "on duty", u.name)
+            if lu.on_duty.phone is not None:
+                number(["units", i, "on_duty", "phone"], lu.on_duty.phone, u.name)
+    return out
+
+
+def _dialable(phone: str | None, roster: Roster) -> str | None:
+    if phone is None or is_placeholder(phone):
+        return None
+    if phone_problem(phone, roster.area_code, roster.local_number_length) is not None:
+        return None
+    return dial_number(phone, roster.area_code, roster.local_number_length)
+
+
+def merge_local(roster: Roster, data: dict[str, Any], local: LocalContacts, file: str) -> Roster:
+    """The roster with the overlay's numbers merged in (``data`` is contacts.yaml as loaded).
+
+    Only valid, non-placeholder numbers are merged; a plan number stays first unless the local entry
+    says ``override: true``. What is not merged is what ``check_local`` reports."""
+    source = Path(file).name
+    patches: dict[str, LocalUnit] = {}
+    for lu in local.units:
+        u = roster.find(lu.unit)
+        if u is not None:
+            patches.setdefault(u.key, lu)
+    if not patches:
+        return roster
+    units = [dict(u) for u in data.get("units", [])]
+    primary: dict[str, Number] = {}
+    for i, raw in enumerate(units):
+        wanted = patches.get(str(raw.get("key")))
+        dial = _dialable(wanted.phone, roster) if wanted is not None else None
+        if wanted is None or dial is None:
+            continue
+        lu = wanted
+        plan_unit = roster.by_key[str(raw["key"])]
+        if plan_unit.dial and not lu.override:
+            continue
+        units[i] = {**raw, "phone": lu.phone, "phone_missing": None}
+        primary[plan_unit.key] = Number(dial, "local", f"{source}: {lu.source}")
+    merged = Roster.model_validate({**data, "units": units})
+    for u in merged.units:
+        found = patches.get(u.key)
+        if found is None:
+            continue
+        lu, plan_unit = found, roster.by_key[u.key]
+        backups: list[Number] = []
+        if u.key in primary:
+            u._origin, u._origin_source = "local", primary[u.key].source
+            if plan_unit.dial:  # the replaced plan number stays, as the first backup
+                backups.append(Number(plan_unit.dial, "plan", plan_unit.source))
+        for b in lu.backups:
+            phone, note = (b, None) if isinstance(b, str) else (b.phone, b.note)
+            dial = _dialable(phone, roster)
+            if dial is not None:
+                backups.append(Number(dial, "local", f"{source}: {lu.source}" + (f"; {note}" if note else "")))
+        u._backups = tuple(backups)
+        person = lu.on_duty
+        if person is not None and not is_placeholder(person.name):
+            dial = _dialable(person.phone, roster)
+            u._on_duty = " ".join(x for x in (person.role, person.name, dial) if x)
+    return merged
+
+
+def numbers(roster: Roster, unit_key: str) -> list[tuple[str, str]]:
+    """A unit's dialable numbers, the primary first: (number, origin), origin ``plan`` or ``local``."""
+    return [(n.dial, n.origin) for n in roster.by_key[unit_key].numbers()]
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validated(model: type[_M], text: str, file: str) -> tuple[_M, dict[str, Any]]:
+    """YAML text validated against ``model``: (the model, the data as loaded); ConfigError with file and
+    line (``loader.parse_model``, keeping the data: the local overlay is merged into it)."""
+    from pydantic import ValidationError
+
+    from geohazard_cli.loader import describe_validation_error, load_yaml
+
+    data = load_yaml(text, file)
+    try:
+        return model.model_validate(data), data
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, file, text)) from None
+
+
+def parse_local(text: str, file: str) -> tuple[LocalContacts, dict[str, Any]]:
+    """Validate contacts.local.yaml text against its schema (no cross-checks: ``check_local``)."""
+    return _validated(LocalContacts, text, file)
+
+
+_cache: dict[tuple[Path, int, int, int, int], Roster] = {}
 
 
 def parse_roster(text: str, file: str) -> Roster:
     """Validate contacts.yaml text against the schema (no cross-checks)."""
-    from geohazard_cli.loader import parse_model
+    return _validated(Roster, text, file)[0]
 
-    return parse_model(Roster, text, file)
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """(mtime, size) of a file for the cache key; (0, -1) when it is not there."""
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _first_fatal(fatal: list[Problem]) -> ConfigError:
+    more = f" (and {len(fatal) - 1} more; run geohazard check)" if len(fatal) > 1 else ""
+    return ConfigError(f"{fatal[0]}{more}")
 
 
 def load_roster(cfg_dir: Path) -> Roster:
-    """Read ``contacts.yaml`` of a config dir; ConfigError on bad data (a missing number is not one)."""
+    """Read ``contacts.yaml`` of a config dir, and ``contacts.local.yaml`` over it when there is one;
+    ConfigError on bad data (a missing or placeholder number is not one)."""
     from geohazard_cli.config import contacts_path
     from geohazard_cli.loader import read_text
 
     path = contacts_path(cfg_dir).resolve()
-    try:
-        st = path.stat()
-        cache_key = (path, st.st_mtime_ns, st.st_size)
-    except OSError:
-        cache_key = None
-    if cache_key is not None and cache_key in _cache:
+    local_path = path.with_name(LOCAL_FILE)
+    cache_key = (path, *_stamp(path), *_stamp(local_path))
+    if cache_key in _cache:
         return _cache[cache_key]
     text = read_text(path)
-    roster = parse_roster(text, str(path))
+    roster, data = _validated(Roster, text, str(path))
     fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
     if fatal:  # again with line numbers, which cost a YAML compose
-        fatal = [p for p in check_roster(roster, str(path), text) if p.fatal]
-        more = f" (and {len(fatal) - 1} more; run geohazard check)" if len(fatal) > 1 else ""
-        raise ConfigError(f"{fatal[0]}{more}")
-    if cache_key is not None:
-        _cache[cache_key] = roster
+        raise _first_fatal([p for p in check_roster(roster, str(path), text) if p.fatal])
+    if cache_key[-1] >= 0:  # there is a contacts.local.yaml
+        local_text = read_text(local_path)
+        local, _ = parse_local(local_text, str(local_path))
+        fatal = [p for p in check_local(roster, local, str(local_path)) if p.fatal]
+        if fatal:
+            raise _first_fatal([p for p in check_local(roster, local, str(local_path), local_text) if p.fatal])
+        roster = merge_local(roster, data, local, str(local_path))
+    _cache[cache_key] = roster
     return roster
-

@@ -80,6 +80,15 @@ def dispatch_of(profile: Profile) -> Dispatch:
 # --- call lists -------------------------------------------------------------------------------
 
 
+class BackupNumber(BaseModel):
+    """A further number of a unit (contacts.local.yaml ``backups``, or a plan number a local one
+    replaced), with where it comes from."""
+
+    dial: str
+    origin: Literal["plan", "local"]
+    source: str
+
+
 class CallEntry(BaseModel):
     """One unit to call, once, with every reason and the duties to read out."""
 
@@ -95,6 +104,12 @@ class CallEntry(BaseModel):
     in_plan: bool
     reasons: list[str]
     duties: list[str]
+    # Where ``dial`` comes from: "plan" (contacts.yaml; ``origin_source`` its clause, 附件3) or
+    # "local" (contacts.local.yaml; whose list); None when there is no number.
+    origin: Literal["plan", "local"] | None = None
+    origin_source: str | None = None
+    backups: list[BackupNumber] = []  # further numbers, in the order to try them
+    on_duty: str | None = None  # the person on duty (contacts.local.yaml)
 
 
 class CallList(BaseModel):
@@ -247,11 +262,16 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
             where = (f"名称据地点“{assessment.incident.location}”确定;" if key in local
                      and assessment.incident.location else "")
             footnote = cite([f"{u.name}: {where}{u.source}"])[0]
+        nums = u.numbers()
+        first, rest = (nums[0] if nums else None), nums[1:]
         entries.append(CallEntry(
             order=n, unit=u.name, label=labels.get(key), footnote=footnote, unit_key=u.key, kind=u.kind,
             phone=u.phone, dial=u.dial, phone_missing=cite([gap])[0] if (gap := u.phone_gap()) else None,
             in_plan=u.in_plan,
             reasons=cite(roster.roles_of(u) + group_roles.get(key, [])) + reasons[key], duties=duties,
+            origin=first.origin if first else None, origin_source=first.source if first else None,
+            backups=[BackupNumber(dial=b.dial, origin=b.origin, source=b.source) for b in rest],
+            on_duty=u.on_duty(),
         ))
     lvl = profile.level_by_key.get(level_key)
     return CallList(plan=profile.id, level=level_key, level_name=lvl.name if lvl else level_key,

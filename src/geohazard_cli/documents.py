@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
 
 COUNT_UNITS = {"households": "户"}  # every other count is people (人)
+ORIGIN_NAMES = {"plan": "预案", "local": "本地"}  # where a number comes from, on the sheets
 
 
 def _time_text(value: datetime, tz: str) -> str:
@@ -167,6 +168,10 @@ def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallL
             e["note_no"] = len(notes)
     ctx["footnotes"] = notes
     ctx["missing_numbers"] = [e.unit for e in call_list.entries if e.dial is None]
+    # With a local overlay in force, every number says where it comes from (预案/本地); without
+    # one every number is the plan's and the sheet reads as before.
+    ctx["number_sources"] = any(e.origin == "local" or e.backups or e.on_duty for e in call_list.entries)
+    ctx["origin_names"] = ORIGIN_NAMES
     return ctx
 
 

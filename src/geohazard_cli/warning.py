@@ -23,6 +23,7 @@ from geohazard_cli.phrasing import placeholder_problem
 
 if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
+    from geohazard_cli.sites import Site
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -143,6 +144,10 @@ class CallRule(BaseModel):
     duties: list[Clause] = []
     note: str | None = None  # shown on the sheet (for a party: how it is reached)
     placeholder: str | None = None  # areas: the line shown when no --area was given
+    # party only: the hazard-site register's sites in the --area streets expand it, each site's
+    # 防灾责任人 and 监测人 a line of their own (with their numbers) after the party's line; the
+    # text is what such a line says when the register gives no number.
+    sites: str | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> CallRule:
@@ -150,6 +155,8 @@ class CallRule(BaseModel):
             raise ValueError("give exactly one of unit, areas: true, party")
         if self.areas and not self.placeholder:
             raise ValueError("an areas: true call needs a placeholder (shown when no --area is given)")
+        if self.sites is not None and self.party is None:
+            raise ValueError("sites: true belongs on a party call (the people of the hazard sites)")
         return self
 
 
@@ -464,7 +471,7 @@ class WarningCall(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     order: int
-    kind: Literal["unit", "area", "party"]
+    kind: Literal["unit", "area", "party", "site"]
     unit: str
     unit_key: str | None
     phone: str | None
@@ -472,6 +479,25 @@ class WarningCall(BaseModel):
     reasons: list[Clause]
     duties: list[Clause]
     note: str | None = None
+    site: str | None = None  # kind site: the site's id in the register
+
+
+class SiteOut(BaseModel):
+    """A hazard site in the warning's streets (the register's fields the sheet shows)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    street: str
+    hazard_type_name: str
+    households: int | None
+    threatened: int | None
+    responsible_name: str | None
+    responsible_phone: str | None
+    monitor_name: str | None
+    monitor_phone: str | None
+    evacuation_route: str | None
+    evacuation_place: str | None
 
 
 class WarningResponse(BaseModel):
@@ -494,6 +520,7 @@ class WarningResponse(BaseModel):
     contacts: list[WarningCall]
     end: Clause | None
     cap: CapColour
+    sites: list[SiteOut] = []  # the register's sites in the --area streets
 
     def areas_text(self) -> str:
         return "、".join(self.areas) if self.areas else self.area_name
@@ -501,14 +528,15 @@ class WarningResponse(BaseModel):
 
 def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Sequence[str],
             lookup: Lookup | None, streets: Sequence[UnitInfo] | None = None,
-            field: str = "--area") -> WarningResponse:
+            field: str = "--area", sites: Sequence[Site] = ()) -> WarningResponse:
     """The measures, routine duties and call list for a warning of ``colour`` over ``areas``.
 
     ``lookup`` resolves a unit name to its roster entry (NotFoundError if unknown); ``None`` lists
     every unit without a number (for when no roster is available). ``streets`` are the roster's
     街道办事处 that short forms (七里山) resolve to and typos are checked against; by default the
     street units of the roster ``lookup`` is a method of. An area that looks like a street but
-    is none of them is an InputError naming ``field``.
+    is none of them is an InputError naming ``field``. ``sites``: the hazard-site register; those in
+    the resolved streets are listed, and their people join the call list (a ``sites: true`` party).
     """
     if streets is None:
         streets = _roster_streets(lookup)
@@ -516,7 +544,9 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
     active = section.applies(section.activation.from_, colour)
     measures = [MeasureOut(key=m.key, text=m.text, source=m.source, items=list(m.items))
                 for m in section.measures if section.applies(m.from_, colour)]
-    contacts = _calls(section, colour, resolved, lookup)
+    keys = {key.removeprefix("unit:") for key, _ in resolved.values() if key.startswith("unit:")}
+    in_areas = [s for s in sites if s.street_key in keys]
+    contacts = _calls(section, colour, resolved, lookup, in_areas)
     return WarningResponse(
         plan=profile.id, plan_title=profile.title, area_name=section.area_name,
         level=colour.key, level_name=colour.name, event=section.event, issuer=section.issuer,
@@ -524,19 +554,38 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
         routine=[] if active else list(section.routine),
         notes=[] if active else list(section.inactive_notes),
         contacts=contacts, end=section.end if active else None, cap=colour.cap,
+        sites=[SiteOut(**{k: getattr(s, k) for k in SiteOut.model_fields}) for s in in_areas],
     )
 
 
 class _Draft:
-    def __init__(self, kind: Literal["unit", "area", "party"], unit: str, unit_key: str | None = None,
-                 phone: str | None = None, dial: str | None = None, note: str | None = None) -> None:
+    def __init__(self, kind: Literal["unit", "area", "party", "site"], unit: str, unit_key: str | None = None,
+                 phone: str | None = None, dial: str | None = None, note: str | None = None,
+                 site: str | None = None) -> None:
         self.kind, self.unit, self.unit_key, self.phone, self.dial, self.note = kind, unit, unit_key, phone, dial, note
+        self.site = site
         self.reasons: list[Clause] = []
         self.duties: list[Clause] = []
 
 
+def _site_people(sites: Sequence[Site], no_number: str) -> list[tuple[str, _Draft]]:
+    """Each site's 防灾责任人 and 监测人 as call-list lines (a role without a name is left out)."""
+    from geohazard_cli.sites import ROLE_LABELS
+
+    out = []
+    for s in sites:
+        for role, label in ROLE_LABELS.items():
+            name, dial = getattr(s, f"{role}_name"), getattr(s, f"{role}_phone")
+            if name is None and dial is None:
+                continue
+            who = f"{s.name}({s.id}){label} {name or ''}".rstrip()
+            out.append((f"site:{s.id}:{role}", _Draft("site", who, f"site:{s.id}:{role}", dial, dial,
+                                                      None if dial else no_number, s.id)))
+    return out
+
+
 def _calls(section: WarningSection, colour: Colour, areas: dict[str, tuple[str, _Draft]],
-           lookup: Lookup | None) -> list[WarningCall]:
+           lookup: Lookup | None, sites: Sequence[Site] = ()) -> list[WarningCall]:
     drafts: dict[str, _Draft] = {}  # insertion order is call order; one line per unit
 
     def draft(key: str, new: _Draft) -> _Draft:
@@ -558,6 +607,8 @@ def _calls(section: WarningSection, colour: Colour, areas: dict[str, tuple[str, 
                                                             _missing(u, section.no_number))))
         elif rule.party is not None:
             found.append(draft("party:" + rule.party, _Draft("party", rule.party, note=rule.note)))
+            if rule.sites is not None:
+                found.extend(draft(key, new) for key, new in _site_people(sites, rule.sites))
         elif not areas:
             placeholder = _Draft("area", rule.placeholder or "", note="未用 --area 指定:请确认并逐一叫应")
             found.append(draft("area:", placeholder))
@@ -569,7 +620,7 @@ def _calls(section: WarningSection, colour: Colour, areas: dict[str, tuple[str, 
                 d.reasons.append(reason)
             d.duties.extend(duty for duty in rule.duties if duty not in d.duties)
     return [WarningCall(order=n, kind=d.kind, unit=d.unit, unit_key=d.unit_key, phone=d.phone, dial=d.dial,
-                        reasons=d.reasons, duties=d.duties, note=d.note)
+                        reasons=d.reasons, duties=d.duties, note=d.note, site=d.site)
             for n, d in enumerate(drafts.values(), start=1)]
 
 

@@ -32,6 +32,11 @@ PlanOpt = Annotated[
     typer.Option("--plan", help="Plan profile in rules/ (shizhong-2023, national-2006; default: rules/profiles.yaml).",
                  show_default=False),
 ]
+SitesOpt = Annotated[
+    Path | None,
+    typer.Option("--sites", help="Hazard-site register (sites.yaml, or a .csv of its columns; default: sites.yaml "
+                 "in the config dir, when there is one).", show_default=False),
+]
 RulesOpt = Annotated[
     Path | None,
     typer.Option("--rules", help="Load this rules file instead of a named profile.", show_default=False),
@@ -74,6 +79,39 @@ class IncidentCommand(TyperCommand):
 
 
 _FLAG_NAMES = tuple(f.name for f in FLAG_FIELDS)
+_NOT_FLAGS = ("file", "site", "sites", "config_dir")  # in figures(ctx), besides the incident flags
+
+
+class SiteIncidentCommand(IncidentCommand):
+    """An ``IncidentCommand`` that also takes ``--site ID`` (and ``--sites FILE``, the register): the
+    site fills location, street, hazard type and the 险情 figures (威胁人数 as evacuees, potential
+    loss); ``--file`` and the flags override it. ``figures(ctx)`` carries them to ``incident_values``."""
+
+    def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, params=[*(params or []), *_site_flags()], **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        site = {"site": ctx.params.pop("site"), "sites": ctx.params.pop("sites"),
+                "config_dir": ctx.params.get("config_dir")}
+        ctx.meta[_SITE] = site
+        return super().invoke(ctx)
+
+
+_SITE = "geohazard.site"
+
+
+def _site_flags() -> list[Any]:
+    def site_flags(
+        site: Annotated[str | None, typer.Option("--site", help="A hazard site's id in the register: fills "
+                        "location, street, hazard type, evacuees (威胁人数) and potential loss; flags override.",
+                        show_default=False)] = None,
+        sites: SitesOpt = None,
+    ) -> None:
+        """The site flags."""
+
+    template = typer.Typer(add_completion=False)
+    template.command()(site_flags)
+    return list(typer.main.get_command(template).params)
 
 
 def definitions_epilog() -> str:
@@ -91,8 +129,9 @@ def definitions_epilog() -> str:
 
 
 def figures(ctx: typer.Context) -> dict[str, Any]:
-    """The incident flags of an ``IncidentCommand`` as given (None when not), and ``file``."""
-    return dict(ctx.meta[_FIGURES])
+    """The incident flags of an ``IncidentCommand`` as given (None when not), and ``file`` (with a
+    ``SiteIncidentCommand``: ``site``, ``sites`` and the ``config_dir`` to find the register in)."""
+    return {**ctx.meta[_FIGURES], **ctx.meta.get(_SITE, {})}
 
 
 def _incident_flags() -> list[Any]:
@@ -200,8 +239,10 @@ def incident_values(
     from geohazard_cli.errors import InputError
     from geohazard_cli.intake import flag_name, parse_values
 
-    flags = {k: v for k, v in figures.items() if k != "file" and v is not None}
+    flags = {k: v for k, v in figures.items() if k not in _NOT_FLAGS and v is not None}
     spec = figures.get("file")
+    if figures.get("site") is not None:  # the site is the first layer; the file and the flags override it
+        base = parse_values(site_values(figures, profile), profile, where="--site", base=base, require_figure=False)
     if spec is not None:
         raw, name = read_incident_file(spec)
         from_file = parse_values(raw, profile, where=name, base=base, require_figure=not flags)
@@ -209,6 +250,28 @@ def incident_values(
     if not flags and base is None:
         raise InputError("no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
     return parse_values(flags, profile, name=flag_name, base=base)
+
+
+def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, Any]:
+    """What ``--site ID`` fills in, from the register (``--sites``, else the config dir's sites.yaml)."""
+    from geohazard_cli.config import config_dir
+    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.errors import InputError, NotFoundError
+    from geohazard_cli.sites import SITES_FILE, load_bounds, load_sites, sites_path
+
+    cfg = config_dir(figures.get("config_dir"))
+    path = sites_path(cfg, figures.get("sites"))
+    if path is None:
+        raise InputError(f"--site: no hazard-site register ({cfg / SITES_FILE} does not exist); give --sites FILE")
+    register = load_sites(path, profile, load_roster(cfg), load_bounds(cfg))
+    site = register.by_id().get(str(figures["site"]))
+    if site is None:
+        import difflib
+
+        close = difflib.get_close_matches(str(figures["site"]), [s.id for s in register.sites], n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        raise NotFoundError(f'--site: "{figures["site"]}" is not a site of {path}{hint}')
+    return site.incident_values()
 
 
 def emit_json(data: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, IncidentCommand, PlanOpt, RulesOpt, command_app, figures
+from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, SiteIncidentCommand, command_app, figures
 
 
 class DocFormat(StrEnum):
@@ -51,8 +51,8 @@ def _render(cfg: Path, name: str, fmt: DocFormat, context: dict[str, Any], outpu
     write_output(text, output)
 
 
-# IncidentCommand adds the incident flags (one per field of fields.FIELDS) and --file.
-@callsheet_app.command("callsheet", cls=IncidentCommand)
+# SiteIncidentCommand adds the incident flags (one per field of fields.FIELDS), --file, --site and --sites.
+@callsheet_app.command("callsheet", cls=SiteIncidentCommand)
 def callsheet(
     ctx: typer.Context,
     format: DocFormatOpt = DocFormat.text,
@@ -81,8 +81,8 @@ def callsheet(
     return 0
 
 
-# IncidentCommand adds the incident flags (one per field of fields.FIELDS) and --file.
-@report_form_app.command("report-form", cls=IncidentCommand)
+# SiteIncidentCommand adds the incident flags (one per field of fields.FIELDS), --file, --site and --sites.
+@report_form_app.command("report-form", cls=SiteIncidentCommand)
 def report_form(
     ctx: typer.Context,
     format: DocFormatOpt = DocFormat.text,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, IncidentCommand, PlanOpt, RulesOpt, command_app, figures
+from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, SiteIncidentCommand, command_app, figures
 
 
 class ClassifyFormat(StrEnum):
@@ -17,9 +17,9 @@ class ClassifyFormat(StrEnum):
 app = command_app()
 
 
-# IncidentCommand adds the incident flags (--evacuees, --direct-loss, ... one per field of
-# fields.FIELDS) and --file after these options; figures(ctx) reads them.
-@app.command("classify", cls=IncidentCommand)
+# SiteIncidentCommand adds the incident flags (--evacuees, --direct-loss, ... one per field of
+# fields.FIELDS), --file, --site and --sites after these options; figures(ctx) reads them.
+@app.command("classify", cls=SiteIncidentCommand)
 def classify(
     ctx: typer.Context,
     format: Annotated[ClassifyFormat, typer.Option("--format", "-f", help="Output format.")] = ClassifyFormat.text,

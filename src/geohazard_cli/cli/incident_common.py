@@ -322,12 +322,26 @@ def call_table(title: str, entries: list[dict[str, Any]], status: dict[str, str]
     table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
     for col in ("序", "单位", "电话", *(("叫应",) if status is not None else ())):
         table.add_column(col, no_wrap=True)
+    # With contacts.local.yaml numbers on the list, every number says where it comes from.
+    tagged = any(e.get("origin") == "local" or e.get("backups") for e in entries)
     for e in entries:
-        row = [str(e.get("order", "")), e.get("unit", ""), e.get("dial") or e.get("phone") or "—"]
+        row = [str(e.get("order", "")), e.get("unit", ""), numbers_text(e, tagged)]
         if status is not None:
             row.append(status.get(e.get("unit_key", ""), ""))
         table.add_row(*row)
     return table
+
+
+def numbers_text(entry: dict[str, Any], tagged: bool) -> str:
+    """The numbers of a call-list entry: the primary, then the backups; each with 〔预案〕/〔本地〕
+    when ``tagged``."""
+    from geohazard_cli.documents import ORIGIN_NAMES
+
+    first = entry.get("dial") or entry.get("phone")
+    if not first:
+        return "—"
+    numbers = [(first, entry.get("origin")), *((b.get("dial"), b.get("origin")) for b in entry.get("backups") or [])]
+    return " / ".join(f"{n}〔{ORIGIN_NAMES.get(o or 'plan', o)}〕" if tagged else str(n) for n, o in numbers)
 
 
 def print_call_list(call_list: dict[str, Any] | None, title: str, status: dict[str, str] | None = None) -> None:

@@ -4,7 +4,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, IncidentCommand, PlanOpt, RulesOpt, TextJson, command_app, figures
+from geohazard_cli.cli._common import (
+    ConfigDirOpt,
+    IncidentCommand,
+    PlanOpt,
+    RulesOpt,
+    SiteIncidentCommand,
+    TextJson,
+    command_app,
+    figures,
+)
 from geohazard_cli.cli.incident_common import (
     AtOpt,
     DbOpt,
@@ -39,7 +48,7 @@ if TYPE_CHECKING:
 app = command_app()
 
 
-@app.command("open", cls=IncidentCommand)  # + the incident flags of fields.FIELDS and --file
+@app.command("open", cls=SiteIncidentCommand)  # + the flags of fields.FIELDS, --file, --site, --sites
 @after_commit
 def open_(
     ctx: typer.Context,

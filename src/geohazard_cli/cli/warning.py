@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, command_app
+from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, SitesOpt, command_app
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from geohazard_cli.cap import CapRef
     from geohazard_cli.cap_read import Upstream
     from geohazard_cli.contacts import Roster, Unit
+    from geohazard_cli.rules import Profile
+    from geohazard_cli.sites import Site
     from geohazard_cli.warning import ExerciseMarks, WarningResponse, WarningSection
 
 
@@ -93,6 +95,7 @@ def warning(
     db: Annotated[str | None, typer.Option(
         "--db", help="Journal file or postgresql:// URL for --record (default: $GEOHAZARD_DB, else "
         "journal.sqlite3 in the user data directory).", show_default=False)] = None,
+    sites: SitesOpt = None,
     config_dir: ConfigDirOpt = None,
     plan: PlanOpt = None,
     rules: RulesOpt = None,
@@ -159,7 +162,8 @@ def warning(
     moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else datetime.now().astimezone()
     sent_text = cap.cap_time(moment, profile.timezone)
 
-    response = core.respond(profile, section, colour, areas, roster.unit, street_units)
+    response = core.respond(profile, section, colour, areas, roster.unit, street_units,
+                            sites=_register(cfg, sites, profile, roster) if areas else ())
     if ref is not None:
         cap.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
                             level=level, areas_given=bool(area))
@@ -216,6 +220,16 @@ def warning(
                   marks=section.exercise)
     write_output(text, output)
     return 0
+
+
+def _register(cfg: Path, option: Path | None, profile: "Profile", roster: "Roster") -> "list[Site]":
+    """The hazard-site register's sites (``--sites``, else the config dir's sites.yaml; none without one)."""
+    from geohazard_cli.sites import load_bounds, load_sites, sites_path
+
+    path = sites_path(cfg, option)
+    if path is None:
+        return []
+    return load_sites(path, profile, roster, load_bounds(cfg)).sites
 
 
 def _record(db: str | None, data: dict[str, object], plan: str, colours: list[str], moment: "datetime",
@@ -403,6 +417,19 @@ def print_warning(w: "WarningResponse", sent: str, section: "WarningSection", ma
         for note in w.notes:
             para([(note.text, "yellow", False), clause(note.source)], "注意:")
     lines.append(Text(""))
+    if w.sites:
+        lines.append(Text(f"隐患点(sites.yaml,本地数据;{len(w.sites)}处)", style="bold"))
+        for st in w.sites:
+            roles = (("防灾责任人", st.responsible_name, st.responsible_phone),
+                     ("监测人", st.monitor_name, st.monitor_phone))
+            people = "  ".join(f"{label}: {name or '未填'} {phone or '无号码'}" for label, name, phone in roles)
+            threat = f";威胁{st.threatened}人" if st.threatened is not None else ""
+            para([(f"{st.id} {st.name}({st.street};{st.hazard_type_name}{threat})", "", False)], "- ")
+            para([(people, "", False)], "  ")
+            if st.evacuation_route or st.evacuation_place:
+                route = f"撤离: {st.evacuation_route or '路线未填'} → {st.evacuation_place or '避险场所未填'}"
+                para([(route, "", False)], "  ")
+        lines.append(Text(""))
     if w.contacts:
         lines.append(Text("叫应名单", style="bold"))
         for c in w.contacts:
