@@ -14,7 +14,7 @@ import xmlschema
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 SENT = ("--sent", "2026-07-21 08:30")
 FIXED = ("--identifier", "370103-test-1", *SENT)
-SENDER = "yjj-370103@geohazard-cli.invalid"
+SENDER = "37010300000000"  # GB/T 35965.1 发布单位代码 (warning.cap.sender_code)
 REF = f"{SENDER},370103-test-1,2026-07-21T08:30:00+08:00"
 COLOURS = ["blue", "yellow", "orange", "red"]
 SEVERITY = {"blue": "Minor", "yellow": "Moderate", "orange": "Severe", "red": "Extreme"}
@@ -84,8 +84,13 @@ def test_urgency_and_certainty_from_the_data(cli, colour: str, urgency: str, cer
     assert text(root, "cap:info/cap:certainty") == certainty
 
 
-def test_instruction_is_the_measures_with_clauses(cli) -> None:  # type: ignore[no-untyped-def]
-    _, root = cap(cli, "red", *FIXED)
+def test_restricted_instruction_is_the_measures_with_clauses(schema: xmlschema.XMLSchema, cli) -> None:  # type: ignore[no-untyped-def]
+    """The staff duty list goes only into a Restricted alert (changed on purpose: it was the Public
+    alert's instruction before issue 18)."""
+    xml, root = cap(cli, "red", "--scope", "restricted", *FIXED)
+    schema.validate(xml)
+    assert text(root, "cap:scope") == "Restricted"
+    assert text(root, "cap:restriction") == "仅限应急管理部门和预警响应责任单位内部使用,不得向公众发布"
     lines = (text(root, "cap:info/cap:instruction") or "").splitlines()
     assert len(lines) == 8
     assert lines[0].startswith("1. 区应急局要将预警信息通知到有关街道办事处") and lines[0].endswith("(3.1.4)")
@@ -94,8 +99,38 @@ def test_instruction_is_the_measures_with_clauses(cli) -> None:  # type: ignore[
     assert "启动预警期应急响应(6.3)" in (text(root, "cap:info/cap:description") or "")
 
 
-def test_blue_instruction_is_the_routine_duties(cli) -> None:  # type: ignore[no-untyped-def]
+def test_public_instruction_is_what_residents_must_do(cli) -> None:  # type: ignore[no-untyped-def]
+    _, root = cap(cli, "red", *FIXED)
+    assert text(root, "cap:scope") == "Public" and root.find("cap:restriction", NS) is None
+    lines = (text(root, "cap:info/cap:instruction") or "").splitlines()
+    assert lines[2] == "3. 隐患点发生强降雨时紧急撤离(10.1)"
+    assert lines[-1] == "6. 按照预警信号和撤离路线,听从街道办事处组织紧急避灾疏散(6.3(5))"
+    assert not any("叫醒" in line or "区指挥部办公室" in line for line in lines)
     _, root = cap(cli, "blue", *FIXED)
+    assert len((text(root, "cap:info/cap:instruction") or "").splitlines()) == 2  # blue: watch and report
+
+
+def test_expires_effective_and_gbt_identifier(cli) -> None:  # type: ignore[no-untyped-def]
+    _, root = cap(cli, "orange", *SENT)
+    assert text(root, "cap:identifier") == f"{SENDER}_20260721083000_0"  # GB/T 35965.1 A.1.1
+    assert text(root, "cap:info/cap:effective") == "2026-07-21T08:30:00+08:00"
+    assert text(root, "cap:info/cap:expires") == "2026-07-22T08:30:00+08:00"  # validity: 24 h, local: true
+    _, root = cap(cli, "orange", "--sequence", "3", *SENT)
+    assert text(root, "cap:identifier") == f"{SENDER}_20260721083000_3"
+    r = cli("warning", "orange", "--format", "cap", "--sequence", "10", *SENT)
+    assert r.exit_code == 2 and '--sequence: "10" is not a digit 0-9' in r.stderr
+
+
+def test_areas_are_one_area_block_each(cli) -> None:  # type: ignore[no-untyped-def]
+    _, root = cap(cli, "red", "--area", "七里山,六里山,舜玉路,兴隆村", *FIXED)
+    descs = [a.text for a in root.findall("cap:info/cap:area/cap:areaDesc", NS)]
+    assert descs == ["济南市市中区:七里山街道", "济南市市中区:六里山街道", "济南市市中区:舜玉路街道",
+                     "济南市市中区:兴隆村"]
+    assert all(len(d or "") < 50 for d in descs)
+
+
+def test_blue_restricted_instruction_is_the_routine_duties(cli) -> None:  # type: ignore[no-untyped-def]
+    _, root = cap(cli, "blue", "--scope", "restricted", *FIXED)
     instruction = text(root, "cap:info/cap:instruction") or ""
     clauses = [re.search(r"\(([^()]+)\)$", line).group(1) for line in instruction.splitlines()]  # type: ignore[union-attr]
     assert clauses == ["3.1.1", "3.1.2", "3.1.3", "3.1.4", "10.1"]
@@ -127,7 +162,7 @@ def test_a_real_alert_has_no_exercise_mark(cli) -> None:  # type: ignore[no-unty
 
 
 def test_exercise_cancel_headline_is_marked(cli) -> None:  # type: ignore[no-untyped-def]
-    ref = "yjj-370103@geohazard-cli.invalid,370103-test-1,2026-07-21T08:30:00+08:00"
+    ref = f"{SENDER},370103-test-1,2026-07-21T08:30:00+08:00"
     _, root = cap(cli, "red", "--exercise", "--cancel", ref, *FIXED)
     assert text(root, "cap:info/cap:headline") == "【演练】济南市市中区红色地质灾害气象风险预警解除"
 
@@ -216,19 +251,19 @@ def test_officer_text_is_escaped(schema: xmlschema.XMLSchema, cli) -> None:  # t
     xml, root = cap(cli, "red", "--area", '<script>&"', "--area", "七里山街道", *FIXED)
     schema.validate(xml)
     assert "<script>" not in xml
-    assert text(root, "cap:info/cap:area/cap:areaDesc") == '济南市市中区:<script>&"、七里山街道'
+    assert [a.text for a in root.findall("cap:info/cap:area/cap:areaDesc", NS)] == [
+        '济南市市中区:<script>&"', "济南市市中区:七里山街道"]
     assert '<script>&"' in (text(root, "cap:info/cap:description") or "")
 
 
-def test_default_identifier_is_unique_and_sent_is_cap_form(schema: xmlschema.XMLSchema, cli) -> None:  # type: ignore[no-untyped-def]
+def test_default_identifier_is_gbt_form_and_sent_is_cap_form(schema: xmlschema.XMLSchema, cli) -> None:  # type: ignore[no-untyped-def]
+    """Changed on purpose (issue 18): the GB/T 35965.1 form replaced the uuid-based one; two alerts
+    sent in the same second differ by --sequence."""
     xml1, r1 = cap(cli, "yellow")
-    _, r2 = cap(cli, "yellow")
     schema.validate(xml1)
-    ids = [text(r, "cap:identifier") or "" for r in (r1, r2)]
-    assert ids[0] != ids[1]
-    for ident in ids:
-        uuid4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-        assert re.fullmatch("370103-geohazard-" + uuid4, ident)
+    sent = (text(r1, "cap:sent") or "")
+    stamp = re.sub(r"\D", "", sent[:19])
+    assert text(r1, "cap:identifier") == f"{SENDER}_{stamp}_0"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", text(r1, "cap:sent") or "")
 
 
@@ -292,7 +327,8 @@ def test_cancel_of_a_file_takes_its_colour_and_areas(schema: xmlschema.XMLSchema
         assert text(root, "cap:msgType") == "Cancel"
         assert text(root, "cap:info/cap:headline") == "【演练】济南市市中区橙色地质灾害气象风险预警解除"
         assert text(root, "cap:info/cap:severity") == "Severe"
-        assert text(root, "cap:info/cap:area/cap:areaDesc") == f"济南市市中区:{desc}"
+        assert [a.text for a in root.findall("cap:info/cap:area/cap:areaDesc", NS)] == [
+            f"济南市市中区:{d}" for d in desc.split("、")]
         assert text(root, "cap:references") == f"{SENDER},370103-test-1,2026-07-21T08:30:00+08:00"
 
 
@@ -381,3 +417,26 @@ def test_update_wording_is_the_profiles(cli, cfg: Path, tmp_path: Path) -> None:
     bad.write_text(rules.replace(old, 'colour: "由{colour}调整"'), encoding="utf-8")
     message = refused(cli, "red", "--rules", str(bad))
     assert message.endswith("warning.cap.update: colour: unknown placeholder {colour} (known: {new}, {old})")
+
+
+def test_an_update_of_an_update_names_every_earlier_alert(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a1 = _alert(cli, tmp_path, "a1.xml", "yellow", "--area", "七里山", *FIXED)
+    a2 = _alert(cli, tmp_path, "a2.xml", "orange", "--update", str(a1), "--identifier", "370103-test-2", *SENT)
+    _, root = cap(cli, "red", "--update", str(a2), "--identifier", "370103-test-3", *SENT)
+    assert (text(root, "cap:references") or "").split() == [
+        f"{SENDER},370103-test-1,2026-07-21T08:30:00+08:00", f"{SENDER},370103-test-2,2026-07-21T08:30:00+08:00"]
+
+
+@pytest.mark.parametrize("plan", ["shizhong-2023", "national-2006"])
+def test_lang_en_adds_an_english_info(schema: xmlschema.XMLSchema, cli, plan: str) -> None:  # type: ignore[no-untyped-def]
+    xml, root = cap(cli, "orange", "--plan", plan, "--area", "七里山", "--lang", "en", *FIXED)
+    schema.validate(xml)
+    zh, en = root.findall("cap:info", NS)
+    assert (text(zh, "cap:language"), text(en, "cap:language")) == ("zh-CN", "en-US")
+    assert text(en, "cap:headline") == "Shizhong District, Jinan: Orange Geohazard weather risk warning"
+    assert text(en, "cap:area/cap:areaDesc") == "Shizhong District, Jinan: 七里山街道"
+    assert text(en, "cap:expires") == text(zh, "cap:expires")
+    lines = [len((text(i, "cap:instruction") or "").splitlines()) for i in (zh, en)]
+    assert lines[0] == lines[1] > 0
+    r = cli("warning", "orange", "--lang", "en")
+    assert r.exit_code == 2 and "--lang: only with --format cap" in r.stderr

@@ -29,19 +29,21 @@ def test_shipped_config_is_sound(cli, cfg: Path) -> None:  # type: ignore[no-unt
     r = cli("check")
     assert (r.exit_code, r.stderr) == (0, "")
     assert errors(r.stdout) == []
-    # by default the 21 notices are one line, so that real problems are not buried
+    # by default the 23 notices are one line, so that real problems are not buried (2 since issue
+    # 18: each profile's CAP sender code still has the placeholder institution code 000)
     assert r.stdout.splitlines() == [
         "notice: 20 units have no number (区指挥部指挥长, 各街道办事处, 各类专业救援队伍, …); "
-        "1 shared number (区应急局); --notices lists them",
-        f"{cfg}: sound; 21 notices",
+        "1 shared number (区应急局); 2 other notices; --notices lists them",
+        f"{cfg}: sound; 23 notices",
     ]
     r = cli("check", "--notices")
     assert (r.exit_code, r.stderr) == (0, "")
     notices = [line for line in r.stdout.splitlines() if line.startswith("notice: ")]
     # with --notices every unit without a number is listed, none dropped
-    assert len(notices) == 21
+    assert len(notices) == 23
+    assert sum("warning.cap.sender_code.institution: institution 000 is a placeholder" in n for n in notices) == 2
     assert any("[各街道办事处] no number (附件3未列各街道办事处号码;按街道逐一联系)" in n for n in notices)
-    assert r.stdout.splitlines()[-1] == f"{cfg}: sound; 21 notices"
+    assert r.stdout.splitlines()[-1] == f"{cfg}: sound; 23 notices"
 
 
 def test_problems_come_first_and_notices_stay_one_line(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +79,7 @@ def test_blank_number(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 2
     assert errors(r.stdout) == [f"contacts.yaml:{line}: units.1.phone: [区人武部] blank number "
                                 "(write the number, or say why in phone_missing)"]
-    assert r.stdout.splitlines()[-1] == f"{copy}: 1 problem; 21 notices"
+    assert r.stdout.splitlines()[-1] == f"{copy}: 1 problem; 23 notices"
 
 
 def test_malformed_numbers(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -206,7 +208,7 @@ def test_every_problem_is_listed(cli, copy: Path) -> None:  # type: ignore[no-un
         ("contacts.yaml", "groups.3.lead", "医疗卫生组 lead 区卫健"),
         ("templates/report-form.html.j2", "(template)", None),
     ]
-    assert len(data["notices"]) == 21
+    assert len(data["notices"]) == 23  # 21 contacts notices + 2 CAP placeholders (issue 18)
 
 
 def test_schema_errors_all_listed(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]

@@ -292,9 +292,9 @@ def test_plan_flag_overrides_the_file(cli) -> None:  # type: ignore[no-untyped-d
 
 MALFORMED = [
     ("unknown-kind.yaml", "unknown-kind.yaml:7: step 2: evacuate: unknown step kind (a step has at, note, "
-     "expect and one of warning, report, update, decide, terminate, ack)"),
+     "expect and one of warning, report, update, decide, submit, terminate, ack)"),
     ("unknown-key.yaml", "unknown-key.yaml:7: step 1 (report): expected: unknown key (a step has at, note, "
-     "expect and one of warning, report, update, decide, terminate, ack)"),
+     "expect and one of warning, report, update, decide, submit, terminate, ack)"),
     ("unknown-top-key.yaml", "unknown-top-key.yaml:3: profile: unknown key (a scenario has name, start, plan, "
      "description, steps)"),
     ("unknown-warning-key.yaml", "unknown-warning-key.yaml:5: step 1 (warning): warning.areas: unknown key "
@@ -303,7 +303,7 @@ MALFORMED = [
      "evacuees, deaths, missing, injured, households, threatened, potential_loss, direct_loss, reported_at, "
      "occurred_at, id, location, scale, cause, trend, measures_taken, suggestions, reporter, notes)"),
     ("two-kinds.yaml", "two-kinds.yaml:4: step 1: a step needs exactly one of warning, report, update, "
-     "decide, terminate, ack (found report and update)"),
+     "decide, submit, terminate, ack (found report and update)"),
     ("out-of-order.yaml", 'out-of-order.yaml:8: step 3 (update): at: "+45m" is earlier than step 2 (+1h30m); '
      "steps must be in time order"),
     ("before-start.yaml", "before-start.yaml:4: step 1 (report): at: 2026-07-21T08:00:00+08:00 is before the "

@@ -1,7 +1,8 @@
 """A drill rehearses exactly what the journal records: every shipped drill's steps are replayed into
 a real journal file through the commands an officer types (`warning --record`, `incident open`,
 `update`, `ack`, `close`, at the same times), and after each step the drill's pending units, grade
-and level must equal what `incident show --format json` reports."""
+and level must equal what `incident show --format json` reports, and what is late what `incident due`
+reports at the same time."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def test_every_drill_step_matches_the_journal(path: Path, cli, cfg: Path, tmp_pa
     scenario, _ = read_scenario(path)
     _, profile = load_config(None, scenario.plan, None)
     roster = load_roster(cfg)
-    drilled = run(schedule(scenario, profile.timezone), profile, roster)
+    from geohazard_cli.deadlines import load
+
+    drilled = run(schedule(scenario, profile.timezone), profile, roster, load(cfg))
     db = str(tmp_path / "journal.sqlite3")
     open_ids: dict[str, int] = {}  # response kind -> id, as the drill keeps them
 
@@ -68,6 +71,11 @@ def test_every_drill_step_matches_the_journal(path: Path, cli, cfg: Path, tmp_pa
             assert step.decide is not None
             ok("incident", "decide", str(open_ids["incident"]), "--level", step.decide.level, "--by",
                step.decide.by or profile.decisions.decider, "--at", at, "--db", db, "--format", "json")
+        elif step.kind == "submit":
+            assert step.submit is not None
+            recipients = [a for to in step.submit.to for a in ("--to", to)]
+            ok("incident", "report", str(open_ids["incident"]), "--kind", step.submit.report, *recipients,
+               "--at", at, "--db", db, "--format", "json")
         elif step.kind == "ack":
             for spec in step.ack or []:
                 # As an officer would: record the answer on each open response still waiting for it.
@@ -75,8 +83,8 @@ def test_every_drill_step_matches_the_journal(path: Path, cli, cfg: Path, tmp_pa
                            if any(spec.unit in (p["unit"], p["unit_key"]) or p["unit"].startswith(spec.unit)
                                   for p in shown(rid)["pending"])]
                 for rid in waiting or [max(open_ids.values())]:
-                    ok("incident", "ack", str(rid), "--unit", spec.unit, "--outcome", "接通", "--at", at,
-                       "--db", db, "--format", "json")
+                    ok("incident", "ack", str(rid), "--unit", spec.unit, "--outcome", spec.outcome or "接通",
+                       "--at", at, "--db", db, "--format", "json")
         if step.kind == "terminate":
             assert result.result["unacknowledged"] == journal_pending()
             for rid in open_ids.values():
@@ -84,7 +92,11 @@ def test_every_drill_step_matches_the_journal(path: Path, cli, cfg: Path, tmp_pa
                 ok("incident", "close", str(rid), "--reason", reason, "--at", at, "--db", db, "--format", "json")
             open_ids.clear()
             continue
-        assert result.result["unacknowledged"] == journal_pending(), (result.number, step.kind)
+        if "unacknowledged" in result.result:
+            assert result.result["unacknowledged"] == journal_pending(), (result.number, step.kind)
+        late = ok("incident", "due", "--db", db, "--at", at, "--format", "json")
+        assert result.result["overdue"] == list(dict.fromkeys(r["unit"] for r in late["overdue"])), result.number
+        assert result.result["due"] == [r["report_name"] for r in late["reports_due"]], result.number
         if step.kind in ("report", "update", "decide"):
             now = shown(open_ids["incident"])
             # An update's result is the assessment: the level it calls for is proposed until decided.

@@ -153,3 +153,17 @@ def test_check_validates_the_local_file(cli, copy: Path) -> None:  # type: ignor
     r = cli("check", "--config-dir", str(copy))
     assert r.exit_code == 2
     assert "response.local.yaml:2: answer.0.minutes" in r.stdout + r.stderr
+
+
+def test_an_incident_opened_under_a_warning_for_its_street_is_linked(inc, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("warning", "橙色", "--area", "七里山街道", "--record", "--db", inc.db, "--sent", T0).exit_code == 0
+    elsewhere = json.loads(inc("open", "--evacuees", "40", "--location", "党家街道", "--at", T0, "--format",
+                               "json").stdout)
+    assert elsewhere["linked_warning"] is None
+    opened = json.loads(inc("open", "--evacuees", "40", "--location", "七里山街道 七里山路", "--at", T0,
+                            "--format", "json").stdout)
+    assert opened["linked_warning"] == 1
+    assert "关联预警响应 #1" in inc("show", str(opened["id"])).stdout
+    listed = {r["id"]: r["kind"] for r in json.loads(inc("list", "--format", "json").stdout)}
+    assert listed == {1: "warning", 2: "incident", 3: "incident"}
+    assert "预警响应 #1" in inc("export", "1").stdout

@@ -315,7 +315,7 @@ def test_json_has_level_active_measures_contacts(cli) -> None:  # type: ignore[n
     assert data["contacts"][0]["unit"] == "区指挥部办公室"
     assert {"order", "unit", "unit_key", "phone", "dial", "reasons", "duties"} <= set(data["contacts"][0])
     assert data["cap"] == {"severity": "Extreme", "urgency": "Immediate", "certainty": "Likely",
-                           "response_type": "Evacuate"}
+                           "response_type": "Evacuate", "validity": {"hours": 24, "source": None, "local": True}}
 
 
 def test_text_shows_the_same_measures_and_calls_as_json(cli) -> None:  # type: ignore[no-untyped-def]

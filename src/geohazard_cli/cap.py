@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +30,7 @@ _CAP_TOKEN_RE = re.compile(CAP_TOKEN)
 _CAP_TIME_RE = re.compile(r"^\d\d\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
 
 MsgType = Literal["Alert", "Update", "Cancel"]
+Scope = Literal["Public", "Restricted"]
 
 
 class CapRef(BaseModel):
@@ -44,6 +46,7 @@ class CapRef(BaseModel):
     msg_type: str | None = None
     colour: str | None = None  # colour key, told from the alert's severity (warning.colours[].cap)
     areas: list[str] | None = None  # as in areaDesc after "jurisdiction:"; [] = the whole jurisdiction
+    earlier: tuple[CapRef, ...] = ()  # the alerts its own references name (an Update names them all)
 
     def text(self) -> str:
         return f"{self.sender},{self.identifier},{self.sent}"
@@ -103,13 +106,24 @@ def reference_from_xml(text: str, name: str, field: str, section: WarningSection
     info = root.find(ns + "info")
     if section is not None and info is not None:
         colour = _colour_of(section, *(get(info, t) for t in ("severity", "urgency", "certainty", "responseType")))
-        desc = get(info, "area/" + ns + "areaDesc")
-        if desc == section.area_name:
-            areas = []
-        elif desc is not None and desc.startswith(section.area_name + ":"):
-            areas = [a for a in desc[len(section.area_name) + 1:].split("、") if a]
+        areas = _our_areas(section, [get(a, "areaDesc") for a in info.findall(ns + "area")])
+    earlier = tuple(parse_reference(t, f"{field}: {name}: references")
+                    for t in (get(root, "references") or "").split())
     return ref.model_copy(update={"status": get(root, "status"), "name": name, "msg_type": msg_type,
-                                  "colour": colour, "areas": areas})
+                                  "colour": colour, "areas": areas, "earlier": earlier})
+
+
+def _our_areas(section: WarningSection, descs: Sequence[str | None]) -> list[str] | None:
+    """The areas of an alert this profile wrote: [] for the whole jurisdiction, else the names
+    after "jurisdiction:" of each area (one per <area>; older alerts joined them with 、)."""
+    if descs == [section.area_name]:
+        return []
+    out: list[str] = []
+    for desc in descs:
+        if desc is None or not desc.startswith(section.area_name + ":"):
+            return None
+        out += [a for a in desc[len(section.area_name) + 1:].split("、") if a and a not in out]
+    return out or None
 
 
 def _colour_of(section: WarningSection, severity: str | None, urgency: str | None,
@@ -168,6 +182,15 @@ def check_identifier(value: str, field: str = "--identifier") -> str:
     return value
 
 
+def make_identifier(section: WarningSection, sent: str, sequence: int = 0) -> str:
+    """GB/T 35965.1-2018 A.1.1: 发布单位代码_YYYYMMDDhhmmss_N (the sent time as written, Beijing
+    time in this tool's profiles; N a digit for alerts sent in the same second)."""
+    if not 0 <= sequence <= 9:
+        raise field_error("--sequence", str(sequence), "is not a digit 0-9 (GB/T 35965.1 A.1.1)")
+    stamp = datetime.fromisoformat(sent).strftime("%Y%m%d%H%M%S")
+    return f"{section.cap.sender_code.text()}_{stamp}_{sequence}"
+
+
 def cap_time(moment: datetime, tz: str) -> str:
     """``2026-07-21T08:30:00+08:00``: the plan's offset, whole seconds (the CAP XSD's form)."""
     return moment.astimezone(zone(tz)).replace(microsecond=0).isoformat()
@@ -183,8 +206,15 @@ def build_cap(
     exercise: bool = False,
     msg_type: MsgType = "Alert",
     references: Sequence[CapRef] = (),
+    scope: Scope | None = None,
+    english: bool = False,
 ) -> str:
-    """The CAP 1.2 alert (XML text) for ``response``; every text goes through ElementTree."""
+    """The CAP 1.2 alert (XML text) for ``response``; every text goes through ElementTree.
+
+    A Public alert's instruction is what residents must do (``warning.cap.public_instructions``);
+    the duty list for staff goes only into a Restricted one (``scope``, with ``<restriction>``).
+    Each area is its own ``<area>``; an Update or Cancel names the earlier alert and every alert
+    that one named."""
     import xml.etree.ElementTree as ET
 
     if msg_type != "Alert" and not references:
@@ -204,19 +234,78 @@ def build_cap(
         el.text = text
         return el
 
+    scope = scope or cap.scope
     sub(root, "identifier", check_identifier(identifier))
-    sub(root, "sender", cap.sender)
+    sub(root, "sender", cap.sender_code.text())
     if not _CAP_TIME_RE.match(sent):
         raise InputError(f'sent: "{sent}" is not in CAP form (2026-07-21T08:30:00+08:00)')
     sub(root, "sent", sent)
     sub(root, "status", "Exercise" if exercise else "Actual")
     sub(root, "msgType", msg_type)
-    sub(root, "scope", cap.scope)
+    sub(root, "scope", scope)
+    if scope == "Restricted":
+        sub(root, "restriction", cap.restriction)
     if exercise:
         sub(root, "note", section.exercise.cap_note)
-    if references:
-        sub(root, "references", " ".join(r.text() for r in references))
+    named = list(dict.fromkeys(r.text() for ref in references for r in (*ref.earlier, ref)))
+    if named:
+        sub(root, "references", " ".join(named))
 
+    if not geocode.get("valueName") or not geocode.get("value"):
+        raise ConfigError("geocode: a CAP area needs geocode {valueName: ..., value: ...} in the profile")
+    cancel = msg_type == "Cancel"
+    texts = [_zh_texts(response, section, msg_type, references, scope, exercise)]
+    if english:
+        texts.append(_en_texts(response, section, cancel, exercise))
+    start = datetime.fromisoformat(sent)
+    for t in texts:
+        info = ET.SubElement(root, ns + "info")
+        sub(info, "language", t.language)
+        sub(info, "category", cap.category)
+        sub(info, "event", t.event)
+        if cancel:
+            sub(info, "responseType", "AllClear")
+        elif response.cap.response_type:
+            sub(info, "responseType", response.cap.response_type)
+        sub(info, "urgency", cap.cancel.urgency if cancel else response.cap.urgency)
+        sub(info, "severity", response.cap.severity)
+        sub(info, "certainty", cap.cancel.certainty if cancel else response.cap.certainty)
+        sub(info, "effective", sent)
+        sub(info, "expires", (start + timedelta(hours=response.cap.validity.hours)).isoformat())
+        sub(info, "senderName", t.sender_name)
+        sub(info, "headline", t.headline)
+        sub(info, "description", t.description)
+        if t.instruction:
+            sub(info, "instruction", t.instruction)
+        if t.contact:
+            sub(info, "contact", t.contact)
+        for desc in t.areas:
+            area = ET.SubElement(info, ns + "area")
+            sub(area, "areaDesc", desc)
+            gc = ET.SubElement(area, ns + "geocode")
+            sub(gc, "valueName", geocode["valueName"])
+            sub(gc, "value", geocode["value"])
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+@dataclass(frozen=True)
+class _InfoText:
+    """What differs between the zh-CN and the en-US <info> of one alert."""
+
+    language: str
+    event: str
+    sender_name: str
+    headline: str
+    description: str
+    instruction: str | None
+    contact: str | None
+    areas: list[str]
+
+
+def _zh_texts(response: WarningResponse, section: WarningSection, msg_type: MsgType,
+              references: Sequence[CapRef], scope: Scope, exercise: bool) -> _InfoText:
+    cap = section.cap
     values = {
         "jurisdiction": response.area_name,
         "areas": response.areas_text(),
@@ -225,41 +314,53 @@ def build_cap(
         "event": response.event,
         "activation": _activation_text(response, section.activation_sentence),
     }
-    cancel = msg_type == "Cancel"
-    info = ET.SubElement(root, ns + "info")
-    sub(info, "language", cap.language)
-    sub(info, "category", cap.category)
-    sub(info, "event", response.event)
-    if cancel:
-        sub(info, "responseType", "AllClear")
-    elif response.cap.response_type:
-        sub(info, "responseType", response.cap.response_type)
-    sub(info, "urgency", cap.cancel.urgency if cancel else response.cap.urgency)
-    sub(info, "severity", response.cap.severity)
-    sub(info, "certainty", cap.cancel.certainty if cancel else response.cap.certainty)
-    sub(info, "senderName", cap.sender_name)
     mark = section.exercise.mark if exercise else ""
-    if cancel:
-        sub(info, "headline", mark + cap.cancel.headline.format_map(values))
-        sub(info, "description", cap.cancel.description.format_map(values))
-        sub(info, "instruction", cap.cancel.instruction.format_map(values))
-    else:
-        sub(info, "headline", mark + cap.headline.format_map(values))
-        changed = "".join(update_text(r, response, section) for r in references) if msg_type == "Update" else ""
-        sub(info, "description", changed + cap.description.format_map(values))
-        sub(info, "instruction", instruction_text(response))
+    areas = area_descs(response.area_name, response, ":")
+    if msg_type == "Cancel":
+        return _InfoText(cap.language, response.event, cap.sender_name, mark + cap.cancel.headline.format_map(values),
+                         cap.cancel.description.format_map(values), cap.cancel.instruction.format_map(values),
+                         None, areas)
+    changed = "".join(update_text(r, response, section) for r in references) if msg_type == "Update" else ""
     contact = next((c for c in response.contacts if c.order == 1 and c.dial), None)
-    if contact is not None and not cancel:
-        sub(info, "contact", f"{contact.unit} {contact.dial}")
-    area = ET.SubElement(info, ns + "area")
-    sub(area, "areaDesc", response.area_name + (":" + response.areas_text() if response.areas else ""))
-    if not geocode.get("valueName") or not geocode.get("value"):
-        raise ConfigError("geocode: a CAP area needs geocode {valueName: ..., value: ...} in the profile")
-    gc = ET.SubElement(area, ns + "geocode")
-    sub(gc, "valueName", geocode["valueName"])
-    sub(gc, "value", geocode["value"])
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return _InfoText(cap.language, response.event, cap.sender_name, mark + cap.headline.format_map(values),
+                     changed + cap.description.format_map(values),
+                     instruction_text(response) if scope == "Restricted" else public_text(response, section),
+                     f"{contact.unit} {contact.dial}" if contact is not None else None, areas)
+
+
+def _en_texts(response: WarningResponse, section: WarningSection, cancel: bool, exercise: bool) -> _InfoText:
+    en = section.cap.en
+    if en is None:
+        raise ConfigError("warning.cap.en: --lang en needs the English texts in the profile (see docs/warning.md)")
+    values = {"jurisdiction": en.jurisdiction, "colour": en.colours[response.level], "event": en.event,
+              "areas": ", ".join(response.areas) if response.areas else en.jurisdiction}
+    mark = en.exercise_mark if exercise else ""
+    areas = area_descs(en.jurisdiction, response, ": ")
+    if cancel:
+        return _InfoText("en-US", en.event, en.sender_name, mark + en.cancel_headline.format_map(values),
+                         en.cancel_description.format_map(values), en.cancel_instruction.format_map(values),
+                         None, areas)
+    rank = section.rank(response.level)
+    lines = [t for p, t in zip(section.cap.public_instructions, en.instructions, strict=True)
+             if section.rank(p.from_) <= rank]
+    return _InfoText("en-US", en.event, en.sender_name, mark + en.headline.format_map(values),
+                     en.description.format_map(values),
+                     "\n".join(f"{n}. {t}" for n, t in enumerate(lines, start=1)), None, areas)
+
+
+def area_descs(jurisdiction: str, response: WarningResponse, sep: str) -> list[str]:
+    """One areaDesc per area ("济南市市中区:七里山街道"), the jurisdiction alone when none is named:
+    a long street list becomes several <area> blocks, never one text past a consumer's limit."""
+    if not response.areas:
+        return [jurisdiction]
+    return [f"{jurisdiction}{sep}{a}" for a in response.areas]
+
+
+def public_text(response: WarningResponse, section: WarningSection) -> str:
+    """A Public alert's instruction: what residents of the areas must do, each with its clause."""
+    rank = section.rank(response.level)
+    lines = [p for p in section.cap.public_instructions if section.rank(p.from_) <= rank]
+    return "\n".join(f"{n}. {p.text}({p.source})" for n, p in enumerate(lines, start=1))
 
 
 def _activation_text(response: WarningResponse, sentence: ActivationSentence) -> str:

@@ -158,7 +158,25 @@ def _warning_problems(profile: Profile, file: str, text: str, roster: Roster | N
     from geohazard_cli.warning import check_section
 
     lookup = roster.unit if roster is not None else None
-    return [_from_error(ConfigError(msg), file, "warning") for msg in check_section(profile, file, text, lookup)]
+    found = [_from_error(ConfigError(msg), file, "warning") for msg in check_section(profile, file, text, lookup)]
+    return found or _cap_placeholders(profile, file, text)
+
+
+def _cap_placeholders(profile: Profile, file: str, text: str) -> list[Problem]:
+    """Notices for the CAP settings a bureau must set (``local: true``) still at their shipped
+    placeholder: the GB/T 4657 institution code 000 of the sender code."""
+    from geohazard_cli.loader import line_of
+    from geohazard_cli.warning import load_section
+
+    if not profile.warning:
+        return []
+    code = load_section(profile, file, text).cap.sender_code
+    if code.institution != "000":
+        return []
+    loc = ["warning", "cap", "sender_code"]
+    return [Problem(file=file, line=line_of(text, loc), path=".".join(loc) + ".institution", fatal=False,
+                    notice=True, message="institution 000 is a placeholder (local: true): set the bureau's "
+                    "GB/T 4657 机构行业编码 before sending CAP alerts to a consumer")]
 
 
 def sample_incidents(profile: Profile) -> list[Any]:
@@ -269,7 +287,7 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     roster, contact_problems = check_contacts(cfg)
     profiles, rule_problems = check_rules(cfg, roster)
     usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
-    template_problems = check_templates(cfg, profiles, usable)
+    template_problems = check_templates(cfg, profiles, usable) + check_notify(cfg, usable)
     local_problems = check_local_response(cfg)
     everything = [_relative(p, cfg) for p in contact_problems + rule_problems + template_problems + local_problems]
     problems = [p for p in everything if not p.notice]
@@ -294,3 +312,80 @@ def notice_summary(notices: list[Problem], shown: int = 3) -> str:
     if other:
         parts.append(f"{other} other notice{'s' if other != 1 else ''}")
     return "; ".join(parts)
+
+
+def check_notify(cfg: Path, roster: Roster | None) -> list[Problem]:
+    """notify.yaml (when the config dir has one: schema, unit keys, placeholders left from
+    notify.example.yaml) and the message templates of templates/notify/ (compile, render a sample)."""
+    from geohazard_cli.notify.settings import FILENAME, NotifyFile, placeholders
+
+    problems: list[Problem] = []
+    path = cfg / FILENAME
+    if path.is_file():
+        text, data, problems = _load(path)
+        if text is not None:
+            try:
+                conf = NotifyFile.model_validate(data)
+            except ValidationError as exc:
+                problems += _validation_problems(exc, str(path), text)
+            else:
+                problems += _notify_units(conf, roster, str(path), text)
+            problems += [Problem(file=str(path), line=n, path="(value)",
+                                 message=f"still holds a placeholder of notify.example.yaml: {line}")
+                         for n, line in placeholders(text, str(path))]
+    return problems + _notify_templates(cfg)
+
+
+def _notify_units(conf: Any, roster: Roster | None, file: str, text: str) -> list[Problem]:
+    from geohazard_cli.loader import line_of
+
+    if roster is None:
+        return []
+    tables: list[tuple[list[str | int], dict[str, Any]]] = [(["numbers"], conf.numbers)]
+    for name, ch in conf.channels.items():
+        tables += [(["channels", name, "addresses"], ch.addresses), (["channels", name, "mentions"], ch.mentions)]
+    out = []
+    for loc, table in tables:
+        for key in table:
+            if key not in roster.by_key:
+                out.append(Problem(file=file, line=line_of(text, [*loc, key]), path=".".join(map(str, [*loc, key])),
+                                   message=f'"{key}" is not a unit key of contacts.yaml{roster.suggest(key)}'))
+    return out
+
+
+def _notify_templates(cfg: Path) -> list[Problem]:
+    import jinja2
+
+    from geohazard_cli.config import templates_dir
+    from geohazard_cli.render import environment, unsafe_access
+
+    tdir = templates_dir(cfg)
+    if not (tdir / "notify").is_dir():
+        return []
+    env = environment(tdir)
+    sample = {"exercise": True, "kind": "incident", "channel": "dry-run", "channel_type": "dry-run", "id": 1,
+              "response": "incident", "unit": "区应急局", "unit_key": "emergency", "reasons": [], "grade_name": "小型",
+              "response_level_name": "III级响应", "warning": {"level_name": "黄色预警", "areas": ["七里山街道"]},
+              "location": "七里山", "hazard_type_name": "滑坡", "opened_at": "2026-07-21 09:40",
+              "round_at": "2026-07-21 09:40"}
+    out = []
+    for path in sorted((tdir / "notify").glob("*.j2")):
+        name = f"notify/{path.name}"
+        try:
+            unsafe = unsafe_access(env, env.loader.get_source(env, name)[0])
+            if unsafe is not None:
+                out.append(Problem(file=str(path), line=unsafe[0], path="(template)",
+                                   message=f"reaches for {unsafe[1]!r}, a private attribute"))
+                continue
+            env.get_template(name).render(**sample)
+        except jinja2.TemplateSyntaxError as exc:
+            out.append(Problem(file=str(path), line=exc.lineno, path="(template)",
+                               message=f"template syntax error: {exc.message}"))
+        except Exception as exc:  # a template error or a filter misused: the message names it
+            out.append(Problem(file=str(path), path="(render)",
+                               message=f"does not render a sample message: {type(exc).__name__}: {exc}"))
+    for kind in ("incident", "level_change", "warning", "reminder"):
+        if not (tdir / "notify" / f"{kind}.txt.j2").is_file():
+            out.append(Problem(file=str(tdir / "notify" / f"{kind}.txt.j2"), path="(template)",
+                               message="template missing (every channel falls back to it)"))
+    return out

@@ -20,7 +20,6 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     computed_field,
     field_validator,
@@ -480,13 +479,9 @@ _cache: dict[tuple[Path, int, int], Roster] = {}
 
 def parse_roster(text: str, file: str) -> Roster:
     """Validate contacts.yaml text against the schema (no cross-checks)."""
-    from geohazard_cli.loader import describe_validation_error, load_yaml
+    from geohazard_cli.loader import parse_model
 
-    data = load_yaml(text, file)
-    try:
-        return Roster.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, file, text)) from None
+    return parse_model(Roster, text, file)
 
 
 def load_roster(cfg_dir: Path) -> Roster:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from geohazard_cli import lifecycle
-from geohazard_cli.errors import ConfigError
 
 if TYPE_CHECKING:
     from geohazard_cli.lifecycle import State
@@ -61,15 +60,9 @@ def path_of(cfg: Path) -> Path:
 
 
 def parse(text: str, name: str) -> LocalResponse:
-    from pydantic import ValidationError
+    from geohazard_cli.loader import parse_model
 
-    from geohazard_cli.loader import describe_validation_error, load_yaml
-
-    data = load_yaml(text, name, ConfigError)
-    try:
-        return LocalResponse.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, name, text)) from None
+    return parse_model(LocalResponse, text, name)
 
 
 def load(cfg: Path) -> LocalResponse | None:

@@ -27,10 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from geohazard_cli.errors import InputError
 
-KINDS = ("warning", "report", "update", "decide", "terminate", "ack")
+KINDS = ("warning", "report", "update", "decide", "submit", "terminate", "ack")
 STEP_KEYS = ("at", "note", *KINDS, "expect")
-_SPEC_KEYS = {"warning": "level, area", "ack": "unit, answerer, by, note", "terminate": "reason, by",
-              "decide": "level, by, note"}
+_SPEC_KEYS = {"warning": "level, area", "ack": "unit, outcome, answerer, by, note", "terminate": "reason, by",
+              "decide": "level, by, note", "submit": "report, to, by, note"}
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _OFFSET = re.compile(r"^\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?$")
 OFFSET_EXAMPLES = 'an offset from start such as "+0m", "+45m", "+2h", "+1h30m", or an ISO time'
@@ -55,6 +55,7 @@ class AckSpec(BaseModel):
 
     model_config = _STRICT
     unit: str
+    outcome: str | None = None  # how the call went (默认 接通); 无人接听, 占线 ... record a failed call
     answerer: str | None = None  # 接听人: who answered at the unit
     by: str | None = None  # 经办人: the officer who made the call
     note: str | None = None
@@ -66,6 +67,16 @@ class DecideSpec(BaseModel):
 
     model_config = _STRICT
     level: str
+    by: str | None = None
+    note: str | None = None
+
+
+class SubmitSpec(BaseModel):
+    """``submit: 速报`` or ``submit: {report: 续报, to: [区政府, 市应急局]}``: a report sent upward."""
+
+    model_config = _STRICT
+    report: str
+    to: list[str] = []
     by: str | None = None
     note: str | None = None
 
@@ -88,10 +99,12 @@ class Step(BaseModel):
     report: dict[str, Any] | None = None
     update: dict[str, Any] | None = None
     decide: DecideSpec | None = None
+    submit: SubmitSpec | None = None
     terminate: TerminateSpec | None = None
     ack: list[AckSpec] | None = Field(default=None, min_length=1)
     expect: dict[str, Any] = {}
-    kind: Literal["warning", "report", "update", "decide", "terminate", "ack"] = Field(exclude=True)  # by _shape
+    kind: Literal["warning", "report", "update", "decide", "submit", "terminate", "ack"] = Field(
+        exclude=True)  # set by _shape
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +117,8 @@ class Step(BaseModel):
         value = data[kind]
         if kind in ("warning", "decide") and isinstance(value, str | int):
             data[kind] = {"level": str(value)}
+        elif kind == "submit" and isinstance(value, str):
+            data[kind] = {"report": value}
         elif kind == "terminate" and (value is None or isinstance(value, str)):
             data[kind] = {"reason": value}
         elif kind == "ack":

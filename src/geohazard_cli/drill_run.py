@@ -22,6 +22,7 @@ from geohazard_cli.timeline import Outcome
 
 if TYPE_CHECKING:
     from geohazard_cli.contacts import Roster
+    from geohazard_cli.deadlines import LocalResponse
     from geohazard_cli.journal import Journal
     from geohazard_cli.lifecycle import State
     from geohazard_cli.models import Assessment
@@ -96,11 +97,11 @@ class DrillRun(BaseModel):
 class _Drill:
     """The drill's journal and which of its responses are open now."""
 
-    def __init__(self, profile: Profile, roster: Roster | None) -> None:
+    def __init__(self, profile: Profile, roster: Roster | None, local: LocalResponse | None = None) -> None:
         from geohazard_cli.journal import Journal
 
         self.journal: Journal = Journal.memory()
-        self.profile, self.roster = profile, roster
+        self.profile, self.roster, self.local = profile, roster, local
         self.incident: int | None = None  # the open incident response
         self.warning: int | None = None  # the open warning response
         self.reported_step = 0
@@ -129,14 +130,17 @@ class _Drill:
         return resolve
 
 
-def run(drill: Drill, profile: Profile, roster: Roster | None = None) -> DrillRun:
+def run(drill: Drill, profile: Profile, roster: Roster | None = None, local: LocalResponse | None = None) -> DrillRun:
     """Run every step on the drill clock and check its expectations.
 
-    ``roster`` resolves who each level calls and who answers. A malformed step raises ``StepError``;
-    an expectation that does not hold is recorded in the step and in ``failed``.
+    ``roster`` resolves who each level calls and who answers. ``local`` (the config dir's
+    response.local.yaml) adds, to every step's result, what is late at that moment: ``overdue``
+    (units), ``due`` (reports owed) and ``reports_overdue``, as ``incident due`` judges them.
+    A malformed step raises ``StepError``; an expectation that does not hold is recorded in the step
+    and in ``failed``.
     """
     scenario, start = drill.scenario, drill.start
-    d = _Drill(profile, roster)
+    d = _Drill(profile, roster, local)
     out: list[StepResult] = []
     try:
         for i, (step, when) in enumerate(zip(scenario.steps, drill.times, strict=True)):
@@ -145,6 +149,8 @@ def run(drill: Drill, profile: Profile, roster: Roster | None = None) -> DrillRu
             d.newly = []
             try:
                 summary, result, change = _STEPS[step.kind](step, when, number, d)
+                if local is not None:
+                    result = {**result, **_late(d, when, local)}
             except StepError:
                 raise
             except (InputError, NotFoundError) as exc:  # NotFoundError: a unit the roster does not know
@@ -165,6 +171,16 @@ def run(drill: Drill, profile: Profile, roster: Roster | None = None) -> DrillRu
 
 
 _StepOut = tuple[str, dict[str, Any], LevelChange | None]
+
+
+def _late(d: _Drill, when: datetime, local: LocalResponse) -> dict[str, Any]:
+    """What ``incident due`` would say at this step's time (the journal's own computation)."""
+    from geohazard_cli.deadlines import due
+
+    data = due(d.open_states(), when, local, lambda _plan: d.profile)
+    return {"overdue": list(dict.fromkeys(r["unit"] for r in data["overdue"])),
+            "due": [r["report_name"] for r in data["reports_due"]],
+            "reports_overdue": [r["report_name"] for r in data["reports_due"] if r["overdue"]]}
 
 
 def _called(entries: list[dict[str, Any]]) -> list[Called]:
@@ -349,26 +365,55 @@ def _terminate(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
 
 
 def _ack(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
+    from geohazard_cli.timeline import parse_outcome
+
     answered: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []  # calls recorded with another outcome (无人接听, 占线 ...)
     for spec in step.ack or []:
         key, name = _resolve_unit(spec.unit, d)
+        outcome = parse_outcome(spec.outcome, "outcome") if spec.outcome is not None else Outcome.answered
         targets = _targets(d, key)
         for rid in targets:
-            responses.acknowledge(d.journal, rid, [(key, name)], Outcome.answered, spec.by, when, spec.answerer)
+            responses.acknowledge(d.journal, rid, [(key, name)], outcome, spec.by, when, spec.answerer)
         was_called = any(lifecycle.on_list(s, key) for s in d.open_states())
-        answered.append({"unit": name, "answerer": spec.answerer, "by": spec.by,
-                         "acknowledged_at": when.isoformat(), "called": was_called})
+        record = {"unit": name, "answerer": spec.answerer, "by": spec.by, "acknowledged_at": when.isoformat(),
+                  "called": was_called}
+        if outcome is Outcome.answered:
+            answered.append(record)
+        else:
+            failed.append({**record, "outcome": outcome.value})
     names = "、".join(r["unit"] + (f"({r['answerer']})" if r["answerer"] else "") for r in answered)
-    not_called = [r["unit"] for r in answered if not r["called"]]
+    not_called = [r["unit"] for r in answered + failed if not r["called"]]
     result: dict[str, Any] = {
-        "units": [r["unit"] for r in answered],
+        "units": [r["unit"] for r in answered + failed],
         "answered": answered,
+        "failed_calls": failed,
         "not_called": not_called,
         "acknowledged": d.acknowledged(),
         "unacknowledged": d.unacknowledged(),
     }
-    summary = f"{names} 回应" + (f"(未被叫应:{'、'.join(not_called)})" if not_called else "")
+    from geohazard_cli.timeline import OUTCOME_LABELS
+
+    parts = [f"{names} 回应"] if answered else []
+    parts += [f"{r['unit']} {OUTCOME_LABELS[r['outcome']]}" for r in failed]
+    summary = ";".join(parts) + (f"(未被叫应:{'、'.join(not_called)})" if not_called else "")
     return summary, result, None
+
+
+def _submit(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
+    spec = step.submit
+    assert spec is not None
+    if d.incident is None:
+        raise InputError("no incident to report on: report one first")
+    kinds = {"速报": "first", "first": "first", "续报": "follow_up", "follow-up": "follow_up", "follow_up": "follow_up"}
+    kind = kinds.get(spec.report.strip())
+    if kind is None:
+        raise InputError(f'submit.report: "{spec.report}" is not a report kind (accepted: 速报, 续报)')
+    state, events = responses.report_sent(d.journal, d.incident, kind, spec.to, spec.by, when, spec.note)
+    result = {"report": kind, "to": spec.to, "reports": state.reports}
+    from geohazard_cli.journal import event_text
+
+    return event_text(events[-1]), result, None
 
 
 def _targets(d: _Drill, key: str) -> list[int]:
@@ -386,8 +431,8 @@ def _resolve_unit(name: str, d: _Drill) -> tuple[str, str]:
     return responses.resolve_unit(name, d.roster, d.open_states())
 
 
-_STEPS = {"warning": _warning, "report": _report, "update": _update, "decide": _decide, "terminate": _terminate,
-          "ack": _ack}
+_STEPS = {"warning": _warning, "report": _report, "update": _update, "decide": _decide, "submit": _submit,
+          "terminate": _terminate, "ack": _ack}
 
 
 # --- expectations -----------------------------------------------------------------------------

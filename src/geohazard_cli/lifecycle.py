@@ -31,6 +31,10 @@ Event kinds (``kind``, with ``details``):
 - ``amend``: a correction of a mistyped figure or time (the opening time): the history keeps both
   the original and the correction; corrected figures are re-assessed like a report.
 - ``close``: the response ends (§6.4).
+- ``message``: a 叫应 message queued for one unit over one channel (``incident notify``): its
+  idempotency ``key`` (response, round, unit, channel, kind), target and text.
+- ``attempt``: one delivery attempt of a message: ``result`` ``sending`` (recorded before the
+  request), then ``sent`` or ``failed`` with the platform's reply ``code``.
 """
 
 from __future__ import annotations
@@ -41,12 +45,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 KINDS = ("open", "update", "amend", "proposal", "decision", "level_change", "warning", "call", "ack", "report",
-         "close")
+         "close", "message", "attempt")
 KIND_LABELS = {"open": "接报", "update": "续报", "amend": "更正", "proposal": "级别建议", "decision": "级别决定",
                "level_change": "级别调整", "warning": "预警", "call": "叫应", "ack": "回应", "report": "上报",
-               "close": "响应终止"}
+               "close": "响应终止", "message": "通知", "attempt": "发送"}
 ROUND_STARTERS = ("open", "level_change")  # and "warning" when the colour changed
 ANSWERED = "answered"
+# What a message event records and its state keeps (the text is kept so a --retry resends it as queued).
+MESSAGE_FIELDS = ("channel", "kind", "unit_key", "unit", "target", "text", "text_digest", "round_seq")
 
 Direction = Literal["up", "down", "same"]
 
@@ -107,6 +113,7 @@ class State:
     level_grade_name: str = ""
     reports: dict[str, Any] = field(default_factory=dict)  # first, last (ISO) and count of reports sent
     amended: int = 0  # corrections recorded
+    linked_warning: int | None = None  # the warning response open for its street when it was opened
     call_list: dict[str, Any] | None = None  # the current call list (entries in call order)
     round_seq: int = 0  # the event that started the current round of 叫应
     round_at: datetime | None = None
@@ -114,6 +121,7 @@ class State:
     attempts: dict[str, int] = field(default_factory=dict)  # unit key -> calls recorded this round
     last: dict[str, dict[str, Any]] = field(default_factory=dict)  # unit key -> last call {at, outcome}
     last_seq: int = 0
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # message key -> its delivery status
 
 
 # --- folding ------------------------------------------------------------------------------------
@@ -132,6 +140,7 @@ def apply(state: State, ev: Event) -> State:
         state.plan = d.get("plan", state.plan)
         state.opened_at = ev.at
         state.incident = dict(d.get("incident") or {})
+        state.linked_warning = d.get("linked_warning")
         if d.get("warning") is not None:
             _warned(state, d["warning"])
         _assessed(state, d.get("assessment"))
@@ -192,7 +201,28 @@ def apply(state: State, ev: Event) -> State:
         state.closed_at = ev.at
         state.close_reason = d.get("reason")
         state.close_by = d.get("by")
+    elif kind in ("message", "attempt"):
+        _delivery(state, ev)
     return state
+
+
+def _delivery(state: State, ev: Event) -> None:
+    """A message queued (``queued``) and each attempt at it: ``sending`` before the request, then
+    ``sent`` or ``failed``. A ``sending`` with nothing after it is an attempt whose end is unknown."""
+    d, key = ev.details, ev.details.get("key")
+    if not isinstance(key, str):
+        return
+    if ev.kind == "message":
+        if key not in state.messages:
+            state.messages[key] = {name: d.get(name) for name in MESSAGE_FIELDS} | {
+                "status": "queued", "attempts": 0, "code": None, "at": ev.at.isoformat()}
+        return
+    m = state.messages.get(key)
+    if m is None:
+        return
+    m["status"], m["code"], m["at"] = d.get("result"), d.get("code"), ev.at.isoformat()
+    if d.get("result") == "sending":
+        m["attempts"] = int(m.get("attempts") or 0) + 1
 
 
 def replay(response_id: int, events: Iterable[Event]) -> State:
@@ -299,9 +329,13 @@ def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[list[d
 
 def opening(response: str, at: datetime, plan: str, exercise: bool, call_list: dict[str, Any] | None, *,
             incident: dict[str, Any] | None = None, figures: list[dict[str, Any]] | None = None,
-            assessment: dict[str, Any] | None = None, warning: dict[str, Any] | None = None) -> list[Draft]:
-    """A new response: its opening and the units to call."""
+            assessment: dict[str, Any] | None = None, warning: dict[str, Any] | None = None,
+            linked_warning: int | None = None) -> list[Draft]:
+    """A new response: its opening and the units to call (an incident: and the warning response open
+    for its street, if any)."""
     details: dict[str, Any] = {"response": response, "exercise": exercise, "plan": plan}
+    if linked_warning is not None:
+        details["linked_warning"] = linked_warning
     if response == "incident":
         details |= {"figures": figures or [], "incident": incident or {}, "assessment": assessment}
     else:

@@ -22,7 +22,7 @@ import stat
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from geohazard_cli.errors import ConfigError, GeohazardError, InputError
 
@@ -362,3 +362,20 @@ def describe_validation_error(exc: Any, name: str, text: str | None = None) -> s
     more = len(exc.errors()) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
     return f"{where}: {path}: {msg}{tail}"
+
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
+
+
+def parse_model(model: type[M], text: str, name: str) -> M:
+    """A YAML config text validated against a pydantic model: ConfigError ``file:line: key: message``."""
+    from pydantic import ValidationError
+
+    data = load_yaml(text, name, ConfigError)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, name, text)) from None

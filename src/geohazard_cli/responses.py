@@ -148,10 +148,12 @@ def open_incident(j: Journal, incident: Incident, profile: Profile, resolve: Res
 
     assessment = grade(incident, profile)
     call_list = resolve(assessment) if resolve is not None else None
-    drafts = lifecycle.opening("incident", at, profile.id, exercise, call_list,
-                               incident=incident.model_dump(mode="json"),
-                               figures=reported_figures(incident, profile), assessment=summary(assessment))
     with j.transaction(write=True):
+        warning = _warning_for(j, incident.location)
+        drafts = lifecycle.opening("incident", at, profile.id, exercise, call_list,
+                                   incident=incident.model_dump(mode="json"),
+                                   figures=reported_figures(incident, profile), assessment=summary(assessment),
+                                   linked_warning=warning.id if warning is not None else None)
         state, events = j.create(drafts)
     return state, events, assessment, call_list
 
@@ -389,6 +391,15 @@ def change_warning(j: Journal, response_id: int, data: dict[str, Any], colours: 
         return j.append(state, drafts)
 
 
+def _warning_for(j: Journal, location: str | None) -> State | None:
+    """The latest open warning response one of whose areas the location names (inside a transaction)."""
+    if not location:
+        return None
+    found = [s for s in j.states("open", "warning")
+             if any(a and a in location for a in (s.warning or {}).get("areas") or [])]
+    return found[-1] if found else None
+
+
 def active_warning(j: Journal, areas: Iterable[str]) -> State | None:
     """The open warning response covering any of these areas (the latest), if any."""
     wanted = set(areas)
@@ -414,3 +425,63 @@ def record_warning(j: Journal, data: dict[str, Any], plan: str, colours: list[st
         return state, events, "opened"
     state, events = change_warning(j, current.id, data, list(reversed(colours)), at)
     return state, events, "changed"
+
+
+# --- delivery (incident notify) and replies (incident ack-import) ---------------------------------
+
+def queue_messages(j: Journal, response_id: int, messages: list[dict[str, Any]],
+                   at: datetime) -> tuple[State, list[Event]]:
+    """Record messages to send (``message`` events), each once: a key already in the journal is
+    not queued again (the idempotency key is the message's identity)."""
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        fresh = list({m["key"]: m for m in messages if m["key"] not in state.messages}.values())
+        if not fresh:
+            return state, []
+        return j.append(state, [lifecycle.Draft("message", at, dict(m), state.grade or None,
+                                                state.response_level or None) for m in fresh])
+
+
+def claim(j: Journal, response_id: int, key: str, allowed: Iterable[str], at: datetime) -> bool:
+    """Record ``sending`` for a message before its request, if its status is still one of ``allowed``
+    (another notify may have sent it meanwhile): True when this process may send it."""
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        m = state.messages.get(key)
+        if m is None or m.get("status") not in set(allowed):
+            return False
+        j.append(state, [_attempt(state, key, "sending", None, "", at)])
+        return True
+
+
+def record_attempts(j: Journal, response_id: int, attempts: list[tuple[str, str, str | None, str]],
+                    at: datetime) -> State:
+    """Record how attempts ended: (key, ``sent``/``failed``, the platform's reply code, a short detail
+    that never holds a secret)."""
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        state, _ = j.append(state, [_attempt(state, key, result, code, detail, at)
+                                    for key, result, code, detail in attempts])
+        return state
+
+
+def _attempt(state: State, key: str, result: str, code: str | None, detail: str, at: datetime) -> lifecycle.Draft:
+    m = state.messages.get(key) or {}
+    details = {"key": key, "channel": m.get("channel"), "target": m.get("target"), "unit": m.get("unit"),
+               "unit_key": m.get("unit_key"), "text_digest": m.get("text_digest"), "result": result,
+               "code": code, "detail": detail, "at": at.isoformat()}
+    return lifecycle.Draft("attempt", at, details, state.grade or None, state.response_level or None)
+
+
+def import_replies(j: Journal, response_id: int, replies: list[tuple[str, str, Outcome, datetime, str]],
+                   by: str | None) -> tuple[State, list[Event]]:
+    """Record the replies of an SMS platform's export as answers of the 叫应 loop, one transaction:
+    (unit key, unit name, outcome, when it replied, the number it came from)."""
+    if not replies:
+        with j.transaction(write=False):
+            return j.state(response_id), []
+    with j.transaction(write=True):
+        state = j.writable(response_id, min(r[3] for r in replies))
+        drafts = [d for key, name, outcome, when, number in replies
+                  for d in lifecycle.acking(state, when, key, name, outcome.value, by, number, when)]
+        return j.append(state, drafts)

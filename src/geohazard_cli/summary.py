@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from geohazard_cli import lifecycle
 from geohazard_cli.journal import event_text
 from geohazard_cli.lifecycle import KIND_LABELS, Event, State
-from geohazard_cli.responses import incident_of, recorded_figures, reported_figures
+from geohazard_cli.responses import incident_of, recorded_figures, reported_figures, warning_colours
 from geohazard_cli.timeline import OUTCOME_LABELS, Outcome, human_time
 
 if TYPE_CHECKING:
@@ -85,7 +85,13 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
               for e in events if e.kind in CHANGES and e.details.get("direction") in ("up", "down")]
     opening = next((e for e in events if e.kind == "open"), None)
     seen_levels = [e.response_level for e in events if e.response_level and e.kind in IN_FORCE]
-    if profile is not None:
+    if record.response == "warning":  # a warning's level is its colour: the strongest one issued
+        colours = {e.details["warning"]["level"]: e.details["warning"]["level_name"] for e in events
+                   if isinstance(e.details.get("warning"), dict)}
+        order = list(reversed(warning_colours(profile))) if profile is not None else list(colours)
+        peak = min(colours, key=lambda k: order.index(k) if k in order else len(order), default=None)
+        peak_name = colours.get(peak) if peak is not None else None
+    elif profile is not None:
         order = [lv.key for lv in profile.levels]
         peak = min(seen_levels, key=lambda k: order.index(k) if k in order else len(order), default=None)
         peak_name = profile.level_by_key[peak].name if peak in profile.level_by_key else peak
@@ -156,7 +162,10 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
         "duration": duration,
         "generated_at": generated_at.isoformat(),
         "generated_text": _t(generated_at),
-        "initial": opening.details["assessment"] if opening else None,
+        "initial": opening.details.get("assessment") if opening else None,
+        "kind": record.response,
+        "noun": "预警响应" if record.response == "warning" else "事件",
+        "warning": record.warning,
         # The grade now: 当前 while the incident is open, 终判 (final) only once it is closed.
         "current": current_grade,
         "final": current_grade if record.status == "closed" else None,

@@ -23,6 +23,7 @@ class Outcome(StrEnum):
 # Labels for people, as on the paper call sheet (结果: 1 接通 2 未接 3 占线 4 其他; see
 # templates/callsheet.*.j2); the machine keys above are what JSON carries.
 OUTCOME_LABELS = {"answered": "接通", "no-answer": "未接", "busy": "占线", "other": "其他"}
+ATTEMPT_LABELS = {"sending": "发送中", "sent": "已发送", "failed": "失败"}
 OUTCOME_CODES = {"1": "answered", "2": "no-answer", "3": "busy", "4": "other"}
 # The words an officer writes in the 结果 column, beside the sheet's own labels.
 OUTCOME_WORDS = {"已接通": "answered", "接听": "answered", "已接听": "answered", "已回应": "answered",
@@ -130,4 +131,10 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
     if kind == "close":
         who = f"(宣布/意见:{details['by']})" if details.get("by") else ""
         return f"响应终止:{details['reason']}{who}"
+    if kind == "message":
+        return f"通知排队:{details.get('unit')}({details.get('channel')} → {details.get('target')})"
+    if kind == "attempt":
+        result = ATTEMPT_LABELS.get(str(details.get("result")), str(details.get("result")))
+        code = f",代码 {details['code']}" if details.get("code") else ""
+        return f"发送 {details.get('unit')}({details.get('channel')}):{result}{code}"
     return kind

@@ -52,6 +52,22 @@ class Clause(BaseModel):
     source: str = Field(min_length=1)
 
 
+class Validity(BaseModel):
+    """How long an alert of one colour stays in force (CAP ``<expires>`` = sent + ``hours``): the
+    plan's clause (``source``) or, where the plan is silent, the bureau's own setting (``local: true``)."""
+
+    model_config = _STRICT
+    hours: int = Field(gt=0, le=240)
+    source: str | None = None
+    local: bool = False
+
+    @model_validator(mode="after")
+    def _said_by(self) -> Validity:
+        if (self.source is None) == (not self.local):
+            raise ValueError("give the plan's clause (source: ...) or mark the setting local: true, one of them")
+        return self
+
+
 class CapColour(BaseModel):
     """How one colour is written in CAP (a documented convention, not the plan)."""
 
@@ -60,6 +76,7 @@ class CapColour(BaseModel):
     urgency: Urgency
     certainty: Certainty
     response_type: ResponseType | None = None
+    validity: Validity
 
 
 class Colour(BaseModel):
@@ -166,18 +183,66 @@ class CapUpdate(BaseModel):
 UPDATE_PLACEHOLDERS = ("old", "new")
 
 
+class SenderCode(BaseModel):
+    """发布单位代码 ZZZZZZDDDUUUXX (GB/T 35965.1-2018 A.1.2): the CAP sender, and the start of every
+    identifier (ZZZZZZDDDUUUXX_YYYYMMDDhhmmss_N, A.1.1). A bureau's own setting: ``local: true``."""
+
+    model_config = _STRICT
+    area: str = Field(pattern=r"^\d{6}$")  # ZZZZZZ: GB/T 2260 行政区划代码
+    institution: str = Field(pattern=r"^\d{3}$")  # DDD: GB/T 4657 机构行业编码
+    unit: str = Field(default="000", pattern=r"^\d{3}$")  # UUU: 内部二级编码, 000 by default
+    extension: str = Field(default="00", pattern=r"^\d{2}$")  # XX: 扩展编码, 00 by default
+    local: Literal[True]
+
+    def text(self) -> str:
+        return self.area + self.institution + self.unit + self.extension
+
+
+class PublicLine(BaseModel):
+    """One line of a Public alert's ``<instruction>``: what residents must do, from colour ``from``."""
+
+    model_config = _STRICT
+    from_: str = Field(alias="from")
+    text: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
+class CapEnglish(BaseModel):
+    """``--lang en``: the en-US ``<info>`` after the zh-CN one (our translation, not the plan's words).
+    Texts may use {jurisdiction} {areas} {colour} {event}; ``instructions`` follow
+    ``cap.public_instructions`` line by line."""
+
+    model_config = _STRICT
+    event: str = Field(min_length=1)
+    sender_name: str = Field(min_length=1)
+    jurisdiction: str = Field(min_length=1)  # the areaDesc before ": 七里山街道" (street names stay as written)
+    colours: dict[str, str]  # colour key -> Blue, Yellow, ...
+    headline: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    instructions: list[str]
+    exercise_mark: str = Field(min_length=1)
+    cancel_headline: str = Field(min_length=1)
+    cancel_description: str = Field(min_length=1)
+    cancel_instruction: str = Field(min_length=1)
+
+
+EN_PLACEHOLDERS = ("jurisdiction", "areas", "colour", "event")
+
+
 class CapSettings(BaseModel):
     model_config = _STRICT
-    sender: str = Field(pattern=CAP_TOKEN)
+    sender_code: SenderCode
     sender_name: str
-    identifier_prefix: str = Field(default="", pattern=r"^[^\s,<&]*$")
     language: str = "zh-CN"
     category: CapCategory = "Geo"
-    scope: Literal["Public", "Restricted", "Private"] = "Public"
+    scope: Literal["Public", "Restricted"] = "Public"  # the default; --scope overrides (Private needs addresses)
     headline: str
     description: str
+    public_instructions: list[PublicLine] = Field(min_length=1)
+    restriction: str = Field(min_length=1)  # the <restriction> of a --scope restricted alert
     cancel: CapCancel
     update: CapUpdate
+    en: CapEnglish | None = None
 
 
 class ExerciseMarks(BaseModel):
@@ -196,6 +261,13 @@ class StreetRules(BaseModel):
     suffixes: list[str] = Field(min_length=1)  # a name ending in one of these means a street
     office_suffix: str = Field(min_length=1)  # 七里山街道办事处 minus this = the area 七里山街道
     place_note: str = Field(min_length=1)  # shown on the line of a place that is not a street
+
+
+class UpstreamRules(BaseModel):
+    """How ``--from-cap`` tells an upstream alert is a geohazard warning (``warning.upstream``)."""
+
+    model_config = _STRICT
+    event_words: list[str] = Field(min_length=1)  # one of them in the event or headline
 
 
 class WarningSection(BaseModel):
@@ -219,6 +291,7 @@ class WarningSection(BaseModel):
     no_number: str = Field(min_length=1)  # why a unit has no number when the roster does not say
     exercise: ExerciseMarks
     streets: StreetRules
+    upstream: UpstreamRules
     cap: CapSettings
 
     @model_validator(mode="after")
@@ -241,6 +314,7 @@ class WarningSection(BaseModel):
             raise ValueError("measures: a measure key is listed twice")
         starts = [("measures", i, m.from_) for i, m in enumerate(self.measures)]
         starts += [("calls", i, c.from_) for i, c in enumerate(self.calls)]
+        starts += [("cap.public_instructions", i, p.from_) for i, p in enumerate(self.cap.public_instructions)]
         for where, i, from_ in starts:
             if from_ not in keys:
                 raise ValueError(f"{where}.{i}.from: {from_!r} is not a colour ({known})")
@@ -248,6 +322,17 @@ class WarningSection(BaseModel):
                  "cap.cancel.headline": self.cap.cancel.headline,
                  "cap.cancel.description": self.cap.cancel.description,
                  "cap.cancel.instruction": self.cap.cancel.instruction}
+        en = self.cap.en
+        if en is not None:
+            if set(en.colours) != set(keys):
+                raise ValueError(f"cap.en.colours: give an English name for each colour ({known})")
+            if len(en.instructions) != len(self.cap.public_instructions):
+                raise ValueError(f"cap.en.instructions: {len(en.instructions)} lines for "
+                                 f"{len(self.cap.public_instructions)} public_instructions; give one for each")
+            for where in ("headline", "description", "cancel_headline", "cancel_description", "cancel_instruction"):
+                bad = placeholder_problem(getattr(en, where), EN_PLACEHOLDERS)
+                if bad:
+                    raise ValueError(f"cap.en.{where}: {bad}")
         for where, text in (("activation_sentence.active", self.activation_sentence.active),
                             ("activation_sentence.inactive", self.activation_sentence.inactive)):
             bad = placeholder_problem(text, ACTIVATION_PLACEHOLDERS)

@@ -22,6 +22,7 @@ COMMANDS = {
     "warning": "warning:app",
     "drill": "drill:drill_app",
     "incident": "incident:incident_app",
+    "cap": "cap:cap_app",
 }
 
 

@@ -76,7 +76,9 @@ def run_cmd(
                                 ) from None
     try:
         drill = schedule(scenario, profile.timezone)
-        result = run(drill, profile, roster=_roster(cfg))
+        from geohazard_cli.deadlines import load as load_local
+
+        result = run(drill, profile, roster=_roster(cfg), local=load_local(cfg))
     except StepError as exc:
         raise locate(exc, name, text) from None
 

@@ -23,6 +23,8 @@ INCIDENT_COMMANDS = {
     "watch": "incident_watch:app",
     "check": "incident_admin:app",
     "backup": "incident_admin:app",
+    "notify": "notify:app",
+    "ack-import": "notify:app",
 }
 
 

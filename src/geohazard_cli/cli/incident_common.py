@@ -256,6 +256,7 @@ def record_json(record: "State") -> dict[str, Any]:
         "proposed_level": (record.proposed or {}).get("response_level"),
         "proposed_level_name": (record.proposed or {}).get("response_level_name"),
         "decided_by": record.decided_by,
+        "linked_warning": record.linked_warning,  # the warning response open for its street at opening
         "location": record.incident.get("location"), "hazard_type_name": record.incident.get("hazard_type_name"),
         # The officer-supplied --id (来文编号, the reporting unit's reference); the journal's id is "id".
         "external_ref": record.incident.get("id"),

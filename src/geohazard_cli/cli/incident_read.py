@@ -79,6 +79,8 @@ def show(
         status = f"已终止({hm(record.closed_at)}:{record.close_reason})"
     out.print(f"{mark(record)}{noun(record)} #{record.id} · {status} · 立案 {hm(record.opened_at)} · "
               f"更新 {hm(record.updated_at)}{ref_text(record)}", style="bold")
+    if record.linked_warning:
+        out.print(f"关联预警响应 #{record.linked_warning}(接报时其街道的预警期应急响应)")
     if record.response == "warning":
         w = record.warning or {}
         out.print(f"{w.get('level_name')}{w.get('event') or ''}({'、'.join(w.get('areas') or [])})"

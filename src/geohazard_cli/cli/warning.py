@@ -15,8 +15,19 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from geohazard_cli.cap import CapRef
-    from geohazard_cli.contacts import Roster
+    from geohazard_cli.cap_read import Upstream
+    from geohazard_cli.contacts import Roster, Unit
     from geohazard_cli.warning import ExerciseMarks, WarningResponse, WarningSection
+
+
+class CapScope(StrEnum):
+    public = "public"
+    restricted = "restricted"
+
+
+class CapLang(StrEnum):
+    zh = "zh"
+    en = "en"
 
 
 class WarningFormat(StrEnum):
@@ -56,9 +67,24 @@ def warning(
         "LEVEL and --area must match the alert: the officer's responsibility).",
         show_default=False)] = None,
     identifier: Annotated[str | None, typer.Option(
-        "--identifier", help="CAP identifier (default: a new uuid-based one).", show_default=False)] = None,
+        "--identifier", help="CAP identifier (default: GB/T 35965.1 form, warning.cap.sender_code + "
+        "_YYYYMMDDhhmmss of --sent + _N of --sequence).", show_default=False)] = None,
+    sequence: Annotated[int, typer.Option(
+        "--sequence", help="N of the GB/T 35965.1 identifier (0-9): for a second alert sent in the same second.")] = 0,
+    scope: Annotated[CapScope | None, typer.Option(
+        "--scope", help="CAP scope (with --format cap): public (default; the instruction says what residents "
+        "must do) or restricted (with <restriction>; the instruction is the staff duty list).",
+        show_default=False)] = None,
     sent: Annotated[str | None, typer.Option(
         "--sent", help="Issue time, ISO 8601 or '2026-07-21 08:30' (no offset = +08:00; default: now).",
+        show_default=False)] = None,
+    lang: Annotated[CapLang, typer.Option(
+        "--lang", help="With --format cap: en adds an en-US <info> (warning.cap.en) after the zh-CN one.",
+    )] = CapLang.zh,
+    from_cap: Annotated[Path | None, typer.Option(
+        "--from-cap", metavar="FILE", help="Start the response an upstream CAP 1.2 alert calls for (济南市's "
+        "地质灾害气象风险预警, zh-CN): its colour (headline 蓝/黄/橙/红色, else severity), the district's streets "
+        "its areas name, its sent time. Instead of LEVEL and --area; --record and every format apply.",
         show_default=False)] = None,
     record: Annotated[bool, typer.Option(
         "--record", help="Also record it in the journal as a warning-period response: the first warning "
@@ -100,11 +126,21 @@ def warning(
     section = core.load_section(profile, str(path), read_text(path))
     colour = core.parse_colour(level, section) if level is not None else None
     areas = core.parse_areas(area or [])
+    roster = _roster(cfg)
+    street_units = [u for u in roster.units if u.kind == "street"]
+    upstream = None
+    if from_cap is not None:
+        upstream = _upstream(from_cap, section, profile.geocode, street_units, given=(level, area, update, cancel))
+        colour, areas = core.parse_colour(upstream.colour, section), upstream.areas
+        if sent is None:
+            sent = upstream.sent
 
     if update is not None and cancel is not None:
         raise InputError("--update and --cancel: give one, not both")
     if format is not WarningFormat.cap:
-        for flag, value in (("--update", update), ("--cancel", cancel), ("--identifier", identifier)):
+        for flag, value in (("--update", update), ("--cancel", cancel), ("--identifier", identifier),
+                            ("--scope", scope), ("--sequence", sequence or None),
+                            ("--lang", None if lang is CapLang.zh else lang)):
             if value is not None:
                 raise InputError(f"{flag}: only with --format cap")
     msg_type: cap.MsgType = "Alert"
@@ -123,9 +159,7 @@ def warning(
     moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else datetime.now().astimezone()
     sent_text = cap.cap_time(moment, profile.timezone)
 
-    roster = _roster(cfg)
-    response = core.respond(profile, section, colour, areas, roster.unit,
-                            [u for u in roster.units if u.kind == "street"])
+    response = core.respond(profile, section, colour, areas, roster.unit, street_units)
     if ref is not None:
         cap.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
                             level=level, areas_given=bool(area))
@@ -146,6 +180,8 @@ def warning(
         data["exercise"] = exercise
         if recorded is not None:
             data["id"], data["recorded"] = recorded
+        if upstream is not None:
+            data["upstream"] = upstream.model_dump()
         if output is None:
             emit_json(data)
         else:
@@ -155,14 +191,14 @@ def warning(
             write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return 0
     if format is WarningFormat.cap:
-        import uuid
-
         from geohazard_cli.cli._common import write_output
 
         ident = cap.check_identifier(identifier) if identifier is not None else (
-            f"{section.cap.identifier_prefix}{uuid.uuid4()}")
+            cap.make_identifier(section, sent_text, sequence))
         xml = cap.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
-                            exercise=exercise, msg_type=msg_type, references=[ref] if ref else [])
+                            exercise=exercise, msg_type=msg_type, references=[ref] if ref else [],
+                            scope="Restricted" if scope is CapScope.restricted else
+                            "Public" if scope is CapScope.public else None, english=lang is CapLang.en)
         write_output(xml, output)
         return 0
     human = core.human_time(sent_text)
@@ -214,6 +250,31 @@ def _reference(value: str, flag: str, section: "WarningSection") -> "CapRef":
     from geohazard_cli.loader import read_text
 
     return cap.reference_from_xml(read_text(Path(value), InputError), value, flag, section)
+
+
+def _upstream(path: Path, section: "WarningSection", geocode: dict[str, str], streets: "list[Unit]",
+              given: tuple[object, ...]) -> "Upstream":
+    """The upstream alert ``--from-cap`` names (cap_read.read_upstream); its notes go to stderr."""
+    import sys
+    from datetime import datetime
+
+    from geohazard_cli.cap_read import read_upstream
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.loader import read_text
+
+    level, area, update, cancel = given
+    if level is not None or area:
+        raise InputError("--from-cap: the alert gives the colour and areas; leave out LEVEL and --area")
+    if update is not None or cancel is not None:
+        raise InputError("--from-cap: not with --update/--cancel (those name an alert this tool wrote)")
+    up = read_upstream(read_text(path, InputError), str(path), section, geocode, streets,
+                       datetime.now().astimezone())
+    until = f",有效至 {up.expires}" if up.expires else ""
+    kind = "更新" if up.msg_type == "Update" else "预警"
+    print(f"geohazard: 上游{kind} {up.identifier}({up.sender},发布 {up.sent}{until})", file=sys.stderr)
+    for note in up.notes:
+        print(f"geohazard: 注意: {note}", file=sys.stderr)
+    return up
 
 
 def _roster(cfg: Path) -> "Roster":

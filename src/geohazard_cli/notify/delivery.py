@@ -1,0 +1,172 @@
+"""From a response's round to messages, and the attempts at them.
+
+Every message has an idempotency key (response, round, unit, channel, kind) and is recorded in the
+journal (``message``) before anything is sent. Each attempt is recorded ``sending`` before the
+request and ``sent``/``failed`` after it, so a killed run leaves an exact record:
+
+- ``queued`` or ``failed``: not delivered; ``incident notify --retry`` sends it;
+- ``sending`` with nothing after it (an orphan): the request may or may not have reached the
+  platform. It is **not** sent again by ``--retry`` (nothing is sent twice); it is listed as
+  ``unknown``, and ``--retry --resend-unknown`` sends it once more after the officer has checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geohazard_cli import lifecycle
+from geohazard_cli.notify.interface import Message, Notifier, Result
+
+if TYPE_CHECKING:
+    from geohazard_cli.journal import Journal
+    from geohazard_cli.lifecycle import Event, State
+    from geohazard_cli.notify.settings import NotifyFile
+
+KINDS = ("incident", "level_change", "warning", "reminder")
+RETRYABLE = ("queued", "failed")
+
+
+def key(response_id: int, round_seq: int, unit_key: str, channel: str, kind: str) -> str:
+    return f"{response_id}/{round_seq}/{unit_key}/{channel}/{kind}"
+
+
+def digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def kind_of(state: State, events: Iterable[Event], reminder: bool) -> str:
+    """What the round's message says: the event that started the round decides it."""
+    if reminder:
+        return "reminder"
+    if state.response == "warning":
+        return "warning"
+    starter = next((e for e in events if e.seq == state.round_seq), None)
+    return "level_change" if starter is not None and starter.kind in ("decision", "level_change") else "incident"
+
+
+def target_of(channel_type: str, channel: str, entry: dict[str, Any], settings: NotifyFile) -> str | None:
+    """Where a unit's message goes: its SMS number, its address, or (a bot) the channel's group."""
+    unit_key = str(entry.get("unit_key") or "")
+    if channel_type == "sms-file":
+        numbers = settings.numbers.get(unit_key) or []
+        return numbers[0] if numbers else entry.get("dial") or entry.get("phone")
+    if channel_type == "dry-run":
+        return str(entry.get("dial") or entry.get("phone") or unit_key)
+    if channel_type == "email":
+        return settings.channels[channel].addresses.get(unit_key)
+    return f"group:{channel}"
+
+
+@dataclass
+class Outcome:
+    """What a run did, message by message, for the output (JSON ``messages``)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # already recorded for this round
+    no_target: list[dict[str, Any]] = field(default_factory=list)  # no number or address known
+
+
+def compose(state: State, events: list[Event], channel: str, channel_type: str, entries: list[dict[str, Any]],
+            settings: NotifyFile, render: Callable[[str, dict[str, Any]], str], reminder: bool,
+            outcome: Outcome) -> list[dict[str, Any]]:
+    """The message records to queue for these call-list entries (new keys only)."""
+    kind = kind_of(state, events, reminder)
+    out = []
+    for e in entries:
+        unit_key, unit = str(e.get("unit_key") or ""), str(e.get("unit") or e.get("unit_key") or "")
+        k = key(state.id, state.round_seq, unit_key, channel, kind)
+        if k in state.messages:
+            outcome.skipped.append({"key": k, "unit": unit, "status": state.messages[k].get("status")})
+            continue
+        target = target_of(channel_type, channel, e, settings)
+        if not target:
+            outcome.no_target.append({"unit": unit, "unit_key": unit_key})
+            continue
+        text = render(kind, context(state, e, kind, channel, channel_type))
+        out.append({"key": k, "channel": channel, "kind": kind, "unit_key": unit_key, "unit": unit,
+                    "target": target, "text": text, "text_digest": digest(text), "round_seq": state.round_seq})
+    return out
+
+
+def context(state: State, entry: dict[str, Any], kind: str, channel: str, channel_type: str) -> dict[str, Any]:
+    from geohazard_cli.timeline import human_time
+
+    return {"exercise": state.exercise, "kind": kind, "channel": channel, "channel_type": channel_type,
+            "id": state.id, "response": state.response, "unit": entry.get("unit"), "unit_key": entry.get("unit_key"),
+            "reasons": entry.get("reasons") or [], "grade_name": state.grade_name,
+            "response_level_name": state.response_level_name, "warning": state.warning or {},
+            "location": state.incident.get("location"), "hazard_type_name": state.incident.get("hazard_type_name"),
+            "opened_at": human_time(state.opened_at), "round_at": human_time(state.round_at)}
+
+
+def renderer(templates: Path, channel_type: str) -> Callable[[str, dict[str, Any]], str]:
+    """``notify/{kind}.{channel type}.txt.j2`` where the config dir has one, else ``notify/{kind}.txt.j2``."""
+    from geohazard_cli.render import render
+
+    def text(kind: str, ctx: dict[str, Any]) -> str:
+        name = f"notify/{kind}.{channel_type}"
+        if not (templates / f"{name}.txt.j2").is_file():
+            name = f"notify/{kind}"
+        return render(templates, name, "text", **ctx).strip()
+
+    return text
+
+
+def message_of(k: str, m: dict[str, Any]) -> Message:
+    return Message(key=k, channel=str(m.get("channel")), kind=str(m.get("kind")), unit_key=str(m.get("unit_key")),
+                   unit=str(m.get("unit")), target=str(m.get("target")), text=str(m.get("text")))
+
+
+def send_all(j: Journal, response_id: int, notifier: Notifier, keys: list[str], allowed: Iterable[str],
+             retries: int, backoff: float, now: Callable[[], datetime],
+             sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
+    """Send each message, each attempt recorded before and after; failures retried with backoff
+    (``backoff``, doubling). Returns key -> {result, code, detail, attempts, extra}."""
+    from geohazard_cli.responses import claim, read, record_attempts
+
+    done: dict[str, dict[str, Any]] = {}
+    first = set(allowed)
+    for k in keys:
+        tries, wait = 0, backoff
+        while True:
+            state, _ = read(j, response_id)
+            m = state.messages.get(k)
+            if m is None or not claim(j, response_id, k, first if tries == 0 else {"failed"}, now()):
+                done[k] = {"result": "skipped", "code": (m or {}).get("code"), "detail": "recorded by another run",
+                           "status": (m or {}).get("status"), "attempts": tries}
+                break
+            tries += 1
+            result: Result = notifier.send(message_of(k, m))
+            record_attempts(j, response_id, [(k, "sent" if result.ok else "failed", result.code, result.detail)],
+                            now())
+            done[k] = {"result": "sent" if result.ok else "failed", "code": result.code, "detail": result.detail,
+                       "attempts": tries, **result.extra}
+            if result.ok or tries > retries:
+                break
+            sleep(wait)
+            wait *= 2
+    return done
+
+
+def status_of(state: State, channel: str) -> dict[str, list[str]]:
+    """This round's messages over ``channel`` by status (queued, sending, sent, failed)."""
+    out: dict[str, list[str]] = {}
+    for k, m in state.messages.items():
+        if m.get("channel") == channel and m.get("round_seq") == state.round_seq:
+            out.setdefault(str(m.get("status")), []).append(k)
+    return out
+
+
+def on_call_list(state: State, units: list[tuple[str, str]] | None) -> list[dict[str, Any]]:
+    """The entries to message: the units still to answer this round, or those named (--units)."""
+    if units is None:
+        wanted = {p["unit_key"] for p in lifecycle.pending(state)}
+        return [e for e in lifecycle.entries(state) if e.get("unit_key") in wanted]
+    listed = {str(e.get("unit_key")): e for e in lifecycle.entries(state)}
+    return [listed.get(k) or {"unit_key": k, "unit": name} for k, name in units]

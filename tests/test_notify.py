@@ -1,0 +1,459 @@
+"""incident notify / ack-import with real parts on 127.0.0.1: a local HTTP server checking each bot's
+body and signature as the platform documents it (and answering 500 or stalling), a real SMTP
+server (aiosmtpd), the XLSX read back with openpyxl; the journal's record checked exactly."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import hashlib
+import hmac
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+T0 = "2026-07-21 09:40"
+SECRET = "SEC-test-secret-do-not-leak-7f3a9"
+
+
+class Bot:
+    """A local HTTP server: records each request; ``plan`` says how to answer the next ones
+    ("ok", "500", "errcode", "stall"); then "ok"."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.plan: list[str] = []
+        self.release = threading.Event()
+        self.reply: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
+        bot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                raw = self.rfile.read(length)
+                url = urllib.parse.urlsplit(self.path)
+                bot.requests.append({"path": url.path, "query": urllib.parse.parse_qs(url.query),
+                                     "raw_query": url.query, "headers": dict(self.headers), "raw": raw,
+                                     "body": json.loads(raw)})
+                how = bot.plan.pop(0) if bot.plan else "ok"
+                if how == "stall":
+                    bot.release.wait(20)  # bounded: the test releases it at teardown
+                if how == "500":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                data = json.dumps({"errcode": 310000, "errmsg": "sign not match"} if how == "errcode"
+                                  else bot.reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with_suppressed(lambda: self.wfile.write(data))
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def texts(self) -> list[str]:
+        out = []
+        for r in self.requests:
+            b = r["body"]
+            out.append(b.get("text", {}).get("content") if "msgtype" in b else b.get("content", {}).get("text")
+                       if "msg_type" in b else b.get("text"))
+        return out
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def with_suppressed(f: Any) -> None:
+    with contextlib.suppress(OSError):  # the client gave up (a timeout test)
+        f()
+
+
+@pytest.fixture
+def bot() -> Iterator[Bot]:
+    b = Bot()
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+def notify_yaml(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "notify.yaml"
+    path.write_text("schema: 1\nlocal: true\n" + body, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def inc(cli, db: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GEOHAZARD_TEST_SECRET", SECRET)
+
+    def invoke(*args: str, ok: bool = True) -> Any:
+        r = cli("incident", *args, "--db", str(db))
+        if ok:
+            assert r.exit_code == 0, r.stderr
+        return r
+
+    return invoke
+
+
+def j(inc, *args: str) -> Any:  # type: ignore[no-untyped-def]
+    r = inc(*args, "--format", "json")
+    return json.loads(r.stdout)
+
+
+def opened(inc) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """A III级 incident (18 units on its call list); its call list."""
+    out = j(inc, "open", "--deaths", "1", "--location", "七里山", "--hazard-type", "landslide", "--at", T0)
+    return list(out["call_list"]["entries"])
+
+
+def events(db: Path, kind: str) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [json.loads(r[0]) for r in conn.execute("SELECT details FROM events WHERE kind = ? ORDER BY seq",
+                                                       (kind,))]
+    finally:
+        conn.close()
+
+
+def no_secret(db: Path, *texts: str) -> None:
+    raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    assert SECRET.encode() not in raw
+    for t in texts:
+        assert SECRET not in t
+
+
+# --- dry run, journal record, idempotency -------------------------------------------------------
+
+def test_dry_run_records_every_unit_once_and_never_twice(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    entries = opened(inc)
+    out = j(inc, "notify", "1", "--channel", "dry-run", "--at", "2026-07-21 09:45")
+    assert [m["unit"] for m in out["messages"]] == [e["unit"] for e in entries]
+    assert {m["status"] for m in out["messages"]} == {"sent"} and out["undelivered"] == 0
+    assert all(m["text"].startswith("【地质灾害叫应】") and "III级响应" in m["text"] for m in out["messages"])
+    msgs, attempts = events(db, "message"), events(db, "attempt")
+    assert len(msgs) == len(entries) and len({m["key"] for m in msgs}) == len(entries)
+    assert [a["result"] for a in attempts] == ["sending", "sent"] * len(entries)
+    assert msgs[0]["key"] == "1/1/hq_office/dry-run/incident"
+    assert msgs[0]["text_digest"] == "sha256:" + hashlib.sha256(msgs[0]["text"].encode()).hexdigest()
+    again = j(inc, "notify", "1", "--channel", "dry-run")
+    assert again["messages"] == [] and len(again["skipped"]) == len(entries)
+    assert j(inc, "notify", "1", "--channel", "dry-run", "--retry")["messages"] == []
+    assert len(events(db, "message")) == len(entries) and len(events(db, "attempt")) == 2 * len(entries)
+    assert j(inc, "check")["damaged"] is False
+
+
+def test_an_exercise_is_marked_and_answered_units_are_not_messaged(inc) -> None:  # type: ignore[no-untyped-def]
+    j(inc, "open", "--deaths", "1", "--location", "七里山", "--exercise", "--at", T0)
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:42")
+    out = j(inc, "notify", "1", "--channel", "dry-run", "--units", "区应急局", "--units", "区水务局")
+    assert [m["unit"] for m in out["messages"]] == ["区应急局", "区水务局"]
+    assert all(m["text"].startswith("【演练】【地质灾害叫应】") for m in out["messages"])
+    rest = j(inc, "notify", "1", "--channel", "dry-run")
+    assert "区应急局" not in [m["unit"] for m in rest["messages"]]  # answered this round
+    assert "区水务局" in [s["unit"] for s in rest["skipped"]]
+
+
+def test_a_decided_level_is_a_new_round_and_a_new_message(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    inc("notify", "1", "--channel", "dry-run", "--units", "区应急局")
+    inc("update", "1", "--deaths", "12", "--at", "2026-07-21 10:00")
+    inc("decide", "1", "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:05")
+    out = j(inc, "notify", "1", "--channel", "dry-run", "--units", "区应急局")
+    [m] = out["messages"]
+    assert m["key"].endswith("/emergency/dry-run/level_change") and "调整为II级响应" in m["text"]
+    assert j(inc, "notify", "1", "--channel", "dry-run", "--units", "区应急局", "--reminder")["messages"][0][
+        "key"].endswith("/reminder")
+
+
+# --- the bots -----------------------------------------------------------------------------------
+
+def test_dingtalk_body_and_signature_as_documented(inc, bot: Bot, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    entries = opened(inc)
+    cfg = notify_yaml(tmp_path, "channels:\n  ding:\n    type: dingtalk\n"
+                                f"    url: {bot.url}/robot/send?access_token=tok\n"
+                                "    secret_env: GEOHAZARD_TEST_SECRET\n")
+    r = inc("notify", "1", "--channel", "ding", "--notify", str(cfg), "--format", "json")
+    out = json.loads(r.stdout)
+    assert len(bot.requests) == len(entries) == len(out["messages"])
+    for req, m in zip(bot.requests, out["messages"], strict=True):
+        assert req["path"] == "/robot/send" and req["query"]["access_token"] == ["tok"]
+        ts = req["query"]["timestamp"][0]
+        assert abs(int(ts) - time.time() * 1000) < 60_000
+        expected = base64.b64encode(hmac.new(SECRET.encode(), f"{ts}\n{SECRET}".encode(), hashlib.sha256).digest())
+        assert req["query"]["sign"] == [expected.decode()]
+        assert f"sign={urllib.parse.quote_plus(expected)}" in req["raw_query"]  # URL-encoded base64
+        assert req["body"] == {"msgtype": "text", "text": {"content": m["text"]}}
+        assert m["code"] == "0" and m["status"] == "sent"
+    no_secret(db, r.stdout, r.stderr)
+
+
+def test_feishu_sign_in_the_body(inc, bot: Bot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    bot.reply = {"code": 0, "msg": "success", "data": {}}
+    cfg = notify_yaml(tmp_path, f"channels:\n  fs:\n    type: feishu\n    url: {bot.url}/open-apis/bot/v2/hook/h\n"
+                                "    secret_env: GEOHAZARD_TEST_SECRET\n")
+    out = j(inc, "notify", "1", "--channel", "fs", "--notify", str(cfg), "--units", "区应急局")
+    [req] = bot.requests
+    ts = req["body"]["timestamp"]
+    assert isinstance(ts, str) and abs(int(ts) - time.time()) < 60
+    sign = base64.b64encode(hmac.new(f"{ts}\n{SECRET}".encode(), b"", hashlib.sha256).digest()).decode()
+    assert req["body"] == {"timestamp": ts, "sign": sign, "msg_type": "text",
+                           "content": {"text": out["messages"][0]["text"]}}
+    assert out["messages"][0]["status"] == "sent"
+
+
+def test_wecom_body_and_generic_webhook_signature(inc, bot: Bot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, f"channels:\n  wx:\n    type: wecom\n    url: {bot.url}/cgi-bin/webhook/send?key=k\n"
+                                "    mentions: {emergency: '13800000001'}\n"
+                                f"  hook:\n    type: webhook\n    url: {bot.url}/hook\n"
+                                "    secret_env: GEOHAZARD_TEST_SECRET\n")
+    wx = j(inc, "notify", "1", "--channel", "wx", "--notify", str(cfg), "--units", "区应急局")
+    assert bot.requests[0]["body"] == {"msgtype": "text", "text": {
+        "content": wx["messages"][0]["text"], "mentioned_mobile_list": ["13800000001"]}}
+    assert "sign" not in bot.requests[0]["raw_query"]
+    hook = j(inc, "notify", "1", "--channel", "hook", "--notify", str(cfg), "--units", "区应急局")
+    req = bot.requests[1]
+    assert req["body"]["key"] == hook["messages"][0]["key"] and req["body"]["unit"] == "区应急局"
+    assert req["headers"]["X-Geohazard-Signature"] == "sha256=" + hmac.new(
+        SECRET.encode(), req["raw"], hashlib.sha256).hexdigest()
+
+
+def test_500_is_retried_with_backoff_and_no_duplicate_after_retry(inc, bot: Bot, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, f"channels:\n  ding:\n    type: dingtalk\n    url: {bot.url}/s?access_token=t\n"
+                                "    retries: 2\n    backoff: 0\n")
+    bot.plan = ["500", "500"]  # the first message fails twice, then goes
+    out = j(inc, "notify", "1", "--channel", "ding", "--notify", str(cfg), "--units", "区应急局", "--units", "区水务局")
+    assert [(m["status"], m["attempts"]) for m in out["messages"]] == [("sent", 3), ("sent", 1)]
+    assert [a["code"] for a in events(db, "attempt") if a["result"] != "sending"] == ["500", "500", "0", "0"]
+    # an endpoint down for the whole run: everything stays queued (failed) for --retry
+    bot.plan = ["500"] * 2
+    cfg0 = notify_yaml(tmp_path, f"channels:\n  ding:\n    type: dingtalk\n    url: {bot.url}/s?access_token=t\n"
+                                 "    retries: 0\n")
+    r = inc("notify", "1", "--channel", "ding", "--notify", str(cfg0), "--units", "区应急局", "--units", "区卫生健康局",
+            "--units", "公安市中分局", "--format", "json")
+    down = json.loads(r.stdout)
+    assert [m["status"] for m in down["messages"]] == ["failed", "failed"] and down["undelivered"] == 2
+    assert [s["unit"] for s in down["skipped"]] == ["区应急局"]
+    assert "--retry" in r.stderr
+    before = len(bot.requests)
+    again = j(inc, "notify", "1", "--channel", "ding", "--notify", str(cfg0), "--retry")
+    assert [m["status"] for m in again["messages"]] == ["sent", "sent"]
+    assert j(inc, "notify", "1", "--channel", "ding", "--notify", str(cfg0), "--retry")["messages"] == []
+    assert len(bot.requests) == before + 2
+    sent = [a["unit"] for a in events(db, "attempt") if a["result"] == "sent"]
+    assert sorted(sent) == sorted(["区应急局", "区水务局", "区卫生健康局", "公安市中分局"])  # each once
+
+
+def test_a_stalled_endpoint_times_out_bounded(inc, bot: Bot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, f"channels:\n  ding:\n    type: dingtalk\n    url: {bot.url}/s?access_token=t\n"
+                                "    retries: 0\n    timeout: 0.5\n")
+    bot.plan = ["stall"]
+    started = time.monotonic()
+    out = j(inc, "notify", "1", "--channel", "ding", "--notify", str(cfg), "--units", "区应急局")
+    assert time.monotonic() - started < 5
+    assert out["messages"][0]["status"] == "failed" and out["messages"][0]["code"] == "timeout"
+
+
+def test_errcode_is_a_failure_and_a_missing_secret_names_only_the_variable(inc, bot: Bot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    opened(inc)
+    cfg = notify_yaml(tmp_path, f"channels:\n  ding:\n    type: dingtalk\n    url: {bot.url}/s?access_token=t\n"
+                                "    retries: 0\n    secret_env: GEOHAZARD_TEST_SECRET\n")
+    bot.plan = ["errcode"]
+    out = j(inc, "notify", "1", "--channel", "ding", "--notify", str(cfg), "--units", "区应急局")
+    assert (out["messages"][0]["status"], out["messages"][0]["code"]) == ("failed", "310000")
+    monkeypatch.delenv("GEOHAZARD_TEST_SECRET")
+    r = inc("notify", "1", "--channel", "ding", "--notify", str(cfg), "--retry", ok=False)
+    assert r.exit_code == 2
+    assert r.stderr == ('geohazard: error: channel "ding": the environment variable GEOHAZARD_TEST_SECRET '
+                        "(its secret_env) is not set\n")
+
+
+def test_notify_yaml_errors_name_file_and_line(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, "channels:\n  ding:\n    type: dingtalk\n    url: ftp://x\n")
+    r = inc("notify", "1", "--channel", "ding", "--notify", str(cfg), ok=False)
+    assert r.exit_code == 2 and f"{cfg}:6: channels.ding.url:" in r.stderr
+    r = inc("notify", "1", "--channel", "nope", "--notify", str(cfg.parent / "missing.yaml"), ok=False)
+    assert r.exit_code == 2 and "no such file" in r.stderr
+
+
+def test_a_killed_notify_resumes_without_sending_twice(bot: Bot, db: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "GEOHAZARD_DB": str(db), "GEOHAZARD_TEST_SECRET": SECRET}
+    cmd = [sys.executable, "-m", "geohazard_cli"]
+    subprocess.run([*cmd, "incident", "open", "--deaths", "1", "--location", "七里山", "--at", T0],
+                   env=env, check=True, capture_output=True)
+    cfg = notify_yaml(tmp_path, f"channels:\n  ding:\n    type: dingtalk\n    url: {bot.url}/s?access_token=t\n"
+                                "    secret_env: GEOHAZARD_TEST_SECRET\n    timeout: 30\n")
+    bot.plan = ["ok", "ok", "stall"]
+    p = subprocess.Popen([*cmd, "incident", "notify", "1", "--channel", "ding", "--notify", str(cfg)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while len(bot.requests) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(bot.requests) == 3
+    p.send_signal(signal.SIGKILL)
+    p.wait(10)
+    bot.release.set()
+    r = subprocess.run([*cmd, "incident", "notify", "1", "--channel", "ding", "--notify", str(cfg), "--retry",
+                        "--format", "json"], env=env, capture_output=True, text=True, check=True)
+    out = json.loads(r.stdout)
+    msgs = events(db, "message")
+    assert [s["status"] for s in out["skipped"]] == ["unknown"]  # the one in flight when killed
+    assert len(out["messages"]) == len(msgs) - 3
+    units = [m["unit"] for m in msgs]
+    received = [t.split(":", 1)[0].removeprefix("【地质灾害叫应】") for t in bot.texts()]
+    assert sorted(received) == sorted(units)  # N units -> N messages received, none twice
+    sending = [a for a in events(db, "attempt") if a["result"] == "sending"]
+    assert len(sending) == len(msgs)  # N attempts
+    no_secret(db, r.stdout, r.stderr)
+
+
+# --- email --------------------------------------------------------------------------------------
+
+def test_email_over_a_real_smtp_server_with_login(inc, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    received: list[Any] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(envelope)
+            return "250 OK"
+
+    def auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = data.login == b"duty" and data.password == SECRET.encode()
+        return AuthResult(success=ok, handled=False)
+
+    import socket
+
+    with socket.socket() as s:  # a free port (the controller checks itself by connecting to it)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=auth, auth_require_tls=False)
+    controller.start()
+    try:
+        opened(inc)
+        cfg = notify_yaml(tmp_path, f"channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n    port: {port}\n"
+                                    "    username: duty\n    secret_env: GEOHAZARD_TEST_SECRET\n"
+                                    "    sender: duty@bureau.test\n    retries: 0\n"
+                                    "    addresses: {emergency: yj@bureau.test, water: sw@bureau.test}\n")
+        out = j(inc, "notify", "1", "--channel", "mail", "--notify", str(cfg))
+    finally:
+        controller.stop()
+    sent = [m for m in out["messages"]]
+    assert [(m["unit"], m["target"], m["status"], m["code"]) for m in sent] == [
+        ("区应急局", "yj@bureau.test", "sent", "250"), ("区水务局", "sw@bureau.test", "sent", "250")]
+    assert [e.rcpt_tos for e in received] == [["yj@bureau.test"], ["sw@bureau.test"]]
+    import email
+
+    mail = email.message_from_bytes(received[0].content, policy=email.policy.default)
+    assert mail.get_content().strip() == sent[0]["text"]
+    assert len(out["no_target"]) == 16  # the units with no address are listed
+    no_secret(db)
+
+
+# --- sms-file -----------------------------------------------------------------------------------
+
+def test_sms_csv_and_xlsx_batch_files(inc, db: Path, tmp_path: Path, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    entries = opened(inc)
+    batch = tmp_path / "batch.csv"
+    out = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(batch), "--config-dir", str(copy))
+    with batch.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["number", "name", "text"]
+    assert rows[1:] == [[m["target"], m["unit"], m["text"]] for m in out["messages"]]
+    assert len(rows) - 1 + len(out["no_target"]) == len(entries)
+    assert all(len(m["text"]) <= 70 and "over_one_segment" not in m for m in out["messages"])
+    (copy / "templates" / "notify" / "reminder.sms-file.txt.j2").write_text(
+        "{{ unit }}:" + "请尽快回复。" * 12 + "\n", encoding="utf-8")
+    book = tmp_path / "batch.xlsx"
+    long = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(book), "--reminder", "--config-dir",
+             str(copy), "--units", "区应急局", "--units", "区水务局")
+    ws = openpyxl.load_workbook(book).active
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    assert values == [["number", "name", "text"], *[[m["target"], m["unit"], m["text"]] for m in long["messages"]]]
+    assert values[1][0] == "0531-82212351" or values[1][0].startswith("0531-")  # a number stays text
+    assert all(m["over_one_segment"] and m["segments"] == 2 for m in long["messages"])
+    r = inc("notify", "1", "--channel", "sms-file", "--output", str(book), "--units", "区卫生健康局", "--reminder",
+            ok=False)
+    assert r.exit_code == 2 and "exists" in r.stderr
+
+
+# --- replies ------------------------------------------------------------------------------------
+
+def test_ack_import_maps_numbers_and_texts_and_lists_the_rest(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, "numbers:\n  emergency: ['13800000001', '13900000002']\n")
+    replies = tmp_path / "replies.csv"
+    replies.write_text("number,time,text\n"
+                       "+86 139 0000 0002,2026-07-21 09:50,收到!\n"     # a backup number of 区应急局
+                       "0531-82722671,2026-07-21 09:51,1\n"             # 区指挥部办公室 (contacts.yaml)
+                       "13700000000,2026-07-21 09:52,收到\n"            # nobody's
+                       "13800000001,2026-07-21 09:53,在开会\n",         # a text the table does not know
+                       encoding="utf-8")
+    out = j(inc, "ack-import", "1", str(replies), "--notify", str(cfg))
+    assert [(a["details"]["unit"], a["details"]["outcome"]) for a in out["acks"]] == [
+        ("区应急局", "answered"), ("区指挥部办公室", "answered")]
+    assert out["acks"][0]["details"]["by"] == "短信回复"
+    assert [(u["line"], u["reason"]) for u in out["unknown"]] == [
+        (4, "unknown number"), (5, "reply text not in replies.yaml")]
+    pending = [p["unit"] for p in out["pending"]]
+    assert "区应急局" not in pending and "区指挥部办公室" not in pending
+
+
+# --- check --------------------------------------------------------------------------------------
+
+def test_check_flags_the_examples_placeholders_and_unknown_units(cli, cfg: Path, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    from geohazard_cli.notify.settings import parse
+
+    example = (cfg / "notify.example.yaml").read_text(encoding="utf-8")
+    conf = parse(example, "notify.example.yaml")
+    assert set(conf.channels) == {"duty-dingtalk", "duty-wecom", "duty-feishu", "dispatch-system", "mail"}
+    (copy / "notify.yaml").write_text(example.replace("hq_office: [", "hq_ofice: ["), encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert r.exit_code == 2
+    problems = [(p["file"], p["line"], p["path"]) for p in json.loads(r.stdout)["problems"]]
+    assert ("notify.yaml", 41, "numbers.hq_ofice") in problems
+    assert [p for p in problems if p[2] == "(value)"] == [
+        ("notify.yaml", n, "(value)") for n in (11, 18, 22, 26, 30, 33, 35, 37, 41)]
+    (copy / "notify.yaml").write_text("schema: 1\nchannels:\n  x:\n    type: fax\n", encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert [(p["line"], p["path"]) for p in json.loads(r.stdout)["problems"]] == [(4, "channels.x.type")]
+    (copy / "notify.yaml").unlink()
+    (copy / "templates" / "notify" / "reminder.txt.j2").write_text("{{ unit.__class__ }}", encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert [p["file"] for p in json.loads(r.stdout)["problems"]] == ["templates/notify/reminder.txt.j2"]
