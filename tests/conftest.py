@@ -17,10 +17,13 @@ PROFILES = ["shizhong-2023", "national-2006"]
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the profile cache (cache.py) of test runs out of the user's ~/.cache."""
+    """Keep every cache a test run makes out of the user's ~/.cache: the profile cache (cache.py)
+    and, through XDG_CACHE_HOME, what fontconfig, Chromium and Mesa write for the print test.
+    Subprocesses inherit both (tests that build an environment from scratch pass them on)."""
     import os
 
     os.environ["GEOHAZARD_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
 
 
 @pytest.fixture(scope="session")

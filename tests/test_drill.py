@@ -567,3 +567,18 @@ def test_help_text(cli, args: tuple[str, ...]) -> None:  # type: ignore[no-untyp
     r = cli(*args, "--help")
     assert r.exit_code == 0
     assert len(r.stdout.split("\n\n")[1].strip()) > 20, r.stdout
+
+
+def test_expectations_in_the_plans_terms(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """grade: 中型 and response_level: II级 / Ⅱ级响应 hold as medium and II do (issue 13)."""
+    src = (Path(__file__).resolve().parents[1] / "drills" / "dangjia-ground-collapse.yaml").read_text(encoding="utf-8")
+    plain = src.replace("grade: medium", "grade: 中型").replace("response_level: II,", "response_level: Ⅱ级响应,")
+    plain = plain.replace("      response_level: II\n", "      response_level: II级\n")
+    assert plain.count("中型") >= 2 and "II级\n" in plain and "Ⅱ级响应" in plain
+    f = tmp_path / "terms.yaml"
+    f.write_text(plain, encoding="utf-8")
+    r = cli("drill", "run", str(f))
+    assert r.exit_code == 0, r.stdout + r.stderr
+    f.write_text(plain.replace("grade: 中型", "grade: 大型", 1), encoding="utf-8")
+    r = cli("drill", "run", str(f))
+    assert r.exit_code == 1 and "大型" in r.stdout

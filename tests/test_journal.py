@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -645,7 +646,8 @@ def test_commands_import_sqlite_only_when_run() -> None:
     code = ("import sys; from geohazard_cli.cli import run; run(['classify', '--deaths', '1', '--format', 'json']);"
             "print([m for m in ('sqlite3', 'platformdirs', 'geohazard_cli.journal') if m in sys.modules])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"}, check=False)
+                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin",
+                               "GEOHAZARD_CACHE_DIR": os.environ["GEOHAZARD_CACHE_DIR"]}, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 

@@ -231,6 +231,14 @@ def test_cache_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert calls == [1]
 
 
+def test_the_suite_writes_no_cache_into_the_users_home() -> None:
+    """conftest points the profile cache and XDG_CACHE_HOME (fontconfig, Chromium) at a temporary
+    directory that every subprocess inherits; nothing a test run caches lands in ~/.cache."""
+    home_cache = Path(os.path.expanduser("~")) / ".cache"
+    for where in (cache.cache_dir(), Path(os.environ["XDG_CACHE_HOME"])):
+        assert where is not None and not where.resolve().is_relative_to(home_cache.resolve()), where
+
+
 # --- typer checks the options it is given -----------------------------------------------------
 
 def test_given_options_are_still_checked_by_typer(cli) -> None:  # type: ignore[no-untyped-def]

@@ -233,7 +233,7 @@ def test_national_any_warning_starts_the_notify_duty(national: Profile, cfg: Pat
     section = section_of(national, cfg)
     r = respond(national, section, parse_colour(colour, section), [], fake_lookup)
     assert r.active is True
-    assert [m.source for m in r.measures] == ["3.2.5 (unverified)"]
+    assert [m.source for m in r.measures] == ["3.2.4"]
     assert "防灾责任人、监测人和该区域内的群众" in r.measures[0].text
     assert [c.kind for c in r.contacts] == ["area", "party"]
     assert r.area_name == "济南市市中区"

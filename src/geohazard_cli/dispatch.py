@@ -60,6 +60,10 @@ class Dispatch(BaseModel):
     levels: dict[str, LevelDispatch]
     # The 速报单's content as this profile's plan lists it (district §3.2.1, national §3.3.2).
     report_form: list[ReportSection] = Field(default_factory=list)
+    # When the roster (contacts.yaml) encodes another plan than this profile's: the mark put before
+    # every clause the roster cites (its posts §2.1/§2.2, work groups and duties of 附件1), so a
+    # sheet under this profile never passes the roster's clause off as its own ("区" -> (区2.1)).
+    roster_cite: str = ""
 
 
 def dispatch_of(profile: Profile) -> Dispatch:
@@ -216,28 +220,38 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
     position = {u.key: i for i, u in enumerate(roster.units)}
     keys = sorted(reasons, key=lambda k: (tiers.get(k, 5), position[k]))
 
+    def cite(texts: list[str]) -> list[str]:
+        """The roster's own texts with each clause marked as the roster's plan's (``roster_cite``)."""
+        if not dispatch.roster_cite:
+            return texts
+        import re
+
+        return [re.sub(r"\((?=[0-9附])", "(" + dispatch.roster_cite, t) for t in texts]
+
     entries = []
     for n, key in enumerate(keys, start=1):
         u = roster.by_key[key]
         own = u.duties
         if not own and key in local and collective is not None:
             own = collective.duties  # 附件1(二) 各街道办事处: the affected one's duties
-        duties = [f"{d.text}({d.source})" for d in own]
+        duties = cite([f"{d.text}({d.source})" for d in own])
         for g, leads in group_duties.get(key, []):
             if leads or not own:
                 text = (roster.wording.lead_duty if leads else roster.wording.member_duty).format(
                     group=g.name, duties=g.duties, source=g.source)
+                text = cite([text])[0]
                 if text not in duties:
                     duties.append(text)
         footnote = None
         if not u.in_plan:
             where = (f"名称据地点“{assessment.incident.location}”确定;" if key in local
                      and assessment.incident.location else "")
-            footnote = f"{u.name}: {where}{u.source}"
+            footnote = cite([f"{u.name}: {where}{u.source}"])[0]
         entries.append(CallEntry(
             order=n, unit=u.name, label=labels.get(key), footnote=footnote, unit_key=u.key, kind=u.kind,
-            phone=u.phone, dial=u.dial, phone_missing=u.phone_gap(), in_plan=u.in_plan,
-            reasons=roster.roles_of(u) + group_roles.get(key, []) + reasons[key], duties=duties,
+            phone=u.phone, dial=u.dial, phone_missing=cite([gap])[0] if (gap := u.phone_gap()) else None,
+            in_plan=u.in_plan,
+            reasons=cite(roster.roles_of(u) + group_roles.get(key, [])) + reasons[key], duties=duties,
         ))
     lvl = profile.level_by_key.get(level_key)
     return CallList(plan=profile.id, level=level_key, level_name=lvl.name if lvl else level_key,

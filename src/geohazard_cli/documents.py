@@ -38,15 +38,25 @@ def _iso(value: datetime | None, tz: str) -> str | None:
     return local(value, tz).isoformat()
 
 
-def _field_entry(incident: Incident, field: str, tz: str) -> dict[str, Any]:
-    """One incident field for the documents: key, label, value (display text, None = blank) and, for a
-    time, ``iso`` (ISO 8601 for machines)."""
+def _field_entry(incident: Incident, field: str, tz: str,
+                 defined: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One incident field for the documents: key, label, value (display text, None = blank), for a
+    time ``iso`` (ISO 8601 for machines), and ``definition`` (the plan's §10.1 text and clause) for a
+    field the profile defines."""
     from geohazard_cli.models import FIELD_LABELS, TIME_FIELDS
 
     entry: dict[str, Any] = {"key": field, "label": FIELD_LABELS[field], "value": field_text(incident, field, tz)}
     if field in TIME_FIELDS:
         entry["iso"] = _iso(getattr(incident, field), tz)
+    if defined and field in defined:
+        entry["definition"] = defined[field]
     return entry
+
+
+def _defined(profile: Profile) -> dict[str, dict[str, Any]]:
+    from geohazard_cli.clauses import definitions
+
+    return {d["key"]: d for d in definitions(profile)}
 
 
 def field_text(incident: Incident, field: str, tz: str) -> str | None:
@@ -100,6 +110,8 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
     level = profile.level_by_key[a.response_level]
     sk = a.skip_level_report
     rp = profile.reporting
+    from geohazard_cli.clauses import first_measures
+
     return {
         "plan": {"id": profile.id, "title": profile.title, "short_title": profile.short_title,
                  "document": profile.document},
@@ -119,8 +131,10 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
         },
         "lead": a.lead.model_dump(mode="json"),
         "start_procedure": level.start_procedure.model_dump(mode="json"),
+        "first_measures": first_measures(profile),
         "measures": [m.model_dump(mode="json") for m in level.measures],
         "reporting": {
+            "public": rp.public.model_dump(mode="json") if rp.public is not None else None,
             "first_report": rp.first_report.model_dump(mode="json"),
             "chain": rp.chain.model_dump(mode="json"),
             "deadline": deadline_of(a, profile),
@@ -141,7 +155,8 @@ def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallL
     inc = assessment.incident
     facts = ["hazard_type", "location", "occurred_at", "reported_at", "scale", "evacuees", "potential_loss",
              "deaths", "missing", "injured", "direct_loss", "households", "threatened"]
-    ctx["facts"] = [_field_entry(inc, k, profile.timezone) for k in facts]
+    defined = _defined(profile)
+    ctx["facts"] = [_field_entry(inc, k, profile.timezone, defined) for k in facts]
     ctx["call_list"] = call_list.model_dump(mode="json")
     # Footnotes (provenance of units the plan does not name), numbered in call order.
     notes: list[dict[str, Any]] = []
@@ -164,7 +179,8 @@ def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, A
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
-    fields = {k: _field_entry(inc, k, profile.timezone) for k in FIELD_LABELS}
+    defined = _defined(profile)
+    fields = {k: _field_entry(inc, k, profile.timezone, defined) for k in FIELD_LABELS}
     ctx["fields"] = fields
     # The sections as this profile's plan lists the report's content, each citing that plan
     # ("市中区预案(2023)3.2.1", "国家预案(2006)3.3.2").

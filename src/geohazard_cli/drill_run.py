@@ -155,7 +155,7 @@ def run(drill: Drill, profile: Profile, roster: Roster | None = None, local: Loc
                 raise
             except (InputError, NotFoundError) as exc:  # NotFoundError: a unit the roster does not know
                 raise StepError(f"{label}: {exc}", ["steps", i, step.kind]) from None
-            checks = check(step.expect, result, label, ["steps", i, "expect"])
+            checks = check(step.expect, result, label, ["steps", i, "expect"], plan_terms(d.profile))
             out.append(StepResult(
                 number=number, kind=step.kind, at=when, offset=format_offset(when - start), note=step.note,
                 summary=summary, result=result, checks=checks, ok=all(c.ok for c in checks),
@@ -438,10 +438,27 @@ _STEPS = {"warning": _warning, "report": _report, "update": _update, "decide": _
 # --- expectations -----------------------------------------------------------------------------
 
 
+_ROMAN = str.maketrans({"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV"})
+
+
+def _term(text: str) -> str:
+    """A grade or level as written, normalised: Ⅱ级响应, II级, ii -> ii; 中型 -> 中型."""
+    return text.translate(_ROMAN).strip().removesuffix("响应").removesuffix("级").casefold()
+
+
+def plan_terms(profile: Profile) -> dict[str, dict[str, str]]:
+    """The plan's words for the grade and level keys an expectation may use (``grade: 中型``,
+    ``response_level: II级``), by the result key they apply to: term -> key."""
+    grades = {_term(name): g.key for g in profile.grades for name in (g.key, g.name)}
+    levels = {_term(name): lv.key for lv in profile.levels for name in (lv.key, lv.name)}
+    return {"grade": grades, "response_level": levels, "previous_level": levels}
+
+
 def check(expect: dict[str, Any], result: dict[str, Any], label: str,
-          loc: list[str | int] | None = None) -> list[Check]:
+          loc: list[str | int] | None = None, terms: dict[str, dict[str, str]] | None = None) -> list[Check]:
     """Check every expected key against the result. A key the result does not have is a scenario
-    error (a typo would otherwise never hold); dotted keys reach inside (``lead.name``)."""
+    error (a typo would otherwise never hold); dotted keys reach inside (``lead.name``). A grade or
+    level may be written in the plan's terms (``terms``: plan_terms), as well as by its key."""
     out = []
     for key, wanted in expect.items():
         found, actual = lookup(result, str(key))
@@ -449,7 +466,9 @@ def check(expect: dict[str, Any], result: dict[str, Any], label: str,
             keys = ", ".join(k for k in result)
             raise StepError(f"{label}: expect: {key}: not a key of this step's result (keys: {keys})",
                             [*(loc or []), str(key)])
-        out.append(Check(key=str(key), expected=_jsonable(wanted), actual=actual, ok=matches(wanted, actual)))
+        table = (terms or {}).get(str(key).rsplit(".", 1)[-1])
+        as_key = table.get(_term(wanted), wanted) if table is not None and isinstance(wanted, str) else wanted
+        out.append(Check(key=str(key), expected=_jsonable(wanted), actual=actual, ok=matches(as_key, actual)))
     return out
 
 

@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 
 MAX_TEXT = 2000
 TIME_EXAMPLES = "ISO 8601 or 2026-07-21 09:40; no offset means +08:00"
+# A date and time as an officer writes it in Chinese: 2026年7月21日9时40分, 2026年7月21日 9:40,
+# 2026年7月21日9点, 2026年7月21日9时40分15秒 (after NFKC, so full-width digits are folded).
+_CHINESE_TIME = (r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2})(?:[时点]|:(?=\d))"
+                 r"(?:(\d{1,2})分?(?:(\d{1,2})秒)?)?")
+
+
+def _chinese_time(text: str) -> str:
+    """``2026年7月21日9时40分`` -> ``2026-07-21T09:40:00`` (unchanged when it is not that form)."""
+    m = re.fullmatch(_CHINESE_TIME, text)
+    if m is None:
+        return text
+    y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
 # C0 and C1 controls (ESC among them; tab and newline are text) and the bidirectional embeddings,
 # overrides and isolates, which reorder what is shown (U+202A-U+202E, U+2066-U+2069).
 # Compiled (and cached by re) on first use; loader.py refuses the same in files.
@@ -53,12 +66,14 @@ def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str):
-        text = nfkc(value).strip().replace("Z", "+00:00")
+        text = _chinese_time(nfkc(value).strip()).replace("Z", "+00:00")
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
             raise field_error(field, value, f"is not a time ({TIME_EXAMPLES})") from None
-        refuse_odd_characters(value, field, "2026-07-21 09:40")  # read as a time only once folded (²)
+        # Read as a time only once folded (²): refuse what folds into a digit; the units of the
+        # Chinese form (年月日时点分秒) are not such characters.
+        refuse_odd_characters(re.sub("[年月日时点分秒]", "0", value), field, "2026-07-21 09:40")
     else:
         raise field_error(field, str(value), f"is not a time ({TIME_EXAMPLES})")
     if dt.tzinfo is None:

@@ -193,9 +193,10 @@ class SkipLevel(Node):
 
 
 class Reporting(Node):
-    __slots__ = _fields = ("first_report", "chain", "deadline", "skip_level")
-    _convert: ClassVar[Convert] = {"first_report": ReportStep, "chain": Clause, "deadline": Deadline,
-                                   "skip_level": SkipLevel}
+    __slots__ = _fields = ("public", "first_report", "chain", "deadline", "skip_level")
+    _convert: ClassVar[Convert] = {"public": ReportStep, "first_report": ReportStep, "chain": Clause,
+                                   "deadline": Deadline, "skip_level": SkipLevel}
+    public: ReportStep | None
     first_report: ReportStep
     chain: Clause
     deadline: Deadline
@@ -203,9 +204,46 @@ class Reporting(Node):
 
 
 class Termination(Node):
-    __slots__ = _fields = ("decider", "advisers", "text", "source")
+    __slots__ = _fields = ("decider", "advisers", "text", "source", "criteria")
+    _convert: ClassVar[Convert] = {"criteria": _list_of(Clause)}
     decider: str
     advisers: list[str]
+    text: str
+    source: str
+    criteria: list[Clause]
+
+
+class Task(Node):
+    __slots__ = _fields = ("text", "source", "owner", "owner_source")
+    text: str
+    source: str
+    owner: str
+    owner_source: str
+
+
+class Section(Node):
+    __slots__ = _fields = ("title", "text", "source", "items")
+    _convert: ClassVar[Convert] = {"items": _list_of(Task)}
+    title: str
+    text: str
+    source: str
+    items: list[Task]
+
+
+class SummaryReport(Node):
+    __slots__ = _fields = ("basis", "figures", "level_changes", "calls", "termination")
+    _convert: ClassVar[Convert] = {"basis": Clause}
+    basis: Clause | None
+    figures: str
+    level_changes: str
+    calls: str
+    termination: str
+
+
+class Definition(Node):
+    __slots__ = _fields = ("key", "term", "text", "source")
+    key: str
+    term: str
     text: str
     source: str
 
@@ -227,10 +265,13 @@ class Profile(Node):
     # No __slots__: the lookups below are cached on the instance.
     _fields = ("schema_version", "id", "title", "short_title", "document", "issued", "jurisdiction", "geocode",
                "timezone", "limits", "hazard_types", "grades", "leads", "indicators", "advisories", "levels",
-               "reporting", "decisions", "dispatch", "warning")
+               "reporting", "decisions", "first_measures", "aftermath", "definitions", "summary_report",
+               "dispatch", "warning")
     _convert: ClassVar[Convert] = {"limits": Limits, "hazard_types": HazardTypes, "grades": _list_of(GradeDef),
                 "leads": _dict_of(Lead), "indicators": _list_of(Indicator), "advisories": _list_of(AdvisoryRule),
-                "levels": _list_of(LevelDef), "reporting": Reporting, "decisions": Decisions}
+                "levels": _list_of(LevelDef), "reporting": Reporting, "decisions": Decisions,
+                "first_measures": Section, "aftermath": Section, "definitions": _list_of(Definition),
+                "summary_report": SummaryReport}
     schema_version: int
     id: str
     title: str
@@ -249,6 +290,10 @@ class Profile(Node):
     levels: list[LevelDef]  # highest first
     reporting: Reporting
     decisions: Decisions
+    first_measures: Section | None  # §5 先期处置
+    aftermath: Section | None  # §8 后期处置
+    definitions: list[Definition]  # §10.1, by incident field
+    summary_report: SummaryReport  # the clauses the incident export cites
     dispatch: dict[str, Any]  # validated by roster.py
     warning: dict[str, Any]  # validated by warning.py
 

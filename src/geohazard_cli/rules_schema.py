@@ -156,6 +156,7 @@ class SkipLevel(BaseModel):
 
 class Reporting(BaseModel):
     model_config = _STRICT
+    public: ReportStep | None = None  # who else reports, and to whom (the district plan's §3.2.2)
     first_report: ReportStep
     chain: Clause
     deadline: Deadline
@@ -170,6 +171,49 @@ class Termination(BaseModel):
     advisers: list[str] = []
     text: str
     source: str
+    criteria: list[Clause] = []  # each condition the officer confirms before closing an incident
+
+
+class Task(BaseModel):
+    """One task of a section (§5, §8), with who does it where the profile can say."""
+
+    model_config = _STRICT
+    text: str
+    source: str
+    owner: str = ""
+    owner_source: str = ""  # the clause the owner is read from, when it is not the task's own
+
+
+class Section(BaseModel):
+    """A clause read out as a checklist where it acts (§5 先期处置, §8 后期处置)."""
+
+    model_config = _STRICT
+    title: str
+    text: str = ""
+    source: str
+    items: list[Task] = Field(min_length=1)
+
+
+class Definition(BaseModel):
+    """A term of the plan's definitions (§10.1), keyed by the incident field it defines."""
+
+    model_config = _STRICT
+    key: str
+    term: str
+    text: str
+    source: str
+
+
+class SummaryReport(BaseModel):
+    """The clauses the incident export (summary report) cites: the clause it answers (``basis``)
+    and the clause beside each heading ("" = the plan has none: the heading stands alone)."""
+
+    model_config = _STRICT
+    basis: Clause | None = None
+    figures: str = ""
+    level_changes: str = ""
+    calls: str = ""
+    termination: str = ""
 
 
 class Decisions(BaseModel):
@@ -208,6 +252,10 @@ class ProfileSchema(BaseModel):
     levels: list[LevelDef] = Field(min_length=1)
     reporting: Reporting
     decisions: Decisions
+    first_measures: Section | None = None
+    aftermath: Section | None = None
+    definitions: list[Definition] = []
+    summary_report: SummaryReport = SummaryReport()
     dispatch: dict[str, Any] = {}  # validated by roster.py (issue 3)
     warning: dict[str, Any] = {}  # validated by warning.py (issue 4)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from geohazard_cli import lifecycle
+from geohazard_cli.clauses import aftermath, termination
 from geohazard_cli.journal import event_text
 from geohazard_cli.lifecycle import KIND_LABELS, Event, State
 from geohazard_cli.responses import incident_of, recorded_figures, reported_figures, warning_colours
@@ -152,6 +153,9 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
         "plan_available": profile is not None,
         "notice": notice,
         "plan_title": profile.title if profile is not None else None,
+        # The clauses its headings cite, from the profile (none without it).
+        "cites": profile.summary_report.model_dump(mode="json") if profile is not None else
+        {"basis": None, "figures": "", "level_changes": "", "calls": "", "termination": ""},
         "document": profile.document if profile is not None else None,
         "opened_at": record.opened_at.isoformat() if record.opened_at else None,
         "opened_text": _t(record.opened_at),
@@ -177,6 +181,9 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
         "units": ordered,
         "pending": lifecycle.pending(record),
         "counts": {kind: sum(1 for e in events if e.kind == kind) for kind in KIND_LABELS},
+        # §6.4's criteria to confirm and who decides; §8 后期处置 as a checklist with owners.
+        "termination": termination(profile, record.response) if profile is not None else None,
+        "aftermath": aftermath(profile) if profile is not None and record.response == "incident" else None,
         "history": [{"seq": e.seq, "kind": e.kind, "kind_name": KIND_LABELS[e.kind], "at": e.at.isoformat(),
                      "at_text": human_time(e.at, seconds=True), "text": event_text(e)} for e in events],
     }

@@ -59,6 +59,14 @@ class IncidentCommand(TyperCommand):
     def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, params=[*(params or []), *_incident_flags()], **kwargs)
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # The plan's definitions of the figures (§10.1, from the default profile's data) close the
+        # help: built only when help is asked for, so no command run pays for it.
+        epilog = definitions_epilog()
+        if epilog:
+            self.epilog = f"{self.epilog}\n\n{epilog}" if self.epilog else epilog
+        super().format_help(ctx, formatter)
+
     def invoke(self, ctx: Any) -> Any:
         # The flags are not parameters of the command's function: hand them over through ctx.meta.
         ctx.meta[_FIGURES] = {name: ctx.params.pop(name) for name in (*_FLAG_NAMES, "file")}
@@ -66,6 +74,20 @@ class IncidentCommand(TyperCommand):
 
 
 _FLAG_NAMES = tuple(f.name for f in FLAG_FIELDS)
+
+
+def definitions_epilog() -> str:
+    """The figures' definitions in the default profile (§10.1 直接经济损失, ...), one paragraph each;
+    "" when the profile cannot be loaded (help must still show)."""
+    from geohazard_cli.clauses import definitions
+    from geohazard_cli.errors import GeohazardError
+
+    try:
+        _, profile = load_config(None, None, None)
+    except GeohazardError:
+        return ""
+    return "\n\n".join(f"{d['term']}({profile.short_title}{d['source']}):{d['text']}。"
+                        for d in definitions(profile))
 
 
 def figures(ctx: typer.Context) -> dict[str, Any]:

@@ -46,6 +46,7 @@ def show(
     rules: RulesForIncidentOpt = None,
 ) -> int:
     """Show an incident: figures, current assessment, call list, units not yet answered, and the timeline."""
+    from geohazard_cli.clauses import first_measures
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.grading import grade
@@ -66,6 +67,8 @@ def show(
                    "warning": record.warning,
                    "plan_available": profile is not None, "notice": notice,
                    "assessment": assessment.model_dump(mode="json") if assessment is not None else None,
+                   "first_measures": first_measures(profile) if profile is not None and record.response == "incident"
+                   else None,
                    "recorded_assessment": recorded, "call_list": record.call_list,
                    "round_started_at": record.round_at.isoformat() if record.round_at else None,
                    "pending": pending, "acknowledged": acknowledged(record),

@@ -24,6 +24,7 @@ from geohazard_cli.cli.incident_common import (
     print_pending,
     print_update,
     profile_for,
+    profile_or_notice,
     record_json,
     ref_text,
     resolver_for,
@@ -32,7 +33,8 @@ from geohazard_cli.cli.incident_common import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from geohazard_cli.lifecycle import State
+    from geohazard_cli.rules import Profile
 
 app = command_app()
 
@@ -55,6 +57,7 @@ def open_(
 
     Example: geohazard incident open --evacuees 40 --location 七里山街道 --hazard-type 崩塌
     """
+    from geohazard_cli.clauses import first_measures
     from geohazard_cli.cli._common import emit_json, incident_values, load_config
     from geohazard_cli.journal import event_json
     from geohazard_cli.models import Incident
@@ -72,6 +75,7 @@ def open_(
         j.close()
     if format is TextJson.json:
         emit_json({**record_json(record), "assessment": assessment.model_dump(mode="json"),
+                   "first_measures": first_measures(profile),
                    "call_list": call_list, "history": [event_json(e) for e in events]})
         return 0
     from geohazard_cli.cli._common import console
@@ -80,6 +84,7 @@ def open_(
     out.print(f"{mark(record)}{noun(record)} #{record.id} 已立案({hm(record.opened_at)};{profile.short_title})"
               f"{ref_text(record)}", style="bold")
     print_journal_assessment(assessment)
+    _print_first_measures(profile)
     print_call_list(call_list, "叫应名单")
     out.print(f"记录叫应: geohazard incident ack {record.id} --unit 单位 --outcome 接通 "
               "--answerer 接听人 --by 经办人")
@@ -337,5 +342,40 @@ def close(
     if pending:
         out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
                   markup=False)
+    _print_termination_criteria(record)  # issue 13: §6.4's criteria for the officer to confirm
     out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
     return 0
+
+
+# --- the plan's clauses where they act (issue 13; pure data from clauses.py) -----------------
+
+def _print_first_measures(profile: "Profile") -> None:
+    """§5 先期处置, for every level, after the assessment of a new incident."""
+    from geohazard_cli.clauses import first_measures
+    from geohazard_cli.cli._common import console
+
+    fm = first_measures(profile)
+    if fm is None:
+        return
+    out = console()
+    out.print(f"{fm['title']}({fm['source']}):{fm['text']}", style="bold", soft_wrap=True, markup=False)
+    for m in fm["items"]:
+        out.print(f"  [ ] {m['text']}({m['source']})", soft_wrap=True, markup=False, highlight=False)
+
+
+def _print_termination_criteria(record: "State") -> None:
+    """§6.4: each criterion of the response's end for the officer to confirm, and who decides, from
+    the incident's own profile (default config dir); nothing when that profile is not at hand."""
+    from geohazard_cli.clauses import termination_lines
+    from geohazard_cli.cli._common import console
+    from geohazard_cli.config import config_dir as resolve_dir
+
+    profile, _ = profile_or_notice(record, resolve_dir(None), None)
+    if profile is None:
+        return
+    lines = termination_lines(profile, record.response)
+    if lines:
+        out = console()
+        out.print("请确认终止条件:", style="bold", soft_wrap=True, markup=False)
+        for line in lines:
+            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
