@@ -1,12 +1,18 @@
-"""Benchmarks for issue 7: start-up of `geohazard classify` and `classify --batch` throughput.
+"""Benchmarks for issues 7, 12 and 15: start-up of `geohazard classify` and of the commands of a
+shift, `classify --batch` throughput, and the journal at scale (`incident due`, a `watch` refresh,
+`ack` on a long history).
 
 Every case runs as a whole process, alternating with its baseline, several times; the script prints
 medians and the ratio against each target. Data is generated into benchmarks/_data/ (gitignored).
 
     python benchmarks/bench.py            # full run: 1,000,000 batch records
     python benchmarks/bench.py --quick    # smoke run: 100,000 records, fewer repeats
-    python benchmarks/bench.py --only startup      # or: batch, memory, journal
-    python benchmarks/bench.py --only journal --pg postgresql://geohazard@/bench?host=/tmp/sock
+    python benchmarks/bench.py --only startup      # or: batch, memory, commands, journal, backends, sites
+
+`--only journal` builds (once) a journal of 10,000 responses and 1,000,000 events and one incident of
+10,000 events (benchmarks/bigjournal.py says how), shows SQLite's query plans for the reads of
+`incident due` and the board, times their work in-process, and runs them as processes.
+    python benchmarks/bench.py --only backends --pg postgresql://geohazard@/bench?host=/tmp/sock
 
 Not a test: wall-clock figures vary with the machine and its load; the ratios, measured side by side
 in one run, are what the targets are about. Children run with PYTHONDONTWRITEBYTECODE unset so that
@@ -39,7 +45,12 @@ TARGETS = {
     "batch JSONL": 0.6,
     "batch CSV vs JSONL": 1.5,
     "sites grade vs csv.reader": 3.0,
+    "command start-up": 1.2,  # issue 15: each command of a shift ÷ the bare typer app
+    "incident due (process) vs show": 1.2,
+    "incident watch --once vs show": 1.2,
+    "ack on 10,000 events vs fresh": 1.1,
 }
+WORK_LIMIT_MS = 100.0  # issue 12: `incident due` and one board refresh over the big journal
 MEMORY_LIMIT_MIB = 50.0
 
 
@@ -312,7 +323,7 @@ j.close()
 """
 
 
-def bench_journal(pg: str | None, count: int) -> list[bool]:
+def bench_backends(pg: str | None, count: int) -> list[bool]:
     """Acks per second on each backend, from 1 and from 8 writer processes on one incident (the worst
     case: every write takes the same lock). No target: figures to compare backends and releases."""
     from datetime import datetime
@@ -355,17 +366,127 @@ def bench_journal(pg: str | None, count: int) -> list[bool]:
     return []
 
 
+# --- the commands of a shift (issue 15) -----------------------------------------------------------
+
+def bench_commands(repeats: int) -> list[bool]:
+    """Each command's whole process ÷ the bare typer app (reported; not optimised here)."""
+    drill = ROOT / "drills" / "qilishan-escalation.yaml"
+    DATA.mkdir(exist_ok=True)
+    db = DATA / "commands.sqlite3"
+    for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        p.unlink(missing_ok=True)
+    subprocess.run([*CLI, "incident", "open", "--evacuees", "140", "--db", str(db), "--format", "json"], check=True,
+                   stdout=subprocess.DEVNULL, env=child_env(), cwd=ROOT)
+    cases = {
+        "bare typer app": [sys.executable, str(HERE / "bare_typer.py"), "--deaths", "12"],
+        "incident ack": [*CLI, "incident", "ack", "1", "--unit", "区应急局", "--outcome", "未接", "--db", str(db)],
+        "incident open": [*CLI, "incident", "open", "--evacuees", "140", "--db", str(db)],
+        "callsheet (text)": [*CLI, "callsheet", "--evacuees", "140", "--location", "七里山街道"],
+        "callsheet --format html": [*CLI, "callsheet", "--evacuees", "140", "--format", "html"],
+        "warning red --format cap": [*CLI, "warning", "red", "--area", "七里山街道", "--format", "cap",
+                                     "--sent", "2026-07-21 08:30"],
+        "drill run": [*CLI, "drill", "run", str(drill)],
+    }
+    print(f"commands: start-up of a shift's commands, {repeats} alternating rounds, medians")
+    times = alternate(cases, repeats)
+    base = times.pop("bare typer app")
+    return [report(name, t, base, TARGETS["command start-up"]) for name, t in times.items()]
+
+
+# --- the journal at scale (issue 12, issue 15) -------------------------------------------------------
+
+# The reads `incident due`, the board and a write run (journal.py), with what they must not do: scan.
+PLANS = {
+    "open responses (due, board)": ("SELECT id, state, call_list FROM incidents WHERE status = ? ORDER BY id",
+                                    ("open",)),
+    "one response's state (ack, show)": ("SELECT id, state, call_list FROM incidents WHERE id = ?", (1,)),
+    "one response's events (show)": ("SELECT seq, kind, at FROM events WHERE incident_id = ? ORDER BY seq", (1,)),
+}
+
+
+def query_plans(db: Path) -> list[bool]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    ok = []
+    for name, (sql, params) in PLANS.items():
+        plan = " / ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        good = "SCAN" not in plan
+        ok.append(good)
+        print(f"  plan: {name:<34} {plan} {'OK' if good else 'MISSED (scans)'}")
+    conn.close()
+    return ok
+
+
+def _work_ms(fn: object, n: int = 15) -> float:
+    import gc
+
+    assert callable(fn)
+    fn()  # warm: profiles cached, pages read
+    times = []
+    for _ in range(n):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def bench_journal(repeats: int) -> list[bool]:
+    sys.path[:0] = [str(SRC), str(HERE)]
+    import bigjournal
+
+    from geohazard_cli.cli.incident_clock import due_data
+    from geohazard_cli.cli.incident_watch import Source
+
+    print("journal: 10,000 responses (50 open), 1,000,000 events; building once into benchmarks/_data/")
+    db = bigjournal.big(10_000, 100, 200)
+    at = bigjournal.when(20)
+    ok = query_plans(db)
+    source = Source(db, None, at)
+    work = {"incident due (work)": lambda: due_data(db, None, at, None), "watch refresh (work)": source.frame}
+    for name, fn in work.items():
+        ms = _work_ms(fn)
+        ok.append(ms < WORK_LIMIT_MS)
+        print(f"  {name:<28} {ms:9.1f} ms in-process (limit < {WORK_LIMIT_MS:.0f} ms) "
+              f"{'OK' if ok[-1] else 'MISSED'}")
+    source.close()
+    cases = {
+        "incident show 1": [*CLI, "incident", "show", "1", "--db", str(db)],
+        "incident due": [*CLI, "incident", "due", "--at", at, "--db", str(db)],
+        "incident watch --once": [*CLI, "incident", "watch", "--once", "--at", at, "--db", str(db)],
+    }
+    print(f"  processes over it: {repeats} alternating rounds, medians")
+    times = alternate(cases, repeats)
+    base = times["incident show 1"]
+    ok.append(report("incident due vs show", times["incident due"], base, TARGETS["incident due (process) vs show"]))
+    ok.append(report("watch --once vs show", times["incident watch --once"], base,
+                     TARGETS["incident watch --once vs show"]))
+    long_db, fresh_db = bigjournal.long_incident(10_000), DATA / "incident-fresh-run.sqlite3"
+    for p in (fresh_db, Path(f"{fresh_db}-wal"), Path(f"{fresh_db}-shm")):
+        p.unlink(missing_ok=True)
+    subprocess.run([*CLI, "incident", "open", "--evacuees", "140", "--at", bigjournal.OPENED, "--db", str(fresh_db),
+                    "--format", "json"], check=True, stdout=subprocess.DEVNULL, env=child_env(), cwd=ROOT)
+    ack = ["incident", "ack", "1", "--unit", "区应急局", "--outcome", "未接", "--at", bigjournal.when(600), "--db"]
+    times = alternate({"ack, fresh incident": [*CLI, *ack, str(fresh_db)],
+                       "ack, 10,000 events": [*CLI, *ack, str(long_db)]}, repeats)
+    ok.append(report("ack on 10,000 events", times["ack, 10,000 events"], times["ack, fresh incident"],
+                     TARGETS["ack on 10,000 events vs fresh"]))
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="100,000 records and fewer repeats (smoke run)")
     ap.add_argument("--records", type=int, help="batch size (default 1,000,000; --quick 100,000)")
     ap.add_argument("--repeats", type=int, help="alternating rounds (default: start-up 21, batch 5)")
-    ap.add_argument("--only", choices=["startup", "batch", "memory", "journal", "sites"], action="append")
-    ap.add_argument("--pg", help="postgresql:// URL of an empty database for the journal figures")
+    ap.add_argument("--only", choices=["startup", "batch", "memory", "commands", "journal", "backends", "sites"],
+                    action="append")
+    ap.add_argument("--pg", help="postgresql:// URL of an empty database for the backends' figures")
     ap.add_argument("--sites", type=int, help="register size for the sites case (default 300,000; --quick 30,000)")
     args = ap.parse_args()
     n = args.records or (100_000 if args.quick else 1_000_000)
-    only = set(args.only or ["startup", "batch", "memory", "journal", "sites"])
+    only = set(args.only or ["startup", "batch", "memory", "commands", "journal", "backends", "sites"])
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "
           f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
     results: list[bool] = []
@@ -375,8 +496,12 @@ def main() -> int:
         results += bench_batch(n, args.repeats or (2 if args.quick else 5))
     if "memory" in only:
         results += bench_memory(n)
+    if "commands" in only:
+        results += bench_commands(args.repeats or (5 if args.quick else 15))
     if "journal" in only:
-        results += bench_journal(args.pg or os.environ.get("GEOHAZARD_BENCH_PG"), 50 if args.quick else 200)
+        results += bench_journal(args.repeats or (5 if args.quick else 15))
+    if "backends" in only:
+        results += bench_backends(args.pg or os.environ.get("GEOHAZARD_BENCH_PG"), 50 if args.quick else 200)
     if "sites" in only:
         size = args.sites or (30_000 if args.quick else 300_000)
         results += bench_sites(size, args.repeats or (2 if args.quick else 3))

@@ -24,6 +24,7 @@ INCIDENT_COMMANDS = {
     "due": "incident_clock:app",
     "report": "incident_clock:app",
     "amend": "incident_clock:app",
+    "watch": "incident_watch:app",
     "check": "incident_admin:app",
     "backup": "incident_admin:app",
     "notify": "notify:app",

@@ -29,6 +29,7 @@ from geohazard_cli.cli.incident_common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from geohazard_cli.rules import Profile
@@ -36,16 +37,13 @@ if TYPE_CHECKING:
 app = command_app()
 
 
-def due_data(db: str | None, ref: str | None, at: str | None, config_dir: Path | None) -> dict[str, Any]:
-    """What ``incident due`` shows (and the board refreshes): across open responses, or one."""
-    from geohazard_cli.config import config_dir as resolve_dir
+def profiles_in(cfg: Path) -> "Callable[[str], Profile | None]":
+    """A response's plan profile by its id, from the config dir (None when it has no such profile),
+    each loaded once: what ``due`` asks for the plan's deadlines (and the board for who decides)."""
     from geohazard_cli.config import rules_path
-    from geohazard_cli.deadlines import due, load
     from geohazard_cli.errors import NotFoundError
     from geohazard_cli.rules import load_profile
 
-    cfg = resolve_dir(config_dir)
-    local = load(cfg)
     profiles: dict[str, Profile | None] = {}
 
     def profile_of(plan: str) -> "Profile | None":
@@ -56,6 +54,17 @@ def due_data(db: str | None, ref: str | None, at: str | None, config_dir: Path |
                 profiles[plan] = None
         return profiles[plan]
 
+    return profile_of
+
+
+def due_data(db: str | None, ref: str | None, at: str | None, config_dir: Path | None) -> dict[str, Any]:
+    """What ``incident due`` shows (and the board refreshes): across open responses, or one."""
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.deadlines import due, load
+
+    cfg = resolve_dir(config_dir)
+    local = load(cfg)
+    profile_of = profiles_in(cfg)
     if ref is not None:
         state, _ = read_response(db, ref)
         states = [state]

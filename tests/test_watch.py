@@ -1,0 +1,210 @@
+"""The live board (`incident watch`): the frame as data (board.frame, tested directly), its text at 80
+columns and with NO_COLOR, the bell on the transition only, Ctrl-C, and a person's view of it: the
+board running under tmux while another process records an answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geohazard_cli import board, deadlines
+from geohazard_cli.config import config_dir
+from geohazard_cli.journal import Journal
+
+T0 = "2026-07-21 09:00"
+GEOHAZARD = str(Path(sys.executable).with_name("geohazard"))
+
+
+@pytest.fixture
+def inc(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "j.sqlite3")
+
+    def invoke(*args: str) -> Any:
+        r = cli("incident", *args, "--db", db)
+        assert r.exit_code == 0, r.stderr
+        return r
+
+    invoke.db = db  # type: ignore[attr-defined]
+    return invoke
+
+
+def frame_at(db: str, at: str) -> dict[str, Any]:
+    """The board's frame straight from the core: the journal's open states, due, frame."""
+    from geohazard_cli.cli.incident_clock import profiles_in
+
+    j = Journal.open(Path(db), readonly=True)
+    assert j is not None
+    with j.transaction(write=False):
+        states = j.states("open")
+    j.close()
+    cfg = config_dir(None)
+    clock = datetime.fromisoformat(at)
+    profile_of = profiles_in(cfg)
+    due = deadlines.due(states, clock, deadlines.load(cfg), profile_of)
+    return board.frame(states, due, clock, lambda plan: "区政府" if profile_of(plan) else None)
+
+
+def test_frame_places_each_unit_of_the_round_worst_first(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "140", "--at", T0)  # II: answers due in 10 minutes
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 09:03")
+    inc("ack", "1", "--unit", "区自然资源局", "--outcome", "无人接听", "--at", "2026-07-21 09:05")
+    f = frame_at(inc.db, "2026-07-21T09:12:00+08:00")
+    (r,) = f["responses"]
+    assert (r["id"], r["kind"], r["kind_name"], r["level"], r["decided_by"], r["proposed"]) == (
+        1, "incident", "事件", "II", None, None)
+    assert (r["answer_minutes"], r["answered"], r["round_started_at"]) == (10, 1, "2026-07-21T09:00:00+08:00")
+    by = {u["unit_key"]: u for u in r["units"]}
+    assert {k: by["emergency"][k] for k in ("standing", "answered_at", "attempts", "last_outcome")} == {
+        "standing": "answered", "answered_at": "2026-07-21T09:03:00+08:00", "attempts": 1,
+        "last_outcome": "answered"}
+    natural = by["natural_resources"]  # called 09:05, no answer: its own clock, 3 minutes left at 09:12
+    assert {k: natural[k] for k in ("standing", "attempts", "last_outcome", "minutes_since_call", "minutes_left")} == {
+        "standing": "waiting", "attempts": 1, "last_outcome": "no-answer", "minutes_since_call": 7, "minutes_left": 3}
+    never = by["hq_office"]  # never called: late from the start of the round
+    assert (never["standing"], never["minutes_late"], never["attempts"], never["called_at"]) == ("overdue", 2, 0, None)
+    assert [u["standing"] for u in r["units"]] == sorted((u["standing"] for u in r["units"]),
+                                                         key=board.STANDING.index)
+    assert [d["report"] for d in r["reports"]] == ["first"] and f["overdue"] == len(r["units"]) - 2
+    assert (1, "unit", "hq_office") in board.overdue_keys(f)
+    assert (1, "unit", "natural_resources") not in board.overdue_keys(f)
+    later = frame_at(inc.db, "2026-07-21T09:16:00+08:00")  # its call went unanswered past 09:15
+    assert board.overdue_keys(later) - board.overdue_keys(f) == {(1, "unit", "natural_resources")}
+
+
+def test_frame_shows_the_proposed_level_beside_the_one_in_force_until_decided(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("update", "1", "--evacuees", "600", "--at", "2026-07-21 09:10")
+    (r,) = frame_at(inc.db, "2026-07-21T09:11:00+08:00")["responses"]
+    assert (r["level"], r["proposed"]["level"], r["proposed"]["decider"]) == ("III", "I", "区政府")
+    inc("decide", "1", "--level", "I", "--by", "区政府", "--at", "2026-07-21 09:12")
+    (r,) = frame_at(inc.db, "2026-07-21T09:13:00+08:00")["responses"]
+    assert (r["level"], r["proposed"], r["decided_by"], r["round_started_at"]) == (
+        "I", None, "区政府", "2026-07-21T09:12:00+08:00")
+
+
+def test_once_text_marks_overdue_in_words_and_fits_80_columns(inc, cli) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    from geohazard_cli.cli.incident_watch import frame_lines, renderable
+
+    r = cli("warning", "红色", "--area", "七里山街道", "--record", "--db", inc.db, "--sent", T0)
+    assert r.exit_code == 0, r.stderr
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("update", "2", "--evacuees", "600", "--at", "2026-07-21 09:10")
+    inc("ack", "2", "--unit", "区应急局", "--outcome", "占线", "--at", "2026-07-21 09:14")
+    out = inc("watch", "--once", "--at", "2026-07-21 09:20").stdout
+    assert out.splitlines()[0] == "叫应看板 2026-07-21 09:20:00 · 开放响应 2 · 逾期 8"
+    assert "预警响应 #1 七里山街道 · 红色预警" in out
+    assert "事件 #2 · 现行 III级响应(接报级别,待区政府决定)" in out
+    assert "  建议 I级响应(待区政府决定;备好该级别的呼叫名单)" in out
+    assert "  【逾期 10分】 未呼叫(8): 区指挥部办公室、七里山街道办事处" in out  # red: 10 minutes
+    assert "  剩 24分  区应急局  已拨1次,末次占线 09:14(6分钟前)  再拨 0531-82722671" in out  # III: 30 minutes
+    assert "  剩 10分  速报 应于 09:30 前" in out
+    assert "\x1b[" not in out  # piped: plain
+    console = Console(width=80, record=True, no_color=True, force_terminal=True, markup=False, highlight=False)
+    console.print(renderable(frame_lines(frame_at(inc.db, "2026-07-21T09:20:00+08:00"), 5)))
+    from rich.cells import cell_len
+
+    text = console.export_text()
+    assert max(cell_len(line) for line in text.splitlines()) <= 80
+    assert "逾期" in text and "\x1b[" not in text
+
+
+def test_once_json_is_the_frame_and_a_missing_journal_is_said(inc, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("incident", "watch", "--once", "--db", str(tmp_path / "none.sqlite3"), "--at", T0)
+    assert r.exit_code == 0 and "日志尚不存在" in r.stdout
+    assert not (tmp_path / "none.sqlite3").exists()
+    inc("open", "--evacuees", "140", "--at", T0)
+    data = json.loads(inc("watch", "--format", "json", "--at", "2026-07-21 09:05").stdout)
+    assert data["responses"][0]["id"] == 1 and data["overdue"] == 0 and data["configured"] is True
+
+
+def _until(probe: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"not seen within {seconds} s: {what}")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("GEOHAZARD_CONFIG_DIR", None)
+    return env
+
+
+def test_piped_watch_rings_once_when_something_becomes_overdue_and_ctrl_c_exits_0(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "140", "--at", "2026-07-21 09:15")  # nothing late at 09:20
+    proc = subprocess.Popen([GEOHAZARD, "incident", "watch", "--db", inc.db, "--at", "2026-07-21 09:20",
+                             "--interval", "0.3", "--bell"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=_env())
+    got = b""
+    try:
+        os.set_blocking(proc.stdout.fileno(), False)  # type: ignore[union-attr]
+
+        def read(text: str) -> Callable[[], bool]:
+            def probe() -> bool:
+                nonlocal got
+                got += proc.stdout.read() or b""  # type: ignore[union-attr]
+                return text.encode() in got
+            return probe
+
+        _until(read("开放响应 1 · 逾期 0"), 20, "the first frame")
+        assert b"\a" not in got
+        inc("open", "--evacuees", "140", "--at", "2026-07-21 09:05")  # late at 09:20: rings once
+        _until(read("\a"), 20, "the bell")
+        _until(read("开放响应 2"), 20, "the new response")
+        time.sleep(1.0)  # three more refreshes: nothing new is late, no second bell
+        read("")()
+        assert got.count(b"\a") == 1
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert proc.stderr.read() == b""  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_board_under_tmux_shows_another_officers_ack(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.fail("tmux is not installed: run scripts/install-test-deps")
+    inc("open", "--evacuees", "140", "--at", T0)
+    sock = str(tmp_path / "tmux.sock")
+    env = _env()
+    board_cmd = (f"env NO_COLOR=1 GEOHAZARD_CACHE_DIR={env.get('GEOHAZARD_CACHE_DIR', '')} {GEOHAZARD} "
+                 f"incident watch --db {inc.db} --at '2026-07-21 09:20' --interval 0.5; echo EXIT=$?; sleep 30")
+
+    def pane() -> str:
+        done = subprocess.run([tmux, "-S", sock, "capture-pane", "-p", "-t", "board"], capture_output=True,
+                              text=True, timeout=10, env=env)
+        return done.stdout
+
+    subprocess.run([tmux, "-S", sock, "-f", "/dev/null", "new-session", "-d", "-s", "board", "-x", "80", "-y", "40",
+                    board_cmd], check=True, timeout=10, env=env)
+    try:
+        _until(lambda: "叫应看板 2026-07-21 09:20:00" in pane(), 20, "the board in the pane")
+        assert "已应答(1)" not in pane() and "已应答 0/27" in pane()
+        assert "每0.5秒刷新,Ctrl-C 退出" in pane() and "【逾期 10分】 未呼叫" in pane()
+        done = subprocess.run([GEOHAZARD, "incident", "ack", "1", "--unit", "区应急局", "--outcome", "接通",
+                               "--at", "2026-07-21 09:18", "--db", inc.db], capture_output=True, env=env, timeout=30)
+        assert done.returncode == 0, done.stderr
+        _until(lambda: "已应答(1): 区应急局 09:18" in pane(), 5, "the other officer's ack on the board")
+        subprocess.run([tmux, "-S", sock, "send-keys", "-t", "board", "C-c"], check=True, timeout=10, env=env)
+        _until(lambda: "EXIT=0" in pane(), 10, "Ctrl-C ending the board with exit 0")
+        assert "Traceback" not in pane() and "KeyboardInterrupt" not in pane()
+    finally:
+        subprocess.run([tmux, "-S", sock, "kill-server"], capture_output=True, timeout=10, env=env)
