@@ -159,8 +159,8 @@ def apply(state: State, ev: Event) -> State:
             _figures(state, d)
     elif kind == "report":
         at = ev.at.isoformat()
-        state.reports = {"first": state.reports.get("first") or at, "last": at,
-                         "count": state.reports.get("count", 0) + 1}
+        first = state.reports.get("first") or (at if d.get("report") == "first" else None)
+        state.reports = {"first": first, "last": at, "count": state.reports.get("count", 0) + 1}
     elif kind == "update":
         _figures(state, d)
     elif kind == "proposal":

@@ -314,6 +314,12 @@ def read(j: Journal, response_id: int) -> tuple[State, list[Event]]:
         return j.state(response_id), j.events(response_id)
 
 
+def state_of(j: Journal, response_id: int) -> State:
+    """The state alone (its snapshot: one row, however long the history), in one read transaction."""
+    with j.transaction(write=False):
+        return j.state(response_id)
+
+
 def listing(j: Journal, status: str | None) -> list[State]:
     with j.transaction(write=False):
         return j.states(status)

@@ -131,7 +131,8 @@ def due_lines(data: dict[str, Any]) -> list[str]:
     for rid in ids:
         mine = [r for r in rows if r["response_id"] == rid]
         head = next(iter(mine), None)
-        kind = kinds[head["kind"]] if head else "事件"
+        listed = next((r for r in data["never_called"] if r["response_id"] == rid), None)
+        kind = kinds[(head or listed or {"kind": "incident"})["kind"]]
         line = f"{kind} #{rid}"
         if head:
             line += (f" · 本轮叫应 {_hm(head['round_started_at'])} 起 · 应答时限 {head['deadline']['minutes']} 分钟"
@@ -191,7 +192,7 @@ def report(
     from geohazard_cli.errors import field_error
     from geohazard_cli.intake import parse_text
     from geohazard_cli.journal import event_json, event_text
-    from geohazard_cli.responses import read, report_sent
+    from geohazard_cli.responses import report_sent, state_of
 
     kinds = {"速报": "first", "first": "first", "续报": "follow_up", "follow-up": "follow_up", "follow_up": "follow_up"}
     report_kind = kinds.get(kind.strip())
@@ -203,7 +204,7 @@ def report(
     incident_id = parse_id(ref)
     j = existing(db, incident_id)
     try:
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
         when = when_of(at, tz_text(record.opened_at), skew_minutes=skew_of(resolve_dir(config_dir)))
         record, events = report_sent(j, incident_id, report_kind, recipients, by_text, when, note_text)
     finally:
@@ -243,7 +244,7 @@ def amend(
     from geohazard_cli.journal import event_json, event_text
     from geohazard_cli.models import Incident
     from geohazard_cli.responses import amend as amend_response
-    from geohazard_cli.responses import incident_of, read, stated
+    from geohazard_cli.responses import incident_of, state_of, stated
 
     reason_text = parse_text(reason, "--reason")
     if not reason_text:
@@ -254,7 +255,7 @@ def amend(
     cfg = resolve_dir(config_dir)
     j = existing(db, incident_id)
     try:
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
         tz = tz_text(record.opened_at)
         skew = skew_of(cfg)
         when = when_of(at, tz, skew_minutes=skew)

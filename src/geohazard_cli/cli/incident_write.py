@@ -122,13 +122,13 @@ def update(
     from geohazard_cli.errors import InputError
     from geohazard_cli.journal import check_writable
     from geohazard_cli.models import Incident
-    from geohazard_cli.responses import incident_of, read, stated, update_incident
+    from geohazard_cli.responses import incident_of, state_of, stated, update_incident
 
     given = figures(ctx)
     incident_id = parse_id(ref)
     j = existing(db, incident_id)
     try:
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
         when = when_of(at, tz_text(record.opened_at))
         check_writable(record, when)  # fail early; checked again inside the write transaction
         cfg = resolve_dir(config_dir)
@@ -195,7 +195,7 @@ def decide(
     from geohazard_cli.journal import check_writable, event_json, event_text
     from geohazard_cli.lifecycle import pending as pending_of
     from geohazard_cli.responses import decide as decide_level
-    from geohazard_cli.responses import read
+    from geohazard_cli.responses import state_of
 
     incident_id = parse_id(ref)
     by_text = parse_text(by, "--by")
@@ -204,7 +204,7 @@ def decide(
     note_text = parse_text(note, "--note") if note is not None else None
     j = existing(db, incident_id)
     try:
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
         when = when_of(at, tz_text(record.opened_at))
         check_writable(record, when)
         cfg = resolve_dir(config_dir)
@@ -264,7 +264,7 @@ def ack(
     from geohazard_cli.intake import parse_text, parse_time
     from geohazard_cli.journal import check_writable, event_json, event_text
     from geohazard_cli.lifecycle import pending as pending_of
-    from geohazard_cli.responses import acknowledge, read, resolve_unit
+    from geohazard_cli.responses import acknowledge, resolve_unit, state_of
     from geohazard_cli.timeline import parse_outcome
 
     incident_id = parse_id(ref)
@@ -273,7 +273,7 @@ def ack(
     answerer_text = parse_text(answerer, "--answerer") if answerer is not None else None
     j = existing(db, incident_id)
     try:
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
         when = when_of(at, tz_text(record.opened_at))
         check_writable(record, when)  # fail early; checked again inside the write transaction
         responded = parse_time(responded_at, "--responded-at", tz_text(record.opened_at)) \
@@ -324,7 +324,7 @@ def close(
     from geohazard_cli.journal import check_writable, event_text
     from geohazard_cli.lifecycle import pending as pending_of
     from geohazard_cli.responses import close as close_response
-    from geohazard_cli.responses import read
+    from geohazard_cli.responses import state_of
 
     incident_id = parse_id(ref)
     reason_text = parse_text(reason, "--reason")
@@ -333,7 +333,7 @@ def close(
     by_text = parse_text(by, "--by") if by is not None else None
     j = existing(db, incident_id)
     try:
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
         when = when_of(at, tz_text(record.opened_at))
         check_writable(record, when)
         record, events = close_response(j, incident_id, reason_text, by_text, when)

@@ -73,7 +73,7 @@ def notify(
     from geohazard_cli.notify import BUILT_IN, notifier
     from geohazard_cli.notify import delivery as dl
     from geohazard_cli.notify import settings as st
-    from geohazard_cli.responses import queue_messages, read, resolve_unit
+    from geohazard_cli.responses import queue_messages, read, resolve_unit, state_of
 
     incident_id = parse_id(ref)
     if resend_unknown and not retry:
@@ -123,7 +123,7 @@ def notify(
             done = dl.send_all(j, incident_id, sender, keys, allowed, retries, backoff, now)
         finally:
             sender.close()
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
     finally:
         j.close()
     for k in keys:
@@ -186,7 +186,7 @@ def ack_import(
     from geohazard_cli.contacts import load_roster
     from geohazard_cli.notify import settings as st
     from geohazard_cli.notify.replies import match, read_replies, reply_table
-    from geohazard_cli.responses import import_replies, read
+    from geohazard_cli.responses import import_replies, state_of
 
     incident_id = parse_id(ref)
     cfg = resolve_dir(config_dir)
@@ -194,7 +194,7 @@ def ack_import(
     table, by = reply_table(cfg)
     j = existing(db, incident_id)
     try:
-        record, _ = read(j, incident_id)
+        record = state_of(j, incident_id)
         rows = read_replies(file, tz_text(record.opened_at))
         matched, unknown = match(rows, record, load_roster(cfg), conf, table)
         record, events = import_replies(j, incident_id, matched, by)
