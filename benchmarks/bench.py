@@ -1,4 +1,4 @@
-"""Benchmarks for issues 7, 12 and 15: start-up of `geohazard classify` and of the commands of a
+"""Benchmarks: start-up of `geohazard classify` and of the commands of a
 shift, `classify --batch` throughput, and the journal at scale (`incident due`, a `watch` refresh,
 `ack` on a long history).
 
@@ -45,12 +45,12 @@ TARGETS = {
     "batch JSONL": 0.6,
     "batch CSV vs JSONL": 1.5,
     "sites grade vs csv.reader": 3.0,
-    "command start-up": 1.2,  # issue 15: each command of a shift ÷ the bare typer app
+    "command start-up": 1.2,  # each command of a shift ÷ the bare typer app
     "incident due (process) vs show": 1.2,
     "incident watch --once vs show": 1.2,
     "ack on 10,000 events vs fresh": 1.1,
 }
-WORK_LIMIT_MS = 100.0  # issue 12: `incident due` and one board refresh over the big journal
+WORK_LIMIT_MS = 100.0  # `incident due` and one board refresh over the big journal
 MEMORY_LIMIT_MIB = 50.0
 
 
@@ -192,7 +192,7 @@ def bench_batch(n: int, repeats: int) -> list[bool]:
     ]
 
 
-# --- the hazard-site register (issue 16) ---------------------------------------------------------
+# --- the hazard-site register ------------------------------------------------------------------
 
 STREETS = ["七里山街道", "十六里河街道", "党家街道", "舜耕街道", "魏家庄街道", "陡沟街道", "兴隆街道"]
 HAZARDS = ["崩塌", "滑坡", "泥石流", "地面塌陷", "地裂缝"]
@@ -366,7 +366,7 @@ def bench_backends(pg: str | None, count: int) -> list[bool]:
     return []
 
 
-# --- the commands of a shift (issue 15) -----------------------------------------------------------
+# --- the commands of a shift --------------------------------------------------------------------
 
 def bench_commands(repeats: int) -> list[bool]:
     """Each command's whole process ÷ the bare typer app (reported; not optimised here)."""
@@ -393,7 +393,7 @@ def bench_commands(repeats: int) -> list[bool]:
     return [report(name, t, base, TARGETS["command start-up"]) for name, t in times.items()]
 
 
-# --- the journal at scale (issue 12, issue 15) -------------------------------------------------------
+# --- the journal at scale -----------------------------------------------------------------------------
 
 # The reads `incident due`, the board and a write run (journal.py), with what they must not do: scan.
 PLANS = {

@@ -256,8 +256,8 @@ class ProfileSchema(BaseModel):
     aftermath: Section | None = None
     definitions: list[Definition] = []
     summary_report: SummaryReport = SummaryReport()
-    dispatch: dict[str, Any] = {}  # validated by roster.py (issue 3)
-    warning: dict[str, Any] = {}  # validated by warning.py (issue 4)
+    dispatch: dict[str, Any] = {}  # validated by dispatch.py
+    warning: dict[str, Any] = {}  # validated by warning.py
 
     @model_validator(mode="after")
     def _sound(self) -> ProfileSchema:

@@ -351,12 +351,12 @@ def close(
     if pending:
         out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
                   markup=False)
-    _print_termination_criteria(record)  # issue 13: §6.4's criteria for the officer to confirm
+    _print_termination_criteria(record)  # §6.4(1): the criteria for the officer to confirm
     out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
     return 0
 
 
-# --- the plan's clauses where they act (issue 13; pure data from clauses.py) -----------------
+# --- the plan's clauses where they act (pure data from clauses.py) ----------------------------
 
 def _print_first_measures(profile: "Profile") -> None:
     """§5 先期处置, for every level, after the assessment of a new incident."""
