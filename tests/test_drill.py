@@ -378,7 +378,7 @@ def test_comma_in_flow_mapping_hint(cli, tmp_path: Path) -> None:  # type: ignor
 
 def test_warning_step_is_the_warning_command(cli, shizhong: Profile, cfg: Path) -> None:  # type: ignore[no-untyped-def]
     """A warning step's result is what `geohazard warning` prints for a drill sent at that time."""
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
 
     r = run(drill_of([{"at": "+10m", "warning": {"level": "橙色", "area": ["七里山街道"]}}]), shizhong,
             load_roster(cfg))
@@ -394,7 +394,7 @@ def test_warning_step_is_the_warning_command(cli, shizhong: Profile, cfg: Path) 
 
 
 def test_ack_loop(shizhong: Profile, cfg: Path) -> None:
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
 
     r = run(drill_of([
         {"at": "+0m", "warning": {"level": "yellow", "area": ["七里山街道"]}},
@@ -413,7 +413,7 @@ def test_ack_loop(shizhong: Profile, cfg: Path) -> None:
 
 def test_ack_step_has_the_call_sheet_people(shizhong: Profile, cfg: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """answerer = 接听人 (at the unit), by = 经办人 (the caller): the same two as `incident ack`."""
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
 
     r = run(drill_of([
         {"at": "+0m", "warning": {"level": "yellow", "area": ["七里山街道"]}},
@@ -427,7 +427,7 @@ def test_ack_step_has_the_call_sheet_people(shizhong: Profile, cfg: Path, cli) -
 
 
 def test_level_change_names_units_newly_to_call(shizhong: Profile, cfg: Path) -> None:
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.dispatch import call_list_diff, resolve_call_list
 
     roster = load_roster(cfg)

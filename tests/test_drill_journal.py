@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from geohazard_cli.cli._common import load_config
-from geohazard_cli.contacts import load_roster
+from geohazard_cli.contacts_load import load_roster
 from geohazard_cli.drill import read_scenario, schedule
 from geohazard_cli.drill_run import run
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from geohazard_cli.contacts import Roster, check_roster, dial_number, load_roster, phone_problem
+from geohazard_cli.contacts import Roster, dial_number, phone_problem
+from geohazard_cli.contacts_load import check_roster, load_roster
 from geohazard_cli.dispatch import CallList, call_list_diff, check_dispatch, resolve_call_list
 from geohazard_cli.errors import ConfigError, NotFoundError
 from geohazard_cli.grading import grade

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from geohazard_cli.config import rules_path
-from geohazard_cli.contacts import load_roster
+from geohazard_cli.contacts_load import load_roster
 from geohazard_cli.errors import ConfigError
 from geohazard_cli.grading import assess
 from geohazard_cli.rules import load_profile

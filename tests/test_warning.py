@@ -497,7 +497,7 @@ APPENDIX_3 = {"区指挥部办公室": "82722671", "区住房城乡建设局": "
 @pytest.mark.parametrize(("colour", "expected"), [
     ("blue", []), ("yellow", YELLOW_CALLS), ("orange", YELLOW_CALLS), ("red", RED_CALLS)])
 def test_call_list_with_the_roster(shizhong: Profile, cfg: Path, colour: str, expected: list[str]) -> None:
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
 
     section = section_of(shizhong, cfg)
     r = respond(shizhong, section, parse_colour(colour, section), ["七里山街道"], load_roster(cfg).unit)
@@ -530,7 +530,7 @@ def test_area_that_is_not_a_street_is_refused(cli) -> None:  # type: ignore[no-u
 
 
 def test_check_section_lists_unknown_units(shizhong: Profile, cfg: Path, tmp_path: Path) -> None:
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.loader import read_text
     from geohazard_cli.rules import load_profile
     from geohazard_cli.warning import check_section

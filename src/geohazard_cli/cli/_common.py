@@ -255,7 +255,7 @@ def incident_values(
 def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, Any]:
     """What ``--site ID`` fills in, from the register (``--sites``, else the config dir's sites.yaml)."""
     from geohazard_cli.config import config_dir
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import InputError, NotFoundError
     from geohazard_cli.sites import SITES_FILE, load_bounds, load_sites, sites_path
 

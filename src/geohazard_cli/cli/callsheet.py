@@ -68,7 +68,7 @@ def callsheet(
     --format html -o sheet.html
     """
     from geohazard_cli.cli._common import incident_values, load_config
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.dispatch import resolve_call_list
     from geohazard_cli.documents import callsheet_context
     from geohazard_cli.grading import grade

@@ -152,7 +152,7 @@ def _write_new(target: Path, text: str) -> None:
 
 def _roster(cfg: Path) -> "Roster":
     """The contacts roster: who each level and warning calls, and who may answer."""
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
 
     return load_roster(cfg)
 

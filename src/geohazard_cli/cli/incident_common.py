@@ -240,7 +240,7 @@ def profile_or_notice(record: "State", cfg: Path, rules: Path | None) -> "tuple[
 
 def resolver_for(cfg: Path, profile: "Profile") -> "Resolver":
     """Who each level calls (the plan's call lists, from the roster), as the lifecycle core takes it."""
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.dispatch import resolve_call_list
 
     roster = load_roster(cfg)

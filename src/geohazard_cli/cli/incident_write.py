@@ -278,7 +278,7 @@ def ack(
         check_writable(record, when)  # fail early; checked again inside the write transaction
         responded = parse_time(responded_at, "--responded-at", tz_text(record.opened_at)) \
             if responded_at is not None else None
-        from geohazard_cli.contacts import load_roster
+        from geohazard_cli.contacts_load import load_roster
 
         roster = load_roster(resolve_dir(config_dir))
         calls = list(dict.fromkeys(resolve_unit(u, roster, [record]) for u in unit))

@@ -104,7 +104,7 @@ def notify(
             outcome.skipped += [{"key": k, "unit": record.messages[k].get("unit"), "status": "unknown"}
                                 for k in ([] if resend_unknown else statuses.get("sending", []))]
         else:
-            from geohazard_cli.contacts import load_roster
+            from geohazard_cli.contacts_load import load_roster
 
             chosen = None
             if units:
@@ -183,7 +183,7 @@ def ack_import(
     Example: geohazard incident ack-import 3 replies.csv
     """
     from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.notify import settings as st
     from geohazard_cli.notify.replies import match, read_replies, reply_table
     from geohazard_cli.responses import import_replies, state_of

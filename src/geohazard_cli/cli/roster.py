@@ -28,7 +28,7 @@ def roster(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import NotFoundError
 
     r = load_roster(resolve_dir(config_dir))

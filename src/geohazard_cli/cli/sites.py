@@ -41,7 +41,7 @@ def load(config_dir: Path | None, plan: str | None, rules: Path | None, sites: P
          ) -> "tuple[Path, Profile, Register]":
     """The config dir, profile and register a command uses (``--sites``, else the config dir's)."""
     from geohazard_cli.cli._common import load_config
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import NotFoundError
     from geohazard_cli.sites import SITES_FILE, load_bounds, load_sites, sites_path
 
@@ -72,7 +72,7 @@ def import_cmd(
     Example: geohazard sites import 隐患点.csv --config-dir ./my-config
     """
     from geohazard_cli.cli._common import load_config, write_output
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import InputError
     from geohazard_cli.sites import SITES_FILE, dump_yaml, load_bounds, read_register
 

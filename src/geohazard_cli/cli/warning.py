@@ -297,7 +297,7 @@ def _upstream(path: Path, section: "WarningSection", geocode: dict[str, str], st
 
 def _roster(cfg: Path) -> "Roster":
     """The roster (names and numbers from contacts.yaml, 附件3): its ``unit`` lookup and units."""
-    from geohazard_cli.contacts import load_roster
+    from geohazard_cli.contacts_load import load_roster
 
     return load_roster(cfg)
 
