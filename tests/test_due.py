@@ -167,3 +167,21 @@ def test_an_incident_opened_under_a_warning_for_its_street_is_linked(inc, cli) -
     listed = {r["id"]: r["kind"] for r in json.loads(inc("list", "--format", "json").stdout)}
     assert listed == {1: "warning", 2: "incident", 3: "incident"}
     assert "预警响应 #1" in inc("export", "1").stdout
+
+
+def test_new_user_findings_times_and_a_missing_journal(inc, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A warning recorded at "now" is in the plan's zone (+08:00), as every other time, whatever the machine's.
+    out = json.loads(cli("warning", "黄色", "--area", "七里山街道", "--record", "--db", inc.db, "--format",
+                         "json").stdout)
+    shown = json.loads(inc("show", str(out["id"]), "--format", "json").stdout)
+    assert shown["opened_at"].endswith("+08:00")
+    # A mistyped future 报告时间 would push the 速报 deadline away: refused with the clock shown.
+    r = inc("open", "--evacuees", "10", "--reported-at", "2062-07-21 03:05", ok=False)
+    assert r.exit_code == 2 and r.stderr.startswith('geohazard: error: --reported-at: "2062-07-21 03:05" is in the '
+                                                    "future (the clock says ")
+    # A journal that does not exist is said so, never "nothing is late".
+    missing = tmp_path / "nowhere" / "j.sqlite3"
+    text = cli("incident", "due", "--db", str(missing)).stdout
+    assert text == f"日志 {missing} 尚不存在:还没有立案或记录预警(若应有记录,检查 --db 或 $GEOHAZARD_DB)\n"
+    data = json.loads(cli("incident", "due", "--db", str(missing), "--format", "json").stdout)
+    assert data["journal_missing"] == str(missing) and data["overdue"] == []

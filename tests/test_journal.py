@@ -442,7 +442,8 @@ def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
 
 def test_list_without_journal_creates_nothing(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
     assert j(inc, "list") == []
-    assert inc("list").stdout == "没有处置中的事件\n"
+    # A wrong --db must not read as "nothing open": the text says the journal does not exist.
+    assert inc("list").stdout == (f"日志 {db} 尚不存在:还没有立案或记录预警(若应有记录,检查 --db 或 $GEOHAZARD_DB)\n")
     assert not db.exists()
 
 

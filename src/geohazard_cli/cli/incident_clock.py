@@ -64,6 +64,7 @@ def due_data(db: str | None, ref: str | None, at: str | None, config_dir: Path |
 
     cfg = resolve_dir(config_dir)
     local = load(cfg)
+    missing: str | None = None  # the journal named, when it does not exist
     profile_of = profiles_in(cfg)
     if ref is not None:
         state, _ = read_response(db, ref)
@@ -71,6 +72,10 @@ def due_data(db: str | None, ref: str | None, at: str | None, config_dir: Path |
     else:
         j = journal_for(db, create=False, readonly=True)
         states = []
+        if j is None:  # said, so that a wrong --db never reads as "nothing is late"
+            from geohazard_cli.storage import locate, shown
+
+            missing = shown(locate(db)[0])
         if j is not None:
             try:
                 say_set_aside(j)
@@ -80,7 +85,9 @@ def due_data(db: str | None, ref: str | None, at: str | None, config_dir: Path |
                 j.close()
     tz = tz_text(states[0].opened_at) if states else "+08:00"
     clock = when_of(at, tz, skew_minutes=10**6)  # --at here is the clock itself: any time may be asked about
-    return due(states, clock, local, profile_of)
+    data = due(states, clock, local, profile_of)
+    data["journal_missing"] = missing
+    return data
 
 
 @app.command("due")
@@ -122,6 +129,10 @@ def due_lines(data: dict[str, Any]) -> list[str]:
     from geohazard_cli.timeline import OUTCOME_LABELS
 
     out = []
+    if data.get("journal_missing"):
+        out.append(f"日志 {data['journal_missing']} 尚不存在:还没有立案或记录预警"
+                   "(若应有记录,检查 --db 或 $GEOHAZARD_DB)")
+        return out
     if not data["configured"]:
         out.append(f"注意: 配置目录中没有 {FILENAME}(本局的应答、速报时限),无法判断逾期;只列出未呼叫的单位")
     kinds = {"incident": "事件", "warning": "预警响应"}

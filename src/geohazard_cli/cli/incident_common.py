@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from geohazard_cli.lifecycle import Event, State
-    from geohazard_cli.models import Assessment
+    from geohazard_cli.models import Assessment, Incident
     from geohazard_cli.responses import Resolver, Update
     from geohazard_cli.rules import Profile
     from geohazard_cli.storage import Storage as Journal  # either backend
@@ -187,6 +187,15 @@ def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | Non
         raise InputError(f'{flag}: "{human_time(when, tz)}" is in the future (the clock says {human_time(now, tz)}; '
                          f"at most {skew} minutes ahead is taken, as set by clock_skew_minutes in response.local.yaml)")
     return when
+
+
+def refuse_future(incident: "Incident", tz: str) -> None:
+    """A 报告时间 or 发生时间 in the future is a mistyped time (it would push every deadline away):
+    refused like a future --at, with the clock shown."""
+    for field, flag in (("reported_at", "--reported-at"), ("occurred_at", "--occurred-at")):
+        value = getattr(incident, field)
+        if value is not None:
+            when_of(value.isoformat(), tz, flag)
 
 
 DEFAULT_SKEW_MINUTES = 5  # when the config dir has no response.local.yaml (deadlines.LocalResponse's default)

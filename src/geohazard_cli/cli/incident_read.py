@@ -143,6 +143,12 @@ def list_(
     from geohazard_cli.cli._common import console
 
     out = console()
+    if j is None:
+        from geohazard_cli.storage import locate, shown
+
+        out.print(f"日志 {shown(locate(db)[0])} 尚不存在:还没有立案或记录预警(若应有记录,检查 --db 或 $GEOHAZARD_DB)",
+                  soft_wrap=True)
+        return 0
     if not records:
         out.print({"open": "没有处置中的事件", "closed": "没有已终止的事件", None: "日志中没有事件"}[status])
         return 0

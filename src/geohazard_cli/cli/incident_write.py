@@ -36,6 +36,7 @@ from geohazard_cli.cli.incident_common import (
     profile_or_notice,
     record_json,
     ref_text,
+    refuse_future,
     resolver_for,
     tz_text,
     when_of,
@@ -74,6 +75,7 @@ def open_(
 
     cfg, profile = load_config(config_dir, plan, rules)
     incident = Incident(**incident_values(figures(ctx), profile))
+    refuse_future(incident, profile.timezone)
     when = when_of(at, profile.timezone)
     resolve = resolver_for(cfg, profile)
     j = journal_for(db)
@@ -135,6 +137,7 @@ def update(
         profile = profile_for(record, cfg, rules)
         before = incident_of(record)
         parsed = Incident(**incident_values(given, profile, base=before))
+        refuse_future(parsed, tz_text(record.opened_at))
         typed = [k for k, v in given.items() if k != "file" and v is not None]
         delta = stated(before, parsed, typed)
         if not delta and given.get("file") is None and not typed:

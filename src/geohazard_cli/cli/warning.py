@@ -159,7 +159,11 @@ def warning(
         colour = core.parse_colour(ref.colour, section)
     if not areas and ref is not None and ref.areas:
         areas = ref.areas  # the earlier alert's areas (already resolved names)
-    moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else datetime.now().astimezone()
+    from geohazard_cli.timeutil import zone
+
+    # Now in the plan's zone (Beijing), not the machine's: what is recorded reads as every other time.
+    moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else \
+        datetime.now(zone(profile.timezone)).replace(microsecond=0)
     sent_text = cap.cap_time(moment, profile.timezone)
 
     response = core.respond(profile, section, colour, areas, roster.unit, street_units,
@@ -286,7 +290,7 @@ def _upstream(path: Path, section: "WarningSection", geocode: dict[str, str], st
     if update is not None or cancel is not None:
         raise InputError("--from-cap: not with --update/--cancel (those name an alert this tool wrote)")
     up = read_upstream(read_text(path, InputError), str(path), section, geocode, streets,
-                       datetime.now().astimezone())
+                       datetime.now().astimezone())  # an instant: only compared with the alert's times
     until = f",有效至 {up.expires}" if up.expires else ""
     kind = "更新" if up.msg_type == "Update" else "预警"
     print(f"geohazard: 上游{kind} {up.identifier}({up.sender},发布 {up.sent}{until})", file=sys.stderr)
