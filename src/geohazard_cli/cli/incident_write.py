@@ -94,6 +94,8 @@ def open_(
     out = console()
     out.print(f"{mark(record)}{noun(record)} #{record.id} 已立案({hm(record.opened_at)};{profile.short_title})"
               f"{ref_text(record)}", style="bold")
+    if record.linked_warning:
+        out.print(f"关联预警响应 #{record.linked_warning}(接报时其街道的预警期应急响应)")
     print_journal_assessment(assessment)
     _print_first_measures(profile)
     print_call_list(call_list, "叫应名单")
@@ -226,6 +228,10 @@ def decide(
 
     out = console()
     out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(events[-1])}({hm(when)})", style="bold")
+    decider = profile.decisions.decider
+    if by_text != decider:  # recorded as given: the officer may be minuting a delegated decision
+        out.print(f"注意: 预案规定由{decider}决定({profile.decisions.source});已按所填记录决定人“{by_text}”",
+                  style="yellow", soft_wrap=True)
     if decision["newly"]:
         out.print(call_table(f"新增叫应单位({len(decision['newly'])})", decision["newly"]))
     if decision["dropped"]:
