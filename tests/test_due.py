@@ -185,3 +185,18 @@ def test_new_user_findings_times_and_a_missing_journal(inc, cli, tmp_path: Path)
     assert text == f"日志 {missing} 尚不存在:还没有立案或记录预警(若应有记录,检查 --db 或 $GEOHAZARD_DB)\n"
     data = json.loads(cli("incident", "due", "--db", str(missing), "--format", "json").stdout)
     assert data["journal_missing"] == str(missing) and data["overdue"] == []
+
+
+def test_after_a_failed_call_the_next_number_is_the_backup(inc, copy: Path, cfg: Path) -> None:  # type: ignore[no-untyped-def]
+    (copy / "response.local.yaml").write_bytes((cfg / "response.local.yaml").read_bytes())
+    (copy / "contacts.local.yaml").write_text(
+        "schema: 1\nlocal: true\ntitle: test\nunits:\n  - unit: 区水务局\n    backups: ['13912345678']\n"
+        "    source: test\n", encoding="utf-8")
+    cfg = ("--config-dir", str(copy))
+    inc("open", "--evacuees", "140", "--at", T0, *cfg)
+    inc("ack", "1", "--unit", "区水务局", "--outcome", "无人接听", "--at", "2026-07-21 09:41", *cfg)
+    row = next(r for r in due(inc, "2026-07-21 09:52", *cfg)["overdue"] if r["unit_key"] == "water")
+    assert (row["attempts"], row["next_number"]) == (1, "13912345678")  # the backup after a failed call
+    inc("ack", "1", "--unit", "区水务局", "--outcome", "占线", "--at", "2026-07-21 09:53", *cfg)
+    row = next(r for r in due(inc, "2026-07-21 10:04", *cfg)["overdue"] if r["unit_key"] == "water")
+    assert (row["attempts"], row["next_number"]) == (2, "0531-81751867")  # then the primary again

@@ -101,7 +101,8 @@ def _minutes(delta: timedelta) -> int:
 
 def next_number(entry: dict[str, Any], attempts: int) -> str | None:
     """The number to try next: the primary, or after a failed attempt the next backup (in turn)."""
-    numbers = [n for n in [entry.get("dial") or entry.get("phone"), *(entry.get("backups") or [])] if n]
+    backups = [b.get("dial") if isinstance(b, dict) else b for b in entry.get("backups") or []]  # contacts.local.yaml
+    numbers = [n for n in [entry.get("dial") or entry.get("phone"), *backups] if n]
     if not numbers:
         return None
     return str(numbers[attempts % len(numbers)])  # attempts 0: the primary; then each backup in turn

@@ -182,7 +182,11 @@ def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | Non
     if at is None:
         return now
     when = parse_time(at, flag, tz)
-    skew = DEFAULT_SKEW_MINUTES if skew_minutes is None else skew_minutes
+    if skew_minutes is None:  # the config dir in force ($GEOHAZARD_CONFIG_DIR or the shipped one)
+        from geohazard_cli.config import config_dir
+
+        skew_minutes = skew_of(config_dir(None))
+    skew = skew_minutes
     if when - now > timedelta(minutes=skew):
         raise InputError(f'{flag}: "{human_time(when, tz)}" is in the future (the clock says {human_time(now, tz)}; '
                          f"at most {skew} minutes ahead is taken, as set by clock_skew_minutes in response.local.yaml)")
