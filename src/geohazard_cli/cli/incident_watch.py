@@ -217,6 +217,12 @@ def watch(
             return 0
         seen = frozenset(overdue_keys(f := source.frame()))
         ring = bell and bool(seen)  # the board starting over late rows: they became overdue unseen
+        import signal
+
+        def _stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt  # `kill`/`timeout`: leave as Ctrl-C does (Live restores the cursor)
+
+        signal.signal(signal.SIGTERM, _stop)
         if sys.stdout.isatty():
             _live(source, f, interval, bell, ring, seen)
         else:
