@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from geohazard_cli.dispatch import dispatch_of
 from geohazard_cli.errors import ConfigError
+from geohazard_cli.fields import SHEET_FACTS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -154,10 +155,8 @@ def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallL
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
-    facts = ["hazard_type", "location", "occurred_at", "reported_at", "scale", "evacuees", "potential_loss",
-             "deaths", "missing", "injured", "direct_loss", "households", "threatened"]
     defined = _defined(profile)
-    ctx["facts"] = [_field_entry(inc, k, profile.timezone, defined) for k in facts]
+    ctx["facts"] = [_field_entry(inc, k, profile.timezone, defined) for k in SHEET_FACTS]
     ctx["call_list"] = call_list.model_dump(mode="json")
     # Footnotes (provenance of units the plan does not name), numbered in call order.
     notes: list[dict[str, Any]] = []

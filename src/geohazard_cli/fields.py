@@ -18,6 +18,7 @@ class Field(NamedTuple):
     label: str  # the plan's term (§3.2.1), in messages, panels and forms
     kind: Kind  # how intake.py parses it; "derived" is filled by intake, never given
     help: str  # the flag's help text
+    sheet: int = 0  # its place among the facts on the call sheet (1 first); 0: not shown there
 
 
 # In the order of models.Incident (and so of the JSON output; a test keeps the two in step).
@@ -25,21 +26,23 @@ FIELDS: tuple[Field, ...] = (
     Field("id", "编号", "text", "An identifier echoed in the output."),
     Field("hazard_type", "地质灾害类型", "hazard",
           "灾害类型: as the profile's hazard_types name it (district plan §1.3: 崩塌 滑坡 泥石流 地面塌陷 地裂缝, "
-          "or collapse, landslide, ...)."),
+          "or collapse, landslide, ...).", sheet=1),
     Field("hazard_type_name", "地质灾害类型", "derived", ""),
-    Field("location", "地点", "text", "地点: where."),
-    Field("reported_at", "报告时间", "time", "报告时间: ISO 8601 or '2026-07-21 09:40' (no offset = +08:00)."),
-    Field("occurred_at", "发生时间", "time", "发生时间: when it happened."),
-    Field("scale", "规模", "text", "规模: scale of the hazard body, as text."),
-    Field("evacuees", "需搬迁转移人数", "count", "需搬迁转移人数: people to evacuate (险情)."),
-    Field("potential_loss", "潜在经济损失", "amount", "潜在经济损失: potential loss (险情); yuan, or 500万 / 1.2亿."),
-    Field("deaths", "死亡人数", "count", "死亡人数: deaths (灾情)."),
+    Field("location", "地点", "text", "地点: where.", sheet=2),
+    Field("reported_at", "报告时间", "time", "报告时间: ISO 8601 or '2026-07-21 09:40' (no offset = +08:00).", sheet=4),
+    Field("occurred_at", "发生时间", "time", "发生时间: when it happened.", sheet=3),
+    Field("scale", "规模", "text", "规模: scale of the hazard body, as text.", sheet=5),
+    Field("evacuees", "需搬迁转移人数", "count", "需搬迁转移人数: people to evacuate (险情).", sheet=6),
+    Field("potential_loss", "潜在经济损失", "amount", "潜在经济损失: potential loss (险情); yuan, or 500万 / 1.2亿.",
+          sheet=7),
+    Field("deaths", "死亡人数", "count", "死亡人数: deaths (灾情).", sheet=8),
     Field("missing", "失踪人数", "count",
-          "失踪人数: missing (not graded; an advisory says if it would raise the grade)."),
-    Field("injured", "受伤人数", "count", "受伤人数: injured."),
-    Field("direct_loss", "直接经济损失", "amount", "直接经济损失: direct loss (灾情); yuan, or 500万 / 1.2亿."),
-    Field("households", "受威胁户数", "count", "受威胁户数: households threatened."),
-    Field("threatened", "受威胁人数", "count", "受威胁人数: people threatened."),
+          "失踪人数: missing (not graded; an advisory says if it would raise the grade).", sheet=9),
+    Field("injured", "受伤人数", "count", "受伤人数: injured.", sheet=10),
+    Field("direct_loss", "直接经济损失", "amount", "直接经济损失: direct loss (灾情); yuan, or 500万 / 1.2亿.",
+          sheet=11),
+    Field("households", "受威胁户数", "count", "受威胁户数: households threatened.", sheet=12),
+    Field("threatened", "受威胁人数", "count", "受威胁人数: people threatened.", sheet=13),
     Field("cause", "引发原因", "text", "引发原因: cause."),
     Field("trend", "发展趋势", "text", "发展趋势: trend."),
     Field("measures_taken", "已采取措施", "text", "已采取措施: measures taken."),
@@ -52,6 +55,9 @@ FIELDS: tuple[Field, ...] = (
 def _of(kind: Kind) -> tuple[str, ...]:
     return tuple(f.name for f in FIELDS if f.kind == kind)
 
+
+# The facts a call sheet shows, in their order there (documents.callsheet_context).
+SHEET_FACTS = tuple(f.name for f in sorted((f for f in FIELDS if f.sheet), key=lambda f: f.sheet))
 
 # Incident fields by kind: the parser (intake.py) and every input path use these.
 COUNT_FIELDS = _of("count")
