@@ -173,6 +173,18 @@ def reports_due(state: State, at: datetime, profile: Profile | None, local: Loca
 REPORT_NAMES = {"first": "速报", "follow_up": "续报"}
 
 
+def parse_report_kind(text: str, field: str) -> str:
+    """A report kind as typed: 速报/续报 (its name) or first/follow-up (its key)."""
+    from geohazard_cli.errors import field_error
+
+    raw = text.strip()
+    by_name = {name: key for key, name in REPORT_NAMES.items()}
+    kind = by_name.get(raw) or raw.replace("-", "_")
+    if kind not in REPORT_NAMES:
+        raise field_error(field, text, "is not a report kind (accepted: 速报, 续报, first, follow-up)")
+    return kind
+
+
 def _report_row(state: State, kind: str, due_at: datetime, at: datetime, source: dict[str, Any]) -> dict[str, Any]:
     late = at > due_at
     return {"response_id": state.id, "report": kind, "report_name": REPORT_NAMES[kind], "due_at": _iso(due_at),

@@ -405,10 +405,9 @@ def _submit(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
     assert spec is not None
     if d.incident is None:
         raise InputError("no incident to report on: report one first")
-    kinds = {"速报": "first", "first": "first", "续报": "follow_up", "follow-up": "follow_up", "follow_up": "follow_up"}
-    kind = kinds.get(spec.report.strip())
-    if kind is None:
-        raise InputError(f'submit.report: "{spec.report}" is not a report kind (accepted: 速报, 续报)')
+    from geohazard_cli.deadlines import parse_report_kind
+
+    kind = parse_report_kind(spec.report, "submit.report")
     state, events = responses.report_sent(d.journal, d.incident, kind, spec.to, spec.by, when, spec.note)
     result = {"report": kind, "to": spec.to, "reports": state.reports}
     from geohazard_cli.journal import event_text

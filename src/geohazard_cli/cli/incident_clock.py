@@ -21,6 +21,7 @@ from geohazard_cli.cli.incident_common import (
     parse_id,
     profile_for,
     read_response,
+    required_text,
     resolver_for,
     say_set_aside,
     skew_of,
@@ -200,15 +201,12 @@ def report(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.errors import field_error
+    from geohazard_cli.deadlines import parse_report_kind
     from geohazard_cli.intake import parse_text
     from geohazard_cli.journal import event_json, event_text
     from geohazard_cli.responses import report_sent, state_of
 
-    kinds = {"速报": "first", "first": "first", "续报": "follow_up", "follow-up": "follow_up", "follow_up": "follow_up"}
-    report_kind = kinds.get(kind.strip())
-    if report_kind is None:
-        raise field_error("--kind", kind, "is not a report kind (accepted: 速报, 续报, first, follow-up)")
+    report_kind = parse_report_kind(kind, "--kind")
     recipients = [t for t in (parse_text(x, "--to") for x in to or []) if t]
     by_text = parse_text(by, "--by") if by is not None else None
     note_text = parse_text(note, "--note") if note is not None else None
@@ -251,15 +249,12 @@ def amend(
     from geohazard_cli.cli._common import emit_json, incident_values
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.errors import InputError
-    from geohazard_cli.intake import parse_text
     from geohazard_cli.journal import event_json, event_text
     from geohazard_cli.models import Incident
     from geohazard_cli.responses import amend as amend_response
     from geohazard_cli.responses import incident_of, state_of, stated
 
-    reason_text = parse_text(reason, "--reason")
-    if not reason_text:
-        raise InputError('--reason: "" is empty; say what was mistyped')
+    reason_text = required_text(reason, "--reason", "say what was mistyped")
     given = figures(ctx)
     typed = [k for k, v in given.items() if k != "file" and v is not None]
     incident_id = parse_id(ref)

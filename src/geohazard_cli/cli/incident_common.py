@@ -163,6 +163,29 @@ def after_commit(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def writable_at(j: "Journal", incident_id: int, at: str | None) -> "tuple[State, datetime]":
+    """The response's state and the command's time (--at or now, in its zone), refusing a closed
+    response or a time before it opened: checked early, and again inside the write transaction."""
+    from geohazard_cli.journal import check_writable
+    from geohazard_cli.responses import state_of
+
+    record = state_of(j, incident_id)
+    when = when_of(at, tz_text(record.opened_at))
+    check_writable(record, when)
+    return record, when
+
+
+def required_text(value: str, flag: str, what: str) -> str:
+    """Free text that may not be empty (a reason, who decided): one line saying what is wanted."""
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.intake import parse_text
+
+    text = parse_text(value, flag)
+    if not text:
+        raise InputError(f'{flag}: "" is empty; {what}')
+    return text
+
+
 def tz_text(dt: "datetime | None") -> str:
     """The offset of a stored (always aware) time, "+08:00": an incident keeps its opening time zone."""
     return dt.isoformat()[-6:] if dt is not None else "+08:00"

@@ -37,9 +37,11 @@ from geohazard_cli.cli.incident_common import (
     record_json,
     ref_text,
     refuse_future,
+    required_text,
     resolver_for,
     tz_text,
     when_of,
+    writable_at,
 )
 
 if TYPE_CHECKING:
@@ -124,17 +126,14 @@ def update(
     from geohazard_cli.cli._common import emit_json, incident_values
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.errors import InputError
-    from geohazard_cli.journal import check_writable
     from geohazard_cli.models import Incident
-    from geohazard_cli.responses import incident_of, state_of, stated, update_incident
+    from geohazard_cli.responses import incident_of, stated, update_incident
 
     given = figures(ctx)
     incident_id = parse_id(ref)
     j = existing(db, incident_id)
     try:
-        record = state_of(j, incident_id)
-        when = when_of(at, tz_text(record.opened_at))
-        check_writable(record, when)  # fail early; checked again inside the write transaction
+        record, when = writable_at(j, incident_id, at)
         cfg = resolve_dir(config_dir)
         profile = profile_for(record, cfg, rules)
         before = incident_of(record)
@@ -195,23 +194,17 @@ def decide(
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
-    from geohazard_cli.errors import InputError
     from geohazard_cli.intake import parse_text
-    from geohazard_cli.journal import check_writable, event_json, event_text
+    from geohazard_cli.journal import event_json, event_text
     from geohazard_cli.lifecycle import pending as pending_of
     from geohazard_cli.responses import decide as decide_level
-    from geohazard_cli.responses import state_of
 
     incident_id = parse_id(ref)
-    by_text = parse_text(by, "--by")
-    if not by_text:
-        raise InputError('--by: "" is empty; name who decided (e.g. 区政府)')
+    by_text = required_text(by, "--by", "name who decided (e.g. 区政府)")
     note_text = parse_text(note, "--note") if note is not None else None
     j = existing(db, incident_id)
     try:
-        record = state_of(j, incident_id)
-        when = when_of(at, tz_text(record.opened_at))
-        check_writable(record, when)
+        record, when = writable_at(j, incident_id, at)
         cfg = resolve_dir(config_dir)
         profile = profile_for(record, cfg, rules)
         record, events = decide_level(j, incident_id, level, by_text, profile, resolver_for(cfg, profile), when,
@@ -271,9 +264,9 @@ def ack(
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.intake import parse_text, parse_time
-    from geohazard_cli.journal import check_writable, event_json, event_text
+    from geohazard_cli.journal import event_json, event_text
     from geohazard_cli.lifecycle import pending as pending_of
-    from geohazard_cli.responses import acknowledge, resolve_unit, state_of
+    from geohazard_cli.responses import acknowledge, resolve_unit
     from geohazard_cli.timeline import parse_outcome
 
     incident_id = parse_id(ref)
@@ -282,9 +275,7 @@ def ack(
     answerer_text = parse_text(answerer, "--answerer") if answerer is not None else None
     j = existing(db, incident_id)
     try:
-        record = state_of(j, incident_id)
-        when = when_of(at, tz_text(record.opened_at))
-        check_writable(record, when)  # fail early; checked again inside the write transaction
+        record, when = writable_at(j, incident_id, at)
         responded = parse_time(responded_at, "--responded-at", tz_text(record.opened_at)) \
             if responded_at is not None else None
         from geohazard_cli.contacts_load import load_roster
@@ -328,23 +319,17 @@ def close(
 ) -> int:
     """Terminate the response (响应终止, §6.4). A closed incident takes no more updates or calls."""
     from geohazard_cli.cli._common import emit_json
-    from geohazard_cli.errors import InputError
     from geohazard_cli.intake import parse_text
-    from geohazard_cli.journal import check_writable, event_text
+    from geohazard_cli.journal import event_text
     from geohazard_cli.lifecycle import pending as pending_of
     from geohazard_cli.responses import close as close_response
-    from geohazard_cli.responses import state_of
 
     incident_id = parse_id(ref)
-    reason_text = parse_text(reason, "--reason")
-    if not reason_text:
-        raise InputError('--reason: "" is empty; say why the response ends (§6.4)')
+    reason_text = required_text(reason, "--reason", "say why the response ends (§6.4)")
     by_text = parse_text(by, "--by") if by is not None else None
     j = existing(db, incident_id)
     try:
-        record = state_of(j, incident_id)
-        when = when_of(at, tz_text(record.opened_at))
-        check_writable(record, when)
+        record, when = writable_at(j, incident_id, at)
         record, events = close_response(j, incident_id, reason_text, by_text, when)
     finally:
         j.close()
