@@ -34,6 +34,7 @@ def test_brief_example_json(cli) -> None:  # type: ignore[no-untyped-def]
         "indicator": "evacuees", "name": "需搬迁转移人数", "category": "险情", "unit": "人", "reported": True,
         "value": 140, "value_text": "140人", "grade": "medium", "grade_name": "中型",
         "bound": {"lower": "100", "upper": "500", "text": "100人以上、500人以下"}, "source": "4(3); 附件2",
+        "range": None,
     }
     assert basis["potential_loss"]["reported"] is False and basis["potential_loss"]["value"] is None
 

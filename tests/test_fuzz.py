@@ -28,12 +28,15 @@ CEILING = Decimal(10) ** 14
 QUICK = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LONG = settings(max_examples=20_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 UNITS = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "": 1}
+# every multiplier money.py reads after digits (5千万, 3千元, 1万人), longest first
+MULTIPLIERS = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "亿": 10**8, "千万": 10**7, "百万": 10**6, "万": 10**4,
+               "千": 1000, "百": 100, "": 1}
 # what an officer's keyboard gives (ASCII, full-width forms, ideographic space and full stop, units)
-TYPED = re.compile(r"[\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人]*")
+TYPED = re.compile(r"[\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人户百千]*")
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 ODD_DIGITS = ["²", "①", "⓪", "٣", "߀", "𝟘", "¼", "Ⅻ"]  # NFKC or int() would read these as digits
-figure_chars = st.sampled_from([*"0123456789,. -万亿元人\t０１２３４５６７８９，．\u3000。", *ODD_DIGITS])
+figure_chars = st.sampled_from([*"0123456789,. -万亿元人户百千\t０１２３４５６７８９，．\u3000。", *ODD_DIGITS])
 figure_text = st.one_of(st.text(figure_chars, max_size=24), st.text(max_size=24))
 
 
@@ -49,7 +52,7 @@ def denoted(text: str, units: dict[str, int]) -> Fraction:
     t = unicodedata.normalize("NFKC", text).replace("。", ".")
     t = "".join(t.split()).replace(",", "")
     sign = -1 if t.startswith("-") else 1
-    t = t.removeprefix("-").removesuffix("元").removesuffix("人")
+    t = t.removeprefix("-").removesuffix("元").removesuffix("人").removesuffix("户")
     unit = next(f for u, f in units.items() if t.endswith(u))
     t = t.removesuffix(next(u for u in units if t.endswith(u)))
     assert re.fullmatch(r"[0-9]+(\.[0-9]*)?", t), text  # "0." only from a YAML file (a float)
@@ -62,7 +65,7 @@ def check_amount(text: str) -> None:
     except InputError:
         return
     assert TYPED.fullmatch(text), text
-    assert Fraction(value) == denoted(text, UNITS)
+    assert Fraction(value) == denoted(text, MULTIPLIERS)
     assert value >= 0 and value == value.quantize(Decimal("0.01"))
     assert "E" not in str(value) and not str(value).startswith("-")
 
@@ -73,7 +76,7 @@ def check_count(text: str) -> None:
     except InputError:
         return
     assert TYPED.fullmatch(text), text
-    assert Fraction(value) == denoted(text, {"": 1})
+    assert Fraction(value) == denoted(text, MULTIPLIERS)
     assert value >= 0
 
 

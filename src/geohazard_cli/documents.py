@@ -41,13 +41,13 @@ def _iso(value: datetime | None, tz: str) -> str | None:
 
 
 def _field_entry(incident: Incident, field: str, tz: str,
-                 defined: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                 defined: dict[str, dict[str, Any]] | None = None, profile: Profile | None = None) -> dict[str, Any]:
     """One incident field for the documents: key, label, value (display text, None = blank), for a
     time ``iso`` (ISO 8601 for machines), and ``definition`` (the plan's §10.1 text and clause) for a
     field the profile defines."""
     from geohazard_cli.models import FIELD_LABELS, TIME_FIELDS
 
-    entry: dict[str, Any] = {"key": field, "label": FIELD_LABELS[field], "value": field_text(incident, field, tz)}
+    entry: dict[str, Any] = {"key": field, "label": FIELD_LABELS[field], "value": field_text(incident, field, tz, profile)}
     if field in TIME_FIELDS:
         entry["iso"] = _iso(getattr(incident, field), tz)
     if defined and field in defined:
@@ -61,8 +61,9 @@ def _defined(profile: Profile) -> dict[str, dict[str, Any]]:
     return {d["key"]: d for d in definitions(profile)}
 
 
-def field_text(incident: Incident, field: str, tz: str) -> str | None:
-    """An incident field as the forms show it, or None when not reported (a visible blank)."""
+def field_text(incident: Incident, field: str, tz: str, profile: Profile | None = None) -> str | None:
+    """An incident field as the forms show it, or None when not reported (a visible blank). A figure
+    reported as a range or an estimate reads as the profile words it (``uncertain_figures``)."""
     from decimal import Decimal
 
     from geohazard_cli.models import AMOUNT_FIELDS, COUNT_FIELDS, TIME_FIELDS
@@ -71,6 +72,14 @@ def field_text(incident: Incident, field: str, tz: str) -> str | None:
     value: Any = incident.hazard_type_name if field == "hazard_type" else getattr(incident, field)
     if value is None:
         return None
+    reported = (incident.ranges or {}).get(field)
+    if reported is not None and profile is not None and profile.uncertain_figures is not None:
+        w = profile.uncertain_figures.wording
+        low, high = (field_text(incident.model_copy(update={field: v, "ranges": None}), field, tz)
+                     for v in (reported.low, reported.high))
+        if reported.low == reported.high:
+            return w.value_estimate.format(value=low, text=reported.text)
+        return w.value_range.format(low=low, high=high)
     if field in COUNT_FIELDS:
         return f"{value}{COUNT_UNITS.get(field, '人')}"
     if field in AMOUNT_FIELDS:
@@ -130,6 +139,9 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
             "deciding": a.deciding_text,
             "not_reported": [FIELD_LABELS[k] for k in a.not_reported],
             "advisories": [f"{adv.text}({adv.source})" for adv in a.advisories],
+            # figures reported as a range or an estimate: the grade range and what the sheet prepares for
+            "grade_range": a.grade_range.model_dump(), "prepare_for": a.prepare_for,
+            "uncertain": a.uncertain.model_dump(mode="json") if a.uncertain is not None else None,
         },
         "lead": a.lead.model_dump(mode="json"),
         "start_procedure": level.start_procedure.model_dump(mode="json"),
@@ -156,7 +168,7 @@ def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallL
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
     defined = _defined(profile)
-    ctx["facts"] = [_field_entry(inc, k, profile.timezone, defined) for k in SHEET_FACTS]
+    ctx["facts"] = [_field_entry(inc, k, profile.timezone, defined, profile) for k in SHEET_FACTS]
     ctx["call_list"] = call_list.model_dump(mode="json")
     # Footnotes (provenance of units the plan does not name), numbered in call order.
     notes: list[dict[str, Any]] = []
@@ -184,7 +196,7 @@ def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, A
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
     defined = _defined(profile)
-    fields = {k: _field_entry(inc, k, profile.timezone, defined) for k in FIELD_LABELS}
+    fields = {k: _field_entry(inc, k, profile.timezone, defined, profile) for k in FIELD_LABELS}
     ctx["fields"] = fields
     # The sections as this profile's plan lists the report's content, each citing that plan
     # ("市中区预案(2023)3.2.1", "国家预案(2006)3.3.2").

@@ -52,8 +52,89 @@ def assess(values: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
     """Grade one incident (its fields; absent or None = not reported) under one profile.
 
     Returns the assessment as the dict ``models.Assessment`` holds, in its field order, with the
-    incident's fields (all of them, in ``models.Incident`` order) under ``incident``.
+    incident's fields (all of them, in ``models.Incident`` order) under ``incident``. Figures
+    reported as a range or an estimate (``ranges``) are graded at both ends: ``grade_range``, the
+    grade to prepare for by the profile's policy (``uncertain_figures``; the assessment is that
+    end's), and the bounds that would settle it (``settles``).
     """
+    ranges: Mapping[str, Any] = values.get("ranges") or {}
+    if not ranges:
+        a = _assess(values, profile)
+        a.update(grade_range={"low": a["grade"], "high": a["grade"]}, prepare_for=a["grade"], settles=[],
+                 estimated=[], uncertain=None)
+        return a
+    return _assess_uncertain(values, ranges, profile)
+
+
+def _end(reported: Any, end: str) -> Any:
+    return reported[end] if isinstance(reported, Mapping) else getattr(reported, end)
+
+
+def _assess_uncertain(values: Mapping[str, Any], ranges: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
+    policy = profile.uncertain_figures
+    if policy is None:  # intake refuses ranges under such a profile; a journal row may still hold one
+        raise ValueError(f"profile {profile.id} sets no uncertain_figures policy")
+    w = policy.wording
+    kinds = {ind.key: ind for ind in profile.indicators}
+    texts: dict[str, str] = {}
+    for key, r in ranges.items():
+        ind = kinds.get(key)
+        if ind is None:
+            continue
+        lo_v, hi_v = _end(r, "low"), _end(r, "high")
+        if lo_v == hi_v:
+            texts[key] = w.value_estimate.format(value=format_value(ind.kind, ind.unit, lo_v), text=_end(r, "text"))
+        else:
+            texts[key] = w.value_range.format(low=format_value(ind.kind, ind.unit, lo_v),
+                                              high=format_value(ind.kind, ind.unit, hi_v))
+    low = _assess({**values, **{k: _end(r, "low") for k, r in ranges.items()}}, profile, texts)
+    high = _assess({**values, **{k: _end(r, "high") for k, r in ranges.items()}}, profile, texts)
+    main = high if policy.prepare_for == "high" else low
+    for b in main["basis"]:
+        r = ranges.get(b["indicator"])
+        if r is not None:
+            b["range"] = {"low": _end(r, "low"), "high": _end(r, "high"), "estimate": _end(r, "estimate"),
+                          "text": _end(r, "text")}
+    grades = profile.grades
+    low_rank = profile.rank[low["grade"]]
+    settles: list[dict[str, Any]] = []
+    for ind, lowers, band_ranks in profile.tables:
+        r = ranges.get(ind.key)
+        if r is None:
+            continue
+        lo_v, hi_v = _end(r, "low"), _end(r, "high")
+        for lower, rank in zip(lowers, band_ranks, strict=True):
+            if lo_v < lower <= hi_v and rank > low_rank:
+                g = grades[rank]
+                settles.append({"indicator": ind.key, "name": ind.name,
+                                "bound": int(lower) if ind.kind == "count" else lower,
+                                "bound_text": format_value(ind.kind, ind.unit, lower),
+                                "grade": g.key, "grade_name": g.name})
+    text: list[str] = []
+    if low["grade"] != high["grade"]:
+        by: dict[str, list[str]] = {}
+        for st in settles:
+            by.setdefault(st["name"], []).append(st["bound_text"])
+        said = "，".join(w.settle.format(name=n, bounds="、".join(bs)) for n, bs in by.items())
+        text.append(w.range.format(low=low["grade_name"], high=high["grade_name"], prepare=main["grade_name"],
+                                   settles=said))
+    elif any(_end(r, "low") != _end(r, "high") for r in ranges.values()):
+        text.append(w.same.format(grade=main["grade_name"]))
+    estimated = [k for k, r in ranges.items() if _end(r, "estimate")]
+    if estimated:
+        figures = "、".join(f"{FIELD_LABELS.get(k, k)} {_end(ranges[k], 'text')}" for k in estimated)
+        text.append(w.estimate.format(grade=main["grade_name"], figures=figures))
+    main.update(grade_range={"low": low["grade"], "high": high["grade"]}, prepare_for=main["grade"],
+                settles=settles, estimated=estimated,
+                uncertain={"text": text, "prepare": policy.prepare_for, "reason": policy.reason,
+                           "source": policy.source,
+                           "callsheet": w.callsheet.format(prepare=main["grade_name"], summary="；".join(text))})
+    main["incident"] = {f: values.get(f) for f in INCIDENT_FIELDS}
+    return main
+
+
+def _assess(values: Mapping[str, Any], profile: Profile, texts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One grading of the figures as they stand (``texts``: how a figure reads, when not its value)."""
     basis: list[dict[str, Any]] = []
     ranks: dict[str, int] = {}
     grades = profile.grades
@@ -63,7 +144,7 @@ def assess(values: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
             basis.append({
                 "indicator": ind.key, "name": ind.name, "category": ind.category, "unit": ind.unit,
                 "reported": False, "value": None, "value_text": None, "grade": None, "grade_name": None,
-                "bound": None, "source": ind.source,
+                "bound": None, "source": ind.source, "range": None,
             })
             continue
         i = bisect_right(lowers, value) - 1
@@ -72,11 +153,12 @@ def assess(values: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
         g = grades[band_ranks[i]]
         basis.append({
             "indicator": ind.key, "name": ind.name, "category": ind.category, "unit": ind.unit,
-            "reported": True, "value": value, "value_text": format_value(ind.kind, ind.unit, value),
+            "reported": True, "value": value,
+            "value_text": (texts or {}).get(ind.key) or format_value(ind.kind, ind.unit, value),
             "grade": g.key, "grade_name": g.name,
             "bound": {"lower": band.lower, "upper": band.upper,
                       "text": bound_text(ind.kind, ind.unit, band.lower, band.upper)},
-            "source": band.source,
+            "source": band.source, "range": None,
         })
     if not ranks:
         raise ValueError("grade() needs at least one reported indicator")  # intake guarantees one

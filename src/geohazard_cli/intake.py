@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from geohazard_cli.errors import InputError, field_error
 from geohazard_cli.fields import ALL_FIELDS, AMOUNT_FIELDS, COUNT_FIELDS, TEXT_FIELDS, TIME_FIELDS
-from geohazard_cli.money import parse_amount, parse_count, refuse_odd_characters
+from geohazard_cli.money import refuse_odd_characters
+from geohazard_cli.ranges import Reported, parse_figure
 
 if TYPE_CHECKING:
     from geohazard_cli.models import Incident
@@ -143,15 +144,28 @@ def parse_values(
         known = ", ".join(ALL_FIELDS)
         raise InputError(f"{prefix}{name(str(unknown[0]))}: unknown field (known: {known})")
     values: dict[str, Any] = dict(base) if base is not None else {}
+    if values.get("ranges"):  # plain data, whether the base is an Incident or its fields
+        values["ranges"] = {k: r if isinstance(r, dict) else r.model_dump() for k, r in values["ranges"].items()}
     try:
         for key, value in raw.items():
             if value is None or (isinstance(value, str) and not value.strip() and key not in TEXT_FIELDS):
                 continue
             label = name(key)
-            if key in COUNT_FIELDS:
-                values[key] = parse_count(value, label, profile.limits.count)
-            elif key in AMOUNT_FIELDS:
-                values[key] = parse_amount(value, label, profile.limits.amount)
+            if key in COUNT_FIELDS or key in AMOUNT_FIELDS:
+                count = key in COUNT_FIELDS
+                figure = parse_figure(value, label, "count" if count else "amount",
+                                      profile.limits.count if count else profile.limits.amount)
+                if isinstance(figure, Reported):  # the field holds the upper end; ranges keeps it as typed
+                    if profile.uncertain_figures is None:
+                        raise field_error(label, value, f"is a range or an estimate, and the profile {profile.id} "
+                                                        "sets no policy for those (uncertain_figures:); give one figure")
+                    ranges = {**(values.get("ranges") or {}), key: figure.plain()}
+                    values[key], values["ranges"] = figure.high, ranges
+                else:
+                    values[key] = figure
+                    if values.get("ranges") and key in values["ranges"]:
+                        rest = {k: v for k, v in values["ranges"].items() if k != key}
+                        values["ranges"] = rest or None
             elif key in TIME_FIELDS:
                 values[key] = parse_time(value, label, profile.timezone)
             elif key in TEXT_FIELDS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 # The field tables live in fields.py (free of pydantic, for the start-up path); re-exported here.
 from geohazard_cli.fields import ALL_FIELDS as ALL_FIELDS
@@ -15,6 +15,17 @@ from geohazard_cli.fields import FIELD_LABELS as FIELD_LABELS
 from geohazard_cli.fields import INCIDENT_FIELDS as INCIDENT_FIELDS
 from geohazard_cli.fields import TEXT_FIELDS as TEXT_FIELDS
 from geohazard_cli.fields import TIME_FIELDS as TIME_FIELDS
+
+
+class Reported(BaseModel):
+    """A figure reported as a range or an estimate, as typed (ranges.Reported)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    low: int | Decimal
+    high: int | Decimal
+    estimate: bool = False  # 约/左右/余/多
+    text: str  # as typed: "80-150", "约300人"
 
 
 class Incident(BaseModel):
@@ -43,6 +54,16 @@ class Incident(BaseModel):
     suggestions: str | None = None  # 意见建议
     reporter: str | None = None  # 报告人
     notes: str | None = None  # 备注
+    ranges: dict[str, Reported] | None = None  # figures reported as a range or an estimate
+
+    @field_validator("ranges", mode="after")
+    @classmethod
+    def _money_exact(cls, value: dict[str, Reported] | None) -> dict[str, Reported] | None:
+        # Money is Decimal after a JSON round trip too ("4000000" would otherwise come back an int).
+        if value is None:
+            return None
+        return {k: r.model_copy(update={"low": Decimal(r.low), "high": Decimal(r.high)})
+                if k in AMOUNT_FIELDS else r for k, r in value.items()}
 
 
 class Bound(BaseModel):
@@ -65,6 +86,7 @@ class IndicatorResult(BaseModel):
     grade_name: str | None
     bound: Bound | None
     source: str
+    range: Reported | None = None  # reported as a range or an estimate: its ends as typed
 
 
 class LeadInfo(BaseModel):
@@ -96,6 +118,30 @@ class Advisory(BaseModel):
     source: str
 
 
+class GradeRange(BaseModel):
+    low: str  # grade key at the low ends of the figures
+    high: str  # grade key at the high ends
+
+
+class Settle(BaseModel):
+    """A bound of 附件2 a reported range straddles: knowing which side the figure is on settles the grade."""
+
+    indicator: str
+    name: str
+    bound: int | Decimal
+    bound_text: str  # "500人"
+    grade: str  # the grade reaching it gives
+    grade_name: str
+
+
+class Uncertainty(BaseModel):
+    text: list[str]  # "等级在中型至大型之间；按大型准备；…即可定级", "等级按估计数定为…"
+    prepare: str  # the profile's policy: high | low
+    reason: str
+    source: str
+    callsheet: str  # the line on top of a call sheet or form
+
+
 class Assessment(BaseModel):
     """The result of grading one incident under one plan profile."""
 
@@ -114,3 +160,8 @@ class Assessment(BaseModel):
     skip_level_report: SkipLevelReport
     advisories: list[Advisory]
     incident: Incident
+    grade_range: GradeRange  # equal ends when every figure is exact
+    prepare_for: str  # the grade to prepare for (the profile's uncertain_figures policy)
+    settles: list[Settle]  # bounds a range straddles that would settle the grade
+    estimated: list[str]  # figures given as estimates (约300人)
+    uncertain: Uncertainty | None  # None when every figure is exact

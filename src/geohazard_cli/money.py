@@ -19,14 +19,26 @@ AMOUNT_EXAMPLES = "examples: 3000000, 3,000,000, 500万, 1.2亿"
 COUNT_EXAMPLES = "a whole number of people, 0 or more (examples: 140, 1,000, １４０)"
 
 _UNITS = {"": Decimal(1), "万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
+# The multipliers an officer writes after digits (5千万, 5百万, 3千元, 1万人): 百 and 千 alone or
+# before 万/亿, read exactly as a product. 十 is not one (50万, not 5十万).
+_MULTIPLIERS = {**_UNITS, "百": Decimal(100), "千": Decimal(1000), "百万": Decimal(10**6), "千万": Decimal(10**7),
+                "百亿": Decimal(10**10), "千亿": Decimal(10**11)}
+_UNIT_RE = "万亿|[百千]?[万亿]|[百千]"
 # Patterns, compiled (and cached by re) on first use: a command that parses no amount compiles none.
 # [0-9], never \d: \d (and int(), Decimal()) also read Arabic-Indic, Devanagari... digits.
-_AMOUNT_RE = r"^(?P<num>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?P<frac>\.[0-9]+)?(?P<unit>万亿|万|亿)?元?$"
-_COUNT_RE = r"^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)人?$"
+_AMOUNT_RE = r"^(?P<num>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?P<frac>\.[0-9]+)?(?P<unit>" + _UNIT_RE + r")?元?$"
+# A count may carry a multiplier (1万人, 1.5万人, 3千人) when the product is whole; 人 or 户 after it.
+_COUNT_RE = r"^(?P<num>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?P<frac>\.[0-9]+)?(?P<unit>" + _UNIT_RE + r")?[人户]?$"
 # What an officer's keyboard gives, before NFKC: ASCII, the full-width forms (１４０，５００．５),
 # the ideographic space and full stop, and the units. Anything else NFKC might fold into a digit.
-_TYPED_RE = r"^[\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人]*$"
-_ODD_CHAR_RE = r"[^\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人]"
+_TYPED_RE = r"^[\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人户百千]*$"
+_ODD_CHAR_RE = r"[^\x20-\x7e\t\n\r\uff01-\uff5e\u3000\u3002万亿元人户百千]"
+# Chinese numerals are refused on purpose, with an example in digits: 十二, 三百, 四五百万 (which an
+# officer means as a range), 两千 would each need a reading of their own, and a misread figure is a
+# misgraded incident. 百/千 after digits are multipliers (5千万), not numerals.
+_CHINESE_NUMERAL_RE = "[〇零一二三四五六七八九十两壹贰叁肆伍陆柒捌玖拾佰仟]"
+CHINESE_NUMERAL_REASON = ("is written in Chinese numerals, which this tool does not read (so none is misread); "
+                          "type digits (examples: 12, 300人, 1.5万, 80-150, 约300人)")
 # Exact arithmetic or none: a figure of at most _MAX_TEXT digits times 10^12 fits in 100 digits, and
 # should it not, Inexact is raised rather than the default 28-digit context rounding it silently.
 _EXACT = Context(prec=100, traps=[Inexact, InvalidOperation])
@@ -40,6 +52,8 @@ def refuse_odd_characters(value: str, field: str, example: str) -> None:
     """Refuse a character no keyboard gives for a figure or time (superscripts, circled or
     Arabic-Indic digits), which NFKC or ``int()`` would otherwise read as a digit."""
     if not re.match(_TYPED_RE, value):
+        if re.search(_CHINESE_NUMERAL_RE, value):
+            raise field_error(field, value, CHINESE_NUMERAL_REASON)
         odd = re.search(_ODD_CHAR_RE, value)
         char = odd[0] if odd else "?"
         raise field_error(field, value, f"has {char!r} (U+{ord(char):04X}), which is not a digit this tool reads; "
@@ -88,7 +102,7 @@ def parse_amount(value: object, field: str, ceiling: Decimal | None = None) -> D
             raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})")
         try:
             with localcontext(_EXACT):
-                amount = Decimal(m["num"].replace(",", "") + (m["frac"] or "")) * _UNITS[m["unit"] or ""]
+                amount = Decimal(m["num"].replace(",", "") + (m["frac"] or "")) * _MULTIPLIERS[m["unit"] or ""]
         except ArithmeticError:  # cannot happen within _MAX_TEXT; refused rather than rounded if it did
             raise field_error(field, value, f"is not an amount ({AMOUNT_EXAMPLES})") from None
         if negative and amount:
@@ -128,9 +142,17 @@ def parse_count(value: object, field: str, ceiling: int | None = None) -> int:
         if len(text) > _MAX_TEXT:
             raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
         negative = text.startswith("-")
-        if not re.match(_COUNT_RE, text.removeprefix("-")):
+        m = re.match(_COUNT_RE, text.removeprefix("-"))
+        if not m or (m["frac"] and not m["unit"]):
             raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
-        count = int(text.removeprefix("-").rstrip("人").replace(",", ""))
+        if m["unit"]:
+            with localcontext(_EXACT):
+                exact = Decimal(m["num"].replace(",", "") + (m["frac"] or "")) * _MULTIPLIERS[m["unit"]]
+            if exact != exact.to_integral_value():
+                raise field_error(field, value, f"is not {COUNT_EXAMPLES}")
+            count = int(exact)
+        else:
+            count = int(m["num"].replace(",", ""))
         if negative and count:
             raise field_error(field, value, f"is negative; expected {COUNT_EXAMPLES}")
     else:

@@ -259,6 +259,26 @@ class Decisions(Node):
     termination: Termination
 
 
+class UncertainWording(Node):
+    __slots__ = _fields = ("range", "same", "settle", "estimate", "value_range", "value_estimate", "callsheet")
+    range: str
+    same: str
+    settle: str
+    estimate: str
+    value_range: str
+    value_estimate: str
+    callsheet: str
+
+
+class Uncertain(Node):
+    __slots__ = _fields = ("prepare_for", "reason", "source", "wording")
+    _convert: ClassVar[Convert] = {"wording": UncertainWording}
+    prepare_for: str  # "high" | "low"
+    reason: str
+    source: str
+    wording: UncertainWording
+
+
 class Profile(Node):
     """One plan profile (a file in rules/), as every command reads it."""
 
@@ -266,12 +286,12 @@ class Profile(Node):
     _fields = ("schema_version", "id", "title", "short_title", "document", "issued", "jurisdiction", "geocode",
                "timezone", "limits", "hazard_types", "grades", "leads", "indicators", "advisories", "levels",
                "reporting", "decisions", "first_measures", "aftermath", "definitions", "summary_report",
-               "dispatch", "warning")
+               "uncertain_figures", "dispatch", "warning")
     _convert: ClassVar[Convert] = {"limits": Limits, "hazard_types": HazardTypes, "grades": _list_of(GradeDef),
                 "leads": _dict_of(Lead), "indicators": _list_of(Indicator), "advisories": _list_of(AdvisoryRule),
                 "levels": _list_of(LevelDef), "reporting": Reporting, "decisions": Decisions,
                 "first_measures": Section, "aftermath": Section, "definitions": _list_of(Definition),
-                "summary_report": SummaryReport}
+                "summary_report": SummaryReport, "uncertain_figures": Uncertain}
     schema_version: int
     id: str
     title: str
@@ -294,6 +314,7 @@ class Profile(Node):
     aftermath: Section | None  # §8 后期处置
     definitions: list[Definition]  # §10.1, by incident field
     summary_report: SummaryReport  # the clauses the incident export cites
+    uncertain_figures: Uncertain | None  # ranges and estimates: which end to prepare for, and the wording
     dispatch: dict[str, Any]  # validated by roster.py
     warning: dict[str, Any]  # validated by warning.py
 

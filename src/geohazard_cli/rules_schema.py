@@ -229,6 +229,37 @@ class Decisions(BaseModel):
     termination: Termination
 
 
+class UncertainWording(BaseModel):
+    """How a result from a range or an estimate is said (templates; the placeholders in ``UNCERTAIN_FIELDS``)."""
+
+    model_config = _STRICT
+    range: str  # the grades differ at the two ends: {low} {high} {prepare} {settles}
+    same: str  # both ends give one grade: {grade}
+    settle: str  # one figure that would settle it: {name} {bounds}
+    estimate: str  # graded on an estimate: {figures} {grade}
+    value_range: str  # a figure's range: {low} {high}
+    value_estimate: str  # a figure's estimate: {value} {text}
+    callsheet: str  # on top of a call sheet / form: {prepare} {summary}
+
+
+# The placeholders each wording may use (rules_schema checks them).
+UNCERTAIN_FIELDS = {"range": ("low", "high", "prepare", "settles"), "same": ("grade",),
+                    "settle": ("name", "bounds"), "estimate": ("figures", "grade"),
+                    "value_range": ("low", "high"), "value_estimate": ("value", "text"),
+                    "callsheet": ("prepare", "summary")}
+
+
+class Uncertain(BaseModel):
+    """Figures reported as a range or an estimate: which end's grade the response prepares for
+    (``high``: the grade the figures may reach), why, and the clause the policy reads."""
+
+    model_config = _STRICT
+    prepare_for: Literal["high", "low"]
+    reason: str
+    source: str
+    wording: UncertainWording
+
+
 class ProfileSchema(BaseModel):
     """One plan profile (a file in rules/), as the file is validated."""
 
@@ -256,6 +287,7 @@ class ProfileSchema(BaseModel):
     aftermath: Section | None = None
     definitions: list[Definition] = []
     summary_report: SummaryReport = SummaryReport()
+    uncertain_figures: Uncertain | None = None  # absent: ranges and estimates are refused
     dispatch: dict[str, Any] = {}  # validated by dispatch.py
     warning: dict[str, Any] = {}  # validated by warning.py
 
@@ -355,6 +387,10 @@ def check_profile(p: ProfileSchema) -> list[str]:
                                 f"(a template with {', '.join('{' + a + '}' for a in allowed)})")
         elif bad := placeholder_problem(text, allowed):
             problems.append(f"reporting.deadline.{key}: {bad}")
+    if p.uncertain_figures is not None:
+        for key, allowed in UNCERTAIN_FIELDS.items():
+            if bad := placeholder_problem(getattr(p.uncertain_figures.wording, key), allowed):
+                problems.append(f"uncertain_figures.wording.{key}: {bad}")
     names = set()
     for h in p.hazard_types.items:
         for n in (h.key, h.name, *h.aliases):

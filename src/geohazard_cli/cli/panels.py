@@ -72,6 +72,11 @@ def print_assessment(assessment: "Assessment | dict[str, Any]", tz: str = "+08:0
             table.add_row(*map(Text, (b["name"], "未报告", "—", "", b["source"])), style="dim")
 
     lines: list[Any] = [Rule(Text(title, style="rule.text"), align="left"), head]
+    uncertain = a.get("uncertain")
+    if uncertain:  # figures reported as a range or an estimate: what to prepare for, and why
+        for said in uncertain["text"]:
+            lines.append(Text(said, style="bold"))
+        lines.append(Text(f"依据:{uncertain['reason']}({uncertain['source']})"))
     if facts:
         lines.append(Text("  ".join(facts)))
     prose_from = len(lines)
