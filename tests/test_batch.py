@@ -79,13 +79,15 @@ def number_near(points: list[int]) -> st.SearchStrategy[int]:
 
 
 COUNT_ODD = st.sampled_from([-1, -0, 1.5, 3.0, True, "12", " 12 ", "１２", "1,000", "12人", "abc", "", "  ",
-                             None, [1], {"a": 1}, 10**10, 1500000000, 1500000001, "-3"])
+                             None, [1], {"a": 1}, 10**10, 1500000000, 1500000001, "-3",
+                             "80-150", "499~500", "约300人", "300余人", "1万人", "1.5万人", "150-80", "十二人"])
 AMOUNT_ODD = st.sampled_from([-1, -0.0, 0.0, 0.5, 4999999.99, 4999999.999, 5000000.0, 1e14, 1e14 + 0.02,
                               1e15, 1e-05, "500万", "500万元", "0.5亿", "1.2亿", "５００万", "4999999.99",
                               "4999999.999", "3,000,000", "5万万", "abc万", "", "nan", "inf", "1e400",
                               None, True, "0.01", "007.50", "100000000000000", "100000000000001",
                               100000000000000, 100000000000001, 10**21, [5], "100000000000000.00",
-                              "100000000000000.01", "99999999999999.99", "4999999.9", "５.5"])
+                              "100000000000000.01", "99999999999999.99", "4999999.9", "５.5",
+                              "400-600万", "400万至600万", "约500万", "5千万", "3千元", "400万-600", "四五百万"])
 ID_VALUES = st.one_of(
     st.from_regex(r"[A-Z]{1,2}[0-9]{1,6}", fullmatch=True),
     st.sampled_from(["", "  ", " R1 ", "R\t1", "R\x01", "R\x85", "编号-1", 'q"uote', "back\\slash", 7, 7.5,
@@ -255,7 +257,9 @@ def test_command_jsonl(cli: Any, tmp_path: Path) -> None:
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert lines[0] == {"id": "A1", "grade": "medium", "grade_name": "中型", "response_level": "II",
                         "deciding": ["evacuees"], "not_reported": ["potential_loss", "direct_loss"],
-                        "lower_bound": True, "skip_level_report": True}
+                        "lower_bound": True, "skip_level_report": True,
+                        "grade_range": {"low": "medium", "high": "medium"}, "prepare_for": "medium", "settles": [],
+                        "estimated": []}
     assert lines[1] == {"line": 2, "error": 'deaths: "-1" is negative; expected a whole number of people, '
                                             "0 or more (examples: 140, 1,000, １４０)"}
     assert lines[2]["grade"] == "large" and "id" not in lines[2]

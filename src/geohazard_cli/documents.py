@@ -47,7 +47,8 @@ def _field_entry(incident: Incident, field: str, tz: str,
     field the profile defines."""
     from geohazard_cli.models import FIELD_LABELS, TIME_FIELDS
 
-    entry: dict[str, Any] = {"key": field, "label": FIELD_LABELS[field], "value": field_text(incident, field, tz, profile)}
+    entry: dict[str, Any] = {"key": field, "label": FIELD_LABELS[field],
+                             "value": field_text(incident, field, tz, profile)}
     if field in TIME_FIELDS:
         entry["iso"] = _iso(getattr(incident, field), tz)
     if defined and field in defined:

@@ -32,14 +32,17 @@ FIELDS: tuple[Field, ...] = (
     Field("reported_at", "报告时间", "time", "报告时间: ISO 8601 or '2026-07-21 09:40' (no offset = +08:00).", sheet=4),
     Field("occurred_at", "发生时间", "time", "发生时间: when it happened.", sheet=3),
     Field("scale", "规模", "text", "规模: scale of the hazard body, as text.", sheet=5),
-    Field("evacuees", "需搬迁转移人数", "count", "需搬迁转移人数: people to evacuate (险情); a range 80-150 or an estimate 约300人 as reported.", sheet=6),
-    Field("potential_loss", "潜在经济损失", "amount", "潜在经济损失: potential loss (险情); yuan, or 500万 / 1.2亿; a range 400-600万.",
+    Field("evacuees", "需搬迁转移人数", "count", "需搬迁转移人数: people to evacuate (险情); a range 80-150 "
+          "or an estimate 约300人 as reported.", sheet=6),
+    Field("potential_loss", "潜在经济损失", "amount", "潜在经济损失: potential loss (险情); yuan, or 500万 / 1.2亿; "
+          "a range 400-600万.",
           sheet=7),
     Field("deaths", "死亡人数", "count", "死亡人数: deaths (灾情).", sheet=8),
     Field("missing", "失踪人数", "count",
           "失踪人数: missing (not graded; an advisory says if it would raise the grade).", sheet=9),
     Field("injured", "受伤人数", "count", "受伤人数: injured.", sheet=10),
-    Field("direct_loss", "直接经济损失", "amount", "直接经济损失: direct loss (灾情); yuan, or 500万 / 1.2亿; a range 400-600万.",
+    Field("direct_loss", "直接经济损失", "amount", "直接经济损失: direct loss (灾情); yuan, or 500万 / 1.2亿; "
+          "a range 400-600万.",
           sheet=11),
     Field("households", "受威胁户数", "count", "受威胁户数: households threatened.", sheet=12),
     Field("threatened", "受威胁人数", "count", "受威胁人数: people threatened.", sheet=13),

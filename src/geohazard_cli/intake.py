@@ -157,8 +157,9 @@ def parse_values(
                                       profile.limits.count if count else profile.limits.amount)
                 if isinstance(figure, Reported):  # the field holds the upper end; ranges keeps it as typed
                     if profile.uncertain_figures is None:
-                        raise field_error(label, value, f"is a range or an estimate, and the profile {profile.id} "
-                                                        "sets no policy for those (uncertain_figures:); give one figure")
+                        raise field_error(label, value, f"is a range or an estimate, and the profile "
+                                          f"{profile.id} sets no policy for those (uncertain_figures:); "
+                                          "give one figure")
                     ranges = {**(values.get("ranges") or {}), key: figure.plain()}
                     values[key], values["ranges"] = figure.high, ranges
                 else:

@@ -36,6 +36,7 @@ from geohazard_cli.fields import AMOUNT_FIELDS, COUNT_FIELDS, INCIDENT_FIELDS, T
 from geohazard_cli.journal_schema import MIGRATIONS as MIGRATIONS
 from geohazard_cli.journal_schema import SCHEMA_VERSION as SCHEMA_VERSION
 from geohazard_cli.lifecycle import Draft, Event, State
+from geohazard_cli.ranges import check_stored
 from geohazard_cli.timeline import describe, human_time, offset_of
 
 ENV_DB = "GEOHAZARD_DB"
@@ -621,7 +622,9 @@ def _check_figures(figures: dict[str, Any]) -> None:
             continue
         if name not in INCIDENT_FIELDS:
             raise ValueError(f"figure {name!r} is not an incident field")
-        if name in COUNT_FIELDS:
+        if name == "ranges":  # {field: {low, high, estimate, text}}, each end as its field
+            check_stored(value, _check_figures)
+        elif name in COUNT_FIELDS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"figure {name}: {value!r} is not a count (a whole number, 0 or more)")
         elif name in AMOUNT_FIELDS:

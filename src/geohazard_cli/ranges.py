@@ -19,6 +19,7 @@ the profile's ceiling. Rules, on purpose:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -92,6 +93,25 @@ def parse_figure(value: object, field: str, kind: str, ceiling: Any = None) -> i
     if low == high and not estimate:
         return low
     return Reported(low, high, estimate, text)
+
+
+def check_stored(value: Any, check: Callable[[dict[str, Any]], None]) -> None:
+    """A journal's ``ranges`` as written ({field: {low, high, estimate, text}}); ``check`` checks each
+    end as a figure of its field. Raises ValueError naming what is wrong (a tampered row)."""
+    from geohazard_cli.fields import AMOUNT_FIELDS, COUNT_FIELDS
+
+    if not isinstance(value, dict):
+        raise ValueError(f"figure ranges: {value!r} is not a table of ranges")
+    for field, r in value.items():
+        if field not in COUNT_FIELDS and field not in AMOUNT_FIELDS:
+            raise ValueError(f"figure ranges: {field!r} is not a count or an amount")
+        if (not isinstance(r, dict) or set(r) != {"low", "high", "estimate", "text"}
+                or not isinstance(r["text"], str) or not isinstance(r["estimate"], bool)):
+            raise ValueError(f"figure ranges.{field}: {r!r} is not low, high, estimate and text")
+        check({field: r["low"]})
+        check({field: r["high"]})
+        if Decimal(r["low"]) > Decimal(r["high"]):
+            raise ValueError(f"figure ranges.{field}: its low end is above its high end")
 
 
 def _examples(kind: str) -> str:

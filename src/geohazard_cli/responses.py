@@ -51,6 +51,10 @@ def value_text(field: str, value: Any, profile: Profile) -> str | None:
 
 
 def plain(value: Any) -> Any:
+    if isinstance(value, dict):  # ranges: {field: Reported}
+        return {k: plain(v) for k, v in value.items()}
+    if hasattr(value, "model_dump"):
+        return plain(value.model_dump())
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -59,19 +63,47 @@ def plain(value: Any) -> Any:
 
 
 def _fields(incident: Incident) -> Iterable[str]:
-    return (f for f in type(incident).model_fields if f != "hazard_type_name")
+    return (f for f in type(incident).model_fields if f not in ("hazard_type_name", "ranges"))
+
+
+def _text(incident: Incident, field: str, profile: Profile) -> str | None:
+    """``value_text``, or for a figure reported as a range or an estimate, as the forms show it."""
+    if incident.ranges and field in incident.ranges:
+        from geohazard_cli.documents import field_text
+
+        return field_text(incident, field, profile.timezone, profile)
+    shown = "hazard_type_name" if field == "hazard_type" else field
+    return value_text(field, getattr(incident, shown), profile)
+
+
+def _reported(incident: Incident, field: str) -> dict[str, Any] | None:
+    r = (incident.ranges or {}).get(field)
+    return None if r is None else {k: plain(v) for k, v in r.model_dump().items()}
+
+
+def narrowed(old: Incident, new: Incident, field: str) -> bool:
+    """Whether ``new`` reports ``field`` within the range ``old`` reported, and more closely."""
+    r = (old.ranges or {}).get(field)
+    if r is None or r.low == r.high or getattr(new, field) is None:
+        return False
+    n = (new.ranges or {}).get(field)
+    low, high = (n.low, n.high) if n is not None else (getattr(new, field),) * 2
+    return bool(r.low <= low and high <= r.high and (low, high) != (r.low, r.high))
 
 
 def figure_changes(old: Incident, new: Incident, profile: Profile) -> list[dict[str, Any]]:
-    """Each figure an update changed: field, label, old and new values and texts."""
+    """Each figure an update changed: field, label, old and new values and texts (a range as typed
+    under ``old_range``/``new_range``; ``narrowed`` when the new figure lies within the old range)."""
     changes = []
     for field in _fields(old):
         a, b = getattr(old, field), getattr(new, field)
-        if a != b:
-            shown = "hazard_type_name" if field == "hazard_type" else field
-            changes.append({"field": field, "label": FIELD_LABELS.get(field, field), "old": plain(a),
-                            "new": plain(b), "old_text": value_text(field, getattr(old, shown), profile),
-                            "new_text": value_text(field, getattr(new, shown), profile)})
+        ra, rb = _reported(old, field), _reported(new, field)
+        if a != b or ra != rb:
+            change = {"field": field, "label": FIELD_LABELS.get(field, field), "old": plain(a), "new": plain(b),
+                      "old_text": _text(old, field, profile), "new_text": _text(new, field, profile)}
+            if ra is not None or rb is not None:
+                change |= {"old_range": ra, "new_range": rb, "narrowed": narrowed(old, new, field)}
+            changes.append(change)
     return changes
 
 
@@ -81,8 +113,7 @@ def reported_figures(incident: Incident, profile: Profile) -> list[dict[str, Any
     for field in _fields(incident):
         if field == "id":
             continue
-        shown = "hazard_type_name" if field == "hazard_type" else field
-        text = value_text(field, getattr(incident, shown), profile)
+        text = _text(incident, field, profile)
         if text is not None:
             out.append({"field": field, "label": FIELD_LABELS.get(field, field),
                         "value": plain(getattr(incident, field)), "text": text})
@@ -112,7 +143,9 @@ def summary(a: Assessment) -> dict[str, Any]:
     """What the journal records of an assessment."""
     return {"grade": a.grade, "grade_name": a.grade_name, "response_level": a.response_level,
             "response_level_name": a.response_level_name, "lower_bound": a.lower_bound,
-            "deciding_text": a.deciding_text}
+            "deciding_text": a.deciding_text, "grade_range": a.grade_range.model_dump(), "prepare_for": a.prepare_for,
+            "settles": [st.model_dump(mode="json") for st in a.settles],
+            "uncertain": a.uncertain.text if a.uncertain is not None else None}
 
 
 def incident_of(state: State) -> Incident:

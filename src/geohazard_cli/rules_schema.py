@@ -243,7 +243,7 @@ class UncertainWording(BaseModel):
 
 
 # The placeholders each wording may use (rules_schema checks them).
-UNCERTAIN_FIELDS = {"range": ("low", "high", "prepare", "settles"), "same": ("grade",),
+UNCERTAIN_FIELDS: dict[str, tuple[str, ...]] = {"range": ("low", "high", "prepare", "settles"), "same": ("grade",),
                     "settle": ("name", "bounds"), "estimate": ("figures", "grade"),
                     "value_range": ("low", "high"), "value_estimate": ("value", "text"),
                     "callsheet": ("prepare", "summary")}
@@ -388,8 +388,8 @@ def check_profile(p: ProfileSchema) -> list[str]:
         elif bad := placeholder_problem(text, allowed):
             problems.append(f"reporting.deadline.{key}: {bad}")
     if p.uncertain_figures is not None:
-        for key, allowed in UNCERTAIN_FIELDS.items():
-            if bad := placeholder_problem(getattr(p.uncertain_figures.wording, key), allowed):
+        for key, names_ in UNCERTAIN_FIELDS.items():
+            if bad := placeholder_problem(getattr(p.uncertain_figures.wording, key), names_):
                 problems.append(f"uncertain_figures.wording.{key}: {bad}")
     names = set()
     for h in p.hazard_types.items:

@@ -66,6 +66,12 @@ def offset_of(dt: datetime) -> str:
     return dt.isoformat()[-6:]
 
 
+def _ranged(assessment: dict[str, Any]) -> str:
+    """What an assessment from a range or an estimate says (the profile's words, as recorded)."""
+    said = assessment.get("uncertain")
+    return f"({';'.join(said)})" if said else ""
+
+
 def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
              responded_at: datetime | None = None) -> str:
     """The one-line Chinese timeline text for an event."""
@@ -77,12 +83,13 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
         a = details["assessment"]
         figs = ";".join(f"{c['label']} {c['text']}" for c in details.get("figures", []))
         tail = f"({figs})" if figs else ""
-        return f"{mark}接报立案:{a['grade_name']} → {a['response_level_name']}{tail}"
+        return f"{mark}接报立案:{a['grade_name']} → {a['response_level_name']}{tail}" + _ranged(a)
     if kind == "update":
         a = details["assessment"]
         figs = ";".join(f"{c['label']} {c['old_text'] or '未报告'} → {c['new_text'] or '未报告'}"
+                        + ("(范围收窄)" if c.get("narrowed") else "")
                         for c in details.get("changes", []))
-        return f"续报:{figs or '数字无变化'};等级 {a['grade_name']},{a['response_level_name']}"
+        return f"续报:{figs or '数字无变化'};等级 {a['grade_name']},{a['response_level_name']}" + _ranged(a)
     if kind == "level_change":
         arrow = {"up": "升级", "down": "降级"}.get(details.get("direction", ""), "调整")
         return (f"响应级别调整({arrow}):{details['previous_level_name']} → {details['response_level_name']}"

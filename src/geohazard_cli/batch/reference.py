@@ -42,6 +42,11 @@ def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
         grade=a["grade"], grade_name=a["grade_name"], response_level=a["response_level"], deciding=a["deciding"],
         not_reported=a["not_reported"], lower_bound=a["lower_bound"],
         skip_level_report=_tri_state(skip["applies"], skip["undetermined"]),
+        # both ends of figures reported as a range or an estimate (equal ends when every figure is exact)
+        grade_range=a["grade_range"], prepare_for=a["prepare_for"],
+        settles=[{"indicator": st["indicator"], "bound": b if isinstance(b := st["bound"], int) else str(b)}
+                 for st in a["settles"]],
+        estimated=a["estimated"],
     )
     return out
 
