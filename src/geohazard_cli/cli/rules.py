@@ -28,14 +28,15 @@ def _group() -> None:
     """Plan profiles (a group even with one command, so `rules diff` stays `rules diff`)."""
 
 
-ProfileArg = Annotated[str, typer.Argument(help="A profile name in rules/ (shizhong-2023, national-2006) or a "
-                                           "rules YAML file.", show_default=False)]
+_PROFILE_HELP = "a profile name in rules/ (shizhong-2023, national-2006) or a rules YAML file."
+OldArg = Annotated[str, typer.Argument(metavar="OLD", help=f"The profile before: {_PROFILE_HELP}", show_default=False)]
+NewArg = Annotated[str, typer.Argument(metavar="NEW", help=f"The profile after: {_PROFILE_HELP}", show_default=False)]
 
 
 @rules_app.command("diff")
 def diff_cmd(
-    old: ProfileArg,
-    new: ProfileArg,
+    old: OldArg,
+    new: NewArg,
     batch: Annotated[Path | None, typer.Option(
         "--batch", help="Grade every record of this JSONL or CSV file (as classify --batch reads it) under both "
         "profiles and list those whose grade or level changes.", show_default=False)] = None,
