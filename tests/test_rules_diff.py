@@ -300,7 +300,12 @@ def test_regrade_core_and_directions(shizhong: Profile, national: Profile) -> No
     # 地面沉降 is a hazard type of the national plan only: a record using it is bad under the district's
     bad = r.compare({"evacuees": 1, "hazard_type": "地面沉降"}, 3)
     assert bad is not None and set(bad) == {"line", "error"}
-    assert r.counts()["records"] == 3 and r.counts()["bad"] == 1
+    assert bad["error"].endswith(" (refused under OLD shizhong-2023 only)")
+    back = Regrade(national, shizhong).compare({"evacuees": 1, "hazard_type": "地面沉降"}, 1)
+    assert back is not None and back["error"].endswith(" (refused under NEW shizhong-2023 only)")
+    both = r.compare({"evacuees": -1}, 4)
+    assert both is not None and "refused under" not in both["error"]
+    assert r.counts()["records"] == 4 and r.counts()["bad"] == 2
 
 
 # --- the journal ---------------------------------------------------------------------------------

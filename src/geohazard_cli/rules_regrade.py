@@ -52,17 +52,19 @@ class Regrade:
 
         self.records += 1
         where: dict[str, Any] = {} if line is None else {"line": line}
+        if isinstance(record, GeohazardError):  # what the reader made of a line it could not read
+            return self._bad(where, record)
+        if not isinstance(record, dict):
+            return self._bad(where, InputError("a record must be an object of fields"))
         try:
-            if isinstance(record, GeohazardError):
-                raise record
-            if not isinstance(record, dict):
-                raise InputError("a record must be an object of fields")
             values = parse_values(record, self.old)
-            before = assess(values, self.old)
-            after = assess(values if self.same_intake else parse_values(record, self.new), self.new)
         except GeohazardError as exc:
-            self.bad += 1
-            return {**where, "error": str(exc).encode("utf-8", "backslashreplace").decode("utf-8")}
+            return self._bad(where, exc, None if self.same_intake else self._old_only(record))
+        try:
+            after_values = values if self.same_intake else parse_values(record, self.new)
+        except GeohazardError as exc:
+            return self._bad(where, exc, f"NEW {self.new.id}")
+        before, after = assess(values, self.old), assess(after_values, self.new)
         if values.get("id") is not None:
             where["id"] = values["id"]
         g = direction(before["grade"], after["grade"], self.grade_orders)
@@ -76,6 +78,21 @@ class Regrade:
         key = (before["grade"], after["grade"], before["response_level"], after["response_level"])
         self.by_change[key] = self.by_change.get(key, 0) + 1
         return {**where, "grade": g, "level": lv, "before": outcome(before), "after": outcome(after)}
+
+    def _old_only(self, record: dict[str, Any]) -> str | None:
+        """"OLD <id>" when NEW reads the record OLD refused (a hazard type or ceiling of NEW's)."""
+        from geohazard_cli.intake import parse_values
+
+        try:
+            parse_values(record, self.new)
+        except GeohazardError:
+            return None
+        return f"OLD {self.old.id}"
+
+    def _bad(self, where: dict[str, Any], exc: GeohazardError, only: str | None = None) -> dict[str, Any]:
+        self.bad += 1
+        message = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
+        return {**where, "error": message + (f" (refused under {only} only)" if only else "")}
 
     def counts(self) -> dict[str, Any]:
         names_old = {g.key: g.name for g in self.old.grades}

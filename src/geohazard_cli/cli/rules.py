@@ -44,7 +44,8 @@ def diff_cmd(
         "--db", help="The same for the incidents of a journal (a file or a postgresql:// URL), on their "
         "current figures.", show_default=False)] = None,
     drill: Annotated[Path | None, typer.Option(
-        "--drill", help="Run this drill scenario under both profiles and show which expectations move.",
+        "--drill", help="Run this drill scenario under both profiles (its own plan: is not used) and show "
+        "which expectations move.",
         show_default=False)] = None,
     format: Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")] = TextJson.text,
     config_dir: ConfigDirOpt = None,
