@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-Kind = Literal["count", "amount", "time", "text", "hazard", "derived"]
+Kind = Literal["count", "amount", "time", "text", "hazard", "derived", "reported"]
 
 
 class Field(NamedTuple):
     name: str  # snake_case: --file key, CSV header, JSON key; the flag is --name-with-dashes
     label: str  # the plan's term (§3.2.1), in messages, panels and forms
-    kind: Kind  # how intake.py parses it; "derived" is filled by intake, never given
+    kind: Kind  # how intake.py parses it; "derived" and "reported" are filled by intake, never given
     help: str  # the flag's help text
     sheet: int = 0  # its place among the facts on the call sheet (1 first); 0: not shown there
 
 
-# In the order of models.Incident (and so of the JSON output; a test keeps the two in step).
+# models.Incident is built from this table, in its order (the order of the JSON output).
 FIELDS: tuple[Field, ...] = (
     Field("id", "编号", "text", "An identifier echoed in the output."),
     Field("hazard_type", "地质灾害类型", "hazard",
@@ -54,7 +54,7 @@ FIELDS: tuple[Field, ...] = (
     Field("notes", "备注", "text", "备注: notes."),
     # The figures reported as a range or an estimate, as typed: {field: {low, high, estimate, text}}
     # (the field itself holds the upper end). Filled by intake from what was typed.
-    Field("ranges", "范围或估计数", "derived", ""),
+    Field("ranges", "范围或估计数", "reported", ""),
 )
 
 
@@ -74,13 +74,14 @@ TIME_FIELDS = _of("time")
 ALL_FIELDS = (*_of("hazard"), *COUNT_FIELDS, *AMOUNT_FIELDS, *TIME_FIELDS, *TEXT_FIELDS)
 
 # Chinese labels of the fields that can be given, in model order (messages and forms).
-FIELD_LABELS = {f.name: f.label for f in FIELDS if f.kind != "derived"}
+FIELD_LABELS = {f.name: f.label for f in FIELDS if f.kind not in ("derived", "reported")}
 
 # Every field of ``models.Incident``, in its order (the order of the JSON output).
 INCIDENT_FIELDS = tuple(f.name for f in FIELDS)
 
 # The incident flags in the order --help lists them: the graded figures and casualties first.
-FLAG_FIELDS = tuple(sorted((f for f in FIELDS if f.kind != "derived"), key=lambda f: f.kind not in ("count", "amount")))
+FLAG_FIELDS = tuple(sorted((f for f in FIELDS if f.kind not in ("derived", "reported")),
+                           key=lambda f: f.kind not in ("count", "amount")))
 
 
 def flag(name: str) -> str:
