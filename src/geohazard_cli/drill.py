@@ -253,7 +253,7 @@ def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
                 raise StepError(f'{label}: at: "{step.at}" is too far from start', loc) from None
         else:
             try:
-                when = local(parse_time(step.at, "at", tz), tz)
+                when = local(parse_time(step.at, "at", tz, start), tz)
             except InputError:
                 raise StepError(f"{label}: at: {_show_at(step.at)} is not {OFFSET_EXAMPLES}", loc) from None
         if when < start:

@@ -253,7 +253,7 @@ def _report(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
                          "use update for new figures, or terminate it first")
     raw = dict(step.report or {})
     raw.setdefault("reported_at", when)
-    incident = parse_incident(raw, d.profile)
+    incident = parse_incident(raw, d.profile, now=when)
     state, events, assessment, _ = responses.open_incident(d.journal, incident, d.profile, d.resolver(), when,
                                                            exercise=True)
     d.incident, d.reported_step = state.id, number
@@ -275,7 +275,7 @@ def _update(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
         raise InputError("no incident to update: report one first")
     with d.journal.transaction(write=False):
         before = responses.incident_of(d.journal.state(d.incident))
-    parsed = parse_incident(step.update or {}, d.profile, base=before)
+    parsed = parse_incident(step.update or {}, d.profile, base=before, now=when)
     delta = responses.stated(before, parsed, (step.update or {}).keys())
     state, events, r = responses.update_incident(d.journal, d.incident, delta, d.profile, d.resolver(), when)
     a = r.assessment

@@ -96,7 +96,8 @@ def due_cmd(
     ref: Annotated[str | None, typer.Argument(
         metavar="[ID]", help="One response (default: every open one).", show_default=False)] = None,
     at: Annotated[str | None, typer.Option(
-        "--at", help="The clock to judge by (default now): ISO 8601 or '2026-07-21 09:40'.",
+        "--at", help="The clock to judge by (default now): ISO 8601, '2026-07-21 09:40', '7月21日 9:40' "
+                "or '09:40' (today).",
         show_default=False)] = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,

@@ -44,8 +44,8 @@ DbOpt = Annotated[
 FormatOpt = Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")]
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", help="When it happened: ISO 8601 or '2026-07-21 09:40' (no offset = the plan's "
-                 "+08:00); default now.", show_default=False),
+    typer.Option("--at", help="When it happened: ISO 8601, '2026-07-21 09:40', '2026年7月21日9时40分', "
+                 "'7月21日 9:40' (this year) or '09:40' (today); no offset = the plan's +08:00; default now.", show_default=False),
 ]
 IdArg = Annotated[
     str, typer.Argument(metavar="ID", help="Incident id, as printed by 'incident open' / 'incident list'."),
@@ -204,15 +204,21 @@ def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | Non
     now = datetime.now(zone).replace(microsecond=0)
     if at is None:
         return now
-    when = parse_time(at, flag, tz)
+    when = parse_time(at, flag, tz, now)
     if skew_minutes is None:  # the config dir in force ($GEOHAZARD_CONFIG_DIR or the shipped one)
         from geohazard_cli.config import config_dir
 
         skew_minutes = skew_of(config_dir(None))
     skew = skew_minutes
     if when - now > timedelta(minutes=skew):
+        from geohazard_cli.intake import is_relative
+
+        # A time typed without its date is today's: one later than now is not read as yesterday's.
+        hint = (f"; for another day write the date: {human_time(when - timedelta(days=1), tz)}"
+                if is_relative(at) else "")
         raise InputError(f'{flag}: "{human_time(when, tz)}" is in the future (the clock says {human_time(now, tz)}; '
-                         f"at most {skew} minutes ahead is taken, as set by clock_skew_minutes in response.local.yaml)")
+                         f"at most {skew} minutes ahead is taken, as set by clock_skew_minutes in "
+                         f"response.local.yaml){hint}")
     return when
 
 
