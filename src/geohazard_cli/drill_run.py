@@ -427,7 +427,7 @@ def _targets(d: _Drill, key: str) -> list[int]:
 
 
 def _resolve_unit(name: str, d: _Drill) -> tuple[str, str]:
-    return responses.resolve_unit(name, d.roster, d.open_states())
+    return responses.resolve_unit(name, d.roster, d.open_states(), responses.street_suffixes(d.profile), "unit")
 
 
 _STEPS = {"warning": _warning, "report": _report, "update": _update, "decide": _decide, "submit": _submit,

@@ -45,7 +45,8 @@ FormatOpt = Annotated[TextJson, typer.Option("--format", "-f", help="Output form
 AtOpt = Annotated[
     str | None,
     typer.Option("--at", help="When it happened: ISO 8601, '2026-07-21 09:40', '2026年7月21日9时40分', "
-                 "'7月21日 9:40' (this year) or '09:40' (today); no offset = the plan's +08:00; default now.", show_default=False),
+                 "'7月21日 9:40' (this year) or '09:40' (today); no offset = the plan's +08:00; default now.",
+                 show_default=False),
 ]
 IdArg = Annotated[
     str, typer.Argument(metavar="ID", help="Incident id, as printed by 'incident open' / 'incident list'."),
@@ -278,6 +279,18 @@ def profile_or_notice(record: "State", cfg: Path, rules: Path | None) -> "tuple[
                           "以下为日志记录的数字、等级、叫应名单和时间线(用 --rules FILE 或 --config-dir DIR "
                           "指向该方案)")
     return profile_for(record, cfg, rules), None
+
+
+def suffixes_for(record: "State", cfg: Path) -> list[str]:
+    """The street-name endings of the incident's profile (responses.resolve_unit reads short street
+    names with them, as warning --area does); none when the profile is not in the config dir."""
+    from geohazard_cli.errors import NotFoundError
+    from geohazard_cli.responses import street_suffixes
+
+    try:
+        return street_suffixes(profile_for(record, cfg, None))
+    except NotFoundError:
+        return []
 
 
 def resolver_for(cfg: Path, profile: "Profile") -> "Resolver":

@@ -39,6 +39,7 @@ from geohazard_cli.cli.incident_common import (
     refuse_future,
     required_text,
     resolver_for,
+    suffixes_for,
     tz_text,
     when_of,
     writable_at,
@@ -280,8 +281,9 @@ def ack(
             if responded_at is not None else None
         from geohazard_cli.contacts_load import load_roster
 
-        roster = load_roster(resolve_dir(config_dir))
-        calls = list(dict.fromkeys(resolve_unit(u, roster, [record]) for u in unit))
+        cfg = resolve_dir(config_dir)
+        roster, suffixes = load_roster(cfg), suffixes_for(record, cfg)
+        calls = list(dict.fromkeys(resolve_unit(u, roster, [record], suffixes) for u in unit))
         record, events = acknowledge(j, incident_id, calls, result, by_text, when, answerer_text, responded)
     finally:
         j.close()
