@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -52,13 +52,13 @@ def test_time_without_year_or_date_is_read_on_the_clock(text: str, expected: dat
 
 def test_the_clock_is_read_in_the_plan_zone() -> None:
     # 2026-07-20 20:00 UTC is already 07-21 in Beijing: "09:40" is that day's.
-    utc_evening = datetime(2026, 7, 20, 20, 0, tzinfo=timezone.utc)
+    utc_evening = datetime(2026, 7, 20, 20, 0, tzinfo=UTC)
     assert parse_time("09:40", "--at", now=utc_evening) == datetime(2026, 7, 21, 9, 40, tzinfo=CST)
 
 
 @pytest.mark.parametrize("text", ["9:4", "24:00", "7月32日 9:40", "13月1日 9:40", "7月21日", "09:40²"])
 def test_relative_time_refused(text: str) -> None:
-    with pytest.raises(InputError, match="--at.*7月21日 9:40"):
+    with pytest.raises(InputError, match=r"--at.*7月21日 9:40"):
         parse_time(text, "--at", now=NOW)
 
 

@@ -37,7 +37,7 @@ def test_ambiguous_short_name_lists_the_candidates(roster: Any, shizhong: Profil
 
 
 def test_near_miss_of_a_street_names_it(roster: Any, shizhong: Profile) -> None:
-    with pytest.raises(InputError, match='"七理山" is not a 街道办事处 of the roster \\(did you mean "七里山街道办事处"'):
+    with pytest.raises(InputError, match=r'"七理山" is not a 街道办事处 of the roster \(did you mean "七里山'):
         responses.resolve_unit("七理山", roster, [], responses.street_suffixes(shizhong))
 
 
@@ -64,7 +64,8 @@ def test_ack_ambiguous_short_name_is_one_line_exit_2(cli, tmp_path: Path) -> Non
     assert cli("incident", "open", "--deaths", "1", "--db", db, "--at", T0).exit_code == 0
     r = cli("incident", "ack", "1", "--unit", "七", "--outcome", "接通", "--db", db, "--at", T0)
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr == "geohazard: error: --unit: \"七\" could be 七里山街道办事处、七贤街道办事处; give the street's name\n"
+    assert r.stderr == ("geohazard: error: --unit: \"七\" could be 七里山街道办事处、七贤街道办事处; "
+                        "give the street's name\n")
 
 
 def _drill(steps: list[dict[str, object]]) -> Any:

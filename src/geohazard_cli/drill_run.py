@@ -349,8 +349,15 @@ def _terminate(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
         "warning_level": (warn.warning or {}).get("level") if warn else None,
         "unacknowledged": d.unacknowledged(),
     }
-    for s in states.values():
-        responses.close(d.journal, s.id, spec.reason or "", spec.by, when)
+    from geohazard_cli.clauses import confirmed_criteria
+
+    # Each response ends only once its §6.4 criteria are confirmed, as `incident close` asks.
+    confirmed = {k: confirmed_criteria(d.profile, k, "all" if spec.confirm == "all" else spec.confirm or [],
+                                       "confirm", "confirm: [1, 2, ...] or confirm: all") for k in states}
+    result["confirmed"] = [f"{c['text']}({c['source']})" for k in states for c in confirmed[k]]
+    for k, s in states.items():
+        reason = spec.reason or "、".join(c["text"] for c in confirmed[k])
+        responses.close(d.journal, s.id, reason, spec.by, when, [f"{c['text']}({c['source']})" for c in confirmed[k]])
     change = None
     names = []
     if inc is not None:

@@ -440,9 +440,13 @@ def amending(state: State, at: datetime, levels: Sequence[str], reason: str, *,
     return [Draft("amend", at, details, state.grade or None, state.response_level or None)]
 
 
-def closing(state: State, at: datetime, reason: str, by: str | None) -> list[Draft]:
-    """The response ends (§6.4)."""
-    return [Draft("close", at, {"reason": reason, "by": by}, state.grade or None, state.response_level or None)]
+def closing(state: State, at: datetime, reason: str, by: str | None,
+            confirmed: list[str] | None = None) -> list[Draft]:
+    """The response ends (§6.4); ``confirmed``: the criteria the officer confirmed (each with its clause)."""
+    details: dict[str, Any] = {"reason": reason, "by": by}
+    if confirmed is not None:
+        details["confirmed"] = confirmed
+    return [Draft("close", at, details, state.grade or None, state.response_level or None)]
 
 
 def _keys(assessment: dict[str, Any] | None, warning: dict[str, Any] | None) -> tuple[str | None, str | None]:

@@ -301,11 +301,13 @@ def amend(j: Journal, response_id: int, reason: str, at: datetime, profile: Prof
         return j.append(state, drafts)
 
 
-def close(j: Journal, response_id: int, reason: str, by: str | None, at: datetime) -> tuple[State, list[Event]]:
-    """Terminate the response (§6.4): it takes no more updates or calls."""
+def close(j: Journal, response_id: int, reason: str, by: str | None, at: datetime,
+          confirmed: list[str] | None = None) -> tuple[State, list[Event]]:
+    """Terminate the response (§6.4): it takes no more updates or calls. ``confirmed``: the §6.4
+    criteria the officer confirmed (clauses.confirmed_criteria checks that none is left out)."""
     with j.transaction(write=True):
         state = j.writable(response_id, at)
-        return j.append(state, lifecycle.closing(state, at, reason, by))
+        return j.append(state, lifecycle.closing(state, at, reason, by, confirmed))
 
 
 def read(j: Journal, response_id: int) -> tuple[State, list[Event]]:
