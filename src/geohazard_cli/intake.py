@@ -8,7 +8,7 @@ Every input path goes through ``parse_incident`` so a figure means the same wher
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -198,3 +198,24 @@ def parse_values(
         wanted = ", ".join(f"{name(ind.key)} ({ind.name})" for ind in profile.indicators)
         raise InputError(f"{prefix}no figure to grade on: give at least one of {wanted}")
     return values
+
+
+def implausible(values: Mapping[str, Any], keys: Iterable[str], profile: Profile,
+                name: Callable[[str], str] = str) -> list[str]:
+    """The figures among ``keys`` past the jurisdiction's scale (``limits.warn``), each as one line
+    showing the figure: they are graded as given, and the officer checks them (a typo, or a truly
+    exceptional event). A figure past ``limits.count``/``amount`` never gets here: it is refused."""
+    warn = profile.limits.warn
+    if warn is None:
+        return []
+    from geohazard_cli.money import format_wan
+
+    out = []
+    for key in dict.fromkeys(keys):
+        value = values.get(key)
+        if key in COUNT_FIELDS and value is not None and value > warn.count:
+            out.append(f"{name(key)}: {value}人 ({format_wan(Decimal(value)).removesuffix('元')}人) is more than "
+                       f"{format_wan(Decimal(warn.count)).removesuffix('元')}人: {warn.text}")
+        elif key in AMOUNT_FIELDS and value is not None and value > warn.amount:
+            out.append(f"{name(key)}: {format_wan(value)} is more than {format_wan(warn.amount)}: {warn.text}")
+    return out
