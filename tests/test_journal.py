@@ -189,7 +189,7 @@ def test_a_proposal_withdrawn_by_later_figures_and_decide_refusals(inc) -> None:
                    '--level: "IV" is not a response level of 市中区预案(2023) (accepted: I (I级响应), II (II级响应), '
                    "III (III级响应))")
     assert_refused(inc("decide", "1", "--level", "II", "--by", " ", ok=False),
-                   '--by: "" is empty; name who decided (e.g. 区政府)')
+                   '--by: "" is empty; name who decided (the plan\'s decider: 区政府, §6.1.2; 6.2.2)')
 
 
 def test_update_text_makes_a_level_change_stand_out(inc) -> None:  # type: ignore[no-untyped-def]

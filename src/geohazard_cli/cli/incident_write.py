@@ -177,7 +177,8 @@ def decide(
     level: Annotated[str, typer.Option(
         "--level", help="The response level decided: its key (II), its name (II级响应) or II级.", show_default=False)],
     by: Annotated[str, typer.Option(
-        "--by", help="Who decided (the plan's decider, e.g. 区政府; §6.1.2, §6.2.2).", show_default=False)],
+        "--by", help="Who decided (the plan's decider, as its profile names it in decisions.decider: the "
+        "district plan's is 区政府).", show_default=False)],
     note: Annotated[str | None, typer.Option(
         "--note", help="What was decided, as minuted (会商意见, 文号).", show_default=False)] = None,
     at: AtOpt = None,
@@ -200,13 +201,16 @@ def decide(
     from geohazard_cli.responses import decide as decide_level
 
     incident_id = parse_id(ref)
-    by_text = required_text(by, "--by", "name who decided (e.g. 区政府)")
+    by_text = parse_text(by, "--by")
     note_text = parse_text(note, "--note") if note is not None else None
     j = existing(db, incident_id)
     try:
         record, when = writable_at(j, incident_id, at)
         cfg = resolve_dir(config_dir)
         profile = profile_for(record, cfg, rules)
+        who = profile.decisions
+        by_text = required_text(by_text or "", "--by", f"name who decided (the plan's decider: {who.decider}, "
+                                f"§{who.source})")
         record, events = decide_level(j, incident_id, level, by_text, profile, resolver_for(cfg, profile), when,
                                       note_text)
     finally:
