@@ -412,6 +412,8 @@ def plain(profile: ProfileSchema) -> dict[str, Any]:
             band["lower"] = str(band["lower"])
             band["upper"] = None if band["upper"] is None else str(band["upper"])
     data["limits"]["amount"] = str(data["limits"]["amount"])
+    if data["limits"]["warn"] is not None:
+        data["limits"]["warn"]["amount"] = str(data["limits"]["warn"]["amount"])
     return data
 
 
