@@ -67,8 +67,11 @@ def test_today_later_than_now_is_refused_not_taken_as_yesterday(cli, tmp_path) -
     later = (datetime.now(CST) + timedelta(hours=1)).strftime("%H:%M")
     if later < "01:00":  # an hour from now is tomorrow: the case does not arise today
         pytest.skip("an hour from now is tomorrow")
-    r = cli("incident", "open", "--db", db, "--deaths", "1", "--at", later)
-    assert r.exit_code == 2 and "is in the future" in r.stderr and "for another day write the date" in r.stderr
+    for flag in ("--at", "--reported-at", "--occurred-at"):
+        r = cli("incident", "open", "--db", db, "--deaths", "1", flag, later)
+        assert r.exit_code == 2 and r.stdout == ""
+        assert r.stderr.startswith(f"geohazard: error: {flag}: ") and "is in the future" in r.stderr
+        assert "for another day write the date" in r.stderr
     earlier = (datetime.now(CST) - timedelta(minutes=1)).strftime("%H:%M")
     if earlier > "23:57":
         pytest.skip("a minute ago was yesterday")

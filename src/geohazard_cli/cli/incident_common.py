@@ -223,13 +223,15 @@ def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | Non
     return when
 
 
-def refuse_future(incident: "Incident", tz: str) -> None:
+def refuse_future(incident: "Incident", tz: str, typed: "dict[str, Any] | None" = None) -> None:
     """A 报告时间 or 发生时间 in the future is a mistyped time (it would push every deadline away):
-    refused like a future --at, with the clock shown."""
+    refused like a future --at, with the clock shown (and, for a time typed without its date, the
+    date to write for another day: ``typed`` holds the flags as given)."""
     for field, flag in (("reported_at", "--reported-at"), ("occurred_at", "--occurred-at")):
         value = getattr(incident, field)
         if value is not None:
-            when_of(value.isoformat(), tz, flag)
+            text = (typed or {}).get(field)
+            when_of(text if isinstance(text, str) else value.isoformat(), tz, flag)
 
 
 DEFAULT_SKEW_MINUTES = 5  # when the config dir has no response.local.yaml (deadlines.LocalResponse's default)

@@ -76,8 +76,9 @@ def open_(
     from geohazard_cli.responses import open_incident
 
     cfg, profile = load_config(config_dir, plan, rules)
-    incident = Incident(**incident_values(figures(ctx), profile))
-    refuse_future(incident, profile.timezone)
+    given = figures(ctx)
+    incident = Incident(**incident_values(given, profile))
+    refuse_future(incident, profile.timezone, given)
     when = when_of(at, profile.timezone)
     resolve = resolver_for(cfg, profile)
     j = journal_for(db)
@@ -138,7 +139,7 @@ def update(
         profile = profile_for(record, cfg, rules)
         before = incident_of(record)
         parsed = Incident(**incident_values(given, profile, base=before))
-        refuse_future(parsed, tz_text(record.opened_at))
+        refuse_future(parsed, tz_text(record.opened_at), given)
         typed = [k for k, v in given.items() if k != "file" and v is not None]
         delta = stated(before, parsed, typed)
         if not delta and given.get("file") is None and not typed:
