@@ -604,3 +604,14 @@ def test_expectations_in_the_plans_terms(cli, tmp_path: Path) -> None:  # type: 
     f.write_text(plain.replace("grade: 中型", "grade: 大型", 1), encoding="utf-8")
     r = cli("drill", "run", str(f))
     assert r.exit_code == 1 and "大型" in r.stdout
+
+
+def test_terminate_numbers_count_in_each_responses_own_list(shizhong: Profile) -> None:
+    steps: list[dict[str, object]] = [{"at": "+0m", "warning": {"level": "orange", "area": ["七里山"]}},
+                                      {"at": "+20m", "report": {"evacuees": 60}}]
+    ok = run(drill_of([*steps, {"at": "+3h", "terminate": {"confirm": [1, 2, 3, 4, 5]}}]), shizhong)
+    assert ok.steps[2].result["ended"] == ["incident", "warning"] and len(ok.steps[2].result["confirmed"]) == 6
+    with pytest.raises(InputError, match=r"confirm: 6 is not a criterion number \(1-5: "):
+        run(drill_of([*steps, {"at": "+3h", "terminate": {"confirm": [1, 2, 3, 4, 5, 6]}}]), shizhong)
+    with pytest.raises(InputError, match=r"confirm: not confirmed \(6.4\(1\)\): 4 受灾群众得到安置; 5 "):
+        run(drill_of([*steps, {"at": "+3h", "terminate": {"confirm": [1, 2, 3]}}]), shizhong)

@@ -349,11 +349,22 @@ def _terminate(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
         "warning_level": (warn.warning or {}).get("level") if warn else None,
         "unacknowledged": d.unacknowledged(),
     }
-    from geohazard_cli.clauses import confirmed_criteria
+    from geohazard_cli.clauses import confirmed_criteria, termination_criteria
 
-    # Each response ends only once its §6.4 criteria are confirmed, as `incident close` asks.
-    confirmed = {k: confirmed_criteria(d.profile, k, "all" if spec.confirm == "all" else spec.confirm or [],
-                                       "confirm", "confirm: [1, 2, ...] or confirm: all") for k in states}
+    # Each response ends only once its §6.4 criteria are confirmed, as `incident close` asks. Ending an
+    # incident and a warning period at once, the numbers count in each one's own list (1 is the first
+    # criterion of both); a number past the longest list is an error.
+    how = "confirm: [1, 2, ...] or confirm: all"
+    if spec.confirm == "all":
+        confirmed = {k: confirmed_criteria(d.profile, k, "all", "confirm", how) for k in states}
+    else:
+        numbers = spec.confirm or []
+        sizes = {k: len(termination_criteria(d.profile, k)) for k in states}
+        longest = max(sizes, key=sizes.__getitem__)
+        if any(not 1 <= n <= sizes[longest] for n in numbers):
+            confirmed_criteria(d.profile, longest, numbers, "confirm", how)  # names the number that is none
+        confirmed = {k: confirmed_criteria(d.profile, k, [n for n in numbers if n <= sizes[k]], "confirm", how)
+                     for k in states}
     result["confirmed"] = [f"{c['text']}({c['source']})" for k in states for c in confirmed[k]]
     for k, s in states.items():
         reason = spec.reason or "、".join(c["text"] for c in confirmed[k])
