@@ -126,17 +126,34 @@ def _amount(r: random.Random, top: float) -> int | float:
     return whole
 
 
-def generate(n: int, seed: int = 20260721) -> tuple[Path, Path]:
-    """n records as JSONL and the same records as CSV; ids plus the four indicators as numbers.
+def _wan_text(r: random.Random, amount: int | float) -> str:
+    """Money as a spreadsheet export or an officer writes it: 万 (亿 from 1亿) with at most two
+    decimals, sometimes 元 after the unit (523.45万, 35万元, 1.2亿); below 1万, plain yuan."""
+    whole = int(amount)
+    if whole < 10_000:
+        return str(whole)
+    unit, scale = ("亿", 100_000_000) if whole >= 100_000_000 and r.random() < 0.7 else ("万", 10_000)
+    q = whole / scale
+    places = r.choice([0, 1, 2])
+    text = f"{q:.{places}f}".rstrip("0").rstrip(".") if places else str(int(q))
+    return text + unit + ("元" if r.random() < 0.2 else "")
+
+
+def generate(n: int, seed: int = 20260721, money: str = "numbers") -> tuple[Path, Path]:
+    """n records as JSONL and the same records as CSV; ids plus the four indicators.
 
     Spread over every band (log-uniform), a few exactly on bounds, ~0.1% bad records (negative,
     fractional or non-numeric figures) and ~0.1% money written as officers type it (500万).
+    ``money="text"``: every amount of 1万 or more written in 万/亿 (``_wan_text``), as a
+    spreadsheet export full of 500万 holds it (JSON strings in the JSONL file).
     """
     DATA.mkdir(exist_ok=True)
-    jsonl, csv_path = DATA / f"records-{n}.jsonl", DATA / f"records-{n}.csv"
+    tag = "" if money == "numbers" else "-wan"
+    jsonl, csv_path = DATA / f"records{tag}-{n}.jsonl", DATA / f"records{tag}-{n}.csv"
     if jsonl.exists() and csv_path.exists():
         return jsonl, csv_path
     r = random.Random(seed)
+    text = random.Random(seed + 1)  # its own stream: the records are the same as the numbers file's
     tmp_j, tmp_c = jsonl.with_name(jsonl.name + ".tmp"), csv_path.with_name(csv_path.name + ".tmp")
     bounds = {"evacuees": [100, 500, 1000], "potential_loss": [5_000_000, 50_000_000, 100_000_000],
               "deaths": [3, 10, 30], "direct_loss": [1_000_000, 5_000_000, 10_000_000]}
@@ -158,6 +175,11 @@ def generate(n: int, seed: int = 20260721) -> tuple[Path, Path]:
                 rec[r.choice(list(bounds))] = r.choice([-1, 1.5, "abc", "5万万"])
             elif roll < 0.022:
                 rec[r.choice(["potential_loss", "direct_loss"])] = r.choice(["500万", "1.2亿", "４９９万"])
+            if money == "text":
+                for key in ("potential_loss", "direct_loss"):
+                    v = rec[key]
+                    if type(v) in (int, float) and v >= 0:
+                        rec[key] = _wan_text(text, v)  # type: ignore[arg-type]
             fj.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
             fc.write(",".join(str(rec[k]) for k in ("id", "evacuees", "potential_loss", "deaths",
                                                       "direct_loss")) + "\r\n")

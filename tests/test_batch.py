@@ -282,7 +282,7 @@ def test_command_csv_unknown_column(cli: Any, tmp_path: Path) -> None:
     r = cli("classify", "--batch", str(path))
     assert r.exit_code == 2
     assert r.stdout == ""
-    assert r.stderr.startswith(f"geohazard: error: {path}:1: column 'colour' is not a known field (known: ")
+    assert r.stderr.startswith(f"geohazard: error: {path}:1: column 'colour' is not a known field (accepted: 地质灾害类型/灾害类型/hazard_type, ")
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])

@@ -213,22 +213,39 @@ def parse_line(line: bytes, last: bool) -> Any:
 
 
 def csv_header(reader: Any, name: str) -> list[str] | None:
-    from geohazard_cli.models import ALL_FIELDS
-
+    """The header row as field names: each column the field's name, the plan's term (its label) or
+    another name of it (fields.HEADERS), in any mix."""
     try:
         header = next(reader)
     except StopIteration:
         return None
     except csv_error() as exc:
         raise csv_failed(name, reader.line_num, exc) from None
-    header = [h.strip() for h in header]
+    return header_fields([h.strip() for h in header], name)
+
+
+def header_fields(header: list[str], name: str) -> list[str]:
+    """Column headers -> field names; refuse an unknown one (listing what is accepted) or a field
+    named twice."""
+    from geohazard_cli.fields import ALL_FIELDS, HEADERS, header_names
+
+    fields: list[str] = []
     for i, col in enumerate(header):
-        if col not in ALL_FIELDS:
-            known = ", ".join(ALL_FIELDS)
-            raise InputError(f"{name}:1: column {col!r} is not a known field (known: {known})")
-        if col in header[:i]:  # which of the two would be meant? (a YAML --file refuses the same)
-            raise InputError(f"{name}:1: column {col!r} appears twice; keep one")
-    return header
+        field = HEADERS.get(col)
+        if field is None:
+            known = ", ".join(header_names(f) for f in ALL_FIELDS)
+            bare = re.sub(r"\s*[(（][^()（）]*[)）]$", "", col)
+            if bare != col and bare in HEADERS:  # 直接经济损失(万元): a unit in the header
+                raise InputError(f"{name}:1: column {col!r}: a unit in the header is not read; name the column "
+                                 f"{header_names(HEADERS[bare])} and write the unit in each cell (500万, 1.2亿)")
+            raise InputError(f"{name}:1: column {col!r} is not a known field (accepted: {known})")
+        if field in fields:  # which of the two would be meant? (a YAML --file refuses the same)
+            other = header[fields.index(field)]
+            if other == col:
+                raise InputError(f"{name}:1: column {col!r} appears twice; keep one")
+            raise InputError(f"{name}:1: columns {other!r} and {col!r} both name {field}; keep one")
+        fields.append(field)
+    return fields
 
 
 def csv_record(header: list[str], row: list[str]) -> Any:
