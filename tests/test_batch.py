@@ -255,9 +255,9 @@ def test_command_jsonl(cli: Any, tmp_path: Path) -> None:
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert lines[0] == {"id": "A1", "grade": "medium", "grade_name": "中型", "response_level": "II",
                         "deciding": ["evacuees"], "not_reported": ["potential_loss", "direct_loss"],
-                        "lower_bound": True, "skip_level_report": True}
-    assert lines[1] == {"line": 2, "error": 'deaths: "-1" is negative; expected a whole number of people, '
-                                            "0 or more (examples: 140, 1,000, １４０)"}
+                        "lower_bound": True, "skip_level_report": True, "advisories": []}
+    assert lines[1] == {"line": 2, "id": "A2", "error": 'deaths: "-1" is negative; expected a whole number of '
+                                                         "people, 0 or more (examples: 140, 1,000, １４０)"}
     assert lines[2]["grade"] == "large" and "id" not in lines[2]
     assert r.stderr == ("geohazard: error: --batch: 1 of 3 records were bad (each is reported in place by "
                         "line)\n")
@@ -531,10 +531,10 @@ def test_numbers_a_double_cannot_carry_are_exact(cli: Any, tmp_path: Path) -> No
     r = cli("classify", "--batch", str(path))
     assert r.exit_code == 2
     lines = [json.loads(line) for line in r.stdout.splitlines()]
-    assert lines[0] == {"line": 1,
+    assert lines[0] == {"line": 1, "id": "a",
                         "error": 'direct_loss: "999999.9999999999999" is more precise than a fen (0.01 yuan)'}
-    assert lines[1] == {"line": 2, "error": 'direct_loss: "99999999999999999999999" is more than 100万亿元: past any '
-                        "real loss, likely a typo"}
+    assert lines[1] == {"line": 2, "id": "b", "error": 'direct_loss: "99999999999999999999999" is more than '
+                        "100万亿元: past any real loss, likely a typo"}
     assert (lines[2]["id"], lines[2]["grade"]) == ("c", "small")
 
 

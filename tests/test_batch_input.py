@@ -96,3 +96,66 @@ def test_bad_headers_say_what_is_accepted(cli: Any, tmp_path: Path, header: str,
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr.startswith(f"geohazard: error: {path}:1: {message}")
     assert r.stderr.count("\n") == 1
+
+
+# --- advisories on every line, ids on error lines --------------------------------------------------
+
+def _write_jsonl(path: Path, recs: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    return path
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_advisories_fast_equals_reference(tmp_path: Path, cfg: Path, data: st.DataObject) -> None:
+    """Deaths and missing around every bound (the missing-persons advisory turns on their sum), with
+    other figures, blanks and bad values among them: both paths give the same bytes, in JSONL and CSV."""
+    from geohazard_cli.rules import load_profile
+
+    profile = load_profile(cfg / "rules" / f"{data.draw(profiles())}.yaml")
+    near = st.sampled_from([0, 1, 2, 3, 9, 10, 29, 30]).flatmap(lambda p: st.integers(max(p - 2, 0), p + 2))
+    figure = st.one_of(near, near.map(str), st.none(), st.sampled_from([-1, "x", 1.5, 10**12]))
+    recs = data.draw(st.lists(st.fixed_dictionaries(
+        {"id": st.sampled_from(["A", "B7", "", " C ", "R\x01"]), "deaths": figure, "missing": figure},
+        optional={"evacuees": st.one_of(near, st.just(600)), "injured": near}), min_size=1, max_size=60))
+    out, _ = assert_same(_write_jsonl(tmp_path / "a.jsonl", recs), profile)
+    columns = ["id", "deaths", "missing", "evacuees", "injured"]
+    rows = [["" if r.get(c) is None else str(r[c]) for c in columns] for r in recs]
+    assert_same(_csv(tmp_path / "a.csv", columns, rows), profile)
+    for rec, line in zip(recs, out.splitlines(), strict=True):
+        got = json.loads(line)
+        if "error" not in got:
+            assert got["advisories"] == reference.summary(rec, profile)["advisories"]
+
+
+def test_an_output_line_carries_what_classify_json_says(cli: Any, tmp_path: Path) -> None:
+    """The missing-persons advisory, as `classify --format json` gives it for the same record."""
+    path = _write_jsonl(tmp_path / "m.jsonl", [{"id": "M1", "deaths": 2, "missing": 5}, {"id": "M2", "deaths": 2}])
+    r = cli("classify", "--batch", str(path))
+    assert r.exit_code == 0, r.stderr
+    first, second = (json.loads(x) for x in r.stdout.splitlines())
+    single = json.loads(cli("classify", "--deaths", "2", "--missing", "5", "--format", "json").stdout)
+    assert first["advisories"] == single["advisories"] != []
+    assert first["advisories"][0]["grade_name"] == "中型"
+    assert {k: first[k] for k in ("grade", "deciding", "not_reported", "lower_bound")} == {
+        k: single[k] for k in ("grade", "deciding", "not_reported", "lower_bound")}
+    assert second["advisories"] == []
+
+
+def test_error_lines_carry_the_id(cli: Any, tmp_path: Path) -> None:
+    jsonl = _write_jsonl(tmp_path / "e.jsonl", [{"id": "E1", "deaths": -1}, {"id": " E2 ", "deaths": "x"},
+                                                 {"id": "E\x013", "deaths": 1}, {"deaths": -1}, {"id": 7, "deaths": -1}])
+    r = cli("classify", "--batch", str(jsonl))
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [(x["line"], x.get("id")) for x in lines] == [(1, "E1"), (2, "E2"), (3, None), (4, None), (5, "7")]
+    assert all(list(x) == (["line", "id", "error"] if "id" in x else ["line", "error"]) for x in lines)
+    path = tmp_path / "e.csv"
+    path.write_text("deaths,编号\n-1,C1\n1,C2,extra\n5\n,\n", encoding="utf-8")
+    r = cli("classify", "--batch", str(path))
+    assert r.exit_code == 2
+    assert [json.loads(x) for x in r.stdout.splitlines()] == [
+        {"line": 2, "id": "C1", "error": 'deaths: "-1" is negative; expected a whole number of people, 0 or more '
+                                         "(examples: 140, 1,000, １４０)"},
+        {"line": 3, "id": "C2", "error": "has 3 cells, the header has 2"},
+        {"line": 4, "error": "has 1 cells, the header has 2"},
+    ]

@@ -30,6 +30,7 @@ from operator import is_, itemgetter, truediv
 from typing import Any
 
 from geohazard_cli.batch.reference import summary
+from geohazard_cli.grading import band_rank
 from geohazard_cli.errors import GeohazardError
 from geohazard_cli.money import parse_amount, parse_count
 from geohazard_cli.rules import Profile
@@ -94,6 +95,13 @@ class FastGrader:
             splits["missing"] = [Decimal(0), Decimal(1)]
         for field in casualty:
             splits[field] = [*splits.get(field, [Decimal(0)]), Decimal(1)]
+        # an advisory's added figures: whether any is given (grading._advisories) shapes it too; the
+        # band of the sum is a key column of its own (``_advice``)
+        for rule in profile.advisories:
+            for field in rule.add:
+                splits[field] = [*splits.get(field, [Decimal(0)]), Decimal(1)]
+        self.advisories = list(profile.advisories)
+        self._tables_by_key = {ind.key: (lowers, ranks) for ind, lowers, ranks in profile.tables}
         self.splits = {k: [_plain(p) for p in sorted(set(v))] for k, v in splits.items()}
         self.count_ceiling = int(profile.limits.count)
         amount_ceiling = profile.limits.amount
@@ -214,13 +222,65 @@ class FastGrader:
         from geohazard_cli.fastjson import orjson
 
         record: dict[str, Any] = {}
-        for field, cell in zip(layout, key, strict=True):
+        rules = self._advice(layout)
+        for field, cell in zip(layout, key[: len(layout)], strict=True):
             if cell is not None and field in self.splits:
                 record[field] = self.splits[field][cell - 1]
         if not any(f in record for f in self.indicators):
             return None  # nothing to grade on: the reference path words the error
+        for rule, rank in zip(rules, key[len(layout):], strict=True):
+            if not self._represent(rule, rank, record):
+                return None  # no representative found: the reference path grades these records
         body = orjson.dumps(summary(record, self.profile))[1:] + b"\n"
         return b"{" + body, b'",' + body
+
+    # -- advisories ----------------------------------------------------------------------------------
+    def _advice(self, layout: tuple[str, ...]) -> list[Any]:
+        """The advisory rules a record of these fields may trigger (one of their added figures given)."""
+        return [rule for rule in self.advisories if any(f in layout for f in rule.add)]
+
+    def _rank(self, rule: Any, values: tuple[Any, ...]) -> Any:
+        """An advisory's key cell for one record: the grade rank of its indicator plus the added
+        figures (grading._advisories), -1 when none of those is given, BAD when a value is."""
+        if BAD in values:
+            return BAD
+        if not any(values[1:]):
+            return -1
+        total = sum(Decimal(repr(v)) if type(v) is float else v for v in values if v is not None)
+        return band_rank(*self._tables_by_key[rule.indicator], total)
+
+    def _represent(self, rule: Any, rank: Any, record: dict[str, Any]) -> bool:
+        """Adjust a representative record so the advisory's sum lands in grade rank ``rank``, keeping
+        every field in its cell (False when that cannot be done: the reference path then)."""
+        added = [f for f in rule.add if f in record]
+        if rank == -1:
+            return not any(record[f] for f in added)
+        total = sum(record.get(f) or 0 for f in (rule.indicator, *rule.add))
+        lowers, ranks = self._tables_by_key[rule.indicator]
+        have = band_rank(lowers, ranks, total)
+        if have == rank:
+            return True
+        bump = [f for f in added if record[f]]
+        if have > rank or not bump:
+            return False
+        field = bump[-1]
+        target = min(lo for lo, r in zip(lowers, ranks, strict=True) if r == rank)
+        value = record[field] + _plain(Decimal(target)) - total
+        if value > self.count_ceiling or bisect_right(self.splits[field], value) != bisect_right(
+                self.splits[field], record[field]):
+            return False
+        record[field] = value
+        return True
+
+    def _advice_cols(self, layout: tuple[str, ...], cols: list[list[Any]], rules: list[Any]) -> list[list[Any]]:
+        """One key column per advisory rule: ``_rank`` of each record's figures."""
+        out = []
+        for rule in rules:
+            fields = (rule.indicator, *rule.add)
+            values = [list(map(self.count if self.kinds[f] == "count" else self.amount, cols[layout.index(f)]))
+                      if f in layout else [None] * len(cols[0]) for f in fields]
+            out.append([self._rank(rule, v) for v in zip(*values, strict=True)])
+        return out
 
     # -- a block of records ----------------------------------------------------------------------------
     def column(self, field: str, values: list[Any]) -> list[Any]:
@@ -436,6 +496,9 @@ class FastGrader:
             return None
         ids = cols[layout.index("id")] if "id" in layout else None
         key_cols = [self.column(field, cols[i]) for field, i in graded]
+        rules = self._advice(table.layout)
+        if rules:
+            key_cols += self._advice_cols(layout, cols, rules)
         tails: list[Any] = list(map(table.__getitem__, zip(*key_cols, strict=True)))
         holes = _positions(list(map(is_, tails, repeat(None))), True) if None in tails else []
         if ids is None:

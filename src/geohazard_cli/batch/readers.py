@@ -248,9 +248,18 @@ def header_fields(header: list[str], name: str) -> list[str]:
     return fields
 
 
+class RowError(InputError):
+    """A CSV row that is no record (another number of cells than the header), with its id cell."""
+
+    def __init__(self, message: str, ident: Any = None) -> None:
+        super().__init__(message)
+        self.ident = ident
+
+
 def csv_record(header: list[str], row: list[str]) -> Any:
     if len(row) != len(header):
-        return InputError(f"has {len(row)} cells, the header has {len(header)}")
+        at = header.index("id") if "id" in header else len(row)
+        return RowError(f"has {len(row)} cells, the header has {len(header)}", row[at] if at < len(row) else None)
     return {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)}
 
 

@@ -41,7 +41,7 @@ def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
     out.update(
         grade=a["grade"], grade_name=a["grade_name"], response_level=a["response_level"], deciding=a["deciding"],
         not_reported=a["not_reported"], lower_bound=a["lower_bound"],
-        skip_level_report=_tri_state(skip["applies"], skip["undetermined"]),
+        skip_level_report=_tri_state(skip["applies"], skip["undetermined"]), advisories=a["advisories"],
     )
     return out
 
@@ -64,7 +64,26 @@ def reference_line(lineno: int, record: Any, profile: Profile) -> tuple[bytes, b
     except GeohazardError as exc:
         # a message quoting a value that is no text (a lone surrogate) is shown escaped, never raised
         message = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
-        return orjson.dumps({"line": lineno, "error": message}) + b"\n", True
+        out: dict[str, Any] = {"line": lineno}
+        ident = record_id(record)
+        if ident is not None:
+            out["id"] = ident
+        out["error"] = message
+        return orjson.dumps(out) + b"\n", True
+
+
+def record_id(record: Any) -> str | None:
+    """The id of a bad record, as a good one would echo it; None when it has none, or none that is
+    text (a bad id is then itself the error, named by the message)."""
+    from geohazard_cli.intake import parse_text
+
+    raw = record.get("id") if isinstance(record, dict) else getattr(record, "ident", None)
+    if raw is None:
+        return None
+    try:
+        return parse_text(raw, "id")
+    except GeohazardError:
+        return None
 
 
 def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:
