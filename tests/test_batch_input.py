@@ -159,3 +159,61 @@ def test_error_lines_carry_the_id(cli: Any, tmp_path: Path) -> None:
         {"line": 3, "id": "C2", "error": "has 3 cells, the header has 2"},
         {"line": 4, "error": "has 1 cells, the header has 2"},
     ]
+
+
+# --- money in 万/亿 on the fast path ------------------------------------------------------------------
+
+@st.composite
+def unit_text(draw: st.DrawFn) -> str:
+    """Money as typed in 万/亿/万亿 with a fraction of any length, near a bound or the ceiling."""
+    unit, scale = draw(st.sampled_from([("万", 10**4), ("亿", 10**8), ("万亿", 10**12), ("", 1)]))
+    yuan = draw(st.one_of(st.integers(0, 2 * 10**14),
+                          st.sampled_from([10**6, 5 * 10**6, 10**7, 5 * 10**7, 10**8, 10**14]).flatmap(
+                              lambda b: st.sampled_from([b - 1, b, b + 1]))))
+    fen = draw(st.sampled_from([0, 0, 1, 50, 99]))
+    whole, frac = divmod(yuan * 100 + fen, scale * 100)
+    digits = len(str(scale * 100)) - 1
+    text = f"{whole}." + f"{frac:0{digits}d}" if digits else str(whole)
+    cut = draw(st.integers(0, 3))  # drop trailing zeros, or a digit (then it is another amount)
+    if "." in text and draw(st.booleans()):
+        text = text.rstrip("0").rstrip(".")
+    elif "." in text and cut:
+        text = text[:-cut] if not text[:-cut].endswith(".") else text[:-cut - 1]
+    text += draw(st.sampled_from([""] * 5 + ["0", "00000"])) if "." in text else ""
+    return text + unit + draw(st.sampled_from(["", "", "元"]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(text=unit_text(), other=st.sampled_from([[], ["20"], [7, "1.5"], [None, 3.25]]))
+def test_unit_text_fast_check_never_disagrees_with_decimal(shizhong: Profile, text: str, other: list[Any]) -> None:
+    """A cell in 万/亿 read as float of its yuan lands in the band Decimal would put it in, or goes the
+    reference way (BAD when the reference refuses it), alone or among JSON numbers."""
+    from bisect import bisect_right
+    from decimal import Decimal
+
+    from geohazard_cli.batch import fast
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.money import parse_amount
+
+    g = fast.FastGrader(shizhong)
+    for field in ("potential_loss", "direct_loss"):
+        splits = g.splits[field]
+        try:
+            ref: Decimal | None = parse_amount(text, field, shizhong.limits.amount)
+        except InputError:
+            ref = None
+        cell = g.column(field, [text, *other])[0]
+        assert cell is fast.BAD if ref is None else cell == bisect_right(splits, ref), (text, ref, cell)
+
+
+def test_unit_text_is_read_on_the_fast_path(shizhong: Profile) -> None:
+    """Not one by one: a column of 万/亿 text leaves no value to the reference's parser."""
+    from geohazard_cli.batch import fast
+
+    g = fast.FastGrader(shizhong)
+    values = ["523.45万", "1.2亿元", "35万元", "4999999.99", "499.9999万", "0.05亿", "12", "1万亿"]
+    seen: list[Any] = []
+    g._parsed = lambda parse, v, ceiling: seen.append(v)  # type: ignore[method-assign]
+    assert g.column("potential_loss", values) == [2, 4, 1, 1, 1, 2, 1, 4]
+    assert g.column("potential_loss", [*values, 7, None]) == [2, 4, 1, 1, 1, 2, 1, 4, 1, None]
+    assert seen == []

@@ -315,8 +315,8 @@ class FastGrader:
             lut = self._luts.get((field, str)) or self._lut(field, False)
             cells = list(map(lut.get, values))
             odd = _positions(cells, None) if None in cells else []  # large, past the ceiling, not plain digits
-        elif kind == "amount" and types == {str} and self.fen_floats_ok:
-            cells, odd = self._yuan_text(field, values)
+        elif kind == "amount" and str in types and self.fen_floats_ok:
+            cells, odd = self._yuan_text(field, values) if len(types) == 1 else self._some_text(field, values)
         else:
             cells, odd = self._cells(field, kind, values, types)
         splits = self.splits.get(field)
@@ -345,13 +345,20 @@ class FastGrader:
             lut[v] = bisect_right(points, v) if points else 1
 
     def _yuan_text(self, field: str, values: list[str]) -> tuple[list[Any], list[int]]:
-        """Cells of a column of money as text (CSV): plain ones ("4999999", "4999999.99") read as
-        float(text), exact enough below 2**47 (see fen_floats_ok); others are odd. A cell's shape
-        (digits as 9) says whether it is plain, so each distinct shape is judged once."""
+        """Cells of a column of money as text (CSV, or JSON strings): plain ones ("4999999",
+        "4999999.99") and ones in 万/亿 ("523.45万", "1.2亿元", at most a fen's precision) read as
+        float(text) of their yuan, the unit written as an exponent ("523.45e4"): the float is the
+        exact value correctly rounded, exact enough below 2**47 (see fen_floats_ok); others are odd.
+        A cell's shape (digits as 9) says which it is, so each distinct shape is judged once."""
         shapes = "\n".join(values).encode().translate(_SHAPE).split(b"\n")
         if len(shapes) != len(values):  # a cell holds a line break: one by one
             return [BAD] * len(values), list(range(len(values)))
-        bad = [shape for shape in set(shapes) if not _plain_yuan_shape(shape)]
+        kinds = _SHAPES
+        for shape in set(shapes).difference(kinds):
+            if len(kinds) > 4096:  # bounded whatever the data
+                kinds.clear()
+            kinds[shape] = _yuan_shape(shape)
+        bad = [shape for shape in set(shapes) if kinds[shape] is None]
         odd: list[int] = []
         work = values
         if bad:
@@ -360,11 +367,31 @@ class FastGrader:
                 odd += _positions(shapes, shape)
             for i in odd:
                 work[i] = "0"
+        if any(map(kinds.__getitem__, set(shapes))):  # some in 万/亿 or with 元: units as exponents
+            text = "\n".join(work)
+            for unit, exponent in _UNIT_EXPONENTS:
+                text = text.replace(unit, exponent)
+            work = text.split("\n")
         ranges = self._ranges[field]
         cells = list(map(bisect_right, repeat(ranges), map(float, work)))
         odd += _positions(cells, len(ranges))  # past the ceiling (none is below zero: no sign)
         if field not in self.splits:
             cells = [1] * len(cells)
+        return cells, odd
+
+    def _some_text(self, field: str, values: list[Any]) -> tuple[list[Any], list[int]]:
+        """Cells of a column of money mixing text and other values (JSON numbers and strings): the
+        text by ``_yuan_text``, the rest by ``_cells``."""
+        at = _positions(list(map(type, values)), str)
+        texts = [values[i] for i in at]
+        work = values.copy()
+        for i in at:
+            work[i] = 0
+        cells, odd = self._cells(field, "amount", work, set(map(type, work)))
+        text_cells, text_odd = self._yuan_text(field, texts)
+        for i, c in zip(at, text_cells, strict=True):
+            cells[i] = c
+        odd = [i for i in odd if type(values[i]) is not str] + [at[j] for j in text_odd]
         return cells, odd
 
     def _cells(self, field: str, kind: str, values: list[Any], types: set[type]) -> tuple[list[Any], list[int]]:
@@ -555,12 +582,22 @@ def _filled(tails: list[Any], holes: list[int]) -> list[Any]:
 
 
 _SHAPE = bytes.maketrans(b"0123456789", b"9999999999")
-_PLAIN_YUAN = re.compile(rb"9{1,%d}(?:\.99?)?" % MAX_DIGITS)
+# A money cell's shape: digits (at most MAX_DIGITS), a fraction, a unit, 元. The fraction may
+# hold at most a fen's digits in that unit (万: 6); past that the reference parser says more.
+_YUAN_SHAPE = re.compile("9{1,%d}(?:\\.(9+))?(万亿|万|亿)?(元)?".encode() % MAX_DIGITS)
+_UNIT_DIGITS = {None: 0, "万".encode(): 4, "亿".encode(): 8, "万亿".encode(): 12}
+# The units as exponents, longest first ("万亿" before "万"); 元 after a figure adds nothing.
+_UNIT_EXPONENTS = (("万亿", "e12"), ("亿", "e8"), ("万", "e4"), ("元", ""))
+_SHAPES: dict[bytes, bool | None] = {}  # shape -> None (odd), False (plain yuan), True (unit or 元)
 
 
-def _plain_yuan_shape(shape: bytes) -> bool:
-    """A money cell's shape (ASCII digits as 9) is whole yuan, or yuan with one or two decimals."""
-    return len(shape) <= MAX_DIGITS and _PLAIN_YUAN.fullmatch(shape) is not None
+def _yuan_shape(shape: bytes) -> bool | None:
+    """Whether a money cell of this shape is read as float(text): None (no: odd), False (plain
+    yuan, "9999.99"), True (in 万/亿 or with 元: its units become an exponent first)."""
+    m = _YUAN_SHAPE.fullmatch(shape)
+    if m is None or len(m[1] or b"") > _UNIT_DIGITS[m[2]] + 2:
+        return None
+    return bool(m[2] or m[3])
 
 
 def _positions(items: list[Any], value: Any) -> list[int]:
