@@ -282,7 +282,8 @@ def test_command_csv_unknown_column(cli: Any, tmp_path: Path) -> None:
     r = cli("classify", "--batch", str(path))
     assert r.exit_code == 2
     assert r.stdout == ""
-    assert r.stderr.startswith(f"geohazard: error: {path}:1: column 'colour' is not a known field (accepted: 地质灾害类型/灾害类型/hazard_type, ")
+    assert r.stderr.startswith(f"geohazard: error: {path}:1: column 'colour' is not a known field (accepted: "
+                               "地质灾害类型/灾害类型/hazard_type, ")
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
@@ -712,12 +713,12 @@ def test_a_row_with_a_cell_past_the_csv_limit_is_refused_alone(
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-@pytest.mark.parametrize("rest", [b"\r\n", b'\r\nmore"\r\n'])
-def test_a_quoted_cell_past_the_limit_before_its_line_ends_the_batch_where_it_is(
+@pytest.mark.parametrize("rest", [b"\r\n", b'\r\nmore ""\r\n'])
+def test_a_quote_left_open_past_the_limit_ends_the_batch_where_it_is(
         tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int, rest: bytes) -> None:
-    """A quote left open makes the rest of the file one cell, and a quoted cell that passes the
-    limit before a line break inside it leaves the csv reader mid-cell: no row after it can be
-    trusted, so the rows before it are graded and written, the same whatever the path; then one error."""
+    """A quote left open makes the rest of the file one cell (a doubled quote "" is a quote inside
+    it, not its end): no row after it can be trusted, so the rows before it are graded and
+    written, the same whatever the path; then one error."""
     from geohazard_cli.batch import parts
 
     path = tmp_path / "c.csv"

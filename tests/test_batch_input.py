@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.test_batch import assert_same, profiles, spool  # noqa: F401 - spool: the autouse fixture
 
 from geohazard_cli.batch import reference
+from geohazard_cli.errors import GeohazardError
 from geohazard_cli.fields import ALL_FIELDS, FIELDS, HEADERS, header_names
 from geohazard_cli.rules import Profile
-from tests.test_batch import assert_same, profiles, records, spool  # noqa: F401 - spool: the autouse fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "docs" / "plan" / "geohazard-emergency-plan-2023.md"
@@ -77,9 +78,10 @@ def test_chinese_headers_in_any_mix_read_as_the_english(tmp_path: Path, shizhong
 
 @pytest.mark.parametrize(("header", "message"), [
     ("编号,colour", "column 'colour' is not a known field (accepted: 地质灾害类型/灾害类型/hazard_type, "
-                   "需搬迁转移人数/evacuees, 死亡人数/deaths, 失踪人数/missing, 受伤人数/injured, 受威胁户数/households, "
-                   "受威胁人数/threatened, 潜在经济损失/potential_loss, 直接经济损失/direct_loss, 报告时间/reported_at, "
-                   "发生时间/occurred_at, 编号/id, 地点/location, 规模/scale, 引发原因/cause, 发展趋势/trend, "
+                   "需搬迁转移人数/evacuees, 死亡人数/deaths, 失踪人数/missing, 受伤人数/injured, "
+                   "受威胁户数/households, 受威胁人数/threatened, 潜在经济损失/potential_loss, "
+                   "直接经济损失/direct_loss, 报告时间/reported_at, 发生时间/occurred_at, 编号/id, "
+                   "地点/location, 规模/scale, 引发原因/cause, 发展趋势/trend, "
                    "已采取措施/measures_taken, 意见建议/suggestions, 报告人/reporter, 备注/notes)"),
     ("id,直接经济损失(万元)", "column '直接经济损失(万元)': a unit in the header is not read; name the column "
                          "直接经济损失/direct_loss and write the unit in each cell (500万, 1.2亿)"),
@@ -143,8 +145,9 @@ def test_an_output_line_carries_what_classify_json_says(cli: Any, tmp_path: Path
 
 
 def test_error_lines_carry_the_id(cli: Any, tmp_path: Path) -> None:
-    jsonl = _write_jsonl(tmp_path / "e.jsonl", [{"id": "E1", "deaths": -1}, {"id": " E2 ", "deaths": "x"},
-                                                 {"id": "E\x013", "deaths": 1}, {"deaths": -1}, {"id": 7, "deaths": -1}])
+    jsonl = _write_jsonl(tmp_path / "e.jsonl", [
+        {"id": "E1", "deaths": -1}, {"id": " E2 ", "deaths": "x"}, {"id": "E\x013", "deaths": 1}, {"deaths": -1},
+        {"id": 7, "deaths": -1}])
     r = cli("classify", "--batch", str(jsonl))
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert [(x["line"], x.get("id")) for x in lines] == [(1, "E1"), (2, "E2"), (3, None), (4, None), (5, "7")]
@@ -217,3 +220,70 @@ def test_unit_text_is_read_on_the_fast_path(shizhong: Profile) -> None:
     assert g.column("potential_loss", values) == [2, 4, 1, 1, 1, 2, 1, 4]
     assert g.column("potential_loss", [*values, 7, None]) == [2, 4, 1, 1, 1, 2, 1, 4, 1, None]
     assert seen == []
+
+
+# --- a quoted cell past the csv module's limit, spanning lines ---------------------------------------
+
+LONG = b"x" * 140_000  # past the csv module's field limit (128 KiB)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(("cell", "lines"), [
+    (b'"' + LONG + b'\r\nmore"', 2),  # the limit passed before the line break inside the cell
+    (b'"a\r\n' + LONG + b'\r\nb""\r\n""c"', 4),  # passed on a middle line; doubled quotes inside
+    (b'"' + LONG + b'\nx"",""y\r\n\r\n"', 4),  # a quoted "," inside, a blank line inside
+    (b'"' + LONG + b'"tail', 1),  # after the closing quote an unquoted rest, on the same line
+    (b'"\r' + LONG + b'"', 2),  # a lone CR ends a line too
+])
+def test_a_quoted_cell_past_the_limit_spanning_lines_is_refused_alone(
+        tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int, cell: bytes,
+        lines: int) -> None:
+    """As a long JSONL line is: the row with the cell is a bad record in its place (its number is
+    its last line's), every row after it graded, the same on both paths and whatever the parts."""
+    from geohazard_cli.batch import driver, parts, stream
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"id,deaths,location\r\n" + b"".join(b"A%d,1,\r\n" % i for i in range(3000))
+                     + b"B,1," + cell + b"\r\n" + b"B2,2,\r\n" + b"B3,1," + cell + b"\r\n"
+                     + b"".join(b"C%d,12,\r\n" % i for i in range(100)))
+    monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(stream, "CSV_ROWS", 1000)
+    out, err = assert_same(path, shizhong)
+    again = io.BytesIO()
+    with pytest.raises(GeohazardError) as raised:
+        driver.run_batch(path, shizhong, again, jobs=jobs)
+    assert again.getvalue() == out and str(raised.value) == err
+    assert err == "--batch: 2 of 3103 records were bad (each is reported in place by line)"
+    got = [json.loads(x) for x in out.splitlines()]
+    assert len(got) == 3103
+    first_end = 3001 + lines  # the header is line 1, A0..A2999 lines 2..3001
+    message = "cannot be read as CSV (field larger than field limit (131072))"
+    assert got[3000:3003] == [{"line": first_end, "error": message},
+                              {**got[3001], "id": "B2", "grade": "small"},
+                              {"line": first_end + 1 + lines, "error": message}]
+    assert [x["id"] for x in got[3003:]] == [f"C{i}" for i in range(100)]
+    assert all(x["grade"] == "large" for x in got[3003:])
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet='a,"\r\n ', max_size=40))
+def test_row_end_rules_are_the_csv_modules(text: str) -> None:
+    """Where rows end, line by line, as readers._row_ends_here says, is where the csv module's
+    reader ends them (its line_num after each row)."""
+    from geohazard_cli.batch.readers import _row_ends_here
+
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines)
+    ends = []
+    for _ in reader:
+        ends.append(reader.line_num)
+    mine, quoted = [], False
+    for n, line in enumerate(lines, 1):
+        if _row_ends_here(line, quoted):
+            mine.append(n)
+            quoted = False
+        else:
+            quoted = True
+    if quoted:  # the end of the input ends an open quoted cell's row
+        mine.append(len(lines))
+    assert mine == ends

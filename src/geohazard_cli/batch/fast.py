@@ -30,8 +30,8 @@ from operator import is_, itemgetter, truediv
 from typing import Any
 
 from geohazard_cli.batch.reference import summary
-from geohazard_cli.grading import band_rank
 from geohazard_cli.errors import GeohazardError
+from geohazard_cli.grading import band_rank
 from geohazard_cli.money import parse_amount, parse_count
 from geohazard_cli.rules import Profile
 

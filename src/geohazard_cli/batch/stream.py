@@ -9,6 +9,7 @@ from typing import IO, Any
 from geohazard_cli.batch.fast import FastGrader
 from geohazard_cli.batch.readers import (
     BLANK,
+    CsvReader,
     RowCheck,
     blocks_jsonl,
     csv_header,
@@ -52,7 +53,7 @@ def run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts:
         run_csv_rows(reader, header, name, profile, sink, counts, 0, check)
 
 
-def run_csv_rows(reader: Any, header: list[str], name: str, profile: Profile, sink: IO[bytes], counts: list[int],
+def run_csv_rows(reader: CsvReader, header: list[str], name: str, profile: Profile, sink: IO[bytes], counts: list[int],
                  line_offset: int = 0, check: RowCheck | None = None) -> None:
     """Grade the data rows of a csv reader; ``line_offset`` lines come before the reader's first.
     A row the csv module refuses is a bad record when ``check`` finds it stands alone (else the
@@ -89,7 +90,7 @@ def run_csv_rows(reader: Any, header: list[str], name: str, profile: Profile, si
             sink.write(grader.render(rows, fill, layout))
         if failed is not None:  # the refused row's lines follow the rows read
             first = before + len(rows) + sum(map(line_breaks, rows)) + 1
-            error = refused_row(check, first, reader.line_num, line_offset, name, failed)
+            error = refused_row(reader, check, first, line_offset, name, failed)
             sink.write(reference_line(line_offset + reader.line_num, error, profile)[0])
             counts[0] += 1
             counts[1] += 1
