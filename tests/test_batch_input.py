@@ -287,3 +287,40 @@ def test_row_end_rules_are_the_csv_modules(text: str) -> None:
     if quoted:  # the end of the input ends an open quoted cell's row
         mine.append(len(lines))
     assert mine == ends
+
+
+# --- quote-free CSV split at commas ------------------------------------------------------------------
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), rows_per_block=st.sampled_from([2, 5, 2048]), bom=st.booleans())
+def test_csv_without_quotes_fast_equals_reference(tmp_path: Path, cfg: Path, data: st.DataObject,
+                                                  rows_per_block: int, bom: bool) -> None:
+    """Rows as a spreadsheet exports them (quotes only where a cell needs them, so mostly none):
+    line ends of every kind, blank lines, rows too short or too long, a quoted cell somewhere (the
+    csv module reads from there on), a file without a last line end: both paths, the same bytes."""
+    from geohazard_cli.batch import stream
+    from geohazard_cli.rules import load_profile
+
+    profile = load_profile(cfg / "rules" / f"{data.draw(profiles())}.yaml")
+    columns = data.draw(st.permutations(["id", "deaths", "evacuees", "potential_loss", "missing"]))
+    width = data.draw(st.integers(1, len(columns)))
+    header = columns[:width]
+    cell = st.one_of(st.sampled_from(["", "0", "3", "12", "140", "500万", "1.2亿元", "4999999.99", "x", " 7 ", "-1",
+                                      "R1", "R2", "编号", "\x00"]), st.integers(0, 2000).map(str))
+    line = st.one_of(st.lists(cell, min_size=width, max_size=width).map(",".join),
+                     st.lists(cell, min_size=0, max_size=width + 2).map(",".join),
+                     st.just(""), st.just('"quoted, cell",1'))
+    lines = data.draw(st.lists(line, min_size=0, max_size=40))
+    ends = data.draw(st.lists(st.sampled_from(["\r\n", "\n", "\r"]), min_size=len(lines) + 1,
+                              max_size=len(lines) + 1))
+    text = ",".join(header) + ends[0] + "".join(x + e for x, e in zip(lines, ends[1:], strict=True))
+    if data.draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    path = tmp_path / "p.csv"
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.encode())
+    mp = pytest.MonkeyPatch()
+    mp.setattr(stream, "CSV_ROWS", rows_per_block)
+    try:
+        assert_same(path, profile)
+    finally:
+        mp.undo()

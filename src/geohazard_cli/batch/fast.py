@@ -444,19 +444,20 @@ class FastGrader:
         return cells, odd
 
     def render(self, records: list[Any], fill: Fill, layout: tuple[str, ...] | None = None,
-               objects: bool = False) -> bytes:
+               objects: bool = False, cols: list[list[Any]] | None = None) -> bytes:
         """The output of a block: every record's line, in input order, as one bytes.
 
         ``records`` are parsed JSON values (``objects``: known to be all dicts), or CSV rows with
-        ``layout`` their header. Records the
+        ``layout`` their header (``cols``: their columns, when already split). Records the
         fast path leaves (bad or odd values, other layouts, not objects, blank rows) get their lines
         from ``fill(positions)``: the reference path, called once per block with the positions.
         """
         n = len(records)
         if not n:
             return b""
-        cols: list[list[Any]] | None = None
-        if layout is None:  # JSON values: one layout (the common case), or grouped by layout
+        if cols is not None:
+            pass
+        elif layout is None:  # JSON values: one layout (the common case), or grouped by layout
             first = records[0]
             if ((objects or (type(first) is dict and set(map(type, records)) == {dict}))
                     and set(map(len, records)) == {len(first)}):

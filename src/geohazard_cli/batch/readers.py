@@ -392,16 +392,48 @@ class CsvReader:
         import csv
 
         self.text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
-        self.rows = csv.reader(self.text)
+        self.source: Iterator[str] = iter(self.text)  # what the csv module reads its lines from
+        self.rows = csv.reader(self.source)
         self.skipped = 0
+
+        self.limit = csv.field_size_limit()
+        self.quoted = False  # a quote was seen: from there on the csv module reads every row
 
     @property
     def line_num(self) -> int:
         return int(self.rows.line_num) + self.skipped
 
+    def plain_lines(self, n: int) -> list[str] | None:
+        """Up to ``n`` lines, without their line ends, when none holds a quote or is longer than a
+        cell may be: each is then one row, its cells split at commas, as the csv module would read
+        it. None when one does: those lines go back to the csv module (``rows``), and the rest of
+        the file with them."""
+        from itertools import chain, islice
+
+        if self.quoted:
+            return None
+        lines = list(islice(self.text, n))  # as the csv module gets them: \n, \r and \r\n end a line
+        if not lines:
+            return lines
+        text = "".join(lines)
+        if '"' in text or max(map(len, lines)) > self.limit:
+            import csv
+
+            self.quoted = True
+            self.skipped = self.line_num
+            self.source = chain(lines, self.text)
+            self.rows = csv.reader(self.source)
+            return None
+        self.skipped += len(lines)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        plain = text.split("\n")
+        if text.endswith("\n"):  # the last line of the file may have no line end
+            plain.pop()
+        return plain
+
     def skip(self, lines: int) -> None:
         for _ in range(lines):  # the csv reader holds no lines ahead: the next it reads is the one after
-            if not self.text.readline():
+            if next(self.source, None) is None:
                 break
             self.skipped += 1
 

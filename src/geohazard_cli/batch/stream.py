@@ -4,6 +4,7 @@ multi-process batch runs (``parts.py``) with its own first line number."""
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import IO, Any
 
 from geohazard_cli.batch.fast import FastGrader
@@ -60,8 +61,29 @@ def run_csv_rows(reader: CsvReader, header: list[str], name: str, profile: Profi
     batch ends there: see readers.RowCheck)."""
     layout = tuple(header)
     grader = FastGrader(profile)
+    width = len(layout)
     while True:
         before = reader.line_num
+        plain = reader.plain_lines(CSV_ROWS)
+        if plain is not None:  # no quote: one line a row, cells split at commas
+            if not plain:
+                break
+            n = len(plain)
+            first = line_offset + before + 1
+            cols = None
+            if set(map(str.count, plain, repeat(","))) == {width - 1}:  # every row as wide as the header
+                flat = ",".join(plain).split(",")
+                cols = [flat[i::width] for i in range(width)]
+
+            def plain_fill(positions: list[int], plain: list[str] = plain, first: int = first) -> list[bytes]:
+                return _fill(positions, [plain[i].split(",") for i in positions], first, header, profile, counts)
+
+            counts[1] += n
+            sink.write(grader.render(plain if cols else [line.split(",") for line in plain], plain_fill, layout,
+                                     cols=cols))
+            if n < CSV_ROWS:
+                break
+            continue
         rows, failed = take_rows(reader, CSV_ROWS)
         if rows:
             if failed is None and reader.line_num - before == len(rows):  # one line a row: numbers follow on
@@ -96,3 +118,19 @@ def run_csv_rows(reader: CsvReader, header: list[str], name: str, profile: Profi
             counts[1] += 1
         elif len(rows) < CSV_ROWS:
             break
+
+
+def _fill(positions: list[int], rows: list[list[str]], first: int, header: list[str], profile: Profile,
+          counts: list[int]) -> list[bytes]:
+    """The reference path's lines for rows at ``positions`` (``rows``: theirs, in order) of a block
+    of one line a row, whose first is line ``first``."""
+    out = []
+    for i, row in zip(positions, rows, strict=True):
+        if not any(cell.strip() for cell in row):
+            out.append(b"")
+            counts[1] -= 1
+            continue
+        line, was_bad = reference_line(first + i, csv_record(header, row), profile)
+        counts[0] += was_bad
+        out.append(line)
+    return out
