@@ -8,6 +8,7 @@ medians and the ratio against each target. Data is generated into benchmarks/_da
     python benchmarks/bench.py            # full run: 1,000,000 batch records
     python benchmarks/bench.py --quick    # smoke run: 100,000 records, fewer repeats
     python benchmarks/bench.py --only startup      # or: batch, memory, commands, journal, backends, sites
+    python benchmarks/bench.py --only batch --compare   # and DuckDB, Polars on the same CSV (`bench` extra)
 
 `--only journal` builds (once) a journal of 10,000 responses and 1,000,000 events and one incident of
 10,000 events (benchmarks/bigjournal.py says how), shows SQLite's query plans for the reads of
@@ -43,7 +44,8 @@ TARGETS = {
     "classify --format json": 1.15,
     "classify (text)": 1.4,
     "batch JSONL": 0.6,
-    "batch CSV vs JSONL": 1.5,
+    "batch CSV vs JSONL": 1.1,
+    "batch 万/亿 text vs numbers": 1.5,  # the same records with money as 500万 / 1.2亿 (JSONL and CSV)
     "sites grade vs csv.reader": 3.0,
     "command start-up": 1.2,  # each command of a shift ÷ the bare typer app
     "incident due (process) vs show": 1.2,
@@ -196,22 +198,60 @@ JSON_LOOP = ("import json, sys\n"
              "        json.loads(line)\n")
 
 
-def bench_batch(n: int, repeats: int) -> list[bool]:
+def bench_batch(n: int, repeats: int, compare: bool = False) -> list[bool]:
     jsonl, csv_path = generate(n)
+    wan_jsonl, wan_csv = generate(n, money="text")
     cases = {
         "json.loads loop": [sys.executable, "-c", JSON_LOOP, str(jsonl)],
         "batch JSONL": [*CLI, "classify", "--batch", str(jsonl)],
         "batch CSV": [*CLI, "classify", "--batch", str(csv_path)],
+        "batch JSONL 万/亿": [*CLI, "classify", "--batch", str(wan_jsonl)],
+        "batch CSV 万/亿": [*CLI, "classify", "--batch", str(wan_csv)],
     }
+    if compare:
+        cases.update(reference_engines(csv_path))
     print(f"batch: {n:,} records, {repeats} alternating rounds, medians")
     times = alternate(cases, repeats)
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in med.items():
         print(f"  {k:<28} {v:9.2f} s   (min {min(times[k]):.2f}; {n / v / 1e6:.2f} M records/s)")
+    if compare:
+        for k in cases:
+            if k.startswith("reference:"):
+                _, rss, code = run_once(cases[k])
+                print(f"  {k:<28} peak RSS {rss:.0f} MiB (exit {code}); not a target, a yardstick")
+    wan = TARGETS["batch 万/亿 text vs numbers"]
     return [
         report("batch JSONL", times["batch JSONL"], times["json.loads loop"], TARGETS["batch JSONL"]),
         report("batch CSV vs JSONL", times["batch CSV"], times["batch JSONL"], TARGETS["batch CSV vs JSONL"]),
+        report("JSONL 万/亿 vs numbers", times["batch JSONL 万/亿"], times["batch JSONL"], wan),
+        report("CSV 万/亿 vs numbers", times["batch CSV 万/亿"], times["batch CSV"], wan),
     ]
+
+
+# Reference engines reading the same CSV: each groups the records by band of one indicator, so the
+# file is read and every row parsed (a yardstick for the reading, not the same work as grading).
+DUCKDB = ("import duckdb, sys\n"
+          "path = sys.argv[1].replace(\"'\", \"''\")\n"
+          "duckdb.sql(f\"SELECT count(*), count(*) FILTER (WHERE TRY_CAST(deaths AS BIGINT) >= 30) \"\n"
+          "           f\"FROM read_csv('{path}', all_varchar = true, header = true)\").fetchall()\n")
+POLARS = ("import polars as pl, sys\n"
+          "df = pl.read_csv(sys.argv[1], infer_schema=False)\n"
+          "df.select(pl.len(), (pl.col('deaths').cast(pl.Int64, strict=False) >= 30).sum())\n")
+
+
+def reference_engines(csv_path: Path) -> dict[str, list[str]]:
+    """DuckDB and Polars reading the same CSV, when installed (`pip install -e '.[bench]'`): a
+    reference for `--compare`, never a dependency of the tool."""
+    import importlib.util
+
+    cases = {}
+    for module, script in (("duckdb", DUCKDB), ("polars", POLARS)):
+        if importlib.util.find_spec(module) is None:
+            print(f"  reference: {module} is not installed (pip install -e '.[bench]'); skipped")
+            continue
+        cases[f"reference: {module}"] = [sys.executable, "-c", script, str(csv_path)]
+    return cases
 
 
 # --- the hazard-site register ------------------------------------------------------------------
@@ -504,6 +544,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, help="alternating rounds (default: start-up 21, batch 5)")
     ap.add_argument("--only", choices=["startup", "batch", "memory", "commands", "journal", "backends", "sites"],
                     action="append")
+    ap.add_argument("--compare", action="store_true",
+                    help="batch: also time DuckDB and Polars reading the same CSV (the `bench` extra)")
     ap.add_argument("--pg", help="postgresql:// URL of an empty database for the backends' figures")
     ap.add_argument("--sites", type=int, help="register size for the sites case (default 300,000; --quick 30,000)")
     args = ap.parse_args()
@@ -515,7 +557,7 @@ def main() -> int:
     if "startup" in only:
         results += bench_startup(args.repeats or (7 if args.quick else 21))
     if "batch" in only:
-        results += bench_batch(n, args.repeats or (2 if args.quick else 5))
+        results += bench_batch(n, args.repeats or (2 if args.quick else 5), args.compare)
     if "memory" in only:
         results += bench_memory(n)
     if "commands" in only:
