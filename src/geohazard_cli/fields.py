@@ -2,9 +2,10 @@
 
 Each field's name is its ``--file`` key and its JSON key; its flag is the name with dashes
 (``--direct-loss``), with the help text here. A batch CSV header may be the name, the label (the
-plan's term, 需搬迁转移人数) or one of the field's ``headers`` (``HEADERS``). Kept apart from models.py (and free of
-pydantic) so the start-up path of ``classify`` can parse and grade figures without defining the
-pydantic models; models.py re-exports every name. How to add a field: docs/fields.md.
+plan's term, 需搬迁转移人数) or one of the field's ``headers`` (``HEADERS``). Kept apart from
+models.py (and free of pydantic) so the start-up path of ``classify`` can parse and grade figures
+without defining the pydantic models; models.py re-exports every name. How to add a field:
+docs/fields.md.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Field(NamedTuple):
     headers: tuple[str, ...] = ()  # more names a CSV header may give it (beyond name and label)
 
 
-# In the order of models.Incident (and so of the JSON output; a test keeps the two in step).
+# models.Incident is built from this table, in its order (the order of the JSON output).
 FIELDS: tuple[Field, ...] = (
     Field("id", "编号", "text", "An identifier echoed in the output."),
     Field("hazard_type", "地质灾害类型", "hazard",
@@ -32,7 +33,8 @@ FIELDS: tuple[Field, ...] = (
           "or collapse, landslide, ...).", sheet=1, source="3.2.1", headers=("灾害类型",)),
     Field("hazard_type_name", "地质灾害类型", "derived", ""),
     Field("location", "地点", "text", "地点: where.", sheet=2, source="3.2.1"),
-    Field("reported_at", "报告时间", "time", "报告时间: ISO 8601 or '2026-07-21 09:40' (no offset = +08:00).", sheet=4),
+    Field("reported_at", "报告时间", "time", "报告时间: ISO 8601, '2026-07-21 09:40', 2026年7月21日9时40分, "
+          "'7月21日 9:40' (this year) or 09:40 (today); no offset = +08:00.", sheet=4),
     Field("occurred_at", "发生时间", "time", "发生时间: when it happened.", sheet=3),
     Field("scale", "规模", "text", "规模: scale of the hazard body, as text.", sheet=5, source="3.2.1"),
     Field("evacuees", "需搬迁转移人数", "count", "需搬迁转移人数: people to evacuate (险情).", sheet=6, source="4"),
