@@ -8,6 +8,7 @@ medians and the ratio against each target. Data is generated into benchmarks/_da
     python benchmarks/bench.py            # full run: 1,000,000 batch records
     python benchmarks/bench.py --quick    # smoke run: 100,000 records, fewer repeats
     python benchmarks/bench.py --only startup      # or: batch, memory, commands, journal, backends, sites, rules
+    python benchmarks/bench.py --only batch --compare   # and DuckDB, Polars on the same CSV (`bench` extra)
 
 `--only journal` builds (once) a journal of 10,000 responses and 1,000,000 events and one incident of
 10,000 events (benchmarks/bigjournal.py says how), shows SQLite's query plans for the reads of
@@ -43,7 +44,8 @@ TARGETS = {
     "classify --format json": 1.15,
     "classify (text)": 1.4,
     "batch JSONL": 0.6,
-    "batch CSV vs JSONL": 1.5,
+    "batch CSV vs JSONL": 1.1,
+    "batch 万/亿 text vs numbers": 1.5,  # the same records with money as 500万 / 1.2亿 (JSONL and CSV)
     "sites grade vs csv.reader": 3.0,
     "command start-up": 1.2,  # each command of a shift ÷ the bare typer app
     "incident due (process) vs show": 1.2,
@@ -126,17 +128,34 @@ def _amount(r: random.Random, top: float) -> int | float:
     return whole
 
 
-def generate(n: int, seed: int = 20260721) -> tuple[Path, Path]:
-    """n records as JSONL and the same records as CSV; ids plus the four indicators as numbers.
+def _wan_text(r: random.Random, amount: int | float) -> str:
+    """Money as a spreadsheet export or an officer writes it: 万 (亿 from 1亿) with at most two
+    decimals, sometimes 元 after the unit (523.45万, 35万元, 1.2亿); below 1万, plain yuan."""
+    whole = int(amount)
+    if whole < 10_000:
+        return str(whole)
+    unit, scale = ("亿", 100_000_000) if whole >= 100_000_000 and r.random() < 0.7 else ("万", 10_000)
+    q = whole / scale
+    places = r.choice([0, 1, 2])
+    text = f"{q:.{places}f}".rstrip("0").rstrip(".") if places else str(int(q))
+    return text + unit + ("元" if r.random() < 0.2 else "")
+
+
+def generate(n: int, seed: int = 20260721, money: str = "numbers") -> tuple[Path, Path]:
+    """n records as JSONL and the same records as CSV; ids plus the four indicators.
 
     Spread over every band (log-uniform), a few exactly on bounds, ~0.1% bad records (negative,
     fractional or non-numeric figures) and ~0.1% money written as officers type it (500万).
+    ``money="text"``: every amount of 1万 or more written in 万/亿 (``_wan_text``), as a
+    spreadsheet export full of 500万 holds it (JSON strings in the JSONL file).
     """
     DATA.mkdir(exist_ok=True)
-    jsonl, csv_path = DATA / f"records-{n}.jsonl", DATA / f"records-{n}.csv"
+    tag = "" if money == "numbers" else "-wan"
+    jsonl, csv_path = DATA / f"records{tag}-{n}.jsonl", DATA / f"records{tag}-{n}.csv"
     if jsonl.exists() and csv_path.exists():
         return jsonl, csv_path
     r = random.Random(seed)
+    text = random.Random(seed + 1)  # its own stream: the records are the same as the numbers file's
     tmp_j, tmp_c = jsonl.with_name(jsonl.name + ".tmp"), csv_path.with_name(csv_path.name + ".tmp")
     bounds = {"evacuees": [100, 500, 1000], "potential_loss": [5_000_000, 50_000_000, 100_000_000],
               "deaths": [3, 10, 30], "direct_loss": [1_000_000, 5_000_000, 10_000_000]}
@@ -158,6 +177,11 @@ def generate(n: int, seed: int = 20260721) -> tuple[Path, Path]:
                 rec[r.choice(list(bounds))] = r.choice([-1, 1.5, "abc", "5万万"])
             elif roll < 0.022:
                 rec[r.choice(["potential_loss", "direct_loss"])] = r.choice(["500万", "1.2亿", "４９９万"])
+            if money == "text":
+                for key in ("potential_loss", "direct_loss"):
+                    v = rec[key]
+                    if type(v) in (int, float) and v >= 0:
+                        rec[key] = _wan_text(text, v)  # type: ignore[arg-type]
             fj.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
             fc.write(",".join(str(rec[k]) for k in ("id", "evacuees", "potential_loss", "deaths",
                                                       "direct_loss")) + "\r\n")
@@ -174,22 +198,60 @@ JSON_LOOP = ("import json, sys\n"
              "        json.loads(line)\n")
 
 
-def bench_batch(n: int, repeats: int) -> list[bool]:
+def bench_batch(n: int, repeats: int, compare: bool = False) -> list[bool]:
     jsonl, csv_path = generate(n)
+    wan_jsonl, wan_csv = generate(n, money="text")
     cases = {
         "json.loads loop": [sys.executable, "-c", JSON_LOOP, str(jsonl)],
         "batch JSONL": [*CLI, "classify", "--batch", str(jsonl)],
         "batch CSV": [*CLI, "classify", "--batch", str(csv_path)],
+        "batch JSONL 万/亿": [*CLI, "classify", "--batch", str(wan_jsonl)],
+        "batch CSV 万/亿": [*CLI, "classify", "--batch", str(wan_csv)],
     }
+    if compare:
+        cases.update(reference_engines(csv_path))
     print(f"batch: {n:,} records, {repeats} alternating rounds, medians")
     times = alternate(cases, repeats)
     med = {k: statistics.median(v) for k, v in times.items()}
     for k, v in med.items():
         print(f"  {k:<28} {v:9.2f} s   (min {min(times[k]):.2f}; {n / v / 1e6:.2f} M records/s)")
+    if compare:
+        for k in cases:
+            if k.startswith("reference:"):
+                _, rss, code = run_once(cases[k])
+                print(f"  {k:<28} peak RSS {rss:.0f} MiB (exit {code}); not a target, a yardstick")
+    wan = TARGETS["batch 万/亿 text vs numbers"]
     return [
         report("batch JSONL", times["batch JSONL"], times["json.loads loop"], TARGETS["batch JSONL"]),
         report("batch CSV vs JSONL", times["batch CSV"], times["batch JSONL"], TARGETS["batch CSV vs JSONL"]),
+        report("JSONL 万/亿 vs numbers", times["batch JSONL 万/亿"], times["batch JSONL"], wan),
+        report("CSV 万/亿 vs numbers", times["batch CSV 万/亿"], times["batch CSV"], wan),
     ]
+
+
+# Reference engines reading the same CSV: each groups the records by band of one indicator, so the
+# file is read and every row parsed (a yardstick for the reading, not the same work as grading).
+DUCKDB = ("import duckdb, sys\n"
+          "path = sys.argv[1].replace(\"'\", \"''\")\n"
+          "duckdb.sql(f\"SELECT count(*), count(*) FILTER (WHERE TRY_CAST(deaths AS BIGINT) >= 30) \"\n"
+          "           f\"FROM read_csv('{path}', all_varchar = true, header = true)\").fetchall()\n")
+POLARS = ("import polars as pl, sys\n"
+          "df = pl.read_csv(sys.argv[1], infer_schema=False)\n"
+          "df.select(pl.len(), (pl.col('deaths').cast(pl.Int64, strict=False) >= 30).sum())\n")
+
+
+def reference_engines(csv_path: Path) -> dict[str, list[str]]:
+    """DuckDB and Polars reading the same CSV, when installed (`pip install -e '.[bench]'`): a
+    reference for `--compare`, never a dependency of the tool."""
+    import importlib.util
+
+    cases = {}
+    for module, script in (("duckdb", DUCKDB), ("polars", POLARS)):
+        if importlib.util.find_spec(module) is None:
+            print(f"  reference: {module} is not installed (pip install -e '.[bench]'); skipped")
+            continue
+        cases[f"reference: {module}"] = [sys.executable, "-c", script, str(csv_path)]
+    return cases
 
 
 # --- the hazard-site register ------------------------------------------------------------------
@@ -516,6 +578,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, help="alternating rounds (default: start-up 21, batch 5)")
     ap.add_argument("--only", choices=["startup", "batch", "memory", "commands", "journal", "backends", "sites",
                                        "rules"], action="append")
+    ap.add_argument("--compare", action="store_true",
+                    help="batch: also time DuckDB and Polars reading the same CSV (the `bench` extra)")
     ap.add_argument("--pg", help="postgresql:// URL of an empty database for the backends' figures")
     ap.add_argument("--sites", type=int, help="register size for the sites case (default 300,000; --quick 30,000)")
     ap.add_argument("--rules-records", type=int,
@@ -529,7 +593,7 @@ def main() -> int:
     if "startup" in only:
         results += bench_startup(args.repeats or (7 if args.quick else 21))
     if "batch" in only:
-        results += bench_batch(n, args.repeats or (2 if args.quick else 5))
+        results += bench_batch(n, args.repeats or (2 if args.quick else 5), args.compare)
     if "memory" in only:
         results += bench_memory(n)
     if "commands" in only:

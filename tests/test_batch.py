@@ -259,9 +259,9 @@ def test_command_jsonl(cli: Any, tmp_path: Path) -> None:
                         "deciding": ["evacuees"], "not_reported": ["potential_loss", "direct_loss"],
                         "lower_bound": True, "skip_level_report": True,
                         "grade_range": {"low": "medium", "high": "medium"}, "prepare_for": "medium", "settles": [],
-                        "estimated": []}
-    assert lines[1] == {"line": 2, "error": 'deaths: "-1" is negative; expected a whole number of people, '
-                                            "0 or more (examples: 140, 1,000, １４０)"}
+                        "estimated": [], "advisories": []}
+    assert lines[1] == {"line": 2, "id": "A2", "error": 'deaths: "-1" is negative; expected a whole number of '
+                                                         "people, 0 or more (examples: 140, 1,000, １４０)"}
     assert lines[2]["grade"] == "large" and "id" not in lines[2]
     assert r.stderr == ("geohazard: error: --batch: 1 of 3 records were bad (each is reported in place by "
                         "line)\n")
@@ -286,7 +286,8 @@ def test_command_csv_unknown_column(cli: Any, tmp_path: Path) -> None:
     r = cli("classify", "--batch", str(path))
     assert r.exit_code == 2
     assert r.stdout == ""
-    assert r.stderr.startswith(f"geohazard: error: {path}:1: column 'colour' is not a known field (known: ")
+    assert r.stderr.startswith(f"geohazard: error: {path}:1: column 'colour' is not a known field (accepted: "
+                               "地质灾害类型/灾害类型/hazard_type, ")
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
@@ -535,10 +536,10 @@ def test_numbers_a_double_cannot_carry_are_exact(cli: Any, tmp_path: Path) -> No
     r = cli("classify", "--batch", str(path))
     assert r.exit_code == 2
     lines = [json.loads(line) for line in r.stdout.splitlines()]
-    assert lines[0] == {"line": 1,
+    assert lines[0] == {"line": 1, "id": "a",
                         "error": 'direct_loss: "999999.9999999999999" is more precise than a fen (0.01 yuan)'}
-    assert lines[1] == {"line": 2, "error": 'direct_loss: "99999999999999999999999" is more than 100万亿元: past any '
-                        "real loss, likely a typo"}
+    assert lines[1] == {"line": 2, "id": "b", "error": 'direct_loss: "99999999999999999999999" is more than '
+                        "100万亿元: past any real loss, likely a typo"}
     assert (lines[2]["id"], lines[2]["grade"]) == ("c", "small")
 
 
@@ -716,12 +717,12 @@ def test_a_row_with_a_cell_past_the_csv_limit_is_refused_alone(
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-@pytest.mark.parametrize("rest", [b"\r\n", b'\r\nmore"\r\n'])
-def test_a_quoted_cell_past_the_limit_before_its_line_ends_the_batch_where_it_is(
+@pytest.mark.parametrize("rest", [b"\r\n", b'\r\nmore ""\r\n'])
+def test_a_quote_left_open_past_the_limit_ends_the_batch_where_it_is(
         tmp_path: Path, shizhong: Profile, monkeypatch: pytest.MonkeyPatch, jobs: int, rest: bytes) -> None:
-    """A quote left open makes the rest of the file one cell, and a quoted cell that passes the
-    limit before a line break inside it leaves the csv reader mid-cell: no row after it can be
-    trusted, so the rows before it are graded and written, the same whatever the path; then one error."""
+    """A quote left open makes the rest of the file one cell (a doubled quote "" is a quote inside
+    it, not its end): no row after it can be trusted, so the rows before it are graded and
+    written, the same whatever the path; then one error."""
     from geohazard_cli.batch import parts
 
     path = tmp_path / "c.csv"

@@ -1,9 +1,11 @@
 """The incident's fields, defined once: ``FIELDS``. Everything else here is derived from it.
 
-Each field's name is its ``--file`` key, its batch CSV header and its JSON key; its flag is the name
-with dashes (``--direct-loss``), with the help text here. Kept apart from models.py (and free of
-pydantic) so the start-up path of ``classify`` can parse and grade figures without defining the
-pydantic models; models.py re-exports every name. How to add a field: docs/fields.md.
+Each field's name is its ``--file`` key and its JSON key; its flag is the name with dashes
+(``--direct-loss``), with the help text here. A batch CSV header may be the name, the label (the
+plan's term, 需搬迁转移人数) or one of the field's ``headers`` (``HEADERS``). Kept apart from
+models.py (and free of pydantic) so the start-up path of ``classify`` can parse and grade figures
+without defining the pydantic models; models.py re-exports every name. How to add a field:
+docs/fields.md.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Field(NamedTuple):
     kind: Kind  # how intake.py parses it; "derived" and "reported" are filled by intake, never given
     help: str  # the flag's help text
     sheet: int = 0  # its place among the facts on the call sheet (1 first); 0: not shown there
+    source: str = ""  # the plan's clause whose text holds the label verbatim; "": the tool's own term
+    headers: tuple[str, ...] = ()  # more names a CSV header may give it (beyond name and label)
 
 
 # models.Incident is built from this table, in its order (the order of the JSON output).
@@ -26,31 +30,29 @@ FIELDS: tuple[Field, ...] = (
     Field("id", "编号", "text", "An identifier echoed in the output."),
     Field("hazard_type", "地质灾害类型", "hazard",
           "灾害类型: as the profile's hazard_types name it (district plan §1.3: 崩塌 滑坡 泥石流 地面塌陷 地裂缝, "
-          "or collapse, landslide, ...).", sheet=1),
+          "or collapse, landslide, ...).", sheet=1, source="3.2.1", headers=("灾害类型",)),
     Field("hazard_type_name", "地质灾害类型", "derived", ""),
-    Field("location", "地点", "text", "地点: where.", sheet=2),
+    Field("location", "地点", "text", "地点: where.", sheet=2, source="3.2.1"),
     Field("reported_at", "报告时间", "time", "报告时间: ISO 8601, '2026-07-21 09:40', 2026年7月21日9时40分, "
           "'7月21日 9:40' (this year) or 09:40 (today); no offset = +08:00.", sheet=4),
     Field("occurred_at", "发生时间", "time", "发生时间: when it happened.", sheet=3),
-    Field("scale", "规模", "text", "规模: scale of the hazard body, as text.", sheet=5),
+    Field("scale", "规模", "text", "规模: scale of the hazard body, as text.", sheet=5, source="3.2.1"),
     Field("evacuees", "需搬迁转移人数", "count", "需搬迁转移人数: people to evacuate (险情); a range 80-150 "
-          "or an estimate 约300人 as reported.", sheet=6),
+          "or an estimate 约300人 as reported.", sheet=6, source="4"),
     Field("potential_loss", "潜在经济损失", "amount", "潜在经济损失: potential loss (险情); yuan, or 500万 / 1.2亿; "
-          "a range 400-600万.",
-          sheet=7),
-    Field("deaths", "死亡人数", "count", "死亡人数: deaths (灾情).", sheet=8),
+          "a range 400-600万.", sheet=7, source="4; 附件2"),
+    Field("deaths", "死亡人数", "count", "死亡人数: deaths (灾情).", sheet=8, source="附件2"),
     Field("missing", "失踪人数", "count",
-          "失踪人数: missing (not graded; an advisory says if it would raise the grade).", sheet=9),
+          "失踪人数: missing (not graded; an advisory says if it would raise the grade).", sheet=9, source="3.2.1"),
     Field("injured", "受伤人数", "count", "受伤人数: injured.", sheet=10),
     Field("direct_loss", "直接经济损失", "amount", "直接经济损失: direct loss (灾情); yuan, or 500万 / 1.2亿; "
-          "a range 400-600万.",
-          sheet=11),
+          "a range 400-600万.", sheet=11, source="4; 附件2; 10.1"),
     Field("households", "受威胁户数", "count", "受威胁户数: households threatened.", sheet=12),
     Field("threatened", "受威胁人数", "count", "受威胁人数: people threatened.", sheet=13),
-    Field("cause", "引发原因", "text", "引发原因: cause."),
-    Field("trend", "发展趋势", "text", "发展趋势: trend."),
-    Field("measures_taken", "已采取措施", "text", "已采取措施: measures taken."),
-    Field("suggestions", "意见建议", "text", "意见建议: suggestions."),
+    Field("cause", "引发原因", "text", "引发原因: cause.", source="3.2.1"),
+    Field("trend", "发展趋势", "text", "发展趋势: trend.", source="6.2.3(1)"),
+    Field("measures_taken", "已采取措施", "text", "已采取措施: measures taken.", source="3.2.1"),
+    Field("suggestions", "意见建议", "text", "意见建议: suggestions.", source="3.2.1"),
     Field("reporter", "报告人", "text", "报告人: who reported it."),
     Field("notes", "备注", "text", "备注: notes."),
     # The figures reported as a range or an estimate, as typed: {field: {low, high, estimate, text}}
@@ -73,6 +75,15 @@ TEXT_FIELDS = _of("text")
 TIME_FIELDS = _of("time")
 # What may be given (flags, --file keys, CSV headers), in the order messages list them.
 ALL_FIELDS = (*_of("hazard"), *COUNT_FIELDS, *AMOUNT_FIELDS, *TIME_FIELDS, *TEXT_FIELDS)
+
+# A batch CSV header -> its field: the name, the label and the field's other headers, in any mix.
+HEADERS = {h: f.name for f in FIELDS if f.kind not in ("derived", "reported") for h in (f.name, f.label, *f.headers)}
+
+
+def header_names(name: str) -> str:
+    """What a CSV header may say for a field, as messages list it: ``地质灾害类型/灾害类型/hazard_type``."""
+    return "/".join(h for h, f in HEADERS.items() if f == name and h != name) + "/" + name
+
 
 # Chinese labels of the fields that can be given, in model order (messages and forms).
 FIELD_LABELS = {f.name: f.label for f in FIELDS if f.kind not in ("derived", "reported")}

@@ -1,10 +1,12 @@
 """`classify --batch`: grade every record of a JSONL or CSV file, streaming, one JSON line out each.
 
 Output line per record (in input order): ``{"id", "grade", "grade_name", "response_level",
-"deciding", "not_reported", "lower_bound", "skip_level_report"}`` (``id`` only when the record
-has one; ``skip_level_report`` is true, false, or null when it cannot be decided yet because
-figures that could make it apply are not reported, as ``classify`` says 尚不能确定); a bad
-record yields ``{"line": N, "error": "..."}`` in its place and the rest go on.
+"deciding", "not_reported", "lower_bound", "skip_level_report", "grade_range", "prepare_for",
+"settles", "estimated", "advisories"}`` (``id`` only when
+the record has one; ``skip_level_report`` is true, false, or null when it cannot be decided yet
+because figures that could make it apply are not reported, as ``classify`` says 尚不能确定;
+``advisories`` as ``classify --format json`` gives them); a bad record yields ``{"line": N,
+"id": "...", "error": "..."}`` in its place (``id`` when it has one) and the rest go on.
 Memory stays flat: input is read in blocks of a few thousand records and each block's output is
 written before the next is read.
 

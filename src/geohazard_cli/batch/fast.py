@@ -31,6 +31,7 @@ from typing import Any
 
 from geohazard_cli.batch.reference import summary
 from geohazard_cli.errors import GeohazardError
+from geohazard_cli.grading import band_rank
 from geohazard_cli.money import parse_amount, parse_count
 from geohazard_cli.rules import Profile
 
@@ -94,6 +95,13 @@ class FastGrader:
             splits["missing"] = [Decimal(0), Decimal(1)]
         for field in casualty:
             splits[field] = [*splits.get(field, [Decimal(0)]), Decimal(1)]
+        # an advisory's added figures: whether any is given (grading._advisories) shapes it too; the
+        # band of the sum is a key column of its own (``_advice``)
+        for rule in profile.advisories:
+            for field in rule.add:
+                splits[field] = [*splits.get(field, [Decimal(0)]), Decimal(1)]
+        self.advisories = list(profile.advisories)
+        self._tables_by_key = {ind.key: (lowers, ranks) for ind, lowers, ranks in profile.tables}
         self.splits = {k: [_plain(p) for p in sorted(set(v))] for k, v in splits.items()}
         self.count_ceiling = int(profile.limits.count)
         amount_ceiling = profile.limits.amount
@@ -214,13 +222,65 @@ class FastGrader:
         from geohazard_cli.fastjson import orjson
 
         record: dict[str, Any] = {}
-        for field, cell in zip(layout, key, strict=True):
+        rules = self._advice(layout)
+        for field, cell in zip(layout, key[: len(layout)], strict=True):
             if cell is not None and field in self.splits:
                 record[field] = self.splits[field][cell - 1]
         if not any(f in record for f in self.indicators):
             return None  # nothing to grade on: the reference path words the error
+        for rule, rank in zip(rules, key[len(layout):], strict=True):
+            if not self._represent(rule, rank, record):
+                return None  # no representative found: the reference path grades these records
         body = orjson.dumps(summary(record, self.profile))[1:] + b"\n"
         return b"{" + body, b'",' + body
+
+    # -- advisories ----------------------------------------------------------------------------------
+    def _advice(self, layout: tuple[str, ...]) -> list[Any]:
+        """The advisory rules a record of these fields may trigger (one of their added figures given)."""
+        return [rule for rule in self.advisories if any(f in layout for f in rule.add)]
+
+    def _rank(self, rule: Any, values: tuple[Any, ...]) -> Any:
+        """An advisory's key cell for one record: the grade rank of its indicator plus the added
+        figures (grading._advisories), -1 when none of those is given, BAD when a value is."""
+        if BAD in values:
+            return BAD
+        if not any(values[1:]):
+            return -1
+        total = sum(Decimal(repr(v)) if type(v) is float else v for v in values if v is not None)
+        return band_rank(*self._tables_by_key[rule.indicator], total)
+
+    def _represent(self, rule: Any, rank: Any, record: dict[str, Any]) -> bool:
+        """Adjust a representative record so the advisory's sum lands in grade rank ``rank``, keeping
+        every field in its cell (False when that cannot be done: the reference path then)."""
+        added = [f for f in rule.add if f in record]
+        if rank == -1:
+            return not any(record[f] for f in added)
+        total = sum(record.get(f) or 0 for f in (rule.indicator, *rule.add))
+        lowers, ranks = self._tables_by_key[rule.indicator]
+        have = band_rank(lowers, ranks, total)
+        if have == rank:
+            return True
+        bump = [f for f in added if record[f]]
+        if have > rank or not bump:
+            return False
+        field = bump[-1]
+        target = min(lo for lo, r in zip(lowers, ranks, strict=True) if r == rank)
+        value = record[field] + _plain(Decimal(target)) - total
+        if value > self.count_ceiling or bisect_right(self.splits[field], value) != bisect_right(
+                self.splits[field], record[field]):
+            return False
+        record[field] = value
+        return True
+
+    def _advice_cols(self, layout: tuple[str, ...], cols: list[list[Any]], rules: list[Any]) -> list[list[Any]]:
+        """One key column per advisory rule: ``_rank`` of each record's figures."""
+        out = []
+        for rule in rules:
+            fields = (rule.indicator, *rule.add)
+            values = [list(map(self.count if self.kinds[f] == "count" else self.amount, cols[layout.index(f)]))
+                      if f in layout else [None] * len(cols[0]) for f in fields]
+            out.append([self._rank(rule, v) for v in zip(*values, strict=True)])
+        return out
 
     # -- a block of records ----------------------------------------------------------------------------
     def column(self, field: str, values: list[Any]) -> list[Any]:
@@ -255,8 +315,8 @@ class FastGrader:
             lut = self._luts.get((field, str)) or self._lut(field, False)
             cells = list(map(lut.get, values))
             odd = _positions(cells, None) if None in cells else []  # large, past the ceiling, not plain digits
-        elif kind == "amount" and types == {str} and self.fen_floats_ok:
-            cells, odd = self._yuan_text(field, values)
+        elif kind == "amount" and str in types and self.fen_floats_ok:
+            cells, odd = self._yuan_text(field, values) if len(types) == 1 else self._some_text(field, values)
         else:
             cells, odd = self._cells(field, kind, values, types)
         splits = self.splits.get(field)
@@ -285,13 +345,20 @@ class FastGrader:
             lut[v] = bisect_right(points, v) if points else 1
 
     def _yuan_text(self, field: str, values: list[str]) -> tuple[list[Any], list[int]]:
-        """Cells of a column of money as text (CSV): plain ones ("4999999", "4999999.99") read as
-        float(text), exact enough below 2**47 (see fen_floats_ok); others are odd. A cell's shape
-        (digits as 9) says whether it is plain, so each distinct shape is judged once."""
+        """Cells of a column of money as text (CSV, or JSON strings): plain ones ("4999999",
+        "4999999.99") and ones in 万/亿 ("523.45万", "1.2亿元", at most a fen's precision) read as
+        float(text) of their yuan, the unit written as an exponent ("523.45e4"): the float is the
+        exact value correctly rounded, exact enough below 2**47 (see fen_floats_ok); others are odd.
+        A cell's shape (digits as 9) says which it is, so each distinct shape is judged once."""
         shapes = "\n".join(values).encode().translate(_SHAPE).split(b"\n")
         if len(shapes) != len(values):  # a cell holds a line break: one by one
             return [BAD] * len(values), list(range(len(values)))
-        bad = [shape for shape in set(shapes) if not _plain_yuan_shape(shape)]
+        kinds = _SHAPES
+        for shape in set(shapes).difference(kinds):
+            if len(kinds) > 4096:  # bounded whatever the data
+                kinds.clear()
+            kinds[shape] = _yuan_shape(shape)
+        bad = [shape for shape in set(shapes) if kinds[shape] is None]
         odd: list[int] = []
         work = values
         if bad:
@@ -300,11 +367,31 @@ class FastGrader:
                 odd += _positions(shapes, shape)
             for i in odd:
                 work[i] = "0"
+        if any(map(kinds.__getitem__, set(shapes))):  # some in 万/亿 or with 元: units as exponents
+            text = "\n".join(work)
+            for unit, exponent in _UNIT_EXPONENTS:
+                text = text.replace(unit, exponent)
+            work = text.split("\n")
         ranges = self._ranges[field]
         cells = list(map(bisect_right, repeat(ranges), map(float, work)))
         odd += _positions(cells, len(ranges))  # past the ceiling (none is below zero: no sign)
         if field not in self.splits:
             cells = [1] * len(cells)
+        return cells, odd
+
+    def _some_text(self, field: str, values: list[Any]) -> tuple[list[Any], list[int]]:
+        """Cells of a column of money mixing text and other values (JSON numbers and strings): the
+        text by ``_yuan_text``, the rest by ``_cells``."""
+        at = _positions(list(map(type, values)), str)
+        texts = [values[i] for i in at]
+        work = values.copy()
+        for i in at:
+            work[i] = 0
+        cells, odd = self._cells(field, "amount", work, set(map(type, work)))
+        text_cells, text_odd = self._yuan_text(field, texts)
+        for i, c in zip(at, text_cells, strict=True):
+            cells[i] = c
+        odd = [i for i in odd if type(values[i]) is not str] + [at[j] for j in text_odd]
         return cells, odd
 
     def _cells(self, field: str, kind: str, values: list[Any], types: set[type]) -> tuple[list[Any], list[int]]:
@@ -357,19 +444,20 @@ class FastGrader:
         return cells, odd
 
     def render(self, records: list[Any], fill: Fill, layout: tuple[str, ...] | None = None,
-               objects: bool = False) -> bytes:
+               objects: bool = False, cols: list[list[Any]] | None = None) -> bytes:
         """The output of a block: every record's line, in input order, as one bytes.
 
         ``records`` are parsed JSON values (``objects``: known to be all dicts), or CSV rows with
-        ``layout`` their header. Records the
+        ``layout`` their header (``cols``: their columns, when already split). Records the
         fast path leaves (bad or odd values, other layouts, not objects, blank rows) get their lines
         from ``fill(positions)``: the reference path, called once per block with the positions.
         """
         n = len(records)
         if not n:
             return b""
-        cols: list[list[Any]] | None = None
-        if layout is None:  # JSON values: one layout (the common case), or grouped by layout
+        if cols is not None:
+            pass
+        elif layout is None:  # JSON values: one layout (the common case), or grouped by layout
             first = records[0]
             if ((objects or (type(first) is dict and set(map(type, records)) == {dict}))
                     and set(map(len, records)) == {len(first)}):
@@ -436,6 +524,9 @@ class FastGrader:
             return None
         ids = cols[layout.index("id")] if "id" in layout else None
         key_cols = [self.column(field, cols[i]) for field, i in graded]
+        rules = self._advice(table.layout)
+        if rules:
+            key_cols += self._advice_cols(layout, cols, rules)
         tails: list[Any] = list(map(table.__getitem__, zip(*key_cols, strict=True)))
         holes = _positions(list(map(is_, tails, repeat(None))), True) if None in tails else []
         if ids is None:
@@ -492,12 +583,22 @@ def _filled(tails: list[Any], holes: list[int]) -> list[Any]:
 
 
 _SHAPE = bytes.maketrans(b"0123456789", b"9999999999")
-_PLAIN_YUAN = re.compile(rb"9{1,%d}(?:\.99?)?" % MAX_DIGITS)
+# A money cell's shape: digits (at most MAX_DIGITS), a fraction, a unit, 元. The fraction may
+# hold at most a fen's digits in that unit (万: 6); past that the reference parser says more.
+_YUAN_SHAPE = re.compile("9{1,%d}(?:\\.(9+))?(万亿|万|亿)?(元)?".encode() % MAX_DIGITS)
+_UNIT_DIGITS = {None: 0, "万".encode(): 4, "亿".encode(): 8, "万亿".encode(): 12}
+# The units as exponents, longest first ("万亿" before "万"); 元 after a figure adds nothing.
+_UNIT_EXPONENTS = (("万亿", "e12"), ("亿", "e8"), ("万", "e4"), ("元", ""))
+_SHAPES: dict[bytes, bool | None] = {}  # shape -> None (odd), False (plain yuan), True (unit or 元)
 
 
-def _plain_yuan_shape(shape: bytes) -> bool:
-    """A money cell's shape (ASCII digits as 9) is whole yuan, or yuan with one or two decimals."""
-    return len(shape) <= MAX_DIGITS and _PLAIN_YUAN.fullmatch(shape) is not None
+def _yuan_shape(shape: bytes) -> bool | None:
+    """Whether a money cell of this shape is read as float(text): None (no: odd), False (plain
+    yuan, "9999.99"), True (in 万/亿 or with 元: its units become an exponent first)."""
+    m = _YUAN_SHAPE.fullmatch(shape)
+    if m is None or len(m[1] or b"") > _UNIT_DIGITS[m[2]] + 2:
+        return None
+    return bool(m[2] or m[3])
 
 
 def _positions(items: list[Any], value: Any) -> list[int]:

@@ -212,28 +212,54 @@ def parse_line(line: bytes, last: bool) -> Any:
         return _invalid_json(exc)
 
 
-def csv_header(reader: Any, name: str) -> list[str] | None:
-    from geohazard_cli.models import ALL_FIELDS
-
+def csv_header(reader: CsvReader, name: str) -> list[str] | None:
+    """The header row as field names: each column the field's name, the plan's term (its label) or
+    another name of it (fields.HEADERS), in any mix."""
     try:
-        header = next(reader)
+        header = next(reader.rows)
     except StopIteration:
         return None
     except csv_error() as exc:
         raise csv_failed(name, reader.line_num, exc) from None
-    header = [h.strip() for h in header]
-    for i, col in enumerate(header):
-        if col not in ALL_FIELDS:
-            known = ", ".join(ALL_FIELDS)
-            raise InputError(f"{name}:1: column {col!r} is not a known field (known: {known})")
-        if col in header[:i]:  # which of the two would be meant? (a YAML --file refuses the same)
-            raise InputError(f"{name}:1: column {col!r} appears twice; keep one")
-    return header
+    return header_fields([h.strip() for h in header], name)
+
+
+def header_fields(header: list[str], name: str) -> list[str]:
+    """Column headers -> field names; refuse an unknown one (listing what is accepted) or a field
+    named twice."""
+    from geohazard_cli.fields import ALL_FIELDS, HEADERS, header_names
+
+    fields: list[str] = []
+    for col in header:
+        field = HEADERS.get(col)
+        if field is None:
+            known = ", ".join(header_names(f) for f in ALL_FIELDS)
+            bare = re.sub(r"\s*[(（][^()（）]*[)）]$", "", col)
+            if bare != col and bare in HEADERS:  # 直接经济损失(万元): a unit in the header
+                raise InputError(f"{name}:1: column {col!r}: a unit in the header is not read; name the column "
+                                 f"{header_names(HEADERS[bare])} and write the unit in each cell (500万, 1.2亿)")
+            raise InputError(f"{name}:1: column {col!r} is not a known field (accepted: {known})")
+        if field in fields:  # which of the two would be meant? (a YAML --file refuses the same)
+            other = header[fields.index(field)]
+            if other == col:
+                raise InputError(f"{name}:1: column {col!r} appears twice; keep one")
+            raise InputError(f"{name}:1: columns {other!r} and {col!r} both name {field}; keep one")
+        fields.append(field)
+    return fields
+
+
+class RowError(InputError):
+    """A CSV row that is no record (another number of cells than the header), with its id cell."""
+
+    def __init__(self, message: str, ident: Any = None) -> None:
+        super().__init__(message)
+        self.ident = ident
 
 
 def csv_record(header: list[str], row: list[str]) -> Any:
     if len(row) != len(header):
-        return InputError(f"has {len(row)} cells, the header has {len(header)}")
+        at = header.index("id") if "id" in header else len(row)
+        return RowError(f"has {len(row)} cells, the header has {len(header)}", row[at] if at < len(row) else None)
     return {k: (v if v.strip() else None) for k, v in zip(header, row, strict=True)}
 
 
@@ -266,15 +292,11 @@ def check_utf8(fh: IO[bytes], name: str) -> None:
     fh.seek(0)
 
 
-def csv_open(fh: IO[bytes], encoding: str = "utf-8-sig") -> Any:
+def csv_open(fh: IO[bytes], encoding: str = "utf-8-sig") -> CsvReader:
     """A csv reader over the bytes, as the csv module wants its text: newline="" (so line breaks
     inside quoted cells survive and only \\n, \\r, \\r\\n end a line), UTF-8 with or without BOM
     (at the start of the file: a part read from the middle is plain "utf-8")."""
-    import csv
-    import io
-
-    text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
-    return csv.reader(text)
+    return CsvReader(fh, encoding)
 
 
 def line_breaks(row: list[str]) -> int:
@@ -324,11 +346,12 @@ def records_csv(fh: IO[bytes], name: str, check: RowCheck | None = None) -> Iter
     while True:
         before = reader.line_num
         try:
-            row = next(reader)
+            row = next(reader.rows)
         except StopIteration:
             return
         except csv_error() as exc:
-            yield reader.line_num, refused_row(check, before + 1, reader.line_num, 0, name, exc)
+            error = refused_row(reader, check, before + 1, 0, name, exc)
+            yield reader.line_num, error
             continue
         if not any(cell.strip() for cell in row):
             continue
@@ -347,21 +370,118 @@ def csv_failed(name: str, line: int, exc: Exception) -> InputError:
     return InputError(f"{name}:{line}: cannot be read as CSV ({exc})")
 
 
-def refused_row(check: RowCheck | None, first: int, last: int, offset: int, name: str, exc: Exception) -> InputError:
+def refused_row(reader: CsvReader, check: RowCheck | None, first: int, offset: int, name: str,
+                exc: Exception) -> InputError:
     """The bad record a row the csv module refused (a cell past its size limit) stands for, when
-    the batch can go on after it; else raise (the batch ends there, as every path ends it).
-    ``first`` and ``last``: the row's lines as the reader counts them; ``offset`` lines come before."""
-    if check is None or not check.lone_row(first, last):
+    the batch can go on after it: the reader is then moved past the row's last line. Else raise
+    (the batch ends there, as every path ends it). ``first``: the row's first line as the reader
+    counts them (it has read to ``reader.line_num``); ``offset`` lines come before."""
+    last = reader.line_num
+    end = check.row_end(first, last) if check is not None else None
+    if end is None:
         raise csv_failed(name, offset + last, exc) from None
+    reader.skip(end - last)
     return InputError(f"cannot be read as CSV ({exc})")
 
 
+class CsvReader:
+    """The csv module's reader (``rows``) over a text stream, and the stream itself, so that the
+    lines left of a row it refused can be passed over (``skip``); ``line_num`` counts them too."""
+
+    def __init__(self, fh: IO[bytes], encoding: str) -> None:
+        import csv
+
+        self.text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
+        self.source: Iterator[str] = iter(self.text)  # what the csv module reads its lines from
+        self.rows = csv.reader(self.source)
+        self.skipped = 0
+
+        self.limit = csv.field_size_limit()
+        self.quoted = False  # a quote was seen: from there on the csv module reads every row
+
+    @property
+    def line_num(self) -> int:
+        return int(self.rows.line_num) + self.skipped
+
+    def plain_lines(self, n: int) -> list[str] | None:
+        """Up to ``n`` lines, without their line ends, when none holds a quote or is longer than a
+        cell may be: each is then one row, its cells split at commas, as the csv module would read
+        it. None when one does: those lines go back to the csv module (``rows``), and the rest of
+        the file with them."""
+        from itertools import chain, islice
+
+        if self.quoted:
+            return None
+        lines = list(islice(self.text, n))  # as the csv module gets them: \n, \r and \r\n end a line
+        if not lines:
+            return lines
+        text = "".join(lines)
+        if '"' in text or max(map(len, lines)) > self.limit:
+            import csv
+
+            self.quoted = True
+            self.skipped = self.line_num
+            self.source = chain(lines, self.text)
+            self.rows = csv.reader(self.source)
+            return None
+        self.skipped += len(lines)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        plain = text.split("\n")
+        if text.endswith("\n"):  # the last line of the file may have no line end
+            plain.pop()
+        return plain
+
+    def skip(self, lines: int) -> None:
+        for _ in range(lines):  # the csv reader holds no lines ahead: the next it reads is the one after
+            if next(self.source, None) is None:
+                break
+            self.skipped += 1
+
+
+_FIELD_END = re.compile(r"[,\r\n]")
+
+
+def _row_ends_here(line: str, quoted: bool) -> bool | None:
+    """Run the csv module's reader (excel dialect, not strict) over one physical line: whether the
+    row ends with it (False: the line ends inside a quoted cell). ``quoted``: the line starts in one."""
+    pos, n = 0, len(line)
+    state = "quoted" if quoted else "start"
+    while True:
+        if state == "quoted":  # "" is a quote inside; a lone " ends the quoted part
+            j = line.find('"', pos)
+            if j < 0:
+                return False
+            pos, state = j + 1, "after quote"
+        elif pos >= n:
+            return True
+        else:
+            c = line[pos]
+            if c in "\r\n":
+                return True
+            if state == "start":
+                if c == '"':
+                    pos, state = pos + 1, "quoted"
+                elif c == ",":
+                    pos += 1
+                else:
+                    state = "field"
+            elif state == "after quote":
+                pos += 1
+                state = "quoted" if c == '"' else "start" if c == "," else "field"
+            else:  # in an unquoted field (a quote here is a plain character)
+                m = _FIELD_END.search(line, pos)
+                if m is None or m[0] != ",":
+                    return True
+                pos, state = m.end(), "start"
+
+
 class RowCheck:
-    """Whether the csv reader may go on after a row it refused. It then goes on at the next line,
-    which is right only when the row's lines hold that row and nothing else, as they would for a
-    cell too long on a line of its own; but a quote left open makes the rest of the file one cell.
-    So the row's lines are read again from the file (by pread: the reader is not disturbed) and
-    parsed strictly with no size limit: exactly one row, ending at its last line, or no going on.
+    """Where a row the csv reader refused ends, so that the batch can go on after it. The reader
+    stops at the line where a cell passes its size limit, which may lie inside a quoted cell that
+    spans lines; a quote left open makes the rest of the file one cell. So the row's lines are read
+    again from the file (by pread: the reader is not disturbed) and run through the csv module's
+    own rules, with no size limit, to the line that ends the row; none (the end of the file, or a
+    pipe), no going on.
 
     Lines are numbered as the csv reader numbers them from byte ``start`` of ``fd`` (1 there).
     Refused rows come in order, so the file is read once however many there are."""
@@ -376,35 +496,26 @@ class RowCheck:
         except (OSError, ValueError, io.UnsupportedOperation):
             return None
 
-    def lone_row(self, first: int, last: int) -> bool:
-        import csv
-
+    def row_end(self, first: int, last: int) -> int | None:
+        """The line that ends the row starting on line ``first``, which the reader refused on line
+        ``last``; None when no line does (or the lines cannot be read again)."""
         if first < self.line or last < first:
-            return False
-        lines: list[str] = []
+            return None
+        quoted = False
         try:
             end = os.fstat(self.fd).st_size
             text = io.TextIOWrapper(read_range(self.fd, self.offset, end), encoding="utf-8", newline="")
             for line in text:  # as the csv reader's file gives them: \n, \r and \r\n end a line
                 self.offset += len(line.encode("utf-8"))
                 self.line += 1
-                if self.line > first:
-                    lines.append(line)
-                if self.line > last:
-                    break
+                if self.line <= first:
+                    continue
+                if _row_ends_here(line, quoted):
+                    return self.line - 1 if self.line - 1 >= last else None
+                quoted = True
         except (OSError, ValueError):  # not a file pread can read (a pipe): no going on
-            return False
-        if len(lines) != last - first + 1:
-            return False
-        limit = csv.field_size_limit(sys.maxsize)
-        try:
-            reader = csv.reader(lines, strict=True)
-            rows = list(reader)
-        except csv.Error:
-            return False
-        finally:
-            csv.field_size_limit(limit)
-        return len(rows) == 1 and reader.line_num == len(lines)
+            return None
+        return None
 
 
 class FileRange(io.RawIOBase):
@@ -435,14 +546,15 @@ def read_range(fd: int, start: int, end: int) -> IO[bytes]:
     return io.BufferedReader(FileRange(fd, start, end), READ_BYTES)
 
 
-def take_rows(reader: Any, n: int) -> tuple[list[list[str]], Exception | None]:
+def take_rows(reader: CsvReader, n: int) -> tuple[list[list[str]], Exception | None]:
     """Up to ``n`` rows, and the csv error that stopped it early (the rows before it still count)."""
+    from itertools import islice
+
     rows: list[list[str]] = []
     try:
-        for row in reader:
-            rows.append(row)
-            if len(rows) == n:
-                break
+        # list.extend keeps what it appended when the iterator raises, so a refused row keeps the rows
+        # before it (tests/test_batch.py holds this)
+        rows.extend(islice(reader.rows, n))
     except csv_error() as exc:
         return rows, exc
     return rows, None

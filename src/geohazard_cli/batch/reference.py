@@ -46,7 +46,7 @@ def summary(record: dict[str, Any], profile: Profile) -> dict[str, Any]:
         grade_range=a["grade_range"], prepare_for=a["prepare_for"],
         settles=[{"indicator": st["indicator"], "bound": b if isinstance(b := st["bound"], int) else str(b)}
                  for st in a["settles"]],
-        estimated=a["estimated"],
+        estimated=a["estimated"], advisories=a["advisories"],
     )
     return out
 
@@ -69,7 +69,26 @@ def reference_line(lineno: int, record: Any, profile: Profile) -> tuple[bytes, b
     except GeohazardError as exc:
         # a message quoting a value that is no text (a lone surrogate) is shown escaped, never raised
         message = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
-        return orjson.dumps({"line": lineno, "error": message}) + b"\n", True
+        out: dict[str, Any] = {"line": lineno}
+        ident = record_id(record)
+        if ident is not None:
+            out["id"] = ident
+        out["error"] = message
+        return orjson.dumps(out) + b"\n", True
+
+
+def record_id(record: Any) -> str | None:
+    """The id of a bad record, as a good one would echo it; None when it has none, or none that is
+    text (a bad id is then itself the error, named by the message)."""
+    from geohazard_cli.intake import parse_text
+
+    raw = record.get("id") if isinstance(record, dict) else getattr(record, "ident", None)
+    if raw is None:
+        return None
+    try:
+        return parse_text(raw, "id")
+    except GeohazardError:
+        return None
 
 
 def run_batch_reference(path: Path, profile: Profile, out: IO[bytes] | None = None) -> int:

@@ -4,11 +4,13 @@ multi-process batch runs (``parts.py``) with its own first line number."""
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import IO, Any
 
 from geohazard_cli.batch.fast import FastGrader
 from geohazard_cli.batch.readers import (
     BLANK,
+    CsvReader,
     RowCheck,
     blocks_jsonl,
     csv_header,
@@ -52,15 +54,36 @@ def run_csv(fh: IO[bytes], name: str, profile: Profile, sink: IO[bytes], counts:
         run_csv_rows(reader, header, name, profile, sink, counts, 0, check)
 
 
-def run_csv_rows(reader: Any, header: list[str], name: str, profile: Profile, sink: IO[bytes], counts: list[int],
+def run_csv_rows(reader: CsvReader, header: list[str], name: str, profile: Profile, sink: IO[bytes], counts: list[int],
                  line_offset: int = 0, check: RowCheck | None = None) -> None:
     """Grade the data rows of a csv reader; ``line_offset`` lines come before the reader's first.
     A row the csv module refuses is a bad record when ``check`` finds it stands alone (else the
     batch ends there: see readers.RowCheck)."""
     layout = tuple(header)
     grader = FastGrader(profile)
+    width = len(layout)
     while True:
         before = reader.line_num
+        plain = reader.plain_lines(CSV_ROWS)
+        if plain is not None:  # no quote: one line a row, cells split at commas
+            if not plain:
+                break
+            n = len(plain)
+            first = line_offset + before + 1
+            cols = None
+            if set(map(str.count, plain, repeat(","))) == {width - 1}:  # every row as wide as the header
+                flat = ",".join(plain).split(",")
+                cols = [flat[i::width] for i in range(width)]
+
+            def plain_fill(positions: list[int], plain: list[str] = plain, first: int = first) -> list[bytes]:
+                return _fill(positions, [plain[i].split(",") for i in positions], first, header, profile, counts)
+
+            counts[1] += n
+            sink.write(grader.render(plain if cols else [line.split(",") for line in plain], plain_fill, layout,
+                                     cols=cols))
+            if n < CSV_ROWS:
+                break
+            continue
         rows, failed = take_rows(reader, CSV_ROWS)
         if rows:
             if failed is None and reader.line_num - before == len(rows):  # one line a row: numbers follow on
@@ -89,9 +112,25 @@ def run_csv_rows(reader: Any, header: list[str], name: str, profile: Profile, si
             sink.write(grader.render(rows, fill, layout))
         if failed is not None:  # the refused row's lines follow the rows read
             first = before + len(rows) + sum(map(line_breaks, rows)) + 1
-            error = refused_row(check, first, reader.line_num, line_offset, name, failed)
+            error = refused_row(reader, check, first, line_offset, name, failed)
             sink.write(reference_line(line_offset + reader.line_num, error, profile)[0])
             counts[0] += 1
             counts[1] += 1
         elif len(rows) < CSV_ROWS:
             break
+
+
+def _fill(positions: list[int], rows: list[list[str]], first: int, header: list[str], profile: Profile,
+          counts: list[int]) -> list[bytes]:
+    """The reference path's lines for rows at ``positions`` (``rows``: theirs, in order) of a block
+    of one line a row, whose first is line ``first``."""
+    out = []
+    for i, row in zip(positions, rows, strict=True):
+        if not any(cell.strip() for cell in row):
+            out.append(b"")
+            counts[1] -= 1
+            continue
+        line, was_bad = reference_line(first + i, csv_record(header, row), profile)
+        counts[0] += was_bad
+        out.append(line)
+    return out
