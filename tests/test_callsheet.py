@@ -370,3 +370,22 @@ def test_wrap_keeps_its_widths_as_it_goes(text: str, cols: int, indent: str, fir
     from geohazard_cli.textlayout import wrap
 
     assert wrap(text, cols, indent, first) == _wrap_reference(text, cols, indent, first)
+
+
+def test_a_compiled_template_is_kept_and_an_edit_is_seen(copy: Path) -> None:
+    """render.py keeps what Jinja2 compiles a template to in the cache (GEOHAZARD_CACHE_DIR, set for
+    the test run): a second render reads it, and an edited template (same size, same second) is
+    compiled again, never served from the old entry."""
+    from geohazard_cli.cache import cache_dir
+    from geohazard_cli.render import render
+
+    tdir = copy / "templates"
+    (tdir / "probe.txt.j2").write_text("A{{ x }}\n", encoding="utf-8")
+    assert render(tdir, "probe", "text", x=1) == "A1\n"
+    directory = cache_dir()
+    assert directory is not None and any(p.name.startswith("probe.txt-") for p in directory.iterdir())
+    assert render(tdir, "probe", "text", x=2) == "A2\n"
+    stat = (tdir / "probe.txt.j2").stat()
+    (tdir / "probe.txt.j2").write_text("B{{ x }}\n", encoding="utf-8")
+    os.utime(tdir / "probe.txt.j2", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert render(tdir, "probe", "text", x=3) == "B3\n"
