@@ -535,5 +535,5 @@ def test_the_roster_is_kept_as_plain_data_and_an_edit_is_seen(copy: Path) -> Non
     assert "82722672" in {u.phone for u in load_roster(copy).by_key.values()}
     path.write_text(text.replace('phone: "82722671"', 'phone: [1]', 1), encoding="utf-8")
     contacts_load._cache.clear()
-    with pytest.raises(ConfigError, match="contacts.yaml"):
+    with pytest.raises(ConfigError, match=r"contacts\.yaml"):
         load_roster(copy)
