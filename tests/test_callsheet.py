@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geohazard_cli.textlayout import width
 
@@ -325,3 +327,65 @@ def test_skip_level_three_words(cli, cmd: str, figures: list[str], word: str) ->
         out = re.sub(r"<[^>]+>", "", cli(cmd, *figures, "--format", fmt).stdout)
         found = re.findall(r"越级上报:\**\s*(\S+?) — ", out)
         assert found == [word], (fmt, found)
+
+
+def _wrap_reference(text: str, cols: int = 78, indent: str = "", first: str | None = None) -> str:
+    """textlayout.wrap as first written (widths measured from scratch each step): the oracle."""
+    from geohazard_cli.textlayout import NO_LINE_END, NO_LINE_START, TOKENS
+
+    lines: list[str] = []
+    line = indent if first is None else first
+    for tok in TOKENS.findall(text.replace("\n", " ")):
+        if tok.isspace():
+            tok = " "
+        fits = width(line) + width(tok) <= cols
+        if not fits and line.strip() and tok[0] not in NO_LINE_START and width(indent + tok) <= cols:
+            carry = ""
+            while line.strip() and line[-1] in NO_LINE_END:
+                carry, line = line[-1] + carry, line[:-1]
+            lines.append(line.rstrip())
+            line = indent + carry
+            if tok == " ":
+                continue
+        elif not fits and width(tok) > cols - width(indent):
+            for ch in tok:
+                if width(line) + width(ch) > cols and line.strip():
+                    lines.append(line.rstrip())
+                    line = indent
+                line += ch
+            continue
+        line += tok
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+@given(text=st.lists(st.sampled_from([*"ab 12(3)，。（【“区应急局滑坡０\n", "(6.1.3(5))", "13800000000"]),
+                    max_size=60).map("".join),
+       cols=st.integers(1, 40), indent=st.sampled_from(["", "  ", "（", "区 "]),
+       first=st.sampled_from([None, "", "甲：", "1. "]))
+@settings(max_examples=400, deadline=None)
+def test_wrap_keeps_its_widths_as_it_goes(text: str, cols: int, indent: str, first: str | None) -> None:
+    """wrap tracks the line's width as it grows; it wraps exactly as measuring afresh did."""
+    from geohazard_cli.textlayout import wrap
+
+    assert wrap(text, cols, indent, first) == _wrap_reference(text, cols, indent, first)
+
+
+def test_a_compiled_template_is_kept_and_an_edit_is_seen(copy: Path) -> None:
+    """render.py keeps what Jinja2 compiles a template to in the cache (GEOHAZARD_CACHE_DIR, set for
+    the test run): a second render reads it, and an edited template (same size, same second) is
+    compiled again, never served from the old entry."""
+    from geohazard_cli.cache import cache_dir
+    from geohazard_cli.render import render
+
+    tdir = copy / "templates"
+    (tdir / "probe.txt.j2").write_text("A{{ x }}\n", encoding="utf-8")
+    assert render(tdir, "probe", "text", x=1) == "A1\n"
+    directory = cache_dir()
+    assert directory is not None and any(p.name.startswith("probe.txt-") for p in directory.iterdir())
+    assert render(tdir, "probe", "text", x=2) == "A2\n"
+    stat = (tdir / "probe.txt.j2").stat()
+    (tdir / "probe.txt.j2").write_text("B{{ x }}\n", encoding="utf-8")
+    os.utime(tdir / "probe.txt.j2", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert render(tdir, "probe", "text", x=3) == "B3\n"

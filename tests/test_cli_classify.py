@@ -321,3 +321,35 @@ def test_yaml_numbers_are_read_as_the_officer_typed_them(cli, tmp_path: Path, te
     else:
         assert (r.exit_code, r.stdout) == (2, "")
         assert r.stderr.startswith(f"geohazard: error: {path}: deaths: {outcome} is not a whole number")
+
+
+def test_figure_flags_are_read_as_typer_reads_options(cli) -> None:  # type: ignore[no-untyped-def]
+    """The figure flags are taken from the arguments by IncidentCommand, not by typer: the same forms
+    work (--x=V, the last one given counts, a value that starts with '-'), an own option's value is
+    never read as a flag, a flag without a value and a misspelt one are one-line usage errors."""
+    import json
+
+    r = cli("classify", "--deaths=12", "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["incident"]["deaths"] == 12
+    r = cli("classify", "--deaths", "1", "--deaths", "12", "--format=json")
+    assert json.loads(r.stdout)["incident"]["deaths"] == 12
+    r = cli("classify", "--deaths", "-1")
+    assert r.exit_code == 2 and r.stderr.startswith("geohazard: error: --deaths")
+    r = cli("classify", "--deaths", "3", "--plan", "--evacuees")  # --plan takes "--evacuees" as its value
+    assert r.exit_code != 0 and "--evacuees" in r.stderr and "plan" in r.stderr
+    r = cli("classify", "--deaths")
+    assert (r.exit_code, r.stdout) == (2, "") and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("geohazard classify: error: Invalid value for '--deaths': none given (死亡人数")
+    r = cli("classify", "--deats", "3")
+    assert r.stderr.startswith("geohazard classify: error: No such option: --deats (Possible options: --deaths")
+    r = cli("classify", "--", "--deaths", "3")
+    assert r.exit_code == 2 and "unexpected extra argument" in r.stderr
+
+
+def test_an_incident_id_may_follow_the_figures(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "j.sqlite3")
+    assert cli("incident", "open", "--evacuees", "140", "--db", db).exit_code == 0
+    r = cli("incident", "update", "--injured", "2", "1", "--db", db, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    r = cli("incident", "show", "1", "--db", db, "--format", "json")
+    assert '"injured": 2' in r.stdout

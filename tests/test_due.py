@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
+
 T0 = "2026-07-21 09:40"
 
 
@@ -231,3 +233,28 @@ def test_after_a_failed_call_the_next_number_is_the_backup(inc, copy: Path, cfg:
     inc("ack", "1", "--unit", "区水务局", "--outcome", "占线", "--at", "2026-07-21 09:53", *cfg)
     row = next(r for r in due(inc, "2026-07-21 10:04", *cfg)["overdue"] if r["unit_key"] == "water")
     assert (row["attempts"], row["next_number"]) == (2, "0531-81751867")  # then the primary again
+
+
+def test_local_response_file_is_kept_and_an_edit_is_seen(copy: Path) -> None:
+    """response.local.yaml's parsed YAML is kept in the cache (a run needs no YAML parser); an
+    edited file is parsed again, and a bad edit is refused with its line, never served from the cache."""
+    import os
+    import shutil
+
+    from geohazard_cli import deadlines
+    from geohazard_cli.errors import ConfigError
+
+    shutil.copy(ROOT / "response.local.yaml", copy / "response.local.yaml")
+    path = copy / "response.local.yaml"
+    first = deadlines.load(copy)
+    assert first is not None and first.clock_skew_minutes == 5
+    assert deadlines.load(copy) == first
+    text = path.read_text(encoding="utf-8")
+    stat = path.stat()
+    path.write_text(text.replace("clock_skew_minutes: 5", "clock_skew_minutes: 7"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = deadlines.load(copy)
+    assert again is not None and again.clock_skew_minutes == 7
+    path.write_text(text.replace("clock_skew_minutes: 5", "clock_skew_minutes: -1"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"response\.local\.yaml:26: clock_skew_minutes"):
+        deadlines.load(copy)

@@ -507,3 +507,33 @@ def test_unknown_unit_in_dispatch_is_a_config_error(shizhong: Profile, roster: R
     # other levels still resolve
     ok = grade(parse_incident({"evacuees": "140"}, shizhong), shizhong)
     assert resolve_call_list(ok, broken, roster).level == "II"
+
+
+def test_the_roster_is_kept_as_plain_data_and_an_edit_is_seen(copy: Path) -> None:
+    """load_roster keeps contacts.yaml (as loaded and checked) in the cache: a fresh process reads it
+    without the YAML parser, and an edited file is read again; a bad edit is refused, not served
+    from the old entry."""
+    import os
+    import subprocess
+    import sys
+
+    from geohazard_cli import contacts_load
+
+    probe = ("import sys; from pathlib import Path; from geohazard_cli.contacts_load import load_roster; "
+             "r = load_roster(Path(sys.argv[1])); print(r.by_key['district_ert'].phone if 'district_ert' in r.by_key "
+             "else sorted(r.by_key)[0], 'yaml' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", probe, str(copy)], capture_output=True, text=True, check=True)
+    again = subprocess.run([sys.executable, "-c", probe, str(copy)], capture_output=True, text=True, check=True)
+    assert first.stdout.split()[0] == again.stdout.split()[0]
+    assert again.stdout.split()[-1] == "False", "the second run parsed YAML"
+    path = copy / "contacts.yaml"
+    text = path.read_text(encoding="utf-8")
+    stat = path.stat()
+    path.write_text(text.replace('phone: "82722671"', 'phone: "82722672"', 1), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    contacts_load._cache.clear()
+    assert "82722672" in {u.phone for u in load_roster(copy).by_key.values()}
+    path.write_text(text.replace('phone: "82722671"', 'phone: [1]', 1), encoding="utf-8")
+    contacts_load._cache.clear()
+    with pytest.raises(ConfigError, match=r"contacts\.yaml"):
+        load_roster(copy)

@@ -2,8 +2,10 @@
 
 Importing PyYAML, parsing the rules file and ``profiles.yaml`` and validating the profile is ~40 ms
 of a ~300 ms start-up (see README, Speed). Every entry is plain data (what ``marshal`` keeps: no
-pickle, nothing that runs code when read): ``profiles.yaml`` as ``load_yaml`` returned it, and a
-rules profile as its schema validated it (rules_schema.plain), from which rules.Profile is built.
+pickle, nothing that runs code when read): ``profiles.yaml`` and ``response.local.yaml`` as
+``load_yaml`` returned them, a rules profile as its schema validated it (rules_schema.plain), from
+which rules.Profile is built, ``contacts.yaml`` once validated and checked (contacts_load), and the
+Python source Jinja2 compiles a template to (render.py).
 An entry is used only when the file's path, size, mtime, ctime and inode, the tool version and the
 Python version (and what the caller adds: pydantic's version for a profile) all match, and when the
 cache file is owned by this user and writable by no one else. An entry ``computed_by`` a module

@@ -344,11 +344,26 @@ def load_roster(cfg_dir: Path) -> Roster:
     cache_key = (path, *_stamp(path), *_stamp(local_path))
     if cache_key in _cache:
         return _cache[cache_key]
-    text = read_text(path)
-    roster, data = _validated(Roster, text, str(path))
-    fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
-    if fatal:  # again with line numbers, which cost a YAML compose
-        raise _first_fatal([p for p in check_roster(roster, str(path), text) if p.fatal])
+    parsed: list[Roster] = []
+
+    def parse() -> dict[str, Any]:
+        text = read_text(path)
+        roster, data = _validated(Roster, text, str(path))
+        fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
+        if fatal:  # again with line numbers, which cost a YAML compose
+            raise _first_fatal([p for p in check_roster(roster, str(path), text) if p.fatal])
+        parsed.append(roster)
+        return data
+
+    # contacts.yaml as loaded, once it has passed the schema and the fatal checks, is kept as plain
+    # data (cache.py, as the rules profile is): a run validates it again (pydantic-core, fast) but
+    # neither imports nor runs the YAML parser, nor repeats the cross-checks.
+    from pydantic.version import VERSION
+
+    from geohazard_cli.cache import cached_data
+
+    data = cached_data(path, parse, computed_by=__name__, key_extra=(VERSION,))
+    roster = parsed[0] if parsed else Roster.model_validate(data)
     if cache_key[-1] >= 0:  # there is a contacts.local.yaml
         local_text = read_text(local_path)
         local, _ = parse_local(local_text, str(local_path))

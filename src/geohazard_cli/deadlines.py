@@ -75,7 +75,9 @@ def load(cfg: Path) -> LocalResponse | None:
     path = path_of(cfg)
     if not path.exists():
         return None
-    return parse(read_text(path), str(path))
+    from geohazard_cli.loader import parse_model
+
+    return parse_model(LocalResponse, read_text(path), str(path), path)
 
 
 # --- what is due ---------------------------------------------------------------------------------

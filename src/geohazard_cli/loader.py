@@ -370,11 +370,18 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound="BaseModel")
 
 
-def parse_model(model: type[M], text: str, name: str) -> M:
-    """A YAML config text validated against a pydantic model: ConfigError ``file:line: key: message``."""
+def parse_model(model: type[M], text: str, name: str, path: Path | None = None) -> M:
+    """A YAML config text validated against a pydantic model: ConfigError ``file:line: key: message``.
+    With the ``path`` the text was read from, the parsed YAML is kept as plain data (cache.py, as
+    ``profiles.yaml`` is), so a run with the file unchanged neither imports nor runs the YAML parser."""
     from pydantic import ValidationError
 
-    data = load_yaml(text, name, ConfigError)
+    if path is None:
+        data = load_yaml(text, name, ConfigError)
+    else:
+        from geohazard_cli.cache import cached_data
+
+        data = cached_data(path, lambda: load_yaml(text, name, ConfigError))
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ punctuation nor ends with an opening bracket; runs of printable ASCII (clause nu
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -20,7 +21,14 @@ TOKENS = re.compile(r"[!-~]+|\s+|.", re.S)
 
 def width(text: str) -> int:
     """Display width in a terminal: East Asian wide and full-width characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(ch) for ch in text)
+
+
+@functools.cache
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 def wrap(text: str, cols: int = 78, indent: str = "", first: str | None = None) -> str:
@@ -32,26 +40,34 @@ def wrap(text: str, cols: int = 78, indent: str = "", first: str | None = None) 
     """
     lines: list[str] = []
     line = indent if first is None else first
+    used = width(line)  # width(line), kept as the line grows
+    indent_width = width(indent)
     for tok in TOKENS.findall(text.replace("\n", " ")):
         if tok.isspace():
             tok = " "
-        fits = width(line) + width(tok) <= cols
-        if not fits and line.strip() and tok[0] not in NO_LINE_START and width(indent + tok) <= cols:
+        tok_width = width(tok)
+        fits = used + tok_width <= cols
+        if not fits and line.strip() and tok[0] not in NO_LINE_START and indent_width + tok_width <= cols:
             carry = ""
             while line.strip() and line[-1] in NO_LINE_END:  # an opening bracket goes with what follows
                 carry, line = line[-1] + carry, line[:-1]
             lines.append(line.rstrip())
             line = indent + carry
+            used = indent_width + width(carry)
             if tok == " ":
                 continue
-        elif not fits and width(tok) > cols - width(indent):  # a run longer than a line: split it
+        elif not fits and tok_width > cols - indent_width:  # a run longer than a line: split it
             for ch in tok:
-                if width(line) + width(ch) > cols and line.strip():
+                ch_width = width(ch)
+                if used + ch_width > cols and line.strip():
                     lines.append(line.rstrip())
                     line = indent
+                    used = indent_width
                 line += ch
+                used += ch_width
             continue
         line += tok
+        used += tok_width
     if line.strip() or not lines:
         lines.append(line.rstrip())
     return "\n".join(lines)

@@ -53,16 +53,45 @@ _FIGURES = "geohazard.figures"  # where IncidentCommand leaves the incident flag
 
 
 class IncidentCommand(TyperCommand):
-    """A command that takes an incident: after its own options it has one flag per field of
+    """A command that takes an incident: besides its own options it has one flag per field of
     ``fields.FIELDS`` (``--evacuees``, ``--direct-loss``, ...) and ``--file``, and the command reads
     their values with ``figures(ctx)``. Given as ``cls=`` to ``@app.command``.
 
     Every figure is taken as text and parsed by intake.py, so that "500万", "１４０" and bad input get
-    the same treatment and messages everywhere.
+    the same treatment and messages everywhere. So the figure flags need nothing of typer at run
+    time: ``parse_args`` takes them (``--deaths 3``, ``--deaths=3``; the last one given counts, as
+    for any option) out of the arguments before typer parses the rest, and typer builds options
+    only for the command's own (it builds a pydantic adapter for each one on every run). ``--help``
+    lists them among the options, built by typer from the table (``_incident_flags``) only then.
     """
 
     def __init__(self, *args: Any, params: list[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, params=[*(params or []), *_incident_flags()], **kwargs)
+        super().__init__(*args, params=[*(params or []), *_file_flag()], **kwargs)
+        self._helping = False
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta[_FIGURES], rest = _take_figures(ctx, args, self._value_options())
+        try:
+            return super().parse_args(ctx, rest)
+        except typer.TyperException as exc:
+            if hasattr(exc, "possibilities"):  # "No such option": suggest the figure flags too
+                import difflib
+
+                known = [o for p in self.params for o in p.opts if o.startswith("--")] + list(_FLAGS)
+                exc.possibilities = difflib.get_close_matches(getattr(exc, "option_name", ""), known)
+            raise
+
+    def _value_options(self) -> frozenset[str]:
+        """The command's own options that take a value (whose value is never read as a figure flag)."""
+        return frozenset(o for p in self.params if p.param_type_name == "option" and not getattr(p, "is_flag", False)
+                         and not getattr(p, "count", False) for o in (*p.opts, *p.secondary_opts))
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = list(super().get_params(ctx))
+        if not self._helping:
+            return params
+        at = next(i for i, p in enumerate(params) if p.name == "file")  # the figures, then --file
+        return [*params[:at], *_incident_flags(), *params[at:]]
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         # The plan's definitions of the figures (§10.1, from the default profile's data) close the
@@ -70,15 +99,20 @@ class IncidentCommand(TyperCommand):
         epilog = definitions_epilog()
         if epilog:
             self.epilog = f"{self.epilog}\n\n{epilog}" if self.epilog else epilog
-        super().format_help(ctx, formatter)
+        self._helping = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._helping = False
 
     def invoke(self, ctx: Any) -> Any:
         # The flags are not parameters of the command's function: hand them over through ctx.meta.
-        ctx.meta[_FIGURES] = {name: ctx.params.pop(name) for name in (*_FLAG_NAMES, "file")}
+        ctx.meta[_FIGURES]["file"] = ctx.params.pop("file")
         return super().invoke(ctx)
 
 
 _FLAG_NAMES = tuple(f.name for f in FLAG_FIELDS)
+_FLAGS = {flag(f.name): f for f in FLAG_FIELDS}  # "--direct-loss" -> its field
 _NOT_FLAGS = ("file", "site", "sites", "config_dir")  # in figures(ctx), besides the incident flags
 
 
@@ -109,9 +143,7 @@ def _site_flags() -> list[Any]:
     ) -> None:
         """The site flags."""
 
-    template = typer.Typer(add_completion=False)
-    template.command()(site_flags)
-    return list(typer.main.get_command(template).params)
+    return _typer_options(site_flags)
 
 
 def definitions_epilog() -> str:
@@ -134,10 +166,55 @@ def figures(ctx: typer.Context) -> dict[str, Any]:
     return {**ctx.meta[_FIGURES], **ctx.meta.get(_SITE, {})}
 
 
+def _take_figures(ctx: Any, args: list[str], value_options: frozenset[str]) -> tuple[dict[str, Any], list[str]]:
+    """The figure flags' values in ``args`` (None when not given), and the other arguments, in order.
+    A value is the next argument whatever it looks like (``--deaths -1``), as typer takes an option's
+    value; an own option's value (``--plan X``) is passed over; nothing after ``--`` is a flag."""
+    values: dict[str, Any] = dict.fromkeys(_FLAG_NAMES)
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name, eq, value = arg.partition("=")
+        if name in _FLAGS:
+            if not eq:
+                if i + 1 == len(args):
+                    raise typer.BadParameter(f"none given ({_FLAGS[name].help})", ctx=ctx, param_hint=f"'{name}'")
+                i += 1
+                value = args[i]
+            values[_FLAGS[name].name] = value
+        elif arg in value_options:
+            rest.extend(args[i:i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return values, rest
+
+
+def _typer_options(declare: Any) -> list[Any]:
+    """The options typer makes of a function's parameters (``typer.main.get_command`` is its public
+    way to the command they make)."""
+    template = typer.Typer(add_completion=False)
+    template.command()(declare)
+    return list(typer.main.get_command(template).params)
+
+
+def _file_flag() -> list[Any]:
+    def file_flag(
+        file: Annotated[str | None, typer.Option("--file", help=FILE_HELP, show_default=False)] = None,
+    ) -> None:
+        """The incident file."""
+
+    return _typer_options(file_flag)
+
+
 def _incident_flags() -> list[Any]:
-    """The incident flags as typer builds them, from a function made only to declare them (typer
-    declares options by a function's parameters; ``typer.main.get_command`` is its public way to
-    the click command they make)."""
+    """The incident flags as typer would show them, for --help: from a function made only to
+    declare them, one keyword parameter per field of the table."""
     def opt(flag_: str, help_: str) -> Any:
         return Annotated[str | None, typer.Option(flag_, help=help_, show_default=False)]
 
@@ -145,13 +222,10 @@ def _incident_flags() -> list[Any]:
         """The incident flags."""
 
     incident_flags.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-        *(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=opt(flag(f.name), f.help))
-          for f in FLAG_FIELDS),
-        inspect.Parameter("file", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=opt("--file", FILE_HELP)),
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=opt(flag(f.name), f.help))
+        for f in FLAG_FIELDS
     ])
-    template = typer.Typer(add_completion=False)
-    template.command()(incident_flags)
-    return list(typer.main.get_command(template).params)
+    return _typer_options(incident_flags)
 
 
 class HelpfulGroup(TyperGroup):
