@@ -204,18 +204,22 @@ class _Streets:
 
 
 def parse_rows(rows: Iterable[tuple[int | None, Mapping[str, Any]]], file: str, profile: Profile,
-               roster: Roster, bounds: Bounds, line_of: Any = None) -> tuple[list[Site], list[Problem]]:
-    """Rows (line, mapping) -> sites and every problem (fatal: the site is left out).
+               roster: Roster, bounds: Bounds, line_of: Any = None, seen: dict[str, int] | None = None,
+               start: int = 0, streets: _Streets | None = None) -> tuple[list[Site], list[Problem]]:
+    """Rows (line, mapping) -> sites and every problem (fatal: the site is left out). The careful
+    path, one row at a time: ``sites_fast`` validates clean CSV chunks a column at a time and hands
+    any chunk with a problem here, so the messages are these.
 
-    ``line_of(index, key)`` gives a YAML row's line when the row's own line is None."""
-    streets = _Streets(roster)
+    ``line_of(index, key)`` gives a YAML row's line when the row's own line is None. ``seen`` (id ->
+    row index) and ``start`` (the index of the first row) carry over from earlier chunks."""
+    streets = streets or _Streets(roster)
     hazards = profile.hazard_lookup
     sites: list[Site] = []
     problems: list[Problem] = []
-    seen: dict[str, int] = {}
+    seen = {} if seen is None else seen
     area, length = roster.area_code, roster.local_number_length
 
-    for index, (line, row) in enumerate(rows):
+    for index, (line, row) in enumerate(rows, start):
         bad: list[tuple[str, str, bool]] = []  # (key, message, fatal)
 
         def err(key: str, message: str, fatal: bool = True, bad: list[tuple[str, str, bool]] = bad) -> None:
@@ -373,30 +377,6 @@ def yaml_rows(text: str, file: str) -> tuple[list[tuple[int | None, dict[str, An
         return finder(["sites", index, key]) or finder(["sites", index])
 
     return rows, line_of
-
-
-def read_register(path: Path, profile: Profile, roster: Roster, bounds: Bounds) -> tuple[list[Site], list[Problem]]:
-    """Every site and problem of a register file (.yaml, .csv or .geojson)."""
-    file = str(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return parse_rows(csv_rows(path), file, profile, roster, bounds)
-    if suffix in (".geojson", ".json"):
-        return parse_rows(geojson_rows(path), file, profile, roster, bounds)
-    from geohazard_cli.loader import read_text
-
-    rows, line_of = yaml_rows(read_text(path), file)
-    return parse_rows(rows, file, profile, roster, bounds, line_of)
-
-
-def load_sites(path: Path, profile: Profile, roster: Roster, bounds: Bounds) -> Register:
-    """A register, or ConfigError naming the first fatal problem (file:line: field: what)."""
-    sites, problems = read_register(path, profile, roster, bounds)
-    fatal = [p for p in problems if p.fatal]
-    if fatal:
-        more = f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""
-        raise ConfigError(f"{fatal[0]}{more}")
-    return Register(str(path), sites, problems)
 
 
 def sites_path(cfg: Path, option: Path | None) -> Path | None:

@@ -43,7 +43,8 @@ def load(config_dir: Path | None, plan: str | None, rules: Path | None, sites: P
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.sites import SITES_FILE, load_bounds, load_sites, sites_path
+    from geohazard_cli.sites import SITES_FILE, load_bounds, sites_path
+    from geohazard_cli.sites_load import load_sites
 
     cfg, profile = load_config(config_dir, plan, rules)
     path = sites_path(cfg, sites)
@@ -74,7 +75,8 @@ def import_cmd(
     from geohazard_cli.cli._common import load_config, write_output
     from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import InputError
-    from geohazard_cli.sites import SITES_FILE, dump_yaml, load_bounds, read_register
+    from geohazard_cli.sites import SITES_FILE, dump_yaml, load_bounds
+    from geohazard_cli.sites_load import read_register
 
     cfg, profile = load_config(config_dir, plan, rules)
     if file.suffix.lower() not in (".csv", ".geojson", ".json"):

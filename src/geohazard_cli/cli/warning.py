@@ -228,7 +228,8 @@ def warning(
 
 def _register(cfg: Path, option: Path | None, profile: "Profile", roster: "Roster") -> "list[Site]":
     """The hazard-site register's sites (``--sites``, else the config dir's sites.yaml; none without one)."""
-    from geohazard_cli.sites import load_bounds, load_sites, sites_path
+    from geohazard_cli.sites import load_bounds, sites_path
+    from geohazard_cli.sites_load import load_sites
 
     path = sites_path(cfg, option)
     if path is None:
