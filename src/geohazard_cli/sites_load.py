@@ -63,10 +63,11 @@ class _Fast:
         self.bounds = bounds
         self.area, self.length = roster.area_code, roster.local_number_length
         # numbers already in their dialled form (a mobile, or 0xxx-local): a whole column in one match
-        same = r"1[3-9][0-9]{9}|(?!%s-)0[0-9]{2,3}-[2-9][0-9]{6,7}" % re.escape(self.area or "-")
+        area = re.escape(self.area or "-")
+        same = "1[3-9][0-9]{9}|(?!" + area + "-)0[0-9]{2,3}-[2-9][0-9]{6,7}"
         if self.area is not None and self.length is not None:
-            same += "|%s-[2-9][0-9]{%d}" % (re.escape(self.area), self.length - 1)
-        self.dialled = re.compile(r"(?:%s)(?:\n(?:%s))*" % (same, same))
+            same += f"|{area}-[2-9][0-9]{{{self.length - 1}}}"
+        self.dialled = re.compile(f"(?:{same})(?:\n(?:{same}))*")
         self.memo: dict[str, dict[str, Any]] = {k: {} for k in ("hazard", "street", "households", "threatened",
                                                                 "potential_loss")}
 
@@ -116,6 +117,7 @@ class _Fast:
         area_code, length = self.area, self.length
         dial: dict[str, str] = {}
         for p, m in zip(given, matches, strict=True):
+            assert m is not None
             if m[1] is not None:
                 dial[p] = p
                 continue
@@ -187,7 +189,7 @@ def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str,
     phones = [f.phones(get(k), n) for k in ("responsible_phone", "monitor_phone")]
     if phones[0] is None or phones[1] is None:
         return None
-    seen.update(zip(ids, range(start, start + n)))
+    seen.update(zip(ids, range(start, start + n), strict=True))
     h_key, h_name = zip(*hazards, strict=True)
     s_name, s_key = zip(*streets, strict=True)
     return list(map(Site._make, zip(ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures,
@@ -209,7 +211,8 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
         fh = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror})") from None
-    file, f, seen, start = str(path), _Fast(profile, roster, bounds), {}, 0
+    file, f, start = str(path), _Fast(profile, roster, bounds), 0
+    seen: dict[str, int] = {}
     with fh:
         reader = csv.reader(fh)
         try:
