@@ -415,17 +415,18 @@ class Graded(NamedTuple):
     level: str | None
 
 
-def grade_sites(sites: Iterable[Site], profile: Profile) -> list[Graded]:
+def grade_sites(sites: Iterable[Site], profile: Profile,
+                memo: dict[tuple[int, int], tuple[str | None, str | None, str | None]] | None = None) -> list[Graded]:
     """Each site graded as an incident there would be (威胁人数 as 需搬迁转移人数, 潜在经济损失), by
     ``grading.assess``: once per combination of bands (the grade depends only on those), so a
-    register of any size costs one assessment per combination."""
+    register of any size costs one assessment per combination. ``memo`` carries over between chunks."""
     from bisect import bisect_right
 
     from geohazard_cli.grading import assess
 
     tables = {ind.key: lowers for ind, lowers, _ in profile.tables}
     ev, pl = tables.get("evacuees"), tables.get("potential_loss")
-    memo: dict[tuple[int, int], tuple[str | None, str | None, str | None]] = {}
+    memo = {} if memo is None else memo
     out = []
     for s in sites:
         e, p = s.threatened, s.potential_loss
@@ -444,32 +445,49 @@ def grade_sites(sites: Iterable[Site], profile: Profile) -> list[Graded]:
     return out
 
 
-def summary(graded: list[Graded], profile: Profile) -> dict[str, Any]:
+class Tally:
     """Counts by grade and by street, and the sites nearest each bound (just below it: the ones a
-    little more would lift a grade)."""
-    by_grade: dict[str, int] = {g.key: 0 for g in profile.grades}
-    by_grade["ungraded"] = 0
-    by_street: dict[str, dict[str, int]] = {}
-    for g in graded:
-        k = g.grade or "ungraded"
-        by_grade[k] += 1
-        street = by_street.setdefault(g.site.street, {})
-        street[k] = street.get(k, 0) + 1
-    nearest = []
-    for ind, _, _ in profile.tables:
-        field = {"evacuees": "threatened", "potential_loss": "potential_loss"}.get(ind.key)
-        if field is None:
-            continue
-        for band in ind.bands[1:]:
-            below = [(getattr(g.site, field), g.site) for g in graded
-                     if getattr(g.site, field) is not None and getattr(g.site, field) < band.lower]
-            if not below:
-                continue
-            value, site = max(below, key=lambda t: (t[0], t[1].id))
-            nearest.append({"indicator": ind.key, "name": ind.name, "bound": str(band.lower), "grade": band.grade,
-                            "site": site.id, "site_name": site.name, "value": str(value),
-                            "gap": str(band.lower - value)})
-    return {"by_grade": by_grade, "by_street": by_street, "nearest": nearest}
+    little more would lift a grade), gathered a chunk of graded sites at a time."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.by_grade: dict[str, int] = {g.key: 0 for g in profile.grades}
+        self.by_grade["ungraded"] = 0
+        self.by_street: dict[str, dict[str, int]] = {}
+        self.bounds: list[list[Any]] = []  # [indicator, band, field, best (value, id, name) so far]
+        for ind, _, _ in profile.tables:
+            field = {"evacuees": "threatened", "potential_loss": "potential_loss"}.get(ind.key)
+            if field is not None:
+                self.bounds += [[ind, band, field, None] for band in ind.bands[1:]]
+
+    def add(self, graded: list[Graded]) -> None:
+        from collections import Counter
+
+        for (street, k), n in Counter((g.site.street, g.grade or "ungraded") for g in graded).items():
+            self.by_grade[k] += n
+            by = self.by_street.setdefault(street, {})
+            by[k] = by.get(k, 0) + n
+        values: dict[str, list[tuple[Any, str, str]]] = {}
+        for entry in self.bounds:
+            _, band, field, best = entry
+            if field not in values:
+                values[field] = [(v, g.site.id, g.site.name) for g in graded
+                                 if (v := getattr(g.site, field)) is not None]
+            below = max((t for t in values[field] if t[0] < band.lower), default=None)
+            if below is not None and (best is None or below[:2] > best[:2]):
+                entry[3] = below
+
+    def result(self) -> dict[str, Any]:
+        nearest = [{"indicator": ind.key, "name": ind.name, "bound": str(band.lower), "grade": band.grade,
+                    "site": best[1], "site_name": best[2], "value": str(best[0]), "gap": str(band.lower - best[0])}
+                   for ind, band, _, best in self.bounds if best is not None]
+        return {"by_grade": self.by_grade, "by_street": self.by_street, "nearest": nearest}
+
+
+def summary(graded: list[Graded], profile: Profile) -> dict[str, Any]:
+    """Counts by grade and by street, and the sites nearest each bound (``Tally`` of one chunk)."""
+    tally = Tally(profile)
+    tally.add(graded)
+    return tally.result()
 
 
 # --- maps ----------------------------------------------------------------------------------------
