@@ -199,6 +199,7 @@ def warning(
             write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return 0
     if format is WarningFormat.cap:
+        from geohazard_cli.cap_area import load_margins
         from geohazard_cli.cli._common import write_output
 
         ident = cap.check_identifier(identifier) if identifier is not None else (
@@ -206,7 +207,8 @@ def warning(
         xml = cap.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
                             exercise=exercise, msg_type=msg_type, references=[ref] if ref else [],
                             scope="Restricted" if scope is CapScope.restricted else
-                            "Public" if scope is CapScope.public else None, english=lang is CapLang.en)
+                            "Public" if scope is CapScope.public else None, english=lang is CapLang.en,
+                            margins=load_margins(cfg))
         write_output(xml, output)
         return 0
     human = core.human_time(sent_text)
