@@ -263,14 +263,9 @@ def _csv_writer(out: _Spool) -> Any:
 
 
 def _csv_rows(w: Any, graded: "list[Graded]") -> None:
-    from geohazard_cli.sites import KEYS
-
-    rows = []
-    for g in graded:
-        d = g.site.as_json()
-        d["hazard_type"] = g.site.hazard_type_name
-        rows.append([*("" if d[k] is None else d[k] for k in KEYS), g.grade or "", g.grade_name or "", g.level or ""])
-    w.writerows(rows)
+    # The Site's fields in KEYS order (hazard_type as its name, street_key left out), then the grade;
+    # csv writes None as an empty cell.
+    w.writerows([g[0][:2] + g[0][3:5] + g[0][6:] + g[1:] for g in graded])
 
 
 def _head(count: int, counts: dict[str, Any], profile: "Profile", file: str) -> str:
