@@ -21,6 +21,7 @@ from geohazard_cli.timeutil import zone
 from geohazard_cli.warning import CAP_TOKEN
 
 if TYPE_CHECKING:
+    from geohazard_cli.cap_area import Margins
     from geohazard_cli.warning import ActivationSentence, WarningResponse, WarningSection
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -208,14 +209,18 @@ def build_cap(
     references: Sequence[CapRef] = (),
     scope: Scope | None = None,
     english: bool = False,
+    margins: Margins | None = None,
 ) -> str:
     """The CAP 1.2 alert (XML text) for ``response``; every text goes through ElementTree.
 
     A Public alert's instruction is what residents must do (``warning.cap.public_instructions``);
     the duty list for staff goes only into a Restricted one (``scope``, with ``<restriction>``).
     Each area is its own ``<area>``; an Update or Cancel names the earlier alert and every alert
-    that one named."""
+    that one named. With ``margins`` (district.yaml), a street's ``<area>`` with hazard sites
+    carries a ``<polygon>`` or ``<circle>`` enclosing them (cap_area.py says the rule)."""
     import xml.etree.ElementTree as ET
+
+    from geohazard_cli.cap_area import enclosing
 
     if msg_type != "Alert" and not references:
         raise InputError(f"an {msg_type} message must name the earlier alert (references)")
@@ -279,9 +284,14 @@ def build_cap(
             sub(info, "instruction", t.instruction)
         if t.contact:
             sub(info, "contact", t.contact)
-        for desc in t.areas:
+        for i, desc in enumerate(t.areas):
             area = ET.SubElement(info, ns + "area")
             sub(area, "areaDesc", desc)
+            if margins is not None and response.areas:
+                shape = enclosing([(s.lon, s.lat) for s in response.sites if s.area == response.areas[i]
+                                   and s.lon is not None and s.lat is not None], margins)
+                if shape is not None:
+                    sub(area, shape.kind, shape.text)
             gc = ET.SubElement(area, ns + "geocode")
             sub(gc, "valueName", geocode["valueName"])
             sub(gc, "value", geocode["value"])

@@ -300,7 +300,8 @@ def check_sites(cfg: Path, profiles: list[Profile], roster: Roster | None) -> li
     """The hazard-site register (sites.yaml), when the config dir has one: every row against the
     default profile's hazard types, the roster's streets and district.yaml's box."""
     from geohazard_cli.config import default_plan
-    from geohazard_cli.sites import SITES_FILE, load_bounds, read_register
+    from geohazard_cli.sites import SITES_FILE, load_bounds
+    from geohazard_cli.sites_load import read_register
 
     path = cfg / SITES_FILE
     if not path.is_file() or roster is None:

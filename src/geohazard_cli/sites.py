@@ -204,18 +204,22 @@ class _Streets:
 
 
 def parse_rows(rows: Iterable[tuple[int | None, Mapping[str, Any]]], file: str, profile: Profile,
-               roster: Roster, bounds: Bounds, line_of: Any = None) -> tuple[list[Site], list[Problem]]:
-    """Rows (line, mapping) -> sites and every problem (fatal: the site is left out).
+               roster: Roster, bounds: Bounds, line_of: Any = None, seen: dict[str, int] | None = None,
+               start: int = 0, streets: _Streets | None = None) -> tuple[list[Site], list[Problem]]:
+    """Rows (line, mapping) -> sites and every problem (fatal: the site is left out). The careful
+    path, one row at a time: ``sites_fast`` validates clean CSV chunks a column at a time and hands
+    any chunk with a problem here, so the messages are these.
 
-    ``line_of(index, key)`` gives a YAML row's line when the row's own line is None."""
-    streets = _Streets(roster)
+    ``line_of(index, key)`` gives a YAML row's line when the row's own line is None. ``seen`` (id ->
+    row index) and ``start`` (the index of the first row) carry over from earlier chunks."""
+    streets = streets or _Streets(roster)
     hazards = profile.hazard_lookup
     sites: list[Site] = []
     problems: list[Problem] = []
-    seen: dict[str, int] = {}
+    seen = {} if seen is None else seen
     area, length = roster.area_code, roster.local_number_length
 
-    for index, (line, row) in enumerate(rows):
+    for index, (line, row) in enumerate(rows, start):
         bad: list[tuple[str, str, bool]] = []  # (key, message, fatal)
 
         def err(key: str, message: str, fatal: bool = True, bad: list[tuple[str, str, bool]] = bad) -> None:
@@ -375,30 +379,6 @@ def yaml_rows(text: str, file: str) -> tuple[list[tuple[int | None, dict[str, An
     return rows, line_of
 
 
-def read_register(path: Path, profile: Profile, roster: Roster, bounds: Bounds) -> tuple[list[Site], list[Problem]]:
-    """Every site and problem of a register file (.yaml, .csv or .geojson)."""
-    file = str(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return parse_rows(csv_rows(path), file, profile, roster, bounds)
-    if suffix in (".geojson", ".json"):
-        return parse_rows(geojson_rows(path), file, profile, roster, bounds)
-    from geohazard_cli.loader import read_text
-
-    rows, line_of = yaml_rows(read_text(path), file)
-    return parse_rows(rows, file, profile, roster, bounds, line_of)
-
-
-def load_sites(path: Path, profile: Profile, roster: Roster, bounds: Bounds) -> Register:
-    """A register, or ConfigError naming the first fatal problem (file:line: field: what)."""
-    sites, problems = read_register(path, profile, roster, bounds)
-    fatal = [p for p in problems if p.fatal]
-    if fatal:
-        more = f" (and {len(fatal) - 1} more)" if len(fatal) > 1 else ""
-        raise ConfigError(f"{fatal[0]}{more}")
-    return Register(str(path), sites, problems)
-
-
 def sites_path(cfg: Path, option: Path | None) -> Path | None:
     """``--sites FILE``, else ``sites.yaml`` in the config dir when there is one, else None."""
     if option is not None:
@@ -421,8 +401,8 @@ def dump_yaml(sites: list[Site], title: str) -> str:
         rows.append({k: d[k] for k in KEYS if d.get(k) is not None})
     head = ("# The hazard-site register (隐患点): local data of the bureau, not the plan. Written by\n"
             "# `geohazard sites import`; `geohazard check` and every command using it validate it.\n")
-    body = yaml.safe_dump({"schema": 1, "local": True, "title": title, "sites": rows}, allow_unicode=True,
-                          sort_keys=False, width=1000)
+    body = yaml.dump({"schema": 1, "local": True, "title": title, "sites": rows}, allow_unicode=True,
+                     sort_keys=False, width=1000, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))  # libyaml: fast
     return head + body
 
 
@@ -435,17 +415,18 @@ class Graded(NamedTuple):
     level: str | None
 
 
-def grade_sites(sites: Iterable[Site], profile: Profile) -> list[Graded]:
+def grade_sites(sites: Iterable[Site], profile: Profile,
+                memo: dict[tuple[int, int], tuple[str | None, str | None, str | None]] | None = None) -> list[Graded]:
     """Each site graded as an incident there would be (威胁人数 as 需搬迁转移人数, 潜在经济损失), by
     ``grading.assess``: once per combination of bands (the grade depends only on those), so a
-    register of any size costs one assessment per combination."""
+    register of any size costs one assessment per combination. ``memo`` carries over between chunks."""
     from bisect import bisect_right
 
     from geohazard_cli.grading import assess
 
     tables = {ind.key: lowers for ind, lowers, _ in profile.tables}
     ev, pl = tables.get("evacuees"), tables.get("potential_loss")
-    memo: dict[tuple[int, int], tuple[str | None, str | None, str | None]] = {}
+    memo = {} if memo is None else memo
     out = []
     for s in sites:
         e, p = s.threatened, s.potential_loss
@@ -464,32 +445,49 @@ def grade_sites(sites: Iterable[Site], profile: Profile) -> list[Graded]:
     return out
 
 
-def summary(graded: list[Graded], profile: Profile) -> dict[str, Any]:
+class Tally:
     """Counts by grade and by street, and the sites nearest each bound (just below it: the ones a
-    little more would lift a grade)."""
-    by_grade: dict[str, int] = {g.key: 0 for g in profile.grades}
-    by_grade["ungraded"] = 0
-    by_street: dict[str, dict[str, int]] = {}
-    for g in graded:
-        k = g.grade or "ungraded"
-        by_grade[k] += 1
-        street = by_street.setdefault(g.site.street, {})
-        street[k] = street.get(k, 0) + 1
-    nearest = []
-    for ind, _, _ in profile.tables:
-        field = {"evacuees": "threatened", "potential_loss": "potential_loss"}.get(ind.key)
-        if field is None:
-            continue
-        for band in ind.bands[1:]:
-            below = [(getattr(g.site, field), g.site) for g in graded
-                     if getattr(g.site, field) is not None and getattr(g.site, field) < band.lower]
-            if not below:
-                continue
-            value, site = max(below, key=lambda t: (t[0], t[1].id))
-            nearest.append({"indicator": ind.key, "name": ind.name, "bound": str(band.lower), "grade": band.grade,
-                            "site": site.id, "site_name": site.name, "value": str(value),
-                            "gap": str(band.lower - value)})
-    return {"by_grade": by_grade, "by_street": by_street, "nearest": nearest}
+    little more would lift a grade), gathered a chunk of graded sites at a time."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.by_grade: dict[str, int] = {g.key: 0 for g in profile.grades}
+        self.by_grade["ungraded"] = 0
+        self.by_street: dict[str, dict[str, int]] = {}
+        self.bounds: list[list[Any]] = []  # [indicator, band, field, best (value, id, name) so far]
+        for ind, _, _ in profile.tables:
+            field = {"evacuees": "threatened", "potential_loss": "potential_loss"}.get(ind.key)
+            if field is not None:
+                self.bounds += [[ind, band, field, None] for band in ind.bands[1:]]
+
+    def add(self, graded: list[Graded]) -> None:
+        from collections import Counter
+
+        for (street, k), n in Counter((g.site.street, g.grade or "ungraded") for g in graded).items():
+            self.by_grade[k] += n
+            by = self.by_street.setdefault(street, {})
+            by[k] = by.get(k, 0) + n
+        values: dict[str, list[tuple[Any, str, str]]] = {}
+        for entry in self.bounds:
+            _, band, field, best = entry
+            if field not in values:
+                values[field] = [(v, g.site.id, g.site.name) for g in graded
+                                 if (v := getattr(g.site, field)) is not None]
+            below = max((t for t in values[field] if t[0] < band.lower), default=None)
+            if below is not None and (best is None or below[:2] > best[:2]):
+                entry[3] = below
+
+    def result(self) -> dict[str, Any]:
+        nearest = [{"indicator": ind.key, "name": ind.name, "bound": str(band.lower), "grade": band.grade,
+                    "site": best[1], "site_name": best[2], "value": str(best[0]), "gap": str(band.lower - best[0])}
+                   for ind, band, _, best in self.bounds if best is not None]
+        return {"by_grade": self.by_grade, "by_street": self.by_street, "nearest": nearest}
+
+
+def summary(graded: list[Graded], profile: Profile) -> dict[str, Any]:
+    """Counts by grade and by street, and the sites nearest each bound (``Tally`` of one chunk)."""
+    tally = Tally(profile)
+    tally.add(graded)
+    return tally.result()
 
 
 # --- maps ----------------------------------------------------------------------------------------

@@ -154,6 +154,9 @@ class SiteOut(BaseModel):
     monitor_phone: str | None
     evacuation_route: str | None
     evacuation_place: str | None
+    lon: float | None = None  # where it is (the CAP <area>'s shape encloses these); None in older records
+    lat: float | None = None
+    area: str | None = None  # the warning's area (street) it lies in
 
 
 class WarningResponse(BaseModel):
@@ -201,6 +204,7 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
     measures = [MeasureOut(key=m.key, text=m.text, source=m.source, items=list(m.items))
                 for m in section.measures if section.applies(m.from_, colour)]
     keys = {key.removeprefix("unit:") for key, _ in resolved.values() if key.startswith("unit:")}
+    area_of = {key.removeprefix("unit:"): name for name, (key, _) in resolved.items()}
     in_areas = [s for s in sites if s.street_key in keys]
     contacts = _calls(section, colour, resolved, lookup, in_areas)
     return WarningResponse(
@@ -210,7 +214,8 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
         routine=[] if active else list(section.routine),
         notes=[] if active else list(section.inactive_notes),
         contacts=contacts, end=section.end if active else None, cap=colour.cap,
-        sites=[SiteOut(**{k: getattr(s, k) for k in SiteOut.model_fields}) for s in in_areas],
+        sites=[SiteOut(**{k: getattr(s, k) for k in SiteOut.model_fields if k != "area"}, area=area_of[s.street_key])
+               for s in in_areas],
     )
 
 

@@ -344,7 +344,8 @@ def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, A
     from geohazard_cli.config import config_dir
     from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import InputError, NotFoundError
-    from geohazard_cli.sites import SITES_FILE, load_bounds, load_sites, sites_path
+    from geohazard_cli.sites import SITES_FILE, load_bounds, sites_path
+    from geohazard_cli.sites_load import load_sites
 
     cfg = config_dir(figures.get("config_dir"))
     path = sites_path(cfg, figures.get("sites"))

@@ -43,7 +43,8 @@ def load(config_dir: Path | None, plan: str | None, rules: Path | None, sites: P
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import NotFoundError
-    from geohazard_cli.sites import SITES_FILE, load_bounds, load_sites, sites_path
+    from geohazard_cli.sites import SITES_FILE, load_bounds, sites_path
+    from geohazard_cli.sites_load import load_sites
 
     cfg, profile = load_config(config_dir, plan, rules)
     path = sites_path(cfg, sites)
@@ -74,7 +75,8 @@ def import_cmd(
     from geohazard_cli.cli._common import load_config, write_output
     from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import InputError
-    from geohazard_cli.sites import SITES_FILE, dump_yaml, load_bounds, read_register
+    from geohazard_cli.sites import SITES_FILE, dump_yaml, load_bounds
+    from geohazard_cli.sites_load import read_register
 
     cfg, profile = load_config(config_dir, plan, rules)
     if file.suffix.lower() not in (".csv", ".geojson", ".json"):
@@ -109,20 +111,129 @@ def grade_cmd(
 
     Example: geohazard sites grade --sites examples/sites.yaml --format json
     """
-    from geohazard_cli.sites import grade_sites, summary
+    from geohazard_cli.cli._common import load_config
+    from geohazard_cli.contacts_load import load_roster
+    from geohazard_cli.sites import Tally, grade_sites, load_bounds
+    from geohazard_cli.sites_load import Fatal, register_chunks
 
-    _, profile, register = load(config_dir, plan, rules, sites)
-    graded = grade_sites(register.sites, profile)
-    counts = summary(graded, profile)
-    if format is GradeFormat.json:
-        _json({"plan": profile.id, "file": register.file, "sites": [_row(g) for g in graded], "counts": counts,
-               "warnings": [p.model_dump() for p in register.warnings]}, output)
-        return 0
-    if format is GradeFormat.csv:
-        _csv(graded, output)
-        return 0
-    _text(graded, counts, profile, register, output)
+    cfg, profile = load_config(config_dir, plan, rules)
+    path = _register_path(cfg, sites)
+    roster, bounds = load_roster(cfg), load_bounds(cfg)
+    # A chunk of sites at a time, into a spool (the output file's temporary, or a temporary file
+    # copied to stdout at the end): memory stays bounded, and a fatal problem anywhere writes nothing.
+    fatal, tally, warnings, memo, count = Fatal(), Tally(profile), [], {}, 0  # type: ignore[var-annotated]
+    with _Spool(output) as out, _Spool(None) as body:
+        if format is GradeFormat.json:
+            out.write('{\n  "plan": ' + _nested(profile.id, 1) + ',\n  "file": ' + _nested(str(path), 1)
+                      + ',\n  "sites": [')
+        writer = _csv_writer(out) if format is GradeFormat.csv else None
+        for chunk, problems in register_chunks(path, profile, roster, bounds):
+            warnings += fatal.add(problems)
+            if fatal.first is not None:
+                continue  # read on, to count what else is wrong
+            graded = grade_sites(chunk, profile, memo)
+            tally.add(graded)
+            if format is GradeFormat.json and graded:
+                text = _nested([_row(g) for g in graded], 1)
+                out.write(("," if count else "") + text[1:-4])
+            elif writer is not None:
+                _csv_rows(writer, graded)
+            elif format is GradeFormat.text:
+                body.write("".join(_site_line(g) + "\n" for g in graded))
+            count += len(graded)
+        fatal.raise_any()
+        counts = tally.result()
+        if format is GradeFormat.json:
+            out.write(("\n  ]" if count else "]") + ',\n  "counts": ' + _nested(counts, 1) + ',\n  "warnings": '
+                      + _nested([p.model_dump() for p in warnings], 1) + "\n}\n")
+        elif format is GradeFormat.text:
+            out.write(_head(count, counts, profile, str(path)))
+            out.copy(body)
+            if warnings:
+                out.write(f"\n注意: {len(warnings)}项待补充(占位的姓名或号码,不拨打);geohazard check 逐条列出\n")
+        out.commit()
     return 0
+
+
+def _register_path(cfg: Path, sites: Path | None) -> Path:
+    from geohazard_cli.errors import NotFoundError
+    from geohazard_cli.sites import SITES_FILE, sites_path
+
+    path = sites_path(cfg, sites)
+    if path is None:
+        raise NotFoundError(f"no hazard-site register: {cfg / SITES_FILE} does not exist; give --sites FILE, or "
+                            "write one with 'geohazard sites import FILE.csv' (see examples/sites.yaml)")
+    return path
+
+
+class _Spool:
+    """Text written to a temporary file: ``--output``'s (renamed over it on commit) or one copied to
+    stdout on commit. Not committed (an error): nothing is written."""
+
+    def __init__(self, output: Path | None) -> None:
+        self.output = output
+        self.tmp: str | None = None
+
+    def __enter__(self) -> "_Spool":
+        import os
+        import tempfile
+
+        from geohazard_cli.errors import InputError
+
+        if self.output is None:
+            self.fh = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+            return self
+        target = self.output.resolve()
+        if target.is_dir():
+            raise InputError(f"--output: {self.output} is a directory; give a file name")
+        if not target.parent.is_dir():
+            raise InputError(f"--output: {target.parent} does not exist")
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise InputError(f"--output: {self.output}: cannot write there ({exc.strerror})") from None
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        return self
+
+    def write(self, text: str) -> None:
+        self.fh.write(text)
+
+    def copy(self, other: "_Spool") -> None:
+        import shutil
+
+        other.fh.seek(0)
+        shutil.copyfileobj(other.fh, self.fh, 1 << 20)
+
+    def commit(self) -> None:
+        import os
+        import shutil
+        import sys
+
+        if self.output is None:
+            self.fh.seek(0)
+            sys.stdout.flush()
+            shutil.copyfileobj(self.fh, sys.stdout, 1 << 20)
+            sys.stdout.flush()
+            return
+        self.fh.close()
+        assert self.tmp is not None
+        os.replace(self.tmp, self.output.resolve())
+        self.tmp = None
+
+    def __exit__(self, *exc: object) -> None:
+        from pathlib import Path
+
+        self.fh.close()
+        if self.tmp is not None:
+            Path(self.tmp).unlink(missing_ok=True)
+
+
+def _nested(value: Any, depth: int) -> str:
+    """``value`` as JSON indented by 2 (orjson), to sit ``depth`` levels down in a document."""
+    from geohazard_cli.fastjson import orjson
+
+    text: str = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    return text.replace("\n", "\n" + "  " * depth)
 
 
 def _row(g: "Graded") -> dict[str, Any]:
@@ -141,30 +252,27 @@ def _json(data: Any, output: Path | None) -> None:
     write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
 
 
-def _csv(graded: "list[Graded]", output: Path | None) -> None:
+def _csv_writer(out: _Spool) -> Any:
     import csv
-    import io
 
-    from geohazard_cli.cli._common import write_output
     from geohazard_cli.sites import KEYS
 
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(out.fh, lineterminator="\n")
     w.writerow([*KEYS, "grade", "grade_name", "level"])
-    for g in graded:
-        d = g.site.as_json()
-        d["hazard_type"] = g.site.hazard_type_name
-        w.writerow([*("" if d[k] is None else d[k] for k in KEYS), g.grade or "", g.grade_name or "", g.level or ""])
-    write_output(buf.getvalue(), output)
+    return w
 
 
-def _text(graded: "list[Graded]", counts: dict[str, Any], profile: "Profile", register: "Register",
-          output: Path | None) -> None:
-    from geohazard_cli.cli._common import write_output
+def _csv_rows(w: Any, graded: "list[Graded]") -> None:
+    # The Site's fields in KEYS order (hazard_type as its name, street_key left out), then the grade;
+    # csv writes None as an empty cell.
+    w.writerows([g[0][:2] + g[0][3:5] + g[0][6:] + g[1:] for g in graded])
+
+
+def _head(count: int, counts: dict[str, Any], profile: "Profile", file: str) -> str:
     from geohazard_cli.money import format_wan
 
     names = {g.key: g.name for g in profile.grades} | {"ungraded": "未定级"}
-    lines = [f"隐患点分级({register.file},{len(graded)}处;按{profile.short_title}附件2险情分级)"]
+    lines = [f"隐患点分级({file},{count}处;按{profile.short_title}附件2险情分级)"]
     lines.append("按等级: " + "  ".join(f"{names[k]} {n}" for k, n in counts["by_grade"].items() if n))
     lines.append("按街道:")
     for street, by in counts["by_street"].items():
@@ -177,17 +285,17 @@ def _text(graded: "list[Graded]", counts: dict[str, Any], profile: "Profile", re
             bound = format_wan(_dec(n["bound"])) if amount else f"{n['bound']}人"
             lines.append(f"  {n['name']} {bound}({names.get(n['grade'], n['grade'])}): {n['site']} {n['site_name']} "
                          f"{value}")
-    lines.append("")
-    for g in graded:
-        s = g.site
-        figures = "、".join(x for x in (f"威胁{s.threatened}人" if s.threatened is not None else "",
-                                         f"潜在损失{format_wan(s.potential_loss)}" if s.potential_loss is not None
-                                         else "") if x) or "无险情数字"
-        lines.append(f"{s.id}  {g.grade_name or '未定级'}  {s.street} {s.name}({s.hazard_type_name};{figures})")
-    if register.warnings:
-        lines.append("")
-        lines.append(f"注意: {len(register.warnings)}项待补充(占位的姓名或号码,不拨打);geohazard check 逐条列出")
-    write_output("\n".join(lines), output)
+    return "\n".join(lines) + "\n\n"
+
+
+def _site_line(g: "Graded") -> str:
+    from geohazard_cli.money import format_wan
+
+    s = g.site
+    figures = "、".join(x for x in (f"威胁{s.threatened}人" if s.threatened is not None else "",
+                                     f"潜在损失{format_wan(s.potential_loss)}" if s.potential_loss is not None
+                                     else "") if x) or "无险情数字"
+    return f"{s.id}  {g.grade_name or '未定级'}  {s.street} {s.name}({s.hazard_type_name};{figures})"
 
 
 def _dec(text: str) -> Any:

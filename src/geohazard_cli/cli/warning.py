@@ -206,6 +206,7 @@ def warning(
             write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return 0
     if format is WarningFormat.cap:
+        from geohazard_cli.cap_area import load_margins
         from geohazard_cli.cli._common import write_output
 
 
@@ -214,7 +215,8 @@ def warning(
         xml = cap.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
                             exercise=exercise, msg_type=msg_type, references=[ref] if ref else [],
                             scope="Restricted" if scope is CapScope.restricted else
-                            "Public" if scope is CapScope.public else None, english=lang is CapLang.en)
+                            "Public" if scope is CapScope.public else None, english=lang is CapLang.en,
+                            margins=load_margins(cfg))
         write_output(xml, output)
         if not exercise and not actual:  # a real alert by default: never silently
             print("notice: CAP status Actual (a real alert, not a drill); --actual says so, --exercise makes it "
@@ -239,7 +241,8 @@ def warning(
 
 def _register(cfg: Path, option: Path | None, profile: "Profile", roster: "Roster") -> "list[Site]":
     """The hazard-site register's sites (``--sites``, else the config dir's sites.yaml; none without one)."""
-    from geohazard_cli.sites import load_bounds, load_sites, sites_path
+    from geohazard_cli.sites import load_bounds, sites_path
+    from geohazard_cli.sites_load import load_sites
 
     path = sites_path(cfg, option)
     if path is None:

@@ -1,0 +1,319 @@
+"""Reading the hazard-site register: ``register_chunks`` (every format), ``read_register`` (every
+site and problem), ``load_sites`` (a register, or the first fatal problem). A register holds up
+to 300,000 sites (the national 群测群防 scale): a CSV register is read in chunks of rows and
+validated a column at a time.
+
+``csv_chunks(path, ...)`` yields each chunk's sites and problems, so memory stays bounded by a chunk
+(plus the ids seen, for duplicates). A chunk is checked column by column with plain built-ins
+(``zip(*rows)``, ``map``, sets of distinct values, one regular expression over a whole column);
+the fast path never words a problem: any chunk it is not sure of (a bad value, a placeholder, a
+blank row, a short row, a cell it does not recognise) goes to ``sites.parse_rows``, the careful
+path, row by row, which gives the messages. So both paths give the same sites and problems
+(``tests/test_sites_load.py`` checks it with hypothesis).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geohazard_cli.contacts_load import _PLACEHOLDER
+from geohazard_cli.errors import ConfigError, InputError
+from geohazard_cli.sites import (
+    _SPACE,
+    COLUMNS,
+    HEADER_ALIASES,
+    KEYS,
+    Bounds,
+    Register,
+    Site,
+    _amount,
+    _count,
+    _Streets,
+    _text,
+    csv_rows,
+    geojson_rows,
+    parse_rows,
+    yaml_rows,
+)
+
+if TYPE_CHECKING:
+    from geohazard_cli.contacts import Problem, Roster
+    from geohazard_cli.rules import Profile
+
+CHUNK = 1024
+# A valid number as phone_problem accepts it (ASCII only; anything else goes the careful way):
+# a mobile, or a fixed line with an optional area code.
+_PHONE = re.compile(r"(1[3-9][0-9]{9})|(?:(0[0-9]{2,3})-?)?([2-9][0-9]{6,7})")
+_BAD = object()
+
+
+class _Fast:
+    """What the column checks of one register share: lookups and memos of distinct values."""
+
+    def __init__(self, profile: Profile, roster: Roster, bounds: Bounds) -> None:
+        self.streets = _Streets(roster)
+        self.hazards = profile.hazard_lookup
+        self.bounds = bounds
+        self.area, self.length = roster.area_code, roster.local_number_length
+        # numbers already in their dialled form (a mobile, or 0xxx-local): a whole column in one match
+        area = re.escape(self.area or "-")
+        same = "1[3-9][0-9]{9}|(?!" + area + "-)0[0-9]{2,3}-[2-9][0-9]{6,7}"
+        if self.area is not None and self.length is not None:
+            same += f"|{area}-[2-9][0-9]{{{self.length - 1}}}"
+        self.dialled = re.compile(f"(?:{same})(?:\n(?:{same}))*")
+        self.memo: dict[str, dict[str, Any]] = {k: {} for k in ("hazard", "street", "households", "threatened",
+                                                                "potential_loss")}
+
+    def _lookup(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]) -> list[Any] | None:
+        """``fn`` of each cell, computed once per distinct value; None when any is _BAD."""
+        memo = self.memo[kind]
+        if len(memo) > 100_000:
+            memo.clear()
+        for v in set(col).difference(memo):
+            try:
+                memo[v] = fn(v)
+            except (ValueError, ArithmeticError, InputError):
+                memo[v] = _BAD
+        out = list(map(memo.__getitem__, col))
+        return None if _BAD in out else out  # `in` compares by identity first: _BAD is only itself
+
+    def hazard(self, v: str) -> Any:
+        h = self.hazards.get(unicodedata.normalize("NFKC", v).strip().casefold())
+        return _BAD if h is None else (h.key, h.name)
+
+    def street(self, v: str) -> Any:
+        t = _text(v)
+        u = self.streets.find(t) if t else None
+        return _BAD if u is None else (u.name, u.key)
+
+    @staticmethod
+    def count(v: str) -> int | None:
+        return None if v == "" else _count(v)
+
+    @staticmethod
+    def amount(v: str) -> Decimal | None:
+        return None if v == "" else _amount(v)
+
+    def phones(self, col: tuple[str, ...] | None, n: int) -> list[str | None] | None:
+        if col is None:
+            return [None] * n
+        cells = [t or None for t in map(str.strip, col)]
+        given = [t for t in cells if t is not None]
+        text = "\n".join(given)
+        if not text.isascii() or _PLACEHOLDER.search(text):
+            return None
+        if self.dialled.fullmatch(text) and text.count("\n") == len(given) - 1:
+            return cells
+        matches = list(map(_PHONE.fullmatch, given))
+        if None in matches:
+            return None
+        area_code, length = self.area, self.length
+        dial: dict[str, str] = {}
+        for p, m in zip(given, matches, strict=True):
+            assert m is not None
+            if m[1] is not None:
+                dial[p] = p
+                continue
+            area, local = m[2] or area_code, m[3]
+            if area_code is not None and length is not None and area == area_code and len(local) != length:
+                return None
+            dial[p] = f"{area}-{local}"
+        return [None if t is None else dial[t] for t in cells]
+
+
+def _texts(col: tuple[str, ...] | None, n: int) -> list[str | None]:
+    return [None] * n if col is None else [t or None for t in map(str.strip, col)]
+
+
+def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
+               ) -> list[Site] | None:
+    """A chunk's sites when every row is clean (what parse_rows would accept without a word), else
+    None (the careful path then gives the problems). ``seen`` gains the chunk's ids."""
+    n, width = len(rows), len(keys)
+    if not n or set(map(len, rows)) != {width} or not all(map(any, rows)):
+        return None
+    cols: dict[str, tuple[str, ...]] = dict(zip(keys, zip(*rows, strict=True), strict=True))
+    get = cols.get
+    ids = list(map(str.strip, cols["id"]))
+    names = list(map(str.strip, cols["name"]))
+    if not all(ids) or not all(names) or len(set(ids)) != n or not seen.keys().isdisjoint(ids):
+        return None
+    hazards = f._lookup("hazard", cols["hazard_type"], f.hazard)
+    streets = f._lookup("street", cols["street"], f.street)
+    if hazards is None or streets is None:
+        return None
+    try:
+        lons, lats = list(map(float, cols["lon"])), list(map(float, cols["lat"]))
+    except ValueError:
+        return None
+    b = f.bounds
+    for values, lo, hi in ((lons, b.west, b.east), (lats, b.south, b.north)):
+        total = sum(values)
+        if total != total or not (lo <= min(values) and max(values) <= hi):  # a NaN makes the sum NaN
+            return None
+    figures: list[list[Any]] = []
+    for key, fn in (("households", f.count), ("threatened", f.count), ("potential_loss", f.amount)):
+        col = get(key)
+        if col is None:
+            figures.append([None] * n)
+            continue
+        if key == "potential_loss":
+            memo = f.memo[key]
+            try:
+                if all(map(str.isdigit, col)):
+                    figures.append(list(map(Decimal, col)))
+                    continue
+                out = [Decimal(v) if v.isdigit() else (memo[v] if v in memo else memo.setdefault(v, fn(v)))
+                       for v in col]
+            except (ValueError, ArithmeticError, InputError):
+                return None
+        else:
+            got = f._lookup(key, col, fn)
+            if got is None:
+                return None
+            out = got
+        figures.append(out)
+    people: list[list[str | None]] = []
+    for key in ("responsible_name", "monitor_name"):
+        col = get(key)
+        if col is not None and _PLACEHOLDER.search("\n".join(col)):
+            return None
+        people.append(_texts(col, n))
+    phones = [f.phones(get(k), n) for k in ("responsible_phone", "monitor_phone")]
+    if phones[0] is None or phones[1] is None:
+        return None
+    seen.update(zip(ids, range(start, start + n), strict=True))
+    h_key, h_name = zip(*hazards, strict=True)
+    s_name, s_key = zip(*streets, strict=True)
+    return list(map(Site._make, zip(ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures,
+                                    people[0], phones[0], people[1], phones[1], _texts(get("evacuation_route"), n),
+                                    _texts(get("evacuation_place"), n), _texts(get("source"), n), strict=True)))
+
+
+def _terminators(cells: list[str]) -> int:
+    """Line ends inside a row's cells (a quoted cell may hold them): how csv.reader counts lines."""
+    return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
+
+
+def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
+               error: type[ConfigError] | type[InputError] = ConfigError, size: int = CHUNK
+               ) -> Iterator[tuple[list[Site], list[Problem]]]:
+    """A CSV register's sites and problems, a chunk of rows at a time (the same as parse_rows over
+    sites.csv_rows would give, in the same order)."""
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+    file, f, start = str(path), _Fast(profile, roster, bounds), 0
+    seen: dict[str, int] = {}
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+            keys = [HEADER_ALIASES.get(_SPACE.sub("", h), h) for h in header]
+            missing = [c.key for c in COLUMNS if c.required and c.key not in keys]
+            if missing:
+                raise error(f"{path}:1: missing column(s) {', '.join(missing)} (headers: {', '.join(KEYS)} "
+                            "or 编号, 名称, 灾害类型, 街道, 经度, 纬度, ...)")
+            fast = len(set(keys)) == len(keys) and set(keys) <= set(KEYS)  # else every row is careful
+            line = reader.line_num
+            while rows := list(islice(reader, size)):
+                end = reader.line_num
+                sites = fast_chunk(keys, rows, f, seen, start) if fast else None
+                if sites is not None:
+                    start += len(sites)
+                    line = end
+                    yield sites, []
+                    continue
+                if end - line == len(rows):
+                    lines: Any = range(line + 1, end + 1)
+                else:
+                    lines, at = [], line
+                    for r in rows:
+                        at += 1 + _terminators(r)
+                        lines.append(at)
+                line = end
+                dicts = [(ln, {k: v for k, v in zip(keys, cells, strict=False) if v != "" or k not in KEYS})
+                         for ln, cells in zip(lines, rows, strict=True) if any(cells)]
+                sites, problems = parse_rows(dicts, file, profile, roster, bounds, seen=seen, start=start,
+                                             streets=f.streets)
+                start += len(dicts)
+                yield sites, problems
+        except StopIteration:
+            raise error(f"{path}: empty; expected a header row ({', '.join(KEYS)})") from None
+        except UnicodeDecodeError:
+            raise error(f"{path}: is not UTF-8 text; save it as UTF-8") from None
+
+
+def register_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds
+                    ) -> Iterator[tuple[list[Site], list[Problem]]]:
+    """A register file's (.csv, .yaml, .geojson) sites and problems in chunks, in file order."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield from csv_chunks(path, profile, roster, bounds)
+        return
+    file = str(path)
+    if suffix in (".geojson", ".json"):
+        yield parse_rows(geojson_rows(path), file, profile, roster, bounds)
+        return
+    from geohazard_cli.loader import read_text
+
+    rows, line_of = yaml_rows(read_text(path), file)
+    yield parse_rows(rows, file, profile, roster, bounds, line_of)
+
+
+def careful_register(path: Path, profile: Profile, roster: Roster, bounds: Bounds
+                     ) -> tuple[list[Site], list[Problem]]:
+    """A CSV register row by row through the careful path only (what the fast path must agree with)."""
+    return parse_rows(csv_rows(path), str(path), profile, roster, bounds)
+
+
+def read_register(path: Path, profile: Profile, roster: Roster, bounds: Bounds) -> tuple[list[Site], list[Problem]]:
+    """Every site and problem of a register file (.yaml, .csv or .geojson)."""
+    sites: list[Site] = []
+    problems: list[Problem] = []
+    for s, p in register_chunks(path, profile, roster, bounds):
+        sites += s
+        problems += p
+    return sites, problems
+
+
+class Fatal:
+    """The fatal problems met while reading: the first, and how many (raised at the end)."""
+
+    def __init__(self) -> None:
+        self.first: Problem | None = None
+        self.count = 0
+
+    def add(self, problems: list[Problem]) -> list[Problem]:
+        """Note the fatal ones; return the others (warnings)."""
+        rest = []
+        for p in problems:
+            if p.fatal:
+                self.first = self.first or p
+                self.count += 1
+            else:
+                rest.append(p)
+        return rest
+
+    def raise_any(self) -> None:
+        if self.first is not None:
+            more = f" (and {self.count - 1} more)" if self.count > 1 else ""
+            raise ConfigError(f"{self.first}{more}")
+
+
+def load_sites(path: Path, profile: Profile, roster: Roster, bounds: Bounds) -> Register:
+    """A register, or ConfigError naming the first fatal problem (file:line: field: what)."""
+    fatal, sites, warnings = Fatal(), [], []
+    for s, p in register_chunks(path, profile, roster, bounds):
+        sites += s
+        warnings += fatal.add(p)
+    fatal.raise_any()
+    return Register(str(path), sites, warnings)
