@@ -204,3 +204,30 @@ def test_migrate_both_ways_loses_nothing_and_adds_nothing_twice(cli: Any, tmp_pa
     assert cli("incident", "check", "--db", pg_url).exit_code == 0
     r = cli("incident", "migrate", "--to", here, "--db", here)
     assert r.exit_code == 2 and "is the journal itself" in r.stderr
+
+
+def test_check_on_the_server_looks_at_the_schema_and_the_append_only_triggers(cli: Any, pg_url: str) -> None:
+    """What `incident check` asks PostgreSQL: the schema version, the triggers present and enabled;
+    then every event re-validated and every snapshot against its events, as on SQLite."""
+    opened(cli, pg_url)
+    r = run(cli, pg_url, "check")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[1:3] == ["PostgreSQL schema version: ok", "PostgreSQL append-only triggers: ok"]
+    assert "SQLite" not in r.stdout
+    out = json.loads(run(cli, pg_url, "check", "--format", "json").stdout)
+    assert out == {"path": pg_url, "backend": "postgresql", "schema_version": 1,
+                   "server_checks": {"schema_version": "ok", "append_only": "ok"}, "responses": 1, "events": 2,
+                   "set_aside_count": 0, "set_aside": [], "disagreements": [], "damaged": False}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        conn.execute("UPDATE events SET kind = 'mystery' WHERE kind = 'call'")  # now it can be changed
+        conn.execute("DROP TRIGGER events_no_truncate ON events")
+    r = run(cli, pg_url, "check", "--format", "json")
+    assert r.exit_code == 2
+    out = json.loads(r.stdout)
+    problem = ("trigger events_append_only is disabled; trigger events_no_truncate is missing "
+               "(events can be changed in place)")
+    assert out["server_checks"] == {"schema_version": "ok", "append_only": problem}
+    assert [d["text"] for d in out["set_aside"]] == ["incident 1: event #2 set aside: its kind 'mystery' is not known"]
+    assert r.stderr == (f"geohazard: error: the journal {pg_url} is damaged: 1 row(s) set aside, 0 stored state(s) "
+                        f"disagree with their events, PostgreSQL's: {problem}\n")

@@ -97,6 +97,7 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
+APPEND_ONLY_TRIGGERS = ("events_append_only", "events_no_truncate")  # what ``incident check`` looks for
 _EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at"
 
 
