@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from geohazard_cli import lifecycle
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, StateError
 from geohazard_cli.journal import (
+    ENV_TIMEOUT,
+    NOTICE_AFTER_S,
     Damage,
     Rows,
     _dumps,
@@ -283,13 +285,41 @@ class PgJournal(Rows):
 
     # -- reads (inside a transaction) --
     def state(self, response_id: int) -> State:
-        lock = " FOR UPDATE" if self._in_write else ""
-        row = self.conn.execute(f"SELECT {self.state_columns} FROM incidents WHERE id = %s{lock}",
-                                (response_id,)).fetchone() if self.version else None
+        sql = f"SELECT {self.state_columns} FROM incidents WHERE id = %s"
+        if not self.version:
+            row = None
+        elif self._in_write:
+            row = self._locked(sql + " FOR UPDATE", response_id)
+        else:
+            row = self.conn.execute(sql, (response_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no incident {response_id} in {self.where} "
                                 "(see 'geohazard incident list --all')")
         return self._state_of(row)
+
+    def _locked(self, sql: str, response_id: int) -> Any:
+        """The response's row, locked. Behind another station's lock for NOTICE_AFTER_S, say so
+        (``waiting``) and wait for the rest of the timeout (a savepoint keeps the transaction usable
+        after the first, short wait ends)."""
+        import psycopg
+
+        first = min(NOTICE_AFTER_S, self.timeout) if self.waiting is not None else self.timeout
+        if first >= self.timeout:
+            return self.conn.execute(sql, (response_id,)).fetchone()
+        self.conn.execute("SAVEPOINT geohazard_lock")
+        self.conn.execute(f"SET LOCAL lock_timeout = {max(1, int(first * 1000))}")
+        try:
+            row = self.conn.execute(sql, (response_id,)).fetchone()
+        except psycopg.errors.LockNotAvailable:
+            self.conn.execute("ROLLBACK TO SAVEPOINT geohazard_lock")  # also undoes the short timeout
+            assert self.waiting is not None
+            self.waiting(f"waiting for the journal {self.where}: another station is writing to incident "
+                         f"{response_id} (waits up to {self.timeout:g} s; ${ENV_TIMEOUT} sets how long)")
+            self.conn.execute(f"SET LOCAL lock_timeout = {max(1, int((self.timeout - first) * 1000))}")
+            row = self.conn.execute(sql, (response_id,)).fetchone()
+        self.conn.execute("RELEASE SAVEPOINT geohazard_lock")
+        self.conn.execute(f"SET LOCAL lock_timeout = {int(self.timeout * 1000)}")
+        return row
 
     # -- writes (inside a write transaction) --
     def create(self, drafts: Sequence[Draft]) -> tuple[State, list[Event]]:
