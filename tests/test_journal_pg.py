@@ -169,6 +169,12 @@ def test_every_event_carries_station_and_officer(cli: Any, backend: str, tmp_pat
             got = conn.execute(sql).fetchall()
     room = ("区应急局值班室", "张三")
     assert got == [("open", *room), ("call", *room), ("ack", "现场指挥部", "李四")]
+    shown = json.loads(cli("incident", "show", "1", "--format", "json", "--db", spec).stdout)["history"]
+    assert [(e["kind"], e["station"], e["officer"]) for e in shown] == got
+    text = cli("incident", "show", "1", "--db", spec).stdout.splitlines()
+    timeline = text[text.index("时间线") + 1:]
+    assert [line.rsplit("  ", 1)[1] for line in timeline[:3]] == [
+        "[区应急局值班室 张三]", "[区应急局值班室 张三]", "[现场指挥部 李四]"]
     (copy / "station.local.yaml").write_text("station: [1]\n", encoding="utf-8")
     monkeypatch.delenv("GEOHAZARD_STATION")
     r = cli("incident", "close", "1", "--reason", "x", "--db", spec)

@@ -118,15 +118,17 @@ def event_json(e: Event) -> dict[str, Any]:
     return {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "recorded_at": e.recorded_at.isoformat(),
             "grade": e.grade, "response_level": e.response_level, "text": event_text(e),
             "details": e.details, "answerer": e.answerer,
-            "responded_at": e.responded_at.isoformat() if e.responded_at else None}
+            "responded_at": e.responded_at.isoformat() if e.responded_at else None,
+            "station": e.station, "officer": e.officer}
 
 
 def event_text(e: Event) -> str:
     return describe(e.kind, e.details, e.answerer, e.responded_at)
 
 
-_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at"
-_EVENT_COLUMNS_V1 = "seq, kind, at, recorded_at, grade, response_level, details, NULL, NULL"
+_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, station, officer"
+_EVENT_COLUMNS_V2 = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, NULL, NULL"
+_EVENT_COLUMNS_V1 = "seq, kind, at, recorded_at, grade, response_level, details, NULL, NULL, NULL, NULL"
 _STATE_COLUMNS = "id, state"
 
 
@@ -461,7 +463,7 @@ class Journal(Rows):
 
     @property
     def _event_columns(self) -> str:
-        return _EVENT_COLUMNS if self.version >= 2 else _EVENT_COLUMNS_V1
+        return _EVENT_COLUMNS if self.version >= 4 else _EVENT_COLUMNS_V2 if self.version >= 2 else _EVENT_COLUMNS_V1
 
     @property
     def _kinds(self) -> bool:
@@ -497,7 +499,8 @@ class Journal(Rows):
                 f"INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, "
                 f"answerer, responded_at{extra}) VALUES ({', '.join('?' * len(row))})", row)
             ev = Event(int(cur.lastrowid or 0), draft.kind, draft.at, recorded, draft.details, draft.grade,
-                       draft.response_level, draft.answerer, draft.responded_at)
+                       draft.response_level, draft.answerer, draft.responded_at,
+                       *((self.station, self.officer) if extra else (None, None)))
             lifecycle.apply(state, ev)
             stored.append(ev)
         self._store(state)
@@ -580,8 +583,9 @@ def stored_state(response_id: int, snapshot: str) -> State:
 
 
 def stored_event(row: Sequence[Any]) -> Event:
-    """One events row, checked; ``ValueError`` says what is wrong."""
-    seq, kind, at, recorded_at, g, lv, details, answerer, responded_at = row
+    """One events row (its station and officer last, when read), checked; ``ValueError`` says what is wrong."""
+    seq, kind, at, recorded_at, g, lv, details, answerer, responded_at, *who = row
+    station, officer = (who[0], who[1]) if who else (None, None)
     if kind not in lifecycle.KINDS:
         raise ValueError(f"its kind {kind!r} is not known")
     data = _json(details, "its details are not valid JSON")
@@ -593,7 +597,8 @@ def stored_event(row: Sequence[Any]) -> Event:
             raise ValueError("its figures are not an object")
         _check_figures(figures)
     return Event(seq, kind, _time(at, "at"), _time(recorded_at, "recorded_at"), data, g, lv, answerer,
-                 _time(responded_at, "responded_at") if responded_at else None)
+                 _time(responded_at, "responded_at") if responded_at else None,
+                 station if isinstance(station, str) else None, officer if isinstance(officer, str) else None)
 
 
 def _json(text: Any, problem: str) -> Any:

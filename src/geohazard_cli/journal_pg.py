@@ -100,7 +100,7 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 APPEND_ONLY_TRIGGERS = ("events_append_only", "events_no_truncate")  # what ``incident check`` looks for
-_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at"
+_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, station, officer"
 
 
 def redact(url: str) -> str:
@@ -358,7 +358,7 @@ class PgJournal(Rows):
             assert row is not None
             self._written.append(uid)
             ev = Event(int(row[0]), draft.kind, draft.at, recorded, draft.details, draft.grade,
-                       draft.response_level, draft.answerer, draft.responded_at)
+                       draft.response_level, draft.answerer, draft.responded_at, self.station, self.officer)
             lifecycle.apply(state, ev)
             stored.append(ev)
         self._store(state)
