@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ APPLICATION_ID = 0x47484A4C  # "GHJL": marks a file as a geohazard journal
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another's lock ($GEOHAZARD_DB_TIMEOUT)
 ENV_TIMEOUT = "GEOHAZARD_DB_TIMEOUT"
 CHECKPOINT_BYTES = 4 << 20  # SQLite's default: checkpoint once the write-ahead log passes ~1000 pages
+POLL_S = 0.25  # how often ``wait_change`` looks at PRAGMA data_version (another connection's commit)
 NOTICE_AFTER_S = 1.5  # a writer still waiting after this long is told why (Journal.open's ``waiting``)
 
 
@@ -240,6 +242,7 @@ class Journal(Rows):
         self.how = how
         self.readonly = readonly
         self.timeout = timeout
+        self._seen: Any = None  # PRAGMA data_version at the last read transaction
         self.waiting = waiting  # told, once, when a write has waited NOTICE_AFTER_S for the lock
         self.version = len(MIGRATIONS)
         self.set_aside: list[Damage] = []  # what the reads so far could not use
@@ -394,6 +397,8 @@ class Journal(Rows):
         A committed write counts in ``committed()`` unless ``change`` is false (a migration)."""
         global _committed
         with self._errors():
+            if not write:  # what a read saw: a commit after this moves data_version (``wait_change``)
+                self._seen = self.conn.execute("PRAGMA data_version").fetchone()[0]
             self._begin(write)
             try:
                 yield self.conn
@@ -409,6 +414,19 @@ class Journal(Rows):
                 _committed += 1
         if write:
             self._checkpoint()
+
+    def wait_change(self, seconds: float) -> bool:
+        """Block up to ``seconds`` until another connection commits (SQLite's data_version moves),
+        looking every POLL_S; True when one did since the last read."""
+        deadline = time.monotonic() + seconds
+        with self._errors():
+            while True:
+                if self.conn.execute("PRAGMA data_version").fetchone()[0] != self._seen:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                time.sleep(min(POLL_S, left))
 
     def _checkpoint(self) -> None:
         """Copy the write-ahead log back into the file once it is large (what SQLite's automatic

@@ -99,6 +99,7 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
+CHANNEL = "geohazard_journal"  # NOTIFY'd by every write (payload: the response id) at its COMMIT; watch LISTENs
 APPEND_ONLY_TRIGGERS = ("events_append_only", "events_no_truncate")  # what ``incident check`` looks for
 _EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, station, officer"
 
@@ -140,6 +141,7 @@ class PgJournal(Rows):
         self._uids = 0  # uids handed out so far in this request
         self._written: list[str] = []  # uids written by the open write transaction
         self._in_write = False
+        self._listening = False
         self.conn: psycopg.Connection[Any] = self._connect()
 
     @property
@@ -193,6 +195,19 @@ class PgJournal(Rows):
 
     def close(self) -> None:
         self.conn.close()
+
+    def wait_change(self, seconds: float) -> bool:
+        """Block up to ``seconds`` for another station's commit (LISTEN/NOTIFY: every write notifies
+        ``CHANNEL`` as it commits); True when one came. The first call starts listening."""
+        with self._errors():
+            if not self._listening:
+                self.conn.execute(f"LISTEN {CHANNEL}")
+                self._listening = True
+            came = any(True for _ in self.conn.notifies(timeout=seconds, stop_after=1))
+            if came:  # several commits at once: one refresh (the generator holds the connection's lock)
+                for _ in self.conn.notifies(timeout=0):
+                    pass
+        return came
 
     def _version(self) -> int | None:
         with self._errors():
@@ -362,6 +377,7 @@ class PgJournal(Rows):
             lifecycle.apply(state, ev)
             stored.append(ev)
         self._store(state)
+        self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(state.id)))  # sent when it commits
         return state, stored
 
     def _recorded(self, response_id: int, count: int, uids: list[str] | None = None) -> tuple[State, list[Event]]:
