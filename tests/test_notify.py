@@ -341,47 +341,175 @@ def test_a_killed_notify_resumes_without_sending_twice(bot: Bot, db: Path, tmp_p
 
 # --- email --------------------------------------------------------------------------------------
 
-def test_email_over_a_real_smtp_server_with_login(inc, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
+def make_certificates(where: Path) -> tuple[Path, Path, Path]:
+    """A CA of the test's own and a server certificate it signed for 127.0.0.1 (PEM files):
+    the CA, the server's certificate and its key."""
+    import datetime as dt
+    import ipaddress
 
-    received: list[Any] = []
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            received.append(envelope)
-            return "250 OK"
+    now = dt.datetime.now(dt.UTC)
 
-    def auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        ok = data.login == b"duty" and data.password == SECRET.encode()
-        return AuthResult(success=ok, handled=False)
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    import socket
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("geohazard test CA")).issuer_name(name("geohazard test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = where / "ca.pem", where / "server.pem", where / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
 
-    with socket.socket() as s:  # a free port (the controller checks itself by connecting to it)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=auth, auth_require_tls=False)
-    controller.start()
-    try:
-        opened(inc)
-        cfg = notify_yaml(tmp_path, f"channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n    port: {port}\n"
-                                    "    username: duty\n    secret_env: GEOHAZARD_TEST_SECRET\n"
-                                    "    sender: duty@bureau.test\n    retries: 0\n"
-                                    "    addresses: {emergency: yj@bureau.test, water: sw@bureau.test}\n")
-        out = j(inc, "notify", "1", "--channel", "mail", "--notify", str(cfg))
-    finally:
-        controller.stop()
+
+class Mailhost:
+    """aiosmtpd on 127.0.0.1 as a bureau's mail server is set up: STARTTLS required before anything
+    (with a certificate the test's own CA signed), login required (only under TLS)."""
+
+    def __init__(self, where: Path) -> None:
+        import socket
+        import ssl
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.ca, cert, key = make_certificates(where)
+        self.received: list[tuple[Any, bool, Any]] = []  # envelope, under TLS, logged in as
+        host = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                host.received.append((envelope, bool(session.ssl), session.auth_data))
+                return "250 OK"
+
+        def auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            ok = data.login == b"duty" and data.password == SECRET.encode()
+            return AuthResult(success=ok, handled=False, auth_data=data.login if ok else None)
+
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+        with socket.socket() as s:  # a free port (the controller checks itself by connecting to it)
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, tls_context=tls,
+                                     require_starttls=True, authenticator=auth, auth_require_tls=True,
+                                     auth_required=True)
+        self.controller.start()
+
+    def channel(self, *extra: str) -> str:
+        return ("channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n"
+                f"    port: {self.port}\n    sender: duty@bureau.test\n    retries: 0\n"
+                "    addresses: {emergency: yj@bureau.test, water: sw@bureau.test}\n"
+                + "".join(f"    {line}\n" for line in extra))
+
+    def close(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def mailhost(tmp_path: Path) -> Iterator[Mailhost]:
+    host = Mailhost(tmp_path)
+    yield host
+    host.close()
+
+
+LOGIN = ("starttls: true", "username: duty", "secret_env: GEOHAZARD_TEST_SECRET")
+
+
+def test_email_over_starttls_verified_by_the_ca_file_and_login(inc, db: Path, tmp_path: Path,
+                                                               mailhost: Mailhost) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN, "ca_file: ca.pem"))  # relative to notify.yaml
+    out = j(inc, "notify", "1", "--channel", "mail", "--notify", str(cfg))
     sent = [m for m in out["messages"]]
     assert [(m["unit"], m["target"], m["status"], m["code"]) for m in sent] == [
         ("区应急局", "yj@bureau.test", "sent", "250"), ("区水务局", "sw@bureau.test", "sent", "250")]
-    assert [e.rcpt_tos for e in received] == [["yj@bureau.test"], ["sw@bureau.test"]]
+    assert [(e.rcpt_tos, tls, login) for e, tls, login in mailhost.received] == [
+        (["yj@bureau.test"], True, b"duty"), (["sw@bureau.test"], True, b"duty")]
     import email
 
-    mail = email.message_from_bytes(received[0].content, policy=email.policy.default)
+    mail = email.message_from_bytes(mailhost.received[0][0].content, policy=email.policy.default)
     assert mail.get_content().strip() == sent[0]["text"]
     assert len(out["no_target"]) == 16  # the units with no address are listed
     no_secret(db)
+
+
+def test_a_certificate_that_does_not_verify_fails_the_attempt_and_sends_nothing(
+        inc, db: Path, tmp_path: Path, mailhost: Mailhost) -> None:  # type: ignore[no-untyped-def]
+    """Without ca_file the system's trust store does not know the bureau's CA: the attempt fails,
+    said as such, and the message stays to be retried (never sent unverified)."""
+    opened(inc)
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN))
+    r = inc("notify", "1", "--channel", "mail", "--notify", str(cfg), "--format", "json", ok=False)
+    out = json.loads(r.stdout)
+    assert {(m["status"], m["code"]) for m in out["messages"]} == {("failed", "tls")}
+    assert "certificate did not verify" in out["messages"][0]["detail"]
+    assert mailhost.received == []
+    (tmp_path / "ca.pem").rename(tmp_path / "bureau-ca.pem")
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN, f"ca_file: {tmp_path / 'bureau-ca.pem'}"))
+    again = j(inc, "notify", "1", "--channel", "mail", "--notify", str(cfg), "--retry")
+    assert {(m["status"], m["code"]) for m in again["messages"]} == {("sent", "250")}
+    assert len(mailhost.received) == 2  # each once
+    no_secret(db, r.stdout, r.stderr)
+
+
+def test_a_wrong_password_is_the_servers_refusal_of_the_login(inc, tmp_path: Path, mailhost: Mailhost,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    monkeypatch.setenv("GEOHAZARD_TEST_SECRET", "not-the-password")
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN, "ca_file: ca.pem"))
+    out = json.loads(inc("notify", "1", "--channel", "mail", "--notify", str(cfg), "--format", "json",
+                         ok=False).stdout)
+    assert {(m["status"], m["code"], m["detail"]) for m in out["messages"]} == {
+        ("failed", "535", "the server refused the login (username, secret_env)")}
+    assert mailhost.received == []
+
+
+@pytest.mark.parametrize(("lines", "problem"), [
+    (("username: duty", "secret_env: GEOHAZARD_TEST_SECRET"),
+     "username without starttls would send the password unencrypted; set starttls: true (or drop username "
+     "for a relay that needs no login)"),
+    (("ca_file: ca.pem",), "ca_file checks the server's certificate under starttls; set starttls: true"),
+])
+def test_login_and_ca_file_only_under_starttls(inc, tmp_path: Path, lines: tuple[str, ...], problem: str) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, "channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n"
+                                "    sender: duty@bureau.test\n" + "".join(f"    {x}\n" for x in lines))
+    r = inc("notify", "1", "--channel", "mail", "--notify", str(cfg), ok=False)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"geohazard: error: {cfg}") and problem in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_an_unreadable_ca_file_is_refused_before_anything_is_queued(inc, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, "channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n"
+                                "    sender: duty@bureau.test\n    starttls: true\n    ca_file: nowhere.pem\n")
+    r = inc("notify", "1", "--channel", "mail", "--notify", str(cfg), ok=False)
+    assert r.exit_code == 2
+    assert r.stderr == (f'geohazard: error: channel "mail": ca_file {tmp_path / "nowhere.pem"}: not a readable '
+                        "PEM file of CA certificates (No such file or directory)\n")
+    assert events(db, "message") == []
 
 
 # --- sms-file -----------------------------------------------------------------------------------

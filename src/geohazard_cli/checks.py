@@ -374,6 +374,7 @@ def check_notify(cfg: Path, roster: Roster | None) -> list[Problem]:
                 problems += _validation_problems(exc, str(path), text)
             else:
                 problems += _notify_units(conf, roster, str(path), text)
+                problems += _notify_ca_files(conf, path, text)
             problems += [Problem(file=str(path), line=n, path="(value)",
                                  message=f"still holds a placeholder of notify.example.yaml: {line}")
                          for n, line in placeholders(text, str(path))]
@@ -395,6 +396,15 @@ def _notify_units(conf: Any, roster: Roster | None, file: str, text: str) -> lis
                 out.append(Problem(file=file, line=line_of(text, [*loc, key]), path=".".join(map(str, [*loc, key])),
                                    message=f'"{key}" is not a unit key of contacts.yaml{roster.suggest(key)}'))
     return out
+
+
+def _notify_ca_files(conf: Any, path: Path, text: str) -> list[Problem]:
+    from geohazard_cli.loader import line_of
+
+    return [Problem(file=str(path), line=line_of(text, ["channels", name, "ca_file"]),
+                    path=f"channels.{name}.ca_file", message=f"{ch.ca_file}: no such file (relative to {path.name})")
+            for name, ch in conf.channels.items()
+            if ch.ca_file and not (path.parent / ch.ca_file).is_file()]
 
 
 def _notify_templates(cfg: Path) -> list[Problem]:

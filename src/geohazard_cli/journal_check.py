@@ -1,7 +1,7 @@
 """The journal's health: ``check`` (the backend's own checks: SQLite's integrity_check and
-foreign_key_check, or on PostgreSQL the schema version and the append-only triggers; then every row read
-back, every stored state against its events replayed) and ``backup`` (SQLite's online backup: a consistent copy while others
-write). Storage only, no printing; ``cli/incident.py`` shows the report."""
+foreign_key_check, or on PostgreSQL the schema version and the append-only triggers; then every row
+read back, every stored state against its events replayed) and ``backup`` (SQLite's online backup: a
+consistent copy while others write). Storage only, no printing; ``cli/incident.py`` shows the report."""
 
 from __future__ import annotations
 
