@@ -585,3 +585,53 @@ def test_check_flags_the_examples_placeholders_and_unknown_units(cli, cfg: Path,
     (copy / "templates" / "notify" / "reminder.txt.j2").write_text("{{ unit.__class__ }}", encoding="utf-8")
     r = cli("check", "--config-dir", str(copy), "--format", "json")
     assert [p["file"] for p in json.loads(r.stdout)["problems"]] == ["templates/notify/reminder.txt.j2"]
+
+
+# --- reminders from the deadlines ----------------------------------------------------------------
+
+def test_reminders_for_what_is_late_each_deadline_once(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    """--reminders sends what `incident due` finds late: each unit past its answer deadline (III级: 30
+    minutes, response.local.yaml), the 速报 overdue; a re-run sends nothing again; a unit called again
+    has a new deadline and, missed, a new reminder."""
+    entries = opened(inc)  # 09:40, III级: 18 units
+    due = j(inc, "due", "1", "--at", "2026-07-21 10:15")
+    assert len(due["overdue"]) == len(entries) and [r["report"] for r in due["reports_due"] if r["overdue"]] == ["first"]
+    out = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:15")
+    msgs = out["messages"]
+    assert len(msgs) == len(entries) + 1 and {m["status"] for m in msgs} == {"sent"}
+    water = next(m for m in msgs if m["unit"] == "区水务局")
+    assert water["text"] == ("【叫应提醒】区水务局:尚未收到贵单位对III级响应的回应(应于 2026-07-21 10:10 前回复,已逾期 5 分钟),"
+                             "请立即回复\"收到\"确认。(事件 #1)")
+    assert water["key"] == "1/1/water/dry-run/reminder@2026-07-21T10:10:00+08:00"
+    report = msgs[-1]
+    assert (report["unit"], report["target"]) == ("速报", "值班室")
+    assert report["text"] == "【报告提醒】速报应于 2026-07-21 10:10 前报送,已逾期 5 分钟,请立即报送。(事件 #1)"
+    assert len(events(db, "message")) == len(entries) + 1
+
+    again = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:20")
+    assert again["messages"] == [] and len(again["skipped"]) == len(entries) + 1  # nothing twice
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 10:21")
+    inc("ack", "1", "--unit", "区水务局", "--outcome", "无人接听", "--at", "2026-07-21 10:22")  # due again 10:52
+    later = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:55")
+    assert [(m["unit"], m["key"].rsplit("@", 1)[1]) for m in later["messages"]] == [
+        ("区水务局", "2026-07-21T10:52:00+08:00")]
+    assert "区应急局" not in {s["unit"] for s in later["skipped"]}  # answered: no reminder
+    assert len(events(db, "message")) == len(entries) + 2
+
+
+def test_reminders_by_sms_file_use_the_reminder_template_and_list_the_report(inc, tmp_path: Path,
+                                                                              copy: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    shipped = Path(__file__).resolve().parents[1] / "response.local.yaml"
+    (copy / "response.local.yaml").write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    batch = tmp_path / "batch.csv"
+    out = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(batch), "--reminders", "--at",
+            "2026-07-21 10:15", "--config-dir", str(copy))
+    assert out["messages"] and all(len(m["text"]) <= 70 for m in out["messages"])
+    assert out["messages"][0]["text"].endswith("已逾期5分钟。(#1)")
+    assert {"unit": "速报", "unit_key": "report:first"} in out["no_target"]  # no number for the duty room
+    r = inc("notify", "1", "--channel", "dry-run", "--reminders", "--retry", ok=False)
+    assert r.exit_code == 2 and "--reminders: not with --retry" in r.stderr
+    (copy / "response.local.yaml").unlink()
+    r = inc("notify", "1", "--channel", "dry-run", "--reminders", "--config-dir", str(copy), ok=False)
+    assert r.exit_code == 2 and "no deadlines are set, so nothing is late" in r.stderr

@@ -421,7 +421,10 @@ def _notify_templates(cfg: Path) -> list[Problem]:
               "response": "incident", "unit": "区应急局", "unit_key": "emergency", "reasons": [], "grade_name": "小型",
               "response_level_name": "III级响应", "warning": {"level_name": "黄色预警", "areas": ["七里山街道"]},
               "location": "七里山", "hazard_type_name": "滑坡", "opened_at": "2026-07-21 09:40",
-              "round_at": "2026-07-21 09:40"}
+              "round_at": "2026-07-21 09:40", "late": None}
+    lates = [None, {"what": "answer", "minutes_late": 5, "due_at": "2026-07-21 09:50", "report_name": None,
+                    "attempts": 1}, {"what": "report", "minutes_late": 5, "due_at": "2026-07-21 10:10",
+                                     "report_name": "速报", "attempts": None}]
     out = []
     for path in sorted((tdir / "notify").glob("*.j2")):
         name = f"notify/{path.name}"
@@ -431,7 +434,8 @@ def _notify_templates(cfg: Path) -> list[Problem]:
                 out.append(Problem(file=str(path), line=unsafe[0], path="(template)",
                                    message=f"reaches for {unsafe[1]!r}, a private attribute"))
                 continue
-            env.get_template(name).render(**sample)
+            for late in lates if path.name.startswith("reminder.") else [None]:
+                env.get_template(name).render(**{**sample, "late": late})
         except jinja2.TemplateSyntaxError as exc:
             out.append(Problem(file=str(path), line=exc.lineno, path="(template)",
                                message=f"template syntax error: {exc.message}"))
