@@ -595,13 +595,14 @@ def test_reminders_for_what_is_late_each_deadline_once(inc, db: Path) -> None:  
     has a new deadline and, missed, a new reminder."""
     entries = opened(inc)  # 09:40, III级: 18 units
     due = j(inc, "due", "1", "--at", "2026-07-21 10:15")
-    assert len(due["overdue"]) == len(entries) and [r["report"] for r in due["reports_due"] if r["overdue"]] == ["first"]
+    assert len(due["overdue"]) == len(entries)
+    assert [r["report"] for r in due["reports_due"] if r["overdue"]] == ["first"]
     out = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:15")
     msgs = out["messages"]
     assert len(msgs) == len(entries) + 1 and {m["status"] for m in msgs} == {"sent"}
     water = next(m for m in msgs if m["unit"] == "区水务局")
-    assert water["text"] == ("【叫应提醒】区水务局:尚未收到贵单位对III级响应的回应(应于 2026-07-21 10:10 前回复,已逾期 5 分钟),"
-                             "请立即回复\"收到\"确认。(事件 #1)")
+    assert water["text"] == ("【叫应提醒】区水务局:尚未收到贵单位对III级响应的回应"
+                             "(应于 2026-07-21 10:10 前回复,已逾期 5 分钟),请立即回复\"收到\"确认。(事件 #1)")
     assert water["key"] == "1/1/water/dry-run/reminder@2026-07-21T10:10:00+08:00"
     report = msgs[-1]
     assert (report["unit"], report["target"]) == ("速报", "值班室")
