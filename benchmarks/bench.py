@@ -7,7 +7,7 @@ medians and the ratio against each target. Data is generated into benchmarks/_da
 
     python benchmarks/bench.py            # full run: 1,000,000 batch records
     python benchmarks/bench.py --quick    # smoke run: 100,000 records, fewer repeats
-    python benchmarks/bench.py --only startup      # or: batch, memory, commands, journal, backends, sites
+    python benchmarks/bench.py --only startup      # or: batch, memory, commands, journal, backends, sites, rules
 
 `--only journal` builds (once) a journal of 10,000 responses and 1,000,000 events and one incident of
 10,000 events (benchmarks/bigjournal.py says how), shows SQLite's query plans for the reads of
@@ -309,6 +309,40 @@ def bench_memory(n: int) -> list[bool]:
     return ok
 
 
+# --- rules diff over records ----------------------------------------------------------------------
+
+RULE_EDITS = [  # a revision of the district's rules: 需搬迁转移人数's medium bound moved by one, 中型 at Level I
+    ('{grade: small, below: 100, source: "4(4); 附件2"}', '{grade: small, below: 101, source: "4(4); 附件2"}'),
+    ('{grade: medium, from: 100, below: 500,', '{grade: medium, from: 101, below: 500,'),
+    ("{key: medium, name: 中型, level: II,", "{key: medium, name: 中型, level: I,"),
+]
+
+
+def bench_rules(n: int) -> list[bool]:
+    """`rules diff OLD NEW --batch` over n records and n/10: peak memory (flat: the larger file may not
+    take more than the smaller one plus a few MiB) and time per record (printed, no target)."""
+    DATA.mkdir(exist_ok=True)
+    revised = DATA / "rules-revised.yaml"
+    text = (ROOT / "rules" / "shizhong-2023.yaml").read_text(encoding="utf-8")
+    for old, new in RULE_EDITS:
+        text = text.replace(old, new)
+    revised.write_text(text, encoding="utf-8")
+    print("rules diff --batch: peak memory (RSS, one process) and time over two sizes")
+    peaks = []
+    for size in (max(n // 10, 1000), n):
+        jsonl, _ = generate(size)
+        cmd = [*CLI, "rules", "diff", "shizhong-2023", str(revised), "--batch", str(jsonl), "--format", "json"]
+        start = time.perf_counter()
+        largest, rss_sum, _, code = peak_memory(cmd)
+        wall = time.perf_counter() - start
+        peaks.append(max(largest, rss_sum))
+        print(f"  {jsonl.name:<24} peak RSS {peaks[-1]:5.1f} MiB, {wall:6.1f} s ({wall / size * 1e6:.0f} µs a record; "
+              f"exit {code}; 2: the file has bad records)")
+    flat = peaks[1] < peaks[0] + 5 and peaks[1] < MEMORY_LIMIT_MIB
+    print(f"  memory flat (10x the records, < +5 MiB and < {MEMORY_LIMIT_MIB:.0f} MiB): {'OK' if flat else 'MISSED'}")
+    return [flat]
+
+
 # One writer: `count` acks on incident 1, one transaction each (as `incident ack` does), one connection.
 ACKER = r"""
 import sys
@@ -480,13 +514,15 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="100,000 records and fewer repeats (smoke run)")
     ap.add_argument("--records", type=int, help="batch size (default 1,000,000; --quick 100,000)")
     ap.add_argument("--repeats", type=int, help="alternating rounds (default: start-up 21, batch 5)")
-    ap.add_argument("--only", choices=["startup", "batch", "memory", "commands", "journal", "backends", "sites"],
-                    action="append")
+    ap.add_argument("--only", choices=["startup", "batch", "memory", "commands", "journal", "backends", "sites",
+                                       "rules"], action="append")
     ap.add_argument("--pg", help="postgresql:// URL of an empty database for the backends' figures")
     ap.add_argument("--sites", type=int, help="register size for the sites case (default 300,000; --quick 30,000)")
+    ap.add_argument("--rules-records", type=int,
+                    help="records for the rules diff case (default 200,000; --quick 20,000)")
     args = ap.parse_args()
     n = args.records or (100_000 if args.quick else 1_000_000)
-    only = set(args.only or ["startup", "batch", "memory", "commands", "journal", "backends", "sites"])
+    only = set(args.only or ["startup", "batch", "memory", "commands", "journal", "backends", "sites", "rules"])
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} CPUs; "
           f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
     results: list[bool] = []
@@ -505,6 +541,8 @@ def main() -> int:
     if "sites" in only:
         size = args.sites or (30_000 if args.quick else 300_000)
         results += bench_sites(size, args.repeats or (2 if args.quick else 3))
+    if "rules" in only:
+        results += bench_rules(args.rules_records or (20_000 if args.quick else 200_000))
     print(f"{sum(results)} of {len(results)} targets met")
     return 0 if all(results) else 1
 

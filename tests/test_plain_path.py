@@ -5,9 +5,15 @@ to the typed one: the same bytes as ``grade(parse_incident(...)).model_dump(mode
 
 from __future__ import annotations
 
+import json
 import marshal
+import os
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,12 +22,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic_core import to_json
 
+from geohazard_cli import models
 from geohazard_cli.errors import InputError
-from geohazard_cli.fields import INCIDENT_FIELDS
+from geohazard_cli.fields import FIELDS, INCIDENT_FIELDS
 from geohazard_cli.grading import assess, grade
 from geohazard_cli.intake import parse_incident, parse_values
-from geohazard_cli.models import Assessment, Incident
+from geohazard_cli.models import KIND_TYPES, Assessment, Incident, incident_stub
 from geohazard_cli.rules import Profile
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def model_json(a: Assessment) -> bytes:
@@ -33,8 +42,52 @@ def plain_json(data: dict[str, Any]) -> bytes:
     return to_json(data, indent=2) + b"\n"  # cli._common.emit_model_json
 
 
-def test_incident_fields_follow_the_model() -> None:
+def test_incident_model_is_the_field_table() -> None:
+    """models.Incident is built from fields.FIELDS: its fields in the table's order, each optional of
+    the type of its kind, and the class type checkers read (generated) says the same."""
     assert tuple(Incident.model_fields) == INCIDENT_FIELDS
+    for f in FIELDS:
+        info = Incident.model_fields[f.name]
+        assert info.annotation == (KIND_TYPES[f.kind] | None) and info.default is None, f.name
+    source = Path(models.__file__).read_text(encoding="utf-8")
+    begin, end = "    # --- generated from fields.FIELDS ---\n", "    # --- end ---\n"
+    typed = source[source.index(begin) + len(begin):source.index(end)]
+    assert typed == incident_stub(), "models.py: paste the output of `python -m geohazard_cli.models` there"
+
+
+NEW_FIELD = '    Field("buried", "被埋人数", "count", "被埋人数: people buried.", sheet=14),\n'
+
+
+def test_a_new_field_is_one_table_entry(tmp_path: Path) -> None:
+    """Adding a field to fields.FIELDS (in a copy of the package) and nothing else gives its flag and
+    help, its --file key, its batch CSV header, its JSON key and value, and its line on the call sheet."""
+    src = tmp_path / "src"
+    shutil.copytree(Path(models.__file__).parent, src / "geohazard_cli",
+                    ignore=shutil.ignore_patterns("__pycache__", "data"))
+    table = src / "geohazard_cli" / "fields.py"
+    text = table.read_text(encoding="utf-8")
+    anchor = text.index('    Field("cause",')
+    table.write_text(text[:anchor] + NEW_FIELD + text[anchor:], encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(src), GEOHAZARD_CONFIG_DIR=str(ROOT), NO_COLOR="1")
+
+    def cli(*args: str, stdin: str | None = None) -> str:
+        done = subprocess.run([sys.executable, "-c", "from geohazard_cli.cli import main; main()", *args],
+                              env=env, input=stdin, capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "--buried" in cli("classify", "--help") and "被埋人数: people buried." in cli("classify", "--help")
+    by_flag = json.loads(cli("classify", "--evacuees", "140", "--buried", "3", "--format", "json"))
+    assert list(by_flag["incident"])[-7:-6] == ["buried"] and by_flag["incident"]["buried"] == 3
+    by_file = json.loads(cli("classify", "--file", "-", "--format", "json", stdin="evacuees: 140\nburied: 2\n"))
+    assert by_file["incident"]["buried"] == 2
+    (tmp_path / "b.csv").write_text("id,evacuees,buried\na,140,4\n", encoding="utf-8")
+    assert json.loads(cli("classify", "--batch", "b.csv"))["id"] == "a"  # a known column (an unknown one is refused)
+    sheet = cli("callsheet", "--evacuees", "140", "--buried", "5")
+    assert "被埋人数" in sheet and "5人" in sheet
+    bad = subprocess.run([sys.executable, "-c", "from geohazard_cli.cli import main; main()", "classify",
+                          "--buried", "-1"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2 and "--buried" in bad.stderr
 
 
 def test_profile_is_plain_data_marshal_keeps(profile: Profile) -> None:

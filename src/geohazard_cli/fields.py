@@ -21,7 +21,7 @@ class Field(NamedTuple):
     sheet: int = 0  # its place among the facts on the call sheet (1 first); 0: not shown there
 
 
-# In the order of models.Incident (and so of the JSON output; a test keeps the two in step).
+# models.Incident is built from this table, in its order (the order of the JSON output).
 FIELDS: tuple[Field, ...] = (
     Field("id", "编号", "text", "An identifier echoed in the output."),
     Field("hazard_type", "地质灾害类型", "hazard",

@@ -4,45 +4,77 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 # The field tables live in fields.py (free of pydantic, for the start-up path); re-exported here.
 from geohazard_cli.fields import ALL_FIELDS as ALL_FIELDS
 from geohazard_cli.fields import AMOUNT_FIELDS as AMOUNT_FIELDS
 from geohazard_cli.fields import COUNT_FIELDS as COUNT_FIELDS
 from geohazard_cli.fields import FIELD_LABELS as FIELD_LABELS
+from geohazard_cli.fields import FIELDS, Kind
 from geohazard_cli.fields import INCIDENT_FIELDS as INCIDENT_FIELDS
 from geohazard_cli.fields import TEXT_FIELDS as TEXT_FIELDS
 from geohazard_cli.fields import TIME_FIELDS as TIME_FIELDS
 
+# The type a field of each kind holds in the model (what intake.parse_values makes of it).
+KIND_TYPES: dict[Kind, type] = {
+    "count": int, "amount": Decimal, "time": datetime, "text": str, "hazard": str, "derived": str,
+}
+_INCIDENT_CONFIG = ConfigDict(extra="forbid", frozen=True)
+_INCIDENT_DOC = "One geohazard report (§3.2.1). ``None`` means not (yet) reported, never zero."
 
-class Incident(BaseModel):
-    """One geohazard report (§3.2.1). ``None`` means not (yet) reported, never zero."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _incident_model() -> type[BaseModel]:
+    """``Incident``, one optional field (default ``None``) per entry of ``fields.FIELDS``, in its order."""
+    spec: dict[str, Any] = {f.name: (KIND_TYPES[f.kind] | None, None) for f in FIELDS}
+    return create_model("Incident", __config__=_INCIDENT_CONFIG, __doc__=_INCIDENT_DOC,
+                        __module__=__name__, **spec)
 
-    id: str | None = None
-    hazard_type: str | None = None  # key from the profile's hazard_types (§1.3)
-    hazard_type_name: str | None = None  # 崩塌, 滑坡...
-    location: str | None = None  # 地点
-    reported_at: datetime | None = None  # 报告时间 (aware; +08:00 when typed without offset)
-    occurred_at: datetime | None = None  # 发生时间
-    scale: str | None = None  # 规模
-    evacuees: int | None = None  # 需搬迁转移人数
-    potential_loss: Decimal | None = None  # 潜在经济损失, yuan
-    deaths: int | None = None  # 死亡人数
-    missing: int | None = None  # 失踪人数
-    injured: int | None = None  # 受伤人数
-    direct_loss: Decimal | None = None  # 直接经济损失, yuan
-    households: int | None = None  # 受威胁户数
-    threatened: int | None = None  # 受威胁人数
-    cause: str | None = None  # 引发原因
-    trend: str | None = None  # 发展趋势
-    measures_taken: str | None = None  # 已采取措施
-    suggestions: str | None = None  # 意见建议
-    reporter: str | None = None  # 报告人
-    notes: str | None = None  # 备注
+
+def incident_stub() -> str:
+    """The ``TYPE_CHECKING`` class below, as generated from the table (tests/test_plain_path.py holds
+    the two equal; ``python -m geohazard_cli.models`` prints it to paste after a new field)."""
+    lines = ["    class Incident(BaseModel):", f'        """{_INCIDENT_DOC}"""', "",
+             '        model_config = ConfigDict(extra="forbid", frozen=True)', ""]
+    lines += [f"        {f.name}: {KIND_TYPES[f.kind].__name__} | None = None  # {f.label}" for f in FIELDS]
+    return "\n".join(lines) + "\n"
+
+
+if TYPE_CHECKING:
+    # What type checkers and readers see; at run time the class is built from fields.FIELDS (below).
+    # Generated: `python -m geohazard_cli.models` prints it; a test fails when it and the table differ.
+    # --- generated from fields.FIELDS ---
+    class Incident(BaseModel):
+        """One geohazard report (§3.2.1). ``None`` means not (yet) reported, never zero."""
+
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+        id: str | None = None  # 编号
+        hazard_type: str | None = None  # 地质灾害类型
+        hazard_type_name: str | None = None  # 地质灾害类型
+        location: str | None = None  # 地点
+        reported_at: datetime | None = None  # 报告时间
+        occurred_at: datetime | None = None  # 发生时间
+        scale: str | None = None  # 规模
+        evacuees: int | None = None  # 需搬迁转移人数
+        potential_loss: Decimal | None = None  # 潜在经济损失
+        deaths: int | None = None  # 死亡人数
+        missing: int | None = None  # 失踪人数
+        injured: int | None = None  # 受伤人数
+        direct_loss: Decimal | None = None  # 直接经济损失
+        households: int | None = None  # 受威胁户数
+        threatened: int | None = None  # 受威胁人数
+        cause: str | None = None  # 引发原因
+        trend: str | None = None  # 发展趋势
+        measures_taken: str | None = None  # 已采取措施
+        suggestions: str | None = None  # 意见建议
+        reporter: str | None = None  # 报告人
+        notes: str | None = None  # 备注
+    # --- end ---
+else:
+    Incident = _incident_model()
 
 
 class Bound(BaseModel):
@@ -114,3 +146,7 @@ class Assessment(BaseModel):
     skip_level_report: SkipLevelReport
     advisories: list[Advisory]
     incident: Incident
+
+
+if __name__ == "__main__":
+    print(incident_stub(), end="")

@@ -24,6 +24,7 @@ COMMANDS = {
     "incident": "incident:incident_app",
     "sites": "sites:app",
     "cap": "cap:cap_app",
+    "rules": "rules:rules_app",
 }
 
 
