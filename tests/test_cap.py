@@ -29,10 +29,25 @@ def schema() -> xmlschema.XMLSchema:
 
 
 def cap(cli: Any, *args: str) -> tuple[str, ET.Element]:
-    r = cli("warning", *args, "--format", "cap")
+    status = [] if "--exercise" in args else ["--actual"]  # said, so stderr stays empty
+    r = cli("warning", *args, *status, "--format", "cap")
     assert r.exit_code == 0, r.stderr
     assert r.stderr == ""
     return r.stdout, ET.fromstring(r.stdout)
+
+
+def test_cap_status_is_never_chosen_silently(cli: Any) -> None:
+    r = cli("warning", "orange", "--area", "七里山", "--format", "cap", *SENT)
+    assert r.exit_code == 0
+    assert text(ET.fromstring(r.stdout), "cap:status") == "Actual"
+    assert r.stderr == ("notice: CAP status Actual (a real alert, not a drill); --actual says so, --exercise "
+                        "makes it a drill\n")
+    said = cli("warning", "orange", "--area", "七里山", "--format", "cap", "--actual", *SENT)
+    assert (said.stdout, said.stderr) == (r.stdout, "")
+    both = cli("warning", "orange", "--format", "cap", "--actual", "--exercise")
+    assert (both.exit_code, both.stdout) == (2, "")
+    assert both.stderr == ("geohazard: error: --actual and --exercise: a warning is either real (CAP status "
+                           "Actual) or a drill (Exercise); give one\n")
 
 
 def text(root: ET.Element, path: str) -> str | None:

@@ -11,6 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
+from geohazard_cli.config import config_source
+
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> int:
     """Replace ``old`` (which must occur) and return the 1-based line where the edit starts."""
@@ -34,8 +36,9 @@ def test_shipped_config_is_sound(cli, cfg: Path) -> None:  # type: ignore[no-unt
     assert r.stdout.splitlines() == [
         "notice: 20 units have no number (区指挥部指挥长, 各街道办事处, 各类专业救援队伍, …); "
         "1 shared number (区应急局); 2 other notices; --notices lists them",
-        f"{cfg}: sound; 23 notices",
+        f"{cfg} ({config_source(None)}): sound; 23 notices",
     ]
+    assert config_source(None).startswith("the shipped copy, ")  # says which copy it validated
     r = cli("check", "--notices")
     assert (r.exit_code, r.stderr) == (0, "")
     notices = [line for line in r.stdout.splitlines() if line.startswith("notice: ")]
@@ -43,7 +46,7 @@ def test_shipped_config_is_sound(cli, cfg: Path) -> None:  # type: ignore[no-unt
     assert len(notices) == 23
     assert sum("warning.cap.sender_code.institution: institution 000 is a placeholder" in n for n in notices) == 2
     assert any("[各街道办事处] no number (附件3未列各街道办事处号码;按街道逐一联系)" in n for n in notices)
-    assert r.stdout.splitlines()[-1] == f"{cfg}: sound; 23 notices"
+    assert r.stdout.splitlines()[-1] == f"{cfg} ({config_source(None)}): sound; 23 notices"
 
 
 def test_problems_come_first_and_notices_stay_one_line(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +82,7 @@ def test_blank_number(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
     assert r.exit_code == 2
     assert errors(r.stdout) == [f"contacts.yaml:{line}: units.1.phone: [区人武部] blank number "
                                 "(write the number, or say why in phone_missing)"]
-    assert r.stdout.splitlines()[-1] == f"{copy}: 1 problem; 23 notices"
+    assert r.stdout.splitlines()[-1] == f"{copy} (--config-dir): 1 problem; 23 notices"
 
 
 def test_malformed_numbers(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
@@ -281,3 +284,13 @@ def test_profile_id_must_match_its_file_name(cli, copy: Path) -> None:  # type: 
     assert r.exit_code == 2
     assert errors(r.stdout) == [f"rules/foo.yaml:{line}: id: 'shizhong-2023' differs from the file name 'foo': "
                                 "results would say plan 'shizhong-2023' for --plan foo; make them the same"]
+
+
+def test_check_says_which_copy_it_validated(cli, cfg: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GEOHAZARD_CONFIG_DIR", str(cfg))
+    r = cli("check")
+    assert r.stdout.splitlines()[-1] == f"{cfg} ($GEOHAZARD_CONFIG_DIR): sound; 23 notices"
+    assert json.loads(cli("check", "--format", "json").stdout)["config_source"] == "$GEOHAZARD_CONFIG_DIR"
+    monkeypatch.delenv("GEOHAZARD_CONFIG_DIR")
+    data = json.loads(cli("check", "--format", "json").stdout)
+    assert data["config_source"].endswith(": no --config-dir or $GEOHAZARD_CONFIG_DIR given")

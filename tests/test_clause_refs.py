@@ -84,7 +84,8 @@ def documents(cli, name: str, db: Path) -> Iterator[tuple[str, str]]:  # type: i
     yield "incident open", cli("incident", "open", "--evacuees", "40", *plan, "--db", str(db)).stdout
     yield "incident update", cli("incident", "update", ref, "--evacuees", "600", "--db", str(db)).stdout
     yield "incident show", cli("incident", "show", ref, "--db", str(db)).stdout
-    yield "incident close", cli("incident", "close", ref, "--reason", "处置完成", "--db", str(db)).stdout
+    yield "incident close", cli("incident", "close", ref, "--confirm-all", "--reason", "处置完成",
+                                "--db", str(db)).stdout
     for fmt in ("markdown", "html", "json"):
         yield f"incident export {fmt}", cli("incident", "export", ref, "--format", fmt, "--db", str(db)).stdout
 

@@ -83,13 +83,54 @@ def test_incident_open_and_show_give_first_measures(cli, db: Path) -> None:  # t
     assert "先期处置(5)" in text and "[ ] 设立警示标志、圈定危险区" in text
 
 
-def test_close_lists_each_criterion_and_who_decides(cli, db: Path) -> None:  # type: ignore[no-untyped-def]
+CRITERIA = ("地质灾害现场应急处置工作基本完成", "地质灾害发展形势趋于稳定", "地质灾害灾情险情基本控制",
+            "受灾群众得到安置", "灾区生活基本恢复正常")
+
+
+def test_close_lists_each_criterion_and_who_decides_before_closing(cli, db: Path) -> None:  # type: ignore[no-untyped-def]
     cli("incident", "open", "--evacuees", "60", "--db", str(db))
-    out = cli("incident", "close", "1", "--reason", "处置基本完成", "--db", str(db)).stdout
-    for c in ("地质灾害现场应急处置工作基本完成", "地质灾害发展形势趋于稳定", "地质灾害灾情险情基本控制",
-              "受灾群众得到安置", "灾区生活基本恢复正常"):
-        assert f"[ ] {c}(6.4(1))" in out, c
-    assert "根据省应急厅、市应急局、区指挥部或区应急局意见,区政府宣布终止应急响应(6.4)" in out
+    r = cli("incident", "close", "1", "--db", str(db))
+    assert r.exit_code == 2
+    for n, c in enumerate(CRITERIA, start=1):
+        assert f"{n}. [ ] {c}(6.4(1))" in r.stdout, c
+    assert "根据省应急厅、市应急局、区指挥部或区应急局意见,区政府宣布终止应急响应(6.4)" in r.stdout
+    assert r.stderr == ("geohazard: error: --confirm: not confirmed (6.4(1)): "
+                        + "; ".join(f"{n} {c}" for n, c in enumerate(CRITERIA, start=1))
+                        + " (--confirm N for each, or --confirm-all, once 区政府 has declared the end, 6.4)\n")
+    shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
+    assert shown["status"] == "open"  # nothing written
+
+
+def test_close_refuses_until_each_criterion_is_confirmed(cli, db: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("incident", "open", "--evacuees", "60", "--db", str(db))
+    r = cli("incident", "close", "1", "--confirm", "1,2", "--confirm", "3", "--confirm", "5", "--db", str(db))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith("geohazard: error: --confirm: not confirmed (6.4(1)): 4 受灾群众得到安置 (")
+    r = cli("incident", "close", "1", "--confirm", "6", "--confirm", "1-5", "--db", str(db))
+    assert r.exit_code == 2 and r.stderr.startswith('geohazard: error: --confirm: "1-5" is not a criterion number')
+    r = cli("incident", "close", "1", "--confirm", "0", "--db", str(db))
+    assert r.exit_code == 2 and r.stderr.startswith("geohazard: error: --confirm: 0 is not a criterion number (1-5: ")
+    r = cli("incident", "close", "1", "--confirm", "1、2、3、4、5", "--by", "区政府", "--db", str(db),
+            "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["status"] == "closed" and out["confirmed"] == [f"{c}(6.4(1))" for c in CRITERIA]
+    assert out["close_reason"] == "、".join(CRITERIA)  # no --reason: the confirmed criteria
+
+
+def test_close_ticks_the_confirmed_criteria(cli, db: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("incident", "open", "--evacuees", "60", "--db", str(db))
+    out = cli("incident", "close", "1", "--confirm-all", "--reason", "处置基本完成", "--db", str(db)).stdout
+    for n, c in enumerate(CRITERIA, start=1):
+        assert f"{n}. [x] {c}(6.4(1))" in out, c
+    assert "区政府宣布终止应急响应(6.4)" in out
+
+
+def test_close_of_a_warning_period_confirms_its_end(cli, db: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("warning", "orange", "--area", "七里山", "--record", "--db", str(db)).exit_code == 0
+    r = cli("incident", "close", "1", "--db", str(db))
+    assert r.exit_code == 2 and "1. [ ] 地质灾害预警发布时段结束,区政府宣布终止应急响应(6.4(2))" in r.stdout
+    assert cli("incident", "close", "1", "--confirm", "1", "--db", str(db)).exit_code == 0
 
 
 def test_termination_criteria_of_a_warning_period(shizhong: Profile) -> None:
@@ -100,7 +141,7 @@ def test_termination_criteria_of_a_warning_period(shizhong: Profile) -> None:
 @pytest.mark.parametrize("fmt", ["markdown", "html", "json"])
 def test_export_has_the_aftermath_checklist_with_owners(cli, db: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
     cli("incident", "open", "--evacuees", "60", "--db", str(db))
-    cli("incident", "close", "1", "--reason", "处置基本完成", "--db", str(db))
+    cli("incident", "close", "1", "--confirm-all", "--reason", "处置基本完成", "--db", str(db))
     out = cli("incident", "export", "1", "--format", fmt, "--db", str(db)).stdout
     if fmt == "json":
         data = json.loads(out)

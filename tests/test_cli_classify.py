@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from geohazard_cli.intake import TIME_EXAMPLES
+
 BAD = Path(__file__).parent / "data" / "bad"
 COUNT = "a whole number of people, 0 or more (examples: 140, 1,000, １４０)"
 AMOUNT = "(examples: 3000000, 3,000,000, 500万, 1.2亿)"
@@ -110,7 +112,7 @@ def test_stdin_json(cli) -> None:  # type: ignore[no-untyped-def]
          '--hazard-type: "火山" is not a hazard type of this plan (§1.3: 崩塌 (collapse), 滑坡 (landslide), '
          "泥石流 (debris_flow), 地面塌陷 (ground_collapse), 地裂缝 (ground_fissure))"),
         (["--reported-at", "yesterday", "--deaths", "1"],
-         '--reported-at: "yesterday" is not a time (ISO 8601 or 2026-07-21 09:40; no offset means +08:00)'),
+         f'--reported-at: "yesterday" is not a time ({TIME_EXAMPLES})'),
         (["--location", "七里山\x1b[31m", "--deaths", "1"],
          "--location: contains control characters; expected plain text"),
         ([], "no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH"),

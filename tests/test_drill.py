@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from geohazard_cli.drill import Drill, format_offset, parse_offset, parse_scenario, schedule
 from geohazard_cli.drill_run import matches, run
 from geohazard_cli.errors import InputError
+from geohazard_cli.intake import TIME_EXAMPLES
 from geohazard_cli.rules import Profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +118,7 @@ def test_same_file_same_result(shizhong: Profile) -> None:
     steps: list[dict[str, object]] = [
         {"at": "+0m", "report": {"evacuees": 60, "potential_loss": "300万"}},
         {"at": "+70m", "update": {"evacuees": 140}, "expect": {"level_changed": True}},
-        {"at": "+5h", "terminate": {"reason": "现场处置基本完成"}},
+        {"at": "+5h", "terminate": {"confirm": "all", "reason": "现场处置基本完成"}},
     ]
     first = run(drill_of(steps), shizhong).model_dump(mode="json")
     second = run(drill_of(steps), shizhong).model_dump(mode="json")
@@ -183,16 +184,37 @@ def test_no_level_change_when_level_holds(shizhong: Profile) -> None:
 def test_terminate_then_report_again(shizhong: Profile) -> None:
     r = run(drill_of([
         {"at": "+0m", "report": {"evacuees": 60}},
-        {"at": "+2h", "terminate": None},
+        {"at": "+2h", "terminate": "all"},
         {"at": "+3h", "report": {"deaths": 12}},
     ]), shizhong)
     assert r.steps[1].result == {
         "terminated": True, "reason": None, "by": None, "ended": ["incident"], "grade": "small", "grade_name": "小型",
         "response_level": "III", "response_level_name": "III级响应", "duration_minutes": 120,
         "warning_level": None, "unacknowledged": [],
+        "confirmed": [f"{c.text}({c.source})" for c in shizhong.decisions.termination.criteria],
     }
     assert r.steps[2].result["response_level"] == "I"
     assert r.steps[2].level_change is not None and r.steps[2].level_change.direction == "start"
+
+
+@pytest.mark.parametrize(("terminate", "missing"), [
+    ({"reason": "现场处置基本完成"},
+     "1 地质灾害现场应急处置工作基本完成; 2 地质灾害发展形势趋于稳定; 3 地质灾害灾情险情基本控制; "
+     "4 受灾群众得到安置; 5 灾区生活基本恢复正常"),
+    ({"confirm": [1, 2, 3, 5]}, "4 受灾群众得到安置"),
+])
+def test_terminate_needs_every_criterion_confirmed(shizhong: Profile, terminate: dict[str, object],
+                                                  missing: str) -> None:
+    with pytest.raises(InputError) as info:
+        run(drill_of([{"at": "+0m", "report": {"evacuees": 60}}, {"at": "+2h", "terminate": terminate}]), shizhong)
+    assert str(info.value) == (f"step 2 (terminate): confirm: not confirmed (6.4(1)): {missing} (confirm: [1, 2, ...] "
+                               "or confirm: all, once 区政府 has declared the end, 6.4)")
+
+
+def test_terminate_with_each_number_confirmed(shizhong: Profile) -> None:
+    r = run(drill_of([{"at": "+0m", "report": {"evacuees": 60}},
+                      {"at": "+2h", "terminate": {"confirm": [5, 4, 3, 2, 1], "by": "区政府"}}]), shizhong)
+    assert r.steps[1].result["reason"] is None and len(r.steps[1].result["confirmed"]) == 5
 
 
 def test_runner_errors_name_the_step(shizhong: Profile) -> None:
@@ -323,8 +345,7 @@ MALFORMED = [
     ("empty-steps.yaml", "empty-steps.yaml:3: steps: needs at least one step"),
     ("missing-at.yaml", 'missing-at.yaml:4: step 1 (report): at: required key is missing (when the step '
      'happens: an offset from start such as "+0m", "+45m", "+2h", "+1h30m", or an ISO time)'),
-    ("bad-start.yaml", 'bad-start.yaml:2: start: "七月二十一日早上" is not a time (ISO 8601 or 2026-07-21 09:40; '
-     "no offset means +08:00)"),
+    ("bad-start.yaml", f'bad-start.yaml:2: start: "七月二十一日早上" is not a time ({TIME_EXAMPLES})'),
     ("yaml-error.yaml", "yaml-error.yaml:6: did not find expected ',' or '}'"),
     ("not-a-mapping.yaml", "not-a-mapping.yaml: the top level is a list; expected a mapping of fields"),
     ("update-first.yaml", "update-first.yaml:5: step 1 (update): no incident to update: report one first"),
@@ -366,11 +387,12 @@ def test_missing_file(cli) -> None:  # type: ignore[no-untyped-def]
 def test_comma_in_flow_mapping_hint(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "comma.yaml"
     path.write_text(f"name: x\nstart: {START}\nsteps:\n  - at: '+0m'\n    report: {{evacuees: 60}}\n"
-                    "  - at: '+1h'\n    terminate: {reason: 现场处置基本完成,滑坡体趋于稳定}\n", encoding="utf-8")
+                    "  - at: '+1h'\n    terminate: {confirm: all, reason: 现场处置基本完成,滑坡体趋于稳定}\n",
+                    encoding="utf-8")
     r = cli("drill", "run", str(path))
     assert r.exit_code == 2
     assert r.stderr == (f"geohazard: error: {path}:7: step 2 (terminate): terminate.滑坡体趋于稳定: unknown key "
-                        "(known: reason, by); a comma inside {...} starts a new key: put the text in quotes\n")
+                        "(known: confirm, reason, by); a comma inside {...} starts a new key: put the text in quotes\n")
 
 
 # --- warnings, call lists and 叫应 (with the warning core, issue 4, and the roster, issue 3) -------
@@ -601,3 +623,14 @@ def test_each_round_is_messaged_through_dry_run_as_an_exercise(cli) -> None:  # 
     assert len({m["key"] for m in messages}) == len(messages)  # nothing twice
     text = cli("drill", "run", path).stdout
     assert f"通知(dry-run,未发送,已记录): 5 条,如: {messages[0]['text']}" in text
+
+
+def test_terminate_numbers_count_in_each_responses_own_list(shizhong: Profile) -> None:
+    steps: list[dict[str, object]] = [{"at": "+0m", "warning": {"level": "orange", "area": ["七里山"]}},
+                                      {"at": "+20m", "report": {"evacuees": 60}}]
+    ok = run(drill_of([*steps, {"at": "+3h", "terminate": {"confirm": [1, 2, 3, 4, 5]}}]), shizhong)
+    assert ok.steps[2].result["ended"] == ["incident", "warning"] and len(ok.steps[2].result["confirmed"]) == 6
+    with pytest.raises(InputError, match=r"confirm: 6 is not a criterion number \(1-5: "):
+        run(drill_of([*steps, {"at": "+3h", "terminate": {"confirm": [1, 2, 3, 4, 5, 6]}}]), shizhong)
+    with pytest.raises(InputError, match=r"confirm: not confirmed \(6.4\(1\)\): 4 受灾群众得到安置; 5 "):
+        run(drill_of([*steps, {"at": "+3h", "terminate": {"confirm": [1, 2, 3]}}]), shizhong)

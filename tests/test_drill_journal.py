@@ -89,7 +89,10 @@ def test_every_drill_step_matches_the_journal(path: Path, cli, cfg: Path, tmp_pa
             assert result.result["unacknowledged"] == journal_pending()
             for rid in open_ids.values():
                 reason = (step.terminate.reason if step.terminate else None) or "演练结束"
-                ok("incident", "close", str(rid), "--reason", reason, "--at", at, "--db", db, "--format", "json")
+                confirm = step.terminate.confirm if step.terminate else None
+                confirmed = ["--confirm-all"] if confirm == "all" else [f"--confirm={n}" for n in confirm or []]
+                ok("incident", "close", str(rid), *confirmed, "--reason", reason, "--at", at, "--db", db,
+                   "--format", "json")
             open_ids.clear()
             continue
         if "unacknowledged" in result.result:

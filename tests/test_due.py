@@ -147,6 +147,37 @@ def test_amend_a_figure_is_reassessed_and_proposes(inc) -> None:  # type: ignore
         "geohazard: error: nothing to correct: give --opened-at TIME or the corrected figures\n")
 
 
+def test_amending_a_figure_after_the_first_report_owes_a_corrected_one(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--reported-at", T0, "--at", T0)  # 小型: III, no 续报 rule
+    inc("amend", "1", "--evacuees", "45", "--reason", "笔误", "--at", "2026-07-21 09:45")  # before the 速报
+    assert [r["report"] for r in due(inc, "2026-07-21 09:50")["reports_due"]] == ["first"]
+    inc("report", "1", "--kind", "速报", "--to", "区政府", "--at", "2026-07-21 09:55")
+    assert due(inc, "2026-07-21 10:00")["reports_due"] == []
+    out = inc("amend", "1", "--evacuees", "140", "--reason", "笔误", "--at", "2026-07-21 10:00").stdout
+    assert ("速报已报送(2026-07-21 09:55):更正后的数字须再报(续报/更正),'geohazard incident due 1' 列出期限;"
+            "报送后: geohazard incident report 1 --kind 更正") in out
+    [row] = due(inc, "2026-07-21 10:30")["reports_due"]
+    assert (row["report"], row["report_name"], row["due_at"], row["overdue"]) == (
+        "correction", "更正报告", "2026-07-21T10:30:00+08:00", False)
+    assert row["deadline"] == {"local": True, "file": "response.local.yaml", "minutes": 30, "key": "first_report"}
+    assert due(inc, "2026-07-21 10:30:01")["reports_due"][0]["overdue"] is True
+    assert "更正报告 应于 10:30 前" in inc("due", "--at", "2026-07-21 10:20").stdout
+    # An opening-time correction is not a figure: nothing more is owed for it.
+    inc("report", "1", "--kind", "更正", "--to", "区政府", "--at", "2026-07-21 10:25")
+    assert due(inc, "2026-07-21 10:40")["reports_due"] == []
+    inc("amend", "1", "--opened-at", "2026-07-21 09:35", "--reason", "时间录错", "--at", "2026-07-21 10:40")
+    assert due(inc, "2026-07-21 10:45")["reports_due"] == []
+
+
+def test_a_follow_up_report_carries_the_correction(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "40", "--at", T0)
+    inc("report", "1", "--kind", "first", "--at", "2026-07-21 09:50")
+    inc("amend", "1", "--deaths", "1", "--reason", "漏报", "--at", "2026-07-21 10:00")
+    assert [r["report"] for r in due(inc, "2026-07-21 10:05")["reports_due"]] == ["correction"]
+    assert "已更正报告" not in inc("report", "1", "--kind", "续报", "--at", "2026-07-21 10:10").stdout
+    assert due(inc, "2026-07-21 10:15")["reports_due"] == []
+
+
 def test_check_validates_the_local_file(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
     (copy / "response.local.yaml").write_text("local: true\nanswer: [{minutes: 0}]\nfirst_report: {minutes: 30}\n",
                                               encoding="utf-8")

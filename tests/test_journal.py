@@ -16,6 +16,7 @@ import pytest
 
 import geohazard_cli
 from geohazard_cli import journal, lifecycle, responses
+from geohazard_cli.intake import TIME_EXAMPLES
 from geohazard_cli.models import Incident
 from geohazard_cli.rules import Profile
 
@@ -128,7 +129,7 @@ def test_open_bad_figure_writes_nothing(inc, db: Path) -> None:  # type: ignore[
                       "(examples: 140, 1,000, １４０)")
     assert not db.exists()
     r = inc("open", "--evacuees", "40", "--at", "yesterday", ok=False)
-    assert_refused(r, '--at: "yesterday" is not a time (ISO 8601 or 2026-07-21 09:40; no offset means +08:00)')
+    assert_refused(r, f'--at: "yesterday" is not a time ({TIME_EXAMPLES})')
     assert not db.exists()
 
 
@@ -188,7 +189,7 @@ def test_a_proposal_withdrawn_by_later_figures_and_decide_refusals(inc) -> None:
                    '--level: "IV" is not a response level of 市中区预案(2023) (accepted: I (I级响应), II (II级响应), '
                    "III (III级响应))")
     assert_refused(inc("decide", "1", "--level", "II", "--by", " ", ok=False),
-                   '--by: "" is empty; name who decided (e.g. 区政府)')
+                   '--by: "" is empty; name who decided (the plan\'s decider: 区政府, §6.1.2; 6.2.2)')
 
 
 def test_update_text_makes_a_level_change_stand_out(inc) -> None:  # type: ignore[no-untyped-def]
@@ -375,7 +376,7 @@ def test_ack_refusals_write_nothing(inc, db: Path) -> None:  # type: ignore[no-u
                    f"no incident 5 in {db} (see 'geohazard incident list --all')")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-20 09:00", ok=False),
                    '--at: "2026-07-20 09:00" is before incident 1 was opened (2026-07-21 09:40)')
-    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
+    inc("close", "1", "--confirm-all", "--reason", "处置完成", "--at", "2026-07-21 12:00")
     before = rows(db, "SELECT * FROM events")
     assert_refused(inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", ok=False),
                    "incident 1 was closed at 2026-07-21 12:00 (处置完成); a closed incident cannot be changed")
@@ -393,23 +394,23 @@ def test_national_profile_call_lists(inc) -> None:  # type: ignore[no-untyped-de
 
 def test_close_then_changes_are_refused(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
-    out = j(inc, "close", "1", "--reason", "现场处置基本完成,灾情基本控制", "--at", "2026-07-21 15:00")
+    out = j(inc, "close", "1", "--confirm-all", "--reason", "现场处置基本完成,灾情基本控制", "--at", "2026-07-21 15:00")
     assert (out["status"], out["closed_at"]) == ("closed", "2026-07-21T15:00:00+08:00")
     assert out["close_reason"] == "现场处置基本完成,灾情基本控制"
     before = rows(db, "SELECT * FROM events")
     closed = "incident 1 was closed at 2026-07-21 15:00 (现场处置基本完成,灾情基本控制); " \
              "a closed incident cannot be changed"
     assert_refused(inc("update", "1", "--evacuees", "600", ok=False), closed)
-    assert_refused(inc("close", "1", "--reason", "again", ok=False), closed)
+    assert_refused(inc("close", "1", "--confirm-all", "--reason", "again", ok=False), closed)
     assert rows(db, "SELECT * FROM events") == before
     assert history(inc)[-1]["text"] == "响应终止:现场处置基本完成,灾情基本控制"
 
 
 def test_close_text_and_reason_required(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
-    assert_refused(inc("close", "1", "--reason", " ", ok=False),
+    assert_refused(inc("close", "1", "--confirm-all", "--reason", " ", ok=False),
                    '--reason: "" is empty; say why the response ends (§6.4)')
-    out = inc("close", "1", "--reason", "预警发布时段结束", "--by", "区政府(区应急局意见)",
+    out = inc("close", "1", "--confirm-all", "--reason", "预警发布时段结束", "--by", "区政府(区应急局意见)",
               "--at", "2026-07-21 12:00").stdout
     assert out.startswith("事件 #1 响应终止:预警发布时段结束(宣布/意见:区政府(区应急局意见))(2026-07-21 12:00)\n")
     md = inc("export", "1").stdout
@@ -421,7 +422,7 @@ def test_close_text_and_reason_required(inc) -> None:  # type: ignore[no-untyped
 def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)
     inc("open", "--deaths", "12", "--exercise", "--at", "2026-07-21 10:00")
-    inc("close", "1", "--reason", "处置完成")
+    inc("close", "1", "--confirm-all", "--reason", "处置完成")
     open_ = j(inc, "list")
     assert [r["id"] for r in open_] == [2]
     assert open_[0] == {
@@ -487,7 +488,7 @@ def finished(inc) -> None:  # type: ignore[no-untyped-def]
     inc("decide", "1", "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:00")
     inc("update", "1", "--evacuees", "60", "--direct-loss", "90万", "--at", "2026-07-21 13:00")
     inc("decide", "1", "--level", "III", "--by", "区政府", "--at", "2026-07-21 13:00")
-    inc("close", "1", "--reason", "现场处置基本完成", "--at", "2026-07-21 15:30")
+    inc("close", "1", "--confirm-all", "--reason", "现场处置基本完成", "--at", "2026-07-21 15:30")
 
 
 @pytest.mark.usefixtures("finished")
@@ -542,7 +543,7 @@ def test_export_and_show_of_an_open_incident(inc) -> None:  # type: ignore[no-un
     md = inc("export", "1").stdout
     assert "| 状态 | 处置中 |" in md and "| 响应终止(6.4) | 尚未终止 |" in md and "| 历时 | — |" in md
     assert json.loads(inc("export", "1", "--format", "json").stdout)["duration"] is None
-    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 10:00")
+    inc("close", "1", "--confirm-all", "--reason", "处置完成", "--at", "2026-07-21 10:00")
     assert inc("show", "1").stdout.startswith("事件 #1 · 已终止(2026-07-21 10:00:处置完成) · 立案 2026-07-21 09:40")
 
 
@@ -755,7 +756,7 @@ def test_export_of_an_open_incident_says_current_not_final(inc) -> None:  # type
     assert "终判" not in html
     data = json.loads(inc("export", "1", "--format", "json").stdout)
     assert data["final"] is None and data["current"]["response_level"] == "III"
-    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 10:00")
+    inc("close", "1", "--confirm-all", "--reason", "处置完成", "--at", "2026-07-21 10:00")
     md = inc("export", "1").stdout
     assert "| 终判 | 小型(至少) → III级响应 |" in md and "当前" not in md
     assert '<tr><th>终判</th><td class="grade">小型(至少) → III级响应</td></tr>' in inc(
@@ -1027,7 +1028,11 @@ def test_show_and_export_work_without_the_profile_update_refuses(inc, cfg: Path,
     assert_refused(inc("update", "1", "--evacuees", "50", ok=False),
                    f'incident 1 is graded under plan "trial-2026", which is not in {cfg / "rules"}; '
                    "point at its rules with --rules FILE or --config-dir DIR")
-    inc("close", "1", "--reason", "处置完成", "--at", "2026-07-21 12:00")
+    # Closing confirms the criteria of the incident's own plan: it needs the profile as update does.
+    assert_refused(inc("close", "1", "--confirm-all", "--at", "2026-07-21 12:00", ok=False),
+                   f'incident 1 is graded under plan "trial-2026", which is not in {cfg / "rules"}; '
+                   "point at its rules with --rules FILE or --config-dir DIR")
+    inc("close", "1", "--confirm-all", "--reason", "处置完成", "--at", "2026-07-21 12:00", "--rules", str(elsewhere))
     assert "| 终判 | 小型(至少) → III级响应 |" in inc("export", "1").stdout
 
 
@@ -1220,7 +1225,7 @@ def test_nothing_after_the_commit_fails_a_writing_command(inc, cli, db: Path, mo
         "division by zero); do not enter it again: 'geohazard incident show 1' shows it\n")
     assert [e[0] for e in rows(db, "SELECT kind FROM events ORDER BY seq")] == ["open", "call", "ack"]
     # Before the commit an error is still an error, and nothing is written; a migration is no change.
-    r = inc("close", "1", "--reason", "", ok=False)
+    r = inc("close", "1", "--confirm-all", "--reason", "", ok=False)
     assert r.exit_code == 2 and "warning" not in r.stderr
     old = journal.Journal.open(db.parent / "v2.sqlite3", "--db", migrations=journal.MIGRATIONS[:2])
     assert old is not None

@@ -177,7 +177,7 @@ def test_every_event_carries_station_and_officer(cli: Any, backend: str, tmp_pat
         "[区应急局值班室 张三]", "[区应急局值班室 张三]", "[现场指挥部 李四]"]
     (copy / "station.local.yaml").write_text("station: [1]\n", encoding="utf-8")
     monkeypatch.delenv("GEOHAZARD_STATION")
-    r = cli("incident", "close", "1", "--reason", "x", "--db", spec)
+    r = cli("incident", "close", "1", "--confirm-all", "--reason", "x", "--db", spec)
     assert r.exit_code == 2 and "station.local.yaml: expected" in r.stderr
 
 
@@ -199,7 +199,7 @@ def test_migrate_both_ways_loses_nothing_and_adds_nothing_twice(cli: Any, tmp_pa
             [(e["kind"], e["text"], e["at"]) for e in b["history"]]
         assert (a["status"], a["response_level"]) == (b["status"], b["response_level"])
     # a station writes on the server; the field post takes the whole journal offline, twice
-    assert cli("incident", "close", "1", "--reason", "险情解除", "--db", pg_url).exit_code == 0
+    assert cli("incident", "close", "1", "--confirm-all", "--reason", "险情解除", "--db", pg_url).exit_code == 0
     post = str(tmp_path / "post.sqlite3")
     back = json.loads(cli("incident", "migrate", "--to", post, "--db", pg_url, "--format", "json").stdout)
     assert (back["responses"], back["new_events"], back["events"]) == (2, first["events"] + 1, first["events"] + 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -32,3 +32,48 @@ def test_chinese_time_refused(text: str) -> None:
 def test_flag_takes_the_chinese_form(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("report-form", "--deaths", "1", "--reported-at", "2026年7月21日9时40分")
     assert r.exit_code == 0 and "2026-07-21 09:40" in r.stdout
+
+
+NOW = datetime(2026, 7, 21, 12, 0, tzinfo=CST)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("7月21日 9:40", datetime(2026, 7, 21, 9, 40, tzinfo=CST)),
+    ("7月20日9时40分", datetime(2026, 7, 20, 9, 40, tzinfo=CST)),
+    ("09:40", datetime(2026, 7, 21, 9, 40, tzinfo=CST)),
+    ("9:40:15", datetime(2026, 7, 21, 9, 40, 15, tzinfo=CST)),
+    ("9时40分", datetime(2026, 7, 21, 9, 40, tzinfo=CST)),
+    ("9点", datetime(2026, 7, 21, 9, 0, tzinfo=CST)),
+    ("０９:４０", datetime(2026, 7, 21, 9, 40, tzinfo=CST)),
+])
+def test_time_without_year_or_date_is_read_on_the_clock(text: str, expected: datetime) -> None:
+    assert parse_time(text, "--at", now=NOW) == expected
+
+
+def test_the_clock_is_read_in_the_plan_zone() -> None:
+    # 2026-07-20 20:00 UTC is already 07-21 in Beijing: "09:40" is that day's.
+    utc_evening = datetime(2026, 7, 20, 20, 0, tzinfo=UTC)
+    assert parse_time("09:40", "--at", now=utc_evening) == datetime(2026, 7, 21, 9, 40, tzinfo=CST)
+
+
+@pytest.mark.parametrize("text", ["9:4", "24:00", "7月32日 9:40", "13月1日 9:40", "7月21日", "09:40²"])
+def test_relative_time_refused(text: str) -> None:
+    with pytest.raises(InputError, match=r"--at.*7月21日 9:40"):
+        parse_time(text, "--at", now=NOW)
+
+
+def test_today_later_than_now_is_refused_not_taken_as_yesterday(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "j.sqlite3")
+    later = (datetime.now(CST) + timedelta(hours=1)).strftime("%H:%M")
+    if later < "01:00":  # an hour from now is tomorrow: the case does not arise today
+        pytest.skip("an hour from now is tomorrow")
+    for flag in ("--at", "--reported-at", "--occurred-at"):
+        r = cli("incident", "open", "--db", db, "--deaths", "1", flag, later)
+        assert r.exit_code == 2 and r.stdout == ""
+        assert r.stderr.startswith(f"geohazard: error: {flag}: ") and "is in the future" in r.stderr
+        assert "for another day write the date" in r.stderr
+    earlier = (datetime.now(CST) - timedelta(minutes=1)).strftime("%H:%M")
+    if earlier > "23:57":
+        pytest.skip("a minute ago was yesterday")
+    r = cli("incident", "open", "--db", db, "--deaths", "1", "--at", earlier, "--format", "json")
+    assert r.exit_code == 0, r.stderr

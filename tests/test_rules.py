@@ -123,8 +123,8 @@ def test_the_runtime_profile_has_the_schemas_fields() -> None:
     pairs = [(rules.Profile, rules_schema.ProfileSchema)] + [
         (getattr(rules, name), getattr(rules_schema, name))
         for name in ("Clause", "Band", "Indicator", "GradeDef", "Lead", "LevelDef", "AdvisoryRule", "HazardType",
-                     "HazardTypes", "Limits", "ReportStep", "Deadline", "SkipLevel", "Reporting", "Decisions",
-                     "Termination", "Task", "Section", "Definition", "SummaryReport")]
+                     "HazardTypes", "Limits", "Plausible", "ReportStep", "Deadline", "SkipLevel", "Reporting",
+                     "Decisions", "Termination", "Task", "Section", "Definition", "SummaryReport")]
     for runtime, schema in pairs:
         assert runtime._fields == tuple(schema.model_fields), runtime.__name__
     assert {c.__name__ for c in rules.Node.__subclasses__()} == {r.__name__ for r, _ in pairs}

@@ -134,10 +134,18 @@ def test_the_command_lists_national_against_district(cli) -> None:  # type: igno
     assert lines[0] == "规则对比:市中区预案(2023)(shizhong-2023) → 国家预案(2006)(national-2006)"
     assert "  小型 响应级别:III → IV [4(4); 5.4]" in lines
     assert "  大型 指挥:市指挥部(city) → 省级地质灾害应急防治指挥部(province) [4(2); 5.2]" in lines
-    assert "  需搬迁转移人数 中型 条款:4(3); 附件2 → 4(3)" in lines
+    # a change of a clause number alone is counted per section, listed with --clauses
+    assert "  需搬迁转移人数 中型 条款:4(3); 附件2 → 4(3)" not in lines
+    assert lines[lines.index("分级标准(20处):") + 1] == "  另有20处仅条款编号不同"
+    listed = cli("rules", "diff", "shizhong-2023", "national-2006", "--clauses").stdout.splitlines()
+    assert "  需搬迁转移人数 中型 条款:4(3); 附件2 → 4(3)" in listed
+    assert not any("仅条款编号不同" in line for line in listed)
     data = json.loads(cli("rules", "diff", "shizhong-2023", "national-2006", "--format", "json").stdout)
     assert data["old"]["id"] == "shizhong-2023" and data["new"]["id"] == "national-2006"
-    assert data["counts"]["changes"] == len(data["changes"]) == int(lines[-1].removeprefix("共").removesuffix("处变化"))
+    clause_only = sum(1 for c in data["changes"] if c["path"].endswith(".source"))
+    assert clause_only > 0
+    assert lines[-1] == f"共{len(data['changes'])}处变化(其中{clause_only}处仅条款编号不同,加 --clauses 逐条列出)"
+    assert listed[-1] == f"共{data['counts']['changes']}处变化"
 
 
 def test_the_command_on_the_revision(cli, revised: Path) -> None:  # type: ignore[no-untyped-def]

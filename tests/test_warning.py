@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError
+from geohazard_cli.intake import TIME_EXAMPLES
 from geohazard_cli.rules import Profile
 from geohazard_cli.warning import WarningSection, load_section, parse_areas, parse_colour, respond
 
@@ -479,7 +480,7 @@ def test_bad_sent(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("warning", "yellow", "--sent", "tomorrow")
     assert r.exit_code == 2
     assert r.stderr == ('geohazard: error: --sent: "tomorrow" is not a time '
-                        "(ISO 8601 or 2026-07-21 09:40; no offset means +08:00)\n")
+                        f"({TIME_EXAMPLES})\n")
 
 
 def test_output_is_atomic_nothing_written_on_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

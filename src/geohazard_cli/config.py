@@ -37,6 +37,16 @@ def config_dir(option: Path | None = None) -> Path:
     return chosen
 
 
+def config_source(option: Path | None = None) -> str:
+    """Which copy ``config_dir(option)`` is, in words: the flag, the environment, or the shipped one."""
+    if option is not None:
+        return "--config-dir"
+    if os.environ.get(ENV_CONFIG_DIR):
+        return f"${ENV_CONFIG_DIR}"
+    where = "installed with the package" if (_PACKAGED / "rules").is_dir() else "the source tree"
+    return f"the shipped copy, {where}: no --config-dir or ${ENV_CONFIG_DIR} given"
+
+
 def rules_path(plan: str | None, rules_file: Path | None, cfg: Path) -> Path:
     """The rules file for ``--plan NAME`` / ``--rules FILE`` / the default profile."""
     if rules_file is not None:

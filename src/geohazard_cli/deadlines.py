@@ -51,6 +51,9 @@ class LocalResponse(BaseModel):
     local: Literal[True]  # says, in the file itself, that these are the bureau's figures
     answer: list[AnswerRule] = Field(min_length=1)
     first_report: FirstReport
+    # A figure corrected after the 速报 went out: the corrected report (续报/更正) is due this many
+    # minutes after the correction (default: as the 速报, first_report).
+    correction_report: FirstReport | None = None
     follow_up: list[FollowUp] = []
     clock_skew_minutes: int = Field(default=5, ge=0, le=24 * 60)
 
@@ -159,6 +162,13 @@ def reports_due(state: State, at: datetime, profile: Profile | None, local: Loca
                       "plan": deadline.text if deadline is not None else None,
                       "clause": deadline.source if deadline is not None else None}
         out.append(_report_row(state, "first", due_at, at, source))
+    corrected = reports.get("correction")
+    if corrected:
+        minutes = (local.correction_report or local.first_report).minutes
+        due_at = datetime.fromisoformat(corrected) + timedelta(minutes=minutes)
+        out.append(_report_row(state, "correction", due_at, at, {
+            "local": True, "file": FILENAME, "minutes": minutes,
+            "key": "correction_report" if local.correction_report is not None else "first_report"}))
     for rule in local.follow_up:
         if state.response_level in rule.levels:
             last = reports.get("last")
@@ -170,7 +180,8 @@ def reports_due(state: State, at: datetime, profile: Profile | None, local: Loca
     return out
 
 
-REPORT_NAMES = {"first": "速报", "follow_up": "续报"}
+# 更正报告: a 续报 correcting figures the 速报 carried (typed as 更正 too)
+REPORT_NAMES = {"first": "速报", "follow_up": "续报", "correction": "更正报告"}
 
 
 def parse_report_kind(text: str, field: str) -> str:
@@ -178,10 +189,11 @@ def parse_report_kind(text: str, field: str) -> str:
     from geohazard_cli.errors import field_error
 
     raw = text.strip()
-    by_name = {name: key for key, name in REPORT_NAMES.items()}
+    by_name = {name: key for key, name in REPORT_NAMES.items()} | {"更正": "correction"}
     kind = by_name.get(raw) or raw.replace("-", "_")
     if kind not in REPORT_NAMES:
-        raise field_error(field, text, "is not a report kind (accepted: 速报, 续报, first, follow-up)")
+        raise field_error(field, text, "is not a report kind (accepted: 速报, 续报, 更正, 更正报告, first, follow-up, "
+                          "correction)")
     return kind
 
 

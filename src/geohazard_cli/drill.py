@@ -29,7 +29,7 @@ from geohazard_cli.errors import InputError
 
 KINDS = ("warning", "report", "update", "decide", "submit", "terminate", "ack")
 STEP_KEYS = ("at", "note", *KINDS, "expect")
-_SPEC_KEYS = {"warning": "level, area", "ack": "unit, outcome, answerer, by, note", "terminate": "reason, by",
+_SPEC_KEYS = {"warning": "level, area", "ack": "unit, outcome, answerer, by, note", "terminate": "confirm, reason, by",
               "decide": "level, by, note", "submit": "report, to, by, note"}
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _OFFSET = re.compile(r"^\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?$")
@@ -82,11 +82,15 @@ class SubmitSpec(BaseModel):
 
 
 class TerminateSpec(BaseModel):
-    """``terminate: {reason: 现场处置基本完成}`` (§6.4); ``terminate: 预警发布时段结束`` also works."""
+    """``terminate: {confirm: all, reason: 现场处置基本完成, by: 区政府}`` (§6.4); ``terminate: all``
+    confirms every criterion with no reason of its own."""
 
     model_config = _STRICT
     reason: str | None = None
     by: str | None = None  # who declared the end (§6.4: 区政府宣布终止)
+    # The §6.4 criteria confirmed, by number (as `incident close ID` lists them), or "all": as
+    # `incident close --confirm`, a response ends only once each of its criteria is confirmed.
+    confirm: list[int] | Literal["all"] | None = None
 
 
 class Step(BaseModel):
@@ -120,7 +124,7 @@ class Step(BaseModel):
         elif kind == "submit" and isinstance(value, str):
             data[kind] = {"report": value}
         elif kind == "terminate" and (value is None or isinstance(value, str)):
-            data[kind] = {"reason": value}
+            data[kind] = {"confirm": "all"} if value == "all" else {"reason": value}
         elif kind == "ack":
             items = value if isinstance(value, list) else [value]
             data[kind] = [{"unit": v} if isinstance(v, str) else v for v in items]
@@ -253,7 +257,7 @@ def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
                 raise StepError(f'{label}: at: "{step.at}" is too far from start', loc) from None
         else:
             try:
-                when = local(parse_time(step.at, "at", tz), tz)
+                when = local(parse_time(step.at, "at", tz, start), tz)
             except InputError:
                 raise StepError(f"{label}: at: {_show_at(step.at)} is not {OFFSET_EXAMPLES}", loc) from None
         if when < start:

@@ -263,7 +263,7 @@ def _report(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
                          "use update for new figures, or terminate it first")
     raw = dict(step.report or {})
     raw.setdefault("reported_at", when)
-    incident = parse_incident(raw, d.profile)
+    incident = parse_incident(raw, d.profile, now=when)
     state, events, assessment, _ = responses.open_incident(d.journal, incident, d.profile, d.resolver(), when,
                                                            exercise=True)
     d.incident, d.reported_step = state.id, number
@@ -285,7 +285,7 @@ def _update(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
         raise InputError("no incident to update: report one first")
     with d.journal.transaction(write=False):
         before = responses.incident_of(d.journal.state(d.incident))
-    parsed = parse_incident(step.update or {}, d.profile, base=before)
+    parsed = parse_incident(step.update or {}, d.profile, base=before, now=when)
     delta = responses.stated(before, parsed, (step.update or {}).keys())
     state, events, r = responses.update_incident(d.journal, d.incident, delta, d.profile, d.resolver(), when)
     a = r.assessment
@@ -359,8 +359,26 @@ def _terminate(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
         "warning_level": (warn.warning or {}).get("level") if warn else None,
         "unacknowledged": d.unacknowledged(),
     }
-    for s in states.values():
-        responses.close(d.journal, s.id, spec.reason or "", spec.by, when)
+    from geohazard_cli.clauses import confirmed_criteria, termination_criteria
+
+    # Each response ends only once its §6.4 criteria are confirmed, as `incident close` asks. Ending an
+    # incident and a warning period at once, the numbers count in each one's own list (1 is the first
+    # criterion of both); a number past the longest list is an error.
+    how = "confirm: [1, 2, ...] or confirm: all"
+    if spec.confirm == "all":
+        confirmed = {k: confirmed_criteria(d.profile, k, "all", "confirm", how) for k in states}
+    else:
+        numbers = spec.confirm or []
+        sizes = {k: len(termination_criteria(d.profile, k)) for k in states}
+        longest = max(sizes, key=sizes.__getitem__)
+        if any(not 1 <= n <= sizes[longest] for n in numbers):
+            confirmed_criteria(d.profile, longest, numbers, "confirm", how)  # names the number that is none
+        confirmed = {k: confirmed_criteria(d.profile, k, [n for n in numbers if n <= sizes[k]], "confirm", how)
+                     for k in states}
+    result["confirmed"] = [f"{c['text']}({c['source']})" for k in states for c in confirmed[k]]
+    for k, s in states.items():
+        reason = spec.reason or "、".join(c["text"] for c in confirmed[k])
+        responses.close(d.journal, s.id, reason, spec.by, when, [f"{c['text']}({c['source']})" for c in confirmed[k]])
     change = None
     names = []
     if inc is not None:
@@ -437,7 +455,7 @@ def _targets(d: _Drill, key: str) -> list[int]:
 
 
 def _resolve_unit(name: str, d: _Drill) -> tuple[str, str]:
-    return responses.resolve_unit(name, d.roster, d.open_states())
+    return responses.resolve_unit(name, d.roster, d.open_states(), responses.street_suffixes(d.profile), "unit")
 
 
 _STEPS = {"warning": _warning, "report": _report, "update": _update, "decide": _decide, "submit": _submit,

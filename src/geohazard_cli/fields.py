@@ -29,7 +29,8 @@ FIELDS: tuple[Field, ...] = (
           "or collapse, landslide, ...).", sheet=1),
     Field("hazard_type_name", "地质灾害类型", "derived", ""),
     Field("location", "地点", "text", "地点: where.", sheet=2),
-    Field("reported_at", "报告时间", "time", "报告时间: ISO 8601 or '2026-07-21 09:40' (no offset = +08:00).", sheet=4),
+    Field("reported_at", "报告时间", "time", "报告时间: ISO 8601, '2026-07-21 09:40', 2026年7月21日9时40分, "
+          "'7月21日 9:40' (this year) or 09:40 (today); no offset = +08:00.", sheet=4),
     Field("occurred_at", "发生时间", "time", "发生时间: when it happened.", sheet=3),
     Field("scale", "规模", "text", "规模: scale of the hazard body, as text.", sheet=5),
     Field("evacuees", "需搬迁转移人数", "count", "需搬迁转移人数: people to evacuate (险情).", sheet=6),

@@ -8,7 +8,7 @@ Every input path goes through ``parse_incident`` so a figure means the same wher
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -22,20 +22,42 @@ if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
 
 MAX_TEXT = 2000
-TIME_EXAMPLES = "ISO 8601 or 2026-07-21 09:40; no offset means +08:00"
+TIME_EXAMPLES = ("ISO 8601, 2026-07-21 09:40, 2026年7月21日9时40分, 7月21日 9:40 (this year) or 09:40 / "
+                 "9时40分 (today); no offset means +08:00")
 # A date and time as an officer writes it in Chinese: 2026年7月21日9时40分, 2026年7月21日 9:40,
-# 2026年7月21日9点, 2026年7月21日9时40分15秒 (after NFKC, so full-width digits are folded).
-_CHINESE_TIME = (r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*(\d{1,2})(?:[时点]|:(?=\d))"
-                 r"(?:(\d{1,2})分?(?:(\d{1,2})秒)?)?")
+# 2026年7月21日9点, 2026年7月21日9时40分15秒 (after NFKC, so full-width digits are folded). Without
+# the year (7月21日 9:40) it is this year's; without the date (09:40, 9时40分) it is today's, both on
+# the command's clock (``now``: the drill clock in a drill).
+_CLOCK = r"(\d{1,2})(?:[时点]|:(?=\d\d))(?:(\d{1,2})分?(?:(\d{1,2})秒)?)?"
+_CHINESE_TIME = rf"(?:(?:(\d{{4}})年)?(\d{{1,2}})月(\d{{1,2}})日\s*)?{_CLOCK}"
+_COLON_TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
 
 
-def _chinese_time(text: str) -> str:
-    """``2026年7月21日9时40分`` -> ``2026-07-21T09:40:00`` (unchanged when it is not that form)."""
+def _chinese_time(text: str, now: Callable[[], datetime]) -> str:
+    """``2026年7月21日9时40分`` -> ``2026-07-21T09:40:00``; ``7月21日 9:40`` and ``09:40`` take the
+    year or the date of ``now()`` (unchanged when the text is none of these forms)."""
     m = re.fullmatch(_CHINESE_TIME, text)
-    if m is None:
-        return text
-    y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
+    if m is not None:
+        y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups())
+    else:
+        m = re.fullmatch(_COLON_TIME, text)
+        if m is None:
+            return text
+        y = mo = d = None
+        h, mi, s = (int(g) if g else None for g in m.groups())
+    if y is None:
+        today = now()
+        y, mo, d = today.year, mo if mo is not None else today.month, d if d is not None else today.day
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi or 0:02d}:{s or 0:02d}"
+
+
+def is_relative(text: str) -> bool:
+    """A time typed without its date (09:40, 9时40分) or year (7月21日 9:40): read on the clock."""
+    folded = nfkc(text).strip()
+    m = re.fullmatch(_CHINESE_TIME, folded)
+    return re.fullmatch(_COLON_TIME, folded) is not None or (m is not None and m.group(1) is None)
+
+
 # C0 and C1 controls (ESC among them; tab and newline are text) and the bidirectional embeddings,
 # overrides and isolates, which reorder what is shown (U+202A-U+202E, U+2066-U+2069).
 # Compiled (and cached by re) on first use; loader.py refuses the same in files.
@@ -61,12 +83,19 @@ def flag_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
-def parse_time(value: object, field: str, tz: str = "+08:00") -> datetime:
-    """ISO 8601 / ``2026-07-21 09:40``; naive times are local to the plan (Beijing, +08:00)."""
+def parse_time(value: object, field: str, tz: str = "+08:00", now: datetime | None = None) -> datetime:
+    """ISO 8601 / ``2026-07-21 09:40`` / the Chinese forms; naive times are local to the plan
+    (Beijing, +08:00). A time without its year or date is read on ``now`` (the command's clock,
+    moved into the plan's zone; the wall clock when not given)."""
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str):
-        text = _chinese_time(nfkc(value).strip()).replace("Z", "+00:00")
+        def today() -> datetime:
+            from geohazard_cli.timeutil import local, zone
+
+            return local(now, tz) if now is not None else datetime.now(zone(tz))
+
+        text = _chinese_time(nfkc(value).strip(), today).replace("Z", "+00:00")
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
@@ -116,6 +145,7 @@ def parse_incident(
     where: str = "",
     base: Incident | None = None,
     require_figure: bool = True,
+    now: datetime | None = None,
 ) -> Incident:
     """Validate raw fields into an Incident. ``base`` supplies figures not given (updates carry over).
 
@@ -123,7 +153,7 @@ def parse_incident(
     """
     from geohazard_cli.models import Incident
 
-    return Incident(**parse_values(raw, profile, name, where, base, require_figure))
+    return Incident(**parse_values(raw, profile, name, where, base, require_figure, now))
 
 
 def parse_values(
@@ -133,10 +163,12 @@ def parse_values(
     where: str = "",
     base: Mapping[str, Any] | Incident | None = None,
     require_figure: bool = True,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The one parser: raw fields in, the incident's fields out (only those given here or in
     ``base``), each already of the type ``models.Incident`` holds (``parse_incident`` makes the
-    model of them). Defines no pydantic model, for the start-up path of ``classify``."""
+    model of them). Defines no pydantic model, for the start-up path of ``classify``. ``now`` is
+    the clock a time without its date is read on (the drill clock; the wall clock when None)."""
     prefix = f"{where}: " if where else ""
     unknown = [k for k in raw if k not in ALL_FIELDS and k != "hazard_type_name"]
     if unknown:
@@ -153,7 +185,7 @@ def parse_values(
             elif key in AMOUNT_FIELDS:
                 values[key] = parse_amount(value, label, profile.limits.amount)
             elif key in TIME_FIELDS:
-                values[key] = parse_time(value, label, profile.timezone)
+                values[key] = parse_time(value, label, profile.timezone, now)
             elif key in TEXT_FIELDS:
                 values[key] = parse_text(value, label)
             elif key == "hazard_type":
@@ -166,3 +198,24 @@ def parse_values(
         wanted = ", ".join(f"{name(ind.key)} ({ind.name})" for ind in profile.indicators)
         raise InputError(f"{prefix}no figure to grade on: give at least one of {wanted}")
     return values
+
+
+def implausible(values: Mapping[str, Any], keys: Iterable[str], profile: Profile,
+                name: Callable[[str], str] = str) -> list[str]:
+    """The figures among ``keys`` past the jurisdiction's scale (``limits.warn``), each as one line
+    showing the figure: they are graded as given, and the officer checks them (a typo, or a truly
+    exceptional event). A figure past ``limits.count``/``amount`` never gets here: it is refused."""
+    warn = profile.limits.warn
+    if warn is None:
+        return []
+    from geohazard_cli.money import format_wan
+
+    out = []
+    for key in dict.fromkeys(keys):
+        value = values.get(key)
+        if key in COUNT_FIELDS and value is not None and value > warn.count:
+            out.append(f"{name(key)}: {value}人 ({format_wan(Decimal(value)).removesuffix('元')}人) is more than "
+                       f"{format_wan(Decimal(warn.count)).removesuffix('元')}人: {warn.text}")
+        elif key in AMOUNT_FIELDS and value is not None and value > warn.amount:
+            out.append(f"{name(key)}: {format_wan(value)} is more than {format_wan(warn.amount)}: {warn.text}")
+    return out

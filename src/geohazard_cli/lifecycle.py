@@ -113,7 +113,9 @@ class State:
     decided_at: datetime | None = None
     level_grade: str = ""  # the grade when the level in force was set (opened or decided)
     level_grade_name: str = ""
-    reports: dict[str, Any] = field(default_factory=dict)  # first, last (ISO) and count of reports sent
+    # first, last (ISO) and count of reports sent; correction: a figure amended after the 速报, until
+    # the next report (a 续报 or 更正) carries it
+    reports: dict[str, Any] = field(default_factory=dict)
     amended: int = 0  # corrections recorded
     linked_warning: int | None = None  # the warning response open for its street when it was opened
     call_list: dict[str, Any] | None = None  # the current call list (entries in call order)
@@ -159,6 +161,8 @@ def apply(state: State, ev: Event) -> State:
             state.opened_at = new
         if d.get("incident") is not None:
             _figures(state, d)
+            if state.reports.get("first") is not None:  # figures already reported upward: a corrected report is owed
+                state.reports = {**state.reports, "correction": ev.at.isoformat()}
     elif kind == "report":
         at = ev.at.isoformat()
         first = state.reports.get("first") or (at if d.get("report") == "first" else None)
@@ -442,9 +446,13 @@ def amending(state: State, at: datetime, levels: Sequence[str], reason: str, *,
     return [Draft("amend", at, details, state.grade or None, state.response_level or None)]
 
 
-def closing(state: State, at: datetime, reason: str, by: str | None) -> list[Draft]:
-    """The response ends (§6.4)."""
-    return [Draft("close", at, {"reason": reason, "by": by}, state.grade or None, state.response_level or None)]
+def closing(state: State, at: datetime, reason: str, by: str | None,
+            confirmed: list[str] | None = None) -> list[Draft]:
+    """The response ends (§6.4); ``confirmed``: the criteria the officer confirmed (each with its clause)."""
+    details: dict[str, Any] = {"reason": reason, "by": by}
+    if confirmed is not None:
+        details["confirmed"] = confirmed
+    return [Draft("close", at, details, state.grade or None, state.response_level or None)]
 
 
 def _keys(assessment: dict[str, Any] | None, warning: dict[str, Any] | None) -> tuple[str | None, str | None]:

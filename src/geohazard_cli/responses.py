@@ -9,7 +9,7 @@ call these same functions, so a drill rehearses exactly what the journal records
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -301,11 +301,13 @@ def amend(j: Journal, response_id: int, reason: str, at: datetime, profile: Prof
         return j.append(state, drafts)
 
 
-def close(j: Journal, response_id: int, reason: str, by: str | None, at: datetime) -> tuple[State, list[Event]]:
-    """Terminate the response (§6.4): it takes no more updates or calls."""
+def close(j: Journal, response_id: int, reason: str, by: str | None, at: datetime,
+          confirmed: list[str] | None = None) -> tuple[State, list[Event]]:
+    """Terminate the response (§6.4): it takes no more updates or calls. ``confirmed``: the §6.4
+    criteria the officer confirmed (clauses.confirmed_criteria checks that none is left out)."""
     with j.transaction(write=True):
         state = j.writable(response_id, at)
-        return j.append(state, lifecycle.closing(state, at, reason, by))
+        return j.append(state, lifecycle.closing(state, at, reason, by, confirmed))
 
 
 def read(j: Journal, response_id: int) -> tuple[State, list[Event]]:
@@ -325,10 +327,13 @@ def listing(j: Journal, status: str | None) -> list[State]:
         return j.states(status)
 
 
-def resolve_unit(name: str, roster: Roster | None, states: Iterable[State]) -> tuple[str, str]:
+def resolve_unit(name: str, roster: Roster | None, states: Iterable[State], suffixes: Sequence[str] = (),
+                 field: str = "--unit") -> tuple[str, str]:
     """A unit called or answering, as (key, name): one the roster knows (by name, alias or key), else
     one on a response's current call list (the plan names it, the roster has no entry: the hazard
-    sites' people); unknown names are an error naming the closest unit."""
+    sites' people), else a 街道办事处 by its short form (七里山; ``suffixes``: the profile's
+    ``warning.streets.suffixes``), as ``warning --area`` reads it; an ambiguous short form is an
+    error listing the candidates, an unknown name one naming the closest unit."""
     import unicodedata
 
     unit = roster.find(name) if roster is not None else None
@@ -341,8 +346,20 @@ def resolve_unit(name: str, roster: Roster | None, states: Iterable[State]) -> t
             if wanted in (key.casefold(), unicodedata.normalize("NFKC", listed).strip().casefold()):
                 return key, listed
     if roster is not None:
+        from geohazard_cli.streets import match_street
+
+        street = match_street(suffixes, name, [u for u in roster.units if u.kind == "street"], field)
+        if street is not None:
+            return street.key, street.name
         roster.unit(name)  # raises NotFoundError with the closest name
     return name, name
+
+
+def street_suffixes(profile: Profile) -> list[str]:
+    """The endings that make a name a street's (``warning.streets.suffixes``), for resolve_unit."""
+    from geohazard_cli.warning import load_section
+
+    return list(load_section(profile, profile.id).streets.suffixes)
 
 
 # --- warning periods ----------------------------------------------------------------------------

@@ -155,11 +155,21 @@ class HazardTypes(Node):
     items: list[HazardType]
 
 
-class Limits(Node):
-    __slots__ = _fields = ("count", "amount")
+class Plausible(Node):
+    __slots__ = _fields = ("count", "amount", "text", "local")
     _convert: ClassVar[Convert] = {"amount": _decimal}
     count: int
     amount: Decimal
+    text: str
+    local: bool
+
+
+class Limits(Node):
+    __slots__ = _fields = ("count", "amount", "warn")
+    _convert: ClassVar[Convert] = {"amount": _decimal, "warn": Plausible}
+    count: int  # past this a figure is refused
+    amount: Decimal
+    warn: Plausible | None  # the jurisdiction's scale: past it a figure is graded with a warning
 
 
 class ReportStep(Node):

@@ -115,10 +115,24 @@ class HazardTypes(BaseModel):
     items: list[HazardType] = Field(min_length=1)
 
 
-class Limits(BaseModel):
+class Plausible(BaseModel):
+    """The scale of the jurisdiction (``limits.warn``): a figure past it is graded as given, with a
+    warning that shows it, for the officer to check (a typo, or a truly exceptional event)."""
+
     model_config = _STRICT
     count: int = Field(gt=0)
     amount: Decimal = Field(gt=0)
+    text: str = Field(min_length=1)  # why this scale: what the officer checks the figure against
+    local: Literal[True]  # not the plan's: the bureau's (or this tool's) setting
+
+    _parse = field_validator("amount", mode="before")(_amount)
+
+
+class Limits(BaseModel):
+    model_config = _STRICT
+    count: int = Field(gt=0)  # past this a figure is refused: a typo, not an incident
+    amount: Decimal = Field(gt=0)
+    warn: Plausible | None = None
 
     _parse = field_validator("amount", mode="before")(_amount)
 
@@ -277,6 +291,12 @@ def check_profile(p: ProfileSchema) -> list[str]:
         problems.append(f"grades: a grade key is listed twice ({', '.join(keys)})")
     if len(set(level_keys)) != len(level_keys):
         problems.append("levels: a level key is listed twice")
+    warn = p.limits.warn
+    if warn is not None:  # the jurisdiction's scale lies below the refusal ceiling
+        if warn.count >= p.limits.count:
+            problems.append(f"limits.warn.count: {warn.count} is not below limits.count ({p.limits.count})")
+        if warn.amount >= p.limits.amount:
+            problems.append(f"limits.warn.amount: {warn.amount} is not below limits.amount ({p.limits.amount})")
     for i, g in enumerate(p.grades):
         if g.level not in level_keys:
             problems.append(f"grades.{i} ({g.key}).level: {g.level!r} is not a key of levels ({', '.join(level_keys)})")
@@ -392,6 +412,8 @@ def plain(profile: ProfileSchema) -> dict[str, Any]:
             band["lower"] = str(band["lower"])
             band["upper"] = None if band["upper"] is None else str(band["upper"])
     data["limits"]["amount"] = str(data["limits"]["amount"])
+    if data["limits"]["warn"] is not None:
+        data["limits"]["warn"]["amount"] = str(data["limits"]["warn"]["amount"])
     return data
 
 

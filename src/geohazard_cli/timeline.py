@@ -116,7 +116,7 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
         who = f"({';'.join(people)})" if people else ""
         return f"叫应 {details['unit']}:{OUTCOME_LABELS.get(details['outcome'], details['outcome'])}{who}"
     if kind == "report":
-        name = {"first": "速报", "follow_up": "续报"}.get(details.get("report", ""), "上报")
+        name = {"first": "速报", "follow_up": "续报", "correction": "更正报告"}.get(details.get("report", ""), "上报")
         to = "、".join(details.get("to") or [])
         who = f"(经办人:{details['by']})" if details.get("by") else ""
         return f"已{name}{(' ' + to) if to else ''}{who}" + (f";{details['note']}" if details.get("note") else "")

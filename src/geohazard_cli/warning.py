@@ -328,44 +328,10 @@ def _squash(name: str) -> str:
 
 
 def _match_street(rules: StreetRules, area: str, streets: Sequence[UnitInfo], field: str) -> UnitInfo | None:
-    """The street a short form names (七里山 -> 七里山街道办事处), None for a place that is clearly
-    not a street name; InputError for an ambiguous short form or a near miss of a street name."""
-    suffixes = sorted({_squash(x) for x in rules.suffixes}, key=len, reverse=True)
+    """The street a short form names (streets.match_street, the resolver every --unit uses too)."""
+    from geohazard_cli.streets import match_street
 
-    def core(name: str) -> str:
-        n = _squash(name)
-        for suffix in suffixes:
-            if n.endswith(suffix):
-                return n[: -len(suffix)]
-        return n
-
-    names: dict[str, tuple[str, UnitInfo]] = {}  # squashed name or alias -> (as written, unit)
-    for u in streets:
-        for n in (u.name, *getattr(u, "aliases", ())):
-            names.setdefault(_squash(n), (n, u))
-    typed, wanted = _squash(area), core(area)
-    hits: dict[str, UnitInfo] = {}  # a short form: the start of a street's name
-    for n, u in names.values():
-        if wanted and core(n).startswith(wanted):
-            hits.setdefault(u.key, u)
-    if len(hits) == 1 and len(wanted) >= 2:  # one character is too little to go on
-        return next(iter(hits.values()))
-    if hits:
-        raise InputError(f'{field}: "{area}" could be {"、".join(u.name for u in hits.values())}; '
-                         "give the street's name")
-    close = difflib.get_close_matches(typed, list(names), n=1, cutoff=0.75)
-    if not close and len(wanted) >= 3:  # a one-character slip in a short form (七理山 for 七里山)
-        close = [k for k, (n, _) in names.items()
-                 if len(core(n)) == len(wanted) and sum(a != b for a, b in zip(core(n), wanted, strict=True)) == 1][:1]
-    street_like = any(typed.endswith(suffix) for suffix in suffixes)
-    if not close and not street_like:
-        return None
-    if close:
-        hint = f'did you mean "{names[close[0]][0]}"?'
-    else:
-        known = "、".join(dict.fromkeys(u.name for _, u in names.values()))
-        hint = f"the roster's 街道办事处: {known}" if known else "the roster lists none"
-    raise InputError(f'{field}: "{area}" is not a 街道办事处 of the roster ({hint})')
+    return match_street(rules.suffixes, area, streets, field)
 
 
 def _missing(u: UnitInfo, no_number: str) -> str | None:

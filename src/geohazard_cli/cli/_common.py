@@ -246,10 +246,23 @@ def incident_values(
     if spec is not None:
         raw, name = read_incident_file(spec)
         from_file = parse_values(raw, profile, where=name, base=base, require_figure=not flags)
-        return parse_values(flags, profile, name=flag_name, base=from_file)
+        return _warn_implausible(parse_values(flags, profile, name=flag_name, base=from_file), profile, flags,
+                                 {k: f"{name}: {k}" for k in raw})
     if not flags and base is None:
         raise InputError("no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
-    return parse_values(flags, profile, name=flag_name, base=base)
+    return _warn_implausible(parse_values(flags, profile, name=flag_name, base=base), profile, flags, {})
+
+
+def _warn_implausible(values: dict[str, Any], profile: "Profile", flags: "Mapping[str, Any]",
+                      from_file: dict[str, str]) -> dict[str, Any]:
+    """A line on stderr for each figure typed here past the jurisdiction's scale (intake.implausible):
+    graded as given, shown for the officer to check."""
+    from geohazard_cli.intake import flag_name, implausible
+
+    shown = {**from_file, **{k: flag_name(k) for k in flags}}
+    for line in implausible(values, shown, profile, shown.__getitem__):
+        print(f"warning: {line}", file=sys.stderr)
+    return values
 
 
 def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, Any]:

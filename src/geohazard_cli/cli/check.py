@@ -26,11 +26,13 @@ def check(
     from geohazard_cli.checks import notice_summary, run_checks
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.config import config_source
 
     cfg = resolve_dir(config_dir)
+    source = config_source(config_dir)
     problems, found = run_checks(cfg)
     if format is TextJson.json:
-        emit_json({"config_dir": str(cfg), "sound": not problems,
+        emit_json({"config_dir": str(cfg), "config_source": source, "sound": not problems,
                    "problems": [p.model_dump() for p in problems],
                    "notices": [p.model_dump() for p in found]})
     else:
@@ -42,5 +44,5 @@ def check(
         elif found:
             print(f"notice: {notice_summary(found)}; --notices lists them")
         verdict = "sound" if not problems else f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        print(f"{cfg}: {verdict}; {len(found)} notice{'s' if len(found) != 1 else ''}")
+        print(f"{cfg} ({source}): {verdict}; {len(found)} notice{'s' if len(found) != 1 else ''}")
     return 0 if not problems else 2

@@ -15,6 +15,7 @@ from geohazard_cli.cli.incident_common import (
     RulesForIncidentOpt,
     after_commit,
     existing,
+    hm,
     journal_for,
     mark,
     noun,
@@ -96,7 +97,8 @@ def due_cmd(
     ref: Annotated[str | None, typer.Argument(
         metavar="[ID]", help="One response (default: every open one).", show_default=False)] = None,
     at: Annotated[str | None, typer.Option(
-        "--at", help="The clock to judge by (default now): ISO 8601 or '2026-07-21 09:40'.",
+        "--at", help="The clock to judge by (default now): ISO 8601, '2026-07-21 09:40', '7月21日 9:40' "
+                "or '09:40' (today).",
         show_default=False)] = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -182,7 +184,8 @@ def due_lines(data: dict[str, Any]) -> list[str]:
 def report(
     ref: IdArg,
     kind: Annotated[str, typer.Option(
-        "--kind", help="速报 (the first report upward, §3.2.1) or 续报 (a later one); also first, follow-up.",
+        "--kind", help="速报 (the first report upward, §3.2.1), 续报 (a later one) or 更正 (a 续报 correcting "
+        "figures amended after the 速报); also first, follow-up, correction.",
         show_default=False)],
     to: Annotated[list[str] | None, typer.Option(
         "--to", help="To whom (repeat): e.g. 区政府, 市应急局.", show_default=False)] = None,
@@ -289,4 +292,10 @@ def amend(
         return 0
     for e in events:
         print(f"{mark(record)}{noun(record)} #{record.id} {event_text(e)}")
+    if delta and record.reports.get("correction"):  # the 速报 carried the figures now corrected
+        from datetime import datetime as dt
+
+        first = hm(dt.fromisoformat(record.reports["first"]))
+        print(f"速报已报送({first}):更正后的数字须再报(续报/更正),'geohazard incident due {record.id}' 列出期限;"
+              f"报送后: geohazard incident report {record.id} --kind 更正")
     return 0

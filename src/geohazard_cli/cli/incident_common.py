@@ -44,8 +44,9 @@ DbOpt = Annotated[
 FormatOpt = Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")]
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", help="When it happened: ISO 8601 or '2026-07-21 09:40' (no offset = the plan's "
-                 "+08:00); default now.", show_default=False),
+    typer.Option("--at", help="When it happened: ISO 8601, '2026-07-21 09:40', '2026年7月21日9时40分', "
+                 "'7月21日 9:40' (this year) or '09:40' (today); no offset = the plan's +08:00; default now.",
+                 show_default=False),
 ]
 IdArg = Annotated[
     str, typer.Argument(metavar="ID", help="Incident id, as printed by 'incident open' / 'incident list'."),
@@ -204,25 +205,33 @@ def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | Non
     now = datetime.now(zone).replace(microsecond=0)
     if at is None:
         return now
-    when = parse_time(at, flag, tz)
+    when = parse_time(at, flag, tz, now)
     if skew_minutes is None:  # the config dir in force ($GEOHAZARD_CONFIG_DIR or the shipped one)
         from geohazard_cli.config import config_dir
 
         skew_minutes = skew_of(config_dir(None))
     skew = skew_minutes
     if when - now > timedelta(minutes=skew):
+        from geohazard_cli.intake import is_relative
+
+        # A time typed without its date is today's: one later than now is not read as yesterday's.
+        hint = (f"; for another day write the date: {human_time(when - timedelta(days=1), tz)}"
+                if is_relative(at) else "")
         raise InputError(f'{flag}: "{human_time(when, tz)}" is in the future (the clock says {human_time(now, tz)}; '
-                         f"at most {skew} minutes ahead is taken, as set by clock_skew_minutes in response.local.yaml)")
+                         f"at most {skew} minutes ahead is taken, as set by clock_skew_minutes in "
+                         f"response.local.yaml){hint}")
     return when
 
 
-def refuse_future(incident: "Incident", tz: str) -> None:
+def refuse_future(incident: "Incident", tz: str, typed: "dict[str, Any] | None" = None) -> None:
     """A 报告时间 or 发生时间 in the future is a mistyped time (it would push every deadline away):
-    refused like a future --at, with the clock shown."""
+    refused like a future --at, with the clock shown (and, for a time typed without its date, the
+    date to write for another day: ``typed`` holds the flags as given)."""
     for field, flag in (("reported_at", "--reported-at"), ("occurred_at", "--occurred-at")):
         value = getattr(incident, field)
         if value is not None:
-            when_of(value.isoformat(), tz, flag)
+            text = (typed or {}).get(field)
+            when_of(text if isinstance(text, str) else value.isoformat(), tz, flag)
 
 
 DEFAULT_SKEW_MINUTES = 5  # when the config dir has no response.local.yaml (deadlines.LocalResponse's default)
@@ -272,6 +281,18 @@ def profile_or_notice(record: "State", cfg: Path, rules: Path | None) -> "tuple[
                           "以下为日志记录的数字、等级、叫应名单和时间线(用 --rules FILE 或 --config-dir DIR "
                           "指向该方案)")
     return profile_for(record, cfg, rules), None
+
+
+def suffixes_for(record: "State", cfg: Path) -> list[str]:
+    """The street-name endings of the incident's profile (responses.resolve_unit reads short street
+    names with them, as warning --area does); none when the profile is not in the config dir."""
+    from geohazard_cli.errors import NotFoundError
+    from geohazard_cli.responses import street_suffixes
+
+    try:
+        return street_suffixes(profile_for(record, cfg, None))
+    except NotFoundError:
+        return []
 
 
 def resolver_for(cfg: Path, profile: "Profile") -> "Resolver":

@@ -33,12 +33,12 @@ from geohazard_cli.cli.incident_common import (
     print_pending,
     print_update,
     profile_for,
-    profile_or_notice,
     record_json,
     ref_text,
     refuse_future,
     required_text,
     resolver_for,
+    suffixes_for,
     tz_text,
     when_of,
     writable_at,
@@ -76,8 +76,9 @@ def open_(
     from geohazard_cli.responses import open_incident
 
     cfg, profile = load_config(config_dir, plan, rules)
-    incident = Incident(**incident_values(figures(ctx), profile))
-    refuse_future(incident, profile.timezone)
+    given = figures(ctx)
+    incident = Incident(**incident_values(given, profile))
+    refuse_future(incident, profile.timezone, given)
     when = when_of(at, profile.timezone)
     resolve = resolver_for(cfg, profile)
     j = journal_for(db)
@@ -138,7 +139,7 @@ def update(
         profile = profile_for(record, cfg, rules)
         before = incident_of(record)
         parsed = Incident(**incident_values(given, profile, base=before))
-        refuse_future(parsed, tz_text(record.opened_at))
+        refuse_future(parsed, tz_text(record.opened_at), given)
         typed = [k for k, v in given.items() if k != "file" and v is not None]
         delta = stated(before, parsed, typed)
         if not delta and given.get("file") is None and not typed:
@@ -177,7 +178,8 @@ def decide(
     level: Annotated[str, typer.Option(
         "--level", help="The response level decided: its key (II), its name (II级响应) or II级.", show_default=False)],
     by: Annotated[str, typer.Option(
-        "--by", help="Who decided (the plan's decider, e.g. 区政府; §6.1.2, §6.2.2).", show_default=False)],
+        "--by", help="Who decided (the plan's decider, as its profile names it in decisions.decider: the "
+        "district plan's is 区政府).", show_default=False)],
     note: Annotated[str | None, typer.Option(
         "--note", help="What was decided, as minuted (会商意见, 文号).", show_default=False)] = None,
     at: AtOpt = None,
@@ -200,13 +202,16 @@ def decide(
     from geohazard_cli.responses import decide as decide_level
 
     incident_id = parse_id(ref)
-    by_text = required_text(by, "--by", "name who decided (e.g. 区政府)")
+    by_text = parse_text(by, "--by")
     note_text = parse_text(note, "--note") if note is not None else None
     j = existing(db, incident_id)
     try:
         record, when = writable_at(j, incident_id, at)
         cfg = resolve_dir(config_dir)
         profile = profile_for(record, cfg, rules)
+        who = profile.decisions
+        by_text = required_text(by_text or "", "--by", f"name who decided (the plan's decider: {who.decider}, "
+                                f"§{who.source})")
         record, events = decide_level(j, incident_id, level, by_text, profile, resolver_for(cfg, profile), when,
                                       note_text)
     finally:
@@ -280,8 +285,9 @@ def ack(
             if responded_at is not None else None
         from geohazard_cli.contacts_load import load_roster
 
-        roster = load_roster(resolve_dir(config_dir))
-        calls = list(dict.fromkeys(resolve_unit(u, roster, [record]) for u in unit))
+        cfg = resolve_dir(config_dir)
+        roster, suffixes = load_roster(cfg), suffixes_for(record, cfg)
+        calls = list(dict.fromkeys(resolve_unit(u, roster, [record], suffixes) for u in unit))
         record, events = acknowledge(j, incident_id, calls, result, by_text, when, answerer_text, responded)
     finally:
         j.close()
@@ -307,35 +313,57 @@ def ack(
 @after_commit
 def close(
     ref: IdArg,
-    reason: Annotated[str, typer.Option(
-        "--reason", help="Why the response ends (§6.4), e.g. 现场处置基本完成,灾情基本控制 / "
-        "预警发布时段结束.",
-        show_default=False)],
+    confirm: Annotated[list[str] | None, typer.Option(
+        "--confirm", metavar="N", help="A criterion of the response's end (§6.4(1), as numbered by 'incident close "
+        "ID' without it) the officer confirms holds: repeat it, or 1,2,3.", show_default=False)] = None,
+    confirm_all: Annotated[bool, typer.Option(
+        "--confirm-all", help="Every criterion of §6.4 holds (they are printed with the result).")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="Why the response ends, in the officer's words (default: the confirmed criteria).",
+        show_default=False)] = None,
     by: Annotated[str | None, typer.Option(
-        "--by", help="Who declared the end, or on whose advice (§6.4).", show_default=False)] = None,
+        "--by", help="Who declared the end, or on whose advice (§6.4: the profile names the decider).",
+        show_default=False)] = None,
     at: AtOpt = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
+    config_dir: ConfigDirOpt = None,
+    rules: RulesForIncidentOpt = None,
 ) -> int:
-    """Terminate the response (响应终止, §6.4). A closed incident takes no more updates or calls."""
+    """Terminate the response (响应终止, §6.4), once each criterion is confirmed. A closed incident takes
+    no more updates or calls. Without --confirm it lists the criteria, numbered, and closes nothing.
+
+    Example: geohazard incident close 3 --confirm-all --by 区政府
+    """
+    from geohazard_cli.clauses import confirmed_criteria
     from geohazard_cli.cli._common import emit_json
+    from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.intake import parse_text
     from geohazard_cli.journal import event_text
     from geohazard_cli.lifecycle import pending as pending_of
     from geohazard_cli.responses import close as close_response
 
     incident_id = parse_id(ref)
-    reason_text = required_text(reason, "--reason", "say why the response ends (§6.4)")
+    numbers = _criterion_numbers(confirm or [])
+    reason_text = required_text(reason, "--reason", "say why the response ends (§6.4)") if reason is not None else None
     by_text = parse_text(by, "--by") if by is not None else None
     j = existing(db, incident_id)
     try:
         record, when = writable_at(j, incident_id, at)
-        record, events = close_response(j, incident_id, reason_text, by_text, when)
+        profile = profile_for(record, resolve_dir(config_dir), rules)  # its criteria (§6.4)
+        if not numbers and not confirm_all and format is TextJson.text:
+            _print_termination_criteria(profile, record)  # the checklist, before the refusal below
+        criteria = confirmed_criteria(profile, record.response, "all" if confirm_all else numbers)
+        if reason_text is None:
+            reason_text = required_text("、".join(c["text"] for c in criteria), "--reason",
+                                        "say why the response ends (§6.4)")
+        confirmed = [f"{c['text']}({c['source']})" for c in criteria]
+        record, events = close_response(j, incident_id, reason_text, by_text, when, confirmed)
     finally:
         j.close()
     pending = pending_of(record)
     if format is TextJson.json:
-        emit_json({**record_json(record), "pending": pending})
+        emit_json({**record_json(record), "pending": pending, "confirmed": confirmed})
         return 0
     from geohazard_cli.cli._common import console
 
@@ -345,9 +373,26 @@ def close(
     if pending:
         out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
                   markup=False)
-    _print_termination_criteria(record)  # §6.4(1): the criteria for the officer to confirm
+    _print_termination_criteria(profile, record, ticked=True)
     out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
     return 0
+
+
+def _criterion_numbers(given: list[str]) -> list[int]:
+    """--confirm 1 --confirm 2, or --confirm 1,2 (、 and ，too): the criterion numbers."""
+    import re
+
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.intake import nfkc
+
+    out: list[int] = []
+    for value in given:
+        for part in re.split(r"[,、\s]+", nfkc(value).strip()):
+            if not part.isascii() or not part.isdigit():
+                raise InputError(f'--confirm: "{value}" is not a criterion number (1, 2, ... or 1,2,3; '
+                                 "'incident close ID' lists them)")
+            out.append(int(part))
+    return out
 
 
 # --- the plan's clauses where they act (pure data from clauses.py) ----------------------------
@@ -366,19 +411,17 @@ def _print_first_measures(profile: "Profile") -> None:
         out.print(f"  [ ] {m['text']}({m['source']})", soft_wrap=True, markup=False, highlight=False)
 
 
-def _print_termination_criteria(record: "State") -> None:
-    """§6.4: each criterion of the response's end for the officer to confirm, and who decides, from
-    the incident's own profile (default config dir); nothing when that profile is not at hand."""
+def _print_termination_criteria(profile: "Profile", record: "State", ticked: bool = False) -> None:
+    """§6.4: each criterion of the response's end, numbered for --confirm (``ticked`` once confirmed),
+    and who decides, from the incident's own profile."""
     from geohazard_cli.clauses import termination_lines
     from geohazard_cli.cli._common import console
-    from geohazard_cli.config import config_dir as resolve_dir
 
-    profile, _ = profile_or_notice(record, resolve_dir(None), None)
-    if profile is None:
-        return
-    lines = termination_lines(profile, record.response)
+    lines = termination_lines(profile, record.response, ticked)
     if lines:
         out = console()
-        out.print("请确认终止条件:", style="bold", soft_wrap=True, markup=False)
+        title = "已确认终止条件:" if ticked else f"终止响应前请逐条确认(确认后: geohazard incident close {record.id} " \
+            "--confirm N ... 或 --confirm-all):"
+        out.print(title, style="bold", soft_wrap=True, markup=False)
         for line in lines:
             out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)

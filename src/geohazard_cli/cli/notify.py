@@ -19,6 +19,7 @@ from geohazard_cli.cli.incident_common import (
     parse_id,
     say,
     skew_of,
+    suffixes_for,
     tz_text,
     when_of,
 )
@@ -119,7 +120,8 @@ def notify(
             chosen = None
             if units:
                 roster = load_roster(cfg)
-                chosen = list(dict.fromkeys(resolve_unit(u, roster, [record]) for u in units))
+                suffixes = suffixes_for(record, cfg)
+                chosen = list(dict.fromkeys(resolve_unit(u, roster, [record], suffixes) for u in units))
             entries = dl.on_call_list(record, chosen)
             fresh = dl.compose(record, events, channel, kind, entries, conf,
                                dl.renderer(templates_dir(cfg), kind), reminder, outcome)

@@ -47,6 +47,9 @@ def diff_cmd(
         "--drill", help="Run this drill scenario under both profiles (its own plan: is not used) and show "
         "which expectations move.",
         show_default=False)] = None,
+    clauses: Annotated[bool, typer.Option(
+        "--clauses", help="List every change of a clause number alone (text; by default they are counted "
+        "per section, JSON always lists them).")] = False,
     format: Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")] = TextJson.text,
     config_dir: ConfigDirOpt = None,
 ) -> int:
@@ -77,7 +80,7 @@ def diff_cmd(
 
         emit_json({**head, "changes": changes, "counts": {"changes": len(changes), **counts_by_section(changes)}})
     else:
-        _print_changes(changes, a, b)
+        _print_changes(changes, a, b, clauses)
     return 0
 
 
@@ -114,7 +117,9 @@ def _title(p: "Profile") -> str:
 # --- the rules ---------------------------------------------------------------------------------
 
 
-def _print_changes(changes: list[dict[str, Any]], a: "Profile", b: "Profile") -> None:
+def _print_changes(changes: list[dict[str, Any]], a: "Profile", b: "Profile", clauses: bool) -> None:
+    """Each section's changes; a change of a clause number alone is counted, not listed, unless
+    --clauses (two plans with the same bounds under other clause numbers would bury the rest)."""
     from geohazard_cli.rules_diff import SECTION_TITLES
 
     out = sys.stdout
@@ -122,14 +127,21 @@ def _print_changes(changes: list[dict[str, Any]], a: "Profile", b: "Profile") ->
     if not changes:
         out.write("两个预案的规则相同(分级标准、等级、响应级别、措施、指挥、决策、调度、时限均无变化)\n")
         return
-    section = None
-    for c in changes:
-        if c["section"] != section:
-            section = c["section"]
-            n = sum(1 for x in changes if x["section"] == section)
-            out.write(f"\n{SECTION_TITLES[section]}({n}处):\n")
-        out.write(f"  {_change_line(c, a, b)}\n")
-    out.write(f"\n共{len(changes)}处变化\n")
+    folded = 0
+    for key, title in SECTION_TITLES.items():
+        mine = [c for c in changes if c["section"] == key]
+        if not mine:
+            continue
+        only_clause = [c for c in mine if c["path"].endswith(".source")]
+        shown = mine if clauses else [c for c in mine if not c["path"].endswith(".source")]
+        out.write(f"\n{title}({len(mine)}处):\n")
+        for c in shown:
+            out.write(f"  {_change_line(c, a, b)}\n")
+        if not clauses and only_clause:
+            folded += len(only_clause)
+            out.write(f"  另有{len(only_clause)}处仅条款编号不同\n")
+    out.write(f"\n共{len(changes)}处变化")
+    out.write(f"(其中{folded}处仅条款编号不同,加 --clauses 逐条列出)\n" if folded else "\n")
 
 
 def _change_line(c: dict[str, Any], a: "Profile", b: "Profile") -> str:

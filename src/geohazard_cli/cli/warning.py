@@ -1,6 +1,7 @@
 """`geohazard warning LEVEL`: what a geohazard weather risk warning starts (§3.1.4, §6.3), who to
 call, and the CAP 1.2 alert for it."""
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -59,6 +60,9 @@ def warning(
         "--output", "-o", help="Write to this file (atomically) instead of stdout.", show_default=False)] = None,
     exercise: Annotated[bool, typer.Option(
         "--exercise", help="A drill: CAP status Exercise, and the sheet is marked 演练.")] = False,
+    actual: Annotated[bool, typer.Option(
+        "--actual", help="A real alert: CAP status Actual (the default, said aloud on stderr when neither "
+        "--actual nor --exercise is given with --format cap).")] = False,
     update: Annotated[str | None, typer.Option(
         "--update", metavar="REF", help="CAP Update of an earlier alert: its CAP file (the description "
         "says what changed; no --area keeps its areas), or sender,identifier,sent.",
@@ -124,6 +128,9 @@ def warning(
     from geohazard_cli.intake import parse_time
     from geohazard_cli.loader import read_text
 
+    if actual and exercise:
+        raise InputError("--actual and --exercise: a warning is either real (CAP status Actual) or a drill "
+                         "(Exercise); give one")
     cfg, profile = load_config(config_dir, plan, rules)
     path = rules_path(plan, rules, cfg)
     section = core.load_section(profile, str(path), read_text(path))
@@ -201,6 +208,7 @@ def warning(
     if format is WarningFormat.cap:
         from geohazard_cli.cli._common import write_output
 
+
         ident = cap.check_identifier(identifier) if identifier is not None else (
             cap.make_identifier(section, sent_text, sequence))
         xml = cap.build_cap(response, section, profile.geocode, identifier=ident, sent=sent_text,
@@ -208,6 +216,9 @@ def warning(
                             scope="Restricted" if scope is CapScope.restricted else
                             "Public" if scope is CapScope.public else None, english=lang is CapLang.en)
         write_output(xml, output)
+        if not exercise and not actual:  # a real alert by default: never silently
+            print("notice: CAP status Actual (a real alert, not a drill); --actual says so, --exercise makes it "
+                  "a drill", file=sys.stderr)
         return 0
     human = core.human_time(sent_text)
     if format is WarningFormat.text and output is None:
