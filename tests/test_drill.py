@@ -606,6 +606,25 @@ def test_expectations_in_the_plans_terms(cli, tmp_path: Path) -> None:  # type: 
     assert r.exit_code == 1 and "大型" in r.stdout
 
 
+def test_each_round_is_messaged_through_dry_run_as_an_exercise(cli) -> None:  # type: ignore[no-untyped-def]
+    """drill run records, by the dry-run channel, what each 叫应 round would send: the warning's round
+    (its 5 units), the incident's (18 at III级), the decided II级's (a new level: a new round for all
+    27); a proposal alone sends nothing; each message once, every text marked 【演练】."""
+    path = str(ROOT / "drills" / "qilishan-escalation.yaml")
+    data = json.loads(cli("drill", "run", path, "--format", "json").stdout)
+    sent = [(s["number"], s["kind"], len(s["messages"]), sorted({m["kind"] for m in s["messages"]}))
+            for s in data["steps"]]
+    assert sent == [(1, "warning", 5, ["warning"]), (2, "ack", 0, []), (3, "ack", 0, []),
+                    (4, "report", 18, ["incident"]), (5, "update", 0, []), (6, "decide", 27, ["level_change"]),
+                    (7, "terminate", 0, [])]
+    assert [m["unit"] for m in data["steps"][0]["messages"]] == [c["unit"] for c in data["steps"][0]["called"]]
+    messages = [m for s in data["steps"] for m in s["messages"]]
+    assert all(m["text"].startswith("【演练】") and m["result"] == "sent" for m in messages)
+    assert len({m["key"] for m in messages}) == len(messages)  # nothing twice
+    text = cli("drill", "run", path).stdout
+    assert f"通知(dry-run,未发送,已记录): 5 条,如: {messages[0]['text']}" in text
+
+
 def test_terminate_numbers_count_in_each_responses_own_list(shizhong: Profile) -> None:
     steps: list[dict[str, object]] = [{"at": "+0m", "warning": {"level": "orange", "area": ["七里山"]}},
                                       {"at": "+20m", "report": {"evacuees": 60}}]

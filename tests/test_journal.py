@@ -1143,7 +1143,8 @@ def test_check_finds_a_snapshot_that_disagrees_with_its_events(inc, two: Path) -
 
 def test_check_runs_sqlites_own_checks(inc, two: Path) -> None:  # type: ignore[no-untyped-def]
     out = j(inc, "check")
-    assert out == {"path": str(two), "schema_version": journal.SCHEMA_VERSION, "integrity_check": ["ok"],
+    assert out == {"path": str(two), "backend": "sqlite", "schema_version": journal.SCHEMA_VERSION,
+                   "integrity_check": ["ok"],
                    "foreign_key_check": [], "responses": 2, "events": 5, "set_aside_count": 0, "set_aside": [],
                    "disagreements": [], "damaged": False}
     conn = sqlite3.connect(two)

@@ -169,6 +169,12 @@ def test_every_event_carries_station_and_officer(cli: Any, backend: str, tmp_pat
             got = conn.execute(sql).fetchall()
     room = ("区应急局值班室", "张三")
     assert got == [("open", *room), ("call", *room), ("ack", "现场指挥部", "李四")]
+    shown = json.loads(cli("incident", "show", "1", "--format", "json", "--db", spec).stdout)["history"]
+    assert [(e["kind"], e["station"], e["officer"]) for e in shown] == got
+    text = cli("incident", "show", "1", "--db", spec).stdout.splitlines()
+    timeline = text[text.index("时间线") + 1:]
+    assert [line.rsplit("  ", 1)[1] for line in timeline[:3]] == [
+        "[区应急局值班室 张三]", "[区应急局值班室 张三]", "[现场指挥部 李四]"]
     (copy / "station.local.yaml").write_text("station: [1]\n", encoding="utf-8")
     monkeypatch.delenv("GEOHAZARD_STATION")
     r = cli("incident", "close", "1", "--confirm-all", "--reason", "x", "--db", spec)
@@ -204,3 +210,90 @@ def test_migrate_both_ways_loses_nothing_and_adds_nothing_twice(cli: Any, tmp_pa
     assert cli("incident", "check", "--db", pg_url).exit_code == 0
     r = cli("incident", "migrate", "--to", here, "--db", here)
     assert r.exit_code == 2 and "is the journal itself" in r.stderr
+
+
+def test_check_on_the_server_looks_at_the_schema_and_the_append_only_triggers(cli: Any, pg_url: str) -> None:
+    """What `incident check` asks PostgreSQL: the schema version, the triggers present and enabled;
+    then every event re-validated and every snapshot against its events, as on SQLite."""
+    opened(cli, pg_url)
+    r = run(cli, pg_url, "check")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[1:3] == ["PostgreSQL schema version: ok", "PostgreSQL append-only triggers: ok"]
+    assert "SQLite" not in r.stdout
+    out = json.loads(run(cli, pg_url, "check", "--format", "json").stdout)
+    assert out == {"path": pg_url, "backend": "postgresql", "schema_version": 1,
+                   "server_checks": {"schema_version": "ok", "append_only": "ok"}, "responses": 1, "events": 2,
+                   "set_aside_count": 0, "set_aside": [], "disagreements": [], "damaged": False}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        conn.execute("UPDATE events SET kind = 'mystery' WHERE kind = 'call'")  # now it can be changed
+        conn.execute("DROP TRIGGER events_no_truncate ON events")
+    r = run(cli, pg_url, "check", "--format", "json")
+    assert r.exit_code == 2
+    out = json.loads(r.stdout)
+    problem = ("trigger events_append_only is disabled; trigger events_no_truncate is missing "
+               "(events can be changed in place)")
+    assert out["server_checks"] == {"schema_version": "ok", "append_only": problem}
+    assert [d["text"] for d in out["set_aside"]] == ["incident 1: event #2 set aside: its kind 'mystery' is not known"]
+    assert r.stderr == (f"geohazard: error: the journal {pg_url} is damaged: 1 row(s) set aside, 0 stored state(s) "
+                        f"disagree with their events, PostgreSQL's: {problem}\n")
+
+
+HOLD_ROW = ("import psycopg, sys, time; c = psycopg.connect(sys.argv[1]); "
+            "c.execute('SELECT id FROM incidents WHERE id = 1 FOR UPDATE'); print('held', flush=True); "
+            "time.sleep(float(sys.argv[2]))")
+
+
+def _hold_row(url: str, seconds: float) -> subprocess.Popen[str]:
+    """Another station in the middle of writing incident 1: its row lock held."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_ROW, url, str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    return holder
+
+
+def _writer_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GEOHAZARD_DB", "GEOHAZARD_DB_TIMEOUT")}
+    return env | {"NO_COLOR": "1"} | extra
+
+
+ACK = ("incident", "ack", "1", "--unit", "区应急局", "--outcome", "接通")
+
+
+def test_a_writer_behind_another_stations_lock_says_it_is_waiting_then_records(cli: Any, pg_url: str) -> None:
+    # The row lock is held until the writer has said it is waiting (however slow the machine), then let go.
+    opened(cli, pg_url)
+    holder = _hold_row(pg_url, 60)
+    writer = subprocess.Popen([sys.executable, "-m", "geohazard_cli", *ACK, "--db", pg_url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=_writer_env())
+    try:
+        assert writer.stderr is not None
+        first = writer.stderr.readline()  # blocks until the message (or the writer ends)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    _, rest = writer.communicate(timeout=60)
+    assert writer.returncode == 0, first + rest
+    assert first + rest == (f"geohazard: waiting for the journal {pg_url}: another station is writing to incident 1 "
+                            "(waits up to 30 s; $GEOHAZARD_DB_TIMEOUT sets how long)\n")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'ack'").fetchone() == (1,)
+
+
+def test_the_wait_for_a_row_lock_is_configurable_and_then_refused_in_one_line(cli: Any, pg_url: str) -> None:
+    opened(cli, pg_url)
+    holder = _hold_row(pg_url, 60)
+    try:
+        r = subprocess.run([sys.executable, "-m", "geohazard_cli", *ACK, "--db", pg_url], capture_output=True,
+                           text=True, env=_writer_env(GEOHAZARD_DB_TIMEOUT="2.5"), timeout=60, check=False)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        f"geohazard: waiting for the journal {pg_url}: another station is writing to incident 1 (waits up to "
+        "2.5 s; $GEOHAZARD_DB_TIMEOUT sets how long)",
+        f"geohazard: error: {pg_url}: the incident stayed locked for 2.5 s (another station is writing to it); "
+        "try again ($GEOHAZARD_DB_TIMEOUT sets how long to wait)"]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM events WHERE kind = 'ack'").fetchone() == (0,)
+    assert run(cli, pg_url, *ACK[1:]).exit_code == 0  # the lock gone, the same command records

@@ -341,47 +341,175 @@ def test_a_killed_notify_resumes_without_sending_twice(bot: Bot, db: Path, tmp_p
 
 # --- email --------------------------------------------------------------------------------------
 
-def test_email_over_a_real_smtp_server_with_login(inc, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
+def make_certificates(where: Path) -> tuple[Path, Path, Path]:
+    """A CA of the test's own and a server certificate it signed for 127.0.0.1 (PEM files):
+    the CA, the server's certificate and its key."""
+    import datetime as dt
+    import ipaddress
 
-    received: list[Any] = []
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            received.append(envelope)
-            return "250 OK"
+    now = dt.datetime.now(dt.UTC)
 
-    def auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        ok = data.login == b"duty" and data.password == SECRET.encode()
-        return AuthResult(success=ok, handled=False)
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    import socket
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("geohazard test CA")).issuer_name(name("geohazard test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = where / "ca.pem", where / "server.pem", where / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
 
-    with socket.socket() as s:  # a free port (the controller checks itself by connecting to it)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=auth, auth_require_tls=False)
-    controller.start()
-    try:
-        opened(inc)
-        cfg = notify_yaml(tmp_path, f"channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n    port: {port}\n"
-                                    "    username: duty\n    secret_env: GEOHAZARD_TEST_SECRET\n"
-                                    "    sender: duty@bureau.test\n    retries: 0\n"
-                                    "    addresses: {emergency: yj@bureau.test, water: sw@bureau.test}\n")
-        out = j(inc, "notify", "1", "--channel", "mail", "--notify", str(cfg))
-    finally:
-        controller.stop()
+
+class Mailhost:
+    """aiosmtpd on 127.0.0.1 as a bureau's mail server is set up: STARTTLS required before anything
+    (with a certificate the test's own CA signed), login required (only under TLS)."""
+
+    def __init__(self, where: Path) -> None:
+        import socket
+        import ssl
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.ca, cert, key = make_certificates(where)
+        self.received: list[tuple[Any, bool, Any]] = []  # envelope, under TLS, logged in as
+        host = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                host.received.append((envelope, bool(session.ssl), session.auth_data))
+                return "250 OK"
+
+        def auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            ok = data.login == b"duty" and data.password == SECRET.encode()
+            return AuthResult(success=ok, handled=False, auth_data=data.login if ok else None)
+
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+        with socket.socket() as s:  # a free port (the controller checks itself by connecting to it)
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, tls_context=tls,
+                                     require_starttls=True, authenticator=auth, auth_require_tls=True,
+                                     auth_required=True)
+        self.controller.start()
+
+    def channel(self, *extra: str) -> str:
+        return ("channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n"
+                f"    port: {self.port}\n    sender: duty@bureau.test\n    retries: 0\n"
+                "    addresses: {emergency: yj@bureau.test, water: sw@bureau.test}\n"
+                + "".join(f"    {line}\n" for line in extra))
+
+    def close(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def mailhost(tmp_path: Path) -> Iterator[Mailhost]:
+    host = Mailhost(tmp_path)
+    yield host
+    host.close()
+
+
+LOGIN = ("starttls: true", "username: duty", "secret_env: GEOHAZARD_TEST_SECRET")
+
+
+def test_email_over_starttls_verified_by_the_ca_file_and_login(inc, db: Path, tmp_path: Path,
+                                                               mailhost: Mailhost) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN, "ca_file: ca.pem"))  # relative to notify.yaml
+    out = j(inc, "notify", "1", "--channel", "mail", "--notify", str(cfg))
     sent = [m for m in out["messages"]]
     assert [(m["unit"], m["target"], m["status"], m["code"]) for m in sent] == [
         ("区应急局", "yj@bureau.test", "sent", "250"), ("区水务局", "sw@bureau.test", "sent", "250")]
-    assert [e.rcpt_tos for e in received] == [["yj@bureau.test"], ["sw@bureau.test"]]
+    assert [(e.rcpt_tos, tls, login) for e, tls, login in mailhost.received] == [
+        (["yj@bureau.test"], True, b"duty"), (["sw@bureau.test"], True, b"duty")]
     import email
 
-    mail = email.message_from_bytes(received[0].content, policy=email.policy.default)
+    mail = email.message_from_bytes(mailhost.received[0][0].content, policy=email.policy.default)
     assert mail.get_content().strip() == sent[0]["text"]
     assert len(out["no_target"]) == 16  # the units with no address are listed
     no_secret(db)
+
+
+def test_a_certificate_that_does_not_verify_fails_the_attempt_and_sends_nothing(
+        inc, db: Path, tmp_path: Path, mailhost: Mailhost) -> None:  # type: ignore[no-untyped-def]
+    """Without ca_file the system's trust store does not know the bureau's CA: the attempt fails,
+    said as such, and the message stays to be retried (never sent unverified)."""
+    opened(inc)
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN))
+    r = inc("notify", "1", "--channel", "mail", "--notify", str(cfg), "--format", "json", ok=False)
+    out = json.loads(r.stdout)
+    assert {(m["status"], m["code"]) for m in out["messages"]} == {("failed", "tls")}
+    assert "certificate did not verify" in out["messages"][0]["detail"]
+    assert mailhost.received == []
+    (tmp_path / "ca.pem").rename(tmp_path / "bureau-ca.pem")
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN, f"ca_file: {tmp_path / 'bureau-ca.pem'}"))
+    again = j(inc, "notify", "1", "--channel", "mail", "--notify", str(cfg), "--retry")
+    assert {(m["status"], m["code"]) for m in again["messages"]} == {("sent", "250")}
+    assert len(mailhost.received) == 2  # each once
+    no_secret(db, r.stdout, r.stderr)
+
+
+def test_a_wrong_password_is_the_servers_refusal_of_the_login(inc, tmp_path: Path, mailhost: Mailhost,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    monkeypatch.setenv("GEOHAZARD_TEST_SECRET", "not-the-password")
+    cfg = notify_yaml(tmp_path, mailhost.channel(*LOGIN, "ca_file: ca.pem"))
+    out = json.loads(inc("notify", "1", "--channel", "mail", "--notify", str(cfg), "--format", "json",
+                         ok=False).stdout)
+    assert {(m["status"], m["code"], m["detail"]) for m in out["messages"]} == {
+        ("failed", "535", "the server refused the login (username, secret_env)")}
+    assert mailhost.received == []
+
+
+@pytest.mark.parametrize(("lines", "problem"), [
+    (("username: duty", "secret_env: GEOHAZARD_TEST_SECRET"),
+     "username without starttls would send the password unencrypted; set starttls: true (or drop username "
+     "for a relay that needs no login)"),
+    (("ca_file: ca.pem",), "ca_file checks the server's certificate under starttls; set starttls: true"),
+])
+def test_login_and_ca_file_only_under_starttls(inc, tmp_path: Path, lines: tuple[str, ...], problem: str) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, "channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n"
+                                "    sender: duty@bureau.test\n" + "".join(f"    {x}\n" for x in lines))
+    r = inc("notify", "1", "--channel", "mail", "--notify", str(cfg), ok=False)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f"geohazard: error: {cfg}") and problem in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_an_unreadable_ca_file_is_refused_before_anything_is_queued(inc, db: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    cfg = notify_yaml(tmp_path, "channels:\n  mail:\n    type: email\n    host: 127.0.0.1\n"
+                                "    sender: duty@bureau.test\n    starttls: true\n    ca_file: nowhere.pem\n")
+    r = inc("notify", "1", "--channel", "mail", "--notify", str(cfg), ok=False)
+    assert r.exit_code == 2
+    assert r.stderr == (f'geohazard: error: channel "mail": ca_file {tmp_path / "nowhere.pem"}: not a readable '
+                        "PEM file of CA certificates (No such file or directory)\n")
+    assert events(db, "message") == []
 
 
 # --- sms-file -----------------------------------------------------------------------------------
@@ -457,3 +585,54 @@ def test_check_flags_the_examples_placeholders_and_unknown_units(cli, cfg: Path,
     (copy / "templates" / "notify" / "reminder.txt.j2").write_text("{{ unit.__class__ }}", encoding="utf-8")
     r = cli("check", "--config-dir", str(copy), "--format", "json")
     assert [p["file"] for p in json.loads(r.stdout)["problems"]] == ["templates/notify/reminder.txt.j2"]
+
+
+# --- reminders from the deadlines ----------------------------------------------------------------
+
+def test_reminders_for_what_is_late_each_deadline_once(inc, db: Path) -> None:  # type: ignore[no-untyped-def]
+    """--reminders sends what `incident due` finds late: each unit past its answer deadline (III级: 30
+    minutes, response.local.yaml), the 速报 overdue; a re-run sends nothing again; a unit called again
+    has a new deadline and, missed, a new reminder."""
+    entries = opened(inc)  # 09:40, III级: 18 units
+    due = j(inc, "due", "1", "--at", "2026-07-21 10:15")
+    assert len(due["overdue"]) == len(entries)
+    assert [r["report"] for r in due["reports_due"] if r["overdue"]] == ["first"]
+    out = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:15")
+    msgs = out["messages"]
+    assert len(msgs) == len(entries) + 1 and {m["status"] for m in msgs} == {"sent"}
+    water = next(m for m in msgs if m["unit"] == "区水务局")
+    assert water["text"] == ("【叫应提醒】区水务局:尚未收到贵单位对III级响应的回应"
+                             "(应于 2026-07-21 10:10 前回复,已逾期 5 分钟),请立即回复\"收到\"确认。(事件 #1)")
+    assert water["key"] == "1/1/water/dry-run/reminder@2026-07-21T10:10:00+08:00"
+    report = msgs[-1]
+    assert (report["unit"], report["target"]) == ("速报", "值班室")
+    assert report["text"] == "【报告提醒】速报应于 2026-07-21 10:10 前报送,已逾期 5 分钟,请立即报送。(事件 #1)"
+    assert len(events(db, "message")) == len(entries) + 1
+
+    again = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:20")
+    assert again["messages"] == [] and len(again["skipped"]) == len(entries) + 1  # nothing twice
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 10:21")
+    inc("ack", "1", "--unit", "区水务局", "--outcome", "无人接听", "--at", "2026-07-21 10:22")  # due again 10:52
+    later = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:55")
+    assert [(m["unit"], m["key"].rsplit("@", 1)[1]) for m in later["messages"]] == [
+        ("区水务局", "2026-07-21T10:52:00+08:00")]
+    assert "区应急局" not in {s["unit"] for s in later["skipped"]}  # answered: no reminder
+    assert len(events(db, "message")) == len(entries) + 2
+
+
+def test_reminders_by_sms_file_use_the_reminder_template_and_list_the_report(inc, tmp_path: Path,
+                                                                              copy: Path) -> None:  # type: ignore[no-untyped-def]
+    opened(inc)
+    shipped = Path(__file__).resolve().parents[1] / "response.local.yaml"
+    (copy / "response.local.yaml").write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    batch = tmp_path / "batch.csv"
+    out = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(batch), "--reminders", "--at",
+            "2026-07-21 10:15", "--config-dir", str(copy))
+    assert out["messages"] and all(len(m["text"]) <= 70 for m in out["messages"])
+    assert out["messages"][0]["text"].endswith("已逾期5分钟。(#1)")
+    assert {"unit": "速报", "unit_key": "report:first"} in out["no_target"]  # no number for the duty room
+    r = inc("notify", "1", "--channel", "dry-run", "--reminders", "--retry", ok=False)
+    assert r.exit_code == 2 and "--reminders: not with --retry" in r.stderr
+    (copy / "response.local.yaml").unlink()
+    r = inc("notify", "1", "--channel", "dry-run", "--reminders", "--config-dir", str(copy), ok=False)
+    assert r.exit_code == 2 and "no deadlines are set, so nothing is late" in r.stderr

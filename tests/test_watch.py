@@ -208,3 +208,42 @@ def test_the_board_under_tmux_shows_another_officers_ack(inc, tmp_path: Path) ->
         assert "Traceback" not in pane() and "KeyboardInterrupt" not in pane()
     finally:
         subprocess.run([tmux, "-S", sock, "kill-server"], capture_output=True, timeout=10, env=env)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_station_as_board_shows_station_bs_answer_without_waiting_for_the_interval(
+        cli, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:  # type: ignore[no-untyped-def]
+    """Two stations on one journal: station A's board refreshes once an hour, yet station B's ack shows
+    (PostgreSQL: LISTEN/NOTIFY; SQLite: its data_version), under tmux as a person sees it."""
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.fail("tmux is not installed: run scripts/install-test-deps")
+    spec = str(tmp_path / "j.sqlite3") if backend == "sqlite" else str(request.getfixturevalue("pg_url"))
+    assert cli("incident", "open", "--evacuees", "140", "--at", T0, "--db", spec).exit_code == 0
+    sock = str(tmp_path / "tmux.sock")
+    env = _env()
+    board_cmd = (f"env NO_COLOR=1 GEOHAZARD_CACHE_DIR={env.get('GEOHAZARD_CACHE_DIR', '')} {GEOHAZARD} "
+                 f"incident watch --db '{spec}' --at '2026-07-21 09:20' --interval 3600; echo EXIT=$?; sleep 30")
+
+    def pane() -> str:
+        return subprocess.run([tmux, "-S", sock, "capture-pane", "-p", "-t", "board"], capture_output=True,
+                              text=True, timeout=10, env=env).stdout
+
+    subprocess.run([tmux, "-S", sock, "-f", "/dev/null", "new-session", "-d", "-s", "board", "-x", "80", "-y", "40",
+                    board_cmd], check=True, timeout=10, env=env)
+    try:
+        _until(lambda: "已应答 0/27" in pane(), 20, "station A's board in the pane")
+        assert "每3600秒刷新" in pane()
+        done = subprocess.run([GEOHAZARD, "incident", "--station", "现场指挥部", "ack", "1", "--unit", "区应急局",
+                               "--outcome", "接通", "--at", "2026-07-21 09:18", "--db", spec], capture_output=True,
+                              env=env, timeout=30)
+        assert done.returncode == 0, done.stderr
+        _until(lambda: "已应答(1): 区应急局 09:18" in pane(), 60, "station B's ack on station A's board")
+        assert "已应答 1/27" in pane()
+        if os.environ.get("GEOHAZARD_SHOW_PANE"):
+            print(pane())
+        subprocess.run([tmux, "-S", sock, "send-keys", "-t", "board", "C-c"], check=True, timeout=10, env=env)
+        _until(lambda: "EXIT=0" in pane(), 10, "Ctrl-C ending the board with exit 0")
+        assert "Traceback" not in pane()
+    finally:
+        subprocess.run([tmux, "-S", sock, "kill-server"], capture_output=True, timeout=10, env=env)

@@ -375,6 +375,7 @@ def check_notify(cfg: Path, roster: Roster | None) -> list[Problem]:
                 problems += _validation_problems(exc, str(path), text)
             else:
                 problems += _notify_units(conf, roster, str(path), text)
+                problems += _notify_ca_files(conf, path, text)
             problems += [Problem(file=str(path), line=n, path="(value)",
                                  message=f"still holds a placeholder of notify.example.yaml: {line}")
                          for n, line in placeholders(text, str(path))]
@@ -398,6 +399,15 @@ def _notify_units(conf: Any, roster: Roster | None, file: str, text: str) -> lis
     return out
 
 
+def _notify_ca_files(conf: Any, path: Path, text: str) -> list[Problem]:
+    from geohazard_cli.loader import line_of
+
+    return [Problem(file=str(path), line=line_of(text, ["channels", name, "ca_file"]),
+                    path=f"channels.{name}.ca_file", message=f"{ch.ca_file}: no such file (relative to {path.name})")
+            for name, ch in conf.channels.items()
+            if ch.ca_file and not (path.parent / ch.ca_file).is_file()]
+
+
 def _notify_templates(cfg: Path) -> list[Problem]:
     import jinja2
 
@@ -412,7 +422,10 @@ def _notify_templates(cfg: Path) -> list[Problem]:
               "response": "incident", "unit": "区应急局", "unit_key": "emergency", "reasons": [], "grade_name": "小型",
               "response_level_name": "III级响应", "warning": {"level_name": "黄色预警", "areas": ["七里山街道"]},
               "location": "七里山", "hazard_type_name": "滑坡", "opened_at": "2026-07-21 09:40",
-              "round_at": "2026-07-21 09:40"}
+              "round_at": "2026-07-21 09:40", "late": None}
+    lates = [None, {"what": "answer", "minutes_late": 5, "due_at": "2026-07-21 09:50", "report_name": None,
+                    "attempts": 1}, {"what": "report", "minutes_late": 5, "due_at": "2026-07-21 10:10",
+                                     "report_name": "速报", "attempts": None}]
     out = []
     for path in sorted((tdir / "notify").glob("*.j2")):
         name = f"notify/{path.name}"
@@ -422,7 +435,8 @@ def _notify_templates(cfg: Path) -> list[Problem]:
                 out.append(Problem(file=str(path), line=unsafe[0], path="(template)",
                                    message=f"reaches for {unsafe[1]!r}, a private attribute"))
                 continue
-            env.get_template(name).render(**sample)
+            for late in lates if path.name.startswith("reminder.") else [None]:
+                env.get_template(name).render(**{**sample, "late": late})
         except jinja2.TemplateSyntaxError as exc:
             out.append(Problem(file=str(path), line=exc.lineno, path="(template)",
                                message=f"template syntax error: {exc.message}"))

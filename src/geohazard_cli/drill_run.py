@@ -21,6 +21,8 @@ from geohazard_cli.errors import InputError, NotFoundError
 from geohazard_cli.timeline import Outcome
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from geohazard_cli.contacts import Roster
     from geohazard_cli.deadlines import LocalResponse
     from geohazard_cli.journal import Journal
@@ -77,6 +79,7 @@ class StepResult(BaseModel):
     ok: bool
     level_change: LevelChange | None = None
     called: list[Called] = []  # units a warning newly calls (叫应), with their numbers
+    messages: list[dict[str, Any]] = []  # the round's messages, recorded by dry-run (drill_notify.py)
 
 
 class DrillRun(BaseModel):
@@ -130,14 +133,16 @@ class _Drill:
         return resolve
 
 
-def run(drill: Drill, profile: Profile, roster: Roster | None = None, local: LocalResponse | None = None) -> DrillRun:
+def run(drill: Drill, profile: Profile, roster: Roster | None = None, local: LocalResponse | None = None,
+        templates: Path | None = None) -> DrillRun:
     """Run every step on the drill clock and check its expectations.
 
     ``roster`` resolves who each level calls and who answers. ``local`` (the config dir's
     response.local.yaml) adds, to every step's result, what is late at that moment: ``overdue``
     (units), ``due`` (reports owed) and ``reports_overdue``, as ``incident due`` judges them.
-    A malformed step raises ``StepError``; an expectation that does not hold is recorded in the step
-    and in ``failed``.
+    ``templates`` (the config dir's): each 叫应 round's messages are recorded through the dry-run
+    channel (``messages``, exercise-prefixed). A malformed step raises ``StepError``; an expectation
+    that does not hold is recorded in the step and in ``failed``.
     """
     scenario, start = drill.scenario, drill.start
     d = _Drill(profile, roster, local)
@@ -156,10 +161,15 @@ def run(drill: Drill, profile: Profile, roster: Roster | None = None, local: Loc
             except (InputError, NotFoundError) as exc:  # NotFoundError: a unit the roster does not know
                 raise StepError(f"{label}: {exc}", ["steps", i, step.kind]) from None
             checks = check(step.expect, result, label, ["steps", i, "expect"], plan_terms(d.profile))
+            messages = []
+            if templates is not None and roster is not None:
+                from geohazard_cli.drill_notify import dry_run_messages
+
+                messages = dry_run_messages(d.journal, d.open_states(), templates, when)
             out.append(StepResult(
                 number=number, kind=step.kind, at=when, offset=format_offset(when - start), note=step.note,
                 summary=summary, result=result, checks=checks, ok=all(c.ok for c in checks),
-                level_change=change, called=d.newly,
+                level_change=change, called=d.newly, messages=messages,
             ))
     finally:
         d.journal.close()

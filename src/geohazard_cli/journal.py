@@ -21,22 +21,22 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from geohazard_cli import lifecycle
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, StateError
-from geohazard_cli.fields import AMOUNT_FIELDS, COUNT_FIELDS, INCIDENT_FIELDS, TIME_FIELDS
+from geohazard_cli.journal_decode import stored_event as stored_event
+from geohazard_cli.journal_decode import stored_state as stored_state
 from geohazard_cli.journal_schema import MIGRATIONS as MIGRATIONS
 from geohazard_cli.journal_schema import SCHEMA_VERSION as SCHEMA_VERSION
 from geohazard_cli.lifecycle import Draft, Event, State
-from geohazard_cli.ranges import check_stored
 from geohazard_cli.timeline import describe, human_time, offset_of
 
 ENV_DB = "GEOHAZARD_DB"
@@ -46,6 +46,7 @@ APPLICATION_ID = 0x47484A4C  # "GHJL": marks a file as a geohazard journal
 BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another's lock ($GEOHAZARD_DB_TIMEOUT)
 ENV_TIMEOUT = "GEOHAZARD_DB_TIMEOUT"
 CHECKPOINT_BYTES = 4 << 20  # SQLite's default: checkpoint once the write-ahead log passes ~1000 pages
+POLL_S = 0.25  # how often ``wait_change`` looks at PRAGMA data_version (another connection's commit)
 NOTICE_AFTER_S = 1.5  # a writer still waiting after this long is told why (Journal.open's ``waiting``)
 
 
@@ -119,15 +120,17 @@ def event_json(e: Event) -> dict[str, Any]:
     return {"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "recorded_at": e.recorded_at.isoformat(),
             "grade": e.grade, "response_level": e.response_level, "text": event_text(e),
             "details": e.details, "answerer": e.answerer,
-            "responded_at": e.responded_at.isoformat() if e.responded_at else None}
+            "responded_at": e.responded_at.isoformat() if e.responded_at else None,
+            "station": e.station, "officer": e.officer}
 
 
 def event_text(e: Event) -> str:
     return describe(e.kind, e.details, e.answerer, e.responded_at)
 
 
-_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at"
-_EVENT_COLUMNS_V1 = "seq, kind, at, recorded_at, grade, response_level, details, NULL, NULL"
+_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, station, officer"
+_EVENT_COLUMNS_V2 = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, NULL, NULL"
+_EVENT_COLUMNS_V1 = "seq, kind, at, recorded_at, grade, response_level, details, NULL, NULL, NULL, NULL"
 _STATE_COLUMNS = "id, state"
 
 
@@ -239,6 +242,7 @@ class Journal(Rows):
         self.how = how
         self.readonly = readonly
         self.timeout = timeout
+        self._seen: Any = None  # PRAGMA data_version at the last read transaction
         self.waiting = waiting  # told, once, when a write has waited NOTICE_AFTER_S for the lock
         self.version = len(MIGRATIONS)
         self.set_aside: list[Damage] = []  # what the reads so far could not use
@@ -393,6 +397,8 @@ class Journal(Rows):
         A committed write counts in ``committed()`` unless ``change`` is false (a migration)."""
         global _committed
         with self._errors():
+            if not write:  # what a read saw: a commit after this moves data_version (``wait_change``)
+                self._seen = self.conn.execute("PRAGMA data_version").fetchone()[0]
             self._begin(write)
             try:
                 yield self.conn
@@ -408,6 +414,19 @@ class Journal(Rows):
                 _committed += 1
         if write:
             self._checkpoint()
+
+    def wait_change(self, seconds: float) -> bool:
+        """Block up to ``seconds`` until another connection commits (SQLite's data_version moves),
+        looking every POLL_S; True when one did since the last read."""
+        deadline = time.monotonic() + seconds
+        with self._errors():
+            while True:
+                if self.conn.execute("PRAGMA data_version").fetchone()[0] != self._seen:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                time.sleep(min(POLL_S, left))
 
     def _checkpoint(self) -> None:
         """Copy the write-ahead log back into the file once it is large (what SQLite's automatic
@@ -462,7 +481,7 @@ class Journal(Rows):
 
     @property
     def _event_columns(self) -> str:
-        return _EVENT_COLUMNS if self.version >= 2 else _EVENT_COLUMNS_V1
+        return _EVENT_COLUMNS if self.version >= 4 else _EVENT_COLUMNS_V2 if self.version >= 2 else _EVENT_COLUMNS_V1
 
     @property
     def _kinds(self) -> bool:
@@ -498,7 +517,8 @@ class Journal(Rows):
                 f"INSERT INTO events (incident_id, kind, at, recorded_at, grade, response_level, details, "
                 f"answerer, responded_at{extra}) VALUES ({', '.join('?' * len(row))})", row)
             ev = Event(int(cur.lastrowid or 0), draft.kind, draft.at, recorded, draft.details, draft.grade,
-                       draft.response_level, draft.answerer, draft.responded_at)
+                       draft.response_level, draft.answerer, draft.responded_at,
+                       *((self.station, self.officer) if extra else (None, None)))
             lifecycle.apply(state, ev)
             stored.append(ev)
         self._store(state)
@@ -557,84 +577,3 @@ def _connect_ro(path: Path) -> sqlite3.Connection:
 def _busy_error(exc: sqlite3.OperationalError) -> bool:
     msg = str(exc)
     return "locked" in msg or "busy" in msg
-
-
-# --- reading rows back: every stored row is decoded and checked before it is used ------------------
-
-def stored_state(response_id: int, snapshot: str) -> State:
-    """A response's stored state (the snapshot column), checked; ``ValueError`` says what is wrong."""
-    data = _json(snapshot, "it is not valid JSON")
-    if not isinstance(data, dict) or data.get("id") != response_id:
-        raise ValueError("it is not this response's state")
-    try:
-        state = lifecycle.from_plain(data)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"it does not read as a state ({exc})") from None
-    if state.response not in ("incident", "warning") or state.status not in ("open", "closed"):
-        raise ValueError(f"response {state.response!r}, status {state.status!r} are not known")
-    if not isinstance(state.incident, dict):
-        raise ValueError("its figures are not an object")
-    _check_figures(state.incident)
-    if state.call_list is not None and not isinstance(state.call_list, dict):
-        raise ValueError("its call list is not an object")
-    return state
-
-
-def stored_event(row: Sequence[Any]) -> Event:
-    """One events row, checked; ``ValueError`` says what is wrong."""
-    seq, kind, at, recorded_at, g, lv, details, answerer, responded_at = row
-    if kind not in lifecycle.KINDS:
-        raise ValueError(f"its kind {kind!r} is not known")
-    data = _json(details, "its details are not valid JSON")
-    if not isinstance(data, dict):
-        raise ValueError("its details are not an object")
-    figures = data.get("incident")
-    if kind in ("open", "update") and figures is not None:
-        if not isinstance(figures, dict):
-            raise ValueError("its figures are not an object")
-        _check_figures(figures)
-    return Event(seq, kind, _time(at, "at"), _time(recorded_at, "recorded_at"), data, g, lv, answerer,
-                 _time(responded_at, "responded_at") if responded_at else None)
-
-
-def _json(text: Any, problem: str) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        raise ValueError(problem) from None
-
-
-def _time(text: Any, name: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"its {name} {text!r} is not a time") from None
-    if value.tzinfo is None:
-        raise ValueError(f"its {name} {text!r} has no offset")
-    return value
-
-
-def _check_figures(figures: dict[str, Any]) -> None:
-    """The figures as the journal writes them: counts whole and not negative, money exact decimal
-    text not negative, times ISO 8601 with an offset, the rest text. A tampered figure is refused."""
-    for name, value in figures.items():
-        if value is None:
-            continue
-        if name not in INCIDENT_FIELDS:
-            raise ValueError(f"figure {name!r} is not an incident field")
-        if name == "ranges":  # {field: {low, high, estimate, text}}, each end as its field
-            check_stored(value, _check_figures)
-        elif name in COUNT_FIELDS:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"figure {name}: {value!r} is not a count (a whole number, 0 or more)")
-        elif name in AMOUNT_FIELDS:
-            try:
-                amount = Decimal(value) if isinstance(value, str) and value.strip() == value else None
-            except InvalidOperation:
-                amount = None
-            if amount is None or not amount.is_finite() or amount < 0:
-                raise ValueError(f"figure {name}: {value!r} is not an amount of yuan (decimal text, 0 or more)")
-        elif name in TIME_FIELDS:
-            _time(value, f"figure {name}")
-        elif not isinstance(value, str):
-            raise ValueError(f"figure {name}: {value!r} is not text")

@@ -1,6 +1,7 @@
-"""The journal's health: ``check`` (SQLite's own checks, every row read back, every stored state
-against its events replayed) and ``backup`` (SQLite's online backup: a consistent copy while others
-write). Storage only, no printing; ``cli/incident.py`` shows the report."""
+"""The journal's health: ``check`` (the backend's own checks: SQLite's integrity_check and
+foreign_key_check, or on PostgreSQL the schema version and the append-only triggers; then every row
+read back, every stored state against its events replayed) and ``backup`` (SQLite's online backup: a
+consistent copy while others write). Storage only, no printing; ``cli/incident.py`` shows the report."""
 
 from __future__ import annotations
 
@@ -30,18 +31,23 @@ class Report:
     events: int = 0
     set_aside: list[Damage] = field(default_factory=list)  # rows a read would set aside
     disagreements: list[Damage] = field(default_factory=list)  # stored state != its events replayed
+    backend: str = "sqlite"  # sqlite | postgresql
+    server: dict[str, str] = field(default_factory=dict)  # PostgreSQL's checks: name -> "ok" or the problem
 
     @property
     def damaged(self) -> bool:
-        return self.integrity != ["ok"] or bool(self.foreign_keys or self.set_aside or self.disagreements)
+        return self.integrity != ["ok"] or any(v != "ok" for v in self.server.values()) or bool(
+            self.foreign_keys or self.set_aside or self.disagreements)
 
     def plain(self) -> dict[str, Any]:
         def rows(found: list[Damage]) -> list[dict[str, Any]]:
             return [{"response_id": d.response_id, "seq": d.seq, "problem": d.problem, "text": d.text()}
                     for d in found]
 
-        return {"path": str(self.path), "schema_version": self.schema_version, "integrity_check": self.integrity,
-                "foreign_key_check": self.foreign_keys, "responses": self.responses, "events": self.events,
+        own: dict[str, Any] = {"integrity_check": self.integrity, "foreign_key_check": self.foreign_keys} \
+            if self.backend == "sqlite" else {"server_checks": self.server}
+        return {"path": str(self.path), "backend": self.backend, "schema_version": self.schema_version, **own,
+                "responses": self.responses, "events": self.events,
                 "set_aside_count": len(self.set_aside), "set_aside": rows(self.set_aside),
                 "disagreements": rows(self.disagreements), "damaged": self.damaged}
 
@@ -50,11 +56,13 @@ def check(j: Storage) -> Report:
     """Every check, in one read transaction (a consistent view while others write)."""
     sqlite = isinstance(j, Journal)
     with j.transaction(write=False) as conn:
-        # PostgreSQL checks its own pages and keys as it goes: nothing to ask it here.
-        integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")] if sqlite else ["ok"]
-        fks = [f"{table} row {rowid} points at a missing {parent} row"
-               for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")] if sqlite else []
-        report = Report(j.where, j.version, integrity, fks)
+        if sqlite:
+            integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+            fks = [f"{table} row {rowid} points at a missing {parent} row"
+                   for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")]
+            report = Report(j.where, j.version, integrity, fks)
+        else:  # PostgreSQL checks its own pages and keys as it goes; what it holds of ours is checked here
+            report = Report(j.where, j.version, ["ok"], [], backend="postgresql", server=_pg_checks(j, conn))
         if not j.version:
             return report
         status = "status, response" if not sqlite or j.version >= 3 else "status, 'incident'"
@@ -78,6 +86,32 @@ def check(j: Storage) -> Report:
             if not bad:
                 _compare(report, state, lifecycle.replay(response_id, events))
     return report
+
+
+def _pg_checks(j: Storage, conn: Any) -> dict[str, str]:
+    """The schema version against what this geohazard knows, and the triggers that keep events
+    append-only: present, enabled, calling the refusing function."""
+    from geohazard_cli.journal_pg import APPEND_ONLY_TRIGGERS, PG_MIGRATIONS
+
+    known = len(PG_MIGRATIONS)
+    out = {"schema_version": "ok" if j.version == known else
+           f"version {j.version}, not the {known} this geohazard writes"}
+    if not j.version:
+        return out
+    rows = conn.execute(
+        "SELECT t.tgname, t.tgenabled, p.proname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+        "WHERE t.tgrelid = 'events'::regclass AND NOT t.tgisinternal").fetchall()
+    found = {str(name): (str(enabled), str(proc)) for name, enabled, proc in rows}
+    problems = []
+    for name in APPEND_ONLY_TRIGGERS:
+        if name not in found:
+            problems.append(f"trigger {name} is missing")
+        elif found[name][0] == "D":
+            problems.append(f"trigger {name} is disabled")
+        elif found[name][1] != "geohazard_append_only":
+            problems.append(f"trigger {name} calls {found[name][1]}, not geohazard_append_only")
+    out["append_only"] = "ok" if not problems else "; ".join(problems) + " (events can be changed in place)"
+    return out
 
 
 def _compare(report: Report, stored: lifecycle.State, replayed: lifecycle.State) -> None:

@@ -26,7 +26,7 @@ RESPONSE_COLUMNS = ("uid", "response", "status", "exercise", "plan", "opened_at"
                     "call_list", "state", "created_at")
 EVENT_COLUMNS = ("uid", "kind", "at", "recorded_at", "grade", "response_level", "details", "answerer",
                  "responded_at", "station", "officer")
-_READ = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at"
+_READ = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, station, officer"
 
 
 @dataclass

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from geohazard_cli import lifecycle
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, StateError
 from geohazard_cli.journal import (
+    ENV_TIMEOUT,
+    NOTICE_AFTER_S,
     Damage,
     Rows,
     _dumps,
@@ -97,7 +99,9 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at"
+CHANNEL = "geohazard_journal"  # NOTIFY'd by every write (payload: the response id) at its COMMIT; watch LISTENs
+APPEND_ONLY_TRIGGERS = ("events_append_only", "events_no_truncate")  # what ``incident check`` looks for
+_EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, station, officer"
 
 
 def redact(url: str) -> str:
@@ -137,6 +141,7 @@ class PgJournal(Rows):
         self._uids = 0  # uids handed out so far in this request
         self._written: list[str] = []  # uids written by the open write transaction
         self._in_write = False
+        self._listening = False
         self.conn: psycopg.Connection[Any] = self._connect()
 
     @property
@@ -190,6 +195,19 @@ class PgJournal(Rows):
 
     def close(self) -> None:
         self.conn.close()
+
+    def wait_change(self, seconds: float) -> bool:
+        """Block up to ``seconds`` for another station's commit (LISTEN/NOTIFY: every write notifies
+        ``CHANNEL`` as it commits); True when one came. The first call starts listening."""
+        with self._errors():
+            if not self._listening:
+                self.conn.execute(f"LISTEN {CHANNEL}")
+                self._listening = True
+            came = any(True for _ in self.conn.notifies(timeout=seconds, stop_after=1))
+            if came:  # several commits at once: one refresh (the generator holds the connection's lock)
+                for _ in self.conn.notifies(timeout=0):
+                    pass
+        return came
 
     def _version(self) -> int | None:
         with self._errors():
@@ -282,13 +300,41 @@ class PgJournal(Rows):
 
     # -- reads (inside a transaction) --
     def state(self, response_id: int) -> State:
-        lock = " FOR UPDATE" if self._in_write else ""
-        row = self.conn.execute(f"SELECT {self.state_columns} FROM incidents WHERE id = %s{lock}",
-                                (response_id,)).fetchone() if self.version else None
+        sql = f"SELECT {self.state_columns} FROM incidents WHERE id = %s"
+        if not self.version:
+            row = None
+        elif self._in_write:
+            row = self._locked(sql + " FOR UPDATE", response_id)
+        else:
+            row = self.conn.execute(sql, (response_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no incident {response_id} in {self.where} "
                                 "(see 'geohazard incident list --all')")
         return self._state_of(row)
+
+    def _locked(self, sql: str, response_id: int) -> Any:
+        """The response's row, locked. Behind another station's lock for NOTICE_AFTER_S, say so
+        (``waiting``) and wait for the rest of the timeout (a savepoint keeps the transaction usable
+        after the first, short wait ends)."""
+        import psycopg
+
+        first = min(NOTICE_AFTER_S, self.timeout) if self.waiting is not None else self.timeout
+        if first >= self.timeout:
+            return self.conn.execute(sql, (response_id,)).fetchone()
+        self.conn.execute("SAVEPOINT geohazard_lock")
+        self.conn.execute(f"SET LOCAL lock_timeout = {max(1, int(first * 1000))}")
+        try:
+            row = self.conn.execute(sql, (response_id,)).fetchone()
+        except psycopg.errors.LockNotAvailable:
+            self.conn.execute("ROLLBACK TO SAVEPOINT geohazard_lock")  # also undoes the short timeout
+            assert self.waiting is not None
+            self.waiting(f"waiting for the journal {self.where}: another station is writing to incident "
+                         f"{response_id} (waits up to {self.timeout:g} s; ${ENV_TIMEOUT} sets how long)")
+            self.conn.execute(f"SET LOCAL lock_timeout = {max(1, int((self.timeout - first) * 1000))}")
+            row = self.conn.execute(sql, (response_id,)).fetchone()
+        self.conn.execute("RELEASE SAVEPOINT geohazard_lock")
+        self.conn.execute(f"SET LOCAL lock_timeout = {int(self.timeout * 1000)}")
+        return row
 
     # -- writes (inside a write transaction) --
     def create(self, drafts: Sequence[Draft]) -> tuple[State, list[Event]]:
@@ -327,10 +373,11 @@ class PgJournal(Rows):
             assert row is not None
             self._written.append(uid)
             ev = Event(int(row[0]), draft.kind, draft.at, recorded, draft.details, draft.grade,
-                       draft.response_level, draft.answerer, draft.responded_at)
+                       draft.response_level, draft.answerer, draft.responded_at, self.station, self.officer)
             lifecycle.apply(state, ev)
             stored.append(ev)
         self._store(state)
+        self.conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(state.id)))  # sent when it commits
         return state, stored
 
     def _recorded(self, response_id: int, count: int, uids: list[str] | None = None) -> tuple[State, list[Event]]:

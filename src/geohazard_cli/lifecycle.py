@@ -83,6 +83,8 @@ class Event:
     response_level: str | None = None
     answerer: str | None = None  # ack: 接听人, who answered at the unit (the caller is details "by")
     responded_at: datetime | None = None  # ack: 回应时间, when the unit responded (the call is "at")
+    station: str | None = None  # who wrote it: the duty station (值班点) and its officer (not part of the state)
+    officer: str | None = None
 
 
 @dataclass(slots=True)

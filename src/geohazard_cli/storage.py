@@ -52,6 +52,10 @@ class Storage(Protocol):
 
     def append(self, state: State, drafts: Sequence[Draft]) -> tuple[State, list[Event]]: ...
 
+    def wait_change(self, seconds: float) -> bool:
+        """Block up to ``seconds`` until another writer commits to the journal; True when one did (the
+        live board refreshes then). The first call also starts watching (PostgreSQL: LISTEN)."""
+
     def close(self) -> None: ...
 
 

@@ -78,7 +78,7 @@ def run_cmd(
         drill = schedule(scenario, profile.timezone)
         from geohazard_cli.deadlines import load as load_local
 
-        result = run(drill, profile, roster=_roster(cfg), local=load_local(cfg))
+        result = run(drill, profile, roster=_roster(cfg), local=load_local(cfg), templates=templates_dir(cfg))
     except StepError as exc:
         raise locate(exc, name, text) from None
 
@@ -206,6 +206,8 @@ def print_run(r: "DrillRun") -> None:
                     say(f"    - {unit.unit}  {unit.dial or unit.phone or '(无号码)'}")
             if ch.dropped:
                 say(f"    不再需要: {'、'.join(ch.dropped)}")
+        if s.messages:
+            say(f"  通知(dry-run,未发送,已记录): {len(s.messages)} 条,如: {s.messages[0]['text']}", "dim")
         for c in s.checks:
             if c.ok:
                 say(f"  ✓ {c.key} = {show(c.expected)}")

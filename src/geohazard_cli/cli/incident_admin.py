@@ -26,8 +26,9 @@ def check(
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
 ) -> int:
-    """Check the journal: SQLite's integrity_check and foreign_key_check, every row read back, every
-    stored state against its events replayed. Exit 2 on any damage. Reads only.
+    """Check the journal: the backend's own checks (SQLite: integrity_check and foreign_key_check;
+    PostgreSQL: the schema version and the triggers that keep events append-only), every row read
+    back, every stored state against its events replayed. Exit 2 on any damage. Reads only.
     """
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import NotFoundError
@@ -48,8 +49,13 @@ def check(
 
         out = console()
         out.print(f"日志 {report.path}(schema {report.schema_version})", style="bold", soft_wrap=True)
-        out.print(f"SQLite integrity_check: {'; '.join(report.integrity)}", soft_wrap=True)
-        out.print(f"SQLite foreign_key_check: {'; '.join(report.foreign_keys) or 'ok'}", soft_wrap=True)
+        if report.backend == "sqlite":
+            out.print(f"SQLite integrity_check: {'; '.join(report.integrity)}", soft_wrap=True)
+            out.print(f"SQLite foreign_key_check: {'; '.join(report.foreign_keys) or 'ok'}", soft_wrap=True)
+        else:
+            for name, label in (("schema_version", "schema version"), ("append_only", "append-only triggers")):
+                if name in report.server:
+                    out.print(f"PostgreSQL {label}: {report.server[name]}", soft_wrap=True)
         out.print(f"已检查: {report.responses} 个响应, {report.events} 条事件;搁置 {len(report.set_aside)} 条;"
                   f"状态与事件不符 {len(report.disagreements)} 个")
         for damage in (*report.set_aside, *report.disagreements):
@@ -58,7 +64,9 @@ def check(
     if report.damaged:
         say(f"error: the journal {report.path} is damaged: {len(report.set_aside)} row(s) set aside, "
              f"{len(report.disagreements)} stored state(s) disagree with their events"
-             + ("" if report.integrity == ["ok"] and not report.foreign_keys else ", SQLite's checks failed"))
+             + ("" if report.integrity == ["ok"] and not report.foreign_keys else ", SQLite's checks failed")
+             + ("" if all(v == "ok" for v in report.server.values()) else
+                f", PostgreSQL's: {'; '.join(v for v in report.server.values() if v != 'ok')}"))
         return 2
     return 0
 

@@ -496,7 +496,8 @@ def print_history(events: "list[Event]") -> None:
     out = console()
     out.print("时间线", style="bold")
     for e in events:
-        out.print(f"{human_time(e.at, seconds=True)}  {event_text(e)}", soft_wrap=True, highlight=False,
-                  markup=False)
+        who = " ".join(x for x in (e.station, e.officer) if x)
+        out.print(f"{human_time(e.at, seconds=True)}  {event_text(e)}" + (f"  [{who}]" if who else ""),
+                  soft_wrap=True, highlight=False, markup=False)
 
 

@@ -1,5 +1,6 @@
 """`geohazard incident watch`: the live board of the open responses (叫应 and deadlines), refreshed
-from the journal so another officer's `ack` shows without a restart.
+from the journal so another officer's `ack` shows without a restart: every --interval, and as soon as
+another writer commits (``Storage.wait_change``: LISTEN/NOTIFY on PostgreSQL, SQLite's data_version).
 
 The frame is data (``board.frame``, over the same states and ``deadlines.due`` as `incident due`);
 this module reads the journal (read-only, one read transaction per refresh), turns a frame into
@@ -53,6 +54,7 @@ class Source:
             self.journal = journal_for(self.db, create=False, readonly=True)
             if self.journal is None:
                 return [], []
+            self.journal.wait_change(0)  # watching from before the first read: no commit is missed
         j = self.journal
         j.set_aside = []
         with j.transaction(write=False):
@@ -74,6 +76,14 @@ class Source:
         f["notices"] = notices
         f["journal"] = self.journal is not None
         return f
+
+    def wait(self, seconds: float) -> None:
+        """Until the next refresh: ``seconds``, or sooner when another officer writes to the journal
+        (PostgreSQL: LISTEN/NOTIFY; SQLite: its data_version looked at every quarter second)."""
+        if self.journal is None:
+            time.sleep(seconds)
+        else:
+            self.journal.wait_change(seconds)
 
     def close(self) -> None:
         if self.journal is not None:
@@ -199,7 +209,8 @@ def watch(
     """A live board of the open responses: each one's level in force and a proposed level (建议, with
     who decides), each unit's 叫应 this round (answered, or calls so far, the last outcome, minutes
     since the call), countdowns to the answer and report (速报/续报) deadlines, overdue rows in red and
-    marked 逾期. Refreshed from the journal every --interval seconds; Ctrl-C exits.
+    marked 逾期. Refreshed from the journal every --interval seconds, and at once when another
+    officer writes (PostgreSQL: LISTEN/NOTIFY; SQLite: polled every 0.25 s); Ctrl-C exits.
 
     Example: geohazard incident watch --bell
     """
@@ -261,7 +272,7 @@ def _live(source: Source, f: dict[str, Any], interval: float, bell: bool, ring: 
               redirect_stdout=False, redirect_stderr=False) as live:
         while True:
             _ring(ring)
-            time.sleep(interval)
+            source.wait(interval)
             f = source.frame()
             now = overdue_keys(f)
             ring, seen = bell and bool(now - seen), now
@@ -280,7 +291,7 @@ def _log(source: Source, f: dict[str, Any], interval: float, bell: bool, ring: b
             print("\n".join(lines) + "\n", flush=True)
             shown = lines
         _ring(ring)
-        time.sleep(interval)
+        source.wait(interval)
         f = source.frame()
         now = overdue_keys(f)
         ring, seen = bell and bool(now - seen), now

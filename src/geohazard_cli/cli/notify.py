@@ -55,6 +55,9 @@ def notify(
         "(a killed run; check the platform first: they may have arrived).")] = False,
     reminder: Annotated[bool, typer.Option(
         "--reminder", help="Send the reminder (叫应提醒) instead of the round's message.")] = False,
+    reminders: Annotated[bool, typer.Option(
+        "--reminders", help="Send a reminder for each thing late now ('incident due'): each unit past its "
+        "answer deadline, each 速报/续报 overdue; each deadline reminded once.")] = False,
     at: Annotated[str | None, typer.Option("--at", help="When (default now).", show_default=False)] = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -79,6 +82,8 @@ def notify(
     incident_id = parse_id(ref)
     if resend_unknown and not retry:
         raise InputError("--resend-unknown: only with --retry")
+    if reminders and (retry or reminder or units):
+        raise InputError("--reminders: not with --retry, --reminder or --units (it sends what is late)")
     cfg = resolve_dir(config_dir)
     conf = st.load(cfg, notify_file, required=channel not in BUILT_IN)
     if channel in BUILT_IN:
@@ -104,6 +109,11 @@ def notify(
             keys = [k for s in allowed for k in statuses.get(s, [])]
             outcome.skipped += [{"key": k, "unit": record.messages[k].get("unit"), "status": "unknown"}
                                 for k in ([] if resend_unknown else statuses.get("sending", []))]
+        elif reminders:
+            fresh = dl.reminders(record, _late(record, when, cfg), channel, kind, conf,
+                                 dl.renderer(templates_dir(cfg), kind), outcome)
+            record, _ = queue_messages(j, incident_id, fresh, when)
+            keys, allowed = [m["key"] for m in fresh], ["queued"]
         else:
             from geohazard_cli.contacts_load import load_roster
 
@@ -134,6 +144,19 @@ def notify(
                                  "target": m.get("target"), "text": m.get("text"), "status": m.get("status"),
                                  **done.get(k, {})})
     return _print_notify(record, channel, outcome, format)
+
+
+def _late(record: Any, when: Any, cfg: Path) -> dict[str, Any]:
+    """What ``incident due`` finds late in this response now (the config dir's deadlines)."""
+    from geohazard_cli.cli.incident_clock import profiles_in
+    from geohazard_cli.deadlines import FILENAME, due, load
+    from geohazard_cli.errors import ConfigError
+
+    local = load(cfg)
+    if local is None:
+        raise ConfigError(f"--reminders: {cfg / FILENAME} does not exist: no deadlines are set, so nothing is "
+                          "late (copy the shipped response.local.yaml)")
+    return due([record], when, local, profiles_in(cfg))
 
 
 def _print_notify(record: Any, channel: str, outcome: "Outcome", format: TextJson) -> int:

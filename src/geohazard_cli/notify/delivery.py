@@ -94,10 +94,55 @@ def compose(state: State, events: list[Event], channel: str, channel_type: str, 
     return out
 
 
+def reminders(state: State, late: dict[str, Any], channel: str, channel_type: str, settings: NotifyFile,
+              render: Callable[[str, dict[str, Any]], str], outcome: Outcome) -> list[dict[str, Any]]:
+    """Reminders (kind ``reminder``) for what ``deadlines.due`` found late in this response: each unit
+    past its answer deadline, each report (速报/续报) overdue. One per deadline missed: the key holds
+    the deadline, so a re-run sends nothing again and a new deadline (a new call, the next 续报) is
+    reminded anew. A report's reminder is for the duty room: it goes where the channel posts to a
+    group (the bots, the webhook) or dry-run; sms-file and email list it under ``no_target``."""
+    from geohazard_cli.timeline import human_time
+
+    by_key = {str(e.get("unit_key")): e for e in lifecycle.entries(state)}
+    items: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for row in late.get("overdue", []):
+        if row["response_id"] == state.id:
+            entry = by_key.get(str(row["unit_key"]), {"unit_key": row["unit_key"], "unit": row["unit"]})
+            items.append((str(row["unit_key"]), entry, {"what": "answer", **row}))
+    for row in late.get("reports_due", []):
+        if row["response_id"] == state.id and row["overdue"]:
+            items.append((f"report:{row['report']}", {"unit_key": f"report:{row['report']}",
+                                                      "unit": row["report_name"]}, {"what": "report", **row}))
+    out = []
+    for unit_key, entry, why in items:
+        unit = str(entry.get("unit") or unit_key)
+        k = f"{key(state.id, state.round_seq, unit_key, channel, 'reminder')}@{why['due_at']}"
+        if k in state.messages:
+            outcome.skipped.append({"key": k, "unit": unit, "status": state.messages[k].get("status")})
+            continue
+        if why["what"] == "report":
+            target = "值班室" if channel_type == "dry-run" else (
+                None if channel_type in ("sms-file", "email") else f"group:{channel}")
+        else:
+            target = target_of(channel_type, channel, entry, settings)
+        if not target:
+            outcome.no_target.append({"unit": unit, "unit_key": unit_key})
+            continue
+        ctx = context(state, entry, "reminder", channel, channel_type)
+        ctx["late"] = {"what": why["what"], "minutes_late": why["minutes_late"],
+                       "due_at": human_time(datetime.fromisoformat(why["due_at"])),
+                       "report_name": why.get("report_name"), "attempts": why.get("attempts")}
+        text = render("reminder", ctx)
+        out.append({"key": k, "channel": channel, "kind": "reminder", "unit_key": unit_key, "unit": unit,
+                    "target": target, "text": text, "text_digest": digest(text), "round_seq": state.round_seq,
+                    "late": why["what"]})
+    return out
+
+
 def context(state: State, entry: dict[str, Any], kind: str, channel: str, channel_type: str) -> dict[str, Any]:
     from geohazard_cli.timeline import human_time
 
-    return {"exercise": state.exercise, "kind": kind, "channel": channel, "channel_type": channel_type,
+    return {"exercise": state.exercise, "kind": kind, "channel": channel, "channel_type": channel_type, "late": None,
             "id": state.id, "response": state.response, "unit": entry.get("unit"), "unit_key": entry.get("unit_key"),
             "reasons": entry.get("reasons") or [], "grade_name": state.grade_name,
             "response_level_name": state.response_level_name, "warning": state.warning or {},

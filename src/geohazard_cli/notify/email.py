@@ -1,13 +1,18 @@
-"""E-mail over SMTP (smtplib): STARTTLS when ``starttls: true``, login when ``username`` is set (the
-password from ``secret_env``). One connection for a run, opened at the first message."""
+"""E-mail over SMTP (smtplib): STARTTLS when ``starttls: true`` (the server's certificate verified,
+against ``ca_file`` when set, else the system's trust store, and its name checked: never turned off),
+login when ``username`` is set (the password from ``secret_env``; only under STARTTLS, settings.py).
+One connection for a run, opened at the first message."""
 
 from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geohazard_cli.notify.interface import Message, Result
+
+if TYPE_CHECKING:
+    import ssl
 
 
 class Email:
@@ -20,15 +25,14 @@ class Email:
         self.sender = str(settings["sender"])
         self.timeout = float(settings.get("timeout", 10))
         self._smtp: smtplib.SMTP | None = None
+        self.tls = _context(name, settings.get("ca_file")) if self.starttls else None  # refused before sending
 
     def _connect(self) -> smtplib.SMTP:
         if self._smtp is None:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             try:
-                if self.starttls:
-                    import ssl
-
-                    smtp.starttls(context=ssl.create_default_context())
+                if self.tls is not None:
+                    smtp.starttls(context=self.tls)
                 if self.username:
                     smtp.login(str(self.username), self.password or "")
             except BaseException:
@@ -43,8 +47,23 @@ class Email:
         mail["Subject"] = message.subject or message.text.splitlines()[0][:60]
         mail["Message-ID"] = f"<{message.key.replace(':', '.')}@geohazard-cli>"
         mail.set_content(message.text)
+        import ssl
+
         try:
             refused = self._connect().send_message(mail)
+        except smtplib.SMTPAuthenticationError as exc:
+            self._drop()
+            return Result(False, str(exc.smtp_code), "the server refused the login (username, secret_env)")
+        except smtplib.SMTPNotSupportedError:
+            self._drop()
+            return Result(False, "tls", "the server does not offer STARTTLS (or login)")
+        except ssl.SSLCertVerificationError as exc:
+            self._drop()
+            return Result(False, "tls", f"the server's certificate did not verify ({exc.verify_message}; "
+                          "ca_file names the CA that signed it)")
+        except ssl.SSLError as exc:
+            self._drop()
+            return Result(False, "tls", f"TLS failed ({exc.reason or type(exc).__name__})")
         except smtplib.SMTPResponseException as exc:
             self._drop()
             return Result(False, str(exc.smtp_code), "the server refused the message")
@@ -74,3 +93,16 @@ class Email:
                 pass
             finally:
                 self._smtp = None
+
+
+def _context(name: str, ca_file: str | None) -> ssl.SSLContext:
+    """A verifying TLS context: the system's trust store, or the CA certificates in ``ca_file``."""
+    import ssl
+
+    from geohazard_cli.errors import ConfigError
+
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f'channel "{name}": ca_file {ca_file}: not a readable PEM file of CA certificates '
+                          f"({getattr(exc, 'strerror', None) or exc})") from None

@@ -30,6 +30,8 @@ class Channel(BaseModel):
     host: str | None = None  # email
     port: int = Field(default=25, ge=1, le=65535)
     starttls: bool = False
+    ca_file: str | None = None  # email: the CA certificate(s) (PEM) the server's is checked against;
+    # default the system's trust store. Relative to notify.yaml. Verification is never turned off.
     username: str | None = None
     sender: str | None = None
     addresses: dict[str, str] = {}  # email: unit key -> address
@@ -40,6 +42,13 @@ class Channel(BaseModel):
             missing = [k for k in ("host", "sender") if getattr(self, k) is None]
             if missing:
                 raise ValueError(f"an email channel needs {' and '.join(missing)}")
+            if self.username is not None and not self.starttls:
+                raise ValueError("username without starttls would send the password unencrypted; set "
+                                 "starttls: true (or drop username for a relay that needs no login)")
+            if self.ca_file is not None and not self.starttls:
+                raise ValueError("ca_file checks the server's certificate under starttls; set starttls: true")
+        elif self.ca_file is not None:
+            raise ValueError(f"ca_file is for an email channel, not {self.type}")
         elif self.url is None:
             raise ValueError(f"a {self.type} channel needs url")
         if self.type == "wecom" and self.secret_env:
@@ -83,7 +92,10 @@ def load(cfg: Path, option: Path | None, required: bool) -> NotifyFile:
             raise ConfigError(f"{path}: no such file ({how}); channels other than dry-run and sms-file are "
                               "set in notify.yaml (copy notify.example.yaml to start)")
         return NotifyFile.model_validate({"schema": 1})
-    return parse(read_text(path), str(path))
+    conf = parse(read_text(path), str(path))
+    relative = {name: ch.model_copy(update={"ca_file": str(path.parent / ch.ca_file)})
+                for name, ch in conf.channels.items() if ch.ca_file and not Path(ch.ca_file).is_absolute()}
+    return conf.model_copy(update={"channels": {**conf.channels, **relative}}) if relative else conf
 
 
 def secret(channel: Channel, name: str) -> str | None:
