@@ -88,6 +88,20 @@ def journal_for(db: str | None, create: bool = True, readonly: bool = False) -> 
     return j
 
 
+def db_flag(db: str | None) -> str:
+    """`` --db X`` for the next-step commands a command prints, when --db was given, so the line
+    pasted as printed reaches the same journal; a URL's password is left out (it comes from
+    PGPASSWORD or ~/.pgpass), never printed."""
+    if not db:
+        return ""
+    import re
+    import shlex
+
+    shown = re.sub(r"^(postgres(?:ql)?://[^:/@?]*):[^@/?]*@", r"\1@", db)
+    shown = re.sub(r"(?i)[?&]password=[^&]*", "", shown)
+    return f" --db {shlex.quote(shown)}"
+
+
 def say(text: str) -> None:
     """A line on stderr while the command goes on (waiting for the journal's lock)."""
     print(f"geohazard: {text}", file=sys.stderr, flush=True)
@@ -412,7 +426,7 @@ def print_call_list(call_list: dict[str, Any] | None, title: str, status: dict[s
     out.print(call_table(f"{title}({level},{len(call_list['entries'])}个单位)", call_list["entries"], status))
 
 
-def print_update(record: "State", r: "Update", profile: "Profile") -> None:
+def print_update(record: "State", r: "Update", profile: "Profile", db: str | None = None) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
@@ -433,11 +447,13 @@ def print_update(record: "State", r: "Update", profile: "Profile") -> None:
         body += [Text(line) for line in a.deciding_text]
         body.append(Text(f"现行级别仍为 {r.previous_level_name},由{d.proposer}向{d.decider}提出建议,"
                          f"{d.decider}决定({d.source})"))
-        body.append(Text(f"决定后记录: geohazard incident decide {record.id} --level {lv} --by {d.decider}"))
         from rich.console import Group
 
         out.print(Panel(Group(*body), title=f"⚠ 建议调整响应级别 · {noun(record)} #{record.id}",
                         title_align="left", border_style="red" if r.direction == "up" else "yellow", expand=False))
+        # outside the panel, on one line, so it can be copied and pasted whole
+        out.print(f"决定后记录: geohazard incident decide {record.id}{db_flag(db)} --level {lv} --by {d.decider}",
+                  soft_wrap=True, markup=False)
     else:
         grade_text = f"{r.previous_grade_name} → {a.grade_name}" if r.grade_changed \
             else f"{a.grade_name}(未变)"
