@@ -8,7 +8,7 @@ platformdirs, rich, jinja2 and the roster are imported inside the functions that
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -237,15 +237,17 @@ def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | Non
     return when
 
 
-def refuse_future(incident: "Incident", tz: str, typed: "dict[str, Any] | None" = None) -> None:
-    """A 报告时间 or 发生时间 in the future is a mistyped time (it would push every deadline away):
-    refused like a future --at, with the clock shown (and, for a time typed without its date, the
-    date to write for another day: ``typed`` holds the flags as given)."""
+def refuse_future(incident: "Incident | Mapping[str, Any]", tz: str, typed: "Mapping[str, Any] | None" = None,
+                  skew_minutes: int | None = None) -> None:
+    """A 报告时间 or 发生时间 in the future is a mistyped time (it would push every deadline away, and
+    put tomorrow's date on a 速报单): refused like a future --at, with the clock shown (and, for a
+    time typed without its date, the date to write for another day: ``typed`` holds the flags as
+    given). ``incident``: the model, or its fields as plain values (classify, callsheet, report-form)."""
     for field, flag in (("reported_at", "--reported-at"), ("occurred_at", "--occurred-at")):
-        value = getattr(incident, field)
+        value = incident.get(field) if isinstance(incident, Mapping) else getattr(incident, field)
         if value is not None:
             text = (typed or {}).get(field)
-            when_of(text if isinstance(text, str) else value.isoformat(), tz, flag)
+            when_of(text if isinstance(text, str) else value.isoformat(), tz, flag, skew_minutes)
 
 
 DEFAULT_SKEW_MINUTES = 5  # when the config dir has no response.local.yaml (deadlines.LocalResponse's default)
