@@ -528,6 +528,9 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
            "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 未应答 |" in md
     assert "| 终判 | 小型(至少) → III级响应 |" in md  # deaths, potential loss never reported
+    # §6.4: the criteria confirmed at the close are ticked, and said to have been
+    assert "区政府宣布终止应急响应。终止时已逐项确认:\n\n- [x] 地质灾害现场应急处置工作基本完成(6.4(1))\n" in md
+    assert "- [ ]" not in md.split("## 响应终止", 1)[1].split("##", 1)[0]
 
 
 @pytest.mark.usefixtures("finished")
@@ -1237,3 +1240,10 @@ def test_nothing_after_the_commit_fails_a_writing_command(inc, cli, db: Path, mo
     r = cli("incident", "ack", "1", "--unit", "区应急局", "--outcome", "1", "--db", str(db.parent / "v2.sqlite3"))
     assert (r.exit_code, r.stderr) == (2, f"geohazard: error: no incident 1 in {db.parent / 'v2.sqlite3'} "
                                           "(see 'geohazard incident list --all')\n")
+
+
+def test_an_open_incident_exports_its_criteria_unticked(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "140", "--at", T0)
+    md = inc("export", "1").stdout
+    part = md.split("## 响应终止", 1)[1].split("##", 1)[0]
+    assert "终止前逐项确认:" in part and "- [x]" not in part and part.count("- [ ]") == 5
