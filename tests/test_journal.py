@@ -526,7 +526,7 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 | 区政府 |" in md
     assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
     assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
-           "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 未应答 |" in md
+           "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 本轮未应答(前轮已接通) |" in md
     assert "| 终判 | 小型(至少) → III级响应 |" in md  # deaths, potential loss never reported
     # §6.4: the criteria confirmed at the close are ticked, and said to have been
     assert "区政府宣布终止应急响应。终止时已逐项确认:\n\n- [x] 地质灾害现场应急处置工作基本完成(6.4(1))\n" in md
@@ -741,7 +741,8 @@ def test_export_claims_no_call_that_was_not_recorded(inc) -> None:  # type: igno
     assert "首次通知" not in md
     assert "| 单位 | 电话 | 列入名单 | 首次呼叫 | 首次接通 | " \
            "叫应记录(呼叫时间 结果 接听人 经办人 回应时间) | 状态 |" in md
-    assert "| 区政府办公室 | 0531-82078300 | 2026-11-29 05:09 | 未记录 | 未记录 | 未记录 | 未应答 |" in md
+    # never called: 未呼叫, not 未应答
+    assert "| 区政府办公室 | 0531-82078300 | 2026-11-29 05:09 | 未记录 | 未记录 | 未记录 | 未呼叫 |" in md
     assert "| 区应急局 | 0531-82722671 | 2026-11-29 05:09 | 2026-11-29 05:12 | 2026-11-29 05:20 | " \
            "2026-11-29 05:12 未接(经办人:张三);2026-11-29 05:20 接通(接听人:李四;经办人:张三) | 已应答 |" in md
     data = json.loads(inc("export", "1", "--format", "json").stdout)
@@ -981,7 +982,7 @@ def test_unanswered_and_the_call_table_follow_the_call_list(inc) -> None:  # typ
     assert [p["unit_key"] for p in data["pending"]] == [k for k in listed if k != "emergency"]
     md = inc("export", "1").stdout
     table = [line.split(" | ")[0].removeprefix("| ") for line in md.splitlines()
-             if line.endswith("| 未应答 |")]
+             if line.endswith(("| 未应答 |", "| 未呼叫 |", "| 本轮未应答(前轮已接通) |"))]
     pending_line = next(line for line in md.splitlines() if line.startswith("尚未应答:"))
     assert pending_line == "尚未应答:" + "、".join(table) + "。"
     assert table.index("区人武部") < table.index("区发展改革局")  # added at I, listed in its place
