@@ -246,3 +246,20 @@ def test_map_html_renders_in_chromium(cli, tmp_path: Path) -> None:  # type: ign
     subprocess.run([*flags, f"--screenshot={png}", "--window-size=900,1200", html.as_uri()], check=True,
                    capture_output=True, timeout=120)
     assert png.stat().st_size > 5000  # drawn, not blank
+
+
+def test_import_never_writes_into_the_shipped_copy(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without --output or a config dir of the bureau's own, the register would land in the installed
+    package (or the source tree), which a reinstall replaces: refused, nothing written."""
+    from geohazard_cli.config import config_dir
+
+    monkeypatch.delenv("GEOHAZARD_CONFIG_DIR", raising=False)
+    shipped = config_dir(None)
+    before = (shipped / "sites.yaml").exists()
+    register = tmp_path / "r.csv"
+    register.write_text("id,name\n", encoding="utf-8")
+    r = cli("sites", "import", str(register))
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith("geohazard: error: sites import: no --output and no --config-dir: the config dir in "
+                               f"force is the shipped copy ({shipped})")
+    assert (shipped / "sites.yaml").exists() == before

@@ -37,6 +37,12 @@ def config_dir(option: Path | None = None) -> Path:
     return chosen
 
 
+def is_shipped(cfg: Path) -> bool:
+    """Whether ``cfg`` is the shipped copy (the installed package's data or the source tree's), which
+    a reinstall or a checkout replaces: a bureau's local files are written elsewhere."""
+    return cfg.resolve() in (_PACKAGED.resolve(), _SOURCE_TREE.resolve())
+
+
 def config_source(option: Path | None = None) -> str:
     """Which copy ``config_dir(option)`` is, in words: the flag, the environment, or the shipped one."""
     if option is not None:

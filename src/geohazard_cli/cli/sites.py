@@ -83,6 +83,13 @@ def import_cmd(
         raise InputError(f"{file}: expected a .csv or .geojson file")
     if not file.is_file():
         raise InputError(f"{file}: no such file")
+    if output is None:
+        from geohazard_cli.config import is_shipped
+
+        if is_shipped(cfg):
+            raise InputError(f"sites import: no --output and no --config-dir: the config dir in force is the shipped "
+                             f"copy ({cfg}), which a reinstall replaces; give --output FILE (then --sites FILE), "
+                             f"or --config-dir DIR or ${'GEOHAZARD_CONFIG_DIR'} for the bureau's own copy")
     target = output if output is not None else cfg / SITES_FILE
     if target.exists() and not force:
         raise InputError(f"{target}: exists; pass --force to replace it")
