@@ -149,16 +149,15 @@ def test_a_board_that_loses_the_server_says_it_only_read(cli: Any, pg_url: str) 
     reader = PgJournal.open(pg_url, create=False, readonly=True)
     assert reader is not None
     drop(reader)
-    with pytest.raises(InputError, match="it was only reading: nothing was changed"):
-        with reader.transaction(write=False):
-            reader.states("open")
+    with pytest.raises(InputError, match="it was only reading: nothing was changed"), \
+            reader.transaction(write=False):
+        reader.states("open")
     reader.close()
     writer = PgJournal.open(pg_url)
     assert writer is not None
     drop(writer)
-    with pytest.raises(InputError, match="; nothing was recorded$"):
-        with writer.transaction(write=True):
-            pass
+    with pytest.raises(InputError, match=r"; nothing was recorded$"), writer.transaction(write=True):
+        pass
     writer.close()
 
 WRITER = r"""
