@@ -537,7 +537,8 @@ def test_report_files_show_the_dry_run_messages_of_each_round(cli, tmp_path: Pat
             assert f"| {m['unit']} | {m['target']} | {m['text']} |" in text
             assert m["text"].startswith("【演练】")
     first = rounds[0]["messages"][0]
-    assert f"<td>{first['unit']}</td><td>{first['target']}</td><td>{first['text'].replace(chr(34), '&#34;')}</td>" in page
+    escaped = first["text"].replace('"', "&#34;")
+    assert f"<td>{first['unit']}</td><td>{first['target']}</td><td>{escaped}</td>" in page
     total = sum(len(s["messages"]) for s in rounds)
     assert f"共 {total} 条" in text and f"共 {total} 条" in page
 
