@@ -534,9 +534,11 @@ def test_report_files_show_the_dry_run_messages_of_each_round(cli, tmp_path: Pat
         said = f"步骤 {s['number']}({s['offset']}):{len(s['messages'])} 条"
         assert said in text and said in page
         for m in s["messages"]:
-            assert f"| {m['unit']} | {m['target']} | {m['text']} |" in text
+            number = "无号码" if m["target"] == m["unit_key"] else m["target"]  # recorded by its key
+            assert f"| {m['unit']} | {number} | {m['text']} |" in text
             assert m["text"].startswith("【演练】")
     first = rounds[0]["messages"][0]
+    assert any(m["target"] == m["unit_key"] for m in rounds[0]["messages"]) and "| 区指挥部指挥长 | 无号码 |" in text
     escaped = first["text"].replace('"', "&#34;")
     assert f"<td>{first['unit']}</td><td>{first['target']}</td><td>{escaped}</td>" in page
     total = sum(len(s["messages"]) for s in rounds)
