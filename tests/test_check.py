@@ -174,6 +174,28 @@ def test_template_that_does_not_render(cli, copy: Path) -> None:  # type: ignore
         "'dict object' has no attribute 'no_such_key'"]
 
 
+
+def test_notify_templates_render_a_sample_of_this_config_dirs_own_units(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    """Another district's config dir (its office and streets renamed): the notify templates are
+    rendered with its own office unit and street, not the shipped plan's names."""
+    for path in copy.rglob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("区指挥部办公室", "县指挥部办公室").replace("大观园街道", "城关街道"),
+                        encoding="utf-8")
+    (copy / "templates" / "notify" / "incident.txt.j2").write_text(
+        '{% if unit == "县指挥部办公室" and location == "城关街道" and warning.areas == ["城关街道"] %}'
+        "{{ unit }}{% else %}{{ no_such.name }}{% endif %}\n", encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert [p for p in json.loads(r.stdout)["problems"] if "notify" in p["file"]] == []
+    (copy / "templates" / "notify" / "incident.txt.j2").write_text(
+        '{% if unit == "区指挥部办公室" %}{{ unit }}{% else %}{{ no_such.name }}{% endif %}\n', encoding="utf-8")
+    r = cli("check", "--config-dir", str(copy), "--format", "json")
+    assert [p["file"] for p in json.loads(r.stdout)["problems"]] == ["templates/notify/incident.txt.j2"]
+    from geohazard_cli.checks import notify_sample
+
+    blank = notify_sample(None, None)  # nothing loaded: placeholders, no plan's names
+    assert (blank["unit"], blank["location"]) == ("某单位", "某街道")
+
 def test_missing_template(cli, copy: Path) -> None:  # type: ignore[no-untyped-def]
     (copy / "templates" / "callsheet.html.j2").unlink()
     r = cli("check", "--config-dir", str(copy))

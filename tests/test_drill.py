@@ -518,6 +518,32 @@ def test_report_files(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     assert "▲ III级响应 → I级响应" in page and "▼ I级响应 → II级响应" in page
 
 
+
+def test_report_files_show_the_dry_run_messages_of_each_round(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The messages a drill "sent" (dry-run, recorded, not sent): per step, how many, and each text
+    with its unit and number, in both report formats (escaped in HTML)."""
+    md, html = tmp_path / "r.md", tmp_path / "r.html"
+    path = str(ROOT / "drills" / "xinglong-landslide-escalation.yaml")
+    run = json.loads(cli("drill", "run", path, "--report", str(md), "-f", "json").stdout)
+    assert cli("drill", "run", path, "--report", str(html)).exit_code == 0
+    rounds = [s for s in run["steps"] if s["messages"]]
+    assert len(rounds) >= 2
+    text, page = md.read_text(encoding="utf-8"), html.read_text(encoding="utf-8")
+    assert "## 演练通知(dry-run,已记录,未实际发送)" in text and "<h2>演练通知(dry-run,已记录,未实际发送)</h2>" in page
+    for s in rounds:
+        said = f"步骤 {s['number']}({s['offset']}):{len(s['messages'])} 条"
+        assert said in text and said in page
+        for m in s["messages"]:
+            number = "无号码" if m["target"] == m["unit_key"] else m["target"]  # recorded by its key
+            assert f"| {m['unit']} | {number} | {m['text']} |" in text
+            assert m["text"].startswith("【演练】")
+    first = rounds[0]["messages"][0]
+    assert any(m["target"] == m["unit_key"] for m in rounds[0]["messages"]) and "| 区指挥部指挥长 | 无号码 |" in text
+    escaped = first["text"].replace('"', "&#34;")
+    assert f"<td>{first['unit']}</td><td>{first['target']}</td><td>{escaped}</td>" in page
+    total = sum(len(s["messages"]) for s in rounds)
+    assert f"共 {total} 条" in text and f"共 {total} 条" in page
+
 def test_report_of_a_failed_drill_is_written(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "failed.html"
     r = cli("drill", "run", bad("failing.yaml"), "--report", str(out))

@@ -435,7 +435,7 @@ def test_list_filters(inc) -> None:  # type: ignore[no-untyped-def]
         "opened_at": "2026-07-21T10:00:00+08:00", "updated_at": "2026-07-21T10:00:00+08:00",
         "closed_at": None, "close_reason": None, "location": None, "hazard_type_name": None,
         "proposed_level": None, "proposed_level_name": None, "decided_by": None, "linked_warning": None,
-        "external_ref": None,
+        "external_ref": None, "reported": None,  # every figure exact
     }
     assert [r["id"] for r in j(inc, "list", "--open")] == [2]
     assert [r["id"] for r in j(inc, "list", "--closed")] == [1]

@@ -121,6 +121,45 @@ def test_a_lost_commit_is_looked_up_not_guessed(pg_url: str, shizhong: Any) -> N
     j.close()
 
 
+
+def test_a_board_that_loses_the_server_says_it_only_read(cli: Any, pg_url: str) -> None:
+    """The server drops the connection while a read-only journal waits (the watch board): the
+    error says nothing was changed (it only reads), not that nothing was recorded; a write that
+    loses it still says nothing was recorded."""
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.journal_pg import PgJournal
+
+    opened(cli, pg_url)
+
+    def drop(j: PgJournal) -> None:
+        pid = j.conn.info.backend_pid
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    board = PgJournal.open(pg_url, create=False, readonly=True)
+    assert board is not None
+    board.wait_change(0)
+    drop(board)
+    with pytest.raises(InputError) as lost:
+        board.wait_change(5)
+    text = str(lost.value)
+    assert "lost the connection to the server" in text and "nothing was recorded" not in text
+    assert "it was only reading: nothing was changed" in text
+    board.close()
+    reader = PgJournal.open(pg_url, create=False, readonly=True)
+    assert reader is not None
+    drop(reader)
+    with pytest.raises(InputError, match="it was only reading: nothing was changed"), \
+            reader.transaction(write=False):
+        reader.states("open")
+    reader.close()
+    writer = PgJournal.open(pg_url)
+    assert writer is not None
+    drop(writer)
+    with pytest.raises(InputError, match=r"; nothing was recorded$"), writer.transaction(write=True):
+        pass
+    writer.close()
+
 WRITER = r"""
 import os, sys
 from geohazard_cli.journal_pg import PgJournal

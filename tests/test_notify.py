@@ -188,9 +188,26 @@ def test_a_decided_level_is_a_new_round_and_a_new_message(inc, db: Path) -> None
     out = j(inc, "notify", "1", "--channel", "dry-run", "--units", "区应急局")
     [m] = out["messages"]
     assert m["key"].endswith("/emergency/dry-run/level_change") and "调整为II级响应" in m["text"]
-    assert j(inc, "notify", "1", "--channel", "dry-run", "--units", "区应急局", "--reminder")["messages"][0][
+    assert j(inc, "notify", "1", "--channel", "dry-run", "--units", "区应急局", "--reminders")["messages"][0][
         "key"].endswith("/reminder")
 
+
+
+def test_one_reminders_flag_units_now_or_what_is_late(inc, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    """--reminders with --units reminds those units now, before any deadline and without
+    response.local.yaml, once a round; the older --reminder is gone (click points at --reminders)."""
+    opened(inc)  # 09:40
+    (copy / "response.local.yaml").unlink(missing_ok=True)
+    out = j(inc, "notify", "1", "--channel", "dry-run", "--units", "区水务局", "--reminders", "--at",
+            "2026-07-21 09:45", "--config-dir", str(copy))
+    [m] = out["messages"]
+    assert m["key"] == "1/1/water/dry-run/reminder" and m["text"].startswith("【叫应提醒】区水务局:")
+    assert "已逾期" not in m["text"]
+    again = j(inc, "notify", "1", "--channel", "dry-run", "--units", "区水务局", "--reminders", "--at",
+              "2026-07-21 09:50", "--config-dir", str(copy))
+    assert again["messages"] == [] and [s["unit"] for s in again["skipped"]] == ["区水务局"]
+    r = inc("notify", "1", "--channel", "dry-run", "--reminder", ok=False)
+    assert r.exit_code == 2 and "--reminders" in r.stderr
 
 # --- the bots -----------------------------------------------------------------------------------
 
@@ -529,14 +546,14 @@ def test_sms_csv_and_xlsx_batch_files(inc, db: Path, tmp_path: Path, copy: Path)
     (copy / "templates" / "notify" / "reminder.sms-file.txt.j2").write_text(
         "{{ unit }}:" + "请尽快回复。" * 12 + "\n", encoding="utf-8")
     book = tmp_path / "batch.xlsx"
-    long = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(book), "--reminder", "--config-dir",
+    long = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(book), "--reminders", "--config-dir",
              str(copy), "--units", "区应急局", "--units", "区水务局")
     ws = openpyxl.load_workbook(book).active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert values == [["number", "name", "text"], *[[m["target"], m["unit"], m["text"]] for m in long["messages"]]]
     assert values[1][0] == "0531-82212351" or values[1][0].startswith("0531-")  # a number stays text
     assert all(m["over_one_segment"] and m["segments"] == 2 for m in long["messages"])
-    r = inc("notify", "1", "--channel", "sms-file", "--output", str(book), "--units", "区卫生健康局", "--reminder",
+    r = inc("notify", "1", "--channel", "sms-file", "--output", str(book), "--units", "区卫生健康局", "--reminders",
             ok=False)
     assert r.exit_code == 2 and "exists" in r.stderr
 

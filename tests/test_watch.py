@@ -130,6 +130,34 @@ def test_once_json_is_the_frame_and_a_missing_journal_is_said(inc, cli, tmp_path
     assert data["responses"][0]["id"] == 1 and data["overdue"] == 0 and data["configured"] is True
 
 
+
+def test_a_range_is_shown_as_typed_with_the_grades_it_spans_on_the_board_and_in_list(inc) -> None:  # type: ignore[no-untyped-def]
+    """80-150 to evacuate spans 小型 (under 100) and 中型: the board and `incident list` show the
+    figure as typed and 小型至中型, prepared for 中型; an estimate shows its one grade; an exact
+    figure shows nothing more."""
+    inc("open", "--evacuees", "80-150", "--at", T0, "--location", "七里山")
+    inc("open", "--evacuees", "约300人", "--at", T0)
+    inc("open", "--evacuees", "40", "--at", T0)
+    f = frame_at(inc.db, "2026-07-21T09:05:00+08:00")
+    by = {r["id"]: r["reported"] for r in f["responses"]}
+    assert by[1] == {"figures": [{"field": "evacuees", "label": "需搬迁转移人数", "text": "80-150", "estimate": False}],
+                     "grade_range": {"low": "small", "high": "medium", "low_name": "small", "high_name": "中型"},
+                     "prepare_for": "medium", "prepare_for_name": "中型"}  # no profile names given: the key
+    assert by[2]["figures"][0]["estimate"] is True and by[2]["grade_range"]["low"] == by[2]["grade_range"]["high"]
+    assert by[3] is None
+    out = inc("watch", "--once", "--at", "2026-07-21 09:05").stdout
+    assert "  报告数为范围或估计: 需搬迁转移人数 80-150 · 等级 小型至中型(按中型准备)" in out
+    assert "  报告数为范围或估计: 需搬迁转移人数 约300人 · 等级 中型" in out
+    assert out.count("报告数为范围或估计") == 2
+    data = json.loads(inc("watch", "--format", "json", "--at", "2026-07-21 09:05").stdout)
+    assert data["responses"][0]["reported"]["grade_range"]["low_name"] == "小型"
+    listed = inc("list").stdout.splitlines()
+    assert "小型至中型(按中型准备)" in listed[1] and listed[1].endswith("七里山 · 需搬迁转移人数 80-150")
+    assert listed[2].endswith("需搬迁转移人数 约300人") and "中型" in listed[2]
+    assert "范围" not in listed[3] and "需搬迁" not in listed[3]
+    rows = json.loads(inc("list", "--format", "json").stdout)
+    assert rows[0]["reported"]["prepare_for_name"] == "中型" and rows[2]["reported"] is None
+
 def _until(probe: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -5,13 +5,14 @@ and renders it (cli/incident_watch.py).
 A frame is plain data (JSON-ready): per open response its kind and id, the level in force (and who
 decided it), a level proposed and not yet decided (建议, with who decides), each unit of the current
 round of 叫应 (answered, or how many calls, the last outcome, minutes since the call, minutes left or
-late), and the reports due (速报/续报). ``overdue_keys`` names what is late, so the shell can ring
+late), the reports due (速报/续报), and the figures reported as a range or an estimate with the grades
+they span (``reported``: ``incident list`` shows them too). ``overdue_keys`` names what is late, so the shell can ring
 only when something becomes overdue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -63,11 +64,47 @@ def _units(state: State, at: datetime, rows: dict[tuple[int, str], dict[str, Any
     return out
 
 
+def reported(state: State, grade_names: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+    """The figures of ``state`` reported as a range or an estimate (as typed) and the grades they span
+    (the recorded assessment's ``grade_range`` and ``prepare_for``); None when every figure is exact.
+    ``grade_names``: grade key -> name (the plan profile's); the grade in force is named without it."""
+    from geohazard_cli.fields import FIELD_LABELS
+
+    ranges = state.incident.get("ranges") or {}
+    if not ranges:
+        return None
+    a = state.assessment or {}
+    span = a.get("grade_range") or {"low": state.grade, "high": state.grade}
+    prepare = a.get("prepare_for") or state.grade
+    names = {**(grade_names or {}), state.grade: state.grade_name}
+
+    def name(key: str) -> str:
+        return names.get(key) or key
+
+    return {"figures": [{"field": k, "label": FIELD_LABELS.get(k, k), "text": r.get("text"),
+                         "estimate": bool(r.get("estimate"))} for k, r in ranges.items()],
+            "grade_range": {"low": span["low"], "high": span["high"], "low_name": name(span["low"]),
+                            "high_name": name(span["high"])},
+            "prepare_for": prepare, "prepare_for_name": name(prepare)}
+
+
+def reported_text(r: dict[str, Any]) -> tuple[str, str]:
+    """How a response's range reads: the figures as typed ("需搬迁转移人数 80-150"), and its grade
+    ("小型至中型(按中型准备)", or the one grade when both ends agree)."""
+    figures = "、".join(f"{f['label']} {f['text']}" for f in r["figures"])
+    span = r["grade_range"]
+    if span["low"] == span["high"]:
+        return figures, span["low_name"]
+    return figures, f"{span['low_name']}至{span['high_name']}(按{r['prepare_for_name']}准备)"
+
+
 def frame(states: Iterable[State], due: dict[str, Any], at: datetime,
-          decider_of: Callable[[str], str | None]) -> dict[str, Any]:
+          decider_of: Callable[[str], str | None],
+          grade_names: Callable[[str], Mapping[str, str] | None] | None = None) -> dict[str, Any]:
     """One frame of the board: every open response in ``states``, with ``due`` (``deadlines.due`` over
     the same states and clock) placed on its units and reports. ``decider_of(plan)`` names who decides
-    a proposed level (the profile's ``decisions.decider``), None when the profile is not found."""
+    a proposed level (the profile's ``decisions.decider``), None when the profile is not found;
+    ``grade_names(plan)`` the profile's grade names (for a range's grades)."""
     rows = {(r["response_id"], r["unit_key"]): r for r in [*due["overdue"], *due["waiting"]]}
     answer_minutes = {r["response_id"]: r["deadline"]["minutes"] for r in [*due["overdue"], *due["waiting"]]}
     responses: list[dict[str, Any]] = []
@@ -88,6 +125,7 @@ def frame(states: Iterable[State], due: dict[str, Any], at: datetime,
             "answer_minutes": answer_minutes.get(s.id),
             "answered": sum(1 for u in units if u["standing"] == "answered"), "units": units,
             "reports": [r for r in due["reports_due"] if r["response_id"] == s.id],
+            "reported": reported(s, grade_names(s.plan) if grade_names is not None else None),
         }
         responses.append(response)
     return {"at": due["at"], "configured": due["configured"], "responses": responses,

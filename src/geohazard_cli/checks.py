@@ -330,7 +330,7 @@ def run_checks(cfg: Path) -> tuple[list[Problem], list[Problem]]:
     roster, contact_problems = check_contacts(cfg)
     profiles, rule_problems = check_rules(cfg, roster)
     usable = roster if not any(p.fatal for p in contact_problems) else None  # as load_roster would
-    template_problems = check_templates(cfg, profiles, usable) + check_notify(cfg, usable)
+    template_problems = check_templates(cfg, profiles, usable) + check_notify(cfg, usable, profiles)
     site_problems = check_sites(cfg, profiles, usable)
     local_problems = check_local_response(cfg)
     everything = [_relative(p, cfg)
@@ -359,9 +359,10 @@ def notice_summary(notices: list[Problem], shown: int = 3) -> str:
     return "; ".join(parts)
 
 
-def check_notify(cfg: Path, roster: Roster | None) -> list[Problem]:
+def check_notify(cfg: Path, roster: Roster | None, profiles: list[Profile] | None = None) -> list[Problem]:
     """notify.yaml (when the config dir has one: schema, unit keys, placeholders left from
-    notify.example.yaml) and the message templates of templates/notify/ (compile, render a sample)."""
+    notify.example.yaml) and the message templates of templates/notify/ (compile, render a sample
+    made from this config dir's roster and default profile: ``notify_sample``)."""
     from geohazard_cli.notify.settings import FILENAME, NotifyFile, placeholders
 
     problems: list[Problem] = []
@@ -379,7 +380,7 @@ def check_notify(cfg: Path, roster: Roster | None) -> list[Problem]:
             problems += [Problem(file=str(path), line=n, path="(value)",
                                  message=f"still holds a placeholder of notify.example.yaml: {line}")
                          for n, line in placeholders(text, str(path))]
-    return problems + _notify_templates(cfg)
+    return problems + _notify_templates(cfg, notify_sample(_default_profile(cfg, profiles or []), roster))
 
 
 def _notify_units(conf: Any, roster: Roster | None, file: str, text: str) -> list[Problem]:
@@ -408,7 +409,42 @@ def _notify_ca_files(conf: Any, path: Path, text: str) -> list[Problem]:
             if ch.ca_file and not (path.parent / ch.ca_file).is_file()]
 
 
-def _notify_templates(cfg: Path) -> list[Problem]:
+def _default_profile(cfg: Path, profiles: list[Profile]) -> Profile | None:
+    from geohazard_cli.config import default_plan
+
+    try:
+        default = default_plan(cfg)
+    except GeohazardError:
+        return profiles[0] if profiles else None
+    return next((p for p in profiles if p.id == default), profiles[0] if profiles else None)
+
+
+def notify_sample(profile: Profile | None, roster: Roster | None) -> dict[str, Any]:
+    """A message context as ``notify.delivery.context`` makes one, from this config dir's own
+    data: the roster's office unit (first on every call list) and first street office, the profile's
+    lowest grade, level, first hazard type and lowest warning colour. What is not loaded reads as a
+    neutral placeholder, never another district's names."""
+    from geohazard_cli.warning_rules import load_section
+
+    unit = roster.unit(roster.office.unit) if roster is not None else None
+    street = next((u for u in roster.units if u.kind == "street" and u.parent is not None), None) if roster else None
+    area = (street.aliases[0] if street.aliases else street.name) if street is not None else "某街道"
+    colour = "预警"
+    if profile is not None and profile.warning:
+        import contextlib
+
+        with contextlib.suppress(GeohazardError):  # an unsound section is its own problem (check_section)
+            colour = load_section(profile, profile.source_file).colours[0].name
+    return {"exercise": True, "kind": "incident", "channel": "dry-run", "channel_type": "dry-run", "id": 1,
+            "response": "incident", "unit": unit.name if unit else "某单位", "unit_key": unit.key if unit else "unit",
+            "reasons": [], "grade_name": profile.grades[0].name if profile else "某等级",
+            "response_level_name": profile.levels[-1].name if profile and profile.levels else "某级响应",
+            "warning": {"level_name": colour, "areas": [area]}, "location": area,
+            "hazard_type_name": profile.hazard_types.items[0].name if profile and profile.hazard_types.items
+            else "地质灾害", "opened_at": "2026-07-21 09:40", "round_at": "2026-07-21 09:40", "late": None}
+
+
+def _notify_templates(cfg: Path, sample: dict[str, Any]) -> list[Problem]:
     import jinja2
 
     from geohazard_cli.config import templates_dir
@@ -418,11 +454,6 @@ def _notify_templates(cfg: Path) -> list[Problem]:
     if not (tdir / "notify").is_dir():
         return []
     env = environment(tdir)
-    sample = {"exercise": True, "kind": "incident", "channel": "dry-run", "channel_type": "dry-run", "id": 1,
-              "response": "incident", "unit": "区应急局", "unit_key": "emergency", "reasons": [], "grade_name": "小型",
-              "response_level_name": "III级响应", "warning": {"level_name": "黄色预警", "areas": ["七里山街道"]},
-              "location": "七里山", "hazard_type_name": "滑坡", "opened_at": "2026-07-21 09:40",
-              "round_at": "2026-07-21 09:40", "late": None}
     lates = [None, {"what": "answer", "minutes_late": 5, "due_at": "2026-07-21 09:50", "report_name": None,
                     "attempts": 1}, {"what": "report", "minutes_late": 5, "due_at": "2026-07-21 10:10",
                                      "report_name": "速报", "attempts": None}]

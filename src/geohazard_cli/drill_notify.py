@@ -38,7 +38,8 @@ def dry_run_messages(j: Journal, states: list[State], templates: Path, when: dat
             queue_messages(j, state.id, fresh, when)
             done = dl.send_all(j, state.id, sender, [m["key"] for m in fresh], ["queued"], 0, 0.0, lambda: when)
             out += [{"response_id": state.id, "key": m["key"], "kind": m["kind"], "unit": m["unit"],
-                     "target": m["target"], "text": m["text"], "result": done[m["key"]]["result"]} for m in fresh]
+                     "unit_key": m["unit_key"], "target": m["target"], "text": m["text"],
+                     "result": done[m["key"]]["result"]} for m in fresh]
     finally:
         sender.close()
     return out

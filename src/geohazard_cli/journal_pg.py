@@ -231,7 +231,9 @@ class PgJournal(Rows):
         self.version = len(migrations)
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self, write: bool = False) -> Iterator[None]:
+        """The server's errors as one line each; a lost connection says what it cost: a write, that
+        nothing was recorded; a read (a board, ``list``), that it only read."""
         import psycopg
 
         try:
@@ -240,8 +242,10 @@ class PgJournal(Rows):
             raise StateError(f"{self.where}: the incident stayed locked for {self.timeout:g} s (another station "
                              "is writing to it); try again ($GEOHAZARD_DB_TIMEOUT sets how long to wait)") from None
         except psycopg.OperationalError as exc:
+            cost = ("nothing was recorded" if write else
+                    "it was only reading: nothing was changed; run it again once the server is back")
             raise InputError(f"{self._label}: {self.where}: lost the connection to the server ({_first(exc)}); "
-                             "nothing was recorded") from None
+                             f"{cost}") from None
         except psycopg.Error as exc:
             raise InputError(f"{self._label}: {self.where}: {_first(exc)}") from None
 
@@ -254,7 +258,7 @@ class PgJournal(Rows):
 
         from geohazard_cli import journal
 
-        with self._errors():
+        with self._errors(write):
             if write and self.readonly:
                 raise InputError(f"{self._label}: {self.where}: opened for reading only")
             self.conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

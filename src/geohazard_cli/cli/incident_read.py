@@ -32,6 +32,8 @@ from geohazard_cli.cli.incident_common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from geohazard_cli.lifecycle import State
 
 app = command_app()
@@ -120,8 +122,11 @@ def list_(
     all_: Annotated[bool, typer.Option("--all", help="Every incident.")] = False,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
+    config_dir: ConfigDirOpt = None,
 ) -> int:
-    """List incidents, one row each (exercises marked 演练)."""
+    """List incidents, one row each (exercises marked 演练; a figure reported as a range or an
+    estimate shown as typed, with the grades it spans)."""
+    from geohazard_cli.board import reported, reported_text
     from geohazard_cli.cli._common import emit_json
     from geohazard_cli.errors import InputError
     from geohazard_cli.responses import listing
@@ -137,8 +142,10 @@ def list_(
         finally:
             j.close()
         say_set_aside(j)
+    names = _grade_names(records, config_dir)
+    spans = {r.id: reported(r, names(r)) for r in records}
     if format is TextJson.json:
-        emit_json([record_json(r) for r in records])
+        emit_json([{**record_json(r), "reported": spans[r.id]} for r in records])
         return 0
     from geohazard_cli.cli._common import console
 
@@ -153,16 +160,39 @@ def list_(
         out.print({"open": "没有处置中的事件", "closed": "没有已终止的事件", None: "日志中没有事件"}[status])
         return 0
     head = ("编号", "来文编号", "状态", "演练", "等级", "响应级别", "立案时间", "更新时间", "类型 · 地点")
+    spans_text = {i: reported_text(sp) if sp else ("", "") for i, sp in spans.items()}
     rows = [(f"#{r.id}", r.incident.get("id") or "", "处置中" if r.status == "open" else "已终止",
              "演练" if r.exercise else "",
-             r.grade_name or noun(r), r.response_level_name, hm(r.opened_at), hm(r.updated_at),
+             spans_text[r.id][1] or r.grade_name or noun(r), r.response_level_name, hm(r.opened_at), hm(r.updated_at),
              " · ".join(x for x in (r.incident.get("hazard_type_name"), r.incident.get("location"),
-                                    *((r.warning or {}).get("areas") or [])) if x))
+                                    *((r.warning or {}).get("areas") or []), spans_text[r.id][0]) if x))
             for r in records]
     # Plain aligned lines rather than a table: the place is free text and is never cut or folded.
     for row in (head, *rows):
         out.print(_aligned(row, [head, *rows]), soft_wrap=True, highlight=False, markup=False)
     return 0
+
+
+def _grade_names(records: "list[State]", config_dir: Path | None) -> "Callable[[State], dict[str, str] | None]":
+    """Per record, its plan profile's grade names by key (for a range's grades): the profiles are
+    loaded only when a record holds a range; None when the config dir has no sound such profile (the
+    grade in force is still named: it is recorded)."""
+    from geohazard_cli.cli.incident_clock import profiles_in
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.errors import GeohazardError
+
+    if not any(r.incident.get("ranges") for r in records):
+        return lambda r: None
+    profile_of = profiles_in(resolve_dir(config_dir))
+
+    def names(r: "State") -> dict[str, str] | None:
+        try:
+            profile = profile_of(r.plan)
+        except GeohazardError:
+            return None
+        return {g.key: g.name for g in profile.grades} if profile is not None else None
+
+    return names
 
 
 def _aligned(row: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:

@@ -72,7 +72,11 @@ class Source:
             profile = self.profile_of(plan)
             return profile.decisions.decider if profile is not None else None
 
-        f = frame(states, due(states, at, self.local, self.profile_of), at, decider_of)
+        def grade_names(plan: str) -> dict[str, str] | None:
+            profile = self.profile_of(plan)
+            return {g.key: g.name for g in profile.grades} if profile is not None else None
+
+        f = frame(states, due(states, at, self.local, self.profile_of), at, decider_of, grade_names)
         f["notices"] = notices
         f["journal"] = self.journal is not None
         return f
@@ -148,6 +152,7 @@ def _level(r: dict[str, Any]) -> str:
 
 def frame_lines(f: dict[str, Any], interval: float | None = None) -> list[tuple[str, str]]:
     """The board as lines, each with its rich style ("" none): the text alone reads the same."""
+    from geohazard_cli.board import reported_text
     from geohazard_cli.deadlines import FILENAME
 
     head = f"叫应看板 {f['at'][:10]} {f['at'][11:19]} · 开放响应 {len(f['responses'])} · 逾期 {f['overdue']}"
@@ -166,6 +171,9 @@ def frame_lines(f: dict[str, Any], interval: float | None = None) -> list[tuple[
         where = f" {r['location']}" if r["location"] else ""
         out.append(("", ""))
         out.append((f"{mark}{r['kind_name']} #{r['id']}{where} · {_level(r)}", HEAD))
+        if r.get("reported"):
+            figures, grade = reported_text(r["reported"])
+            out.append((f"  报告数为范围或估计: {figures} · 等级 {grade}", WAITING))
         if r["proposed"]:
             p = r["proposed"]
             decider = f"待{p['decider']}决定" if p["decider"] else "待决定"

@@ -53,11 +53,10 @@ def notify(
     resend_unknown: Annotated[bool, typer.Option(
         "--resend-unknown", help="With --retry: also send messages whose last attempt never ended "
         "(a killed run; check the platform first: they may have arrived).")] = False,
-    reminder: Annotated[bool, typer.Option(
-        "--reminder", help="Send the reminder (叫应提醒) instead of the round's message.")] = False,
     reminders: Annotated[bool, typer.Option(
-        "--reminders", help="Send a reminder for each thing late now ('incident due'): each unit past its "
-        "answer deadline, each 速报/续报 overdue; each deadline reminded once.")] = False,
+        "--reminders", help="Send reminders (叫应提醒) instead of the round's message: for each thing late "
+        "now ('incident due'), each unit past its answer deadline and each 速报/续报 overdue, each deadline "
+        "once; with --units, to those units now, once a round.")] = False,
     at: Annotated[str | None, typer.Option("--at", help="When (default now).", show_default=False)] = None,
     format: FormatOpt = TextJson.text,
     db: DbOpt = None,
@@ -82,8 +81,8 @@ def notify(
     incident_id = parse_id(ref)
     if resend_unknown and not retry:
         raise InputError("--resend-unknown: only with --retry")
-    if reminders and (retry or reminder or units):
-        raise InputError("--reminders: not with --retry, --reminder or --units (it sends what is late)")
+    if reminders and retry:
+        raise InputError("--reminders: not with --retry (--retry sends what is queued, reminders included)")
     cfg = resolve_dir(config_dir)
     conf = st.load(cfg, notify_file, required=channel not in BUILT_IN)
     if channel in BUILT_IN:
@@ -109,7 +108,7 @@ def notify(
             keys = [k for s in allowed for k in statuses.get(s, [])]
             outcome.skipped += [{"key": k, "unit": record.messages[k].get("unit"), "status": "unknown"}
                                 for k in ([] if resend_unknown else statuses.get("sending", []))]
-        elif reminders:
+        elif reminders and not units:
             fresh = dl.reminders(record, _late(record, when, cfg), channel, kind, conf,
                                  dl.renderer(templates_dir(cfg), kind), outcome)
             record, _ = queue_messages(j, incident_id, fresh, when)
@@ -124,7 +123,7 @@ def notify(
                 chosen = list(dict.fromkeys(resolve_unit(u, roster, [record], suffixes) for u in units))
             entries = dl.on_call_list(record, chosen)
             fresh = dl.compose(record, events, channel, kind, entries, conf,
-                               dl.renderer(templates_dir(cfg), kind), reminder, outcome)
+                               dl.renderer(templates_dir(cfg), kind), reminders, outcome)
             record, _ = queue_messages(j, incident_id, fresh, when)
             keys, allowed = [m["key"] for m in fresh], ["queued"]
 
