@@ -295,3 +295,36 @@ def test_typer_is_not_patched() -> None:
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not [n for n in names if n.startswith(("typer._", "click"))], (path, names)
+
+
+# --- plain lines without rich ----------------------------------------------------------------------
+
+LINES = ["事件 #1 叫应 区应急局:未接(2026-12-03 01:46)", "注意: 七里山街道 不在当前叫应名单上",
+         "叫应名单上各单位均已应答",
+         "尚未应答(27): " + "、".join(["国网济南供电公司市中供电中心"] * 12), "a :smile: b", "trailing  ", "tab\there",
+         "宽" * 39, "宽" * 40, "宽" * 41, "x" * 81, ":thumbs_up:", "08:30:00", ""]
+
+
+@pytest.mark.parametrize("soft_wrap", [False, True])
+def test_lines_print_what_rich_prints(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                      soft_wrap: bool) -> None:
+    """cli._common.Lines writes a line itself only where rich's console would print it unchanged:
+    byte for byte the same output as console().print, line by line, wrapped or not."""
+    from geohazard_cli.cli._common import Lines, console
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    for columns in (None, "30"):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        for text in LINES:
+            console().print(text, style="bold", soft_wrap=soft_wrap, markup=False, highlight=False)
+            by_rich = capsys.readouterr().out
+            Lines().print(text, style="bold", soft_wrap=soft_wrap)
+            assert capsys.readouterr().out == by_rich, (columns, text)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    lines = Lines()
+    lines.print(LINES[0])
+    assert lines._rich is None  # written without rich
