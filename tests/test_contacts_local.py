@@ -7,7 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from geohazard_cli.contacts_load import is_placeholder, load_roster, numbers
+from geohazard_cli.contacts import is_placeholder
+from geohazard_cli.contacts_load import load_roster, numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 FILLED = """\

@@ -92,6 +92,41 @@ def test_classify_text_imports_no_jinja2(tmp_path: Path) -> None:
     assert not roots(modules) & {"jinja2", "markupsafe", "sqlite3"}
 
 
+# `incident ack`, the command of the 叫应 loop, once the caches are warm: it needs of the warning
+# section only its street suffixes (a plain cache entry, not the section's models) and of the roster
+# no overlay schema when there is no contacts.local.yaml; nothing parses YAML or compiles a template.
+ACK_UNUSED = ("yaml", "jinja2", "geohazard_cli.warning", "geohazard_cli.warning_rules", "geohazard_cli.contacts_local",
+              "geohazard_cli.rules_schema", "geohazard_cli.modgraph", "geohazard_cli.dispatch")
+
+
+def test_incident_ack_imports_once_cached(tmp_path: Path) -> None:
+    db = str(tmp_path / "j.sqlite3")
+    code, _, _ = probe(tmp_path, "incident", "open", "--evacuees", "140", "--db", db, "--format", "json")
+    assert code == 0
+    ack = ("incident", "ack", "1", "--unit", "区应急局", "--outcome", "未接", "--db", db)
+    first = probe(tmp_path, *ack)
+    assert "geohazard_cli.warning_rules" in first[1]  # the first run validates the section, fills the cache
+    code, modules, out = probe(tmp_path, *ack)
+    assert code == 0 and "区应急局:未接" in out and out.splitlines()[1:] == first[2].splitlines()[1:]
+    assert not (modules | roots(modules)) & set(ACK_UNUSED), sorted((modules | roots(modules)) & set(ACK_UNUSED))
+    assert len(list((tmp_path / "cache").glob("shizhong-2023.warning-*.marshal"))) == 1
+
+
+def test_the_overlay_schema_is_imported_only_with_an_overlay(tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    for name in ("rules", "templates"):
+        shutil.copytree(ROOT / name, cfg / name)
+    for name in ("contacts.yaml", "response.local.yaml"):
+        shutil.copy(ROOT / name, cfg / name)
+    args = ("callsheet", "--evacuees", "140", "--config-dir", str(cfg))
+    code, modules, _ = probe(tmp_path, *args)
+    assert code == 0 and "geohazard_cli.contacts_local" not in modules
+    shutil.copy(ROOT / "examples" / "contacts.local.yaml", cfg / "contacts.local.yaml")
+    code, modules, _ = probe(tmp_path, *args)  # the example is placeholders: it merges nothing
+    assert code == 0 and "geohazard_cli.contacts_local" in modules
+
+
 # --- the YAML cache ----------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -260,3 +295,36 @@ def test_typer_is_not_patched() -> None:
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not [n for n in names if n.startswith(("typer._", "click"))], (path, names)
+
+
+# --- plain lines without rich ----------------------------------------------------------------------
+
+LINES = ["事件 #1 叫应 区应急局:未接(2026-12-03 01:46)", "注意: 七里山街道 不在当前叫应名单上",
+         "叫应名单上各单位均已应答",
+         "尚未应答(27): " + "、".join(["国网济南供电公司市中供电中心"] * 12), "a :smile: b", "trailing  ", "tab\there",
+         "宽" * 39, "宽" * 40, "宽" * 41, "x" * 81, ":thumbs_up:", "08:30:00", ""]
+
+
+@pytest.mark.parametrize("soft_wrap", [False, True])
+def test_lines_print_what_rich_prints(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                      soft_wrap: bool) -> None:
+    """cli._common.Lines writes a line itself only where rich's console would print it unchanged:
+    byte for byte the same output as console().print, line by line, wrapped or not."""
+    from geohazard_cli.cli._common import Lines, console
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    for columns in (None, "30"):
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        for text in LINES:
+            console().print(text, style="bold", soft_wrap=soft_wrap, markup=False, highlight=False)
+            by_rich = capsys.readouterr().out
+            Lines().print(text, style="bold", soft_wrap=soft_wrap)
+            assert capsys.readouterr().out == by_rich, (columns, text)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    lines = Lines()
+    lines.print(LINES[0])
+    assert lines._rich is None  # written without rich

@@ -5,7 +5,8 @@ of a ~300 ms start-up (see README, Speed). Every entry is plain data (what ``mar
 pickle, nothing that runs code when read): ``profiles.yaml`` and ``response.local.yaml`` as
 ``load_yaml`` returned them, a rules profile as its schema validated it (rules_schema.plain), from
 which rules.Profile is built, ``contacts.yaml`` once validated and checked (contacts_load), and the
-Python source Jinja2 compiles a template to (render.py).
+Python source Jinja2 compiles a template to (render.py), and the few facts a journal command needs
+of a profile's ``warning:`` section once warning_rules validated it (responses.py).
 An entry is used only when the file's path, size, mtime, ctime and inode, the tool version and the
 Python version (and what the caller adds: pydantic's version for a profile) all match, and when the
 cache file is owned by this user and writable by no one else. An entry ``computed_by`` a module
@@ -54,9 +55,10 @@ def _key(path: Path, st: os.stat_result) -> tuple[Any, ...]:
             st.st_ino)
 
 
-def _entry(directory: Path, path: Path) -> Path:
+def _entry(directory: Path, path: Path, kind: str = "") -> Path:
     raw = str(path).encode("utf-8", "surrogateescape")
-    return directory / f"{path.stem[:40]}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.marshal"
+    name = f"{path.stem[:40]}.{kind}" if kind else path.stem[:40]
+    return directory / f"{name}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.marshal"
 
 
 def _digest(data: bytes) -> tuple[int, int, int]:
@@ -89,6 +91,7 @@ def _unchanged(stored: Sources) -> bool:
 
 def cached_data(
     path: Path, parse: Callable[[], Any], computed_by: str | None = None, key_extra: tuple[Any, ...] = (),
+    kind: str = "",
 ) -> Any:
     """``parse()`` the file at ``path``, or return what it returned last time for the same file.
 
@@ -96,14 +99,15 @@ def cached_data(
     entry is keyed also on the sources of it and of every module of ours it imports, and trusted
     only from a directory that is this user's and writable by no one else, as Python trusts its
     ``__pycache__``. ``key_extra`` adds to the key (e.g. the pydantic version that validated it).
+    ``kind`` names a second entry for the same file (what a section of it validated to, say).
     """
     directory = cache_dir()
     if directory is None:
         return parse()
     try:
         path = path.resolve()
-        key = (*_key(path, path.stat()), computed_by, *key_extra)
-        entry = _entry(directory, path)
+        key = (*_key(path, path.stat()), computed_by, kind, *key_extra)
+        entry = _entry(directory, path, kind)
     except OSError:
         return parse()
     hit = _read(directory, entry, key, strict=computed_by is not None)

@@ -96,7 +96,7 @@ def check_contacts(cfg: Path) -> tuple[Roster | None, list[Problem]]:
 def _check_local(roster: Roster, data: dict[str, Any], path: Path) -> tuple[Roster, list[Problem]]:
     """contacts.local.yaml: its own problems, and the roster with it merged (to list what is still
     missing) when nothing in it is fatal."""
-    from geohazard_cli.contacts_load import LocalContacts, check_local, merge_local
+    from geohazard_cli.contacts_local import LocalContacts, check_local, merge_local
 
     text, local_data, problems = _load(path)
     if text is None:

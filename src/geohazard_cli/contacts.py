@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from geohazard_cli.errors import NotFoundError
+from geohazard_cli.errors import ConfigError, NotFoundError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -377,6 +377,32 @@ def phone_digits(text: str) -> str | None:
         return None
     digits = re.sub(r"\D", "", t)
     return digits if len(digits) >= 7 else None
+
+
+# A number or name still to be filled in: X or * for digits, <...>, 待/填 (待填写, 待核实).
+_PLACEHOLDER = re.compile(r"[XxＸｘ*＊?？]|[<>〈〉《》]|待|填")
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether a number or name is a placeholder still to be filled in (the shipped example's)."""
+    return bool(_PLACEHOLDER.search(text))
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def validated(model: type[_M], text: str, file: str) -> tuple[_M, dict[str, Any]]:
+    """YAML text validated against ``model``: (the model, the data as loaded); ConfigError with file and
+    line (``loader.parse_model``, keeping the data: the local overlay is merged into it)."""
+    from pydantic import ValidationError
+
+    from geohazard_cli.loader import describe_validation_error, load_yaml
+
+    data = load_yaml(text, file)
+    try:
+        return model.model_validate(data), data
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, file, text)) from None
 
 
 # --- loading and cross-checks ----------------------------------------------------------------

@@ -390,9 +390,30 @@ def resolve_unit(name: str, roster: Roster | None, states: Iterable[State], suff
 
 def street_suffixes(profile: Profile) -> list[str]:
     """The endings that make a name a street's (``warning.streets.suffixes``), for resolve_unit."""
-    from geohazard_cli.warning import load_section
+    return list(_warning_facts(profile)["suffixes"])
 
-    return list(load_section(profile, profile.id).streets.suffixes)
+
+def _warning_facts(profile: Profile) -> dict[str, Any]:
+    """What the journal needs of the profile's ``warning:`` section (street suffixes, colour keys),
+    as warning_rules validated it. A journal command (ack, update, notify) needs only these, not the
+    section's ~20 models: they are kept as plain data in cache.py, beside the profile's entry and
+    keyed on warning_rules' sources, and used only for the very section they were taken from."""
+    def facts() -> dict[str, Any]:
+        from geohazard_cli.warning_rules import load_section
+
+        section = load_section(profile, profile.id)
+        return {"warning": profile.warning, "suffixes": list(section.streets.suffixes),
+                "colours": [c.key for c in section.colours]}
+
+    if profile.loaded_from is None:
+        return facts()
+    from pydantic.version import VERSION
+
+    from geohazard_cli.cache import cached_data
+
+    data: dict[str, Any] = cached_data(profile.loaded_from, facts, computed_by="geohazard_cli.warning_rules",
+                                       key_extra=(VERSION,), kind="warning")
+    return data if data.get("warning") == profile.warning else facts()
 
 
 # --- warning periods ----------------------------------------------------------------------------
@@ -417,9 +438,7 @@ def warning_summary(data: dict[str, Any]) -> dict[str, Any]:
 
 def warning_colours(profile: Profile) -> list[str]:
     """The profile's warning colours, lowest first."""
-    from geohazard_cli.warning import load_section
-
-    return [c.key for c in load_section(profile, profile.id).colours]
+    return list(_warning_facts(profile)["colours"])
 
 
 def _reason_text(reason: Any) -> str:

@@ -341,6 +341,11 @@ class Profile(Node):
         """The file this profile was loaded from, for messages (``rules/<id>.yaml`` if built in memory)."""
         return self._source_file or f"rules/{self.id}.yaml"
 
+    @property
+    def loaded_from(self) -> Path | None:
+        """The rules file this profile was loaded from; None when built in memory."""
+        return Path(self._source_file) if self._source_file is not None else None
+
     def model_copy(self, update: Mapping[str, Any]) -> Profile:
         """This profile with some top-level sections replaced (given as plain data)."""
         return Profile({**self.data, **update}, self._source_file)

@@ -21,8 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from geohazard_cli.contacts import Problem, dial_number, phone_problem
-from geohazard_cli.contacts_load import is_placeholder
+from geohazard_cli.contacts import Problem, dial_number, is_placeholder, phone_problem
 from geohazard_cli.errors import ConfigError, InputError
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geohazard_cli.contacts_load import _PLACEHOLDER
+from geohazard_cli.contacts import _PLACEHOLDER
 from geohazard_cli.errors import ConfigError, InputError
 from geohazard_cli.sites import (
     _SPACE,

@@ -22,6 +22,7 @@ from geohazard_cli.cli._common import (
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from geohazard_cli.cli._common import Lines
     from geohazard_cli.lifecycle import Event, State
     from geohazard_cli.models import Assessment, Incident
     from geohazard_cli.responses import Resolver, Update
@@ -493,17 +494,16 @@ def ack_status(record: "State", events: "list[Event]") -> dict[str, str]:
     return out
 
 
-def print_pending(pending: list[Any], record: "State") -> None:
-    from geohazard_cli.cli._common import console
+def print_pending(pending: list[Any], record: "State", out: "Lines | None" = None) -> None:
+    from geohazard_cli.cli._common import Lines
 
-    out = console()
+    out = out or Lines()
     if not record.call_list or not record.call_list.get("entries"):
         return
     if not pending:
         out.print("叫应名单上各单位均已应答", style="green")
         return
-    out.print(f"尚未应答({len(pending)}): " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
-              markup=False)
+    out.print(f"尚未应答({len(pending)}): " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True)
 
 
 def print_history(events: "list[Event]") -> None:

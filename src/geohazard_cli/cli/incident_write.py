@@ -297,15 +297,14 @@ def ack(
         emit_json({**record_json(record), "ack": event_json(events[-1]), "acks": [event_json(e) for e in events],
                    "pending": pending})
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli._common import Lines
 
-    out = console()
+    out = Lines()  # plain lines: rich only if one needs it
     for event in events:
-        out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(event)}({hm(event.at)})", style="bold",
-                  markup=False)
+        out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(event)}({hm(event.at)})", style="bold")
         if not event.details.get("on_call_list"):
-            out.print(f"注意: {event.details['unit']} 不在当前叫应名单上", style="yellow", markup=False)
-    print_pending(pending, record)
+            out.print(f"注意: {event.details['unit']} 不在当前叫应名单上", style="yellow")
+    print_pending(pending, record, out)
     return 0
 
 
