@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -30,6 +30,7 @@ from geohazard_cli.sites import (
     COLUMNS,
     HEADER_ALIASES,
     KEYS,
+    Block,
     Bounds,
     Register,
     Site,
@@ -136,6 +137,13 @@ def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str,
                ) -> list[Site] | None:
     """A chunk's sites when every row is clean (what parse_rows would accept without a word), else
     None (the careful path then gives the problems). ``seen`` gains the chunk's ids."""
+    cols = fast_columns(keys, rows, f, seen, start)
+    return None if cols is None else Block(cols).sites()
+
+
+def fast_columns(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
+                 ) -> list[Sequence[Any]] | None:
+    """``fast_chunk``'s sites as a Block's columns (one per Site field), or None."""
     n, width = len(rows), len(keys)
     if not n or set(map(len, rows)) != {width} or not all(map(any, rows)):
         return None
@@ -192,9 +200,8 @@ def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str,
     seen.update(zip(ids, range(start, start + n), strict=True))
     h_key, h_name = zip(*hazards, strict=True)
     s_name, s_key = zip(*streets, strict=True)
-    return list(map(Site._make, zip(ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures,
-                                    people[0], phones[0], people[1], phones[1], _texts(get("evacuation_route"), n),
-                                    _texts(get("evacuation_place"), n), _texts(get("source"), n), strict=True)))
+    return [ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures, people[0], phones[0], people[1],
+            phones[1], _texts(get("evacuation_route"), n), _texts(get("evacuation_place"), n), _texts(get("source"), n)]
 
 
 def _terminators(cells: list[str]) -> int:
@@ -207,6 +214,14 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
                ) -> Iterator[tuple[list[Site], list[Problem]]]:
     """A CSV register's sites and problems, a chunk of rows at a time (the same as parse_rows over
     sites.csv_rows would give, in the same order)."""
+    for block, problems in csv_blocks(path, profile, roster, bounds, error, size):
+        yield block.sites(), problems
+
+
+def csv_blocks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
+               error: type[ConfigError] | type[InputError] = ConfigError, size: int = CHUNK
+               ) -> Iterator[tuple[Block, list[Problem]]]:
+    """``csv_chunks`` as Blocks: a chunk the fast path takes stays in columns."""
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -226,11 +241,11 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
             line = reader.line_num
             while rows := list(islice(reader, size)):
                 end = reader.line_num
-                sites = fast_chunk(keys, rows, f, seen, start) if fast else None
-                if sites is not None:
-                    start += len(sites)
+                cols = fast_columns(keys, rows, f, seen, start) if fast else None
+                if cols is not None:
+                    start += len(rows)
                     line = end
-                    yield sites, []
+                    yield Block(cols), []
                     continue
                 if end - line == len(rows):
                     lines: Any = range(line + 1, end + 1)
@@ -245,7 +260,7 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
                 sites, problems = parse_rows(dicts, file, profile, roster, bounds, seen=seen, start=start,
                                              streets=f.streets)
                 start += len(dicts)
-                yield sites, problems
+                yield Block(sites=sites), problems
         except StopIteration:
             raise error(f"{path}: empty; expected a header row ({', '.join(KEYS)})") from None
         except UnicodeDecodeError:
@@ -255,18 +270,26 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
 def register_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds
                     ) -> Iterator[tuple[list[Site], list[Problem]]]:
     """A register file's (.csv, .yaml, .geojson) sites and problems in chunks, in file order."""
+    for block, problems in register_blocks(path, profile, roster, bounds):
+        yield block.sites(), problems
+
+
+def register_blocks(path: Path, profile: Profile, roster: Roster, bounds: Bounds
+                    ) -> Iterator[tuple[Block, list[Problem]]]:
+    """``register_chunks`` as Blocks (columns where the CSV fast path took a chunk)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from csv_chunks(path, profile, roster, bounds)
+        yield from csv_blocks(path, profile, roster, bounds)
         return
     file = str(path)
     if suffix in (".geojson", ".json"):
-        yield parse_rows(geojson_rows(path), file, profile, roster, bounds)
-        return
-    from geohazard_cli.loader import read_text
+        sites, problems = parse_rows(geojson_rows(path), file, profile, roster, bounds)
+    else:
+        from geohazard_cli.loader import read_text
 
-    rows, line_of = yaml_rows(read_text(path), file)
-    yield parse_rows(rows, file, profile, roster, bounds, line_of)
+        rows, line_of = yaml_rows(read_text(path), file)
+        sites, problems = parse_rows(rows, file, profile, roster, bounds, line_of)
+    yield Block(sites=sites), problems
 
 
 def careful_register(path: Path, profile: Profile, roster: Roster, bounds: Bounds
