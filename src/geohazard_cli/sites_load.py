@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from geohazard_cli.contacts_load import _PLACEHOLDER
 from geohazard_cli.errors import ConfigError, InputError
@@ -105,8 +105,8 @@ class _Fast:
     def phones(self, col: tuple[str, ...] | None, n: int) -> list[str | None] | None:
         if col is None:
             return [None] * n
-        cells = [t or None for t in map(str.strip, col)]
-        given = [t for t in cells if t is not None]
+        cells = _texts(col, n)
+        given = cast("list[str]", cells) if None not in cells else [t for t in cells if t is not None]
         text = "\n".join(given)
         if not text.isascii() or _PLACEHOLDER.search(text):
             return None
@@ -130,7 +130,11 @@ class _Fast:
 
 
 def _texts(col: tuple[str, ...] | None, n: int) -> list[str | None]:
-    return [None] * n if col is None else [t or None for t in map(str.strip, col)]
+    """Cells stripped, an empty one None (a column with no empty cell: no per-cell Python step)."""
+    if col is None:
+        return [None] * n
+    cells: list[Any] = list(map(str.strip, col))
+    return cells if all(cells) else [t or None for t in cells]
 
 
 def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
