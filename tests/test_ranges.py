@@ -42,15 +42,28 @@ def test_amount_ranges(text: str, low: str, high: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "value"), [
-    ("约300人", 300), ("大约300", 300), ("300人左右", 300), ("300余人", 300), ("300多人", 300), ("1万余人", 10000),
+    ("约300人", 300), ("大约300", 300), ("300人左右", 300),
+    # 余/多: more than the number written, so at least one more
+    ("300余人", 301), ("300多人", 301), ("1万余人", 10001),
 ])
 def test_estimates(text: str, value: int) -> None:
     assert parse_figure(text, "--evacuees", "count") == Reported(value, value, True, text)
 
 
+@pytest.mark.parametrize(("text", "grade"), [
+    # 附件2: 中型 from 100人 (以上), 大型 from 500人: "99多人" is more than 99, so at least 100
+    ("99人", "small"), ("约99人", "small"), ("99多人", "medium"), ("99余人", "medium"), ("98多人", "small"),
+    ("499人", "medium"), ("499余人", "large"), ("498余人", "medium"),
+])
+def test_more_than_an_estimate_crosses_the_bound(text: str, grade: str, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("classify", "--evacuees", text, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["grade"] == grade
+
+
 def test_money_estimate() -> None:
     assert parse_figure("约500万", "x", "amount") == Reported(Decimal(5_000_000), Decimal(5_000_000), True, "约500万")
-    assert parse_figure("400余万元", "x", "amount") == Reported(Decimal(4_000_000), Decimal(4_000_000), True,
+    assert parse_figure("400余万元", "x", "amount") == Reported(Decimal("4000000.01"), Decimal("4000000.01"), True,
                                                               "400余万元")
 
 

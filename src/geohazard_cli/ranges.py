@@ -11,8 +11,9 @@ the profile's ceiling. Rules, on purpose:
   (``400-600万`` is 400万 to 600万); one after the lower end only (``400万-600``) is refused, as it
   would read 4000000 to 600;
 - ``约``/``大约`` before, ``左右`` after, ``余``/``多`` after the digits (or after 万/亿: ``1万余人``)
-  make the figure an estimate: graded on the number written, which for 余/多 is the least the words
-  allow ("300余人": at least 300), and said so in the output;
+  make the figure an estimate: graded on the number written, or for 余/多 the least the words
+  allow ("300余人": more than 300, so at least 301; "99多人" is at least 100), and said so in the
+  output;
 - the lower end above the upper is refused; equal ends are the exact figure.
 """
 
@@ -68,8 +69,10 @@ def parse_figure(value: object, field: str, kind: str, ceiling: Any = None) -> i
     m = re.match(r"^([-－]?[^-~～－–—至到]+?)" + _SEPARATOR + r"(.+)$", body)
     parts = [m[1], m[2]] if m else [body]
     ends: list[str] = []
+    more: list[bool] = []  # 余/多 on this end: more than the number written
     for part in parts:
         stripped = re.sub(r"(?<=[0-9０-９万亿千百])[余多](?=[万亿千百元人户]*$)", "", part)
+        more.append(stripped != part)
         estimate = estimate or stripped != part
         ends.append(stripped)
     if any(not e for e in ends):
@@ -87,6 +90,10 @@ def parse_figure(value: object, field: str, kind: str, ceiling: Any = None) -> i
         if len(ends) == 1 and not estimate:
             raise
         raise InputError(f'{exc} (in "{text}"; {_examples(kind)})') from None
+    # "99多人", "300余人": more than the number written, so the least the words allow is one more
+    # person (one more fen of money): 99多人 is at least 100, which 附件2 counts as 中型 (100人以上).
+    step: int | Decimal = 1 if kind == "count" else Decimal("0.01")
+    read = [r + step if m else r for r, m in zip(read, more, strict=True)]
     low, high = read[0], read[-1]
     if low > high:
         raise field_error(field, value, f"has its lower end above its upper end ({_examples(kind)})")

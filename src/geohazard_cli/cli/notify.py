@@ -175,12 +175,20 @@ def _print_notify(record: Any, channel: str, outcome: "Outcome", format: TextJso
         from geohazard_cli.cli._common import console
 
         out = console()
-        out.print(f"{mark(record)}{noun(record)} #{record.id} 通知({channel}):发送 {len(outcome.messages)} 条,"
-                  f"未送达 {len(undelivered)} 条", style="bold", markup=False)
-        labels = {"sent": "已发送", "failed": "失败(待 --retry)", "queued": "排队(待 --retry)", "sending": "结果不明"}
+        # dry-run sends nothing: it records every unit of the round, one with no number by its key
+        dry = bool(outcome.messages) and all(m.get("code") == "dry-run" for m in outcome.messages)
+        numberless = [m for m in outcome.messages if dry and m.get("target") == m.get("unit_key")]
+        head = (f"记录 {len(outcome.messages)} 条(dry-run,未实际发送;其中无号码 {len(numberless)} 个单位)" if dry
+                else f"发送 {len(outcome.messages)} 条,未送达 {len(undelivered)} 条")
+        missing = f",无号码未发 {len(outcome.no_target)} 条" if outcome.no_target else ""
+        out.print(f"{mark(record)}{noun(record)} #{record.id} 通知({channel}):{head}{missing}", style="bold",
+                  markup=False)
+        labels = {"sent": "已记录,未实际发送" if dry else "已发送", "failed": "失败(待 --retry)",
+                  "queued": "排队(待 --retry)", "sending": "结果不明"}
         for m in outcome.messages:
             note = f";超过一条短信({SEGMENT} 字)" if m.get("over_one_segment") else ""
-            out.print(f"  {m['unit']} → {m['target']}:{labels.get(str(m.get('status')), m.get('status'))}"
+            target = "无号码" if m in numberless else m["target"]
+            out.print(f"  {m['unit']} → {target}:{labels.get(str(m.get('status')), m.get('status'))}"
                       f"(代码 {m.get('code')}){note}", markup=False, soft_wrap=True)
         for s in outcome.skipped:
             out.print(f"  {s['unit']}:本轮已记录({s['status']}),不再发送", markup=False, soft_wrap=True)
