@@ -156,8 +156,9 @@ def test_amending_a_figure_after_the_first_report_owes_a_corrected_one(inc) -> N
     inc("report", "1", "--kind", "速报", "--to", "区政府", "--at", "2026-07-21 09:55")
     assert due(inc, "2026-07-21 10:00")["reports_due"] == []
     out = inc("amend", "1", "--evacuees", "140", "--reason", "笔误", "--at", "2026-07-21 10:00").stdout
-    assert ("速报已报送(2026-07-21 09:55):更正后的数字须再报(续报/更正),'geohazard incident due 1' 列出期限;"
-            "报送后: geohazard incident report 1 --kind 更正") in out
+    assert ("速报已报送(2026-07-21 09:55):更正后的数字须再报(续报/更正),"
+            f"'geohazard incident due 1 --db {inc.db}' 列出期限;"
+            f"报送后: geohazard incident report 1 --db {inc.db} --kind 更正") in out
     [row] = due(inc, "2026-07-21 10:30")["reports_due"]
     assert (row["report"], row["report_name"], row["due_at"], row["overdue"]) == (
         "correction", "更正报告", "2026-07-21T10:30:00+08:00", False)

@@ -107,11 +107,13 @@ def test_open_json_has_id_assessment_and_history(inc) -> None:  # type: ignore[n
     assert second["id"] == 2 and second["response_level"] == "II"
 
 
-def test_open_text_prints_id_and_assessment(inc) -> None:  # type: ignore[no-untyped-def]
+def test_open_text_prints_id_and_assessment(inc, spec: str) -> None:  # type: ignore[no-untyped-def]
+    from geohazard_cli.cli.incident_common import db_flag
+
     out = inc("open", "--evacuees", "140", "--at", T0).stdout
     assert out.startswith("事件 #1 已立案(2026-07-21 09:40;")
     assert "中型" in out and "II级响应" in out
-    assert "geohazard incident ack 1 --unit" in out
+    assert f"geohazard incident ack 1{db_flag(spec)} --unit" in out  # the journal named, to paste as printed
 
 
 def test_open_exercise_is_marked_everywhere(inc) -> None:  # type: ignore[no-untyped-def]
@@ -192,7 +194,9 @@ def test_a_proposal_withdrawn_by_later_figures_and_decide_refusals(inc) -> None:
                    '--by: "" is empty; name who decided (the plan\'s decider: 区政府, §6.1.2; 6.2.2)')
 
 
-def test_update_text_makes_a_level_change_stand_out(inc) -> None:  # type: ignore[no-untyped-def]
+def test_update_text_makes_a_level_change_stand_out(inc, spec: str) -> None:  # type: ignore[no-untyped-def]
+    from geohazard_cli.cli.incident_common import db_flag
+
     inc("open", "--evacuees", "40", "--at", T0)
     up = inc("update", "1", "--evacuees", "600").stdout
     assert up.startswith("事件 #1 续报已记录:需搬迁转移人数 40人 → 600人\n")
@@ -200,7 +204,7 @@ def test_update_text_makes_a_level_change_stand_out(inc) -> None:  # type: ignor
     assert "建议 III级响应 → I级响应(升级)" in up
     assert "等级: 小型 → 大型" in up
     assert "现行级别仍为 III级响应,由区指挥部向区政府提出建议,区政府决定(6.1.2; 6.2.2)" in up
-    assert "决定后记录: geohazard incident decide 1 --level I --by 区政府" in up
+    assert f"决定后记录: geohazard incident decide 1{db_flag(spec)} --level I --by 区政府\n" in up
     decided = inc("decide", "1", "--level", "I", "--by", "区政府").stdout
     assert decided.startswith("事件 #1 级别决定:区政府决定 I级响应(升级,原III级响应)")
     down = inc("update", "1", "--evacuees", "150").stdout
@@ -524,6 +528,9 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
            "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 未应答 |" in md
     assert "| 终判 | 小型(至少) → III级响应 |" in md  # deaths, potential loss never reported
+    # §6.4: the criteria confirmed at the close are ticked, and said to have been
+    assert "区政府宣布终止应急响应。终止时已逐项确认:\n\n- [x] 地质灾害现场应急处置工作基本完成(6.4(1))\n" in md
+    assert "- [ ]" not in md.split("## 响应终止", 1)[1].split("##", 1)[0]
 
 
 @pytest.mark.usefixtures("finished")
@@ -1233,3 +1240,10 @@ def test_nothing_after_the_commit_fails_a_writing_command(inc, cli, db: Path, mo
     r = cli("incident", "ack", "1", "--unit", "区应急局", "--outcome", "1", "--db", str(db.parent / "v2.sqlite3"))
     assert (r.exit_code, r.stderr) == (2, f"geohazard: error: no incident 1 in {db.parent / 'v2.sqlite3'} "
                                           "(see 'geohazard incident list --all')\n")
+
+
+def test_an_open_incident_exports_its_criteria_unticked(inc) -> None:  # type: ignore[no-untyped-def]
+    inc("open", "--evacuees", "140", "--at", T0)
+    md = inc("export", "1").stdout
+    part = md.split("## 响应终止", 1)[1].split("##", 1)[0]
+    assert "终止前逐项确认:" in part and "- [x]" not in part and part.count("- [ ]") == 5

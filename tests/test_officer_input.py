@@ -77,3 +77,18 @@ def test_today_later_than_now_is_refused_not_taken_as_yesterday(cli, tmp_path) -
         pytest.skip("a minute ago was yesterday")
     r = cli("incident", "open", "--db", db, "--deaths", "1", "--at", earlier, "--format", "json")
     assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.parametrize("command", [["classify"], ["callsheet"], ["report-form"]])
+@pytest.mark.parametrize("flag", ["--reported-at", "--occurred-at"])
+def test_a_future_time_is_refused_on_the_sheets_too(cli, command: list[str], flag: str) -> None:  # type: ignore[no-untyped-def]
+    """As `incident open` refuses it: a 速报单 dated tomorrow is a mistyped time."""
+    from datetime import datetime, timedelta, timezone
+
+    beijing = timezone(timedelta(hours=8))
+    tomorrow = (datetime.now(beijing) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    r = cli(*command, "--deaths", "1", flag, tomorrow)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith(f'geohazard: error: {flag}: "{tomorrow}" is in the future (the clock says ')
+    earlier = (datetime.now(beijing) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    assert cli(*command, "--deaths", "1", flag, earlier).exit_code == 0

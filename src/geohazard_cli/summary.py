@@ -182,8 +182,14 @@ def report(record: State, events: Sequence[Event], profile: Profile | None,
         "pending": lifecycle.pending(record),
         "counts": {kind: sum(1 for e in events if e.kind == kind) for kind in KIND_LABELS},
         # §6.4's criteria to confirm and who decides; §8 后期处置 as a checklist with owners.
-        "termination": termination(profile, record.response) if profile is not None else None,
+        "termination": _ticked(termination(profile, record.response), closing) if profile is not None else None,
         "aftermath": aftermath(profile) if profile is not None and record.response == "incident" else None,
         "history": [{"seq": e.seq, "kind": e.kind, "kind_name": KIND_LABELS[e.kind], "at": e.at.isoformat(),
                      "at_text": human_time(e.at, seconds=True), "text": event_text(e)} for e in events],
     }
+
+
+def _ticked(t: dict[str, Any], closing: Event | None) -> dict[str, Any]:
+    """Each §6.4 criterion marked ``confirmed`` when the close event recorded it (as "text(clause)")."""
+    done = set(closing.details.get("confirmed") or []) if closing is not None else set()
+    return {**t, "criteria": [{**c, "confirmed": f"{c['text']}({c['source']})" in done} for c in t["criteria"]]}

@@ -61,8 +61,13 @@ def classify(
     from geohazard_cli.cli._common import emit_model_json, incident_values, load_config
     from geohazard_cli.grading import assess
 
-    _, profile = load_config(config_dir, plan, rules)
-    assessment = assess(incident_values(given, profile), profile)
+    cfg, profile = load_config(config_dir, plan, rules)
+    values = incident_values(given, profile)
+    if values.get("reported_at") is not None or values.get("occurred_at") is not None:
+        from geohazard_cli.cli.incident_common import refuse_future, skew_of
+
+        refuse_future(values, profile.timezone, given, skew_of(cfg))
+    assessment = assess(values, profile)
     if format is ClassifyFormat.json:
         emit_model_json(assessment)
     else:

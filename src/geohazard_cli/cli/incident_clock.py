@@ -14,6 +14,7 @@ from geohazard_cli.cli.incident_common import (
     IdArg,
     RulesForIncidentOpt,
     after_commit,
+    db_flag,
     existing,
     hm,
     journal_for,
@@ -296,6 +297,6 @@ def amend(
         from datetime import datetime as dt
 
         first = hm(dt.fromisoformat(record.reports["first"]))
-        print(f"速报已报送({first}):更正后的数字须再报(续报/更正),'geohazard incident due {record.id}' 列出期限;"
-              f"报送后: geohazard incident report {record.id} --kind 更正")
+        print(f"速报已报送({first}):更正后的数字须再报(续报/更正),'geohazard incident due {record.id}{db_flag(db)}' "
+              f"列出期限;报送后: geohazard incident report {record.id}{db_flag(db)} --kind 更正")
     return 0

@@ -8,7 +8,7 @@ platformdirs, rich, jinja2 and the roster are imported inside the functions that
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -86,6 +86,20 @@ def journal_for(db: str | None, create: bool = True, readonly: bool = False) -> 
         found = resolve(who.get("station"), who.get("officer"), config_dir(None))
         j.station, j.officer = found.station, found.officer
     return j
+
+
+def db_flag(db: str | None) -> str:
+    """`` --db X`` for the next-step commands a command prints, when --db was given, so the line
+    pasted as printed reaches the same journal; a URL's password is left out (it comes from
+    PGPASSWORD or ~/.pgpass), never printed."""
+    if not db:
+        return ""
+    import re
+    import shlex
+
+    shown = re.sub(r"^(postgres(?:ql)?://[^:/@?]*):[^@/?]*@", r"\1@", db)
+    shown = re.sub(r"(?i)[?&]password=[^&]*", "", shown)
+    return f" --db {shlex.quote(shown)}"
 
 
 def say(text: str) -> None:
@@ -223,15 +237,17 @@ def when_of(at: str | None, tz: str, flag: str = "--at", skew_minutes: int | Non
     return when
 
 
-def refuse_future(incident: "Incident", tz: str, typed: "dict[str, Any] | None" = None) -> None:
-    """A 报告时间 or 发生时间 in the future is a mistyped time (it would push every deadline away):
-    refused like a future --at, with the clock shown (and, for a time typed without its date, the
-    date to write for another day: ``typed`` holds the flags as given)."""
+def refuse_future(incident: "Incident | Mapping[str, Any]", tz: str, typed: "Mapping[str, Any] | None" = None,
+                  skew_minutes: int | None = None) -> None:
+    """A 报告时间 or 发生时间 in the future is a mistyped time (it would push every deadline away, and
+    put tomorrow's date on a 速报单): refused like a future --at, with the clock shown (and, for a
+    time typed without its date, the date to write for another day: ``typed`` holds the flags as
+    given). ``incident``: the model, or its fields as plain values (classify, callsheet, report-form)."""
     for field, flag in (("reported_at", "--reported-at"), ("occurred_at", "--occurred-at")):
-        value = getattr(incident, field)
+        value = incident.get(field) if isinstance(incident, Mapping) else getattr(incident, field)
         if value is not None:
             text = (typed or {}).get(field)
-            when_of(text if isinstance(text, str) else value.isoformat(), tz, flag)
+            when_of(text if isinstance(text, str) else value.isoformat(), tz, flag, skew_minutes)
 
 
 DEFAULT_SKEW_MINUTES = 5  # when the config dir has no response.local.yaml (deadlines.LocalResponse's default)
@@ -412,7 +428,7 @@ def print_call_list(call_list: dict[str, Any] | None, title: str, status: dict[s
     out.print(call_table(f"{title}({level},{len(call_list['entries'])}个单位)", call_list["entries"], status))
 
 
-def print_update(record: "State", r: "Update", profile: "Profile") -> None:
+def print_update(record: "State", r: "Update", profile: "Profile", db: str | None = None) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
@@ -433,11 +449,13 @@ def print_update(record: "State", r: "Update", profile: "Profile") -> None:
         body += [Text(line) for line in a.deciding_text]
         body.append(Text(f"现行级别仍为 {r.previous_level_name},由{d.proposer}向{d.decider}提出建议,"
                          f"{d.decider}决定({d.source})"))
-        body.append(Text(f"决定后记录: geohazard incident decide {record.id} --level {lv} --by {d.decider}"))
         from rich.console import Group
 
         out.print(Panel(Group(*body), title=f"⚠ 建议调整响应级别 · {noun(record)} #{record.id}",
                         title_align="left", border_style="red" if r.direction == "up" else "yellow", expand=False))
+        # outside the panel, on one line, so it can be copied and pasted whole
+        out.print(f"决定后记录: geohazard incident decide {record.id}{db_flag(db)} --level {lv} --by {d.decider}",
+                  soft_wrap=True, markup=False)
     else:
         grade_text = f"{r.previous_grade_name} → {a.grade_name}" if r.grade_changed \
             else f"{a.grade_name}(未变)"

@@ -22,6 +22,7 @@ from geohazard_cli.cli.incident_common import (
     RulesForIncidentOpt,
     after_commit,
     call_table,
+    db_flag,
     existing,
     hm,
     journal_for,
@@ -102,8 +103,8 @@ def open_(
     print_journal_assessment(assessment)
     _print_first_measures(profile)
     print_call_list(call_list, "叫应名单")
-    out.print(f"记录叫应: geohazard incident ack {record.id} --unit 单位 --outcome 接通 "
-              "--answerer 接听人 --by 经办人")
+    out.print(f"记录叫应: geohazard incident ack {record.id}{db_flag(db)} --unit 单位 --outcome 接通 "
+              "--answerer 接听人 --by 经办人", soft_wrap=True, markup=False)
     return 0
 
 
@@ -167,7 +168,7 @@ def update(
             "proposed_call_list": r.call_list if r.level_changed else None,
         })
         return 0
-    print_update(record, r, profile)
+    print_update(record, r, profile, db)
     return 0
 
 
@@ -374,7 +375,8 @@ def close(
         out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
                   markup=False)
     _print_termination_criteria(profile, record, ticked=True)
-    out.print(f"总结报告: geohazard incident export {record.id} --format markdown")
+    out.print(f"总结报告: geohazard incident export {record.id}{db_flag(db)} --format markdown", soft_wrap=True,
+              markup=False)
     return 0
 
 

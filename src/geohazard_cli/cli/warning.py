@@ -226,7 +226,7 @@ def warning(
     if format is WarningFormat.text and output is None:
         print_warning(response, human, section, section.exercise if exercise else None)
         if recorded is not None:
-            print(_recorded_line(*recorded))
+            print(_recorded_line(*recorded, db))
         return 0
     from geohazard_cli.cli._common import write_output
     from geohazard_cli.config import templates_dir
@@ -270,10 +270,13 @@ def _record(db: str | None, data: dict[str, object], plan: str, colours: list[st
     return state.id, what
 
 
-def _recorded_line(response_id: int, what: str) -> str:
+def _recorded_line(response_id: int, what: str, db: str | None) -> str:
+    from geohazard_cli.cli.incident_common import db_flag
+
     verb = {"opened": "已记录:预警响应", "changed": "已记录到预警响应", "lifted": "已解除预警响应"}[what]
-    return (f"{verb} #{response_id}(记录叫应: geohazard incident ack {response_id} --unit 单位 --outcome 接通;"
-            f"查看: geohazard incident show {response_id})")
+    flag = db_flag(db)
+    return (f"{verb} #{response_id}(记录叫应: geohazard incident ack {response_id}{flag} --unit 单位 --outcome 接通;"
+            f"查看: geohazard incident show {response_id}{flag})")
 
 
 def _reference(value: str, flag: str, section: "WarningSection") -> "CapRef":
