@@ -263,3 +263,26 @@ def test_import_never_writes_into_the_shipped_copy(cli, tmp_path: Path, monkeypa
     assert r.stderr.startswith("geohazard: error: sites import: no --output and no --config-dir: the config dir in "
                                f"force is the shipped copy ({shipped})")
     assert (shipped / "sites.yaml").exists() == before
+
+
+@pytest.mark.parametrize("odd", [{}, {"name": '坡"甲",乙'}, {"evacuation_route": "向北\n再向东"},
+                                 {"threatened": "", "potential_loss": ""}, {"source": "a\rb"}])
+def test_grade_csv_lines_are_what_csv_writes(cli, cfg: Path, tmp_path: Path, odd: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    # The CSV of `sites grade` is joined from columns when no cell needs quoting, else written by
+    # csv: either way it is what csv.writer writes for each graded site's row.
+    rows = [{**GOOD, "evacuation_route": "", "evacuation_place": "", "source": ""},
+            {**GOOD, "id": "T-2", "threatened": "99", "potential_loss": "", **odd},
+            {**GOOD, "id": "T-3", "threatened": "", "potential_loss": "499.5万", "monitor_phone": ""}]
+    path = _write_csv(tmp_path / "s.csv", rows, [*GOOD, "evacuation_route", "evacuation_place", "source"])
+    out = cli("sites", "grade", "--sites", str(path), "--format", "csv")
+    assert out.exit_code == 0, out.stderr
+    profile, roster, bounds = _ctx(cfg)
+    import io
+
+    want = io.StringIO()
+    w = csv.writer(want, lineterminator="\n")
+    w.writerow([*KEYS, "grade", "grade_name", "level"])
+    for g in grade_sites(load_sites(path, profile, roster, bounds).sites, profile):
+        s = g.site
+        w.writerow([*s[:2], *s[3:5], *s[6:], g.grade, g.grade_name, g.level])
+    assert out.stdout == want.getvalue()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -414,34 +414,77 @@ class Graded(NamedTuple):
     level: str | None
 
 
-def grade_sites(sites: Iterable[Site], profile: Profile,
-                memo: dict[tuple[int, int], tuple[str | None, str | None, str | None]] | None = None) -> list[Graded]:
-    """Each site graded as an incident there would be (威胁人数 as 需搬迁转移人数, 潜在经济损失), by
-    ``grading.assess``: once per combination of bands (the grade depends only on those), so a
-    register of any size costs one assessment per combination. ``memo`` carries over between chunks."""
+Hit = tuple[str | None, str | None, str | None]  # grade key, grade name, response level
+FIELD = {f: i for i, f in enumerate(Site._fields)}  # a Site field -> its column in a Block
+
+
+class Block:
+    """A chunk of sites, held as columns (one sequence per Site field, as the CSV fast path
+    checks them) or as Site records (the careful path's): each form is made from the other only
+    when asked for, so ``sites grade`` never builds a record per site."""
+
+    __slots__ = ("_cols", "_sites")
+
+    def __init__(self, cols: list[Sequence[Any]] | None = None, sites: list[Site] | None = None) -> None:
+        self._cols, self._sites = cols, sites
+
+    def __len__(self) -> int:
+        return len(self._sites) if self._sites is not None else len(self._cols[0]) if self._cols else 0
+
+    def sites(self) -> list[Site]:
+        if self._sites is None:
+            self._sites = list(map(Site._make, zip(*self._cols, strict=True))) if self._cols else []
+        return self._sites
+
+    def columns(self) -> list[Sequence[Any]]:
+        if self._cols is None:
+            self._cols = list(zip(*self._sites, strict=True)) if self._sites else [()] * len(Site._fields)
+        return self._cols
+
+
+def grade_hits(cols: list[Sequence[Any]], profile: Profile, memo: dict[tuple[int, int], Hit] | None = None
+               ) -> list[Hit]:
+    """Each site's (grade, grade_name, level), from a Block's columns: the band of each figure by
+    ``bisect`` over the whole column, then one ``grading.assess`` per combination of bands (the
+    grade depends only on those), so a register of any size costs one assessment per
+    combination. ``memo`` carries over between chunks."""
     from bisect import bisect_right
+    from itertools import repeat
+    from operator import is_
 
     from geohazard_cli.grading import assess
 
     tables = {ind.key: lowers for ind, lowers, _ in profile.tables}
-    ev, pl = tables.get("evacuees"), tables.get("potential_loss")
     memo = {} if memo is None else memo
-    out = []
-    for s in sites:
-        e, p = s.threatened, s.potential_loss
-        key = (-1 if e is None or ev is None else bisect_right(ev, e),
-               -1 if p is None or pl is None else bisect_right(pl, p))
-        hit = memo.get(key)
-        if hit is None:
-            values = {k: v for k, v in (("evacuees", e), ("potential_loss", p)) if v is not None and k in tables}
-            if values:
-                a = assess(values, profile)
-                hit = (a["grade"], a["grade_name"], a["response_level"])
-            else:
-                hit = (None, None, None)
-            memo[key] = hit
-        out.append(Graded(s, *hit))
-    return out
+
+    def cells(col: Sequence[Any], lowers: list[Decimal] | None) -> list[int]:
+        if lowers is None:
+            return [-1] * len(col)
+        if not any(map(is_, col, repeat(None))):  # (`None in col` would compare None with each Decimal)
+            return list(map(bisect_right, repeat(lowers), col))
+        return [-1 if v is None else bisect_right(lowers, v) for v in col]
+
+    threatened, losses = cols[FIELD["threatened"]], cols[FIELD["potential_loss"]]
+    keys = list(zip(cells(threatened, tables.get("evacuees")), cells(losses, tables.get("potential_loss")),
+                    strict=True))
+    for key in set(keys).difference(memo):
+        i = keys.index(key)
+        values = {k: v for k, v in (("evacuees", threatened[i]), ("potential_loss", losses[i]))
+                  if v is not None and k in tables}
+        if values:
+            a = assess(values, profile)
+            memo[key] = (a["grade"], a["grade_name"], a["response_level"])
+        else:
+            memo[key] = (None, None, None)
+    return list(map(memo.__getitem__, keys))
+
+
+def grade_sites(sites: Iterable[Site], profile: Profile, memo: dict[tuple[int, int], Hit] | None = None
+                ) -> list[Graded]:
+    """Each site graded as an incident there would be (威胁人数 as 需搬迁转移人数, 潜在经济损失): see
+    ``grade_hits``."""
+    block = Block(sites=list(sites))
+    return [Graded(s, *h) for s, h in zip(block.sites(), grade_hits(block.columns(), profile, memo), strict=True)]
 
 
 class Tally:
@@ -459,20 +502,33 @@ class Tally:
                 self.bounds += [[ind, band, field, None] for band in ind.bands[1:]]
 
     def add(self, graded: list[Graded]) -> None:
-        from collections import Counter
+        self.add_hits(Block(sites=[g.site for g in graded]).columns(), [g[1:] for g in graded])
 
-        for (street, k), n in Counter((g.site.street, g.grade or "ungraded") for g in graded).items():
+    def add_hits(self, cols: list[Sequence[Any]], hits: list[Hit]) -> None:
+        """A Block's columns and their ``grade_hits``, a column at a time."""
+        from collections import Counter
+        from itertools import compress, repeat
+        from operator import eq, gt, is_not
+
+        grades = [h[0] or "ungraded" for h in hits]
+        for (street, k), n in Counter(zip(cols[FIELD["street"]], grades, strict=True)).items():
             self.by_grade[k] += n
             by = self.by_street.setdefault(street, {})
             by[k] = by.get(k, 0) + n
-        values: dict[str, list[tuple[Any, str, str]]] = {}
+        known: dict[str, list[Any]] = {}
         for entry in self.bounds:
             _, band, field, best = entry
-            if field not in values:
-                values[field] = [(v, g.site.id, g.site.name) for g in graded
-                                 if (v := getattr(g.site, field)) is not None]
-            below = max((t for t in values[field] if t[0] < band.lower), default=None)
-            if below is not None and (best is None or below[:2] > best[:2]):
+            col = cols[FIELD[field]]
+            if field not in known:
+                known[field] = list(compress(col, map(is_not, col, repeat(None))))
+            values = known[field]
+            top = max(compress(values, map(gt, repeat(band.lower), values)), default=None)
+            if top is None:
+                continue
+            at = list(map(eq, col, repeat(top)))
+            # the largest value below the bound, then the largest id (and its name)
+            below = (top, *max(zip(compress(cols[0], at), compress(cols[1], at), strict=True)))
+            if best is None or below[:2] > best[:2]:
                 entry[3] = below
 
     def result(self) -> dict[str, Any]:

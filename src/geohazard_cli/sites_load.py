@@ -17,11 +17,11 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from geohazard_cli.contacts import _PLACEHOLDER
 from geohazard_cli.errors import ConfigError, InputError
@@ -30,6 +30,7 @@ from geohazard_cli.sites import (
     COLUMNS,
     HEADER_ALIASES,
     KEYS,
+    Block,
     Bounds,
     Register,
     Site,
@@ -104,8 +105,8 @@ class _Fast:
     def phones(self, col: tuple[str, ...] | None, n: int) -> list[str | None] | None:
         if col is None:
             return [None] * n
-        cells = [t or None for t in map(str.strip, col)]
-        given = [t for t in cells if t is not None]
+        cells = _texts(col, n)
+        given = cast("list[str]", cells) if None not in cells else [t for t in cells if t is not None]
         text = "\n".join(given)
         if not text.isascii() or _PLACEHOLDER.search(text):
             return None
@@ -129,13 +130,24 @@ class _Fast:
 
 
 def _texts(col: tuple[str, ...] | None, n: int) -> list[str | None]:
-    return [None] * n if col is None else [t or None for t in map(str.strip, col)]
+    """Cells stripped, an empty one None (a column with no empty cell: no per-cell Python step)."""
+    if col is None:
+        return [None] * n
+    cells: list[Any] = list(map(str.strip, col))
+    return cells if all(cells) else [t or None for t in cells]
 
 
 def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
                ) -> list[Site] | None:
     """A chunk's sites when every row is clean (what parse_rows would accept without a word), else
     None (the careful path then gives the problems). ``seen`` gains the chunk's ids."""
+    cols = fast_columns(keys, rows, f, seen, start)
+    return None if cols is None else Block(cols).sites()
+
+
+def fast_columns(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
+                 ) -> list[Sequence[Any]] | None:
+    """``fast_chunk``'s sites as a Block's columns (one per Site field), or None."""
     n, width = len(rows), len(keys)
     if not n or set(map(len, rows)) != {width} or not all(map(any, rows)):
         return None
@@ -192,9 +204,8 @@ def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str,
     seen.update(zip(ids, range(start, start + n), strict=True))
     h_key, h_name = zip(*hazards, strict=True)
     s_name, s_key = zip(*streets, strict=True)
-    return list(map(Site._make, zip(ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures,
-                                    people[0], phones[0], people[1], phones[1], _texts(get("evacuation_route"), n),
-                                    _texts(get("evacuation_place"), n), _texts(get("source"), n), strict=True)))
+    return [ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures, people[0], phones[0], people[1],
+            phones[1], _texts(get("evacuation_route"), n), _texts(get("evacuation_place"), n), _texts(get("source"), n)]
 
 
 def _terminators(cells: list[str]) -> int:
@@ -207,6 +218,14 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
                ) -> Iterator[tuple[list[Site], list[Problem]]]:
     """A CSV register's sites and problems, a chunk of rows at a time (the same as parse_rows over
     sites.csv_rows would give, in the same order)."""
+    for block, problems in csv_blocks(path, profile, roster, bounds, error, size):
+        yield block.sites(), problems
+
+
+def csv_blocks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
+               error: type[ConfigError] | type[InputError] = ConfigError, size: int = CHUNK
+               ) -> Iterator[tuple[Block, list[Problem]]]:
+    """``csv_chunks`` as Blocks: a chunk the fast path takes stays in columns."""
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -226,11 +245,11 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
             line = reader.line_num
             while rows := list(islice(reader, size)):
                 end = reader.line_num
-                sites = fast_chunk(keys, rows, f, seen, start) if fast else None
-                if sites is not None:
-                    start += len(sites)
+                cols = fast_columns(keys, rows, f, seen, start) if fast else None
+                if cols is not None:
+                    start += len(rows)
                     line = end
-                    yield sites, []
+                    yield Block(cols), []
                     continue
                 if end - line == len(rows):
                     lines: Any = range(line + 1, end + 1)
@@ -245,7 +264,7 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
                 sites, problems = parse_rows(dicts, file, profile, roster, bounds, seen=seen, start=start,
                                              streets=f.streets)
                 start += len(dicts)
-                yield sites, problems
+                yield Block(sites=sites), problems
         except StopIteration:
             raise error(f"{path}: empty; expected a header row ({', '.join(KEYS)})") from None
         except UnicodeDecodeError:
@@ -255,18 +274,26 @@ def csv_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
 def register_chunks(path: Path, profile: Profile, roster: Roster, bounds: Bounds
                     ) -> Iterator[tuple[list[Site], list[Problem]]]:
     """A register file's (.csv, .yaml, .geojson) sites and problems in chunks, in file order."""
+    for block, problems in register_blocks(path, profile, roster, bounds):
+        yield block.sites(), problems
+
+
+def register_blocks(path: Path, profile: Profile, roster: Roster, bounds: Bounds
+                    ) -> Iterator[tuple[Block, list[Problem]]]:
+    """``register_chunks`` as Blocks (columns where the CSV fast path took a chunk)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from csv_chunks(path, profile, roster, bounds)
+        yield from csv_blocks(path, profile, roster, bounds)
         return
     file = str(path)
     if suffix in (".geojson", ".json"):
-        yield parse_rows(geojson_rows(path), file, profile, roster, bounds)
-        return
-    from geohazard_cli.loader import read_text
+        sites, problems = parse_rows(geojson_rows(path), file, profile, roster, bounds)
+    else:
+        from geohazard_cli.loader import read_text
 
-    rows, line_of = yaml_rows(read_text(path), file)
-    yield parse_rows(rows, file, profile, roster, bounds, line_of)
+        rows, line_of = yaml_rows(read_text(path), file)
+        sites, problems = parse_rows(rows, file, profile, roster, bounds, line_of)
+    yield Block(sites=sites), problems
 
 
 def careful_register(path: Path, profile: Profile, roster: Roster, bounds: Bounds

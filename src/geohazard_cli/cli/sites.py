@@ -9,8 +9,10 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, HelpfulGroup, PlanOpt, RulesOpt, SitesOpt, command_app
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from geohazard_cli.rules import Profile
-    from geohazard_cli.sites import Graded, Register
+    from geohazard_cli.sites import Graded, Hit, Register
 
 app = command_app(
     name="sites",
@@ -120,8 +122,8 @@ def grade_cmd(
     """
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.contacts_load import load_roster
-    from geohazard_cli.sites import Tally, grade_sites, load_bounds
-    from geohazard_cli.sites_load import Fatal, register_chunks
+    from geohazard_cli.sites import Graded, Tally, grade_hits, load_bounds
+    from geohazard_cli.sites_load import Fatal, register_blocks
 
     cfg, profile = load_config(config_dir, plan, rules)
     path = _register_path(cfg, sites)
@@ -134,20 +136,23 @@ def grade_cmd(
             out.write('{\n  "plan": ' + _nested(profile.id, 1) + ',\n  "file": ' + _nested(str(path), 1)
                       + ',\n  "sites": [')
         writer = _csv_writer(out) if format is GradeFormat.csv else None
-        for chunk, problems in register_chunks(path, profile, roster, bounds):
+        for block, problems in register_blocks(path, profile, roster, bounds):
             warnings += fatal.add(problems)
-            if fatal.first is not None:
-                continue  # read on, to count what else is wrong
-            graded = grade_sites(chunk, profile, memo)
-            tally.add(graded)
-            if format is GradeFormat.json and graded:
-                text = _nested([_row(g) for g in graded], 1)
-                out.write(("," if count else "") + text[1:-4])
-            elif writer is not None:
-                _csv_rows(writer, graded)
-            elif format is GradeFormat.text:
-                body.write("".join(_site_line(g) + "\n" for g in graded))
-            count += len(graded)
+            if fatal.first is not None or not len(block):
+                continue  # (after a fatal problem: read on, to count what else is wrong)
+            cols = block.columns()
+            hits = grade_hits(cols, profile, memo)
+            tally.add_hits(cols, hits)
+            if writer is not None:
+                _csv_rows(out, writer, cols, hits)
+            else:
+                graded = [Graded(s, *h) for s, h in zip(block.sites(), hits, strict=True)]
+                if format is GradeFormat.json:
+                    text = _nested([_row(g) for g in graded], 1)
+                    out.write(("," if count else "") + text[1:-4])
+                else:
+                    body.write("".join(_site_line(g) + "\n" for g in graded))
+            count += len(block)
         fatal.raise_any()
         counts = tally.result()
         if format is GradeFormat.json:
@@ -269,10 +274,35 @@ def _csv_writer(out: _Spool) -> Any:
     return w
 
 
-def _csv_rows(w: Any, graded: "list[Graded]") -> None:
-    # The Site's fields in KEYS order (hazard_type as its name, street_key left out), then the grade;
-    # csv writes None as an empty cell.
-    w.writerows([g[0][:2] + g[0][3:5] + g[0][6:] + g[1:] for g in graded])
+def _csv_rows(out: _Spool, w: Any, cols: "list[Sequence[Any]]", hits: "list[Hit]") -> None:
+    """The Site's fields in KEYS order (hazard_type as its name, street_key left out), then the
+    grade; None as an empty cell. Written a column at a time (each column's cells as text, the
+    lines joined) when no cell needs quoting, which the joined text shows; else by ``csv``."""
+    from itertools import repeat
+    from operator import is_
+
+    cells: list[Any] = []
+    for i, col in enumerate(cols):
+        if i in (2, 5):  # hazard_type (the key), street_key: not written
+            continue
+        if i in (6, 7):  # lon, lat: floats, written as csv writes them (repr)
+            cells.append(map(repr, col))
+        elif i < 6 or (i > 10 and None not in col):  # text
+            cells.append(col)
+        elif i > 10:
+            cells.append(["" if v is None else v for v in col])
+        elif any(map(is_, col, repeat(None))):  # figures: int, Decimal or None (`in` would compare each)
+            cells.append(["" if v is None else str(v) for v in col])
+        else:
+            cells.append(map(str, col))
+    tails = {h: ",".join(x or "" for x in h) for h in set(hits)}
+    cells.append(map(tails.__getitem__, hits))
+    text = "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+    n = len(hits)
+    if text.count(",") == 18 * n and text.count("\n") == n and '"' not in text and "\r" not in text:
+        out.write(text)
+        return
+    w.writerows([s[:2] + s[3:5] + s[6:] + h for s, h in zip(zip(*cols, strict=True), hits, strict=True)])
 
 
 def _head(count: int, counts: dict[str, Any], profile: "Profile", file: str) -> str:
