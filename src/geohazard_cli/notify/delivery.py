@@ -173,14 +173,14 @@ def send_all(j: Journal, response_id: int, notifier: Notifier, keys: list[str], 
              sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
     """Send each message, each attempt recorded before and after; failures retried with backoff
     (``backoff``, doubling). Returns key -> {result, code, detail, attempts, extra}."""
-    from geohazard_cli.responses import claim, read, record_attempts
+    from geohazard_cli.responses import claim, record_attempts, state_of
 
     done: dict[str, dict[str, Any]] = {}
     first = set(allowed)
     for k in keys:
         tries, wait = 0, backoff
         while True:
-            state, _ = read(j, response_id)
+            state = state_of(j, response_id)  # the snapshot: one row, not the whole history per message
             m = state.messages.get(k)
             if m is None or not claim(j, response_id, k, first if tries == 0 else {"failed"}, now()):
                 done[k] = {"result": "skipped", "code": (m or {}).get("code"), "detail": "recorded by another run",
