@@ -92,3 +92,28 @@ def test_a_future_time_is_refused_on_the_sheets_too(cli, command: list[str], fla
     assert r.stderr.startswith(f'geohazard: error: {flag}: "{tomorrow}" is in the future (the clock says ')
     earlier = (datetime.now(beijing) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
     assert cli(*command, "--deaths", "1", flag, earlier).exit_code == 0
+
+
+@pytest.mark.parametrize(("typed", "key"), [
+    ("II", "II"), ("ii", "II"), ("II级", "II"), ("II级响应", "II"), ("Ⅱ级", "II"), ("Ｉ", "I"),
+    ("2", "II"), ("2级", "II"), ("二级", "II"), ("二级响应", "II"), ("３级", "III"), ("一级", "I"), ("二", "II"),
+])
+def test_a_level_as_an_officer_types_it(typed: str, key: str) -> None:
+    from geohazard_cli.config import config_dir, rules_path
+    from geohazard_cli.responses import parse_level
+    from geohazard_cli.rules import load_profile
+
+    profile = load_profile(rules_path("shizhong-2023", None, config_dir(None)))
+    assert parse_level(typed, profile)[0] == key
+
+
+@pytest.mark.parametrize("typed", ["4", "四级", "IV", "0", "六级", "II级级", "二二", ""])
+def test_a_level_the_district_plan_does_not_have_is_refused(typed: str) -> None:
+    from geohazard_cli.config import config_dir, rules_path
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.responses import parse_level
+    from geohazard_cli.rules import load_profile
+
+    profile = load_profile(rules_path("shizhong-2023", None, config_dir(None)))
+    with pytest.raises(InputError, match="is not a response level of"):
+        parse_level(typed, profile)

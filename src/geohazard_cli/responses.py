@@ -245,13 +245,20 @@ def update_incident(j: Journal, response_id: int, delta: dict[str, Any], profile
     return state, events, result
 
 
+_ROMAN_OF = {**{str(n): r for n, r in enumerate(("I", "II", "III", "IV", "V"), start=1)},
+             **dict(zip("一二三四五", ("I", "II", "III", "IV", "V"), strict=True))}
+
+
 def parse_level(text: str, profile: Profile, field: str = "--level") -> tuple[str, str]:
     """A response level as typed: its key (II), its name (II级响应), or II级; full-width too."""
     import unicodedata
 
     raw = unicodedata.normalize("NFKC", text).strip()
+    # The same numeral written otherwise: 2, 2级, 二级, 二级响应 for II (the keys are Roman numerals)
+    bare = raw.removesuffix("响应").removesuffix("级").strip()
+    roman = _ROMAN_OF.get(bare, bare.upper())
     for lv in profile.levels:
-        if raw in (lv.key, lv.name, f"{lv.key}级") or raw.upper() == lv.key:
+        if raw in (lv.key, lv.name, f"{lv.key}级") or raw.upper() == lv.key or roman == lv.key:
             return lv.key, lv.name
     from geohazard_cli.errors import field_error
 
