@@ -653,3 +653,22 @@ def test_reminders_by_sms_file_use_the_reminder_template_and_list_the_report(inc
     (copy / "response.local.yaml").unlink()
     r = inc("notify", "1", "--channel", "dry-run", "--reminders", "--config-dir", str(copy), ok=False)
     assert r.exit_code == 2 and "no deadlines are set, so nothing is late" in r.stderr
+
+
+def test_an_unknown_channel_is_named_first(inc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With no notify.yaml, a channel it would define is named as unknown before the missing file."""
+    import shutil
+
+    from geohazard_cli.config import config_dir
+
+    shipped, copy = config_dir(None), tmp_path / "cfg"
+    for name in ("rules", "templates"):
+        shutil.copytree(shipped / name, copy / name)
+    for name in ("contacts.yaml", "response.local.yaml", "district.yaml"):
+        shutil.copy(shipped / name, copy / name)
+    opened(inc)
+    r = inc("notify", "1", "--channel", "foo", "--config-dir", str(copy), ok=False)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f'geohazard: error: --channel: "foo" is not a channel: {copy / "notify.yaml"}: no such file '
+                        "(config dir); channels other than dry-run and sms-file are set in notify.yaml (copy "
+                        "notify.example.yaml to start)\n")

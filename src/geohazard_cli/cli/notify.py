@@ -84,7 +84,7 @@ def notify(
     if reminders and retry:
         raise InputError("--reminders: not with --retry (--retry sends what is queued, reminders included)")
     cfg = resolve_dir(config_dir)
-    conf = st.load(cfg, notify_file, required=channel not in BUILT_IN)
+    conf = st.load(cfg, notify_file, required=channel not in BUILT_IN, channel=channel)
     if channel in BUILT_IN:
         kind, settings, secret, retries, backoff = channel, {"output": output}, None, 0, 0.0
     else:

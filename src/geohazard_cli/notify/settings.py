@@ -82,14 +82,16 @@ def parse(text: str, file: str) -> NotifyFile:
     return parse_model(NotifyFile, text, file)
 
 
-def load(cfg: Path, option: Path | None, required: bool) -> NotifyFile:
-    """The settings; an empty set when the file is absent and only built-in channels are wanted."""
+def load(cfg: Path, option: Path | None, required: bool, channel: str | None = None) -> NotifyFile:
+    """The settings; an empty set when the file is absent and only built-in channels are wanted.
+    ``channel``: the one asked for, named first when there is no file to define it."""
     from geohazard_cli.loader import read_text
 
     path, how = path_of(cfg, option)
     if not path.is_file():
         if required or option is not None:
-            raise ConfigError(f"{path}: no such file ({how}); channels other than dry-run and sms-file are "
+            asked = f'--channel: "{channel}" is not a channel: ' if channel is not None and option is None else ""
+            raise ConfigError(f"{asked}{path}: no such file ({how}); channels other than dry-run and sms-file are "
                               "set in notify.yaml (copy notify.example.yaml to start)")
         return NotifyFile.model_validate({"schema": 1})
     conf = parse(read_text(path), str(path))
