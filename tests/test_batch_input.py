@@ -324,3 +324,12 @@ def test_csv_without_quotes_fast_equals_reference(tmp_path: Path, cfg: Path, dat
         assert_same(path, profile)
     finally:
         mp.undo()
+
+
+@pytest.mark.parametrize(("name", "text"), [("e.csv", "id,evacuees\n"), ("e.jsonl", ""), ("b.jsonl", "\n\n")])
+def test_a_batch_with_no_records_says_so(cli, tmp_path: Path, name: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    r = cli("classify", "--batch", str(path))
+    assert (r.exit_code, r.stdout) == (0, "")
+    assert r.stderr == f"warning: --batch: {path} holds no records; nothing was graded\n"

@@ -129,6 +129,8 @@ def drive(path: Path, out: IO[bytes] | None, grade: Grade) -> int:
         sink.flush()
     if counts[0]:
         raise bad_records(*counts)
+    if counts[1] == 0:  # an empty export (or a header alone) is not silently "all graded"
+        print(f"warning: --batch: {name} holds no records; nothing was graded", file=sys.stderr)
     return 0
 
 
