@@ -469,6 +469,9 @@ def test_show_has_incident_assessment_and_timeline(inc) -> None:  # type: ignore
     assert (out["response_level"], out["proposed_level"]) == ("III", "II")
     text = inc("show", "1").stdout
     assert "建议 II级响应(待区政府决定;现行 III级响应)" in text
+    # the level in force is said before the panel that grades the latest figures (a proposal)
+    assert text.splitlines()[1] == "现行 III级响应 · 以下分级为据最新数字的建议,尚未决定"
+    assert text.index("现行 III级响应 · ") < text.index("II级响应   牵头")
     inc("decide", "1", "--level", "II", "--by", "区政府", "--at", "2026-07-21 10:05")
     out = j(inc, "show", "1")
     assert [(e["kind"], e["at"]) for e in out["history"]] == [

@@ -92,6 +92,9 @@ def show(
                   + (f" · {w['period']}" if w.get("active") and w.get("period") else ""), style="bold")
         title = "当前叫应名单"
     elif assessment is not None:
+        if record.proposed:  # the level in force first: the panel below grades the latest figures, a proposal
+            out.print(f"现行 {record.response_level_name} · 以下分级为据最新数字的建议,尚未决定", style="bold yellow",
+                      markup=False)
         print_journal_assessment(assessment)
         out.print(level_line(record, profile), style="bold yellow" if record.proposed else "bold")
         title = "当前叫应名单"
