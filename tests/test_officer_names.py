@@ -36,6 +36,12 @@ def test_ambiguous_short_name_lists_the_candidates(roster: Any, shizhong: Profil
     assert str(exc.value) == '--unit: "七" could be 七里山街道办事处、七贤街道办事处; give the street\'s name'
 
 
+def test_the_middle_of_street_names_lists_them(roster: Any, shizhong: Profile) -> None:
+    with pytest.raises(InputError) as exc:
+        responses.resolve_unit("里山", roster, [], responses.street_suffixes(shizhong))
+    assert str(exc.value).startswith('--unit: "里山" is part of 七里山街道办事处、六里山街道办事处, not a street')
+
+
 def test_near_miss_of_a_street_names_it(roster: Any, shizhong: Profile) -> None:
     with pytest.raises(InputError, match=r'"七理山" is not a 街道办事处 of the roster \(did you mean "七里山'):
         responses.resolve_unit("七理山", roster, [], responses.street_suffixes(shizhong))

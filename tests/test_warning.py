@@ -611,6 +611,9 @@ def test_two_spellings_of_one_street_give_one_line(cli) -> None:  # type: ignore
     ("七理山", '"七理山" is not a 街道办事处 of the roster (did you mean "七里山街道办事处"?)'),
     ("七", '"七" could be 七里山街道办事处、七贤街道办事处; give the street\'s name'),
     ("兴", '"兴" could be 兴隆街道办事处; give the street\'s name'),
+    # the end of two streets' names: not a free place name that would go out as the CAP's area
+    ("里山", '"里山" is part of 七里山街道办事处、六里山街道办事处, not a street\'s name; give the street\'s name '
+             'from its start (e.g. "七里山" for 七里山街道办事处)'),
 ])
 def test_near_misses_of_a_street_are_refused(cli, value: str, message: str) -> None:  # type: ignore[no-untyped-def]
     r = cli("warning", "红色", "--area", value, *SENT)

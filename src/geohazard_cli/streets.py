@@ -58,6 +58,11 @@ def match_street(suffixes: Sequence[str], typed_name: str, streets: Sequence[U],
     if hits:
         raise InputError(f'{field}: "{typed_name}" could be {"、".join(u.name for u in hits.values())}; '
                          "give the street's name")
+    inside = {u.key: u for n, u in names.values() if wanted and wanted in core(n)}  # 里山: the end of two
+    if inside:
+        first = next(iter(inside.values())).name
+        raise InputError(f'{field}: "{typed_name}" is part of {"、".join(u.name for u in inside.values())}, not a '
+                         f'street\'s name; give the street\'s name from its start (e.g. "{core(first)}" for {first})')
     close = difflib.get_close_matches(typed, list(names), n=1, cutoff=0.75)
     if not close and len(wanted) >= 3:  # a one-character slip in a short form (七理山 for 七里山)
         close = [k for k, (n, _) in names.items()
