@@ -259,3 +259,12 @@ def test_local_response_file_is_kept_and_an_edit_is_seen(copy: Path) -> None:
     path.write_text(text.replace("clock_skew_minutes: 5", "clock_skew_minutes: -1"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"response\.local\.yaml:26: clock_skew_minutes"):
         deadlines.load(copy)
+
+
+@pytest.mark.parametrize(("minutes", "text"), [(0, "0分"), (59, "59分"), (60, "1小时"), (61, "1小时1分"),
+                                               (609, "10小时9分"), (1439, "23小时59分"), (1440, "1天"),
+                                               (1500, "1天1小时"), (3000, "2天2小时")])
+def test_lateness_reads_in_hours_and_days(minutes: int, text: str) -> None:
+    from geohazard_cli.timeline import minutes_text
+
+    assert minutes_text(minutes) == text

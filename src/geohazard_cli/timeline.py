@@ -61,6 +61,17 @@ def human_time(value: datetime | None, tz: str | None = None, seconds: bool = Fa
     return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def minutes_text(minutes: int) -> str:
+    """A span in minutes as a duty officer reads it: 45分, 1小时5分, 10小时9分, 2天3小时."""
+    if minutes < 60:
+        return f"{minutes}分"
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时" if hours else f"{days}天"
+    return f"{hours}小时{mins}分" if mins else f"{hours}小时"
+
+
 def offset_of(dt: datetime) -> str:
     """The offset of a stored (always aware) time, "+08:00": a response keeps its opening zone."""
     return dt.isoformat()[-6:]

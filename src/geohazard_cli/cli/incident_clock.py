@@ -30,6 +30,7 @@ from geohazard_cli.cli.incident_common import (
     tz_text,
     when_of,
 )
+from geohazard_cli.timeline import minutes_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -155,11 +156,11 @@ def due_lines(data: dict[str, Any]) -> list[str]:
         out.append(line)
         for r in (r for r in data["overdue"] if r["response_id"] == rid and r["called_at"]):
             outcome = OUTCOME_LABELS.get(r["last_outcome"] or "", "")
-            out.append(f"  逾期 {r['minutes_late']}分  {r['unit']}  呼叫 {_hm(r['called_at'])} {outcome},"
+            out.append(f"  逾期 {minutes_text(r['minutes_late'])}  {r['unit']}  呼叫 {_hm(r['called_at'])} {outcome},"
                        f"已拨{r['attempts']}次  再拨 {r['next_number'] or '(无号码)'}")
         silent = [r for r in data["overdue"] if r["response_id"] == rid and not r["called_at"]]
         if silent:
-            out.append(f"  逾期 {silent[0]['minutes_late']}分  未呼叫({len(silent)}): "
+            out.append(f"  逾期 {minutes_text(silent[0]['minutes_late'])}  未呼叫({len(silent)}): "
                        + "、".join(r["unit"] for r in silent))
         for r in (r for r in data["waiting"] if r["response_id"] == rid):
             outcome = OUTCOME_LABELS.get(r["last_outcome"] or "", "")

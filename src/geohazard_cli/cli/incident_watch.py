@@ -17,6 +17,7 @@ import typer
 
 from geohazard_cli.cli._common import ConfigDirOpt, TextJson, command_app
 from geohazard_cli.cli.incident_common import DbOpt, FormatOpt, journal_for, tz_text, when_of
+from geohazard_cli.timeline import minutes_text
 
 if TYPE_CHECKING:
     from geohazard_cli.lifecycle import State
@@ -112,7 +113,7 @@ def _calls(u: dict[str, Any]) -> str:
 def _unit_line(u: dict[str, Any]) -> tuple[str, str]:
     dial = f"  {'再拨' if u['attempts'] else '拨'} {u['next_number']}" if u["next_number"] else ""
     if u["standing"] == "overdue":
-        return f"  【逾期 {u['minutes_late']}分】 {u['unit']}  {_calls(u)}{dial}", OVERDUE
+        return f"  【逾期 {minutes_text(u['minutes_late'])}】 {u['unit']}  {_calls(u)}{dial}", OVERDUE
     left = f"剩 {u['minutes_left']}分" if u["minutes_left"] is not None else "待应答"
     return f"  {left}  {u['unit']}  {_calls(u)}{dial}", WAITING
 
@@ -133,7 +134,7 @@ def _unit_lines(units: list[dict[str, Any]]) -> list[tuple[str, str]]:
                               []).append(u["unit"])
     for (standing, minutes), names in groups.items():
         if standing == "overdue":
-            out.append((f"  【逾期 {minutes}分】 未呼叫({len(names)}): " + "、".join(names), OVERDUE))
+            out.append((f"  【逾期 {minutes_text(minutes)}】 未呼叫({len(names)}): " + "、".join(names), OVERDUE))
         else:
             left = f"剩 {minutes}分" if minutes is not None else "待应答"
             out.append((f"  {left}  未呼叫({len(names)}): " + "、".join(names), WAITING))
@@ -184,9 +185,11 @@ def frame_lines(f: dict[str, Any], interval: float | None = None) -> list[tuple[
         out += _unit_lines(r["units"])
         for d in r["reports"]:
             if d["overdue"]:
-                out.append((f"  【逾期 {d['minutes_late']}分】 {d['report_name']} 应于 {_hm(d['due_at'])} 前", OVERDUE))
+                late = minutes_text(d["minutes_late"])
+                out.append((f"  【逾期 {late}】 {d['report_name']} 应于 {_hm(d['due_at'])} 前", OVERDUE))
             else:
-                out.append((f"  剩 {d['minutes_left']}分  {d['report_name']} 应于 {_hm(d['due_at'])} 前", WAITING))
+                left = minutes_text(d["minutes_left"])
+                out.append((f"  剩 {left}  {d['report_name']} 应于 {_hm(d['due_at'])} 前", WAITING))
     return out
 
 
