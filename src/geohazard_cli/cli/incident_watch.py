@@ -134,9 +134,10 @@ def _unit_lines(units: list[dict[str, Any]]) -> list[tuple[str, str]]:
                               []).append(u["unit"])
     for (standing, minutes), names in groups.items():
         if standing == "overdue":
-            out.append((f"  【逾期 {minutes_text(minutes)}】 未呼叫({len(names)}): " + "、".join(names), OVERDUE))
+            late = minutes_text(minutes or 0)
+            out.append((f"  【逾期 {late}】 未呼叫({len(names)}): " + "、".join(names), OVERDUE))
         else:
-            left = f"剩 {minutes}分" if minutes is not None else "待应答"
+            left = f"剩 {minutes_text(minutes)}" if minutes is not None else "待应答"
             out.append((f"  {left}  未呼叫({len(names)}): " + "、".join(names), WAITING))
     if answered:
         out.append((f"  已应答({len(answered)}): " + "、".join(answered), DONE))
