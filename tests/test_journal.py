@@ -524,7 +524,7 @@ def test_export_json_is_the_report_data(inc) -> None:  # type: ignore[no-untyped
 def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     md = inc("export", "1").stdout
     assert md.startswith("> **内部资料** · 含联系电话,注意保密,用后收回\n\n# 地质灾害应急处置工作总结 · 事件 #1\n")
-    assert "| 响应终止(6.4) | 2026-07-21 15:30:现场处置基本完成 |" in md
+    assert "| 响应终止(6.4) | 2026-07-21 15:30:现场处置基本完成(宣布者未记录) |" in md  # no --by at the close
     assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 | 区政府 |" in md
     assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 | 区政府 |" in md
     assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
@@ -1251,3 +1251,16 @@ def test_an_open_incident_exports_its_criteria_unticked(inc) -> None:  # type: i
     md = inc("export", "1").stdout
     part = md.split("## 响应终止", 1)[1].split("##", 1)[0]
     assert "终止前逐项确认:" in part and "- [x]" not in part and part.count("- [ ]") == 5
+
+
+def test_a_close_without_its_decider_says_so(inc) -> None:  # type: ignore[no-untyped-def]
+    """§6.4: 区政府宣布终止. A close that does not name who declared it says so, and the export too."""
+    inc("open", "--evacuees", "140", "--at", T0)
+    out = inc("close", "1", "--confirm-all", "--at", "2026-07-21 15:30").stdout
+    assert "注意: 未记录宣布终止者(区政府宣布,6.4);以 --by 记录\n" in out
+    assert "(宣布者未记录) |" in inc("export", "1").stdout
+    inc("open", "--evacuees", "140", "--at", T0)
+    out = inc("close", "2", "--confirm-all", "--by", "区政府", "--at", "2026-07-21 15:30").stdout
+    assert "未记录宣布终止者" not in out
+    md = inc("export", "2").stdout
+    assert "(宣布/意见:区政府) |" in md and "宣布者未记录" not in md

@@ -374,6 +374,10 @@ def close(
         out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
                   markup=False)
     _print_termination_criteria(profile, record, ticked=True)
+    if by_text is None:  # a decision names who decided: say it is missing, and how to give it next time
+        out.print(f"注意: 未记录宣布终止者({profile.decisions.termination.decider}宣布,"
+                  f"{profile.decisions.termination.source});以 --by 记录", style="yellow", soft_wrap=True,
+                  markup=False)
     out.print(f"总结报告: geohazard incident export {record.id}{db_flag(db)} --format markdown", soft_wrap=True,
               markup=False)
     return 0
