@@ -1,8 +1,9 @@
-"""Input as an officer types it (issue 13): times written in Chinese."""
+"""Input as an officer types it: times written in Chinese, levels, the plan's terms as --file keys."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,22 @@ def test_a_level_the_district_plan_does_not_have_is_refused(typed: str) -> None:
     profile = load_profile(rules_path("shizhong-2023", None, config_dir(None)))
     with pytest.raises(InputError, match="is not a response level of"):
         parse_level(typed, profile)
+
+
+def test_a_file_takes_the_plan_s_terms_as_keys(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--file keys as CSV headers read them: 死亡人数 for deaths, in any mix; one field given twice is refused."""
+    import json
+
+    plain, terms = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    plain.write_text("deaths: 1\nevacuees: 140\nlocation: 七里山\n", encoding="utf-8")
+    terms.write_text("死亡人数: 1\n需搬迁转移人数: 140\nlocation: 七里山\n", encoding="utf-8")
+    a = cli("classify", "--file", str(plain), "--format", "json")
+    b = cli("classify", "--file", str(terms), "--format", "json")
+    assert a.exit_code == b.exit_code == 0
+    assert json.loads(a.stdout) == json.loads(b.stdout)
+    twice = tmp_path / "c.yaml"
+    twice.write_text("deaths: 1\n死亡人数: 2\n", encoding="utf-8")
+    r = cli("classify", "--file", str(twice))
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == (f"geohazard: error: {twice}: 死亡人数: names the same field as another key (deaths); "
+                        "give it once\n")

@@ -320,12 +320,28 @@ def incident_values(
         base = parse_values(site_values(figures, profile), profile, where="--site", base=base, require_figure=False)
     if spec is not None:
         raw, name = read_incident_file(spec)
+        raw = _field_keys(raw, name)
         from_file = parse_values(raw, profile, where=name, base=base, require_figure=not flags)
         return _warn_implausible(parse_values(flags, profile, name=flag_name, base=from_file), profile, flags,
                                  {k: f"{name}: {k}" for k in raw})
     if not flags and base is None:
         raise InputError("no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
     return _warn_implausible(parse_values(flags, profile, name=flag_name, base=base), profile, flags, {})
+
+
+def _field_keys(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """A --file's keys as CSV headers read them: the field's name or the plan's term (死亡人数 for
+    deaths), in any mix; two keys naming one field are refused."""
+    from geohazard_cli.errors import InputError
+    from geohazard_cli.fields import HEADERS
+
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = HEADERS.get(key, key) if isinstance(key, str) else key
+        if field in out:
+            raise InputError(f"{name}: {key}: names the same field as another key ({field}); give it once")
+        out[field] = value
+    return out
 
 
 def _warn_implausible(values: dict[str, Any], profile: "Profile", flags: "Mapping[str, Any]",
