@@ -60,7 +60,8 @@ def test_only_the_invoked_module_is_imported(command: str) -> None:
 
     module = COMMANDS[command].partition(":")[0]
     # A group's help lists its commands' one-line help, so a lazy group imports its commands' modules.
+    # (incident_common takes the clock helpers from cli.clock, which the sheets share.)
     listed = {f"geohazard_cli.cli.{spec.partition(':')[0]}" for spec in INCIDENT_COMMANDS.values()} \
-        | {"geohazard_cli.cli.incident_common"} if command == "incident" else set()
+        | {"geohazard_cli.cli.incident_common", "geohazard_cli.cli.clock"} if command == "incident" else set()
     assert done.stdout.splitlines()[-1] == repr(sorted({"geohazard_cli.cli._common", f"geohazard_cli.cli.{module}",
                                                         *listed}))

@@ -35,4 +35,7 @@ def test_printed_ack_and_decide_lines_carry_the_journal(cli, tmp_path: Path) -> 
 def test_without_db_the_lines_name_none_and_a_password_is_never_printed() -> None:
     assert db_flag(None) == ""
     assert db_flag("postgresql://duty:s3cret@db.example/geohazard") == " --db postgresql://duty@db.example/geohazard"
-    assert "s3cret" not in db_flag("postgresql://duty@db/geohazard?sslmode=require&password=s3cret")
+    assert db_flag("postgresql://duty@db/geohazard?sslmode=require&password=s3cret") == (
+        " --db 'postgresql://duty@db/geohazard?sslmode=require'")
+    assert db_flag("postgresql://duty@db/geohazard?password=s3cret&sslmode=require") == (
+        " --db 'postgresql://duty@db/geohazard?sslmode=require'")

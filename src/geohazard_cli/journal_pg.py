@@ -104,10 +104,15 @@ APPEND_ONLY_TRIGGERS = ("events_append_only", "events_no_truncate")  # what ``in
 _EVENT_COLUMNS = "seq, kind, at, recorded_at, grade, response_level, details, answerer, responded_at, station, officer"
 
 
-def redact(url: str) -> str:
-    """The URL without its password (``postgresql://duty:***@host/db``; ``password=`` too)."""
-    out = re.sub(r"^(postgres(?:ql)?://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
-    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", out)
+def redact(url: str, mask: bool = True) -> str:
+    """The URL without its password: masked (``postgresql://duty:***@host/db``; ``password=`` too),
+    or with ``mask=False`` left out, for a command line to paste (the password then comes from
+    PGPASSWORD or ~/.pgpass)."""
+    if mask:
+        out = re.sub(r"^(postgres(?:ql)?://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
+        return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", out)
+    out = re.sub(r"^(postgres(?:ql)?://[^:/@?]*):[^@/?]*@", r"\1@", url)
+    return re.sub(r"(?i)([?&])password=[^&]*&?", r"\1", out).rstrip("?&")
 
 
 def request_key() -> str:

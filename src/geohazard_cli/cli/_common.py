@@ -329,6 +329,17 @@ def incident_values(
     return _warn_implausible(parse_values(flags, profile, name=flag_name, base=base), profile, flags, {})
 
 
+def sheet_values(figures: dict[str, Any], profile: "Profile", cfg: Path) -> dict[str, Any]:
+    """``incident_values`` for the sheets (classify, callsheet, report-form): a 报告时间 or 发生时间 in
+    the future is refused as ``incident open`` refuses it (a 速报单 dated tomorrow)."""
+    values = incident_values(figures, profile)
+    if values.get("reported_at") is not None or values.get("occurred_at") is not None:
+        from geohazard_cli.cli.clock import refuse_future, skew_of  # only when a time was given
+
+        refuse_future(values, profile.timezone, figures, skew_of(cfg))
+    return values
+
+
 def _field_keys(raw: dict[str, Any], name: str) -> dict[str, Any]:
     """A --file's keys as CSV headers read them: the field's name or the plan's term (死亡人数 for
     deaths), in any mix; two keys naming one field are refused."""

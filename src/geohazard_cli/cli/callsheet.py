@@ -2,12 +2,9 @@
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-
-if TYPE_CHECKING:
-    from geohazard_cli.rules import Profile
 
 from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, SiteIncidentCommand, command_app, figures
 
@@ -70,7 +67,7 @@ def callsheet(
     Marked 内部资料 (it holds numbers). Example: geohazard callsheet --evacuees 140 --location 七里山街道
     --format html -o sheet.html
     """
-    from geohazard_cli.cli._common import load_config
+    from geohazard_cli.cli._common import load_config, sheet_values
     from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.dispatch import resolve_call_list
     from geohazard_cli.documents import callsheet_context
@@ -78,7 +75,7 @@ def callsheet(
 
     cfg, profile = load_config(config_dir, plan, rules)
     roster_ = load_roster(cfg)
-    assessment = grade(_values(ctx, cfg, profile), profile)
+    assessment = grade(sheet_values(figures(ctx), profile, cfg), profile)
     call_list = resolve_call_list(assessment, profile, roster_)
     _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list), output)
     return 0
@@ -99,24 +96,11 @@ def report_form(
 
     Example: geohazard report-form --deaths 1 --location 七里山街道 --reported-at "2026-07-21 09:40"
     """
-    from geohazard_cli.cli._common import load_config
+    from geohazard_cli.cli._common import load_config, sheet_values
     from geohazard_cli.documents import report_form_context
     from geohazard_cli.grading import grade
 
     cfg, profile = load_config(config_dir, plan, rules)
-    assessment = grade(_values(ctx, cfg, profile), profile)
+    assessment = grade(sheet_values(figures(ctx), profile, cfg), profile)
     _render(cfg, "report-form", format, report_form_context(assessment, profile), output)
     return 0
-
-
-def _values(ctx: typer.Context, cfg: Path, profile: "Profile") -> dict[str, Any]:
-    """The incident as given; a 报告时间 or 发生时间 in the future is refused (a 速报单 dated tomorrow)."""
-    from geohazard_cli.cli._common import incident_values
-
-    given = figures(ctx)
-    values = incident_values(given, profile)
-    if values.get("reported_at") is not None or values.get("occurred_at") is not None:
-        from geohazard_cli.cli.incident_common import refuse_future, skew_of
-
-        refuse_future(values, profile.timezone, given, skew_of(cfg))
-    return values

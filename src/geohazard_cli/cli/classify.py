@@ -58,16 +58,11 @@ def classify(
         raise InputError("--jobs: only with --batch (the processes a batch may use)")
     # One incident is graded as plain data (grading.assess, which grading.grade() wraps in the
     # models), so start-up defines no pydantic model.
-    from geohazard_cli.cli._common import emit_model_json, incident_values, load_config
+    from geohazard_cli.cli._common import emit_model_json, load_config, sheet_values
     from geohazard_cli.grading import assess
 
     cfg, profile = load_config(config_dir, plan, rules)
-    values = incident_values(given, profile)
-    if values.get("reported_at") is not None or values.get("occurred_at") is not None:
-        from geohazard_cli.cli.incident_common import refuse_future, skew_of
-
-        refuse_future(values, profile.timezone, given, skew_of(cfg))
-    assessment = assess(values, profile)
+    assessment = assess(sheet_values(given, profile, cfg), profile)
     if format is ClassifyFormat.json:
         emit_model_json(assessment)
     else:
