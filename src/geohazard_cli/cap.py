@@ -38,7 +38,7 @@ class CapRef(BaseModel):
     """An earlier alert named in ``references`` (CAP: "sender,identifier,sent"); when read from its
     file (``name``), also its status, message type, colour key and areas (None: not known)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     sender: str
     identifier: str
     sent: str

@@ -28,7 +28,7 @@ class Upstream(BaseModel):
     """What an upstream alert calls for: a colour key, the streets (as roster names; [] = the whole
     district), the areas outside the district it also named, its times, and notes for the officer."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     name: str  # the file
     identifier: str
     sender: str

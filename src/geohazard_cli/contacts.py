@@ -26,7 +26,8 @@ from pydantic import (
 
 from geohazard_cli.errors import ConfigError, NotFoundError
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+# defer_build: a cached roster is built with construct.construct, never validated (contacts_load).
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 # Chinese numbers: 7- or 8-digit local fixed lines, optionally with a 0xx(x) area code; 11-digit
 # mobiles (1[3-9]...). A number in the roster's own area (contacts.yaml `area_code`) must have that
@@ -187,7 +188,7 @@ WORDING_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 class Roster(BaseModel):
     """contacts.yaml as a model, with name lookup."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = _STRICT
 
     schema_version: Literal[1] = Field(alias="schema")
     title: str
@@ -410,6 +411,8 @@ def validated(model: type[_M], text: str, file: str) -> tuple[_M, dict[str, Any]
 
 class Problem(BaseModel):
     """One problem found in a config file, naming the file, line, key path and unit."""
+
+    model_config = ConfigDict(defer_build=True)
 
     file: str
     line: int | None = None

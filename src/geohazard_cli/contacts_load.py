@@ -171,22 +171,24 @@ def load_roster(cfg_dir: Path) -> Roster:
 
     def parse() -> dict[str, Any]:
         text = read_text(path)
-        roster, data = validated(Roster, text, str(path))
+        roster, _ = validated(Roster, text, str(path))
         fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
         if fatal:  # again with line numbers, which cost a YAML compose
             raise _first_fatal([p for p in check_roster(roster, str(path), text) if p.fatal])
         parsed.append(roster)
-        return data
+        return dict(plain(roster))
 
-    # contacts.yaml as loaded, once it has passed the schema and the fatal checks, is kept as plain
-    # data (cache.py, as the rules profile is): a run validates it again (pydantic-core, fast) but
-    # neither imports nor runs the YAML parser, nor repeats the cross-checks.
+    # contacts.yaml, once it has passed the schema and the fatal checks, is kept as the validated
+    # model's plain data (cache.py, as the rules profile is): a run rebuilds the roster from it
+    # (construct.py) without building the schema, importing or running the YAML parser, or
+    # repeating the cross-checks.
     from pydantic.version import VERSION
 
     from geohazard_cli.cache import cached_data
+    from geohazard_cli.construct import construct, plain
 
     data = cached_data(path, parse, computed_by=__name__, key_extra=(VERSION,))
-    roster = parsed[0] if parsed else Roster.model_validate(data)
+    roster = parsed[0] if parsed else construct(Roster, data)
     if cache_key[-1] >= 0:  # there is a contacts.local.yaml
         from geohazard_cli.contacts_local import check_local, merge_local, parse_local  # only with an overlay
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from geohazard_cli.contacts import Number, Problem, Roster, dial_number, is_placeholder, phone_problem, validated
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+_STRICT = ConfigDict(defer_build=True, extra="forbid", frozen=True, populate_by_name=True)
 
 
 class LocalNumber(BaseModel):
@@ -43,7 +43,7 @@ class LocalUnit(BaseModel):
 
 
 class LocalContacts(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, populate_by_name=True)
     schema_version: Literal[1] = Field(alias="schema")
     local: Literal[True]  # says, in the file, that none of it is the plan
     title: str | None = None

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
 
 FILENAME = "response.local.yaml"
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class AnswerRule(BaseModel):

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from geohazard_cli.models import Assessment
     from geohazard_cli.rules import Profile
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+# defer_build: a cached dispatch section is built with construct.construct (dispatch_of), and a
+# call list's models are built on first use, not at import.
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+_DEFERRED = ConfigDict(defer_build=True)
 
 
 class EngageRule(BaseModel):
@@ -67,7 +70,14 @@ class Dispatch(BaseModel):
 
 
 def dispatch_of(profile: Profile) -> Dispatch:
-    """The validated ``dispatch:`` section of a profile; ConfigError names the key path."""
+    """The validated ``dispatch:`` section of a profile; ConfigError names the key path. Validated
+    once per profile (``construct.profile_section``: from cache.py when the rules file is unchanged)."""
+    from geohazard_cli.construct import profile_section
+
+    return profile_section(profile, "dispatch", Dispatch, _validated, __name__)
+
+
+def _validated(profile: Profile) -> Dispatch:
     try:
         return Dispatch.model_validate(profile.dispatch)
     except ValidationError as exc:
@@ -84,6 +94,8 @@ class BackupNumber(BaseModel):
     """A further number of a unit (contacts.local.yaml ``backups``, or a plan number a local one
     replaced), with where it comes from."""
 
+    model_config = _DEFERRED
+
     dial: str
     origin: Literal["plan", "local"]
     source: str
@@ -91,6 +103,8 @@ class BackupNumber(BaseModel):
 
 class CallEntry(BaseModel):
     """One unit to call, once, with every reason and the duties to read out."""
+
+    model_config = _DEFERRED
 
     order: int
     unit: str  # the unit's full name
@@ -113,6 +127,8 @@ class CallEntry(BaseModel):
 
 
 class CallList(BaseModel):
+    model_config = _DEFERRED
+
     plan: str
     level: str
     level_name: str

@@ -31,7 +31,7 @@ KINDS = ("warning", "report", "update", "decide", "submit", "terminate", "ack")
 STEP_KEYS = ("at", "note", *KINDS, "expect")
 _SPEC_KEYS = {"warning": "level, area", "ack": "unit, outcome, answerer, by, note", "terminate": "confirm, reason, by",
               "decide": "level, by, note", "submit": "report, to, by, note"}
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 _OFFSET = re.compile(r"^\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?:in)?)?$")
 OFFSET_EXAMPLES = 'an offset from start such as "+0m", "+45m", "+2h", "+1h30m", or an ISO time'
 

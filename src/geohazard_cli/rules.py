@@ -378,6 +378,11 @@ class Profile(Node):
 _cache: dict[Path, Profile] = {}
 
 
+def loaded(path: Path) -> Profile | None:
+    """The profile ``load_profile`` read from ``path`` in this process, if it did."""
+    return _cache.get(path.resolve())
+
+
 def load_profile(path: Path) -> Profile:
     """The profile in a rules file, validated (errors name the file, key path and line); from the
     cache when the file and the modules that validate it are unchanged."""

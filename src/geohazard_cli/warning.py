@@ -115,7 +115,7 @@ Lookup = Callable[[str], UnitInfo]
 
 
 class MeasureOut(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     key: str
     text: str
     source: str
@@ -125,7 +125,7 @@ class MeasureOut(BaseModel):
 class WarningCall(BaseModel):
     """One line of the call sheet (叫应), the same shape as an incident call list entry."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     order: int
     kind: Literal["unit", "area", "party", "site"]
     unit: str
@@ -141,7 +141,7 @@ class WarningCall(BaseModel):
 class SiteOut(BaseModel):
     """A hazard site in the warning's streets (the register's fields the sheet shows)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     id: str
     name: str
     street: str
@@ -162,7 +162,7 @@ class SiteOut(BaseModel):
 class WarningResponse(BaseModel):
     """What a warning of one colour starts, for the officer (text) and machines (json)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     plan: str
     plan_title: str
     area_name: str  # the place when no --area is given

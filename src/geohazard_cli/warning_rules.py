@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
     from geohazard_cli.warning import Lookup
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+# defer_build: a cached section is built with construct.construct (load_section), not validated.
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 Severity = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
 Urgency = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
@@ -356,7 +357,7 @@ def normalise(value: str) -> str:
 
 
 class _Holder(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     warning: WarningSection
 
 
@@ -365,6 +366,14 @@ def load_section(profile: Profile, name: str, text: str | None = None) -> Warnin
     if not profile.warning:
         raise ConfigError(f"{name}: warning: this profile has no warning section "
                           "(geohazard warning needs one; see docs/warning.md)")
+    if text is None:  # once per profile; from cache.py when the rules file is unchanged
+        from geohazard_cli.construct import profile_section
+
+        return profile_section(profile, "warning", WarningSection, lambda p: _validated(p, name, None), __name__)
+    return _validated(profile, name, text)
+
+
+def _validated(profile: Profile, name: str, text: str | None) -> WarningSection:
     from geohazard_cli.loader import describe_validation_error
 
     try:

@@ -15,7 +15,7 @@ from geohazard_cli.errors import ConfigError
 
 FILENAME = "notify.yaml"
 PLACEHOLDER = re.compile(r"REPLACE|example\.(?:org|com)|XXXX|\b1\d{2}0{8}\b", re.IGNORECASE)  # mobiles of 8 zeros
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Channel(BaseModel):
@@ -57,7 +57,7 @@ class Channel(BaseModel):
 
 
 class NotifyFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, populate_by_name=True)
     schema_version: Literal[1] = Field(alias="schema")
     local: Literal[True] = True  # marks the file as the bureau's own data
     channels: dict[str, Channel] = {}

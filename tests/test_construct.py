@@ -1,0 +1,131 @@
+"""construct.py: data a model has validated, rebuilt without validating, must be that model exactly;
+and the cached path must really skip validation (the schemas are not even built)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from geohazard_cli import cache
+from geohazard_cli.construct import construct, plain
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILES = sorted(p for p in (ROOT / "rules").glob("*.yaml") if p.name != "profiles.yaml")
+
+
+def test_the_roster_round_trips() -> None:
+    from geohazard_cli.contacts import Roster
+    from geohazard_cli.contacts_load import load_roster
+
+    roster = load_roster(ROOT)
+    again = construct(Roster, plain(roster))
+    assert again == roster
+    assert again.units[0].dial == roster.units[0].dial and again.units[0].dial
+    assert Roster.model_validate(plain(roster)) == roster  # the cached data is valid input too
+
+
+@pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
+def test_each_profile_section_round_trips(path: Path) -> None:
+    from geohazard_cli.dispatch import Dispatch
+    from geohazard_cli.rules import Profile, load_profile
+    from geohazard_cli.warning_rules import WarningSection, load_section
+
+    profile = load_profile(path)
+    dispatch = Dispatch.model_validate(profile.dispatch)
+    assert construct(Dispatch, plain(dispatch)) == dispatch
+    from geohazard_cli.dispatch import dispatch_of
+
+    assert dispatch_of(profile) == dispatch
+    assert dispatch_of(profile) is dispatch_of(profile)
+    in_memory = Profile(profile.data)  # not read from a file: validated, never from the file's cache
+    assert dispatch_of(in_memory) == dispatch
+    if profile.warning:
+        section = load_section(profile, path.name, path.read_text(encoding="utf-8"))
+        assert construct(WarningSection, plain(section)) == section
+        assert load_section(profile, path.name) == section
+
+
+def test_a_changed_copy_of_a_profile_is_validated_not_served_from_the_file() -> None:
+    from geohazard_cli.dispatch import dispatch_of
+    from geohazard_cli.errors import ConfigError
+    from geohazard_cli.rules import load_profile
+
+    profile = load_profile(ROOT / "rules" / "shizhong-2023.yaml")
+    dispatch_of(profile)
+    broken = profile.model_copy({"dispatch": {**profile.dispatch, "levels": {"I": {"text": "x"}}}})
+    with pytest.raises(ConfigError, match=r"dispatch\.levels\.I"):
+        dispatch_of(broken)
+
+
+class Kind(Enum):
+    A = "a"
+
+
+class Leaf(BaseModel):
+    model_config = ConfigDict(defer_build=True, populate_by_name=True)
+    amount: Decimal
+    kind: Kind
+    name: str = Field(alias="名称")
+
+
+class Tree(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    leaves: list[Leaf]
+    by_key: dict[str, Leaf] = {}
+    pair: tuple[str, ...] = ()
+    maybe: Leaf | None = None
+    children: list[Tree] = []
+
+
+def test_construct_converts_as_validation_does() -> None:
+    data = {"leaves": [{"amount": "1.50", "kind": "a", "名称": "x"}], "by_key": {"k": {"amount": 2, "kind": "a",
+                                                                                     "名称": "y"}},
+            "pair": ["p", "q"], "maybe": None, "children": [{"leaves": []}]}
+    built = construct(Tree, data)
+    assert built == Tree.model_validate(data)
+    assert built.leaves[0].amount == Decimal("1.50") and isinstance(built.by_key["k"].amount, Decimal)
+    assert built.leaves[0].kind is Kind.A and built.pair == ("p", "q")
+    assert plain(built) == {"leaves": [{"amount": "1.50", "kind": "a", "名称": "x"}],
+                            "by_key": {"k": {"amount": "2", "kind": "a", "名称": "y"}}, "pair": ["p", "q"],
+                            "maybe": None, "children": [{"leaves": [], "by_key": {}, "pair": [], "maybe": None,
+                                                         "children": []}]}
+
+
+PROBE = """
+import json, sys
+from pathlib import Path
+from geohazard_cli.contacts import Roster
+from geohazard_cli.contacts_load import load_roster
+from geohazard_cli.dispatch import Dispatch, dispatch_of
+from geohazard_cli.rules import load_profile
+from geohazard_cli.warning_rules import _Holder as WarningSection, load_section
+root = Path(sys.argv[1])
+roster = load_roster(root)
+profile = load_profile(root / "rules" / "shizhong-2023.yaml")
+dispatch_of(profile), load_section(profile, profile.id)
+print(json.dumps({"built": [m.__name__ for m in (Roster, Dispatch, WarningSection) if m.__pydantic_complete__],
+                  "dial": roster.find("区应急局").dial}))
+"""
+
+
+def test_a_cached_run_builds_no_schema(tmp_path: Path) -> None:
+    """The second run reads the roster and the profile's sections from the cache: no model's schema
+    is built (the first run validates, and builds them)."""
+    env = dict(os.environ, **{cache.ENV_CACHE_DIR: str(tmp_path / "cache")})
+
+    def run() -> dict[str, object]:
+        done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT)], env=env, capture_output=True, text=True,
+                              check=True)
+        return dict(json.loads(done.stdout))
+
+    first, second = run(), run()
+    assert first["built"] == ["Roster", "Dispatch", "_Holder"]  # _Holder validates the warning section
+    assert second == {"built": [], "dial": first["dial"]} and first["dial"]
