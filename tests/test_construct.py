@@ -129,3 +129,35 @@ def test_a_cached_run_builds_no_schema(tmp_path: Path) -> None:
     first, second = run(), run()
     assert first["built"] == ["Roster", "Dispatch", "_Holder"]  # _Holder validates the warning section
     assert second == {"built": [], "dial": first["dial"]} and first["dial"]
+
+
+def test_commands_sharing_a_cache_agree_with_a_cold_one(tmp_path: Path) -> None:
+    """Entries of one file written by different commands never stand in for each other: a warning,
+    a call sheet and a drill print the same with a cache warmed by journal commands as with none."""
+    env = dict(os.environ, NO_COLOR="1", **{cache.ENV_CACHE_DIR: str(tmp_path / "cache")})
+    env.pop("GEOHAZARD_CONFIG_DIR", None)
+    db = str(tmp_path / "j.sqlite3")
+
+    def cli(*args: str, cold: bool = False) -> str:
+        e = dict(env, **{cache.ENV_CACHE_DIR: "off"}) if cold else env
+        done = subprocess.run([sys.executable, "-c", "from geohazard_cli.cli import main; main()", *args], env=e,
+                              capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("incident", "open", "--evacuees", "140", "--location", "七里山街道", "--db", db)
+    cli("incident", "ack", "1", "--unit", "七里山", "--outcome", "接通", "--db", db)
+    cli("warning", "blue", "--area", "七里山街道", "--record", "--db", db, "--format", "json")
+    for args in (("warning", "red", "--area", "七里山街道", "--format", "json", "--sent", "2026-07-21 08:30"),
+                 ("callsheet", "--evacuees", "140", "--location", "七里山街道", "--format", "json"),
+                 ("drill", "run", str(ROOT / "drills" / "qilishan-escalation.yaml"), "--format", "json")):
+        assert cli(*args) == cli(*args) == cli(*args, cold=True), args
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "drills").glob("*.yaml")), ids=lambda p: p.stem)
+def test_each_shipped_drill_round_trips(path: Path) -> None:
+    from geohazard_cli.drill import Scenario, read_scenario
+
+    scenario, _ = read_scenario(path)
+    assert construct(Scenario, plain(scenario)) == scenario
+    assert read_scenario(path)[0] == scenario  # the second read: from the cache

@@ -109,7 +109,7 @@ def test_incident_ack_imports_once_cached(tmp_path: Path) -> None:
     code, modules, out = probe(tmp_path, *ack)
     assert code == 0 and "区应急局:未接" in out and out.splitlines()[1:] == first[2].splitlines()[1:]
     assert not (modules | roots(modules)) & set(ACK_UNUSED), sorted((modules | roots(modules)) & set(ACK_UNUSED))
-    assert len(list((tmp_path / "cache").glob("shizhong-2023.warning-*.marshal"))) == 1
+    assert len(list((tmp_path / "cache").glob("shizhong-2023.warning-facts-*.marshal"))) == 1
 
 
 def test_the_overlay_schema_is_imported_only_with_an_overlay(tmp_path: Path) -> None:

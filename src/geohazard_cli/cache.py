@@ -5,8 +5,10 @@ of a ~300 ms start-up (see README, Speed). Every entry is plain data (what ``mar
 pickle, nothing that runs code when read): ``profiles.yaml`` and ``response.local.yaml`` as
 ``load_yaml`` returned them, a rules profile as its schema validated it (rules_schema.plain), from
 which rules.Profile is built, ``contacts.yaml`` once validated and checked (contacts_load), and the
-Python source Jinja2 compiles a template to (render.py), and the few facts a journal command needs
-of a profile's ``warning:`` section once warning_rules validated it (responses.py).
+Python source Jinja2 compiles a template to (render.py), and a profile's ``dispatch:`` and
+``warning:`` sections once their models validated them (construct.profile_section: the entry's
+``kind`` names the section; each kind has one writer), and the few facts a journal command needs of
+the warning section (responses.py, kind ``warning-facts``).
 An entry is used only when the file's path, size, mtime, ctime and inode, the tool version and the
 Python version (and what the caller adds: pydantic's version for a profile) all match, and when the
 cache file is owned by this user and writable by no one else. An entry ``computed_by`` a module
@@ -114,6 +116,10 @@ def cached_data(
     if hit is not None:
         return hit[0]
     data = parse()  # errors propagate unchanged; only successes are stored
+    try:
+        marshal.dumps(data)
+    except Exception:  # something it cannot hold (a YAML date, say): not cached, and no sources hashed
+        return data
     code: Sources = ()
     if computed_by is not None:
         try:

@@ -272,12 +272,25 @@ def schedule(scenario: Scenario, tz: str = "+08:00") -> Drill:
 
 
 def read_scenario(path: Path) -> tuple[Scenario, str]:
-    """Read and validate a scenario file; returns the scenario and the file text (for lines)."""
+    """Read and validate a scenario file; returns the scenario and the file text (for lines). The
+    validated scenario is kept in cache.py (as a rules profile is) and rebuilt without the YAML
+    parser or validation while the file and this module are unchanged."""
+    from geohazard_cli.cache import cached_data
+    from geohazard_cli.construct import construct, plain
     from geohazard_cli.loader import load_yaml, read_text
 
     text = read_text(path, InputError)
-    data = load_yaml(text, str(path), InputError)
-    return parse_scenario(data, str(path), text), text
+    parsed: list[Scenario] = []
+
+    def parse() -> Any:
+        parsed.append(parse_scenario(load_yaml(text, str(path), InputError), str(path), text))
+        return plain(parsed[0])
+
+    try:
+        data = cached_data(path, parse, computed_by=__name__, kind="scenario")
+    except OSError:  # the file went between reading and looking it up
+        data = parse()
+    return (parsed[0] if parsed else construct(Scenario, data)), text
 
 
 def locate(exc: InputError, name: str, text: str | None) -> InputError:

@@ -419,7 +419,7 @@ def _warning_facts(profile: Profile) -> dict[str, Any]:
     from geohazard_cli.cache import cached_data
 
     data: dict[str, Any] = cached_data(profile.loaded_from, facts, computed_by="geohazard_cli.warning_rules",
-                                       key_extra=(VERSION,), kind="warning")
+                                       key_extra=(VERSION,), kind="warning-facts")
     return data if data.get("warning") == profile.warning else facts()
 
 
@@ -524,16 +524,19 @@ def queue_messages(j: Journal, response_id: int, messages: list[dict[str, Any]],
                                                 state.response_level or None) for m in fresh])
 
 
-def claim(j: Journal, response_id: int, key: str, allowed: Iterable[str], at: datetime) -> bool:
+def claim(j: Journal, response_id: int, key: str, allowed: Iterable[str],
+          at: datetime) -> dict[str, Any] | None:
     """Record ``sending`` for a message before its request, if its status is still one of ``allowed``
-    (another notify may have sent it meanwhile): True when this process may send it."""
+    (another notify may have sent it meanwhile): the message as recorded when this process may
+    send it, else None."""
     with j.transaction(write=True):
         state = j.writable(response_id, at)
         m = state.messages.get(key)
         if m is None or m.get("status") not in set(allowed):
-            return False
+            return None
+        m = dict(m)
         j.append(state, [_attempt(state, key, "sending", None, "", at)])
-        return True
+        return m
 
 
 def record_attempts(j: Journal, response_id: int, attempts: list[tuple[str, str, str | None, str]],

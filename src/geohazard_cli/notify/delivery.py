@@ -180,11 +180,11 @@ def send_all(j: Journal, response_id: int, notifier: Notifier, keys: list[str], 
     for k in keys:
         tries, wait = 0, backoff
         while True:
-            state = state_of(j, response_id)  # the snapshot: one row, not the whole history per message
-            m = state.messages.get(k)
-            if m is None or not claim(j, response_id, k, first if tries == 0 else {"failed"}, now()):
-                done[k] = {"result": "skipped", "code": (m or {}).get("code"), "detail": "recorded by another run",
-                           "status": (m or {}).get("status"), "attempts": tries}
+            m = claim(j, response_id, k, first if tries == 0 else {"failed"}, now())
+            if m is None:  # what the run that recorded it left (the snapshot: one row, not the history)
+                other = state_of(j, response_id).messages.get(k) or {}
+                done[k] = {"result": "skipped", "code": other.get("code"), "detail": "recorded by another run",
+                           "status": other.get("status"), "attempts": tries}
                 break
             tries += 1
             result: Result = notifier.send(message_of(k, m))
