@@ -47,11 +47,15 @@ def environment(templates: Path) -> Any:
     return env
 
 
+_compiled: dict[tuple[str, int, int], Any] = {}  # (template file, its length, its text's CRC) -> code
+
+
 def _cached_loader(directory: str) -> Any:
     """A ``FileSystemLoader`` that keeps what Jinja2 compiles a template to (Python source: plain
     text) in cache.py, keyed on the template file, its text, this module's source and Jinja2's
     version: a run then compiles only that source to bytecode, not the template (its lexer, parser
-    and code generator were ~100 ms of a call sheet). Includes go through it too."""
+    and code generator were ~100 ms of a call sheet). Includes go through it too. The bytecode is
+    kept for the process, keyed on the template's text as read each time, so an edit is seen."""
     import zlib
 
     import jinja2
@@ -66,9 +70,12 @@ def _cached_loader(directory: str) -> Any:
             def generate() -> str:
                 return str(environment.compile(source, name, filename, raw=True))
 
-            python = cached_data(Path(filename), generate, computed_by=__name__,
-                                 key_extra=("jinja2", jinja2.__version__, len(source), zlib.crc32(source.encode())))
-            code = compile(python, filename, "exec")
+            digest = (filename, len(source), zlib.crc32(source.encode()))
+            code = _compiled.get(digest)  # this process compiled this very text already (a drill's messages)
+            if code is None:
+                python = cached_data(Path(filename), generate, computed_by=__name__,
+                                     key_extra=("jinja2", jinja2.__version__, *digest[1:]))
+                code = _compiled[digest] = compile(python, filename, "exec")
             return environment.template_class.from_code(environment, code, environment.make_globals(globals),
                                                         uptodate)
 
