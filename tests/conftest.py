@@ -8,12 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from geohazard_cli.config import config_dir
 from geohazard_cli.rules import Profile, load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ["shizhong-2023", "national-2006"]
+
+# Hypothesis' too_slow health check times the drawing of examples: on a loaded 2-core CI machine a
+# stall fails a property that holds (seen: four sampled_from draws took a second). It says nothing
+# about the code under test, so it is off; every other health check and the properties stay.
+settings.register_profile("geohazard", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("geohazard")
 
 
 @pytest.fixture(autouse=True, scope="session")

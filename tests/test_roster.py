@@ -537,3 +537,21 @@ def test_the_roster_is_kept_as_plain_data_and_an_edit_is_seen(copy: Path) -> Non
     contacts_load._cache.clear()
     with pytest.raises(ConfigError, match=r"contacts\.yaml"):
         load_roster(copy)
+
+
+@pytest.mark.parametrize("figures", [{"deaths": 12}, {"deaths": 3}, {"evacuees": 140}, {"evacuees": 50,
+                                                                                      "location": "七里山街道"}])
+def test_a_unit_named_as_its_call_list_names_it_resolves_as_the_roster_does(
+        roster: Roster, shizhong: Profile, figures: dict[str, object]) -> None:
+    """incident ack looks on the call list first (listed_unit) and reads the roster only when the
+    list does not hold the name: for every unit on a call list, by key or full name, both agree."""
+    from geohazard_cli.lifecycle import State
+    from geohazard_cli.responses import listed_unit, resolve_unit
+
+    calls = resolve_call_list(grade(parse_incident(figures, shizhong), shizhong), shizhong, roster)
+    state = State(id=1, call_list=calls.model_dump(mode="json"))
+    assert calls.entries
+    for e in calls.entries:
+        for name in (e.unit, e.unit_key, f" {e.unit} "):
+            assert listed_unit(name, [state]) == resolve_unit(name, roster, [state]) == (e.unit_key, e.unit)
+    assert listed_unit("七里山", [state]) is None  # a short form: the roster's to resolve

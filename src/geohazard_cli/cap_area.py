@@ -85,13 +85,13 @@ def enclosing(sites: Sequence[tuple[float, float]], margins: Margins) -> Shape |
 
 def load_margins(cfg: Path) -> Margins | None:
     """``cap_area: {margin_km, min_radius_km}`` of the config dir's district.yaml (None without it)."""
+    from geohazard_cli.config import cached_data_file
     from geohazard_cli.errors import ConfigError
-    from geohazard_cli.loader import load_data_file
 
     path = cfg / "district.yaml"
     if not path.is_file():
         return None
-    spec = load_data_file(path).get("cap_area")
+    spec = cached_data_file(path).get("cap_area")
     if spec is None:
         return None
     try:

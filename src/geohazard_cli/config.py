@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from geohazard_cli.errors import ConfigError, NotFoundError
 
@@ -71,22 +72,29 @@ def rules_path(plan: str | None, rules_file: Path | None, cfg: Path) -> Path:
     return path
 
 
-def default_plan(cfg: Path) -> str:
-    from geohazard_cli.cache import cached_data
-
-    path = cfg / "rules" / "profiles.yaml"
-
-    def parse() -> dict[str, object]:
-        from geohazard_cli.loader import load_data_file  # only on a cache miss
+def cached_data_file(path: Path) -> dict[str, Any]:
+    """``loader.load_data_file`` through the cache: a small local file every command reads
+    (profiles.yaml, district.yaml) costs neither the loader and YAML imports nor its parse while
+    it is unchanged."""
+    def parse() -> dict[str, Any]:
+        from geohazard_cli.loader import load_data_file  # only on a miss
 
         return load_data_file(path)
 
+    from geohazard_cli.cache import cached_data
+
+    data: dict[str, Any] = cached_data(path, parse)
+    return data
+
+
+def default_plan(cfg: Path) -> str:
+    path = cfg / "rules" / "profiles.yaml"
     if not path.is_file():
         plans = available_plans(cfg)
         if len(plans) == 1:
             return plans[0]
         raise ConfigError(f"{path}: missing; it names the default profile (default: NAME)")
-    data = cached_data(path, parse)
+    data = cached_data_file(path)
     name = data.get("default")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{path}: default: expected the name of a profile in rules/")

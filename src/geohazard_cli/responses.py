@@ -374,17 +374,12 @@ def resolve_unit(name: str, roster: Roster | None, states: Iterable[State], suff
     sites' people), else a 街道办事处 by its short form (七里山; ``suffixes``: the profile's
     ``warning.streets.suffixes``), as ``warning --area`` reads it; an ambiguous short form is an
     error listing the candidates, an unknown name one naming the closest unit."""
-    import unicodedata
-
     unit = roster.find(name) if roster is not None else None
     if unit is not None:
         return unit.key, unit.name
-    wanted = unicodedata.normalize("NFKC", name).strip().casefold()
-    for s in states:
-        for e in lifecycle.entries(s):
-            key, listed = str(e.get("unit_key") or ""), str(e.get("unit") or "")
-            if wanted in (key.casefold(), unicodedata.normalize("NFKC", listed).strip().casefold()):
-                return key, listed
+    found = listed_unit(name, states)
+    if found is not None:
+        return found
     if roster is not None:
         from geohazard_cli.streets import match_street
 
@@ -393,6 +388,22 @@ def resolve_unit(name: str, roster: Roster | None, states: Iterable[State], suff
             return street.key, street.name
         roster.unit(name)  # raises NotFoundError with the closest name
     return name, name
+
+
+def listed_unit(name: str, states: Iterable[State]) -> tuple[str, str] | None:
+    """The unit as a response's current call list names it, by its key or its full name: (key,
+    name), or None. A call list is made from the roster, so a unit the roster knows resolves here
+    to what ``resolve_unit`` gives (``incident ack`` looks here first and reads the roster only for
+    a name the list does not hold: a short form, an alias, a unit not called)."""
+    import unicodedata
+
+    wanted = unicodedata.normalize("NFKC", name).strip().casefold()
+    for s in states:
+        for e in lifecycle.entries(s):
+            key, listed = str(e.get("unit_key") or ""), str(e.get("unit") or "")
+            if wanted in (key.casefold(), unicodedata.normalize("NFKC", listed).strip().casefold()):
+                return key, listed
+    return None
 
 
 def street_suffixes(profile: Profile) -> list[str]:

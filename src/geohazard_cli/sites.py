@@ -131,12 +131,12 @@ class Register(NamedTuple):
 
 def load_bounds(cfg: Path) -> Bounds:
     """``district.yaml`` of a config dir: its name and bounding box."""
-    from geohazard_cli.loader import load_data_file
+    from geohazard_cli.config import cached_data_file
 
     path = cfg / DISTRICT_FILE
     if not path.is_file():
         raise ConfigError(f"{path}: missing; it gives the district's bounding box that site coordinates must lie in")
-    data = load_data_file(path)
+    data = cached_data_file(path)
     box = data.get("bbox")
     try:
         assert isinstance(box, dict)

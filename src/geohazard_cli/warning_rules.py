@@ -366,11 +366,14 @@ def load_section(profile: Profile, name: str, text: str | None = None) -> Warnin
     if not profile.warning:
         raise ConfigError(f"{name}: warning: this profile has no warning section "
                           "(geohazard warning needs one; see docs/warning.md)")
-    if text is None:  # once per profile; from cache.py when the rules file is unchanged
-        from geohazard_cli.construct import profile_section
+    from geohazard_cli.construct import profile_section
 
+    try:  # once per profile; from cache.py when the rules file is unchanged
         return profile_section(profile, "warning", WarningSection, lambda p: _validated(p, name, None), __name__)
-    return _validated(profile, name, text)
+    except ConfigError:
+        if text is not None:
+            _validated(profile, name, text)  # the same error, with its line in the file
+        raise
 
 
 def _validated(profile: Profile, name: str, text: str | None) -> WarningSection:

@@ -46,6 +46,8 @@ from geohazard_cli.cli.incident_common import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from geohazard_cli.lifecycle import State
     from geohazard_cli.rules import Profile
 
@@ -241,6 +243,21 @@ def decide(
     return 0
 
 
+def _unit_of(name: str, record: "State", config_dir: "Path | None") -> tuple[str, str]:
+    """The unit an ack names: as the response's call list names it (key or full name), else as the
+    roster resolves it (aliases, short street names, the closest name when unknown)."""
+    from geohazard_cli.responses import listed_unit, resolve_unit
+
+    found = listed_unit(name, [record])
+    if found is not None:
+        return found
+    from geohazard_cli.config import config_dir as resolve_dir
+    from geohazard_cli.contacts_load import load_roster
+
+    cfg = resolve_dir(config_dir)
+    return resolve_unit(name, load_roster(cfg), [record], suffixes_for(record, cfg))
+
+
 @app.command("ack")
 @after_commit
 def ack(
@@ -268,11 +285,10 @@ def ack(
     Example: geohazard incident ack 3 --unit 七里山街道 --outcome 接通 --answerer 李四 --by 张三
     """
     from geohazard_cli.cli._common import emit_json
-    from geohazard_cli.config import config_dir as resolve_dir
     from geohazard_cli.intake import parse_text, parse_time
     from geohazard_cli.journal import event_json, event_text
     from geohazard_cli.lifecycle import pending as pending_of
-    from geohazard_cli.responses import acknowledge, resolve_unit
+    from geohazard_cli.responses import acknowledge
     from geohazard_cli.timeline import parse_outcome
 
     incident_id = parse_id(ref)
@@ -284,11 +300,7 @@ def ack(
         record, when = writable_at(j, incident_id, at)
         responded = parse_time(responded_at, "--responded-at", tz_text(record.opened_at)) \
             if responded_at is not None else None
-        from geohazard_cli.contacts_load import load_roster
-
-        cfg = resolve_dir(config_dir)
-        roster, suffixes = load_roster(cfg), suffixes_for(record, cfg)
-        calls = list(dict.fromkeys(resolve_unit(u, roster, [record], suffixes) for u in unit))
+        calls = list(dict.fromkeys(_unit_of(u, record, config_dir) for u in unit))
         record, events = acknowledge(j, incident_id, calls, result, by_text, when, answerer_text, responded)
     finally:
         j.close()
