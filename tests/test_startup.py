@@ -335,3 +335,20 @@ def test_lines_print_what_rich_prints(capsys: pytest.CaptureFixture[str], monkey
     lines = Lines()
     lines.print(LINES[0])
     assert lines._rich is None  # written without rich
+
+
+def test_district_yaml_is_read_from_the_cache_with_exact_numbers(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """district.yaml (its numbers exact decimals) is kept in the cache: a warning's CAP area and
+    a register's bounds need no YAML parser once it is cached, and read the same numbers."""
+    from decimal import Decimal
+
+    from geohazard_cli.config import cached_data_file
+
+    args = ("warning", "red", "--area", "七里山街道", "--format", "cap", "--sent", "2026-07-21 08:30")
+    first = probe(tmp_path, *args)
+    code, modules, out = probe(tmp_path, *args)
+    assert code == 0 and "yaml" not in roots(modules) and out == first[2]
+    monkeypatch.setenv(cache.ENV_CACHE_DIR, str(tmp_path / "cache"))  # the entry the commands wrote
+    data = cached_data_file(ROOT / "district.yaml")
+    assert data["bbox"]["west"] == Decimal("116.85") and isinstance(data["cap_area"]["margin_km"], Decimal)

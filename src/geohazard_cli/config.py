@@ -75,16 +75,41 @@ def rules_path(plan: str | None, rules_file: Path | None, cfg: Path) -> Path:
 def cached_data_file(path: Path) -> dict[str, Any]:
     """``loader.load_data_file`` through the cache: a small local file every command reads
     (profiles.yaml, district.yaml) costs neither the loader and YAML imports nor its parse while
-    it is unchanged."""
-    def parse() -> dict[str, Any]:
+    it is unchanged. Its numbers are exact (``Decimal``, as load_yaml reads them): marshal holds
+    none, so each is kept as a one-item tuple of its text (YAML data has no tuples)."""
+    def parse() -> Any:
         from geohazard_cli.loader import load_data_file  # only on a miss
 
-        return load_data_file(path)
+        return _tuples(load_data_file(path))
 
     from geohazard_cli.cache import cached_data
 
-    data: dict[str, Any] = cached_data(path, parse)
+    data: dict[str, Any] = _decimals(cached_data(path, parse))
     return data
+
+
+def _tuples(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return (str(value),)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tuples(v) for v in value]
+    return value
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, tuple):
+        from decimal import Decimal
+
+        return Decimal(value[0])
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    return value
 
 
 def default_plan(cfg: Path) -> str:
