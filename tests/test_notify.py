@@ -159,7 +159,13 @@ def test_dry_run_records_every_unit_once_and_never_twice(inc, db: Path) -> None:
     assert all(m["text"].startswith("【地质灾害叫应】") and "III级响应" in m["text"] for m in out["messages"])
     msgs, attempts = events(db, "message"), events(db, "attempt")
     assert len(msgs) == len(entries) and len({m["key"] for m in msgs}) == len(entries)
-    assert [a["result"] for a in attempts] == ["sending", "sent"] * len(entries)
+    # Each message claimed (sending) before it is recorded sent. dry-run reaches no one, so a
+    # round's claims are one transaction and its results another (delivery.send_all).
+    by_key: dict[str, list[str]] = {}
+    for a in attempts:
+        by_key.setdefault(a["key"], []).append(a["result"])
+    assert by_key == {m["key"]: ["sending", "sent"] for m in msgs}
+    assert [a["result"] for a in attempts] == ["sending"] * len(entries) + ["sent"] * len(entries)
     assert msgs[0]["key"] == "1/1/hq_office/dry-run/incident"
     assert msgs[0]["text_digest"] == "sha256:" + hashlib.sha256(msgs[0]["text"].encode()).hexdigest()
     again = j(inc, "notify", "1", "--channel", "dry-run")
@@ -672,3 +678,47 @@ def test_an_unknown_channel_is_named_first(inc, tmp_path: Path) -> None:  # type
     assert r.stderr == (f'geohazard: error: --channel: "foo" is not a channel: {copy / "notify.yaml"}: no such file '
                         "(config dir); channels other than dry-run and sms-file are set in notify.yaml (copy "
                         "notify.example.yaml to start)\n")
+
+
+class _FlakyNowhere:
+    """A channel that reaches no one (as dry-run) and fails each message's first attempt."""
+
+    reaches_no_one = True
+    name = "nowhere"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, message: Any) -> Any:
+        from geohazard_cli.notify.interface import Result
+
+        self.sent.append(message.key)
+        return Result(self.sent.count(message.key) > 1, "ok" if self.sent.count(message.key) > 1 else "busy")
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_channel_that_reaches_no_one_is_claimed_in_one_go_and_retried_as_any(shizhong: Any) -> None:
+    """send_all's batch path: every message claimed, sent and recorded; a failure retried with the
+    backoff, its attempts counted; a message already sent is skipped, never sent twice."""
+    from geohazard_cli import journal, responses
+    from geohazard_cli.models import Incident
+    from geohazard_cli.notify.delivery import send_all
+
+    jr = journal.Journal.memory()
+    at = journal.utcnow()
+    state, _, _, _ = responses.open_incident(jr, Incident(evacuees=40), shizhong, None, at, False)
+    msgs = [{"key": f"k{i}", "channel": "nowhere", "kind": "incident", "unit_key": f"u{i}", "unit": f"单位{i}",
+             "target": "x", "text": "t", "text_digest": "d", "round_seq": 1} for i in range(3)]
+    responses.queue_messages(jr, state.id, msgs, at)
+    slept: list[float] = []
+    channel = _FlakyNowhere()
+    done = send_all(jr, state.id, channel, ["k0", "k1", "k2"], ["queued"], 2, 0.5, lambda: at, slept.append)
+    assert {k: (d["result"], d["attempts"]) for k, d in done.items()} == {f"k{i}": ("sent", 2) for i in range(3)}
+    assert channel.sent == ["k0", "k1", "k2", "k0", "k1", "k2"] and slept == [0.5, 0.5, 0.5]
+    with jr.transaction(write=False):
+        final = jr.state(state.id)
+    assert {k: m["status"] for k, m in final.messages.items()} == {f"k{i}": "sent" for i in range(3)}
+    again = send_all(jr, state.id, channel, ["k0"], ["queued"], 2, 0.5, lambda: at, slept.append)
+    assert again["k0"]["result"] == "skipped" and channel.sent.count("k0") == 2

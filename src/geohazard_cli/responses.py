@@ -550,6 +550,20 @@ def claim(j: Journal, response_id: int, key: str, allowed: Iterable[str],
         return m
 
 
+def claim_many(j: Journal, response_id: int, keys: list[str], allowed: Iterable[str],
+               at: datetime) -> dict[str, dict[str, Any]]:
+    """``claim`` for several messages in one transaction: the ones whose status is still one of
+    ``allowed``, each recorded ``sending`` (for a channel that reaches no one: ``delivery.send_all``)."""
+    with j.transaction(write=True):
+        state = j.writable(response_id, at)
+        ok = set(allowed)
+        claimed = {k: dict(m) for k in dict.fromkeys(keys) if (m := state.messages.get(k)) is not None
+                   and m.get("status") in ok}
+        if claimed:
+            j.append(state, [_attempt(state, k, "sending", None, "", at) for k in claimed])
+        return claimed
+
+
 def record_attempts(j: Journal, response_id: int, attempts: list[tuple[str, str, str | None, str]],
                     at: datetime) -> State:
     """Record how attempts ended: (key, ``sent``/``failed``, the platform's reply code, a short detail

@@ -172,13 +172,34 @@ def send_all(j: Journal, response_id: int, notifier: Notifier, keys: list[str], 
              retries: int, backoff: float, now: Callable[[], datetime],
              sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
     """Send each message, each attempt recorded before and after; failures retried with backoff
-    (``backoff``, doubling). Returns key -> {result, code, detail, attempts, extra}."""
-    from geohazard_cli.responses import claim, record_attempts, state_of
+    (``backoff``, doubling). Returns key -> {result, code, detail, attempts, extra}.
+
+    A channel that reaches no one (``reaches_no_one``: dry-run) has its messages claimed in one
+    transaction and their attempts recorded in one: nothing outside the journal can be left half
+    done, so a drill's round costs two writes, not two per message. A failed one is retried as
+    any other channel's."""
+    from geohazard_cli.responses import claim, claim_many, record_attempts, state_of
 
     done: dict[str, dict[str, Any]] = {}
     first = set(allowed)
+    tried: dict[str, int] = {}  # a message already attempted once, by the batch below
+    if getattr(notifier, "reaches_no_one", False):
+        claimed = claim_many(j, response_id, keys, first, now())
+        results = {k: notifier.send(message_of(k, m)) for k, m in claimed.items()}
+        if results:
+            record_attempts(j, response_id, [(k, "sent" if r.ok else "failed", r.code, r.detail)
+                                             for k, r in results.items()], now())
+        for k, r in results.items():
+            done[k] = {"result": "sent" if r.ok else "failed", "code": r.code, "detail": r.detail, "attempts": 1,
+                       **r.extra}
+            if not r.ok and retries > 0:
+                tried[k] = 1
+        keys = [k for k in keys if k not in claimed or k in tried]  # the rest as any channel's, below
     for k in keys:
-        tries, wait = 0, backoff
+        tries = tried.get(k, 0)
+        wait = backoff * 2 ** tries
+        if tries:
+            sleep(backoff)
         while True:
             m = claim(j, response_id, k, first if tries == 0 else {"failed"}, now())
             if m is None:  # what the run that recorded it left (the snapshot: one row, not the history)
