@@ -91,25 +91,22 @@ def cached_data_file(path: Path) -> dict[str, Any]:
 def _tuples(value: Any) -> Any:
     from decimal import Decimal
 
-    if isinstance(value, Decimal):
-        return (str(value),)
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_tuples(v) for v in value]
-    return value
+    return _leaves(value, lambda v: (str(v),) if isinstance(v, Decimal) else v)
 
 
 def _decimals(value: Any) -> Any:
-    if isinstance(value, tuple):
-        from decimal import Decimal
+    from decimal import Decimal
 
-        return Decimal(value[0])
+    return _leaves(value, lambda v: Decimal(v[0]) if isinstance(v, tuple) else v)
+
+
+def _leaves(value: Any, leaf: Any) -> Any:
+    """``value`` with ``leaf`` applied to everything that is not a mapping or a list."""
     if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
+        return {k: _leaves(v, leaf) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decimals(v) for v in value]
-    return value
+        return [_leaves(v, leaf) for v in value]
+    return leaf(value)
 
 
 def default_plan(cfg: Path) -> str:

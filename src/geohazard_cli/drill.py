@@ -286,10 +286,7 @@ def read_scenario(path: Path) -> tuple[Scenario, str]:
         parsed.append(parse_scenario(load_yaml(text, str(path), InputError), str(path), text))
         return plain(parsed[0])
 
-    try:
-        data = cached_data(path, parse, computed_by=__name__, kind="scenario")
-    except OSError:  # the file went between reading and looking it up
-        data = parse()
+    data = cached_data(path, parse, computed_by=__name__, kind="scenario")  # a file it cannot stat: parsed
     return (parsed[0] if parsed else construct(Scenario, data)), text
 
 

@@ -540,20 +540,14 @@ def claim(j: Journal, response_id: int, key: str, allowed: Iterable[str],
     """Record ``sending`` for a message before its request, if its status is still one of ``allowed``
     (another notify may have sent it meanwhile): the message as recorded when this process may
     send it, else None."""
-    with j.transaction(write=True):
-        state = j.writable(response_id, at)
-        m = state.messages.get(key)
-        if m is None or m.get("status") not in set(allowed):
-            return None
-        m = dict(m)
-        j.append(state, [_attempt(state, key, "sending", None, "", at)])
-        return m
+    return claim_many(j, response_id, [key], allowed, at).get(key)
 
 
 def claim_many(j: Journal, response_id: int, keys: list[str], allowed: Iterable[str],
                at: datetime) -> dict[str, dict[str, Any]]:
     """``claim`` for several messages in one transaction: the ones whose status is still one of
-    ``allowed``, each recorded ``sending`` (for a channel that reaches no one: ``delivery.send_all``)."""
+    ``allowed``, each recorded ``sending`` (all of a round at once for a channel that reaches no
+    one: ``delivery.send_all``)."""
     with j.transaction(write=True):
         state = j.writable(response_id, at)
         ok = set(allowed)

@@ -182,21 +182,18 @@ def send_all(j: Journal, response_id: int, notifier: Notifier, keys: list[str], 
 
     done: dict[str, dict[str, Any]] = {}
     first = set(allowed)
-    tried: dict[str, int] = {}  # a message already attempted once, by the batch below
+    tried: set[str] = set()  # attempted once by the batch below, to be retried
     if getattr(notifier, "reaches_no_one", False):
         claimed = claim_many(j, response_id, keys, first, now())
         results = {k: notifier.send(message_of(k, m)) for k, m in claimed.items()}
         if results:
-            record_attempts(j, response_id, [(k, "sent" if r.ok else "failed", r.code, r.detail)
-                                             for k, r in results.items()], now())
+            record_attempts(j, response_id, [_row(k, r) for k, r in results.items()], now())
         for k, r in results.items():
-            done[k] = {"result": "sent" if r.ok else "failed", "code": r.code, "detail": r.detail, "attempts": 1,
-                       **r.extra}
-            if not r.ok and retries > 0:
-                tried[k] = 1
+            done[k] = _outcome(r, 1)
+        tried = {k for k, r in results.items() if not r.ok and retries > 0}
         keys = [k for k in keys if k not in claimed or k in tried]  # the rest as any channel's, below
     for k in keys:
-        tries = tried.get(k, 0)
+        tries = 1 if k in tried else 0
         wait = backoff * 2 ** tries
         if tries:
             sleep(backoff)
@@ -209,15 +206,23 @@ def send_all(j: Journal, response_id: int, notifier: Notifier, keys: list[str], 
                 break
             tries += 1
             result: Result = notifier.send(message_of(k, m))
-            record_attempts(j, response_id, [(k, "sent" if result.ok else "failed", result.code, result.detail)],
-                            now())
-            done[k] = {"result": "sent" if result.ok else "failed", "code": result.code, "detail": result.detail,
-                       "attempts": tries, **result.extra}
+            record_attempts(j, response_id, [_row(k, result)], now())
+            done[k] = _outcome(result, tries)
             if result.ok or tries > retries:
                 break
             sleep(wait)
             wait *= 2
     return done
+
+
+def _row(key: str, r: Result) -> tuple[str, str, str | None, str]:
+    """How an attempt ended, as ``record_attempts`` records it."""
+    return key, "sent" if r.ok else "failed", r.code, r.detail
+
+
+def _outcome(r: Result, attempts: int) -> dict[str, Any]:
+    return {"result": "sent" if r.ok else "failed", "code": r.code, "detail": r.detail, "attempts": attempts,
+            **r.extra}
 
 
 def status_of(state: State, channel: str) -> dict[str, list[str]]:
