@@ -19,7 +19,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from itertools import islice
+from itertools import compress, islice
+from operator import not_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -72,18 +73,35 @@ class _Fast:
         self.memo: dict[str, dict[str, Any]] = {k: {} for k in ("hazard", "street", "households", "threatened",
                                                                 "potential_loss")}
 
-    def _lookup(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]) -> list[Any] | None:
-        """``fn`` of each cell, computed once per distinct value; None when any is _BAD."""
+    def _memo(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]
+              ) -> tuple[dict[str, Any], set[str]] | None:
+        """The memo of ``kind`` (``fn`` of each distinct value, computed once) and the column's
+        distinct cells; None when any cell is _BAD."""
         memo = self.memo[kind]
         if len(memo) > 100_000:
             memo.clear()
-        for v in set(col).difference(memo):
+        distinct = set(col)
+        for v in distinct.difference(memo):
             try:
                 memo[v] = fn(v)
             except (ValueError, ArithmeticError, InputError):
                 memo[v] = _BAD
-        out = list(map(memo.__getitem__, col))
-        return None if _BAD in out else out  # `in` compares by identity first: _BAD is only itself
+        # (`in` compares by identity first: _BAD is only itself)
+        return None if _BAD in map(memo.__getitem__, distinct) else (memo, distinct)
+
+    def _lookup(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]) -> list[Any] | None:
+        """``fn`` of each cell; None when any is _BAD."""
+        got = self._memo(kind, col, fn)
+        return None if got is None else list(map(got[0].__getitem__, col))
+
+    def _pair(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]) -> tuple[list[Any], list[Any]] | None:
+        """A lookup whose ``fn`` gives a pair (key, name), as two columns."""
+        got = self._memo(kind, col, fn)
+        if got is None:
+            return None
+        memo, distinct = got
+        first, second = {v: memo[v][0] for v in distinct}, {v: memo[v][1] for v in distinct}
+        return list(map(first.__getitem__, col)), list(map(second.__getitem__, col))
 
     def hazard(self, v: str) -> Any:
         h = self.hazards.get(unicodedata.normalize("NFKC", v).strip().casefold())
@@ -102,9 +120,12 @@ class _Fast:
     def amount(v: str) -> Decimal | None:
         return None if v == "" else _amount(v)
 
-    def phones(self, col: tuple[str, ...] | None, n: int) -> list[str | None] | None:
+    def phones(self, col: tuple[str, ...] | None, n: int) -> Sequence[str | None] | None:
         if col is None:
             return [None] * n
+        raw = "\n".join(col)
+        if self.dialled.fullmatch(raw) and raw.count("\n") == n - 1:
+            return col  # every cell a number as dialled, nothing to strip
         cells = _texts(col, n)
         given = cast("list[str]", cells) if None not in cells else [t for t in cells if t is not None]
         text = "\n".join(given)
@@ -155,10 +176,13 @@ def fast_columns(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[st
     get = cols.get
     ids = list(map(str.strip, cols["id"]))
     names = list(map(str.strip, cols["name"]))
-    if not all(ids) or not all(names) or len(set(ids)) != n or not seen.keys().isdisjoint(ids):
+    if not all(ids) or not all(names):
         return None
-    hazards = f._lookup("hazard", cols["hazard_type"], f.hazard)
-    streets = f._lookup("street", cols["street"], f.street)
+    new = dict(zip(ids, range(start, start + n), strict=True))
+    if len(new) != n or not seen.keys().isdisjoint(new):
+        return None
+    hazards = f._pair("hazard", cols["hazard_type"], f.hazard)
+    streets = f._pair("street", cols["street"], f.street)
     if hazards is None or streets is None:
         return None
     try:
@@ -178,12 +202,20 @@ def fast_columns(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[st
             continue
         if key == "potential_loss":
             memo = f.memo[key]
+            if len(memo) > 100_000:
+                memo.clear()
             try:
                 if all(map(str.isdigit, col)):
                     figures.append(list(map(Decimal, col)))
                     continue
-                out = [Decimal(v) if v.isdigit() else (memo[v] if v in memo else memo.setdefault(v, fn(v)))
-                       for v in col]
+                odd = set(compress(col, map(not_, map(str.isdigit, col))))  # 500万, 1.2亿, blank
+                for v in odd.difference(memo):
+                    memo[v] = fn(v)
+                given = {v: memo[v] for v in odd}
+                if None in given.values():
+                    out = [Decimal(v) if v.isdigit() else given[v] for v in col]
+                else:  # the odd ones through their Decimal (as is), the digits parsed
+                    out = list(map(Decimal, map(given.get, col, col)))
             except (ValueError, ArithmeticError, InputError):
                 return None
         else:
@@ -201,9 +233,9 @@ def fast_columns(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[st
     phones = [f.phones(get(k), n) for k in ("responsible_phone", "monitor_phone")]
     if phones[0] is None or phones[1] is None:
         return None
-    seen.update(zip(ids, range(start, start + n), strict=True))
-    h_key, h_name = zip(*hazards, strict=True)
-    s_name, s_key = zip(*streets, strict=True)
+    seen.update(new)
+    h_key, h_name = hazards
+    s_name, s_key = streets
     return [ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures, people[0], phones[0], people[1],
             phones[1], _texts(get("evacuation_route"), n), _texts(get("evacuation_place"), n), _texts(get("source"), n)]
 
