@@ -479,6 +479,47 @@ def grade_hits(cols: list[Sequence[Any]], profile: Profile, memo: dict[tuple[int
     return list(map(memo.__getitem__, keys))
 
 
+# A graded site as a CSV row: the Site's fields in KEYS order (hazard_type as its name, street_key
+# left out), then the grade.
+_OUT = tuple(FIELD[k] for k in ("id", "name", "hazard_type_name", "street", "lon", "lat", "households",
+                                "threatened", "potential_loss", "responsible_name", "responsible_phone",
+                                "monitor_name", "monitor_phone", "evacuation_route", "evacuation_place",
+                                "source"))
+CSV_HEADER = (*KEYS, "grade", "grade_name", "level")
+
+
+def graded_csv(block: Block, hits: list[Hit]) -> str | None:
+    """A Block's graded sites as CSV lines (``CSV_HEADER``'s columns), or None when some cell needs
+    quoting (then ``csv.writer`` writes ``graded_rows``): each column's cells as text, the lines
+    joined, which the joined text shows needs no quoting."""
+    cols, n = block.columns(), len(hits)
+    tails = {h: ",".join(x or "" for x in h) for h in set(hits)}
+    cells: list[Iterable[str]] = [_cell_texts(cols[i], i) for i in _OUT]
+    cells.append(map(tails.__getitem__, hits))
+    text = "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+    if text.count(",") == 18 * n and text.count("\n") == n and '"' not in text and "\r" not in text:
+        return text
+    return None
+
+
+def graded_rows(block: Block, hits: list[Hit]) -> Iterator[list[Any]]:
+    """A Block's graded sites as rows of cells for ``csv.writer`` (None an empty cell)."""
+    for s, h in zip(block.sites(), hits, strict=True):
+        yield [*s[:2], *s[3:5], *s[6:], *h]
+
+
+def _cell_texts(col: Sequence[Any], field: int) -> Iterable[str]:
+    """A column's cells as CSV text: floats as repr writes them, other values as str, None empty."""
+    from itertools import repeat
+    from operator import is_
+
+    if field in (6, 7):
+        return map(repr, col)
+    if not any(map(is_, col, repeat(None))):  # (`None in col` would compare None with each Decimal)
+        return col if field < 6 or field > 10 else map(str, col)
+    return ["" if v is None else v if isinstance(v, str) else str(v) for v in col]
+
+
 def grade_sites(sites: Iterable[Site], profile: Profile, memo: dict[tuple[int, int], Hit] | None = None
                 ) -> list[Graded]:
     """Each site graded as an incident there would be (威胁人数 as 需搬迁转移人数, 潜在经济损失): see

@@ -162,17 +162,23 @@ def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str,
                ) -> list[Site] | None:
     """A chunk's sites when every row is clean (what parse_rows would accept without a word), else
     None (the careful path then gives the problems). ``seen`` gains the chunk's ids."""
-    cols = fast_columns(keys, rows, f, seen, start)
-    return None if cols is None else Block(cols).sites()
+    block = fast_block(keys, rows, f, seen, start)
+    return None if block is None else block.sites()
 
 
-def fast_columns(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
-                 ) -> list[Sequence[Any]] | None:
-    """``fast_chunk``'s sites as a Block's columns (one per Site field), or None."""
+def fast_block(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
+               ) -> Block | None:
+    """``fast_chunk``'s sites as a Block of columns (one per Site field), or None."""
     n, width = len(rows), len(keys)
     if not n or set(map(len, rows)) != {width} or not all(map(any, rows)):
         return None
-    cols: dict[str, tuple[str, ...]] = dict(zip(keys, zip(*rows, strict=True), strict=True))
+    cols = fast_columns(dict(zip(keys, zip(*rows, strict=True), strict=True)), n, f, seen, start)
+    return None if cols is None else Block(cols)
+
+
+def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[str, int], start: int
+                 ) -> list[Sequence[Any]] | None:
+    """A chunk's columns by key -> a Block's columns (one per Site field), or None."""
     get = cols.get
     ids = list(map(str.strip, cols["id"]))
     names = list(map(str.strip, cols["name"]))
@@ -277,11 +283,11 @@ def csv_blocks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
             line = reader.line_num
             while rows := list(islice(reader, size)):
                 end = reader.line_num
-                cols = fast_columns(keys, rows, f, seen, start) if fast else None
-                if cols is not None:
+                block = fast_block(keys, rows, f, seen, start) if fast else None
+                if block is not None:
                     start += len(rows)
                     line = end
-                    yield Block(cols), []
+                    yield block, []
                     continue
                 if end - line == len(rows):
                     lines: Any = range(line + 1, end + 1)

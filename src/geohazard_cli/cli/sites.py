@@ -9,10 +9,9 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, HelpfulGroup, PlanOpt, RulesOpt, SitesOpt, command_app
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
 
     from geohazard_cli.rules import Profile
-    from geohazard_cli.sites import Graded, Hit, Register
+    from geohazard_cli.sites import Graded, Register
 
 app = command_app(
     name="sites",
@@ -122,7 +121,7 @@ def grade_cmd(
     """
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.contacts_load import load_roster
-    from geohazard_cli.sites import Graded, Tally, grade_hits, load_bounds
+    from geohazard_cli.sites import Graded, Tally, grade_hits, graded_csv, graded_rows, load_bounds
     from geohazard_cli.sites_load import Fatal, register_blocks
 
     cfg, profile = load_config(config_dir, plan, rules)
@@ -144,7 +143,11 @@ def grade_cmd(
             hits = grade_hits(cols, profile, memo)
             tally.add_hits(cols, hits)
             if writer is not None:
-                _csv_rows(out, writer, cols, hits)
+                text = graded_csv(block, hits)
+                if text is not None:
+                    out.write(text)
+                else:
+                    writer.writerows(graded_rows(block, hits))
             else:
                 graded = [Graded(s, *h) for s, h in zip(block.sites(), hits, strict=True)]
                 if format is GradeFormat.json:
@@ -267,42 +270,11 @@ def _json(data: Any, output: Path | None) -> None:
 def _csv_writer(out: _Spool) -> Any:
     import csv
 
-    from geohazard_cli.sites import KEYS
+    from geohazard_cli.sites import CSV_HEADER
 
     w = csv.writer(out.fh, lineterminator="\n")
-    w.writerow([*KEYS, "grade", "grade_name", "level"])
+    w.writerow(CSV_HEADER)
     return w
-
-
-def _csv_rows(out: _Spool, w: Any, cols: "list[Sequence[Any]]", hits: "list[Hit]") -> None:
-    """The Site's fields in KEYS order (hazard_type as its name, street_key left out), then the
-    grade; None as an empty cell. Written a column at a time (each column's cells as text, the
-    lines joined) when no cell needs quoting, which the joined text shows; else by ``csv``."""
-    from itertools import repeat
-    from operator import is_
-
-    cells: list[Any] = []
-    for i, col in enumerate(cols):
-        if i in (2, 5):  # hazard_type (the key), street_key: not written
-            continue
-        if i in (6, 7):  # lon, lat: floats, written as csv writes them (repr)
-            cells.append(map(repr, col))
-        elif i < 6 or (i > 10 and None not in col):  # text
-            cells.append(col)
-        elif i > 10:
-            cells.append(["" if v is None else v for v in col])
-        elif any(map(is_, col, repeat(None))):  # figures: int, Decimal or None (`in` would compare each)
-            cells.append(["" if v is None else str(v) for v in col])
-        else:
-            cells.append(map(str, col))
-    tails = {h: ",".join(x or "" for x in h) for h in set(hits)}
-    cells.append(map(tails.__getitem__, hits))
-    text = "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
-    n = len(hits)
-    if text.count(",") == 18 * n and text.count("\n") == n and '"' not in text and "\r" not in text:
-        out.write(text)
-        return
-    w.writerows([s[:2] + s[3:5] + s[6:] + h for s, h in zip(zip(*cols, strict=True), hits, strict=True)])
 
 
 def _head(count: int, counts: dict[str, Any], profile: "Profile", file: str) -> str:
