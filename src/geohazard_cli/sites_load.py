@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from geohazard_cli.contacts import Problem, Roster
     from geohazard_cli.rules import Profile
 
-CHUNK = 1024
+CHUNK = 256
 # A valid number as phone_problem accepts it (ASCII only; anything else goes the careful way):
 # a mobile, or a fixed line with an optional area code.
 _PHONE = re.compile(r"(1[3-9][0-9]{9})|(?:(0[0-9]{2,3})-?)?([2-9][0-9]{6,7})")
