@@ -572,6 +572,23 @@ class Tally:
             if best is None or below[:2] > best[:2]:
                 entry[3] = below
 
+    def state(self) -> tuple[Any, ...]:
+        """What ``merge`` takes: the counts and the nearest so far, as plain data."""
+        return self.by_grade, self.by_street, [entry[3] for entry in self.bounds]
+
+    def merge(self, state: tuple[Any, ...]) -> None:
+        """Add the ``state`` of a Tally of the sites after these (the same as adding its chunks)."""
+        by_grade, by_street, bests = state
+        for k, n in by_grade.items():
+            self.by_grade[k] += n
+        for street, other in by_street.items():
+            by = self.by_street.setdefault(street, {})
+            for k, n in other.items():
+                by[k] = by.get(k, 0) + n
+        for entry, below in zip(self.bounds, bests, strict=True):
+            if below is not None and (entry[3] is None or below[:2] > entry[3][:2]):
+                entry[3] = below
+
     def result(self) -> dict[str, Any]:
         nearest = [{"indicator": ind.key, "name": ind.name, "bound": str(band.lower), "grade": band.grade,
                     "site": best[1], "site_name": best[2], "value": str(best[0]), "gap": str(band.lower - best[0])}

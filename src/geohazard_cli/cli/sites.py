@@ -11,7 +11,7 @@ from geohazard_cli.cli._common import ConfigDirOpt, HelpfulGroup, PlanOpt, Rules
 if TYPE_CHECKING:
 
     from geohazard_cli.rules import Profile
-    from geohazard_cli.sites import Graded, Register
+    from geohazard_cli.sites import Block, Graded, Hit, Register
 
 app = command_app(
     name="sites",
@@ -121,41 +121,23 @@ def grade_cmd(
     """
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.contacts_load import load_roster
-    from geohazard_cli.sites import Graded, Tally, grade_hits, graded_csv, graded_rows, load_bounds
-    from geohazard_cli.sites_load import Fatal, register_blocks
+    from geohazard_cli.sites import load_bounds
+    from geohazard_cli.sites_grade import grade_file
 
     cfg, profile = load_config(config_dir, plan, rules)
     path = _register_path(cfg, sites)
     roster, bounds = load_roster(cfg), load_bounds(cfg)
     # A chunk of sites at a time, into a spool (the output file's temporary, or a temporary file
     # copied to stdout at the end): memory stays bounded, and a fatal problem anywhere writes nothing.
-    fatal, tally, warnings, memo, count = Fatal(), Tally(profile), [], {}, 0  # type: ignore[var-annotated]
     with _Spool(output) as out, _Spool(None) as body:
         if format is GradeFormat.json:
             out.write('{\n  "plan": ' + _nested(profile.id, 1) + ',\n  "file": ' + _nested(str(path), 1)
                       + ',\n  "sites": [')
-        writer = _csv_writer(out) if format is GradeFormat.csv else None
-        for block, problems in register_blocks(path, profile, roster, bounds):
-            warnings += fatal.add(problems)
-            if fatal.first is not None or not len(block):
-                continue  # (after a fatal problem: read on, to count what else is wrong)
-            cols = block.columns()
-            hits = grade_hits(cols, profile, memo)
-            tally.add_hits(cols, hits)
-            if writer is not None:
-                text = graded_csv(block, hits)
-                if text is not None:
-                    out.write(text)
-                else:
-                    writer.writerows(graded_rows(block, hits))
-            else:
-                graded = [Graded(s, *h) for s, h in zip(block.sites(), hits, strict=True)]
-                if format is GradeFormat.json:
-                    text = _nested([_row(g) for g in graded], 1)
-                    out.write(("," if count else "") + text[1:-4])
-                else:
-                    body.write("".join(_site_line(g) + "\n" for g in graded))
-            count += len(block)
+        elif format is GradeFormat.csv:
+            out.write(",".join(_csv_header()) + "\n")
+        render = {GradeFormat.csv: _csv_chunk, GradeFormat.json: _json_chunk, GradeFormat.text: _text_chunk}[format]
+        count, tally, warnings, fatal = grade_file(path, profile, roster, bounds, render,
+                                                   body if format is GradeFormat.text else out)
         fatal.raise_any()
         counts = tally.result()
         if format is GradeFormat.json:
@@ -182,12 +164,15 @@ def _register_path(cfg: Path, sites: Path | None) -> Path:
 
 
 class _Spool:
-    """Text written to a temporary file: ``--output``'s (renamed over it on commit) or one copied to
-    stdout on commit. Not committed (an error): nothing is written."""
+    """Text written (as UTF-8) to a temporary file: ``--output``'s (renamed over it on commit) or
+    one copied to stdout on commit. Not committed (an error): nothing is written."""
 
     def __init__(self, output: Path | None) -> None:
+        from typing import BinaryIO
+
         self.output = output
         self.tmp: str | None = None
+        self.fh: BinaryIO
 
     def __enter__(self) -> "_Spool":
         import os
@@ -196,7 +181,7 @@ class _Spool:
         from geohazard_cli.errors import InputError
 
         if self.output is None:
-            self.fh = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+            self.fh = tempfile.TemporaryFile("w+b")
             return self
         target = self.output.resolve()
         if target.is_dir():
@@ -207,11 +192,14 @@ class _Spool:
             fd, self.tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         except OSError as exc:
             raise InputError(f"--output: {self.output}: cannot write there ({exc.strerror})") from None
-        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.fh = os.fdopen(fd, "wb")
         return self
 
     def write(self, text: str) -> None:
-        self.fh.write(text)
+        self.fh.write(text.encode("utf-8"))
+
+    def write_bytes(self, data: bytes) -> None:
+        self.fh.write(data)
 
     def copy(self, other: "_Spool") -> None:
         import shutil
@@ -227,7 +215,16 @@ class _Spool:
         if self.output is None:
             self.fh.seek(0)
             sys.stdout.flush()
-            shutil.copyfileobj(self.fh, sys.stdout, 1 << 20)
+            stdout = getattr(sys.stdout, "buffer", None)
+            if stdout is None:  # (a text-only stream)
+                import codecs
+
+                decode = codecs.getincrementaldecoder("utf-8")().decode
+                while chunk := self.fh.read(1 << 20):
+                    sys.stdout.write(decode(chunk))
+            else:
+                shutil.copyfileobj(self.fh, stdout, 1 << 20)
+                stdout.flush()
             sys.stdout.flush()
             return
         self.fh.close()
@@ -267,14 +264,40 @@ def _json(data: Any, output: Path | None) -> None:
     write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
 
 
-def _csv_writer(out: _Spool) -> Any:
-    import csv
-
+def _csv_header() -> "tuple[str, ...]":
     from geohazard_cli.sites import CSV_HEADER
 
-    w = csv.writer(out.fh, lineterminator="\n")
-    w.writerow(CSV_HEADER)
-    return w
+    return CSV_HEADER
+
+
+def _csv_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
+    """A chunk's graded sites as CSV lines (by ``csv`` when some cell needs quoting)."""
+    from geohazard_cli.sites import graded_csv
+
+    text = graded_csv(block, hits)
+    if text is None:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        from geohazard_cli.sites import graded_rows
+
+        csv.writer(buf, lineterminator="\n").writerows(graded_rows(block, hits))
+        text = buf.getvalue()
+    return text
+
+
+def _json_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
+    from geohazard_cli.sites import Graded
+
+    text = _nested([_row(Graded(s, *h)) for s, h in zip(block.sites(), hits, strict=True)], 1)
+    return ("" if first else ",") + text[1:-4]
+
+
+def _text_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
+    from geohazard_cli.sites import Graded
+
+    return "".join(_site_line(Graded(s, *h)) + "\n" for s, h in zip(block.sites(), hits, strict=True))
 
 
 def _head(count: int, counts: dict[str, Any], profile: "Profile", file: str) -> str:

@@ -1,0 +1,217 @@
+"""Grading a register file: ``grade_file`` reads it a chunk at a time, grades each chunk
+(``sites.grade_hits``), hands the chunk's text (``render``) to ``write`` and tallies it.
+
+A large CSV register is graded in parts, one process per CPU (``os.fork``): the file is split
+into byte ranges at line ends, each process reads and grades its range into a file of its own,
+and the parts are written out in file order. This path only takes a register it is sure of: no
+quote anywhere (a quoted cell may hold a line end), no carriage return but in a line end, every chunk taken by
+the fast path (no problem of any kind), no id in two parts. On any doubt it gives up before
+writing anything and the register is read again in one pass, which words every problem with
+its file and line; so both paths write the same bytes (``tests/test_sites_grade.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from itertools import islice, pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from geohazard_cli.sites import _SPACE, COLUMNS, HEADER_ALIASES, KEYS, Block, Tally, grade_hits
+from geohazard_cli.sites_load import CHUNK, Fatal, _Fast, fast_block, register_blocks
+
+if TYPE_CHECKING:
+    from geohazard_cli.contacts import Problem, Roster
+    from geohazard_cli.rules import Profile
+    from geohazard_cli.sites import Bounds, Hit
+
+# A chunk's graded text: (block, its hits, whether it is the register's first) -> text.
+Render = Callable[[Block, "list[Hit]", bool], str]
+PART_BYTES = 4 << 20  # a part of at least 4 MiB (~30,000 sites): below that a process costs more than it saves
+MAX_PARTS = 4
+
+
+class Outcome(NamedTuple):
+    sites: int  # how many graded
+    tally: Tally
+    warnings: list[Problem]
+    fatal: Fatal  # raise_any() when a site had a fatal problem (then nothing is to be written)
+
+
+class Sink(Protocol):
+    def write(self, text: str) -> Any: ...
+
+    def write_bytes(self, data: bytes) -> Any: ...  # text already encoded as UTF-8
+
+
+def grade_file(path: Path, profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink,
+               parts: int | None = None) -> Outcome:
+    """The register at ``path`` graded, each chunk's ``render`` text written to ``out`` in file
+    order (after a fatal problem nothing more is written: read on, to count what else is wrong)."""
+    if parts is None:
+        parts = default_parts(path)
+    if parts > 1:
+        got = _in_parts(path, profile, roster, bounds, render, out, parts)
+        if got is not None:
+            return got
+    fatal, tally, warnings, memo, count = Fatal(), Tally(profile), [], {}, 0  # type: ignore[var-annotated]
+    for block, problems in register_blocks(path, profile, roster, bounds):
+        warnings += fatal.add(problems)
+        if fatal.first is not None or not len(block):
+            continue
+        hits = grade_hits(block.columns(), profile, memo)
+        tally.add_hits(block.columns(), hits)
+        out.write(render(block, hits, count == 0))
+        count += len(block)
+    return Outcome(count, tally, warnings, fatal)
+
+
+def default_parts(path: Path) -> int:
+    """How many processes a CSV register is graded by: one per CPU this process may run on, each
+    part at least PART_BYTES, at most MAX_PARTS; 1 where there is no fork."""
+    if path.suffix.lower() != ".csv" or not hasattr(os, "fork"):
+        return 1
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, MAX_PARTS, size // PART_BYTES))
+
+
+def split(path: Path, parts: int) -> tuple[list[str], list[tuple[int, int]]] | None:
+    """The header's keys and ``parts`` byte ranges of the rows, each ending at a line end; None
+    when the file cannot be split without doubt (a quote anywhere, a carriage return but in a line
+    end, a header the fast path does not take, too few lines)."""
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            if block.endswith(b"\r"):
+                block += fh.read(1)
+            if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
+                return None  # (a carriage return only as part of a line end, as spreadsheets write them)
+        size = fh.tell()
+        fh.seek(0)
+        head = fh.readline()
+        try:
+            header = next(csv.reader([head.decode("utf-8-sig")]))
+        except (UnicodeDecodeError, StopIteration):
+            return None
+        keys = [HEADER_ALIASES.get(_SPACE.sub("", h), h) for h in header]
+        if (len(set(keys)) != len(keys) or not set(keys) <= set(KEYS)
+                or any(c.required and c.key not in keys for c in COLUMNS)):
+            return None
+        cuts = [fh.tell()]
+        for k in range(1, parts):
+            fh.seek(max(cuts[-1], cuts[0] + (size - cuts[0]) * k // parts))
+            fh.readline()  # (to the end of the line the seek fell in)
+            if fh.tell() >= size:
+                return None
+            cuts.append(fh.tell())
+    cuts.append(size)
+    return keys, list(pairwise(cuts))
+
+
+def _range_rows(path: Path, start: int, end: int, size: int) -> Iterator[list[list[str]]]:
+    """Rows of the bytes [start, end) (whole lines, no quote in them), ``size`` rows at a time."""
+    with path.open("rb") as fh:
+        fh.seek(start)
+        left, rest = end - start, b""
+        while left > 0 or rest:
+            got = fh.read(min(1 << 20, left)) if left > 0 else b""
+            left -= len(got)
+            buf = rest + got
+            cut = buf.rfind(b"\n") + 1 if left > 0 else len(buf)
+            buf, rest = buf[:cut], buf[cut:]
+            lines = buf.decode("utf-8").split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            reader = csv.reader(lines)
+            while rows := list(islice(reader, size)):
+                yield rows
+
+
+class _Part(NamedTuple):
+    sites: int
+    state: tuple[Any, ...]  # Tally.state()
+    ids: list[str]
+
+
+def _grade_range(path: Path, keys: list[str], span: tuple[int, int], profile: Profile, roster: Roster,
+                 bounds: Bounds, render: Render, out: Any, first: bool) -> _Part | None:
+    """One range graded into ``out`` (a binary file), or None at the first chunk the fast path
+    does not take."""
+    f, seen, tally, memo, count = _Fast(profile, roster, bounds), {}, Tally(profile), {}, 0  # type: ignore[var-annotated]
+    for rows in _range_rows(path, *span, CHUNK):
+        block = fast_block(keys, rows, f, seen, count)
+        if block is None:
+            return None
+        hits = grade_hits(block.columns(), profile, memo)
+        tally.add_hits(block.columns(), hits)
+        out.write(render(block, hits, first and count == 0).encode("utf-8"))
+        count += len(block)
+    return _Part(count, tally.state(), list(seen))
+
+
+def _in_parts(path: Path, profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink,
+              parts: int) -> Outcome | None:
+    import tempfile
+    from contextlib import ExitStack
+
+    plan = split(path, parts)
+    if plan is None:
+        return None
+    keys, spans = plan
+    with ExitStack() as stack:
+        files = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
+        return _fork_parts(path, keys, spans, files, profile, roster, bounds, render, out)
+
+
+def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files: list[Any], profile: Profile,
+                roster: Roster, bounds: Bounds, render: Render, out: Sink) -> Outcome | None:
+    import pickle
+
+    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    try:
+        for k in range(1, len(spans)):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: grade its range, send what it found, leave without cleaning up
+                os.close(r)
+                try:
+                    part = _grade_range(path, keys, spans[k], profile, roster, bounds, render, files[k], False)
+                    files[k].flush()
+                    with os.fdopen(w, "wb") as pipe:
+                        pipe.write(pickle.dumps(part))
+                finally:
+                    os._exit(0)
+            os.close(w)
+            children.append((pid, r))
+        results = [_grade_range(path, keys, spans[0], profile, roster, bounds, render, files[0], True)]
+        for pid, r in children:
+            with os.fdopen(r, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            try:
+                results.append(pickle.loads(data) if data else None)
+            except Exception:  # a child that died midway: read it again in one pass
+                results.append(None)
+        children = []
+        ids: set[str] = set()
+        for part in results:
+            if part is None or not ids.isdisjoint(part.ids):
+                return None
+            ids.update(part.ids)
+        tally = Tally(profile)
+        for part, fh in zip(results, files, strict=True):
+            assert part is not None
+            tally.merge(part.state)
+            fh.seek(0)
+            while chunk := fh.read(1 << 20):
+                out.write_bytes(chunk)
+        return Outcome(sum(p.sites for p in results if p is not None), tally, [], Fatal())
+    finally:
+        for pid, r in children:  # (an error in this process: let no child outlive it)
+            os.close(r)
+            os.waitpid(pid, 0)

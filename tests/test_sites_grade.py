@@ -1,0 +1,106 @@
+"""Grading a register in parts (one process per part) against one pass: the same bytes out, the
+same counts, the same problems; and the parts path gives up, writing nothing, whenever it is not
+sure (a problem anywhere, an id in two parts, a quote in the file)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_sites_load import CTX, GOOD, registers
+
+from geohazard_cli.cli.sites import _csv_chunk, _json_chunk, _text_chunk
+from geohazard_cli.sites import KEYS
+from geohazard_cli.sites_grade import _in_parts, grade_file, split
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.buf = io.BytesIO()
+
+    def write(self, text: str) -> None:
+        self.buf.write(text.encode("utf-8"))
+
+    def write_bytes(self, data: bytes) -> None:
+        self.buf.write(data)
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]], lineterminator: str = "\r\n") -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator=lineterminator)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _graded(path: Path, parts: int, render: Any = _csv_chunk) -> tuple[bytes, Any]:
+    sink = _Sink()
+    out = grade_file(path, *CTX, render, sink, parts=parts)
+    fatal = (str(out.fatal.first) if out.fatal.first else None, out.fatal.count)
+    return sink.buf.getvalue(), (out.sites, json.dumps(out.tally.result()), out.warnings, fatal)
+
+
+def _clean(n: int, start: int = 0) -> list[list[str]]:
+    rows = []
+    for i in range(start, start + n):
+        row = {**GOOD, "id": f"T-{i}", "threatened": str(i % 1300), "potential_loss": f"{i % 700}万",
+               "street": ["七里山街道", "舜耕", "十六里河街道办事处"][i % 3]}
+        rows.append([row[k] for k in KEYS])
+    return rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(registers(), st.integers(2, 4), st.sampled_from(["\r\n", "\n"]))
+def test_parts_and_one_pass_agree(register: tuple[list[str], list[list[str]]], parts: int, end: str) -> None:
+    header, rows = register
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _write(Path(tmp) / "s.csv", header, rows, end)
+        for render in (_csv_chunk, _json_chunk, _text_chunk):
+            assert _graded(path, parts, render) == _graded(path, 1, render)
+
+
+def test_a_clean_register_is_graded_in_parts(tmp_path: Path) -> None:
+    for end in ("\r\n", "\n"):
+        path = _write(tmp_path / "s.csv", list(KEYS), _clean(3000), end)
+        plan = split(path, 3)
+        assert plan is not None and len(plan[1]) == 3
+        assert plan[1][0][1] == plan[1][1][0] and plan[1][-1][1] == path.stat().st_size
+        sink = _Sink()
+        got = _in_parts(path, *CTX, _csv_chunk, sink, 3)
+        assert got is not None and got.sites == 3000  # the parts path took it
+        assert (sink.buf.getvalue(), got.sites) == (_graded(path, 1)[0], 3000)
+        assert _graded(path, 3) == _graded(path, 1)
+        lines = sink.buf.getvalue().decode().splitlines()
+        assert [line.split(",")[0] for line in lines] == [f"T-{i}" for i in range(3000)]  # in file order
+
+
+def test_the_parts_path_gives_up_when_unsure(tmp_path: Path) -> None:
+    rows = _clean(3000)
+    rows[2500][0] = "T-10"  # an id also in the first part
+    path = _write(tmp_path / "dup.csv", list(KEYS), rows)
+    sink = _Sink()
+    assert _in_parts(path, *CTX, _csv_chunk, sink, 2) is None and sink.buf.getvalue() == b""
+    _, (_, _, _, (first, count)) = _graded(path, 2)
+    assert count == 1 and first is not None and "id 'T-10' is used twice (also row 11)" in first
+    assert f":{2500 + 2}:" in first  # file:line of the second use
+
+    rows = _clean(3000)
+    rows[2900][KEYS.index("monitor_name")] = "XXX"  # a placeholder: a warning, worded by the careful path
+    path = _write(tmp_path / "warn.csv", list(KEYS), rows)
+    assert _in_parts(path, *CTX, _csv_chunk, _Sink(), 2) is None
+    assert len(_graded(path, 2)[1][2]) == 1 and _graded(path, 2) == _graded(path, 1)
+
+    rows = _clean(3000)
+    rows[5][KEYS.index("name")] = "坡,甲"  # quoted in the file: a quote anywhere and no split is tried
+    path = _write(tmp_path / "quote.csv", list(KEYS), rows)
+    assert split(path, 2) is None and _graded(path, 2) == _graded(path, 1)
+
+    path = tmp_path / "cr.csv"
+    path.write_bytes(_write(tmp_path / "lf.csv", list(KEYS), _clean(3000), "\n").read_bytes().replace(b"\n", b"\r", 1))
+    assert split(path, 2) is None  # a carriage return not before a line feed
