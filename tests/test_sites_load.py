@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -32,7 +33,8 @@ CELLS = {
     "lat": ["36.63", "36.43", "36.69", "36.7", "nan", "", "36.6e0"],
     "households": ["10", "", "0", "-1", "1,000", "１２", "x", " 3", "²", "1_0"],
     "threatened": ["120", "", "99", "100", "1000", "many", "١٢"],
-    "potential_loss": ["300万", "", "0", "4999999.99", "5000000", "1.2亿", "-1", "x", "00012", "²", " 7 ", "１２"],
+    "potential_loss": ["300万", "", "0", "4999999.99", "5000000", "1.2亿", "-1", "x", "00012", "²", " 7 ", "１２",
+                       "0123万", "00万", "9999999999999999万", "１万", "1.5万"],
     "responsible_name": ["李四", "", "XXX", "待填", " 赵 "],
     "responsible_phone": ["13900000011", "", "0531-80000012", "053180000012", "80000012", "8000001",
                           "010-12345678", "12900000000", "1390000001", "139 0000 0011", "１３９００００００１１",
@@ -96,3 +98,14 @@ def test_a_clean_chunk_takes_the_fast_path(tmp_path: Path) -> None:
     assert sites[4].monitor_phone == "0531-80000012"
     rows[7][KEYS.index("responsible_phone")] = "1234"
     assert fast_chunk(list(KEYS), rows, _Fast(*CTX), {}, 0) is None  # the careful path words it
+
+
+@given(st.from_regex(r"[0-9]{1,16}", fullmatch=True))
+def test_whole_wan_read_as_parse_amount_reads_it(digits: str) -> None:
+    from geohazard_cli.money import parse_amount
+    from geohazard_cli.sites_load import _WAN, _WHOLE_WAN
+
+    v = digits + "万"
+    assert _WHOLE_WAN.fullmatch(v)
+    fast, careful = Decimal(v[:-1]) * _WAN, parse_amount(v, "potential_loss")
+    assert fast.as_tuple() == careful.as_tuple()  # the same digits and exponent: str() writes the same

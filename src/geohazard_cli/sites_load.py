@@ -54,6 +54,8 @@ CHUNK = 256
 # a mobile, or a fixed line with an optional area code.
 _PHONE = re.compile(r"(1[3-9][0-9]{9})|(?:(0[0-9]{2,3})-?)?([2-9][0-9]{6,7})")
 _BAD = object()
+_WHOLE_WAN = re.compile(r"[0-9]{1,16}万")
+_WAN = Decimal(10_000)
 
 
 class _Fast:
@@ -216,7 +218,8 @@ def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[
                     continue
                 odd = set(compress(col, map(not_, map(str.isdigit, col))))  # 500万, 1.2亿, blank
                 for v in odd.difference(memo):
-                    memo[v] = fn(v)
+                    # 500万 (whole 万, the register's usual form) as parse_amount reads it: exact, exponent 0
+                    memo[v] = Decimal(v[:-1]) * _WAN if _WHOLE_WAN.fullmatch(v) else fn(v)
                 given = {v: memo[v] for v in odd}
                 if None in given.values():
                     out = [Decimal(v) if v.isdigit() else given[v] for v in col]
