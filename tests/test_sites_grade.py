@@ -13,11 +13,11 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_sites_load import CTX, GOOD, registers
 
 from geohazard_cli.cli.sites import _csv_chunk, _json_chunk, _text_chunk
 from geohazard_cli.sites import KEYS
 from geohazard_cli.sites_grade import _in_parts, grade_file, split
+from test_sites_load import CTX, GOOD, registers
 
 
 class _Sink:
@@ -104,3 +104,41 @@ def test_the_parts_path_gives_up_when_unsure(tmp_path: Path) -> None:
     path = tmp_path / "cr.csv"
     path.write_bytes(_write(tmp_path / "lf.csv", list(KEYS), _clean(3000), "\n").read_bytes().replace(b"\n", b"\r", 1))
     assert split(path, 2) is None  # a carriage return not before a line feed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 1200)),
+                          st.one_of(st.none(), st.sampled_from(["0", "4999999", "5000000", "15000", "15000.0",
+                                                                "1.5E+4", "99999999", "100000000", "300000"])),
+                          st.sampled_from(["七里山街道办事处", "舜耕街道办事处"])), max_size=40),
+       st.integers(1, 7))
+def test_tally_by_columns_is_the_tally_row_by_row(sites: list[tuple[Any, Any, str]], size: int) -> None:
+    # Tally.add_hits (a chunk's columns at a time) against the plain reading of its docstring,
+    # one site at a time: counts by grade and street, and per bound the largest value below it
+    # (the first written, of equal ones), then the largest id.
+    from decimal import Decimal
+
+    from geohazard_cli.sites import Block, Site, Tally, grade_hits
+
+    profile = CTX[0]
+    rows = [Site(f"S{i:03d}", f"点{i}", "landslide", "滑坡", street, "k", 117.0, 36.6, None, t,
+                 None if loss is None else Decimal(loss), None, None, None, None, None, None, None)
+            for i, (t, loss, street) in enumerate(sites)]
+    tally, memo = Tally(profile), {}  # type: ignore[var-annotated]
+    for at in range(0, len(rows), size):
+        cols = Block(sites=rows[at:at + size]).columns()
+        tally.add_hits(cols, grade_hits(cols, profile, memo))
+    hits = grade_hits(Block(sites=rows).columns(), profile) if rows else []
+    want = Tally(profile)
+    for site, hit in zip(rows, hits, strict=True):
+        k = hit[0] or "ungraded"
+        want.by_grade[k] += 1
+        by = want.by_street.setdefault(site.street, {})
+        by[k] = by.get(k, 0) + 1
+        for entry in want.bounds:
+            value = getattr(site, entry[2])
+            if value is not None and value < entry[1].lower:
+                best = entry[3]
+                if best is None or value > best[0] or (value == best[0] and site.id > best[1]):
+                    entry[3] = (value, site.id, site.name)
+    assert json.dumps(tally.result()) == json.dumps(want.result())

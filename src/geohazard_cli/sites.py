@@ -18,6 +18,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
+from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -510,9 +512,6 @@ def graded_rows(block: Block, hits: list[Hit]) -> Iterator[list[Any]]:
 
 def _cell_texts(col: Sequence[Any], field: int) -> Iterable[str]:
     """A column's cells as CSV text: floats as repr writes them, other values as str, None empty."""
-    from itertools import repeat
-    from operator import is_
-
     if field in (6, 7):
         return map(repr, col)
     if not any(map(is_, col, repeat(None))):  # (`None in col` would compare None with each Decimal)
@@ -547,28 +546,31 @@ class Tally:
 
     def add_hits(self, cols: list[Sequence[Any]], hits: list[Hit]) -> None:
         """A Block's columns and their ``grade_hits``, a column at a time."""
+        from bisect import bisect_left
         from collections import Counter
         from itertools import compress, repeat
-        from operator import eq, gt, is_not
+        from operator import eq
 
-        grades = [h[0] or "ungraded" for h in hits]
-        for (street, k), n in Counter(zip(cols[FIELD["street"]], grades, strict=True)).items():
+        for (street, hit), n in Counter(zip(cols[FIELD["street"]], hits, strict=True)).items():
+            k = hit[0] or "ungraded"
             self.by_grade[k] += n
             by = self.by_street.setdefault(street, {})
             by[k] = by.get(k, 0) + n
-        known: dict[str, list[Any]] = {}
+        known: dict[str, list[Any]] = {}  # a field's distinct values, sorted
         for entry in self.bounds:
             _, band, field, best = entry
             col = cols[FIELD[field]]
             if field not in known:
-                known[field] = list(compress(col, map(is_not, col, repeat(None))))
+                known[field] = sorted(set(col).difference((None,)))
             values = known[field]
-            top = max(compress(values, map(gt, repeat(band.lower), values)), default=None)
-            if top is None:
-                continue
-            at = list(map(eq, col, repeat(top)))
-            # the largest value below the bound, then the largest id (and its name)
-            below = (top, *max(zip(compress(cols[0], at), compress(cols[1], at), strict=True)))
+            i = bisect_left(values, band.lower)
+            if i == 0 or (best is not None and values[i - 1] < best[0]):
+                continue  # nothing below the bound, or nothing nearer it than an earlier chunk's
+            at = list(map(eq, col, repeat(values[i - 1])))
+            # the largest value below the bound, then the largest id: that site's id, name and value
+            # (its own: 15000 and 15000.0 are one value, written as the site has it)
+            sid, name, value = max(zip(compress(cols[0], at), compress(cols[1], at), compress(col, at), strict=True))
+            below = (value, sid, name)
             if best is None or below[:2] > best[:2]:
                 entry[3] = below
 
