@@ -11,10 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geohazard_cli.cli.sites import _csv_chunk, _json_chunk, _text_chunk
+from geohazard_cli.errors import ConfigError
 from geohazard_cli.sites import KEYS
 from geohazard_cli.sites_grade import _in_parts, grade_file, split
 from test_sites_load import CTX, GOOD, registers
@@ -29,6 +31,17 @@ class _Sink:
 
     def write_bytes(self, data: bytes) -> None:
         self.buf.write(data)
+
+    def write_file(self, fh: Any) -> None:
+        fh.seek(0)
+        self.buf.write(fh.read())
+
+    def tell(self) -> int:
+        return self.buf.tell()
+
+    def truncate(self, at: int) -> None:
+        self.buf.seek(at)
+        self.buf.truncate()
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]], lineterminator: str = "\r\n") -> Path:
@@ -99,11 +112,20 @@ def test_the_parts_path_gives_up_when_unsure(tmp_path: Path) -> None:
     rows = _clean(3000)
     rows[5][KEYS.index("name")] = "坡,甲"  # quoted in the file: a quote anywhere and no split is tried
     path = _write(tmp_path / "quote.csv", list(KEYS), rows)
-    assert split(path, 2) is None and _graded(path, 2) == _graded(path, 1)
+    assert _in_parts(path, *CTX, _csv_chunk, _Sink(), 2) is None and _graded(path, 2) == _graded(path, 1)
 
+    lf = _write(tmp_path / "lf.csv", list(KEYS), _clean(3000), "\n").read_bytes()
+    at = lf.index(b"\n", len(lf) * 3 // 4)
     path = tmp_path / "cr.csv"
-    path.write_bytes(_write(tmp_path / "lf.csv", list(KEYS), _clean(3000), "\n").read_bytes().replace(b"\n", b"\r", 1))
-    assert split(path, 2) is None  # a carriage return not before a line feed
+    path.write_bytes(lf[:at] + b"\r" + lf[at + 1:])  # a carriage return not before a line feed, in part 2
+    assert _in_parts(path, *CTX, _csv_chunk, _Sink(), 2) is None and _graded(path, 2) == _graded(path, 1)
+
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(lf[:at] + "é".encode("latin-1") + lf[at:])  # not UTF-8, in part 2
+    assert _in_parts(path, *CTX, _csv_chunk, _Sink(), 2) is None
+    for parts in (1, 2):
+        with pytest.raises(ConfigError, match="is not UTF-8 text"):
+            _graded(path, parts)
 
 
 @settings(max_examples=200, deadline=None)

@@ -41,9 +41,17 @@ class Outcome(NamedTuple):
 
 
 class Sink(Protocol):
+    """Where the graded text goes: a binary file underneath, written as UTF-8."""
+
     def write(self, text: str) -> Any: ...
 
     def write_bytes(self, data: bytes) -> Any: ...  # text already encoded as UTF-8
+
+    def write_file(self, fh: Any) -> Any: ...  # the whole of a binary file, from its start
+
+    def tell(self) -> int: ...
+
+    def truncate(self, at: int) -> Any: ...  # back to what tell() gave (then written on from there)
 
 
 def grade_file(path: Path, profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink,
@@ -83,17 +91,14 @@ def default_parts(path: Path) -> int:
 
 def split(path: Path, parts: int) -> tuple[list[str], list[tuple[int, int]]] | None:
     """The header's keys and ``parts`` byte ranges of the rows, each ending at a line end; None
-    when the file cannot be split without doubt (a quote anywhere, a carriage return but in a line
-    end, a header the fast path does not take, too few lines)."""
+    when the header is not one the fast path takes, or the rows are too few to split. (A quote
+    anywhere means the ranges may cut a quoted cell: each part looks for one in its own bytes.)"""
     with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            if block.endswith(b"\r"):
-                block += fh.read(1)
-            if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
-                return None  # (a carriage return only as part of a line end, as spreadsheets write them)
-        size = fh.tell()
+        size = fh.seek(0, os.SEEK_END)
         fh.seek(0)
         head = fh.readline()
+        if _unsure(head):
+            return None
         try:
             header = next(csv.reader([head.decode("utf-8-sig")]))
         except (UnicodeDecodeError, StopIteration):
@@ -113,8 +118,18 @@ def split(path: Path, parts: int) -> tuple[list[str], list[tuple[int, int]]] | N
     return keys, list(pairwise(cuts))
 
 
+class _Unsure(Exception):
+    """A part's bytes hold what splitting at line ends cannot be sure of."""
+
+
+def _unsure(data: bytes) -> bool:
+    """A quote (a quoted cell may hold a line end), or a carriage return not in a line end."""
+    return b'"' in data or data.count(b"\r") != data.count(b"\r\n")
+
+
 def _range_rows(path: Path, start: int, end: int, size: int) -> Iterator[list[list[str]]]:
-    """Rows of the bytes [start, end) (whole lines, no quote in them), ``size`` rows at a time."""
+    """Rows of the bytes [start, end) (whole lines), ``size`` rows at a time; _Unsure if they hold
+    a quote or a lone carriage return, UnicodeDecodeError if they are not UTF-8."""
     with path.open("rb") as fh:
         fh.seek(start)
         left, rest = end - start, b""
@@ -124,6 +139,8 @@ def _range_rows(path: Path, start: int, end: int, size: int) -> Iterator[list[li
             buf = rest + got
             cut = buf.rfind(b"\n") + 1 if left > 0 else len(buf)
             buf, rest = buf[:cut], buf[cut:]
+            if _unsure(buf):
+                raise _Unsure
             lines = buf.decode("utf-8").split("\n")
             if lines and lines[-1] == "":
                 lines.pop()
@@ -139,18 +156,21 @@ class _Part(NamedTuple):
 
 
 def _grade_range(path: Path, keys: list[str], span: tuple[int, int], profile: Profile, roster: Roster,
-                 bounds: Bounds, render: Render, out: Any, first: bool) -> _Part | None:
-    """One range graded into ``out`` (a binary file), or None at the first chunk the fast path
-    does not take."""
+                 bounds: Bounds, render: Render, emit: Callable[[bytes], Any], first: bool) -> _Part | None:
+    """One range graded, its text passed to ``emit`` as UTF-8, or None at the first chunk the
+    fast path does not take."""
     f, seen, tally, memo, count = _Fast(profile, roster, bounds), {}, Tally(profile), {}, 0  # type: ignore[var-annotated]
-    for rows in _range_rows(path, *span, CHUNK):
-        block = fast_block(keys, rows, f, seen, count)
-        if block is None:
-            return None
-        hits = grade_hits(block.columns(), profile, memo)
-        tally.add_hits(block.columns(), hits)
-        out.write(render(block, hits, first and count == 0).encode("utf-8"))
-        count += len(block)
+    try:
+        for rows in _range_rows(path, *span, CHUNK):
+            block = fast_block(keys, rows, f, seen, count)
+            if block is None:
+                return None
+            hits = grade_hits(block.columns(), profile, memo)
+            tally.add_hits(block.columns(), hits)
+            emit(render(block, hits, first and count == 0).encode("utf-8"))
+            count += len(block)
+    except (_Unsure, UnicodeDecodeError):
+        return None
     return _Part(count, tally.state(), list(seen))
 
 
@@ -164,13 +184,20 @@ def _in_parts(path: Path, profile: Profile, roster: Roster, bounds: Bounds, rend
         return None
     keys, spans = plan
     with ExitStack() as stack:
-        files = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
-        return _fork_parts(path, keys, spans, files, profile, roster, bounds, render, out)
+        files = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans[1:]]
+        at = out.tell()
+        got = _fork_parts(path, keys, spans, files, profile, roster, bounds, render, out)
+        if got is None:
+            out.truncate(at)  # (nothing of the parts is left: the one pass writes it all)
+        return got
 
 
 def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files: list[Any], profile: Profile,
                 roster: Roster, bounds: Bounds, render: Render, out: Sink) -> Outcome | None:
+    """The first range graded here into ``out``, each other one by a child into its file (then
+    copied after, in order); None when any part was not sure."""
     import pickle
+    import signal
 
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
     try:
@@ -180,15 +207,19 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files
             if pid == 0:  # the child: grade its range, send what it found, leave without cleaning up
                 os.close(r)
                 try:
-                    part = _grade_range(path, keys, spans[k], profile, roster, bounds, render, files[k], False)
-                    files[k].flush()
+                    part = _grade_range(path, keys, spans[k], profile, roster, bounds, render, files[k - 1].write,
+                                        False)
+                    files[k - 1].flush()
                     with os.fdopen(w, "wb") as pipe:
                         pipe.write(pickle.dumps(part))
                 finally:
                     os._exit(0)
             os.close(w)
             children.append((pid, r))
-        results = [_grade_range(path, keys, spans[0], profile, roster, bounds, render, files[0], True)]
+        results = [_grade_range(path, keys, spans[0], profile, roster, bounds, render, out.write_bytes, True)]
+        if results[0] is None:  # (the one pass will read it all: the children's work is of no use)
+            for pid, _ in children:
+                os.kill(pid, signal.SIGTERM)
         for pid, r in children:
             with os.fdopen(r, "rb") as pipe:
                 data = pipe.read()
@@ -204,12 +235,11 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files
                 return None
             ids.update(part.ids)
         tally = Tally(profile)
-        for part, fh in zip(results, files, strict=True):
+        for part in results:
             assert part is not None
             tally.merge(part.state)
-            fh.seek(0)
-            while chunk := fh.read(1 << 20):
-                out.write_bytes(chunk)
+        for fh in files:
+            out.write_file(fh)
         return Outcome(sum(p.sites for p in results if p is not None), tally, [], Fatal())
     finally:
         for pid, r in children:  # (an error in this process: let no child outlive it)

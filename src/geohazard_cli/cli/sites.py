@@ -9,6 +9,7 @@ import typer
 from geohazard_cli.cli._common import ConfigDirOpt, HelpfulGroup, PlanOpt, RulesOpt, SitesOpt, command_app
 
 if TYPE_CHECKING:
+    from typing import BinaryIO
 
     from geohazard_cli.rules import Profile
     from geohazard_cli.sites import Block, Graded, Hit, Register
@@ -200,6 +201,19 @@ class _Spool:
 
     def write_bytes(self, data: bytes) -> None:
         self.fh.write(data)
+
+    def write_file(self, fh: "BinaryIO") -> None:
+        import shutil
+
+        fh.seek(0)
+        shutil.copyfileobj(fh, self.fh, 1 << 20)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+    def truncate(self, at: int) -> None:
+        self.fh.seek(at)
+        self.fh.truncate()
 
     def copy(self, other: "_Spool") -> None:
         import shutil
