@@ -164,3 +164,26 @@ def test_tally_by_columns_is_the_tally_row_by_row(sites: list[tuple[Any, Any, st
                 if best is None or value > best[0] or (value == best[0] and site.id > best[1]):
                     entry[3] = (value, site.id, site.name)
     assert json.dumps(tally.result()) == json.dumps(want.result())
+
+
+def test_sites_grade_command_grades_a_large_register_in_parts(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    import geohazard_cli.sites_grade as sg
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: a register is graded in one pass")
+    line = len((",".join(_clean(1, 10**5)[0]) + "\r\n").encode())
+    n = 2 * sg.PART_BYTES // line + 1000  # (ids of 5 or 6 digits: the file passes two parts' size)
+    path = _write(tmp_path / "big.csv", list(KEYS), _clean(n))
+    assert sg.default_parts(path) >= 2
+    taken = []
+    real = sg._in_parts
+    monkeypatch.setattr(sg, "_in_parts", lambda *a: taken.append(real(*a)) or taken[-1])
+    for fmt, render in (("csv", _csv_chunk), ("json", _json_chunk)):
+        out = cli("sites", "grade", "--sites", str(path), "--format", fmt)
+        assert out.exit_code == 0 and taken.pop() is not None  # the parts path took it
+        body = _graded(path, 1, render)[0].decode()
+        assert body in out.stdout and out.stdout.count("\n") >= body.count("\n")
+    data = json.loads(out.stdout)
+    assert len(data["sites"]) == n and data["sites"][-1]["id"].startswith("T-")

@@ -221,7 +221,7 @@ def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[
                     # 500万 (whole 万, the register's usual form) as parse_amount reads it: exact, exponent 0
                     memo[v] = Decimal(v[:-1]) * _WAN if _WHOLE_WAN.fullmatch(v) else fn(v)
                 given = {v: memo[v] for v in odd}
-                if None in given.values():
+                if "" in odd:  # (a blank cell, None: the one value that is no Decimal)
                     out = [Decimal(v) if v.isdigit() else given[v] for v in col]
                 else:  # the odd ones through their Decimal (as is), the digits parsed
                     out = list(map(Decimal, map(given.get, col, col)))
