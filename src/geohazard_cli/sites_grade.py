@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from itertools import islice, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -150,9 +151,33 @@ def _range_rows(path: Path, start: int, end: int, size: int) -> Iterator[list[li
 
 
 class _Part(NamedTuple):
+    """What a part found, sent from its process as plain data (``dumps``/``loads``: marshal)."""
+
     sites: int
     state: tuple[Any, ...]  # Tally.state()
     ids: list[str]
+
+
+def _dumps(part: _Part | None) -> bytes:
+    """A part as marshal holds it: a Decimal (a nearest value of 潜在经济损失) as its text."""
+    import marshal
+
+    if part is None:
+        return marshal.dumps(None)
+    by_grade, by_street, bests = part.state
+    plain = [None if b is None else (str(b[0]), isinstance(b[0], Decimal), *b[1:]) for b in bests]
+    return marshal.dumps((part.sites, by_grade, by_street, plain, part.ids))
+
+
+def _loads(data: bytes) -> _Part | None:
+    import marshal
+
+    got = marshal.loads(data)
+    if got is None:
+        return None
+    sites, by_grade, by_street, plain, ids = got
+    bests = [None if b is None else ((Decimal if b[1] else int)(b[0]), *b[2:]) for b in plain]
+    return _Part(sites, (by_grade, by_street, bests), ids)
 
 
 def _grade_range(path: Path, keys: list[str], span: tuple[int, int], profile: Profile, roster: Roster,
@@ -196,7 +221,6 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files
                 roster: Roster, bounds: Bounds, render: Render, out: Sink) -> Outcome | None:
     """The first range graded here into ``out``, each other one by a child into its file (then
     copied after, in order); None when any part was not sure."""
-    import pickle
     import signal
 
     children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
@@ -211,7 +235,7 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files
                                         False)
                     files[k - 1].flush()
                     with os.fdopen(w, "wb") as pipe:
-                        pipe.write(pickle.dumps(part))
+                        pipe.write(_dumps(part))
                 finally:
                     os._exit(0)
             os.close(w)
@@ -225,7 +249,7 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files
                 data = pipe.read()
             os.waitpid(pid, 0)
             try:
-                results.append(pickle.loads(data) if data else None)
+                results.append(_loads(data) if data else None)
             except Exception:  # a child that died midway: read it again in one pass
                 results.append(None)
         children = []
