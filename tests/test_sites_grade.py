@@ -187,3 +187,23 @@ def test_sites_grade_command_grades_a_large_register_in_parts(cli, tmp_path: Pat
         assert body in out.stdout and out.stdout.count("\n") >= body.count("\n")
     data = json.loads(out.stdout)
     assert len(data["sites"]) == n and data["sites"][-1]["id"].startswith("T-")
+
+
+def test_an_error_in_the_first_part_stops_the_others(tmp_path: Path) -> None:
+    import os
+    import time
+
+    path = _write(tmp_path / "s.csv", list(KEYS), _clean(20000))
+
+    def render(block: Any, hits: Any, first: bool) -> str:
+        if first:
+            raise RuntimeError("boom")
+        time.sleep(0.2)  # (a child that would take ~8 s)
+        return _csv_chunk(block, hits, first)
+
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match="boom"):
+        _in_parts(path, *CTX, render, _Sink(), 2)
+    assert time.monotonic() - began < 3  # the child was stopped, not waited for to its end
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # and reaped: no child left

@@ -266,6 +266,7 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files
             out.write_file(fh)
         return Outcome(sum(p.sites for p in results if p is not None), tally, [], Fatal())
     finally:
-        for pid, r in children:  # (an error in this process: let no child outlive it)
+        for pid, r in children:  # (an error in this process: stop the children, let none outlive it)
             os.close(r)
+            os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
