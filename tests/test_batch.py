@@ -785,6 +785,7 @@ def test_a_failed_part_process_is_graded_here(tmp_path: Path, shizhong: Profile,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A part process that cannot write its output (say, a full disk) fails; this process discards
     what it wrote and grades that part itself. Output to a real file goes through sendfile."""
+    from geohazard_cli import forking
     from geohazard_cli.batch import parts
 
     path = write_jsonl(tmp_path / "g.jsonl", _bench_like(3000, seed=5))
@@ -794,7 +795,7 @@ def test_a_failed_part_process_is_graded_here(tmp_path: Path, shizhong: Profile,
     monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
     for broken in (False, True):
         if broken:  # the part process's output file is read-only: its first write fails
-            monkeypatch.setattr(parts.tempfile, "TemporaryFile", lambda **_: open(os.devnull, "rb"))  # noqa: SIM115
+            monkeypatch.setattr(forking.tempfile, "TemporaryFile", lambda **_: open(os.devnull, "rb"))  # noqa: SIM115
         result = tmp_path / f"out-{broken}.jsonl"
         with open(result, "wb") as sink, pytest.raises(GeohazardError) as err:
             driver.run_batch(path, shizhong, sink, jobs=2)
@@ -959,24 +960,25 @@ def test_a_money_cell_holding_a_line_break(tmp_path: Path, shizhong: Profile) ->
 def test_part_output_is_never_spooled_in_memory(tmp_path: Path, shizhong: Profile,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A tmpfs temporary directory is memory: the spool goes to /var/tmp on disk, or there is one process."""
+    from geohazard_cli import forking
     from geohazard_cli.batch import parts
 
     table = tmp_path / "mountinfo"
     table.write_text("22 1 0:21 / / rw - ext4 /dev/sda1 rw\n"
                      "23 22 0:22 / /tmp rw,nosuid - tmpfs tmpfs rw\n"
                      "24 22 0:23 / /var/tmp/mem rw - tmpfs tmpfs rw\n", encoding="utf-8")
-    assert parts._in_memory("/tmp/x", str(table)) and parts._in_memory("/tmp", str(table))
-    assert not parts._in_memory("/tmpfoo", str(table)) and not parts._in_memory("/var/tmp", str(table))
-    assert parts._in_memory("/var/tmp/mem/a", str(table))
-    assert not parts._in_memory("/tmp", str(tmp_path / "no-such-table"))
+    assert forking._in_memory("/tmp/x", str(table)) and forking._in_memory("/tmp", str(table))
+    assert not forking._in_memory("/tmpfoo", str(table)) and not forking._in_memory("/var/tmp", str(table))
+    assert forking._in_memory("/var/tmp/mem/a", str(table))
+    assert not forking._in_memory("/tmp", str(tmp_path / "no-such-table"))
     path = write_jsonl(tmp_path / "s.jsonl", _bench_like(2000, seed=9))
     monkeypatch.setattr(parts, "PART_MIN_BYTES", 1)
-    assert parts.spool_dir() == os.environ["GEOHAZARD_BATCH_SPOOL"]  # the user's choice wins
+    assert forking.spool_dir() == os.environ["GEOHAZARD_BATCH_SPOOL"]  # the user's choice wins
     monkeypatch.setenv("GEOHAZARD_BATCH_SPOOL", str(tmp_path / "no-such-dir"))
-    assert parts.spool_dir() is None
+    assert forking.spool_dir() is None
     monkeypatch.delenv("GEOHAZARD_BATCH_SPOOL")
-    monkeypatch.setattr(parts, "_in_memory", lambda _path: True)
-    assert parts.spool_dir() is None
+    monkeypatch.setattr(forking, "_in_memory", lambda _path: True)
+    assert forking.spool_dir() is None
     forks: list[int] = []
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)  # would make this process a "child"
     ref, out = io.BytesIO(), io.BytesIO()

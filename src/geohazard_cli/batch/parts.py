@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import stat
 import sys
-import tempfile
 from itertools import pairwise
-from typing import IO, Any
+from typing import IO
 
 from geohazard_cli.batch.readers import READ_BYTES, RowCheck, csv_header, csv_open, read_range
 from geohazard_cli.batch.stream import run_csv, run_csv_rows, run_jsonl
+from geohazard_cli.forking import Child, close_part, copy_part, fork_part, read_all, restore, spool_dir, stop_on_term
 from geohazard_cli.rules import Profile
 
 PART_MIN_BYTES = 8 << 20  # ~90,000 records: below this a second process does not pay for itself
@@ -120,7 +119,7 @@ def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO
     parts: list[tuple[int, int, tuple[int, int, IO[bytes]] | None]] = []  # start, end, process
     spool = spool_dir()
     gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
-    saved = _stop_on_term()
+    saved = stop_on_term()
     try:
         for start, end in pairwise(bounds[1:]):
             parts.append((start, end, _fork_part(fd, start, end, is_csv, name, profile, spool)))
@@ -131,14 +130,14 @@ def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO
             if child is not None:
                 pid, status_fd, part_out = child
                 try:
-                    status = _read_all(status_fd)  # the part process writes it last, then exits
+                    status = read_all(status_fd)
                     os.waitpid(pid, 0)
                     pid = 0
                     done = _counts(status)
                     if done is not None:
-                        _copy(part_out, sink)
+                        copy_part(part_out, sink)
                 finally:
-                    _close(pid, status_fd, part_out)
+                    close_part(pid, status_fd, part_out)
             if done is None:  # not started or failed (bad input, full disk, killed): here, as one process
                 _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
             else:
@@ -147,101 +146,23 @@ def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO
     finally:
         for _, _, child in parts:  # stopped early: stop the others too
             if child is not None:
-                _close(*child)
+                close_part(*child)
         gc.unfreeze()
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
-
-_TERM_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
-def _stop_on_term() -> dict[int, Any]:
-    """While parts run, SIGTERM and SIGHUP (kill, timeout, a closed terminal) end this process
-    through its ``finally`` blocks, which kill and reap the part processes, instead of leaving
-    them to run on. Returns the handlers to put back (none when not on the main thread)."""
-
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    saved: dict[int, Any] = {}
-    for sig in _TERM_SIGNALS:
-        try:
-            if signal.getsignal(sig) is signal.SIG_DFL:
-                saved[sig] = signal.signal(sig, stop)
-        except ValueError:  # not the main thread: leave signals alone
-            break
-    return saved
-
-
-def spool_dir() -> str | None:
-    """Where part processes keep their output until it is copied: $GEOHAZARD_BATCH_SPOOL when set
-    (the user's choice, memory or not); else the temporary directory, unless it is a tmpfs
-    (memory), then /var/tmp if that is on disk; None (one process) when neither is."""
-    chosen = os.environ.get("GEOHAZARD_BATCH_SPOOL")
-    if chosen:
-        return chosen if os.path.isdir(chosen) and os.access(chosen, os.W_OK | os.X_OK) else None
-    for candidate in (tempfile.gettempdir(), "/var/tmp"):
-        if os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK) and not _in_memory(candidate):
-            return candidate
-    return None
-
-
-def _in_memory(path: str, mountinfo: str = "/proc/self/mountinfo") -> bool:
-    """Whether ``path`` lies on a tmpfs or ramfs (from the mount table; unknown: no)."""
-    try:
-        with open(mountinfo, encoding="utf-8", errors="replace") as fh:
-            mounts = [line.split() for line in fh]
-    except OSError:
-        return False
-    real = os.path.realpath(path)
-    best, fstype = "", ""
-    for fields in mounts:
-        try:
-            mount_point, kind = fields[4], fields[fields.index("-") + 1]
-        except (IndexError, ValueError):
-            continue
-        inside = real == mount_point or real.startswith(mount_point.rstrip("/") + "/")
-        if inside and len(mount_point) >= len(best):
-            best, fstype = mount_point, kind
-    return fstype in ("tmpfs", "ramfs")
+        restore(saved)
 
 
 def _fork_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile,
-               spool: str | None) -> tuple[int, int, IO[bytes]] | None:
-    """Start a process grading bytes ``start`` to ``end``; None when it cannot be started (no
-    spool directory, no file or pipe to be had, no process): this process grades the part then."""
-    if spool is None:
-        return None
-    try:
-        out: IO[bytes] = tempfile.TemporaryFile(prefix="geohazard-batch-", dir=spool)  # noqa: SIM115 - see _close
-    except OSError:
-        return None
-    try:
-        r, w = os.pipe()
-    except OSError:
-        out.close()
-        return None
-    parent = os.getpid()
-    # No signal between fork and the child's own handlers may run the caller's code in the child.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *_TERM_SIGNALS})
-    try:
-        pid = os.fork()
-    except OSError:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        os.close(r)
-        os.close(w)
-        out.close()
-        return None
-    if pid == 0:  # pragma: no cover - runs in the child; its output is checked by the tests
-        try:  # whatever happens, never run the caller's code
-            os.close(r)
-            _child(fd, start, end, is_csv, name, profile, out, w, mask, parent)
-        finally:
-            os._exit(1)
-    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    os.close(w)
-    return pid, r, out
+               spool: str | None) -> Child | None:
+    """Start a process grading bytes ``start`` to ``end`` (forking.fork_part); None when it cannot
+    be started: this process grades the part then."""
+
+    def work(out: IO[bytes]) -> bytes:  # pragma: no cover - runs in the child
+        counts = [0, 0]
+        with open(out.fileno(), "wb", buffering=READ_BYTES, closefd=False) as sink:
+            _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
+        return f"ok {counts[0]} {counts[1]}".encode()
+
+    return fork_part(work, spool, "geohazard-batch-")
 
 
 def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, sink: IO[bytes],
@@ -264,38 +185,6 @@ def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile:
         run_jsonl(part, profile, sink, counts, before + 1)
 
 
-def _close(pid: int, status_fd: int, out: IO[bytes]) -> None:
-    """Kill and reap a part process (pid 0: already reaped); close its pipe and output file."""
-    if pid:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-    os.close(status_fd)
-    out.close()
-
-
-def _read_all(fd: int) -> bytes:
-    data = b""
-    while chunk := os.read(fd, 4096):
-        data += chunk
-    return data
-
-
-def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the child
-    """Ask Linux to SIGKILL this process if the command's process dies first (even by SIGKILL)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it is already gone
-        os._exit(1)
-
-
 def _counts(status: bytes) -> tuple[int, int] | None:
     """(bad, total) from a part process's "ok BAD TOTAL" report; None when it failed."""
     words = status.split()
@@ -304,52 +193,3 @@ def _counts(status: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _copy(src: IO[bytes], sink: IO[bytes]) -> None:
-    """A part's output after what is already written: in the kernel when both are files or pipes."""
-    size = src.seek(0, os.SEEK_END)
-    try:
-        out_fd = sink.fileno()
-    except (AttributeError, OSError, io.UnsupportedOperation):
-        out_fd = -1
-    if out_fd >= 0:
-        sink.flush()
-        offset = 0
-        try:
-            while offset < size:
-                sent = os.sendfile(out_fd, src.fileno(), offset, size - offset)
-                if not sent:
-                    break
-                offset += sent
-            return
-        except OSError as exc:
-            if isinstance(exc, BrokenPipeError) or offset:
-                raise
-    src.seek(0)
-    while chunk := src.read(1 << 20):
-        sink.write(chunk)
-
-
-def _child(fd: int, start: int, end: int, is_csv: bool, name: str, profile: Profile, out: IO[bytes],
-           status_fd: int, mask: set[int], parent: int) -> None:  # pragma: no cover - runs in the child
-    """Grade bytes ``start`` to ``end`` into ``out``; report "ok BAD TOTAL" (or what went wrong) on
-    ``status_fd``; never return (os._exit: no atexit handlers, no flushing the parent's buffers)."""
-    report = "failed: no report"
-    try:
-        # Ctrl-C and kill end this process at once (the command's process reports and reaps); a
-        # signal the command was started to ignore stays ignored. Then the signals are let in.
-        for sig in (signal.SIGINT, *_TERM_SIGNALS):
-            if signal.getsignal(sig) is not signal.SIG_IGN:
-                signal.signal(sig, signal.SIG_DFL)
-        _die_with_parent(parent)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        counts = [0, 0]
-        with open(out.fileno(), "wb", buffering=READ_BYTES, closefd=False) as sink:
-            _grade_part(fd, start, end, is_csv, name, profile, sink, counts)
-        report = f"ok {counts[0]} {counts[1]}"
-    except BaseException as exc:  # the command's process grades the part again and reports as one process would
-        report = f"failed {type(exc).__name__}: {exc}"
-    finally:
-        try:
-            os.write(status_fd, report.encode("utf-8", "replace"))
-        finally:
-            os._exit(0)
