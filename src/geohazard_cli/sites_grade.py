@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from itertools import islice, pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from geohazard_cli.sites import _SPACE, COLUMNS, HEADER_ALIASES, KEYS, Block, Tally, grade_hits
 from geohazard_cli.sites_load import CHUNK, Fatal, _Fast, fast_block, register_blocks
@@ -158,24 +158,19 @@ class _Part(NamedTuple):
     ids: list[str]
 
 
-def _dumps(part: _Part | None) -> bytes:
+def _dumps(part: _Part) -> bytes:
     """A part as marshal holds it: a Decimal (a nearest value of 潜在经济损失) as its text."""
     import marshal
 
-    if part is None:
-        return marshal.dumps(None)
     by_grade, by_street, bests = part.state
     plain = [None if b is None else (str(b[0]), isinstance(b[0], Decimal), *b[1:]) for b in bests]
     return marshal.dumps((part.sites, by_grade, by_street, plain, part.ids))
 
 
-def _loads(data: bytes) -> _Part | None:
+def _loads(data: bytes) -> _Part:
     import marshal
 
-    got = marshal.loads(data)
-    if got is None:
-        return None
-    sites, by_grade, by_street, plain, ids = got
+    sites, by_grade, by_street, plain, ids = marshal.loads(data)
     bests = [None if b is None else ((Decimal if b[1] else int)(b[0]), *b[2:]) for b in plain]
     return _Part(sites, (by_grade, by_street, bests), ids)
 
@@ -201,58 +196,46 @@ def _grade_range(path: Path, keys: list[str], span: tuple[int, int], profile: Pr
 
 def _in_parts(path: Path, profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink,
               parts: int) -> Outcome | None:
-    import tempfile
-    from contextlib import ExitStack
+    """The first range graded here straight into ``out``, each other one by a part process
+    (forking.fork_part) into its file, copied after it in order; None, ``out`` cut back to where it
+    was, when any part was not sure or a part process could not be had."""
+    from geohazard_cli.forking import spool_dir
 
     plan = split(path, parts)
-    if plan is None:
+    spool = spool_dir()
+    if plan is None or spool is None:
         return None
-    keys, spans = plan
-    with ExitStack() as stack:
-        files = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans[1:]]
-        at = out.tell()
-        got = _fork_parts(path, keys, spans, files, profile, roster, bounds, render, out)
-        if got is None:
-            out.truncate(at)  # (nothing of the parts is left: the one pass writes it all)
-        return got
+    at = out.tell()
+    got = _fork_parts(path, *plan, spool, profile, roster, bounds, render, out)
+    if got is None:
+        out.truncate(at)  # (nothing of the parts is left: the one pass writes it all)
+    return got
 
 
-def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files: list[Any], profile: Profile,
+def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], spool: str, profile: Profile,
                 roster: Roster, bounds: Bounds, render: Render, out: Sink) -> Outcome | None:
-    """The first range graded here into ``out``, each other one by a child into its file (then
-    copied after, in order); None when any part was not sure."""
-    import signal
+    import gc
 
-    children: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    from geohazard_cli.forking import close_part, fork_part, read_all, restore, stop_on_term
+
+    children: list[list[Any]] = []  # [pid (0 once reaped), report pipe, output file]
+    gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
+    saved = stop_on_term()
     try:
-        for k in range(1, len(spans)):
-            r, w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the child: grade its range, send what it found, leave without cleaning up
-                os.close(r)
-                try:
-                    part = _grade_range(path, keys, spans[k], profile, roster, bounds, render, files[k - 1].write,
-                                        False)
-                    files[k - 1].flush()
-                    with os.fdopen(w, "wb") as pipe:
-                        pipe.write(_dumps(part))
-                finally:
-                    os._exit(0)
-            os.close(w)
-            children.append((pid, r))
-        results = [_grade_range(path, keys, spans[0], profile, roster, bounds, render, out.write_bytes, True)]
-        if results[0] is None:  # (the one pass will read it all: the children's work is of no use)
-            for pid, _ in children:
-                os.kill(pid, signal.SIGTERM)
-        for pid, r in children:
-            with os.fdopen(r, "rb") as pipe:
-                data = pipe.read()
-            os.waitpid(pid, 0)
-            try:
-                results.append(_loads(data) if data else None)
-            except Exception:  # a child that died midway: read it again in one pass
-                results.append(None)
-        children = []
+        for span in spans[1:]:
+            started = fork_part(_work(path, keys, span, profile, roster, bounds, render), spool, "geohazard-sites-")
+            if started is None:  # (no process to be had: the one pass, as without parts)
+                return None
+            children.append(list(started))
+        first = _grade_range(path, keys, spans[0], profile, roster, bounds, render, out.write_bytes, True)
+        results = [first]
+        for entry in children:
+            if first is None:  # (the one pass will read it all: the children's work is of no use)
+                break
+            report = read_all(entry[1])
+            os.waitpid(entry[0], 0)
+            entry[0] = 0
+            results.append(_loads(report[3:]) if report.startswith(b"ok ") else None)
         ids: set[str] = set()
         for part in results:
             if part is None or not ids.isdisjoint(part.ids):
@@ -262,11 +245,24 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], files
         for part in results:
             assert part is not None
             tally.merge(part.state)
-        for fh in files:
+        for _, _, fh in children:
             out.write_file(fh)
         return Outcome(sum(p.sites for p in results if p is not None), tally, [], Fatal())
     finally:
-        for pid, r in children:  # (an error in this process: stop the children, let none outlive it)
-            os.close(r)
-            os.kill(pid, signal.SIGTERM)
-            os.waitpid(pid, 0)
+        for entry in children:  # (stopped early or done: kill any still running, reap, close)
+            close_part(*entry)
+        gc.unfreeze()
+        restore(saved)
+
+
+def _work(path: Path, keys: list[str], span: tuple[int, int], profile: Profile, roster: Roster, bounds: Bounds,
+          render: Render) -> Callable[[IO[bytes]], bytes]:
+    """What a part process does: its range graded into its file; b"ok " and what it found, or
+    b"unsure" (the parent reads the register again in one pass)."""
+
+    def work(out: IO[bytes]) -> bytes:  # pragma: no cover - runs in the child
+        with open(out.fileno(), "wb", buffering=1 << 20, closefd=False) as fh:
+            part = _grade_range(path, keys, span, profile, roster, bounds, render, fh.write, False)
+        return b"unsure" if part is None else b"ok " + _dumps(part)
+
+    return work

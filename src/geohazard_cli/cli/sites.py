@@ -203,10 +203,9 @@ class _Spool:
         self.fh.write(data)
 
     def write_file(self, fh: "BinaryIO") -> None:
-        import shutil
+        from geohazard_cli.forking import copy_part
 
-        fh.seek(0)
-        shutil.copyfileobj(fh, self.fh, 1 << 20)
+        copy_part(fh, self.fh)
 
     def tell(self) -> int:
         return self.fh.tell()
@@ -223,7 +222,6 @@ class _Spool:
 
     def commit(self) -> None:
         import os
-        import shutil
         import sys
 
         if self.output is None:
@@ -237,7 +235,10 @@ class _Spool:
                 while chunk := self.fh.read(1 << 20):
                     sys.stdout.write(decode(chunk))
             else:
-                shutil.copyfileobj(self.fh, stdout, 1 << 20)
+                from geohazard_cli.forking import copy_part
+
+                self.fh.flush()
+                copy_part(self.fh, stdout)  # (in the kernel when stdout is a file or a pipe)
                 stdout.flush()
             sys.stdout.flush()
             return
