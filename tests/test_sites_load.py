@@ -109,3 +109,18 @@ def test_whole_wan_read_as_parse_amount_reads_it(digits: str) -> None:
     assert _WHOLE_WAN.fullmatch(v)
     fast, careful = Decimal(v[:-1]) * _WAN, parse_amount(v, "potential_loss")
     assert fast.as_tuple() == careful.as_tuple()  # the same digits and exponent: str() writes the same
+
+
+@given(st.lists(st.from_regex(r"[1-9][0-9]{0,2}\.[0-9]{1,12}", fullmatch=True), min_size=1, max_size=20))
+def test_degrees_as_read_are_what_repr_writes(cells: list[str]) -> None:
+    # A column the fast path passes as text must be what repr of each float writes; when it
+    # does not pass (a cell of zeros only after the point, say), repr writes them.
+    from geohazard_cli.sites import degree_texts
+
+    texts = degree_texts(cells)
+    if texts is not None:
+        assert texts == [repr(float(c)) for c in cells]
+    else:
+        assert any(set(c.split(".")[1]) == {"0"} for c in cells)
+    assert degree_texts(["117.0", "36.6"]) is None and degree_texts(["117.10", "36.60"]) == ["117.1", "36.6"]
+    assert degree_texts(["117.1\n36.6"]) is None and degree_texts(["1.2345678901234"]) is None

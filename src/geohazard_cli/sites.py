@@ -425,10 +425,12 @@ class Block:
     checks them) or as Site records (the careful path's): each form is made from the other only
     when asked for, so ``sites grade`` never builds a record per site."""
 
-    __slots__ = ("_cols", "_sites")
+    __slots__ = ("_cols", "_sites", "texts")
 
-    def __init__(self, cols: list[Sequence[Any]] | None = None, sites: list[Site] | None = None) -> None:
+    def __init__(self, cols: list[Sequence[Any]] | None = None, sites: list[Site] | None = None,
+                 texts: Mapping[int, Sequence[str]] | None = None) -> None:
         self._cols, self._sites = cols, sites
+        self.texts = texts or {}  # a field's cells as CSV writes them, where reading already gave them
 
     def __len__(self) -> int:
         return len(self._sites) if self._sites is not None else len(self._cols[0]) if self._cols else 0
@@ -488,6 +490,20 @@ _OUT = tuple(FIELD[k] for k in ("id", "name", "hazard_type_name", "street", "lon
                                 "monitor_name", "monitor_phone", "evacuation_route", "evacuation_place",
                                 "source"))
 CSV_HEADER = (*KEYS, "grade", "grade_name", "level")
+# Decimal degrees as a register writes them (117.06370) whose float repr writes without the trailing
+# zeros (117.0637): at most 3 + 12 digits, a non-zero one after the point, so at most 15 significant
+# digits, which a float keeps and repr gives back as the shortest text (tests/test_sites_load.py).
+_DEGREE = r"[1-9][0-9]{0,2}\.(?=[0-9]{1,12}(?![0-9]))0*[1-9][0-9]*"
+DEGREES = re.compile(f"{_DEGREE}(?:\n{_DEGREE})*")
+
+
+def degree_texts(cells: Sequence[str]) -> list[str] | None:
+    """A column of coordinates as repr writes their floats, from the cells as read; None when a
+    cell is not of that plain form (then repr writes each)."""
+    joined = "\n".join(cells)
+    if DEGREES.fullmatch(joined) is None or joined.count("\n") != len(cells) - 1:
+        return None
+    return list(map(str.rstrip, cells, repeat("0")))
 
 
 def graded_csv(block: Block, hits: list[Hit]) -> str | None:
@@ -496,7 +512,8 @@ def graded_csv(block: Block, hits: list[Hit]) -> str | None:
     joined, which the joined text shows needs no quoting."""
     cols, n = block.columns(), len(hits)
     tails = {h: ",".join(x or "" for x in h) for h in set(hits)}
-    cells: list[Iterable[str]] = [_cell_texts(cols[i], i) for i in _OUT]
+    given = block.texts
+    cells: list[Iterable[str]] = [given[i] if i in given else _cell_texts(cols[i], i) for i in _OUT]
     cells.append(map(tails.__getitem__, hits))
     text = "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
     if text.count(",") == 18 * n and text.count("\n") == n and '"' not in text and "\r" not in text:

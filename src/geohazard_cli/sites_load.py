@@ -29,6 +29,7 @@ from geohazard_cli.errors import ConfigError, InputError
 from geohazard_cli.sites import (
     _SPACE,
     COLUMNS,
+    FIELD,
     HEADER_ALIASES,
     KEYS,
     Block,
@@ -40,6 +41,7 @@ from geohazard_cli.sites import (
     _Streets,
     _text,
     csv_rows,
+    degree_texts,
     geojson_rows,
     parse_rows,
     yaml_rows,
@@ -174,8 +176,12 @@ def fast_block(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str,
     n, width = len(rows), len(keys)
     if not n or set(map(len, rows)) != {width} or not all(map(any, rows)):
         return None
-    cols = fast_columns(dict(zip(keys, zip(*rows, strict=True), strict=True)), n, f, seen, start)
-    return None if cols is None else Block(cols)
+    raw = dict(zip(keys, zip(*rows, strict=True), strict=True))
+    cols = fast_columns(raw, n, f, seen, start)
+    if cols is None:
+        return None
+    texts = {FIELD[k]: t for k in ("lon", "lat") if (t := degree_texts(raw[k])) is not None}
+    return Block(cols, texts=texts)
 
 
 def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[str, int], start: int
