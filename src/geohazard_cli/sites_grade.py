@@ -1,13 +1,15 @@
 """Grading a register file: ``grade_file`` reads it a chunk at a time, grades each chunk
-(``sites.grade_hits``), hands the chunk's text (``render``) to ``write`` and tallies it.
+(``sites.grade_hits``), writes the chunk's text (``render``) to ``out`` and tallies it.
 
-A large CSV register is graded in parts, one process per CPU (``os.fork``): the file is split
-into byte ranges at line ends, each process reads and grades its range into a file of its own,
-and the parts are written out in file order. This path only takes a register it is sure of: no
-quote anywhere (a quoted cell may hold a line end), no carriage return but in a line end, every chunk taken by
-the fast path (no problem of any kind), no id in two parts. On any doubt it gives up before
-writing anything and the register is read again in one pass, which words every problem with
-its file and line; so both paths write the same bytes (``tests/test_sites_grade.py``).
+A large CSV register is graded in parts, at most one per CPU (``default_parts``): the file is cut
+into byte ranges at line ends; this process grades the first straight into ``out``, a part process
+(``forking.fork_part``) each other one into a temporary file, copied after it in file order, and
+the tallies are merged. This path only takes a register it is sure of: no quote anywhere (a
+quoted cell may hold a line end), no carriage return but in a line end, UTF-8 throughout, every
+chunk taken by the fast path (no problem of any kind, warnings included), no id in two parts. On
+any doubt it cuts ``out`` back to where it was and the register is read again in one pass, which
+words every problem with its file and line; so both ways write the same bytes
+(``tests/test_sites_grade.py``).
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def _range_rows(path: Path, start: int, end: int, size: int) -> Iterator[list[li
         left, rest = end - start, b""
         while left > 0 or rest:
             got = fh.read(min(1 << 20, left)) if left > 0 else b""
-            left -= len(got)
+            left = left - len(got) if got else 0  # (a file cut short while read: what there is)
             buf = rest + got
             cut = buf.rfind(b"\n") + 1 if left > 0 else len(buf)
             buf, rest = buf[:cut], buf[cut:]
