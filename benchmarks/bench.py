@@ -297,7 +297,10 @@ def bench_sites(n: int, repeats: int) -> list[bool]:
         "csv.reader pass": [sys.executable, "-c", CSV_LOOP, str(path)],
         "sites grade": [*CLI, "sites", "grade", "--sites", str(path), "--format", "csv"],
     }
-    print(f"sites: {n:,} sites, {repeats} alternating rounds, medians")
+    from geohazard_cli.sites_grade import default_parts
+
+    print(f"sites: {n:,} sites, {repeats} alternating rounds, medians; sites grade in {default_parts(path)} "
+          "part(s) (sites_grade.default_parts: one process per CPU, parts of at least 4 MiB)")
     times = alternate(cases, repeats)
     for k, v in times.items():
         print(f"  {k:<28} {statistics.median(v):9.2f} s   (min {min(v):.2f})")
