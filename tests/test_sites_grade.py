@@ -104,10 +104,12 @@ def test_the_parts_path_gives_up_when_unsure(tmp_path: Path) -> None:
     assert f":{2500 + 2}:" in first  # file:line of the second use
 
     rows = _clean(3000)
-    rows[2900][KEYS.index("monitor_name")] = "XXX"  # a placeholder: a warning, worded by the careful path
-    path = _write(tmp_path / "warn.csv", list(KEYS), rows)
-    assert _in_parts(path, *CTX, _csv_chunk, _Sink(), 2) is None
-    assert len(_graded(path, 2)[1][2]) == 1 and _graded(path, 2) == _graded(path, 1)
+    rows[2900][KEYS.index("monitor_name")] = "XXX"  # a placeholder in part 2 ...
+    rows[2][KEYS.index("responsible_phone")] = "待填"  # ... and in part 1: warnings, each with its line
+    rows[1000][KEYS.index("threatened")] = "x"  # and a fatal problem
+    path = _write(tmp_path / "fatal.csv", list(KEYS), rows)
+    assert _in_parts(path, *CTX, _csv_chunk, _Sink(), 2) is None  # a fatal problem: the one pass words it
+    assert _graded(path, 2) == _graded(path, 1)
 
     rows = _clean(3000)
     rows[5][KEYS.index("name")] = "坡,甲"  # quoted in the file: a quote anywhere and no split is tried
@@ -207,3 +209,22 @@ def test_an_error_in_the_first_part_stops_the_others(tmp_path: Path) -> None:
     assert time.monotonic() - began < 3  # the child was stopped, not waited for to its end
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # and reaped: no child left
+
+
+def test_warnings_are_worded_in_parts_as_in_one_pass(tmp_path: Path) -> None:
+    rows = _clean(3000)
+    rows[2900][KEYS.index("monitor_name")] = "XXX"  # a placeholder in part 2 ...
+    rows[2][KEYS.index("responsible_phone")] = "待填"  # ... and in part 1
+    path = _write(tmp_path / "warn.csv", list(KEYS), rows)
+    sink = _Sink()
+    got = _in_parts(path, *CTX, _csv_chunk, sink, 2)
+    assert got is not None and len(got.warnings) == 2  # the parts path took it, warnings and all
+    assert [(w.line, w.path) for w in got.warnings] == [(4, "sites.2.responsible_phone"),
+                                                          (2902, "sites.2900.monitor_name")]
+    for render in (_csv_chunk, _json_chunk, _text_chunk):
+        assert _graded(path, 2, render) == _graded(path, 1, render)
+
+    blank = [*rows[:10], [""] * len(KEYS), *rows[10:]]  # a blank row in part 1: part 2's rows renumbered
+    path = _write(tmp_path / "blank.csv", list(KEYS), blank)
+    assert _in_parts(path, *CTX, _csv_chunk, _Sink(), 2) is None
+    assert _graded(path, 2) == _graded(path, 1) and len(_graded(path, 1)[1][2]) == 2

@@ -121,6 +121,22 @@ def split(path: Path, parts: int) -> tuple[list[str], list[tuple[int, int]]] | N
     return keys, list(pairwise(cuts))
 
 
+def first_lines(path: Path, spans: list[tuple[int, int]]) -> list[int]:
+    """The line number of each span's first line (the header is line 1; a line ends at a line feed,
+    which is how the csv module counts them where no carriage return stands alone)."""
+    numbers, line, pos = [], 1, 0
+    with path.open("rb") as fh:
+        for start, _ in spans:
+            while pos < start:
+                chunk = fh.read(min(1 << 20, start - pos))
+                if not chunk:
+                    break
+                line += chunk.count(b"\n")
+                pos += len(chunk)
+            numbers.append(line)
+    return numbers
+
+
 class _Unsure(Exception):
     """A part's bytes hold what splitting at line ends cannot be sure of."""
 
@@ -158,6 +174,8 @@ class _Part(NamedTuple):
     sites: int
     state: tuple[Any, ...]  # Tally.state()
     ids: list[str]
+    warnings: list[dict[str, Any]]  # Problem.model_dump() of each, in file order
+    blanks: int  # blank rows (the one pass numbers rows without them)
 
 
 def _dumps(part: _Part) -> bytes:
@@ -166,34 +184,52 @@ def _dumps(part: _Part) -> bytes:
 
     by_grade, by_street, bests = part.state
     plain = [None if b is None else (str(b[0]), isinstance(b[0], Decimal), *b[1:]) for b in bests]
-    return marshal.dumps((part.sites, by_grade, by_street, plain, part.ids))
+    return marshal.dumps((part.sites, by_grade, by_street, plain, part.ids, part.warnings, part.blanks))
 
 
 def _loads(data: bytes) -> _Part:
     import marshal
 
-    sites, by_grade, by_street, plain, ids = marshal.loads(data)
+    sites, by_grade, by_street, plain, ids, warnings, blanks = marshal.loads(data)
     bests = [None if b is None else ((Decimal if b[1] else int)(b[0]), *b[2:]) for b in plain]
-    return _Part(sites, (by_grade, by_street, bests), ids)
+    return _Part(sites, (by_grade, by_street, bests), ids, warnings, blanks)
 
 
-def _grade_range(path: Path, keys: list[str], span: tuple[int, int], profile: Profile, roster: Roster,
-                 bounds: Bounds, render: Render, emit: Callable[[bytes], Any], first: bool) -> _Part | None:
-    """One range graded, its text passed to ``emit`` as UTF-8, or None at the first chunk the
-    fast path does not take."""
-    f, seen, tally, memo, count = _Fast(profile, roster, bounds), {}, Tally(profile), {}, 0  # type: ignore[var-annotated]
+def _grade_range(path: Path, keys: list[str], span: tuple[int, int], line: int, profile: Profile,
+                 roster: Roster, bounds: Bounds, render: Render, emit: Callable[[bytes], Any], first: bool
+                 ) -> _Part | None:
+    """One range graded, its text passed to ``emit`` as UTF-8; a chunk the fast path does not take
+    goes the careful way, as in one pass (its first line number ``line``, its rows numbered as if no
+    blank row came before: the caller checks). None at a fatal problem or a doubt about the bytes."""
+    from geohazard_cli.sites_load import careful_chunk
+
+    file, f, seen, tally, memo = str(path), _Fast(profile, roster, bounds), {}, Tally(profile), {}  # type: ignore[var-annotated]
+    count = blanks = 0
+    index = line - 2  # (the header is line 1)
+    warnings: list[dict[str, Any]] = []
     try:
         for rows in _range_rows(path, *span, CHUNK):
-            block = fast_block(keys, rows, f, seen, count)
+            block = fast_block(keys, rows, f, seen, index)
             if block is None:
-                return None
+                block, problems, taken = careful_chunk(keys, rows, range(line, line + len(rows)), file, profile,
+                                                       roster, bounds, seen, index, f.streets)
+                if any(p.fatal for p in problems):
+                    return None
+                warnings += (p.model_dump() for p in problems)
+                blanks += len(rows) - taken
+                index += taken
+            else:
+                index += len(rows)
+            line += len(rows)
+            if not len(block):
+                continue
             hits = grade_hits(block.columns(), profile, memo)
             tally.add_hits(block.columns(), hits)
             emit(render(block, hits, first and count == 0).encode("utf-8"))
             count += len(block)
     except (_Unsure, UnicodeDecodeError):
         return None
-    return _Part(count, tally.state(), list(seen))
+    return _Part(count, tally.state(), list(seen), warnings, blanks)
 
 
 def _in_parts(path: Path, profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink,
@@ -208,14 +244,15 @@ def _in_parts(path: Path, profile: Profile, roster: Roster, bounds: Bounds, rend
     if plan is None or spool is None:
         return None
     at = out.tell()
-    got = _fork_parts(path, *plan, spool, profile, roster, bounds, render, out)
+    keys, spans = plan
+    got = _fork_parts(path, keys, spans, first_lines(path, spans), spool, profile, roster, bounds, render, out)
     if got is None:
         out.truncate(at)  # (nothing of the parts is left: the one pass writes it all)
     return got
 
 
-def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], spool: str, profile: Profile,
-                roster: Roster, bounds: Bounds, render: Render, out: Sink) -> Outcome | None:
+def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], lines: list[int], spool: str,
+                profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink) -> Outcome | None:
     import gc
 
     from geohazard_cli.forking import close_part, fork_part, read_all, restore, stop_on_term
@@ -224,12 +261,13 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], spool
     gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
     saved = stop_on_term()
     try:
-        for span in spans[1:]:
-            started = fork_part(_work(path, keys, span, profile, roster, bounds, render), spool, "geohazard-sites-")
+        for span, line in zip(spans[1:], lines[1:], strict=True):
+            started = fork_part(_work(path, keys, span, line, profile, roster, bounds, render), spool,
+                                "geohazard-sites-")
             if started is None:  # (no process to be had: the one pass, as without parts)
                 return None
             children.append(list(started))
-        first = _grade_range(path, keys, spans[0], profile, roster, bounds, render, out.write_bytes, True)
+        first = _grade_range(path, keys, spans[0], lines[0], profile, roster, bounds, render, out.write_bytes, True)
         results = [first]
         for entry in children:
             if first is None:  # (the one pass will read it all: the children's work is of no use)
@@ -239,17 +277,22 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], spool
             entry[0] = 0
             results.append(_loads(report[3:]) if report.startswith(b"ok ") else None)
         ids: set[str] = set()
-        for part in results:
-            if part is None or not ids.isdisjoint(part.ids):
+        blanks = 0
+        for part in results:  # (a part's rows are numbered as if no blank row came before it)
+            if part is None or not ids.isdisjoint(part.ids) or (blanks and part.warnings):
                 return None
             ids.update(part.ids)
+            blanks += part.blanks
         tally = Tally(profile)
         for part in results:
             assert part is not None
             tally.merge(part.state)
         for _, _, fh in children:
             out.write_file(fh)
-        return Outcome(sum(p.sites for p in results if p is not None), tally, [], Fatal())
+        from geohazard_cli.contacts import Problem
+
+        warnings = [Problem(**w) for p in results if p is not None for w in p.warnings]
+        return Outcome(sum(p.sites for p in results if p is not None), tally, warnings, Fatal())
     finally:
         for entry in children:  # (stopped early or done: kill any still running, reap, close)
             close_part(*entry)
@@ -257,14 +300,14 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], spool
         restore(saved)
 
 
-def _work(path: Path, keys: list[str], span: tuple[int, int], profile: Profile, roster: Roster, bounds: Bounds,
-          render: Render) -> Callable[[IO[bytes]], bytes]:
+def _work(path: Path, keys: list[str], span: tuple[int, int], line: int, profile: Profile, roster: Roster,
+          bounds: Bounds, render: Render) -> Callable[[IO[bytes]], bytes]:
     """What a part process does: its range graded into its file; b"ok " and what it found, or
     b"unsure" (the parent reads the register again in one pass)."""
 
     def work(out: IO[bytes]) -> bytes:  # pragma: no cover - runs in the child
         with open(out.fileno(), "wb", buffering=1 << 20, closefd=False) as fh:
-            part = _grade_range(path, keys, span, profile, roster, bounds, render, fh.write, False)
+            part = _grade_range(path, keys, span, line, profile, roster, bounds, render, fh.write, False)
         return b"unsure" if part is None else b"ok " + _dumps(part)
 
     return work

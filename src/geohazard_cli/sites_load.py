@@ -255,6 +255,17 @@ def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[
             phones[1], _texts(get("evacuation_route"), n), _texts(get("evacuation_place"), n), _texts(get("source"), n)]
 
 
+def careful_chunk(keys: list[str], rows: list[list[str]], lines: Sequence[int], file: str, profile: Profile,
+                  roster: Roster, bounds: Bounds, seen: dict[str, int], start: int, streets: _Streets
+                  ) -> tuple[Block, list[Problem], int]:
+    """A chunk through the careful path (``sites.parse_rows``), each row with its line: its sites,
+    its problems, and how many rows it numbered (blank rows are not numbered)."""
+    dicts = [(ln, {k: v for k, v in zip(keys, cells, strict=False) if v != "" or k not in KEYS})
+             for ln, cells in zip(lines, rows, strict=True) if any(cells)]
+    sites, problems = parse_rows(dicts, file, profile, roster, bounds, seen=seen, start=start, streets=streets)
+    return Block(sites=sites), problems, len(dicts)
+
+
 def _terminators(cells: list[str]) -> int:
     """Line ends inside a row's cells (a quoted cell may hold them): how csv.reader counts lines."""
     return sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
@@ -306,12 +317,10 @@ def csv_blocks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
                         at += 1 + _terminators(r)
                         lines.append(at)
                 line = end
-                dicts = [(ln, {k: v for k, v in zip(keys, cells, strict=False) if v != "" or k not in KEYS})
-                         for ln, cells in zip(lines, rows, strict=True) if any(cells)]
-                sites, problems = parse_rows(dicts, file, profile, roster, bounds, seen=seen, start=start,
-                                             streets=f.streets)
-                start += len(dicts)
-                yield Block(sites=sites), problems
+                block, problems, taken = careful_chunk(keys, rows, lines, file, profile, roster, bounds, seen, start,
+                                                       f.streets)
+                start += taken
+                yield block, problems
         except StopIteration:
             raise error(f"{path}: empty; expected a header row ({', '.join(KEYS)})") from None
         except UnicodeDecodeError:
