@@ -179,7 +179,11 @@ def test_recorded_warning_round_includes_the_site_people(cli, tmp_path: Path) ->
 @pytest.mark.parametrize("cmd", [("classify",), ("callsheet",), ("report-form",)])
 def test_site_fills_the_incident_and_flags_override(cli, cmd: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     base = (*cmd, "--site", "EX-002", "--sites", str(EXAMPLE), "--format", "json")
-    data = json.loads(cli(*base).stdout)
+    result = cli(*base)
+    data = json.loads(result.stdout)
+    # the site's 威胁人数 standing as 需搬迁转移人数 is said, and not once the officer gives the number
+    assert "需搬迁转移人数 160人 is the site's 威胁人数" in result.stderr
+    assert "威胁人数" not in cli(*base, "--evacuees", "30").stderr
     inc = data["incident"] if cmd == ("classify",) else None
     if inc is not None:
         assert (inc["location"], inc["hazard_type"], inc["evacuees"], inc["potential_loss"], inc["households"]) == (

@@ -316,17 +316,26 @@ def incident_values(
 
     flags = {k: v for k, v in figures.items() if k not in _NOT_FLAGS and v is not None}
     spec = figures.get("file")
+    site: dict[str, Any] = {}
     if figures.get("site") is not None:  # the site is the first layer; the file and the flags override it
-        base = parse_values(site_values(figures, profile), profile, where="--site", base=base, require_figure=False)
+        site = site_values(figures, profile)
+        base = parse_values(site, profile, where="--site", base=base, require_figure=False)
+    raw: dict[str, Any] = {}
     if spec is not None:
         raw, name = read_incident_file(spec)
         raw = _field_keys(raw, name)
         from_file = parse_values(raw, profile, where=name, base=base, require_figure=not flags)
-        return _warn_implausible(parse_values(flags, profile, name=flag_name, base=from_file), profile, flags,
-                                 {k: f"{name}: {k}" for k in raw})
-    if not flags and base is None:
+        values = _warn_implausible(parse_values(flags, profile, name=flag_name, base=from_file), profile, flags,
+                                   {k: f"{name}: {k}" for k in raw})
+    elif not flags and base is None:
         raise InputError("no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
-    return _warn_implausible(parse_values(flags, profile, name=flag_name, base=base), profile, flags, {})
+    else:
+        values = _warn_implausible(parse_values(flags, profile, name=flag_name, base=base), profile, flags, {})
+    if "evacuees" in site and "evacuees" not in flags and "evacuees" not in raw:
+        # the register counts everyone a site threatens; how many actually move is the officer's to give
+        print(f"note: --site {figures['site']}: 需搬迁转移人数 {site['evacuees']}人 is the site's 威胁人数 "
+              "(everyone it threatens); give --evacuees for the number actually moving", file=sys.stderr)
+    return values
 
 
 def sheet_values(figures: dict[str, Any], profile: "Profile", cfg: Path) -> dict[str, Any]:
