@@ -14,7 +14,8 @@ from geohazard_cli.contacts_load import load_roster
 from geohazard_cli.errors import ConfigError
 from geohazard_cli.grading import assess
 from geohazard_cli.rules import load_profile
-from geohazard_cli.sites import KEYS, grade_sites, load_bounds
+from geohazard_cli.sites import KEYS, load_bounds
+from geohazard_cli.sites_grade import grade_sites
 from geohazard_cli.sites_load import load_sites, read_register
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -142,7 +142,8 @@ def test_tally_by_columns_is_the_tally_row_by_row(sites: list[tuple[Any, Any, st
     # (the first written, of equal ones), then the largest id.
     from decimal import Decimal
 
-    from geohazard_cli.sites import Block, Site, Tally, grade_hits
+    from geohazard_cli.sites import Block, Site
+    from geohazard_cli.sites_grade import Tally, grade_hits
 
     profile = CTX[0]
     rows = [Site(f"S{i:03d}", f"点{i}", "landslide", "滑坡", street, "k", 117.0, 36.6, None, t,

@@ -102,12 +102,12 @@ def test_a_clean_chunk_takes_the_fast_path(tmp_path: Path) -> None:
 
 @given(st.from_regex(r"[0-9]{1,16}", fullmatch=True))
 def test_whole_wan_read_as_parse_amount_reads_it(digits: str) -> None:
-    from geohazard_cli.money import parse_amount
-    from geohazard_cli.sites_load import _WAN, _WHOLE_WAN
+    from geohazard_cli.money import WAN, parse_amount
+    from geohazard_cli.sites_load import _WHOLE_WAN
 
     v = digits + "万"
     assert _WHOLE_WAN.fullmatch(v)
-    fast, careful = Decimal(v[:-1]) * _WAN, parse_amount(v, "potential_loss")
+    fast, careful = Decimal(v[:-1]) * WAN, parse_amount(v, "potential_loss")
     assert fast.as_tuple() == careful.as_tuple()  # the same digits and exponent: str() writes the same
 
 

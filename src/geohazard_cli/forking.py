@@ -26,6 +26,53 @@ TERM_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 Child = tuple[int, int, IO[bytes]]  # pid, read end of its report pipe, its output file
 
 
+_SCAN = 1 << 20  # how far past a cut point a line feed is looked for (and the size of each read)
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def line_cuts(fd: int, start: int, end: int, parts: int) -> list[int]:
+    """Where parts 2..``parts`` of bytes [start, end) start: just after the first line feed at or
+    past start + (end - start) * k / parts. Empty when the bytes go as one part (no line feed near
+    a cut point, or the cuts would not make ``parts`` parts)."""
+    found: list[int] = []
+    for k in range(1, parts):
+        target = start + (end - start) * k // parts
+        i = os.pread(fd, _SCAN, target).find(b"\n")
+        if i < 0:
+            return []
+        cut = target + i + 1
+        if cut >= end or (found and cut <= found[-1]):
+            return []
+        found.append(cut)
+    return found
+
+
+def lines_before(fd: int, end: int, lone_cr: bool) -> int:
+    """Lines wholly before byte ``end`` (just after a line feed), as a reader counts them: at line
+    feeds only, or (``lone_cr``: the csv module, newline="") also at a carriage return alone."""
+    lf = cr = crlf = 0
+    pos = 0
+    last = b""
+    while pos < end:
+        chunk = os.pread(fd, min(_SCAN, end - pos), pos)
+        if not chunk:
+            break
+        lf += chunk.count(b"\n")
+        if lone_cr:
+            cr += chunk.count(b"\r")
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
+        pos += len(chunk)
+    return lf + cr - crlf if lone_cr else lf
+
+
 def stop_on_term() -> dict[int, Any]:
     """While parts run, SIGTERM and SIGHUP (kill, timeout, a closed terminal) end this process
     through its ``finally`` blocks, which kill and reap the part processes, instead of leaving

@@ -2,11 +2,10 @@
 config dir, each site with its place, figures and the people who watch it (§3.1.4, §6.3(1)).
 
 Pure but for reading files: ``parse_rows`` turns rows (plain dicts, as a YAML list or a CSV gives
-them) into ``Site`` records, collecting every problem with file, line and field; ``load_sites``
-reads a register and raises on the first fatal problem; ``grade_sites`` grades each site as an
-incident at it would be graded (威胁人数 as 需搬迁转移人数, the potential loss), through
-``grading.assess``, once per combination of bands. Plain tuples, no pydantic per row: a register
-holds up to 300,000 sites (the national 群测群防 scale).
+them) into ``Site`` records, collecting every problem with file, line and field (``sites_load``
+reads a register in chunks, ``load_sites`` raising on the first fatal problem); ``Block`` holds
+a chunk as columns or records. Grading is in ``sites_grade``, maps in ``sites_map``. Plain
+tuples, no pydantic per row: a register holds up to 300,000 sites (the national 群测群防 scale).
 
 The district's bounding box comes from ``district.yaml`` in the config dir (data, not code).
 """
@@ -19,7 +18,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from itertools import repeat
-from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -309,6 +307,18 @@ def parse_rows(rows: Iterable[tuple[int | None, Mapping[str, Any]]], file: str, 
 
 # --- files ---------------------------------------------------------------------------------------
 
+def header_keys(path: Path, header: list[str], error: type[ConfigError] | type[InputError] = ConfigError
+                ) -> list[str]:
+    """A CSV register's header as column keys (English or the Chinese label, spaces dropped); the
+    error naming the file's line 1 when a required column is missing."""
+    keys = [HEADER_ALIASES.get(_SPACE.sub("", h), h) for h in header]
+    missing = [c.key for c in COLUMNS if c.required and c.key not in keys]
+    if missing:
+        raise error(f"{path}:1: missing column(s) {', '.join(missing)} (headers: {', '.join(KEYS)} "
+                    "or 编号, 名称, 灾害类型, 街道, 经度, 纬度, ...)")
+    return keys
+
+
 def csv_rows(path: Path, error: type[ConfigError] | type[InputError] = ConfigError
              ) -> Iterator[tuple[int | None, dict[str, Any]]]:
     """A CSV register's rows with their line numbers; headers in English or the Chinese labels."""
@@ -324,11 +334,7 @@ def csv_rows(path: Path, error: type[ConfigError] | type[InputError] = ConfigErr
             raise error(f"{path}: empty; expected a header row ({', '.join(KEYS)})") from None
         except UnicodeDecodeError:
             raise error(f"{path}: is not UTF-8 text; save it as UTF-8") from None
-        keys = [HEADER_ALIASES.get(_SPACE.sub("", h), h) for h in header]
-        missing = [c.key for c in COLUMNS if c.required and c.key not in keys]
-        if missing:
-            raise error(f"{path}:1: missing column(s) {', '.join(missing)} (headers: {', '.join(KEYS)} "
-                        "or 编号, 名称, 灾害类型, 街道, 经度, 纬度, ...)")
+        keys = header_keys(path, header, error)
         try:
             for cells in reader:
                 if not any(cells):
@@ -407,16 +413,8 @@ def dump_yaml(sites: list[Site], title: str) -> str:
     return head + body
 
 
-# --- grading -------------------------------------------------------------------------------------
+# --- a chunk of sites ----------------------------------------------------------------------------
 
-class Graded(NamedTuple):
-    site: Site
-    grade: str | None  # the profile's grade key; None: neither figure known
-    grade_name: str | None
-    level: str | None
-
-
-Hit = tuple[str | None, str | None, str | None]  # grade key, grade name, response level
 FIELD = {f: i for i, f in enumerate(Site._fields)}  # a Site field -> its column in a Block
 
 
@@ -446,50 +444,6 @@ class Block:
         return self._cols
 
 
-def grade_hits(cols: list[Sequence[Any]], profile: Profile, memo: dict[tuple[int, int], Hit] | None = None
-               ) -> list[Hit]:
-    """Each site's (grade, grade_name, level), from a Block's columns: the band of each figure by
-    ``bisect`` over the whole column, then one ``grading.assess`` per combination of bands (the
-    grade depends only on those), so a register of any size costs one assessment per
-    combination. ``memo`` carries over between chunks."""
-    from bisect import bisect_right
-    from itertools import repeat
-    from operator import is_
-
-    from geohazard_cli.grading import assess
-
-    tables = {ind.key: lowers for ind, lowers, _ in profile.tables}
-    memo = {} if memo is None else memo
-
-    def cells(col: Sequence[Any], lowers: list[Decimal] | None) -> list[int]:
-        if lowers is None:
-            return [-1] * len(col)
-        if not any(map(is_, col, repeat(None))):  # (`None in col` would compare None with each Decimal)
-            return list(map(bisect_right, repeat(lowers), col))
-        return [-1 if v is None else bisect_right(lowers, v) for v in col]
-
-    threatened, losses = cols[FIELD["threatened"]], cols[FIELD["potential_loss"]]
-    keys = list(zip(cells(threatened, tables.get("evacuees")), cells(losses, tables.get("potential_loss")),
-                    strict=True))
-    for key in set(keys).difference(memo):
-        i = keys.index(key)
-        values = {k: v for k, v in (("evacuees", threatened[i]), ("potential_loss", losses[i]))
-                  if v is not None and k in tables}
-        if values:
-            a = assess(values, profile)
-            memo[key] = (a["grade"], a["grade_name"], a["response_level"])
-        else:
-            memo[key] = (None, None, None)
-    return list(map(memo.__getitem__, keys))
-
-
-# A graded site as a CSV row: the Site's fields in KEYS order (hazard_type as its name, street_key
-# left out), then the grade.
-_OUT = tuple(FIELD[k] for k in ("id", "name", "hazard_type_name", "street", "lon", "lat", "households",
-                                "threatened", "potential_loss", "responsible_name", "responsible_phone",
-                                "monitor_name", "monitor_phone", "evacuation_route", "evacuation_place",
-                                "source"))
-CSV_HEADER = (*KEYS, "grade", "grade_name", "level")
 # Decimal degrees as a register writes them (117.06370) whose float repr writes without the trailing
 # zeros (117.0637): at most 3 + 12 digits, a non-zero one after the point, so at most 15 significant
 # digits, which a float keeps and repr gives back as the shortest text (tests/test_sites_load.py).
@@ -504,163 +458,3 @@ def degree_texts(cells: Sequence[str]) -> list[str] | None:
     if DEGREES.fullmatch(joined) is None or joined.count("\n") != len(cells) - 1:
         return None
     return list(map(str.rstrip, cells, repeat("0")))
-
-
-def graded_csv(block: Block, hits: list[Hit]) -> str | None:
-    """A Block's graded sites as CSV lines (``CSV_HEADER``'s columns), or None when some cell needs
-    quoting (then ``csv.writer`` writes ``graded_rows``): each column's cells as text, the lines
-    joined, which the joined text shows needs no quoting."""
-    cols, n = block.columns(), len(hits)
-    tails = {h: ",".join(x or "" for x in h) for h in set(hits)}
-    given = block.texts
-    cells: list[Iterable[str]] = [given[i] if i in given else _cell_texts(cols[i], i) for i in _OUT]
-    cells.append(map(tails.__getitem__, hits))
-    text = "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
-    if text.count(",") == 18 * n and text.count("\n") == n and '"' not in text and "\r" not in text:
-        return text
-    return None
-
-
-def graded_rows(block: Block, hits: list[Hit]) -> Iterator[list[Any]]:
-    """A Block's graded sites as rows of cells for ``csv.writer`` (None an empty cell)."""
-    for s, h in zip(block.sites(), hits, strict=True):
-        yield [*s[:2], *s[3:5], *s[6:], *h]
-
-
-def _cell_texts(col: Sequence[Any], field: int) -> Iterable[str]:
-    """A column's cells as CSV text: floats as repr writes them, other values as str, None empty."""
-    if field in (6, 7):
-        return map(repr, col)
-    if not any(map(is_, col, repeat(None))):  # (`None in col` would compare None with each Decimal)
-        return col if field < 6 or field > 10 else map(str, col)
-    return ["" if v is None else v if isinstance(v, str) else str(v) for v in col]
-
-
-def grade_sites(sites: Iterable[Site], profile: Profile, memo: dict[tuple[int, int], Hit] | None = None
-                ) -> list[Graded]:
-    """Each site graded as an incident there would be (威胁人数 as 需搬迁转移人数, 潜在经济损失): see
-    ``grade_hits``."""
-    block = Block(sites=list(sites))
-    return [Graded(s, *h) for s, h in zip(block.sites(), grade_hits(block.columns(), profile, memo), strict=True)]
-
-
-class Tally:
-    """Counts by grade and by street, and the sites nearest each bound (just below it: the ones a
-    little more would lift a grade), gathered a chunk of graded sites at a time."""
-
-    def __init__(self, profile: Profile) -> None:
-        self.by_grade: dict[str, int] = {g.key: 0 for g in profile.grades}
-        self.by_grade["ungraded"] = 0
-        self.by_street: dict[str, dict[str, int]] = {}
-        self.bounds: list[list[Any]] = []  # [indicator, band, field, best (value, id, name) so far]
-        for ind, _, _ in profile.tables:
-            field = {"evacuees": "threatened", "potential_loss": "potential_loss"}.get(ind.key)
-            if field is not None:
-                self.bounds += [[ind, band, field, None] for band in ind.bands[1:]]
-
-    def add(self, graded: list[Graded]) -> None:
-        self.add_hits(Block(sites=[g.site for g in graded]).columns(), [g[1:] for g in graded])
-
-    def add_hits(self, cols: list[Sequence[Any]], hits: list[Hit]) -> None:
-        """A Block's columns and their ``grade_hits``, a column at a time."""
-        from bisect import bisect_left
-        from collections import Counter
-        from itertools import compress, repeat
-        from operator import eq
-
-        for (street, hit), n in Counter(zip(cols[FIELD["street"]], hits, strict=True)).items():
-            k = hit[0] or "ungraded"
-            self.by_grade[k] += n
-            by = self.by_street.setdefault(street, {})
-            by[k] = by.get(k, 0) + n
-        known: dict[str, list[Any]] = {}  # a field's distinct values, sorted
-        for entry in self.bounds:
-            _, band, field, best = entry
-            col = cols[FIELD[field]]
-            if field not in known:
-                known[field] = sorted(set(col).difference((None,)))
-            values = known[field]
-            i = bisect_left(values, band.lower)
-            if i == 0 or (best is not None and values[i - 1] < best[0]):
-                continue  # nothing below the bound, or nothing nearer it than an earlier chunk's
-            at = list(map(eq, col, repeat(values[i - 1])))
-            # the largest value below the bound, then the largest id: that site's id, name and value
-            # (its own: 15000 and 15000.0 are one value, written as the site has it)
-            sid, name, value = max(zip(compress(cols[0], at), compress(cols[1], at), compress(col, at), strict=True))
-            below = (value, sid, name)
-            if best is None or below[:2] > best[:2]:
-                entry[3] = below
-
-    def state(self) -> tuple[Any, ...]:
-        """What ``merge`` takes: the counts and the nearest so far, as plain data."""
-        return self.by_grade, self.by_street, [entry[3] for entry in self.bounds]
-
-    def merge(self, state: tuple[Any, ...]) -> None:
-        """Add the ``state`` of a Tally of the sites after these (the same as adding its chunks)."""
-        by_grade, by_street, bests = state
-        for k, n in by_grade.items():
-            self.by_grade[k] += n
-        for street, other in by_street.items():
-            by = self.by_street.setdefault(street, {})
-            for k, n in other.items():
-                by[k] = by.get(k, 0) + n
-        for entry, below in zip(self.bounds, bests, strict=True):
-            if below is not None and (entry[3] is None or below[:2] > entry[3][:2]):
-                entry[3] = below
-
-    def result(self) -> dict[str, Any]:
-        nearest = [{"indicator": ind.key, "name": ind.name, "bound": str(band.lower), "grade": band.grade,
-                    "site": best[1], "site_name": best[2], "value": str(best[0]), "gap": str(band.lower - best[0])}
-                   for ind, band, _, best in self.bounds if best is not None]
-        return {"by_grade": self.by_grade, "by_street": self.by_street, "nearest": nearest}
-
-
-def summary(graded: list[Graded], profile: Profile) -> dict[str, Any]:
-    """Counts by grade and by street, and the sites nearest each bound (``Tally`` of one chunk)."""
-    tally = Tally(profile)
-    tally.add(graded)
-    return tally.result()
-
-
-# --- maps ----------------------------------------------------------------------------------------
-
-def geojson(graded: list[Graded]) -> dict[str, Any]:
-    """A FeatureCollection of Points (what QGIS opens): each site's fields and grade."""
-    features = []
-    for g in graded:
-        props = {k: v for k, v in g.site.as_json().items() if k not in ("lon", "lat")}
-        props.update(grade=g.grade, grade_name=g.grade_name, level=g.level)
-        features.append({"type": "Feature", "id": g.site.id, "properties": props,
-                         "geometry": {"type": "Point", "coordinates": [g.site.lon, g.site.lat]}})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def map_context(graded: list[Graded], bounds: Bounds, profile: Profile, width: int = 800) -> dict[str, Any]:
-    """What the offline map (templates/sites-map.*.j2) draws: each site at its place in the
-    district's box (equirectangular, true to scale at its middle latitude), street labels at the
-    middle of their sites, the grades for the legend, and a scale bar of a round length."""
-    import math
-
-    km_per_lon = 111.32 * math.cos(math.radians((bounds.south + bounds.north) / 2))
-    km_w, km_h = (bounds.east - bounds.west) * km_per_lon, (bounds.north - bounds.south) * 110.57
-    margin = 40
-    scale = (width - 2 * margin) / km_w  # pixels per km
-    height = round(km_h * scale) + 2 * margin
-
-    def xy(lon: float, lat: float) -> tuple[float, float]:
-        return (round(margin + (lon - bounds.west) * km_per_lon * scale, 1),
-                round(margin + (bounds.north - lat) * 110.57 * scale, 1))
-
-    points = [{"id": g.site.id, "name": g.site.name, "street": g.site.street, "grade": g.grade or "ungraded",
-               "grade_name": g.grade_name or "未定级", "threatened": g.site.threatened,
-               "x": xy(g.site.lon, g.site.lat)[0], "y": xy(g.site.lon, g.site.lat)[1]} for g in graded]
-    streets: dict[str, list[tuple[float, float]]] = {}
-    for g in graded:
-        streets.setdefault(g.site.street, []).append(xy(g.site.lon, g.site.lat))
-    labels = [{"name": name.removesuffix("办事处"), "x": round(sum(x for x, _ in pts) / len(pts), 1),
-               "y": round(sum(y for _, y in pts) / len(pts) - 12, 1)} for name, pts in streets.items()]
-    bar_km = next(k for k in (20, 10, 5, 2, 1, 0.5) if k * scale <= width / 4)
-    return {"title": bounds.name, "width": width, "height": height, "points": points, "labels": labels,
-            "grades": [{"key": g.key, "name": g.name} for g in profile.grades],
-            "scale": {"km": bar_km, "px": round(bar_km * scale, 1), "x": margin, "y": height - margin / 2},
-            "count": len(points)}

@@ -1,5 +1,8 @@
-"""Grading a register file: ``grade_file`` reads it a chunk at a time, grades each chunk
-(``sites.grade_hits``), writes the chunk's text (``render``) to ``out`` and tallies it.
+"""Grading the hazard-site register: each site as an incident there would be graded (威胁人数 as
+需搬迁转移人数, the potential loss) by ``grade_hits`` over a chunk's columns (``grading.assess``
+once per combination of bands), ``Tally`` (counts by grade and street, the sites nearest each
+bound), a chunk's CSV lines (``graded_csv``); ``grade_file`` reads a register a chunk at a time,
+grades each, writes the chunk's text (``render``) to ``out`` and tallies it.
 
 A large CSV register is graded in parts, at most one per CPU (``default_parts``): the file is cut
 into byte ranges at line ends; this process grades the first straight into ``out``, a part process
@@ -16,19 +19,187 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
-from itertools import islice, pairwise
+from itertools import islice, pairwise, repeat
+from operator import is_
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from geohazard_cli.sites import _SPACE, COLUMNS, HEADER_ALIASES, KEYS, Block, Tally, grade_hits
-from geohazard_cli.sites_load import CHUNK, Fatal, _Fast, fast_block, register_blocks
+from geohazard_cli.errors import ConfigError
+from geohazard_cli.sites import FIELD, KEYS, Block, Site, header_keys
+from geohazard_cli.sites_load import CHUNK, Fatal, _Fast, fast_block, register_blocks, takes_fast
 
 if TYPE_CHECKING:
     from geohazard_cli.contacts import Problem, Roster
     from geohazard_cli.rules import Profile
-    from geohazard_cli.sites import Bounds, Hit
+    from geohazard_cli.sites import Bounds
+
+# --- grading -------------------------------------------------------------------------------------
+
+class Graded(NamedTuple):
+    site: Site
+    grade: str | None  # the profile's grade key; None: neither figure known
+    grade_name: str | None
+    level: str | None
+
+
+Hit = tuple[str | None, str | None, str | None]  # grade key, grade name, response level
+def grade_hits(cols: list[Sequence[Any]], profile: Profile, memo: dict[tuple[int, int], Hit] | None = None
+               ) -> list[Hit]:
+    """Each site's (grade, grade_name, level), from a Block's columns: the band of each figure by
+    ``bisect`` over the whole column, then one ``grading.assess`` per combination of bands (the
+    grade depends only on those), so a register of any size costs one assessment per
+    combination. ``memo`` carries over between chunks."""
+    from bisect import bisect_right
+    from itertools import repeat
+    from operator import is_
+
+    from geohazard_cli.grading import assess
+
+    tables = {ind.key: lowers for ind, lowers, _ in profile.tables}
+    memo = {} if memo is None else memo
+
+    def cells(col: Sequence[Any], lowers: list[Decimal] | None) -> list[int]:
+        if lowers is None:
+            return [-1] * len(col)
+        if not any(map(is_, col, repeat(None))):  # (`None in col` would compare None with each Decimal)
+            return list(map(bisect_right, repeat(lowers), col))
+        return [-1 if v is None else bisect_right(lowers, v) for v in col]
+
+    threatened, losses = cols[FIELD["threatened"]], cols[FIELD["potential_loss"]]
+    keys = list(zip(cells(threatened, tables.get("evacuees")), cells(losses, tables.get("potential_loss")),
+                    strict=True))
+    for key in set(keys).difference(memo):
+        i = keys.index(key)
+        values = {k: v for k, v in (("evacuees", threatened[i]), ("potential_loss", losses[i]))
+                  if v is not None and k in tables}
+        if values:
+            a = assess(values, profile)
+            memo[key] = (a["grade"], a["grade_name"], a["response_level"])
+        else:
+            memo[key] = (None, None, None)
+    return list(map(memo.__getitem__, keys))
+
+
+# A graded site as a CSV row: the Site's fields in KEYS order (hazard_type as its name, street_key
+# left out), then the grade.
+_OUT = tuple(FIELD[k] for k in ("id", "name", "hazard_type_name", "street", "lon", "lat", "households",
+                                "threatened", "potential_loss", "responsible_name", "responsible_phone",
+                                "monitor_name", "monitor_phone", "evacuation_route", "evacuation_place",
+                                "source"))
+CSV_HEADER = (*KEYS, "grade", "grade_name", "level")
+def graded_csv(block: Block, hits: list[Hit]) -> str | None:
+    """A Block's graded sites as CSV lines (``CSV_HEADER``'s columns), or None when some cell needs
+    quoting (then ``csv.writer`` writes ``graded_rows``): each column's cells as text, the lines
+    joined, which the joined text shows needs no quoting."""
+    cols, n = block.columns(), len(hits)
+    tails = {h: ",".join(x or "" for x in h) for h in set(hits)}
+    given = block.texts
+    cells: list[Iterable[str]] = [given[i] if i in given else _cell_texts(cols[i], i) for i in _OUT]
+    cells.append(map(tails.__getitem__, hits))
+    text = "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+    if text.count(",") == 18 * n and text.count("\n") == n and '"' not in text and "\r" not in text:
+        return text
+    return None
+
+
+def graded_rows(block: Block, hits: list[Hit]) -> Iterator[list[Any]]:
+    """A Block's graded sites as rows of cells for ``csv.writer`` (None an empty cell)."""
+    for s, h in zip(block.sites(), hits, strict=True):
+        yield [*(s[i] for i in _OUT), *h]
+
+
+_FLOATS = {FIELD["lon"], FIELD["lat"]}
+_FIGURES = {FIELD["households"], FIELD["threatened"], FIELD["potential_loss"]}  # int or Decimal
+
+
+def _cell_texts(col: Sequence[Any], field: int) -> Iterable[str]:
+    """A column's cells as CSV text: floats as repr writes them, other values as str, None empty."""
+    if field in _FLOATS:
+        return map(repr, col)
+    if not any(map(is_, col, repeat(None))):  # (`None in col` would compare None with each Decimal)
+        return map(str, col) if field in _FIGURES else col
+    return ["" if v is None else v if isinstance(v, str) else str(v) for v in col]
+
+
+def grade_sites(sites: Iterable[Site], profile: Profile, memo: dict[tuple[int, int], Hit] | None = None
+                ) -> list[Graded]:
+    """Each site graded as an incident there would be (威胁人数 as 需搬迁转移人数, 潜在经济损失): see
+    ``grade_hits``."""
+    block = Block(sites=list(sites))
+    return [Graded(s, *h) for s, h in zip(block.sites(), grade_hits(block.columns(), profile, memo), strict=True)]
+
+
+class Tally:
+    """Counts by grade and by street, and the sites nearest each bound (just below it: the ones a
+    little more would lift a grade), gathered a chunk of graded sites at a time."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.by_grade: dict[str, int] = {g.key: 0 for g in profile.grades}
+        self.by_grade["ungraded"] = 0
+        self.by_street: dict[str, dict[str, int]] = {}
+        self.bounds: list[list[Any]] = []  # [indicator, band, field, best (value, id, name) so far]
+        for ind, _, _ in profile.tables:
+            field = {"evacuees": "threatened", "potential_loss": "potential_loss"}.get(ind.key)
+            if field is not None:
+                self.bounds += [[ind, band, field, None] for band in ind.bands[1:]]
+
+    def add_hits(self, cols: list[Sequence[Any]], hits: list[Hit]) -> None:
+        """A Block's columns and their ``grade_hits``, a column at a time."""
+        from bisect import bisect_left
+        from collections import Counter
+        from itertools import compress, repeat
+        from operator import eq
+
+        for (street, hit), n in Counter(zip(cols[FIELD["street"]], hits, strict=True)).items():
+            k = hit[0] or "ungraded"
+            self.by_grade[k] += n
+            by = self.by_street.setdefault(street, {})
+            by[k] = by.get(k, 0) + n
+        known: dict[str, list[Any]] = {}  # a field's distinct values, sorted
+        for entry in self.bounds:
+            _, band, field, best = entry
+            col = cols[FIELD[field]]
+            if field not in known:
+                known[field] = sorted(set(col).difference((None,)))
+            values = known[field]
+            i = bisect_left(values, band.lower)
+            if i == 0 or (best is not None and values[i - 1] < best[0]):
+                continue  # nothing below the bound, or nothing nearer it than an earlier chunk's
+            at = list(map(eq, col, repeat(values[i - 1])))
+            # the largest value below the bound, then the largest id: that site's id, name and value
+            # (its own: 15000 and 15000.0 are one value, written as the site has it)
+            sid, name, value = max(zip(compress(cols[0], at), compress(cols[1], at), compress(col, at), strict=True))
+            below = (value, sid, name)
+            if best is None or below[:2] > best[:2]:
+                entry[3] = below
+
+    def state(self) -> tuple[Any, ...]:
+        """What ``merge`` takes: the counts and the nearest so far, as plain data."""
+        return self.by_grade, self.by_street, [entry[3] for entry in self.bounds]
+
+    def merge(self, state: tuple[Any, ...]) -> None:
+        """Add the ``state`` of a Tally of the sites after these (the same as adding its chunks)."""
+        by_grade, by_street, bests = state
+        for k, n in by_grade.items():
+            self.by_grade[k] += n
+        for street, other in by_street.items():
+            by = self.by_street.setdefault(street, {})
+            for k, n in other.items():
+                by[k] = by.get(k, 0) + n
+        for entry, below in zip(self.bounds, bests, strict=True):
+            if below is not None and (entry[3] is None or below[:2] > entry[3][:2]):
+                entry[3] = below
+
+    def result(self) -> dict[str, Any]:
+        nearest = [{"indicator": ind.key, "name": ind.name, "bound": str(band.lower), "grade": band.grade,
+                    "site": best[1], "site_name": best[2], "value": str(best[0]), "gap": str(band.lower - best[0])}
+                   for ind, band, _, best in self.bounds if best is not None]
+        return {"by_grade": self.by_grade, "by_street": self.by_street, "nearest": nearest}
+
+
+# --- a register file ---------------------------------------------------------------------------
 
 # A chunk's graded text: (block, its hits, whether it is the register's first) -> text.
 Render = Callable[[Block, "list[Hit]", bool], str]
@@ -72,30 +243,39 @@ def grade_file(path: Path, profile: Profile, roster: Roster, bounds: Bounds, ren
         warnings += fatal.add(problems)
         if fatal.first is not None or not len(block):
             continue
-        hits = grade_hits(block.columns(), profile, memo)
-        tally.add_hits(block.columns(), hits)
-        out.write(render(block, hits, count == 0))
+        out.write(_graded(block, profile, memo, tally, render, count == 0))
         count += len(block)
     return Outcome(count, tally, warnings, fatal)
+
+
+def _graded(block: Block, profile: Profile, memo: dict[Any, Any], tally: Tally, render: Render, first: bool) -> str:
+    """A chunk graded (``memo`` of the combinations of bands so far), tallied, and its text."""
+    hits = grade_hits(block.columns(), profile, memo)
+    tally.add_hits(block.columns(), hits)
+    return render(block, hits, first)
 
 
 def default_parts(path: Path) -> int:
     """How many processes a CSV register is graded by: one per CPU this process may run on, each
     part at least PART_BYTES, at most MAX_PARTS; 1 where there is no fork."""
+    from geohazard_cli.forking import cpus
+
     if path.suffix.lower() != ".csv" or not hasattr(os, "fork"):
         return 1
     try:
         size = path.stat().st_size
     except OSError:
         return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, MAX_PARTS, size // PART_BYTES))
+    return max(1, min(cpus(), MAX_PARTS, size // PART_BYTES))
 
 
 def split(path: Path, parts: int) -> tuple[list[str], list[tuple[int, int]]] | None:
-    """The header's keys and ``parts`` byte ranges of the rows, each ending at a line end; None
-    when the header is not one the fast path takes, or the rows are too few to split. (A quote
-    anywhere means the ranges may cut a quoted cell: each part looks for one in its own bytes.)"""
+    """The header's keys and ``parts`` byte ranges of the rows, each ending at a line end
+    (forking.line_cuts); None when the header is not one the fast path takes, or the rows cannot be
+    cut in ``parts``. (A quote anywhere means the ranges may cut a quoted cell: each part looks for
+    one in its own bytes.)"""
+    from geohazard_cli.forking import line_cuts
+
     with path.open("rb") as fh:
         size = fh.seek(0, os.SEEK_END)
         fh.seek(0)
@@ -103,38 +283,22 @@ def split(path: Path, parts: int) -> tuple[list[str], list[tuple[int, int]]] | N
         if _unsure(head):
             return None
         try:
-            header = next(csv.reader([head.decode("utf-8-sig")]))
-        except (UnicodeDecodeError, StopIteration):
+            keys = header_keys(path, next(csv.reader([head.decode("utf-8-sig")])))
+        except (UnicodeDecodeError, StopIteration, ConfigError):
             return None
-        keys = [HEADER_ALIASES.get(_SPACE.sub("", h), h) for h in header]
-        if (len(set(keys)) != len(keys) or not set(keys) <= set(KEYS)
-                or any(c.required and c.key not in keys for c in COLUMNS)):
-            return None
-        cuts = [fh.tell()]
-        for k in range(1, parts):
-            fh.seek(max(cuts[-1], cuts[0] + (size - cuts[0]) * k // parts))
-            fh.readline()  # (to the end of the line the seek fell in)
-            if fh.tell() >= size:
-                return None
-            cuts.append(fh.tell())
-    cuts.append(size)
-    return keys, list(pairwise(cuts))
+        cuts = line_cuts(fh.fileno(), len(head), size, parts)
+    if not takes_fast(keys) or not cuts:
+        return None
+    return keys, list(pairwise([len(head), *cuts, size]))
 
 
 def first_lines(path: Path, spans: list[tuple[int, int]]) -> list[int]:
-    """The line number of each span's first line (the header is line 1; a line ends at a line feed,
-    which is how the csv module counts them where no carriage return stands alone)."""
-    numbers, line, pos = [], 1, 0
+    """The line number of each span's first line (the header is line 1), as the csv module counts
+    lines (forking.lines_before)."""
+    from geohazard_cli.forking import lines_before
+
     with path.open("rb") as fh:
-        for start, _ in spans:
-            while pos < start:
-                chunk = fh.read(min(1 << 20, start - pos))
-                if not chunk:
-                    break
-                line += chunk.count(b"\n")
-                pos += len(chunk)
-            numbers.append(line)
-    return numbers
+        return [1 + lines_before(fh.fileno(), start, lone_cr=True) for start, _ in spans]
 
 
 class _Unsure(Exception):
@@ -223,9 +387,7 @@ def _grade_range(path: Path, keys: list[str], span: tuple[int, int], line: int, 
             line += len(rows)
             if not len(block):
                 continue
-            hits = grade_hits(block.columns(), profile, memo)
-            tally.add_hits(block.columns(), hits)
-            emit(render(block, hits, first and count == 0).encode("utf-8"))
+            emit(_graded(block, profile, memo, tally, render, first and count == 0).encode("utf-8"))
             count += len(block)
     except (_Unsure, UnicodeDecodeError):
         return None

@@ -26,11 +26,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from geohazard_cli.contacts import _PLACEHOLDER
 from geohazard_cli.errors import ConfigError, InputError
+from geohazard_cli.money import WAN
 from geohazard_cli.sites import (
-    _SPACE,
-    COLUMNS,
     FIELD,
-    HEADER_ALIASES,
     KEYS,
     Block,
     Bounds,
@@ -43,6 +41,7 @@ from geohazard_cli.sites import (
     csv_rows,
     degree_texts,
     geojson_rows,
+    header_keys,
     parse_rows,
     yaml_rows,
 )
@@ -57,7 +56,6 @@ CHUNK = 256
 _PHONE = re.compile(r"(1[3-9][0-9]{9})|(?:(0[0-9]{2,3})-?)?([2-9][0-9]{6,7})")
 _BAD = object()
 _WHOLE_WAN = re.compile(r"[0-9]{1,16}万")
-_WAN = Decimal(10_000)
 
 
 class _Fast:
@@ -162,6 +160,11 @@ def _texts(col: tuple[str, ...] | None, n: int) -> list[str | None]:
     return cells if all(cells) else [t or None for t in cells]
 
 
+def takes_fast(keys: list[str]) -> bool:
+    """Whether the fast path can read rows under this header: known columns, each once."""
+    return len(set(keys)) == len(keys) and set(keys) <= set(KEYS)
+
+
 def fast_chunk(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str, int], start: int
                ) -> list[Site] | None:
     """A chunk's sites when every row is clean (what parse_rows would accept without a word), else
@@ -225,7 +228,7 @@ def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[
                 odd = set(compress(col, map(not_, map(str.isdigit, col))))  # 500万, 1.2亿, blank
                 for v in odd.difference(memo):
                     # 500万 (whole 万, the register's usual form) as parse_amount reads it: exact, exponent 0
-                    memo[v] = Decimal(v[:-1]) * _WAN if _WHOLE_WAN.fullmatch(v) else fn(v)
+                    memo[v] = Decimal(v[:-1]) * WAN if _WHOLE_WAN.fullmatch(v) else fn(v)
                 given = {v: memo[v] for v in odd}
                 if "" in odd:  # (a blank cell, None: the one value that is no Decimal)
                     out = [Decimal(v) if v.isdigit() else given[v] for v in col]
@@ -294,12 +297,8 @@ def csv_blocks(path: Path, profile: Profile, roster: Roster, bounds: Bounds,
         reader = csv.reader(fh)
         try:
             header = next(reader)
-            keys = [HEADER_ALIASES.get(_SPACE.sub("", h), h) for h in header]
-            missing = [c.key for c in COLUMNS if c.required and c.key not in keys]
-            if missing:
-                raise error(f"{path}:1: missing column(s) {', '.join(missing)} (headers: {', '.join(KEYS)} "
-                            "or 编号, 名称, 灾害类型, 街道, 经度, 纬度, ...)")
-            fast = len(set(keys)) == len(keys) and set(keys) <= set(KEYS)  # else every row is careful
+            keys = header_keys(path, header, error)
+            fast = takes_fast(keys)  # else every row is careful
             line = reader.line_num
             while rows := list(islice(reader, size)):
                 end = reader.line_num

@@ -32,21 +32,29 @@ from typing import IO
 
 from geohazard_cli.batch.readers import READ_BYTES, RowCheck, csv_header, csv_open, read_range
 from geohazard_cli.batch.stream import run_csv, run_csv_rows, run_jsonl
-from geohazard_cli.forking import Child, close_part, copy_part, fork_part, read_all, restore, spool_dir, stop_on_term
+from geohazard_cli.forking import (
+    Child,
+    close_part,
+    copy_part,
+    cpus,
+    fork_part,
+    line_cuts,
+    lines_before,
+    read_all,
+    restore,
+    spool_dir,
+    stop_on_term,
+)
 from geohazard_cli.rules import Profile
 
 PART_MIN_BYTES = 8 << 20  # ~90,000 records: below this a second process does not pay for itself
 MAX_JOBS = 2  # default ceiling: each process holds its own interpreter (~38 MiB peak each)
-_SCAN = 1 << 20  # how far past a cut point a line feed is looked for
+_SCAN = 1 << 20  # the size of each read looking for a quote
 
 
 def default_jobs() -> int:
     """Processes for a batch by default: the CPUs this process may run on, at most MAX_JOBS."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_JOBS))
+    return max(1, min(cpus(), MAX_JOBS))
 
 
 def can_split(fh: IO[bytes]) -> bool:
@@ -60,18 +68,9 @@ def can_split(fh: IO[bytes]) -> bool:
 
 
 def cuts(fd: int, size: int, jobs: int, is_csv: bool) -> list[int]:
-    """Where parts 2..jobs start: just after the first line feed at or past size*k/jobs. Empty when
-    the file goes as one part (no line feed near a cut point, or a CSV quote before the last cut)."""
-    found: list[int] = []
-    for k in range(1, jobs):
-        target = size * k // jobs
-        i = os.pread(fd, _SCAN, target).find(b"\n")
-        if i < 0:
-            return []
-        cut = target + i + 1
-        if cut >= size or (found and cut <= found[-1]):
-            return []
-        found.append(cut)
+    """Where parts 2..jobs start (forking.line_cuts). Empty when the file goes as one part (no line
+    feed near a cut point, or a CSV quote before the last cut)."""
+    found = line_cuts(fd, 0, size, jobs)
     if found and is_csv and _has_quote(fd, found[-1]):
         return []
     return found
@@ -87,25 +86,6 @@ def _has_quote(fd: int, end: int) -> bool:
             return True
         pos += len(chunk)
     return False
-
-
-def _lines_before(fd: int, end: int, is_csv: bool) -> int:
-    """Lines wholly before byte ``end`` (just after a line feed), as each format's reader counts
-    them: JSONL splits at line feeds only; the csv module (newline="") also at a lone CR."""
-    lf = cr = crlf = 0
-    pos = 0
-    last = b""
-    while pos < end:
-        chunk = os.pread(fd, min(_SCAN, end - pos), pos)
-        if not chunk:
-            break
-        lf += chunk.count(b"\n")
-        if is_csv:
-            cr += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
-            last = chunk[-1:]
-        pos += len(chunk)
-    return lf + cr - crlf if is_csv else lf
 
 
 def run_parts(fh: IO[bytes], name: str, is_csv: bool, profile: Profile, sink: IO[bytes], counts: list[int],
@@ -175,7 +155,7 @@ def _grade_part(fd: int, start: int, end: int, is_csv: bool, name: str, profile:
         else:
             run_jsonl(part, profile, sink, counts)
         return
-    before = _lines_before(fd, start, is_csv)
+    before = lines_before(fd, start, is_csv)
     if is_csv:
         header = csv_header(csv_open(read_range(fd, 0, start)), name)
         if header is not None:

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
     from geohazard_cli.rules import Profile
-    from geohazard_cli.sites import Block, Graded, Hit, Register
+    from geohazard_cli.sites import Block, Register
+    from geohazard_cli.sites_grade import Graded, Hit
 
 app = command_app(
     name="sites",
@@ -280,14 +281,14 @@ def _json(data: Any, output: Path | None) -> None:
 
 
 def _csv_header() -> "tuple[str, ...]":
-    from geohazard_cli.sites import CSV_HEADER
+    from geohazard_cli.sites_grade import CSV_HEADER
 
     return CSV_HEADER
 
 
 def _csv_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
     """A chunk's graded sites as CSV lines (by ``csv`` when some cell needs quoting)."""
-    from geohazard_cli.sites import graded_csv
+    from geohazard_cli.sites_grade import graded_csv
 
     text = graded_csv(block, hits)
     if text is None:
@@ -295,7 +296,7 @@ def _csv_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
         import io
 
         buf = io.StringIO()
-        from geohazard_cli.sites import graded_rows
+        from geohazard_cli.sites_grade import graded_rows
 
         csv.writer(buf, lineterminator="\n").writerows(graded_rows(block, hits))
         text = buf.getvalue()
@@ -303,14 +304,14 @@ def _csv_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
 
 
 def _json_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
-    from geohazard_cli.sites import Graded
+    from geohazard_cli.sites_grade import Graded
 
     text = _nested([_row(Graded(s, *h)) for s, h in zip(block.sites(), hits, strict=True)], 1)
     return ("" if first else ",") + text[1:-4]
 
 
 def _text_chunk(block: "Block", hits: "list[Hit]", first: bool) -> str:
-    from geohazard_cli.sites import Graded
+    from geohazard_cli.sites_grade import Graded
 
     return "".join(_site_line(Graded(s, *h)) + "\n" for s, h in zip(block.sites(), hits, strict=True))
 
@@ -366,7 +367,9 @@ def map_cmd(
     Example: geohazard sites map --sites examples/sites.yaml --format html -o sites.html
     """
     from geohazard_cli.cli._common import write_output
-    from geohazard_cli.sites import geojson, grade_sites, load_bounds, map_context
+    from geohazard_cli.sites import load_bounds
+    from geohazard_cli.sites_grade import grade_sites
+    from geohazard_cli.sites_map import geojson, map_context
 
     cfg, profile, register = load(config_dir, plan, rules, sites)
     graded = grade_sites(register.sites, profile)
