@@ -163,6 +163,7 @@ def test_bad_colour_style_is_refused(cli, copy: Path) -> None:  # type: ignore[n
     line = edit(rules, '      style: "bold red"\n', '      style: "bold bright_nope"\n')
     r = cli("warning", "red", "--config-dir", str(copy))
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr.startswith(f"geohazard: error: {rules}:{line}: warning.colours.3.style: not a terminal "
-                               "style (unable to parse 'bright_nope' as color;")
+    assert r.stderr == (f"geohazard: error: {rules}:{line}: warning.colours.3.style: not a terminal style "
+                        "(unknown 'bright_nope'; words: bold, dim, italic, underline, reverse, red, green, yellow, "
+                        "blue, magenta, cyan, dark_orange)\n")
     assert r.stderr.count("\n") == 1

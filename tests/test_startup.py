@@ -81,15 +81,14 @@ def test_classify_text_skips_the_models_once_cached(tmp_path: Path) -> None:
     probe(tmp_path, "classify", "--deaths", "12")
     code, modules, out = probe(tmp_path, "classify", "--deaths", "12")
     assert code == 0 and "大型" in out
-    unused = set(WARM_UNUSED) - {"pickle"}  # rich imports pickle itself
+    unused = set(WARM_UNUSED) - {"unicodedata"}  # the text's widths (textlayout)
     assert not modules & unused, sorted(modules & unused)
 
 
-def test_classify_text_imports_no_jinja2(tmp_path: Path) -> None:
+def test_classify_text_imports_no_jinja2_or_rich(tmp_path: Path) -> None:
     code, modules, out = probe(tmp_path, "classify", "--deaths", "12")
     assert code == 0 and "大型" in out
-    assert "rich" in roots(modules)  # the panel is rich's
-    assert not roots(modules) & {"jinja2", "markupsafe", "sqlite3"}
+    assert not roots(modules) & {"rich", "jinja2", "markupsafe", "sqlite3"}  # the panel is cli/term.py's
 
 
 # `incident ack`, the command of the 叫应 loop, once the caches are warm: it needs of the warning
@@ -302,39 +301,6 @@ def test_typer_is_not_patched() -> None:
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not [n for n in names if n.startswith(("typer._", "click"))], (path, names)
-
-
-# --- plain lines without rich ----------------------------------------------------------------------
-
-LINES = ["事件 #1 叫应 区应急局:未接(2026-12-03 01:46)", "注意: 七里山街道 不在当前叫应名单上",
-         "叫应名单上各单位均已应答",
-         "尚未应答(27): " + "、".join(["国网济南供电公司市中供电中心"] * 12), "a :smile: b", "trailing  ", "tab\there",
-         "宽" * 39, "宽" * 40, "宽" * 41, "x" * 81, ":thumbs_up:", "08:30:00", ""]
-
-
-@pytest.mark.parametrize("soft_wrap", [False, True])
-def test_lines_print_what_rich_prints(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                                      soft_wrap: bool) -> None:
-    """cli._common.Lines writes a line itself only where rich's console would print it unchanged:
-    byte for byte the same output as console().print, line by line, wrapped or not."""
-    from geohazard_cli.cli._common import Lines, console
-
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
-    for columns in (None, "30"):
-        if columns is None:
-            monkeypatch.delenv("COLUMNS", raising=False)
-        else:
-            monkeypatch.setenv("COLUMNS", columns)
-        for text in LINES:
-            console().print(text, style="bold", soft_wrap=soft_wrap, markup=False, highlight=False)
-            by_rich = capsys.readouterr().out
-            Lines().print(text, style="bold", soft_wrap=soft_wrap)
-            assert capsys.readouterr().out == by_rich, (columns, text)
-    monkeypatch.delenv("COLUMNS", raising=False)
-    lines = Lines()
-    lines.print(LINES[0])
-    assert lines._rich is None  # written without rich
 
 
 def test_district_yaml_is_read_from_the_cache_with_exact_numbers(tmp_path: Path,

@@ -17,6 +17,8 @@ from geohazard_cli.contacts import Group, Problem, Roster, Unit, normalise
 from geohazard_cli.errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from geohazard_cli.models import Assessment
     from geohazard_cli.rules import Profile
 
@@ -149,8 +151,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
         known = ", ".join(dispatch.levels) or "none"
         raise ConfigError(f"{profile.source_file}: dispatch.levels: no entry for response level "
                           f"{level_key!r} (has: {known})")
-    bad = [p for p in check_dispatch(profile, roster, profile.source_file)
-           if p.path.startswith(f"dispatch.levels.{level_key}.")]
+    bad = check_dispatch(profile, roster, profile.source_file, level=level_key, validated=dispatch)
     if bad:
         more = f" (and {len(bad) - 1} more; run geohazard check)" if len(bad) > 1 else ""
         raise ConfigError(f"{bad[0]}{more}")
@@ -326,8 +327,11 @@ def call_list_diff(old: CallList | None, new: CallList) -> tuple[list[CallEntry]
             [e for e in old.entries if e.unit_key not in after])
 
 
-def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None = None) -> list[Problem]:
-    """Problems of a profile's ``dispatch:`` section against its levels and the roster."""
+def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None = None,
+                   level: str | None = None, validated: Dispatch | None = None) -> list[Problem]:
+    """Problems of a profile's ``dispatch:`` section against its levels and the roster. With
+    ``level``, only that level's entry (what resolving its call list needs), checked on the section
+    as already ``validated`` when given."""
     from geohazard_cli.loader import line_finder
 
     line_of = line_finder(text)
@@ -338,30 +342,23 @@ def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None
         problems.append(Problem(file=file, line=line_of(full), path=".".join(map(str, full)), unit=unit,
                                 message=message))
 
-    try:
-        dispatch = Dispatch.model_validate(profile.dispatch)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = list(err["loc"])
-            msg = "unknown key" if err["type"] == "extra_forbidden" else (
-                "required key is missing" if err["type"] == "missing" else err["msg"])
-            report(loc, msg)
-        return problems
-    from geohazard_cli.models import FIELD_LABELS
-
-    if not dispatch.report_form:
-        report(["report_form"], "no report_form sections: the 速报单 would cite no clause of this plan")
-    for i, sec in enumerate(dispatch.report_form):
-        for j, f in enumerate(sec.fields):
-            if f not in FIELD_LABELS:
-                best = difflib.get_close_matches(f, list(FIELD_LABELS), n=1, cutoff=0.5)
-                hint = f' (did you mean "{best[0]}"?)' if best else ""
-                report(["report_form", i, "fields", j], f"unknown incident field {f!r}{hint}")
-    for lv in profile.levels:
-        if lv.key not in dispatch.levels:
-            report(["levels"], f"no entry for response level {lv.key} ({lv.name}): nobody would be called")
+    dispatch = validated
+    if dispatch is None:
+        try:
+            dispatch = Dispatch.model_validate(profile.dispatch)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = list(err["loc"])
+                msg = "unknown key" if err["type"] == "extra_forbidden" else (
+                    "required key is missing" if err["type"] == "missing" else err["msg"])
+                report(loc, msg)
+            return problems
+    if level is None:
+        _check_sections(dispatch, profile, report)
     known = [lv.key for lv in profile.levels]
     for key, ld in dispatch.levels.items():
+        if level is not None and key != level:
+            continue
         if key not in known:
             report(["levels", key], f"{key!r} is not a response level of this profile ({', '.join(known)})")
         kinds = {r.engage for r in ld.engage}
@@ -395,3 +392,22 @@ def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None
                         elif not any(roster.find(a) is u for a in allowed):
                             report([*loc, "units", j], f"{u.name!r} is not in {g.name}", u.name)
     return problems
+
+
+def _check_sections(dispatch: Dispatch, profile: Profile,
+                    report: Callable[[list[str | int], str], None]) -> None:
+    """check_dispatch's checks of the whole section: the 速报单's fields, a level for each of the
+    profile's levels."""
+    from geohazard_cli.fields import FIELD_LABELS
+
+    if not dispatch.report_form:
+        report(["report_form"], "no report_form sections: the 速报单 would cite no clause of this plan")
+    for i, sec in enumerate(dispatch.report_form):
+        for j, f in enumerate(sec.fields):
+            if f not in FIELD_LABELS:
+                best = difflib.get_close_matches(f, list(FIELD_LABELS), n=1, cutoff=0.5)
+                hint = f' (did you mean "{best[0]}"?)' if best else ""
+                report(["report_form", i, "fields", j], f"unknown incident field {f!r}{hint}")
+    for lv in profile.levels:
+        if lv.key not in dispatch.levels:
+            report(["levels"], f"no entry for response level {lv.key} ({lv.name}): nobody would be called")

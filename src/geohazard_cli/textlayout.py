@@ -12,7 +12,24 @@ import functools
 import re
 import unicodedata
 
-# The line-break rules (also the terminal panel's, cli/warning.py).
+# A terminal style is words from here (a rules file's warning colours name one: "bold dark_orange"),
+# each its ANSI SGR code; cli/term.py writes them. Colours are the ones after the attributes.
+ATTRIBUTES = {"bold": "1", "dim": "2", "italic": "3", "underline": "4", "reverse": "7"}
+COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
+           "dark_orange": "38;5;208"}
+
+
+def style_problem(style: str) -> str | None:
+    """What is wrong with a terminal style ("bold red"), or None."""
+    words = style.split()
+    unknown = [w for w in words if w not in ATTRIBUTES and w not in COLOURS]
+    if not words or unknown:
+        known = ", ".join([*ATTRIBUTES, *COLOURS])
+        return f"not a terminal style ({'unknown ' + repr(unknown[0]) if unknown else 'empty'}; words: {known})"
+    return None
+
+
+# The line-break rules (also the terminal panel's, cli/term.py).
 NO_LINE_START = set(",.;:!?)]}，。、；：！？）】」』”’%")  # never first on a line
 NO_LINE_END = set("([{（【「『“‘")  # never last on a line: goes with what follows
 # The pieces text breaks between: runs of printable ASCII stay whole ("(6.1.3(5))").
@@ -38,8 +55,14 @@ def wrap(text: str, cols: int = 78, indent: str = "", first: str | None = None) 
     one character past ``cols``); ASCII runs such as clause numbers and phone numbers are not split
     unless longer than a line.
     """
-    lines: list[str] = []
     line = indent if first is None else first
+    if text.isprintable() and "  " not in text and width(line) + width(text) <= cols:
+        return (line + text).rstrip()  # fits on one line: what _wrap would give
+    return _wrap(text, cols, indent, line)
+
+
+def _wrap(text: str, cols: int, indent: str, line: str) -> str:
+    lines: list[str] = []
     used = width(line)  # width(line), kept as the line grows
     indent_width = width(indent)
     for tok in TOKENS.findall(text.replace("\n", " ")):

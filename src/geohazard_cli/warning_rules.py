@@ -75,19 +75,17 @@ class Colour(BaseModel):
     name: str  # 蓝色, 黄色...
     aliases: list[str] = []
     source: str
-    style: str = Field(min_length=1)  # how a terminal shows the headline (a rich style: "bold red")
+    style: str = Field(min_length=1)  # how a terminal shows the headline: "bold red" (textlayout.ATTRIBUTES, COLOURS)
     cap: CapColour
 
     @field_validator("style")
     @classmethod
     def _style(cls, value: str) -> str:
-        from rich.errors import StyleSyntaxError
-        from rich.style import Style
+        from geohazard_cli.textlayout import style_problem
 
-        try:
-            Style.parse(value)
-        except StyleSyntaxError as exc:
-            raise ValueError(f"not a terminal style ({exc}; e.g. bold red, bold dark_orange)") from None
+        problem = style_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 

@@ -1,6 +1,6 @@
 """The typer app and the one error boundary. Each command lives in a sibling module, named once in
-``COMMANDS`` and imported only when it is invoked (or listed by --help); heavy imports (rich,
-jinja2, sqlite) happen inside the command that needs them."""
+``COMMANDS`` and imported only when it is invoked (or listed by --help); heavy imports (jinja2,
+sqlite; rich for `incident watch`'s live board) happen inside the command that needs them."""
 
 import contextlib
 import errno
@@ -114,7 +114,7 @@ def run(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except SystemExit as exc:
-        # rich turns a reader that went away (`| head`) into SystemExit(1); for a drill 1 would read
+        # rich (incident watch) turns a reader that went away (`| head`) into SystemExit(1); for a drill 1 would read
         # as "an expectation failed", so a closed pipe ends quietly instead.
         if isinstance(exc.__context__, BrokenPipeError):
             return 0

@@ -5,7 +5,6 @@ Imports here stay light (typer, stdlib and fields.py): this module is on every c
 
 import inspect
 import os
-import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -416,64 +415,6 @@ def emit_model_json(data: Any) -> None:
 
     sys.stdout.buffer.write(to_json(data, indent=2) + b"\n")
     sys.stdout.flush()
-
-
-def console() -> Any:
-    """A rich console for stdout; plain text when NO_COLOR is set or stdout is not a terminal."""
-    from rich.console import Console
-
-    # Text people typed or files hold is shown as text: markup is off everywhere ("[/x]" is a name).
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False, markup=False)
-
-
-_EMOJI_LIKE = re.compile(r":\S*:")  # two colons with no space between: rich may read an emoji code
-
-
-class Lines:
-    """Lines of text to stdout, written as ``console().print(text, style=...)`` writes them, without
-    importing rich when it would print them unchanged: stdout not a terminal (and not forced to be
-    one: FORCE_COLOR, TTY_COMPATIBLE), so styles print nothing; printable text with no emoji code
-    (``:name:``) and no trailing space; and, unless ``soft_wrap``, short enough that rich cannot wrap
-    it (two columns a character at most, within the width rich would find: the first of stdin, stdout,
-    stderr that is a terminal, else 80; with COLUMNS set, rich decides). Any other line goes to rich's console,
-    created on first need (the ack of the 叫应 loop is mostly such lines)."""
-
-    def __init__(self) -> None:
-        self._rich: Any = None
-        env = os.environ
-        self._plain = not (env.get("FORCE_COLOR") is not None or env.get("TTY_COMPATIBLE") or _isatty())
-        self._width: int | None = None
-
-    def print(self, text: str, style: str | None = None, soft_wrap: bool = False) -> None:
-        if self._plain and text.isprintable() and not _EMOJI_LIKE.search(text) and not text.endswith(" ") \
-                and (soft_wrap or 2 * len(text) <= self.width()):
-            sys.stdout.write(text + "\n")
-            return
-        if self._rich is None:
-            self._rich = console()
-        self._rich.print(text, style=style, soft_wrap=soft_wrap, markup=False, highlight=False)
-
-    def width(self) -> int:
-        if self._width is None:
-            width = 0  # COLUMNS set: rich's to read (0 or a bad value), so every such line is rich's
-            if "COLUMNS" not in os.environ:
-                for fd in (0, 1, 2):
-                    try:
-                        width = os.get_terminal_size(fd).columns
-                    except (AttributeError, ValueError, OSError):
-                        continue
-                    break
-                width = width or 80
-            self._width = width
-        return self._width
-
-
-def _isatty() -> bool:
-    isatty = getattr(sys.stdout, "isatty", None)
-    try:
-        return bool(isatty()) if isatty is not None else False
-    except ValueError:
-        return False
 
 
 def write_output(text: str, output: Path | None) -> None:

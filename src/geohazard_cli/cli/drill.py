@@ -166,15 +166,13 @@ def _render(templates: Path, fmt: str, result: "DrillRun", profile: "Profile") -
 
 def print_run(r: "DrillRun") -> None:
     """Each step: time, what happened, level change with the units newly to call, expectations."""
-    from rich.text import Text
-
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Line, Term
     from geohazard_cli.drill_run import show
 
-    con = console()
+    con = Term()
 
-    def say(text: "str | Text" = "", style: str | None = None) -> None:
-        con.print(text if isinstance(text, Text) else Text(text, style=style or ""), soft_wrap=True)
+    def say(text: "str | Line" = "", style: str = "") -> None:
+        con.line([(text, style)] if isinstance(text, str) else text, wrap=False)
 
     say(f"演练: {r.name}", "bold")
     say(f"预案: {r.plan_title} ({r.plan})    开始: {r.start.isoformat(timespec='minutes')}")
@@ -182,9 +180,8 @@ def print_run(r: "DrillRun") -> None:
         say(r.description.strip())
     for s in r.steps:
         say()
-        head = Text(f"步骤 {s.number}  {s.offset:>7}  {s.at.strftime('%m-%d %H:%M')}  {s.kind}  ")
-        head.append("✓ 符合预期" if s.ok else "✗ 不符合预期", style="green" if s.ok else "bold red")
-        say(head)
+        say([(f"步骤 {s.number}  {s.offset:>7}  {s.at.strftime('%m-%d %H:%M')}  {s.kind}  ", ""),
+             ("✓ 符合预期" if s.ok else "✗ 不符合预期", "green" if s.ok else "bold red")])
         if s.note:
             say(f"  {s.note}", "dim")
         say(f"  {s.summary}")

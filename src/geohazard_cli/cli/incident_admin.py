@@ -45,21 +45,21 @@ def check(
     if format is TextJson.json:
         emit_json(report.plain())
     else:
-        from geohazard_cli.cli._common import console
+        from geohazard_cli.cli.term import Term
 
-        out = console()
-        out.print(f"日志 {report.path}(schema {report.schema_version})", style="bold", soft_wrap=True)
+        out = Term()
+        out.print(f"日志 {report.path}(schema {report.schema_version})", style="bold", wrap=False)
         if report.backend == "sqlite":
-            out.print(f"SQLite integrity_check: {'; '.join(report.integrity)}", soft_wrap=True)
-            out.print(f"SQLite foreign_key_check: {'; '.join(report.foreign_keys) or 'ok'}", soft_wrap=True)
+            out.print(f"SQLite integrity_check: {'; '.join(report.integrity)}", wrap=False)
+            out.print(f"SQLite foreign_key_check: {'; '.join(report.foreign_keys) or 'ok'}", wrap=False)
         else:
             for name, label in (("schema_version", "schema version"), ("append_only", "append-only triggers")):
                 if name in report.server:
-                    out.print(f"PostgreSQL {label}: {report.server[name]}", soft_wrap=True)
+                    out.print(f"PostgreSQL {label}: {report.server[name]}", wrap=False)
         out.print(f"已检查: {report.responses} 个响应, {report.events} 条事件;搁置 {len(report.set_aside)} 条;"
                   f"状态与事件不符 {len(report.disagreements)} 个")
         for damage in (*report.set_aside, *report.disagreements):
-            out.print(f"  {damage.text()}", style="yellow", soft_wrap=True)
+            out.print(f"  {damage.text()}", style="yellow", wrap=False)
         out.print("结论: 有损坏" if report.damaged else "结论: 完好", style="bold")
     if report.damaged:
         say(f"error: the journal {report.path} is damaged: {len(report.set_aside)} row(s) set aside, "
@@ -97,9 +97,9 @@ def backup(
     if format is TextJson.json:
         emit_json({"source": j.where, "backup": str(written), "bytes": size})
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    console().print(f"已备份: {j.where} → {written}({size} 字节;可用 --db {written} 查看)", soft_wrap=True)
+    Term().print(f"已备份: {j.where} → {written}({size} 字节;可用 --db {written} 查看)", wrap=False)
     return 0
 
 
@@ -141,9 +141,9 @@ def migrate(
     if format is TextJson.json:
         emit_json(done.plain())
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    console().print(f"已复制: {done.source} → {done.target}\n"
+    Term().print(f"已复制: {done.source} → {done.target}\n"
                     f"响应 {done.responses} 个(新写入 {done.new_responses}),事件 {done.events} 条(新写入 "
-                    f"{done.new_events});两边事件一致(SHA-256 {done.checksum[:16]}…)", soft_wrap=True)
+                    f"{done.new_events});两边事件一致(SHA-256 {done.checksum[:16]}…)", wrap=False)
     return 0

@@ -2,7 +2,7 @@
 a response, the clock (--at), the profile an incident is graded under, and the text output.
 
 The shell only: options -> responses.py (one transaction per command) -> text or JSON. sqlite3,
-platformdirs, rich, jinja2 and the roster are imported inside the functions that need them.
+platformdirs, jinja2 and the roster are imported inside the functions that need them.
 """
 
 
@@ -26,7 +26,7 @@ from geohazard_cli.cli.clock import when_of as when_of
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from geohazard_cli.cli._common import Lines
+    from geohazard_cli.cli.term import Term
     from geohazard_cli.lifecycle import Event, State
     from geohazard_cli.models import Assessment
     from geohazard_cli.responses import Resolver, Update
@@ -341,21 +341,21 @@ def print_journal_assessment(assessment: "Assessment") -> None:
 
 # --- text output ------------------------------------------------------------------------------
 
-def call_table(title: str, entries: list[dict[str, Any]], status: dict[str, str] | None = None) -> Any:
+def call_table(out: "Term", title: str, entries: list[dict[str, Any]],
+               status: dict[str, str] | None = None) -> None:
     """One line per unit with the number to dial (the call sheet has the reasons and duties)."""
-    from rich.table import Table
+    from geohazard_cli.cli.term import Column
 
-    table = Table(title=title, title_justify="left", box=None, pad_edge=False, header_style="bold")
-    for col in ("序", "单位", "电话", *(("叫应",) if status is not None else ())):
-        table.add_column(col, no_wrap=True)
+    columns = [Column(c) for c in ("序", "单位", "电话", *(("叫应",) if status is not None else ()))]
     # With contacts.local.yaml numbers on the list, every number says where it comes from.
     tagged = any(e.get("origin") == "local" or e.get("backups") for e in entries)
+    rows = []
     for e in entries:
         row = [str(e.get("order", "")), e.get("unit", ""), numbers_text(e, tagged)]
         if status is not None:
             row.append(status.get(e.get("unit_key", ""), ""))
-        table.add_row(*row)
-    return table
+        rows.append((row, ""))
+    out.table(columns, rows, title)
 
 
 def numbers_text(entry: dict[str, Any], tagged: bool) -> str:
@@ -371,44 +371,39 @@ def numbers_text(entry: dict[str, Any], tagged: bool) -> str:
 
 
 def print_call_list(call_list: dict[str, Any] | None, title: str, status: dict[str, str] | None = None) -> None:
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    out = console()
+    out = Term()
     if not call_list or not call_list.get("entries"):
         out.print(f"{title}: 无", style="dim")
         return
     level = call_list.get("level_name") or call_list.get("level") or ""
-    out.print(call_table(f"{title}({level},{len(call_list['entries'])}个单位)", call_list["entries"], status))
+    call_table(out, f"{title}({level},{len(call_list['entries'])}个单位)", call_list["entries"], status)
 
 
 def print_update(record: "State", r: "Update", profile: "Profile", db: str | None = None) -> None:
-    from rich.panel import Panel
-    from rich.text import Text
+    from geohazard_cli.cli.term import Term
 
-    from geohazard_cli.cli._common import console
-
-    out = console()
+    out = Term()
     a = r.assessment
     changes = ";".join(f"{c['label']} {c['old_text'] or '未报告'} → {c['new_text'] or '未报告'}" for c in r.changes)
     out.print(f"{mark(record)}{noun(record)} #{record.id} 续报已记录:{changes or '数字无变化'}", style="bold",
-              soft_wrap=True, markup=False)
+              wrap=False)
     if r.level_changed:
         arrow = "升级" if r.direction == "up" else "降级"
         d = profile.decisions
         lv = a.response_level
-        body: list[Any] = [Text(f"建议 {r.previous_level_name} → {a.response_level_name}({arrow})",
-                                style="bold red" if r.direction == "up" else "bold yellow"),
-                           Text(f"等级: {r.previous_grade_name} → {a.grade_name}")]
-        body += [Text(line) for line in a.deciding_text]
-        body.append(Text(f"现行级别仍为 {r.previous_level_name},由{d.proposer}向{d.decider}提出建议,"
-                         f"{d.decider}决定({d.source})"))
-        from rich.console import Group
-
-        out.print(Panel(Group(*body), title=f"⚠ 建议调整响应级别 · {noun(record)} #{record.id}",
-                        title_align="left", border_style="red" if r.direction == "up" else "yellow", expand=False))
+        body = [[(f"建议 {r.previous_level_name} → {a.response_level_name}({arrow})",
+                  "bold red" if r.direction == "up" else "bold yellow")],
+                [(f"等级: {r.previous_grade_name} → {a.grade_name}", "")]]
+        body += [[(line, "")] for line in a.deciding_text]
+        body.append([(f"现行级别仍为 {r.previous_level_name},由{d.proposer}向{d.decider}提出建议,"
+                      f"{d.decider}决定({d.source})", "")])
+        out.panel(f"⚠ 建议调整响应级别 · {noun(record)} #{record.id}", body,
+                  border="red" if r.direction == "up" else "yellow", expand=False)
         # outside the panel, on one line, so it can be copied and pasted whole
         out.print(f"决定后记录: geohazard incident decide {record.id}{db_flag(db)} --level {lv} --by {d.decider}",
-                  soft_wrap=True, markup=False)
+                  wrap=False)
     else:
         grade_text = f"{r.previous_grade_name} → {a.grade_name}" if r.grade_changed \
             else f"{a.grade_name}(未变)"
@@ -416,10 +411,10 @@ def print_update(record: "State", r: "Update", profile: "Profile", db: str | Non
     if r.newly_called:  # for a proposal: the units to prepare, called once it is decided
         title = f"拟新增叫应单位({len(r.newly_called)},待决定)" if r.level_changed \
             else f"新增叫应单位({len(r.newly_called)})"
-        out.print(call_table(title, r.newly_called))
+        call_table(out, title, r.newly_called)
     if r.no_longer_needed:
         out.print(f"{'拟' if r.level_changed else ''}不再需要: " + "、".join(e["unit"] for e in r.no_longer_needed),
-                  soft_wrap=True)
+                  wrap=False)
     if r.level_changed and not r.newly_called and not r.no_longer_needed:
         out.print("叫应名单不变;决定后请将级别调整通知名单上各单位")
 
@@ -446,28 +441,27 @@ def ack_status(record: "State", events: "list[Event]") -> dict[str, str]:
     return out
 
 
-def print_pending(pending: list[Any], record: "State", out: "Lines | None" = None) -> None:
-    from geohazard_cli.cli._common import Lines
+def print_pending(pending: list[Any], record: "State", out: "Term | None" = None) -> None:
+    from geohazard_cli.cli.term import Term
 
-    out = out or Lines()
+    out = out or Term()
     if not record.call_list or not record.call_list.get("entries"):
         return
     if not pending:
         out.print("叫应名单上各单位均已应答", style="green")
         return
-    out.print(f"尚未应答({len(pending)}): " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True)
+    out.print(f"尚未应答({len(pending)}): " + "、".join(p["unit"] for p in pending), style="yellow", wrap=False)
 
 
 def print_history(events: "list[Event]") -> None:
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
     from geohazard_cli.journal import event_text
     from geohazard_cli.timeline import human_time
 
-    out = console()
+    out = Term()
     out.print("时间线", style="bold")
     for e in events:
         who = " ".join(x for x in (e.station, e.officer) if x)
-        out.print(f"{human_time(e.at, seconds=True)}  {event_text(e)}" + (f"  [{who}]" if who else ""),
-                  soft_wrap=True, highlight=False, markup=False)
+        out.print(f"{human_time(e.at, seconds=True)}  {event_text(e)}" + (f"  [{who}]" if who else ""), wrap=False)
 
 

@@ -76,9 +76,9 @@ def show(
                    "pending": pending, "acknowledged": acknowledged(record),
                    "history": [event_json(e) for e in events]})
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    out = console()
+    out = Term()
     status = "处置中"
     if record.closed_at is not None:
         status = f"已终止({hm(record.closed_at)}:{record.close_reason})"
@@ -93,23 +93,22 @@ def show(
         title = "当前叫应名单"
     elif assessment is not None:
         if record.proposed:  # the level in force first: the panel below grades the latest figures, a proposal
-            out.print(f"现行 {record.response_level_name} · 以下分级为据最新数字的建议,尚未决定", style="bold yellow",
-                      markup=False)
+            out.print(f"现行 {record.response_level_name} · 以下分级为据最新数字的建议,尚未决定", style="bold yellow")
         print_journal_assessment(assessment)
         out.print(level_line(record, profile), style="bold yellow" if record.proposed else "bold")
         title = "当前叫应名单"
     else:
         from geohazard_cli.responses import recorded_figures
 
-        out.print(f"注意: {notice}", style="yellow", soft_wrap=True, highlight=False, markup=False)
+        out.print(f"注意: {notice}", style="yellow", wrap=False)
         for f in recorded_figures(record, events):
-            out.print(f"{f['label']}: {f['text']}", soft_wrap=True, highlight=False, markup=False)
+            out.print(f"{f['label']}: {f['text']}", wrap=False)
         if recorded is not None:
             bound = "(至少)" if recorded.get("lower_bound") else ""
             out.print(f"等级(记录): {recorded['grade_name']}{bound} → {recorded['response_level_name']}",
-                      style="bold", highlight=False, markup=False)
+                      style="bold")
             for line in recorded.get("deciding_text") or []:
-                out.print(f"决定等级: {line}", soft_wrap=True, highlight=False, markup=False)
+                out.print(f"决定等级: {line}", wrap=False)
         title = "叫应名单(记录)"
     print_call_list(record.call_list, title, ack_status(record, events))
     if record.status == "open":
@@ -150,14 +149,14 @@ def list_(
     if format is TextJson.json:
         emit_json([{**record_json(r), "reported": spans[r.id]} for r in records])
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    out = console()
+    out = Term()
     if j is None:
         from geohazard_cli.storage import locate, shown
 
         out.print(f"日志 {shown(locate(db)[0])} 尚不存在:还没有立案或记录预警(若应有记录,检查 --db 或 $GEOHAZARD_DB)",
-                  soft_wrap=True)
+                  wrap=False)
         return 0
     if not records:
         out.print({"open": "没有处置中的事件", "closed": "没有已终止的事件", None: "日志中没有事件"}[status])
@@ -172,7 +171,7 @@ def list_(
             for r in records]
     # Plain aligned lines rather than a table: the place is free text and is never cut or folded.
     for row in (head, *rows):
-        out.print(_aligned(row, [head, *rows]), soft_wrap=True, highlight=False, markup=False)
+        out.print(_aligned(row, [head, *rows]), wrap=False)
     return 0
 
 
@@ -200,10 +199,10 @@ def _grade_names(records: "list[State]", config_dir: Path | None) -> "Callable[[
 
 def _aligned(row: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     """Pad every cell but the last to its column's display width (CJK characters count double)."""
-    from rich.cells import cell_len
+    from geohazard_cli.textlayout import width
 
-    widths = [max(cell_len(r[i]) for r in rows) for i in range(len(row) - 1)]
-    cells = [c + " " * (w - cell_len(c)) for c, w in zip(row, widths, strict=False)]
+    widths = [max(width(r[i]) for r in rows) for i in range(len(row) - 1)]
+    cells = [c + " " * (w - width(c)) for c, w in zip(row, widths, strict=False)]
     return "  ".join([*cells, row[-1]]).rstrip()
 
 

@@ -8,6 +8,7 @@ styled lines and shows them: rich Live on a terminal, plain text when piped or w
 colours off (every overdue row also says 逾期 in words).
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -262,9 +263,9 @@ def _show_once(f: dict[str, Any]) -> None:
     if not sys.stdout.isatty():
         print("\n".join(text for text, _ in lines))
         return
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    console().print(renderable(lines))
+    Term().lines([[(text, style)] for text, style in lines])
 
 
 def _ring(on: bool) -> None:
@@ -275,12 +276,14 @@ def _ring(on: bool) -> None:
 
 def _live(source: Source, f: dict[str, Any], interval: float, bell: bool, ring: bool,
           seen: frozenset[tuple[int, str, str]]) -> None:
+    from rich.console import Console
     from rich.live import Live
 
     from geohazard_cli.board import overdue_keys
-    from geohazard_cli.cli._common import console
 
-    with Live(renderable(frame_lines(f, interval)), console=console(), auto_refresh=False,
+    # the board redraws in place: rich's Live (the only command that imports rich); markup off
+    console = Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False, markup=False)
+    with Live(renderable(frame_lines(f, interval)), console=console, auto_refresh=False,
               redirect_stdout=False, redirect_stderr=False) as live:
         while True:
             _ring(ring)

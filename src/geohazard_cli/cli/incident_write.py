@@ -95,9 +95,9 @@ def open_(
                    "first_measures": first_measures(profile),
                    "call_list": call_list, "history": [event_json(e) for e in events]})
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    out = console()
+    out = Term()
     out.print(f"{mark(record)}{noun(record)} #{record.id} 已立案({hm(record.opened_at)};{profile.short_title})"
               f"{ref_text(record)}", style="bold")
     if record.linked_warning:
@@ -106,7 +106,7 @@ def open_(
     _print_first_measures(profile)
     print_call_list(call_list, "叫应名单")
     out.print(f"记录叫应: geohazard incident ack {record.id}{db_flag(db)} --unit 单位 --outcome 接通 "
-              "--answerer 接听人 --by 经办人", soft_wrap=True, markup=False)
+              "--answerer 接听人 --by 经办人", wrap=False)
     return 0
 
 
@@ -225,18 +225,18 @@ def decide(
         emit_json({**record_json(record), "decision": event_json(events[-1]), "newly_called": decision["newly"],
                    "no_longer_needed": decision["dropped"], "call_list": record.call_list, "pending": pending})
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    out = console()
+    out = Term()
     out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(events[-1])}({hm(when)})", style="bold")
     decider = profile.decisions.decider
     if by_text != decider:  # recorded as given: the officer may be minuting a delegated decision
         out.print(f"注意: 预案规定由{decider}决定({profile.decisions.source});已按所填记录决定人“{by_text}”",
-                  style="yellow", soft_wrap=True)
+                  style="yellow", wrap=False)
     if decision["newly"]:
-        out.print(call_table(f"新增叫应单位({len(decision['newly'])})", decision["newly"]))
+        call_table(out, f"新增叫应单位({len(decision['newly'])})", decision["newly"])
     if decision["dropped"]:
-        out.print("不再需要: " + "、".join(e["unit"] for e in decision["dropped"]), soft_wrap=True)
+        out.print("不再需要: " + "、".join(e["unit"] for e in decision["dropped"]), wrap=False)
     if decision["direction"] in ("up", "down"):
         out.print("新一轮叫应:请将级别调整通知名单上各单位")
     print_pending(pending, record)
@@ -309,9 +309,9 @@ def ack(
         emit_json({**record_json(record), "ack": event_json(events[-1]), "acks": [event_json(e) for e in events],
                    "pending": pending})
         return 0
-    from geohazard_cli.cli._common import Lines
+    from geohazard_cli.cli.term import Term
 
-    out = Lines()  # plain lines: rich only if one needs it
+    out = Term()
     for event in events:
         out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(event)}({hm(event.at)})", style="bold")
         if not event.details.get("on_call_list"):
@@ -377,21 +377,18 @@ def close(
     if format is TextJson.json:
         emit_json({**record_json(record), "pending": pending, "confirmed": confirmed})
         return 0
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
-    out = console()
+    out = Term()
     out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(events[-1])}({hm(record.closed_at or when)})",
-              style="bold", soft_wrap=True, markup=False)
+              style="bold", wrap=False)
     if pending:
-        out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", soft_wrap=True,
-                  markup=False)
+        out.print("未应答的单位: " + "、".join(p["unit"] for p in pending), style="yellow", wrap=False)
     _print_termination_criteria(profile, record, ticked=True)
     if by_text is None:  # a decision names who decided: say it is missing, and how to give it next time
         out.print(f"注意: 未记录宣布终止者({profile.decisions.termination.decider}宣布,"
-                  f"{profile.decisions.termination.source});以 --by 记录", style="yellow", soft_wrap=True,
-                  markup=False)
-    out.print(f"总结报告: geohazard incident export {record.id}{db_flag(db)} --format markdown", soft_wrap=True,
-              markup=False)
+                  f"{profile.decisions.termination.source});以 --by 记录", style="yellow", wrap=False)
+    out.print(f"总结报告: geohazard incident export {record.id}{db_flag(db)} --format markdown", wrap=False)
     return 0
 
 
@@ -417,28 +414,28 @@ def _criterion_numbers(given: list[str]) -> list[int]:
 def _print_first_measures(profile: "Profile") -> None:
     """§5 先期处置, for every level, after the assessment of a new incident."""
     from geohazard_cli.clauses import first_measures
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
     fm = first_measures(profile)
     if fm is None:
         return
-    out = console()
-    out.print(f"{fm['title']}({fm['source']}):{fm['text']}", style="bold", soft_wrap=True, markup=False)
+    out = Term()
+    out.print(f"{fm['title']}({fm['source']}):{fm['text']}", style="bold", wrap=False)
     for m in fm["items"]:
-        out.print(f"  [ ] {m['text']}({m['source']})", soft_wrap=True, markup=False, highlight=False)
+        out.print(f"  [ ] {m['text']}({m['source']})", wrap=False)
 
 
 def _print_termination_criteria(profile: "Profile", record: "State", ticked: bool = False) -> None:
     """§6.4: each criterion of the response's end, numbered for --confirm (``ticked`` once confirmed),
     and who decides, from the incident's own profile."""
     from geohazard_cli.clauses import termination_lines
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
 
     lines = termination_lines(profile, record.response, ticked)
     if lines:
-        out = console()
+        out = Term()
         title = "已确认终止条件:" if ticked else f"终止响应前请逐条确认(确认后: geohazard incident close {record.id} " \
             "--confirm N ... 或 --confirm-all):"
-        out.print(title, style="bold", soft_wrap=True, markup=False)
+        out.print(title, style="bold", wrap=False)
         for line in lines:
-            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
+            out.print(f"  {line}", wrap=False)

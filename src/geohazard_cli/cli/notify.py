@@ -171,28 +171,27 @@ def _print_notify(record: Any, channel: str, outcome: "Outcome", format: TextJso
         emit_json({"id": record.id, "channel": channel, "messages": outcome.messages, "skipped": outcome.skipped,
                    "no_target": outcome.no_target, "undelivered": len(undelivered)})
     else:
-        from geohazard_cli.cli._common import console
+        from geohazard_cli.cli.term import Term
 
-        out = console()
+        out = Term()
         # dry-run sends nothing: it records every unit of the round, one with no number by its key
         dry = bool(outcome.messages) and all(m.get("code") == "dry-run" for m in outcome.messages)
         numberless = [m for m in outcome.messages if dry and m.get("target") == m.get("unit_key")]
         head = (f"记录 {len(outcome.messages)} 条(dry-run,未实际发送;其中无号码 {len(numberless)} 个单位)" if dry
                 else f"发送 {len(outcome.messages)} 条,未送达 {len(undelivered)} 条")
         missing = f",无号码未发 {len(outcome.no_target)} 条" if outcome.no_target else ""
-        out.print(f"{mark(record)}{noun(record)} #{record.id} 通知({channel}):{head}{missing}", style="bold",
-                  markup=False)
+        out.print(f"{mark(record)}{noun(record)} #{record.id} 通知({channel}):{head}{missing}", style="bold")
         labels = {"sent": "已记录,未实际发送" if dry else "已发送", "failed": "失败(待 --retry)",
                   "queued": "排队(待 --retry)", "sending": "结果不明"}
         for m in outcome.messages:
             note = f";超过一条短信({SEGMENT} 字)" if m.get("over_one_segment") else ""
             target = "无号码" if m in numberless else m["target"]
             out.print(f"  {m['unit']} → {target}:{labels.get(str(m.get('status')), m.get('status'))}"
-                      f"(代码 {m.get('code')}){note}", markup=False, soft_wrap=True)
+                      f"(代码 {m.get('code')}){note}", wrap=False)
         for s in outcome.skipped:
-            out.print(f"  {s['unit']}:本轮已记录({s['status']}),不再发送", markup=False, soft_wrap=True)
+            out.print(f"  {s['unit']}:本轮已记录({s['status']}),不再发送", wrap=False)
         for n in outcome.no_target:
-            out.print(f"  {n['unit']}:无号码或地址,未发送", style="yellow", markup=False, soft_wrap=True)
+            out.print(f"  {n['unit']}:无号码或地址,未发送", style="yellow", wrap=False)
     if undelivered:
         say(f"warning: {len(undelivered)} message(s) not delivered; they stay queued in the journal "
              f"('geohazard incident notify {record.id} --channel {channel} --retry' sends them)")
@@ -246,13 +245,12 @@ def _print_import(record: Any, events: list[Any], unknown: list[dict[str, Any]],
         emit_json({"id": record.id, "acks": [event_json(e) for e in events], "unknown": unknown,
                    "pending": pending(record)})
         return
-    from geohazard_cli.cli._common import console
+    from geohazard_cli.cli.term import Term
     from geohazard_cli.journal import event_text
 
-    out = console()
+    out = Term()
     for e in events:
-        out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(e)}", markup=False, soft_wrap=True)
+        out.print(f"{mark(record)}{noun(record)} #{record.id} {event_text(e)}", wrap=False)
     for u in unknown:
-        out.print(f"  未识别 第{u['line']}行 {u['number']}「{u['text']}」:{u['reason']}", style="yellow",
-                  markup=False, soft_wrap=True)
-    out.print(f"未回应单位 {len(pending(record))} 个", markup=False)
+        out.print(f"  未识别 第{u['line']}行 {u['number']}「{u['text']}」:{u['reason']}", style="yellow", wrap=False)
+    out.print(f"未回应单位 {len(pending(record))} 个")

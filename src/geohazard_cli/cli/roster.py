@@ -56,17 +56,11 @@ def roster(
 
 
 def _print_roster(rows: list[dict[str, Any]], query: str | None, wording: "RosterWording") -> None:
-    from rich.table import Table
-    from rich.text import Text
+    from geohazard_cli.cli.term import Cell, Column, Term
 
-    from geohazard_cli.cli._common import console
-
-    out = console()
-    table = Table(title=f"{wording.title}{f' · {query}' if query else ''}", title_justify="left",
-                  header_style="bold", show_lines=False)
-    table.add_column("单位", overflow="fold", min_width=12)
-    table.add_column("电话", no_wrap=True)
-    table.add_column("工作组 / 职务", overflow="fold")
+    out = Term()
+    columns = [Column("单位"), Column("电话"), Column("工作组 / 职务", fold=True)]
+    table: list[tuple[list[Cell], str]] = []
     gaps = []
     notes: dict[str, int] = {}  # provenance (source) of units the plan does not name -> note number
     for row in rows:
@@ -79,11 +73,11 @@ def _print_roster(rows: list[dict[str, Any]], query: str | None, wording: "Roste
             name += f" [注{no}]"
         if not row["dial"]:
             gaps.append(f"{row['name']}: {row['phone_missing'] or '号码缺失,请补充'}")
-        table.add_row(name, row["dial"] or Text("无号码", style="bold red"), "、".join(roles + groups) or "—")
-    out.print(table)
+        table.append(([name, row["dial"] or ("无号码", "bold red"), "、".join(roles + groups) or "—"], ""))
+    out.table(columns, table, f"{wording.title}{f' · {query}' if query else ''}")
     for source, no in notes.items():
-        out.print(Text(f"[注{no}] {source}"))
+        out.print(f"[注{no}] {source}")
     if gaps:
-        out.print(Text("无号码:", style="bold"))
+        out.print("无号码:", style="bold")
         for gap in gaps:
-            out.print(Text(f"  {gap}"))
+            out.print(f"  {gap}")

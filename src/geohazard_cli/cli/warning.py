@@ -13,8 +13,6 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, SitesOpt,
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from rich.text import Text
-
     from geohazard_cli.cap import CapRef
     from geohazard_cli.cap_read import Upstream
     from geohazard_cli.contacts import Roster, Unit
@@ -323,97 +321,31 @@ def _roster(cfg: Path) -> "Roster":
     return load_roster(cfg)
 
 
-# --- the terminal panel: lines wrapped here, with the break rules of textlayout, so a clause such
-# as (6.3(1); 10.1) or a closing quote never starts or splits across a line (rich folds CJK text
-# at any character) -----------------------------------------------------------------------------
-Part = tuple[str, str, bool]  # text, rich style, whole (never split: a clause, a number, a time)
-
-
-def _atoms(parts: list[Part]) -> list[list[tuple[str, str]]]:
-    """The pieces a paragraph may break between; each atom is a list of (text, style)."""
-    from geohazard_cli.textlayout import NO_LINE_END, NO_LINE_START, TOKENS
-
-    atoms: list[list[tuple[str, str]]] = []
-    quotes = 0  # ASCII quotes seen: an odd count means the next one closes
-    glue_next = False
-    for text, style, whole in parts:
-        for tok in [text] if whole else TOKENS.findall(text):
-            closing = tok.startswith('"') and quotes % 2 == 1
-            quotes += 0 if whole else tok.count('"')
-            glue = glue_next or closing or tok[0] in NO_LINE_START
-            if glue and atoms and not tok.isspace():
-                atoms[-1].append((tok, style))
-            else:
-                atoms.append([(tok, style)])
-            # after an opening bracket, and inside a quotation ("叫醒"), the next piece is glued on
-            glue_next = not whole and (tok[-1] in NO_LINE_END or quotes % 2 == 1)
-    return atoms
-
-
-def _fill(parts: list[Part], width: int, first: str = "", indent: str | None = None) -> "list[Text]":
-    """``parts`` wrapped to ``width`` cells: ``first`` before the first line, ``indent`` (default:
-    as wide as ``first``) before the others; an atom wider than a line is split by character."""
-    from rich.cells import cell_len
-    from rich.text import Text
-
-    indent = " " * cell_len(first) if indent is None else indent
-    lines: list[Text] = []
-    line, used, empty = Text(first), cell_len(first), True
-
-    def newline() -> None:
-        nonlocal line, used, empty
-        lines.append(line)
-        line, used, empty = Text(indent), cell_len(indent), True
-
-    for atom in _atoms(parts):
-        size = sum(cell_len(t) for t, _ in atom)
-        if atom[0][0].isspace():
-            if not empty and used + size <= width:
-                line.append(atom[0][0])
-                used += size
-            continue
-        if used + size > width and not empty:
-            newline()
-        for text, style in atom:
-            if used + size <= width:
-                line.append(text, style)
-                used += cell_len(text)
-                continue
-            for ch in text:  # longer than a line
-                if used + cell_len(ch) > width and not empty:
-                    newline()
-                line.append(ch, style)
-                used += cell_len(ch)
-                empty = False
-        empty = False
-    lines.append(line)
-    for t in lines:
-        t.rstrip()
-        t.no_wrap, t.overflow = True, "crop"
-    return lines
-
+# --- the terminal panel: lines wrapped by cli/term.py with the break rules of textlayout, so a clause
+# such as (6.3(1); 10.1) or a closing quote never starts or splits across a line -------------------
 
 def print_warning(w: "WarningResponse", sent: str, section: "WarningSection", marks: "ExerciseMarks | None") -> None:
     """The Chinese panel for a terminal (plain text when piped or NO_COLOR); ``marks`` for a drill."""
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.text import Text
+    from geohazard_cli.cli.term import Line, Part, Term, fill
+    from geohazard_cli.textlayout import width as text_width
 
-    from geohazard_cli.cli._common import console
-
-    con = console()
+    con = Term()
     width = max(4, con.width - 4)  # the panel's border and padding
 
     def para(parts: list[Part], first: str = "", indent: str | None = None) -> None:
-        lines.extend(_fill(parts, width, first, indent))
+        lines.extend(fill(parts, width, first, indent))
 
     def clause(source: str) -> Part:
         return (f"({source})", "", True)
 
     time_label = section.time_label
     style = {c.key: c.style for c in section.colours}
-    lines: list[Text] = []
-    banner = Text(f"{marks.mark} {marks.banner}", style="bold reverse red", justify="center") if marks else None
+    lines: list[Line] = []
+    banner: Line | None = None
+    if marks:  # centred
+        text = f"{marks.mark} {marks.banner}"
+        pad = " " * max(0, (width - text_width(text)) // 2)
+        banner = [(pad, ""), (text, "bold reverse red")]
     if banner is not None:
         lines.append(banner)
     para([((marks.mark if marks else "") + f"{w.level_name}{w.event}", style.get(w.level, "bold"), False)])
@@ -423,23 +355,23 @@ def print_warning(w: "WarningResponse", sent: str, section: "WarningSection", ma
     a = w.activation
     if w.active:
         para([(f"{a.name}: 启动(", "bold", False), (a.text, "", False), (f",{a.source})", "", True)])
-        lines.append(Text(""))
-        lines.append(Text("应采取的措施", style="bold"))
+        lines.append([])
+        lines.append([("应采取的措施", "bold")])
         for n, m in enumerate(w.measures, start=1):
             para([(m.text, "", False), clause(m.source)], f"{n}.")
             for i, item in enumerate(m.items, start=1):
                 para([(item, "", False)], f"   ({i})")
     else:
         para([(f"{a.name}: 未启动(启动条件: ", "bold", False), (a.text, "", False), (f",{a.source})", "", True)])
-        lines.append(Text(""))
-        lines.append(Text(f"{section.routine_title}(仍适用)", style="bold"))
+        lines.append([])
+        lines.append([(f"{section.routine_title}(仍适用)", "bold")])
         for n, duty in enumerate(w.routine, start=1):
             para([(duty.text, "", False), clause(duty.source)], f"{n}.")
         for note in w.notes:
             para([(note.text, "yellow", False), clause(note.source)], "注意:")
-    lines.append(Text(""))
+    lines.append([])
     if w.sites:
-        lines.append(Text(f"隐患点(sites.yaml,本地数据;{len(w.sites)}处)", style="bold"))
+        lines.append([(f"隐患点(sites.yaml,本地数据;{len(w.sites)}处)", "bold")])
         for st in w.sites:
             roles = (("防灾责任人", st.responsible_name, st.responsible_phone),
                      ("监测人", st.monitor_name, st.monitor_phone))
@@ -450,9 +382,9 @@ def print_warning(w: "WarningResponse", sent: str, section: "WarningSection", ma
             if st.evacuation_route or st.evacuation_place:
                 route = f"撤离: {st.evacuation_route or '路线未填'} → {st.evacuation_place or '避险场所未填'}"
                 para([(route, "", False)], "  ")
-        lines.append(Text(""))
+        lines.append([])
     if w.contacts:
-        lines.append(Text("叫应名单", style="bold"))
+        lines.append([("叫应名单", "bold")])
         for c in w.contacts:
             number = c.dial or c.phone
             row: list[Part] = [(c.unit, "", False), ("  ", "", False),
@@ -475,5 +407,4 @@ def print_warning(w: "WarningResponse", sent: str, section: "WarningSection", ma
     if banner is not None:
         lines.append(banner)
     title = f"{marks.mark if marks else ''}{w.event} · {w.plan_title}"
-    con.print(Panel(Group(*lines), title=title, title_align="left",
-                    border_style="bold red" if marks else "none"))
+    con.panel(title, lines, border="bold red" if marks else "")
