@@ -5,6 +5,7 @@ to the typed one: the same bytes as ``grade(parse_incident(...)).model_dump(mode
 
 from __future__ import annotations
 
+import functools
 import json
 import marshal
 import os
@@ -20,6 +21,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from pydantic_core import to_json
 
 from geohazard_cli import models
@@ -146,6 +148,56 @@ def test_plain_path_writes_the_models_bytes(profile: Profile, raw: dict[str, Any
     data = assess(values, profile)
     assert plain_json(data) == model_json(grade(incident, profile))
     assert list(data["incident"]) == list(INCIDENT_FIELDS)
+    assert_typed({**data, "incident": incident})
+
+
+# grading.assess's data as models.Assessment reads it, each value of its field's type: the nodes do
+# not validate (our code made the data), so this schema, built from their annotations, checks it.
+def _typed(annotation: Any) -> Any:
+    import types
+    import typing
+
+    from geohazard_cli.nodes import Node
+
+    if isinstance(annotation, type) and issubclass(annotation, Node):
+        return _schema_of(annotation)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list:
+        return list[_typed(args[0])]  # type: ignore[misc]
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[tuple(_typed(a) for a in args)]  # noqa: UP007
+    return annotation
+
+
+@functools.cache
+def _schema_of(cls: type) -> Any:
+    import typing
+
+    from pydantic import ConfigDict, create_model
+
+    hints = typing.get_type_hints(cls, vars(models))
+    spec = {f: (_typed(hints[f]), cls._defaults.get(f, ...))  # type: ignore[attr-defined]
+            for f in cls._fields}  # type: ignore[attr-defined]
+    return create_model(f"{cls.__name__}Schema", __config__=ConfigDict(extra="forbid", strict=True,
+                                                                         arbitrary_types_allowed=True), **spec)
+
+
+def assert_typed(data: dict[str, Any]) -> None:
+    _schema_of(Assessment).model_validate(data)
+
+
+@pytest.mark.parametrize("raw", [{"evacuees": "80-150"}, {"evacuees": "约300人", "deaths": 2},
+                                 {"potential_loss": "400-600万", "missing": 1}, {"deaths": 12}])
+def test_assess_gives_each_field_its_type(profile: Profile, raw: dict[str, Any]) -> None:
+    values = parse_values(raw, profile)
+    data = assess(values, profile)
+    assert_typed({**data, "incident": Incident(**values)})
+    if raw != {"deaths": 12}:  # a range or an estimate: its ends on the basis
+        assert any(b["range"] for b in data["basis"])
+    reported = next(b for b in data["basis"] if b["bound"])
+    wrong = {**reported, "bound": {**reported["bound"], "lower": int(reported["bound"]["lower"])}}
+    with pytest.raises(ValidationError):  # the schema sees a bound made an int
+        assert_typed({**data, "incident": Incident(**values), "basis": [wrong]})
 
 
 def test_plain_panel_is_the_models_panel(profile: Profile, capsys: pytest.CaptureFixture[str],

@@ -199,7 +199,7 @@ def grade(incident: Incident | Mapping[str, Any], profile: Profile) -> Assessmen
     values = dict(incident)
     data = assess(values, profile)
     data["incident"] = incident if isinstance(incident, Incident) else Incident(**values)
-    return Assessment.model_validate(data)
+    return Assessment(data)
 
 
 def _skip_level(values: Mapping[str, Any], profile: Profile, top: int) -> dict[str, Any]:

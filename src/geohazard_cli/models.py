@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, create_model, field_validator
 
@@ -17,6 +17,7 @@ from geohazard_cli.fields import FIELDS, Kind
 from geohazard_cli.fields import INCIDENT_FIELDS as INCIDENT_FIELDS
 from geohazard_cli.fields import TEXT_FIELDS as TEXT_FIELDS
 from geohazard_cli.fields import TIME_FIELDS as TIME_FIELDS
+from geohazard_cli.nodes import Convert, Node, decimal, list_of, node
 
 # The type a field of each kind holds in the model (what intake.parse_values makes of it).
 KIND_TYPES: dict[Kind, Any] = {
@@ -106,15 +107,37 @@ else:
     Incident = _incident_model()
 
 
-class Bound(BaseModel):
+# --- the assessment: what grading.assess computed, as read-only plain objects (nodes.Node): no
+# schema to build at start-up, and nothing to validate (our own code made the data; the plain-path
+# tests hold its JSON to what the typed model wrote) ---------------------------------------------
+
+
+class Bound(Node):
     """A grade's band on one indicator: [from, below), as the plan words it."""
 
+    __slots__ = _fields = ("lower", "upper", "text")
+    _convert: ClassVar[Convert] = {"lower": decimal, "upper": decimal}
     lower: Decimal  # "以上": included
     upper: Decimal | None  # "以下": excluded; None = no upper bound
     text: str  # "100人以上、500人以下"
 
 
-class IndicatorResult(BaseModel):
+class Range(Node):
+    """A figure reported as a range or an estimate, its ends as typed (Incident.ranges' entry)."""
+
+    __slots__ = _fields = ("low", "high", "estimate", "text")
+    _defaults: ClassVar[dict[str, Any]] = {"estimate": False}
+    low: int | Decimal
+    high: int | Decimal
+    estimate: bool  # 约/左右/余/多
+    text: str  # as typed: "80-150", "约300人"
+
+
+class IndicatorResult(Node):
+    __slots__ = _fields = ("indicator", "name", "category", "unit", "reported", "value", "value_text", "grade",
+                           "grade_name", "bound", "source", "range")
+    _convert: ClassVar[Convert] = {"bound": node(Bound), "range": node(Range)}
+    _defaults: ClassVar[dict[str, Any]] = {"range": None}
     indicator: str  # evacuees, potential_loss, deaths, direct_loss
     name: str  # 需搬迁转移人数...
     category: str  # 险情 / 灾情
@@ -126,10 +149,11 @@ class IndicatorResult(BaseModel):
     grade_name: str | None
     bound: Bound | None
     source: str
-    range: Reported | None = None  # reported as a range or an estimate: its ends as typed
+    range: Range | None  # reported as a range or an estimate: its ends as typed
 
 
-class LeadInfo(BaseModel):
+class LeadInfo(Node):
+    __slots__ = _fields = ("key", "name", "full_name", "text", "source")
     key: str
     name: str
     full_name: str
@@ -137,9 +161,11 @@ class LeadInfo(BaseModel):
     source: str
 
 
-class SkipLevelReport(BaseModel):
+class SkipLevelReport(Node):
     """§3.2.2 越级上报: whether the district may report straight to the province."""
 
+    __slots__ = _fields = ("applies", "reasons", "undetermined", "text", "recipients", "follow_up", "otherwise",
+                           "source")
     applies: bool
     reasons: list[str]
     undetermined: list[str]  # casualty figures not reported, which could make it apply
@@ -150,7 +176,8 @@ class SkipLevelReport(BaseModel):
     source: str
 
 
-class Advisory(BaseModel):
+class Advisory(Node):
+    __slots__ = _fields = ("key", "text", "grade", "grade_name", "source")
     key: str
     text: str
     grade: str
@@ -158,14 +185,16 @@ class Advisory(BaseModel):
     source: str
 
 
-class GradeRange(BaseModel):
+class GradeRange(Node):
+    __slots__ = _fields = ("low", "high")
     low: str  # grade key at the low ends of the figures
     high: str  # grade key at the high ends
 
 
-class Settle(BaseModel):
+class Settle(Node):
     """A bound of 附件2 a reported range straddles: knowing which side the figure is on settles the grade."""
 
+    __slots__ = _fields = ("indicator", "name", "bound", "bound_text", "grade", "grade_name")
     indicator: str
     name: str
     bound: int | Decimal
@@ -174,7 +203,8 @@ class Settle(BaseModel):
     grade_name: str
 
 
-class Uncertainty(BaseModel):
+class Uncertainty(Node):
+    __slots__ = _fields = ("text", "prepare", "reason", "source", "callsheet")
     text: list[str]  # "等级在中型至大型之间；按大型准备；…即可定级", "等级按估计数定为…"
     prepare: str  # the profile's policy: high | low
     reason: str
@@ -182,9 +212,17 @@ class Uncertainty(BaseModel):
     callsheet: str  # the line on top of a call sheet or form
 
 
-class Assessment(BaseModel):
-    """The result of grading one incident under one plan profile."""
+class Assessment(Node):
+    """The result of grading one incident under one plan profile (grading.grade)."""
 
+    __slots__ = _fields = ("plan", "plan_title", "grade", "grade_name", "response_level", "response_level_name",
+                           "lower_bound", "basis", "deciding", "deciding_text", "not_reported", "lead",
+                           "skip_level_report", "advisories", "incident", "grade_range", "prepare_for", "settles",
+                           "estimated", "uncertain")
+    _convert: ClassVar[Convert] = {"basis": list_of(IndicatorResult), "lead": node(LeadInfo),
+                                   "skip_level_report": node(SkipLevelReport), "advisories": list_of(Advisory),
+                                   "grade_range": node(GradeRange), "settles": list_of(Settle),
+                                   "uncertain": node(Uncertainty)}
     plan: str
     plan_title: str
     grade: str

@@ -11,71 +11,15 @@ Grading, intake, dispatch, warnings, the journal, drills and templates all read 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
+from geohazard_cli.nodes import Convert, Node, decimal, dict_of, list_of
+
 SCHEMA_MODULE = "geohazard_cli.rules_schema"  # what computes the cached data (the cache keys on its sources)
-
-
-Convert = dict[str, Callable[[Any], Any]]
-
-
-def _decimal(value: Any) -> Decimal:
-    return Decimal(value)
-
-
-def _list_of(cls: type[Node]) -> Callable[[Any], Any]:
-    return lambda items: [cls(item) for item in items]
-
-
-def _dict_of(cls: type[Node]) -> Callable[[Any], Any]:
-    return lambda items: {key: cls(item) for key, item in items.items()}
-
-
-def _dump(value: Any, mode: str) -> Any:
-    if isinstance(value, Node):
-        return value.model_dump(mode=mode)
-    if isinstance(value, list):
-        return [_dump(v, mode) for v in value]
-    if isinstance(value, dict):
-        return {k: _dump(v, mode) for k, v in value.items()}
-    if mode == "json" and isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-class Node:
-    """One part of a profile: its fields as the schema names them, read-only, built from plain data
-    (the schema's ``model_dump`` with decimals as text) without validating it again."""
-
-    __slots__ = ()
-    _fields: ClassVar[tuple[str, ...]] = ()
-    _convert: ClassVar[Convert] = {}  # field -> from its plain data to its value
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        convert = self._convert
-        for name in self._fields:
-            value = data[name]
-            f = convert.get(name)
-            object.__setattr__(self, name, value if f is None or value is None else f(value))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is read-only")
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and all(getattr(self, f) == getattr(other, f) for f in self._fields)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self._fields)})"
-
-    def model_dump(self, mode: str = "python") -> dict[str, Any]:
-        """The fields as a dict, as the schema model dumps them (``mode="json"``: decimals as text)."""
-        return {f: _dump(getattr(self, f), mode) for f in self._fields}
 
 
 class Clause(Node):
@@ -86,7 +30,7 @@ class Clause(Node):
 
 class Band(Node):
     __slots__ = _fields = ("grade", "lower", "upper", "source")
-    _convert: ClassVar[Convert] = {"lower": _decimal, "upper": _decimal}
+    _convert: ClassVar[Convert] = {"lower": decimal, "upper": decimal}
     grade: str
     lower: Decimal  # "以上": included
     upper: Decimal | None  # "以下": excluded
@@ -95,7 +39,7 @@ class Band(Node):
 
 class Indicator(Node):
     __slots__ = _fields = ("key", "name", "category", "kind", "unit", "source", "bands")
-    _convert: ClassVar[Convert] = {"bands": _list_of(Band)}
+    _convert: ClassVar[Convert] = {"bands": list_of(Band)}
     key: str
     name: str
     category: str
@@ -124,7 +68,7 @@ class Lead(Node):
 
 class LevelDef(Node):
     __slots__ = _fields = ("key", "name", "source", "start_procedure", "measures")
-    _convert: ClassVar[Convert] = {"start_procedure": Clause, "measures": _list_of(Clause)}
+    _convert: ClassVar[Convert] = {"start_procedure": Clause, "measures": list_of(Clause)}
     key: str
     name: str
     source: str
@@ -150,14 +94,14 @@ class HazardType(Node):
 
 class HazardTypes(Node):
     __slots__ = _fields = ("source", "items")
-    _convert: ClassVar[Convert] = {"items": _list_of(HazardType)}
+    _convert: ClassVar[Convert] = {"items": list_of(HazardType)}
     source: str
     items: list[HazardType]
 
 
 class Plausible(Node):
     __slots__ = _fields = ("count", "amount", "text", "local")
-    _convert: ClassVar[Convert] = {"amount": _decimal}
+    _convert: ClassVar[Convert] = {"amount": decimal}
     count: int
     amount: Decimal
     text: str
@@ -166,7 +110,7 @@ class Plausible(Node):
 
 class Limits(Node):
     __slots__ = _fields = ("count", "amount", "warn")
-    _convert: ClassVar[Convert] = {"amount": _decimal, "warn": Plausible}
+    _convert: ClassVar[Convert] = {"amount": decimal, "warn": Plausible}
     count: int  # past this a figure is refused
     amount: Decimal
     warn: Plausible | None  # the jurisdiction's scale: past it a figure is graded with a warning
@@ -215,7 +159,7 @@ class Reporting(Node):
 
 class Termination(Node):
     __slots__ = _fields = ("decider", "advisers", "text", "source", "criteria")
-    _convert: ClassVar[Convert] = {"criteria": _list_of(Clause)}
+    _convert: ClassVar[Convert] = {"criteria": list_of(Clause)}
     decider: str
     advisers: list[str]
     text: str
@@ -233,7 +177,7 @@ class Task(Node):
 
 class Section(Node):
     __slots__ = _fields = ("title", "text", "source", "items")
-    _convert: ClassVar[Convert] = {"items": _list_of(Task)}
+    _convert: ClassVar[Convert] = {"items": list_of(Task)}
     title: str
     text: str
     source: str
@@ -297,10 +241,10 @@ class Profile(Node):
                "timezone", "limits", "hazard_types", "grades", "leads", "indicators", "advisories", "levels",
                "reporting", "decisions", "first_measures", "aftermath", "definitions", "summary_report",
                "uncertain_figures", "dispatch", "warning")
-    _convert: ClassVar[Convert] = {"limits": Limits, "hazard_types": HazardTypes, "grades": _list_of(GradeDef),
-                "leads": _dict_of(Lead), "indicators": _list_of(Indicator), "advisories": _list_of(AdvisoryRule),
-                "levels": _list_of(LevelDef), "reporting": Reporting, "decisions": Decisions,
-                "first_measures": Section, "aftermath": Section, "definitions": _list_of(Definition),
+    _convert: ClassVar[Convert] = {"limits": Limits, "hazard_types": HazardTypes, "grades": list_of(GradeDef),
+                "leads": dict_of(Lead), "indicators": list_of(Indicator), "advisories": list_of(AdvisoryRule),
+                "levels": list_of(LevelDef), "reporting": Reporting, "decisions": Decisions,
+                "first_measures": Section, "aftermath": Section, "definitions": list_of(Definition),
                 "summary_report": SummaryReport, "uncertain_figures": Uncertain}
     schema_version: int
     id: str
