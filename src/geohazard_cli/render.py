@@ -51,11 +51,14 @@ _compiled: dict[tuple[str, int, int], Any] = {}  # (template file, its length, i
 
 
 def _cached_loader(directory: str) -> Any:
-    """A ``FileSystemLoader`` that keeps what Jinja2 compiles a template to (Python source: plain
-    text) in cache.py, keyed on the template file, its text, this module's source and Jinja2's
-    version: a run then compiles only that source to bytecode, not the template (its lexer, parser
-    and code generator were ~100 ms of a call sheet). Includes go through it too. The bytecode is
-    kept for the process, keyed on the template's text as read each time, so an edit is seen."""
+    """A ``FileSystemLoader`` that keeps what Jinja2 compiles a template to, as the bytecode of its
+    Python source (marshal), in cache.py, keyed on the template file, its text, this module's
+    source, Jinja2's version and the interpreter's: a run then neither compiles the template (its
+    lexer, parser and code generator were ~100 ms of a call sheet) nor that source (~5 ms). Includes
+    go through it too. The code is kept for the process, keyed on the template's text as read each
+    time, so an edit is seen."""
+    import marshal
+    import sys
     import zlib
 
     import jinja2
@@ -67,15 +70,17 @@ def _cached_loader(directory: str) -> Any:
             source, filename, uptodate = self.get_source(environment, name)
             assert filename is not None  # a FileSystemLoader's templates are files
 
-            def generate() -> str:
-                return str(environment.compile(source, name, filename, raw=True))
+            def generate() -> bytes:
+                python = str(environment.compile(source, name, filename, raw=True))
+                return marshal.dumps(compile(python, filename, "exec"))
 
             digest = (filename, len(source), zlib.crc32(source.encode()))
             code = _compiled.get(digest)  # this process compiled this very text already (a drill's messages)
             if code is None:
-                python = cached_data(Path(filename), generate, computed_by=__name__,
-                                     key_extra=("jinja2", jinja2.__version__, *digest[1:]))
-                code = _compiled[digest] = compile(python, filename, "exec")
+                # bytecode is this interpreter's own: its version is part of the key
+                data = cached_data(Path(filename), generate, computed_by=__name__,
+                                   key_extra=("jinja2", jinja2.__version__, sys.version, *digest[1:]))
+                code = _compiled[digest] = marshal.loads(data)
             return environment.template_class.from_code(environment, code, environment.make_globals(globals),
                                                         uptodate)
 
