@@ -9,12 +9,13 @@ number or duty lives here. ``check_dispatch`` cross-checks the section against t
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from geohazard_cli.contacts import Group, Problem, Roster, Unit, normalise
 from geohazard_cli.errors import ConfigError
+from geohazard_cli.nodes import Convert, Node, list_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,10 +23,8 @@ if TYPE_CHECKING:
     from geohazard_cli.models import Assessment
     from geohazard_cli.rules import Profile
 
-# defer_build: a cached dispatch section is built with construct.construct (dispatch_of), and a
-# call list's models are built on first use, not at import.
+# defer_build: a cached dispatch section is built with construct.construct (dispatch_of), not validated.
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
-_DEFERRED = ConfigDict(defer_build=True)
 
 
 class EngageRule(BaseModel):
@@ -92,26 +91,30 @@ def _validated(profile: Profile) -> Dispatch:
 # --- call lists -------------------------------------------------------------------------------
 
 
-class BackupNumber(BaseModel):
+# A call list is our own computation from validated data: plain read-only objects (nodes.Node), no
+# schema to build.
+class BackupNumber(Node):
     """A further number of a unit (contacts.local.yaml ``backups``, or a plan number a local one
     replaced), with where it comes from."""
 
-    model_config = _DEFERRED
-
+    __slots__ = _fields = ("dial", "origin", "source")
     dial: str
     origin: Literal["plan", "local"]
     source: str
 
 
-class CallEntry(BaseModel):
+class CallEntry(Node):
     """One unit to call, once, with every reason and the duties to read out."""
 
-    model_config = _DEFERRED
-
+    __slots__ = _fields = ("order", "unit", "label", "footnote", "unit_key", "kind", "phone", "dial", "phone_missing",
+                           "in_plan", "reasons", "duties", "origin", "origin_source", "backups", "on_duty")
+    _convert: ClassVar[Convert] = {"backups": list_of(BackupNumber)}
+    _defaults: ClassVar[dict[str, Any]] = {"label": None, "footnote": None, "origin": None, "origin_source": None,
+                                           "backups": [], "on_duty": None}
     order: int
     unit: str  # the unit's full name
-    label: str | None = None  # what it is on this sheet: 受灾街道办事处 (the dispatch rule's label)
-    footnote: str | None = None  # provenance, for a unit the plan does not name (in_plan false)
+    label: str | None  # what it is on this sheet: 受灾街道办事处 (the dispatch rule's label)
+    footnote: str | None  # provenance, for a unit the plan does not name (in_plan false)
     unit_key: str
     kind: str
     phone: str | None
@@ -122,15 +125,15 @@ class CallEntry(BaseModel):
     duties: list[str]
     # Where ``dial`` comes from: "plan" (contacts.yaml; ``origin_source`` its clause, 附件3) or
     # "local" (contacts.local.yaml; whose list); None when there is no number.
-    origin: Literal["plan", "local"] | None = None
-    origin_source: str | None = None
-    backups: list[BackupNumber] = []  # further numbers, in the order to try them
-    on_duty: str | None = None  # the person on duty (contacts.local.yaml)
+    origin: Literal["plan", "local"] | None
+    origin_source: str | None
+    backups: list[BackupNumber]  # further numbers, in the order to try them
+    on_duty: str | None  # the person on duty (contacts.local.yaml)
 
 
-class CallList(BaseModel):
-    model_config = _DEFERRED
-
+class CallList(Node):
+    __slots__ = _fields = ("plan", "level", "level_name", "text", "source", "entries")
+    _convert: ClassVar[Convert] = {"entries": list_of(CallEntry)}
     plan: str
     level: str
     level_name: str
@@ -281,18 +284,18 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
             footnote = cite([f"{u.name}: {where}{u.source}"])[0]
         nums = u.numbers()
         first, rest = (nums[0] if nums else None), nums[1:]
-        entries.append(CallEntry(
-            order=n, unit=u.name, label=labels.get(key), footnote=footnote, unit_key=u.key, kind=u.kind,
-            phone=u.phone, dial=u.dial, phone_missing=cite([gap])[0] if (gap := u.phone_gap()) else None,
-            in_plan=u.in_plan,
-            reasons=cite(roster.roles_of(u) + group_roles.get(key, [])) + reasons[key], duties=duties,
-            origin=first.origin if first else None, origin_source=first.source if first else None,
-            backups=[BackupNumber(dial=b.dial, origin=b.origin, source=b.source) for b in rest],
-            on_duty=u.on_duty(),
-        ))
+        entries.append(CallEntry({
+            "order": n, "unit": u.name, "label": labels.get(key), "footnote": footnote, "unit_key": u.key,
+            "kind": u.kind, "phone": u.phone, "dial": u.dial,
+            "phone_missing": cite([gap])[0] if (gap := u.phone_gap()) else None, "in_plan": u.in_plan,
+            "reasons": cite(roster.roles_of(u) + group_roles.get(key, [])) + reasons[key], "duties": duties,
+            "origin": first.origin if first else None, "origin_source": first.source if first else None,
+            "backups": [BackupNumber({"dial": b.dial, "origin": b.origin, "source": b.source}) for b in rest],
+            "on_duty": u.on_duty(),
+        }))
     lvl = profile.level_by_key.get(level_key)
-    return CallList(plan=profile.id, level=level_key, level_name=lvl.name if lvl else level_key,
-                    text=level.text, source=level.source, entries=entries)
+    return CallList({"plan": profile.id, "level": level_key, "level_name": lvl.name if lvl else level_key,
+                     "text": level.text, "source": level.source, "entries": entries})
 
 
 def _collective_streets(roster: Roster) -> Unit | None:

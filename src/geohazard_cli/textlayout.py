@@ -40,7 +40,7 @@ def width(text: str) -> int:
     """Display width in a terminal: East Asian wide and full-width characters count two."""
     if text.isascii():
         return len(text)
-    return sum(_char_width(ch) for ch in text)
+    return sum(map(_char_width, text))
 
 
 @functools.cache
@@ -68,7 +68,7 @@ def _wrap(text: str, cols: int, indent: str, line: str) -> str:
     for tok in TOKENS.findall(text.replace("\n", " ")):
         if tok.isspace():
             tok = " "
-        tok_width = width(tok)
+        tok_width = _char_width(tok) if len(tok) == 1 else width(tok)  # mostly one CJK character
         fits = used + tok_width <= cols
         if not fits and line.strip() and tok[0] not in NO_LINE_START and indent_width + tok_width <= cols:
             carry = ""
