@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict
 
 from geohazard_cli.errors import ConfigError, InputError, field_error
-from geohazard_cli.timeutil import zone
+from geohazard_cli.timeutil import cap_time as cap_time
 from geohazard_cli.warning import CAP_TOKEN
 
 if TYPE_CHECKING:
@@ -190,11 +190,6 @@ def make_identifier(section: WarningSection, sent: str, sequence: int = 0) -> st
         raise field_error("--sequence", str(sequence), "is not a digit 0-9 (GB/T 35965.1 A.1.1)")
     stamp = datetime.fromisoformat(sent).strftime("%Y%m%d%H%M%S")
     return f"{section.cap.sender_code.text()}_{stamp}_{sequence}"
-
-
-def cap_time(moment: datetime, tz: str) -> str:
-    """``2026-07-21T08:30:00+08:00``: the plan's offset, whole seconds (the CAP XSD's form)."""
-    return moment.astimezone(zone(tz)).replace(microsecond=0).isoformat()
 
 
 def build_cap(

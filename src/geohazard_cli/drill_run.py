@@ -226,7 +226,7 @@ def warning_response(spec: WarningSpec, when: datetime, profile: Profile, roster
     """The warning core's answer for this colour and area: the dict ``warning --format json
     --exercise --sent WHEN`` prints (a drill is an exercise; it is sent at the step's time)."""
     import geohazard_cli.warning as core
-    from geohazard_cli.cap import cap_time
+    from geohazard_cli.timeutil import cap_time
 
     section = core.load_section(profile, profile.id)
     colour = core.parse_colour(spec.level, section, field="warning")

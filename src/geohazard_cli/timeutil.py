@@ -23,3 +23,9 @@ def local(value: datetime, tz: str) -> datetime:
 def local_text(value: datetime, tz: str) -> str:
     """As an officer reads it: "2026-07-21 09:40" in the plan's zone."""
     return local(value, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def cap_time(moment: datetime, tz: str) -> str:
+    """``2026-07-21T08:30:00+08:00``: the plan's offset, whole seconds (the CAP XSD's form; a
+    warning's JSON ``sent`` too)."""
+    return moment.astimezone(zone(tz)).replace(microsecond=0).isoformat()

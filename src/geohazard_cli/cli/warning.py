@@ -13,7 +13,7 @@ from geohazard_cli.cli._common import ConfigDirOpt, PlanOpt, RulesOpt, SitesOpt,
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from geohazard_cli.cap import CapRef
+    from geohazard_cli.cap import CapRef, MsgType
     from geohazard_cli.cap_read import Upstream
     from geohazard_cli.contacts import Roster, Unit
     from geohazard_cli.rules import Profile
@@ -118,7 +118,6 @@ def warning(
     """
     from datetime import datetime
 
-    from geohazard_cli import cap
     from geohazard_cli import warning as core
     from geohazard_cli.cli._common import load_config
     from geohazard_cli.config import rules_path
@@ -151,8 +150,8 @@ def warning(
                             ("--lang", None if lang is CapLang.zh else lang)):
             if value is not None:
                 raise InputError(f"{flag}: only with --format cap")
-    msg_type: cap.MsgType = "Alert"
-    ref: cap.CapRef | None = None
+    msg_type: MsgType = "Alert"
+    ref: CapRef | None = None
     ref_flag = "--update" if update is not None else "--cancel"
     if update is not None or cancel is not None:
         msg_type = "Update" if update is not None else "Cancel"
@@ -164,18 +163,20 @@ def warning(
         colour = core.parse_colour(ref.colour, section)
     if not areas and ref is not None and ref.areas:
         areas = ref.areas  # the earlier alert's areas (already resolved names)
-    from geohazard_cli.timeutil import zone
+    from geohazard_cli.timeutil import cap_time, zone
 
     # Now in the plan's zone (Beijing), not the machine's: what is recorded reads as every other time.
     moment = parse_time(sent, "--sent", profile.timezone) if sent is not None else \
         datetime.now(zone(profile.timezone)).replace(microsecond=0)
-    sent_text = cap.cap_time(moment, profile.timezone)
+    sent_text = cap_time(moment, profile.timezone)
 
     response = core.respond(profile, section, colour, areas, roster.unit, street_units,
                             sites=_register(cfg, sites, profile, roster) if areas else ())
     if ref is not None:
-        cap.check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
-                            level=level, areas_given=bool(area))
+        from geohazard_cli.cap import check_reference
+
+        check_reference(ref, response, section, msg_type=msg_type, sent=sent_text, field=ref_flag,
+                        level=level, areas_given=bool(area))
 
     if db is not None and not record:
         raise InputError("--db: only with --record")
@@ -204,6 +205,7 @@ def warning(
             write_output(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n", output)
         return 0
     if format is WarningFormat.cap:
+        from geohazard_cli import cap
         from geohazard_cli.cap_area import load_margins
         from geohazard_cli.cli._common import write_output
 
