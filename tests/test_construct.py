@@ -22,14 +22,33 @@ PROFILES = sorted(p for p in (ROOT / "rules").glob("*.yaml") if p.name != "profi
 
 
 def test_the_roster_round_trips() -> None:
+    """The roster commands read (plain objects, from the cached data) is the one the schema
+    validates from contacts.yaml; the cached data is valid input to the schema too."""
     from geohazard_cli.contacts import Roster
     from geohazard_cli.contacts_load import load_roster
+    from geohazard_cli.contacts_schema import RosterSchema
+    from geohazard_cli.loader import load_yaml
 
     roster = load_roster(ROOT)
-    again = construct(Roster, plain(roster))
-    assert again == roster
-    assert again.units[0].dial == roster.units[0].dial and again.units[0].dial
-    assert Roster.model_validate(plain(roster)) == roster  # the cached data is valid input too
+    text = (ROOT / "contacts.yaml").read_text(encoding="utf-8")
+    schema = RosterSchema.model_validate(load_yaml(text, "contacts.yaml"))
+    assert Roster(plain(schema)) == roster
+    assert roster.units[0].dial == "0531-82722671"
+    assert RosterSchema.model_validate(plain(schema)) == schema
+
+
+def test_the_runtime_roster_has_the_schemas_fields() -> None:
+    """contacts.py (what commands read) mirrors contacts_schema.py (what validates the file), class
+    by class."""
+    from geohazard_cli import contacts, contacts_schema
+
+    pairs = [(contacts.Roster, contacts_schema.RosterSchema)] + [
+        (getattr(contacts, name), getattr(contacts_schema, name))
+        for name in ("Duty", "Holder", "Command", "Office", "Unit", "Group", "RosterWording")]
+    for runtime, schema in pairs:
+        assert runtime._fields == tuple(schema.model_fields), runtime.__name__
+    nodes = {c.__name__ for c in contacts.Node.__subclasses__() if c.__module__ == contacts.__name__}
+    assert nodes == {r.__name__ for r, _ in pairs}
 
 
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
@@ -102,8 +121,8 @@ def test_construct_converts_as_validation_does() -> None:
 PROBE = """
 import json, sys
 from pathlib import Path
-from geohazard_cli.contacts import Roster
 from geohazard_cli.contacts_load import load_roster
+from geohazard_cli.contacts_schema import RosterSchema
 from geohazard_cli.dispatch import Dispatch, dispatch_of
 from geohazard_cli.rules import load_profile
 from geohazard_cli.warning_rules import _Holder as WarningSection, load_section
@@ -111,7 +130,7 @@ root = Path(sys.argv[1])
 roster = load_roster(root)
 profile = load_profile(root / "rules" / "shizhong-2023.yaml")
 dispatch_of(profile), load_section(profile, profile.id)
-print(json.dumps({"built": [m.__name__ for m in (Roster, Dispatch, WarningSection) if m.__pydantic_complete__],
+print(json.dumps({"built": [m.__name__ for m in (RosterSchema, Dispatch, WarningSection) if m.__pydantic_complete__],
                   "dial": roster.find("区应急局").dial}))
 """
 
@@ -127,7 +146,7 @@ def test_a_cached_run_builds_no_schema(tmp_path: Path) -> None:
         return dict(json.loads(done.stdout))
 
     first, second = run(), run()
-    assert first["built"] == ["Roster", "Dispatch", "_Holder"]  # _Holder validates the warning section
+    assert first["built"] == ["RosterSchema", "Dispatch", "_Holder"]  # _Holder validates the warning section
     assert second == {"built": [], "dial": first["dial"]} and first["dial"]
 
 

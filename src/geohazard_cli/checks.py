@@ -83,7 +83,10 @@ def check_contacts(cfg: Path) -> tuple[Roster | None, list[Problem]]:
     if text is None:
         return None, problems
     try:
-        roster = Roster.model_validate(data)
+        from geohazard_cli.construct import plain
+        from geohazard_cli.contacts_schema import RosterSchema
+
+        roster = Roster(plain(RosterSchema.model_validate(data)))
     except ValidationError as exc:
         return None, _validation_problems(exc, str(path), text)
     local_problems: list[Problem] = []

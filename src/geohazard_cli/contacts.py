@@ -10,24 +10,13 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
-from functools import cached_property
-from typing import Any, Literal, NamedTuple, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationInfo,
-    computed_field,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict
 
 from geohazard_cli.errors import ConfigError, NotFoundError
-
-# defer_build: a cached roster is built with construct.construct, never validated (contacts_load).
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+from geohazard_cli.nodes import Convert, Node, list_of, node
 
 # Chinese numbers: 7- or 8-digit local fixed lines, optionally with a 0xx(x) area code; 11-digit
 # mobiles (1[3-9]...). A number in the roster's own area (contacts.yaml `area_code`) must have that
@@ -37,37 +26,40 @@ _PHONE_QUERY = re.compile(r"^[0-9\-()\s]{7,}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
-# --- contacts.yaml schema -------------------------------------------------------------------
+# --- the roster as commands read it: plain read-only objects (nodes.Node) with contacts.yaml's
+# names, built from the data contacts_schema.py validated (kept by cache.py): no schema to build ---
 
 
-class Duty(BaseModel):
-    model_config = _STRICT
-    text: str = Field(min_length=1)
-    source: str = Field(min_length=1)
+class Duty(Node):
+    __slots__ = _fields = ("text", "source")
+    text: str
+    source: str
 
 
-class Holder(BaseModel):
+class Holder(Node):
     """A post in the command (指挥长, 副指挥长, 办公室主任...) and the unit that holds it."""
 
-    model_config = _STRICT
+    __slots__ = _fields = ("title", "holder", "unit")
     title: str
     holder: str  # 区应急局局长
     unit: str  # a unit name or alias
 
 
-class Command(BaseModel):
-    model_config = _STRICT
+class Command(Node):
+    __slots__ = _fields = ("name", "full_name", "source", "commander", "deputies", "members", "duties")
+    _convert: ClassVar[Convert] = {"commander": node(Holder), "deputies": list_of(Holder), "duties": node(Duty)}
     name: str
     full_name: str
     source: str
     commander: Holder
     deputies: list[Holder]
-    members: list[str] = Field(min_length=1)
+    members: list[str]
     duties: Duty
 
 
-class Office(BaseModel):
-    model_config = _STRICT
+class Office(Node):
+    __slots__ = _fields = ("unit", "seat", "source", "director", "deputies")
+    _convert: ClassVar[Convert] = {"director": node(Holder), "deputies": list_of(Holder)}
     unit: str
     seat: str
     source: str
@@ -87,29 +79,53 @@ class Number(NamedTuple):
 UnitKind = Literal["office", "post", "member", "section", "street", "team"]
 
 
-class Unit(BaseModel):
+class Unit(Node):
     """One unit (or post) to call. ``phone`` is exactly as the plan prints it; ``dial`` adds the area code."""
 
-    model_config = _STRICT
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    name: str = Field(min_length=1)
-    aliases: list[str] = []
+    _fields = ("key", "name", "aliases", "kind", "parent", "phone", "phone_missing", "in_plan", "source", "duties")
+    __slots__ = (*_fields, "_area_code", "_bad_number", "_local_length", "_origin", "_origin_source", "_backups",
+                 "_on_duty")
+    _convert: ClassVar[Convert] = {"duties": list_of(Duty)}
+    key: str
+    name: str
+    aliases: list[str]
     kind: UnitKind
-    parent: str | None = None
+    parent: str | None
     phone: str | None
-    phone_missing: str | None = None  # why no number is known (shown on call sheets)
-    in_plan: bool = True  # False: not named by the plan (see source)
-    source: str = Field(min_length=1)
-    duties: list[Duty] = []
-    _area_code: str = PrivateAttr(default="")
-    _bad_number: str = PrivateAttr(default="")
-    _local_length: int | None = PrivateAttr(default=None)
-    # Set by a local overlay (contacts.local.yaml): where ``phone`` comes from, the backup numbers
-    # (each with its origin), and who is on duty. See ``numbers``.
-    _origin: Literal["plan", "local"] = PrivateAttr(default="plan")
-    _origin_source: str | None = PrivateAttr(default=None)
-    _backups: tuple[Number, ...] = PrivateAttr(default=())
-    _on_duty: str | None = PrivateAttr(default=None)
+    phone_missing: str | None  # why no number is known (shown on call sheets)
+    in_plan: bool  # False: not named by the plan (see source)
+    source: str
+    duties: list[Duty]
+    # From the roster: its area code, local number length and wording for a bad number. Set by a
+    # local overlay (contacts.local.yaml, ``localise``): where ``phone`` comes from, the backup
+    # numbers (each with its origin), and who is on duty. See ``numbers``.
+    _area_code: str
+    _bad_number: str
+    _local_length: int | None
+    _origin: Literal["plan", "local"]
+    _origin_source: str | None
+    _backups: tuple[Number, ...]
+    _on_duty: str | None
+
+    def __init__(self, data: Mapping[str, Any], area_code: str = "", local_length: int | None = None,
+                 bad_number: str = "") -> None:
+        super().__init__(data)
+        for name, value in (("_area_code", area_code), ("_bad_number", bad_number), ("_local_length", local_length),
+                            ("_origin", "plan"), ("_origin_source", None), ("_backups", ()), ("_on_duty", None)):
+            object.__setattr__(self, name, value)
+
+    def localise(self, origin: tuple[Literal["plan", "local"], str | None] | None, backups: tuple[Number, ...],
+                 on_duty: str | None) -> None:
+        """What a local overlay says of this unit (contacts_local.merge_local, on the merged roster's
+        own copy): where its number comes from, its backups, who is on duty."""
+        if origin is not None:
+            object.__setattr__(self, "_origin", origin[0])
+            object.__setattr__(self, "_origin_source", origin[1])
+        object.__setattr__(self, "_backups", backups)
+        object.__setattr__(self, "_on_duty", on_duty)
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        return {**super().model_dump(mode), "dial": self.dial}  # as the schema's computed field did
 
     def numbers(self) -> list[Number]:
         """Every dialable number of this unit, the primary first, each with where it comes from."""
@@ -120,7 +136,6 @@ class Unit(BaseModel):
         """The person on duty (contacts.local.yaml ``on_duty``), as "name phone", or None."""
         return self._on_duty
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def dial(self) -> str | None:
         """The number to dial: "0531-82722671" for a local fixed line, a mobile as is, None if unknown
@@ -139,86 +154,87 @@ class Unit(BaseModel):
         return self.phone_missing
 
 
-class Group(BaseModel):
+class Group(Node):
     """A work group of 附件1(一)."""
 
-    model_config = _STRICT
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    __slots__ = _fields = ("key", "name", "lead", "members", "source", "duties", "note")
+    key: str
     name: str
     lead: str
     members: list[str]
     source: str
-    duties: str = Field(min_length=1)
-    note: str | None = None
+    duties: str
+    note: str | None
 
 
-class RosterWording(BaseModel):
+class RosterWording(Node):
     """How call lists and the roster name group membership and unplaced streets (``wording:`` in
     contacts.yaml): the plan's own words, as templates whose ``{placeholders}`` the code fills in."""
 
-    model_config = _STRICT
-    title: str = Field(min_length=1)  # the roster table's heading (区指挥部成员通讯录)
-    group_lead: str = Field(min_length=1)  # a reason: {group} {source} (应急救援组牵头单位(附件1(一)))
-    group_member: str = Field(min_length=1)  # a reason: {group} {source}
-    group_lead_short: str = Field(min_length=1)  # the roster table: {group} (应急救援组(牵头))
-    lead_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
-    member_duty: str = Field(min_length=1)  # a duty: {group} {duties} {source}
-    street_unknown: str = Field(min_length=1)  # the location names no street: {reason} {source}
-    bad_number: str = Field(min_length=1)  # a number that cannot be dialled, on the sheet: {phone}
-
-    @field_validator("group_lead", "group_member", "group_lead_short", "lead_duty", "member_duty",
-                     "street_unknown", "bad_number")
-    @classmethod
-    def _placeholders(cls, value: str, info: ValidationInfo) -> str:
-        from geohazard_cli.phrasing import placeholder_problem
-
-        bad = placeholder_problem(value, WORDING_PLACEHOLDERS[info.field_name or ""])
-        if bad:
-            raise ValueError(bad)
-        return value
+    __slots__ = _fields = ("title", "group_lead", "group_member", "group_lead_short", "lead_duty", "member_duty",
+                           "street_unknown", "bad_number")
+    title: str  # the roster table's heading (区指挥部成员通讯录)
+    group_lead: str  # a reason: {group} {source} (应急救援组牵头单位(附件1(一)))
+    group_member: str  # a reason: {group} {source}
+    group_lead_short: str  # the roster table: {group} (应急救援组(牵头))
+    lead_duty: str  # a duty: {group} {duties} {source}
+    member_duty: str  # a duty: {group} {duties} {source}
+    street_unknown: str  # the location names no street: {reason} {source}
+    bad_number: str  # a number that cannot be dialled, on the sheet: {phone}
 
 
-WORDING_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
-    "group_lead": ("group", "source"), "group_member": ("group", "source"), "group_lead_short": ("group",),
-    "lead_duty": ("group", "duties", "source"), "member_duty": ("group", "duties", "source"),
-    "street_unknown": ("reason", "source"), "bad_number": ("phone",),
-}
+class Roster(Node):
+    """contacts.yaml as commands read it, with name lookup. Built from contacts_schema.RosterSchema's
+    plain data (``schema`` for its ``schema_version``, as the file names it)."""
 
-
-class Roster(BaseModel):
-    """contacts.yaml as a model, with name lookup."""
-
-    model_config = _STRICT
-
-    schema_version: Literal[1] = Field(alias="schema")
+    _fields = ("schema_version", "title", "document", "area_code", "local_number_length", "command", "office",
+               "units", "groups", "wording")
+    __slots__ = (*_fields, "_index", "_by_key")
+    _convert: ClassVar[Convert] = {"command": node(Command), "office": node(Office), "groups": list_of(Group),
+                                   "wording": node(RosterWording)}
+    schema_version: int
     title: str
     document: str
-    area_code: str = Field(pattern=r"^0\d{2,3}$")
-    local_number_length: int = Field(ge=7, le=8)  # digits of a local fixed-line number in area_code
+    area_code: str
+    local_number_length: int  # digits of a local fixed-line number in area_code
     command: Command
     office: Office
-    units: list[Unit] = Field(min_length=1)
+    units: list[Unit]
     groups: list[Group]
     wording: RosterWording
+    _index: dict[str, Unit] | None
+    _by_key: dict[str, Unit] | None
 
-    def model_post_init(self, context: Any, /) -> None:
-        for u in self.units:
-            u._area_code = self.area_code
-            u._local_length = self.local_number_length
-            u._bad_number = self.wording.bad_number
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        super().__init__({**data, "schema_version": data["schema"]} if "schema" in data else data)
+        wording = self.wording
+        units = [u if isinstance(u, Unit) else Unit(u, self.area_code, self.local_number_length, wording.bad_number)
+                 for u in self.units]
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "_index", None)
+        object.__setattr__(self, "_by_key", None)
 
-    @cached_property
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        """As contacts.yaml names it (``schema``)."""
+        out = super().model_dump(mode)
+        return {"schema": out.pop("schema_version"), **out}
+
+    @property
     def index(self) -> dict[str, Unit]:
         """Normalised name/alias/key -> unit (the first one wins; `check` reports clashes)."""
-        out: dict[str, Unit] = {}
-        for u in self.units:
-            for name in (u.name, *u.aliases, u.key):
-                out.setdefault(normalise(name), u)
-        return out
+        if self._index is None:
+            out: dict[str, Unit] = {}
+            for u in self.units:
+                for name in (u.name, *u.aliases, u.key):
+                    out.setdefault(normalise(name), u)
+            object.__setattr__(self, "_index", out)
+        return self._index  # type: ignore[return-value]
 
-    @cached_property
+    @property
     def by_key(self) -> dict[str, Unit]:
-        return {u.key: u for u in self.units}
+        if self._by_key is None:
+            object.__setattr__(self, "_by_key", {u.key: u for u in self.units})
+        return self._by_key  # type: ignore[return-value]
 
     def find(self, name: str) -> Unit | None:
         return self.index.get(normalise(name))

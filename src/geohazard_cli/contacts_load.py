@@ -139,7 +139,10 @@ _cache: dict[tuple[Path, int, int, int, int], Roster] = {}
 
 def parse_roster(text: str, file: str) -> Roster:
     """Validate contacts.yaml text against the schema (no cross-checks)."""
-    return validated(Roster, text, file)[0]
+    from geohazard_cli.construct import plain
+    from geohazard_cli.contacts_schema import RosterSchema
+
+    return Roster(plain(validated(RosterSchema, text, file)[0]))
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -170,25 +173,28 @@ def load_roster(cfg_dir: Path) -> Roster:
     parsed: list[Roster] = []
 
     def parse() -> dict[str, Any]:
+        from geohazard_cli.contacts_schema import RosterSchema
+
         text = read_text(path)
-        roster, _ = validated(Roster, text, str(path))
+        schema, _ = validated(RosterSchema, text, str(path))
+        data = plain(schema)
+        roster = Roster(data)
         fatal = [p for p in check_roster(roster, str(path)) if p.fatal]
         if fatal:  # again with line numbers, which cost a YAML compose
             raise _first_fatal([p for p in check_roster(roster, str(path), text) if p.fatal])
         parsed.append(roster)
-        return dict(plain(roster))
+        return dict(data)
 
     # contacts.yaml, once it has passed the schema and the fatal checks, is kept as the validated
-    # model's plain data (cache.py, as the rules profile is): a run rebuilds the roster from it
-    # (construct.py) without building the schema, importing or running the YAML parser, or
-    # repeating the cross-checks.
+    # model's plain data (cache.py, as the rules profile is): a run builds the roster's plain objects
+    # from it without the schema (contacts_schema.py), the YAML parser or the cross-checks.
     from pydantic.version import VERSION
 
     from geohazard_cli.cache import cached_data
-    from geohazard_cli.construct import construct, plain
+    from geohazard_cli.construct import plain
 
     data = cached_data(path, parse, computed_by=__name__, key_extra=(VERSION,))
-    roster = parsed[0] if parsed else construct(Roster, data)
+    roster = parsed[0] if parsed else Roster(data)
     if cache_key[-1] >= 0:  # there is a contacts.local.yaml
         from geohazard_cli.contacts_local import check_local, merge_local, parse_local  # only with an overlay
 

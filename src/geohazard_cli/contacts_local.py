@@ -133,15 +133,19 @@ def merge_local(roster: Roster, data: dict[str, Any], local: LocalContacts, file
             continue
         units[i] = {**raw, "phone": lu.phone, "phone_missing": None}
         primary[plan_unit.key] = Number(dial, "local", f"{source}: {lu.source}")
-    merged = Roster.model_validate({**data, "units": units})
+    from geohazard_cli.construct import plain
+    from geohazard_cli.contacts_schema import RosterSchema
+
+    merged = Roster(plain(RosterSchema.model_validate({**data, "units": units})))
     for u in merged.units:
         found = patches.get(u.key)
         if found is None:
             continue
         lu, plan_unit = found, roster.by_key[u.key]
         backups: list[Number] = []
+        origin: tuple[Literal["plan", "local"], str | None] | None = None
         if u.key in primary:
-            u._origin, u._origin_source = "local", primary[u.key].source
+            origin = ("local", primary[u.key].source)
             if plan_unit.dial:  # the replaced plan number stays, as the first backup
                 backups.append(Number(plan_unit.dial, "plan", plan_unit.source))
         for b in lu.backups:
@@ -149,11 +153,12 @@ def merge_local(roster: Roster, data: dict[str, Any], local: LocalContacts, file
             dial = _dialable(phone, roster)
             if dial is not None:
                 backups.append(Number(dial, "local", f"{source}: {lu.source}" + (f"; {note}" if note else "")))
-        u._backups = tuple(backups)
+        on_duty = None
         person = lu.on_duty
         if person is not None and not is_placeholder(person.name):
             dial = _dialable(person.phone, roster)
-            u._on_duty = " ".join(x for x in (person.role, person.name, dial) if x)
+            on_duty = " ".join(x for x in (person.role, person.name, dial) if x)
+        u.localise(origin, tuple(backups), on_duty)
     return merged
 
 
