@@ -10,10 +10,9 @@ call these same functions, so a drill rehearses exactly what the journal records
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from geohazard_cli import lifecycle
 from geohazard_cli.errors import InputError
@@ -191,8 +190,7 @@ def open_incident(j: Journal, incident: Incident, profile: Profile, resolve: Res
     return state, events, assessment, call_list
 
 
-@dataclass
-class Update:
+class Update(NamedTuple):
     """What an update did: the new assessment, the figures it changed, and the level it proposes
     (``level_changed``: the assessment calls for another level than the one in force; that level is
     proposed, not in force, until ``decide``) with the units that level would newly call."""

@@ -6,8 +6,8 @@ config dir (``station: 区应急局值班室`` and ``officer: 张三``), else no
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from geohazard_cli.errors import ConfigError
 
@@ -16,8 +16,7 @@ ENV_STATION = "GEOHAZARD_STATION"
 ENV_OFFICER = "GEOHAZARD_OFFICER"
 
 
-@dataclass(frozen=True, slots=True)
-class Who:
+class Who(NamedTuple):
     station: str | None = None
     officer: str | None = None
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from geohazard_cli.textlayout import ATTRIBUTES, COLOURS, NO_LINE_END, NO_LINE_START, TOKENS, width
 
@@ -28,8 +27,7 @@ Cell = str | Piece  # a table cell: its text, or its text and its own style
 
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     header: str
     right: bool = False  # right-justified (figures)
     fold: bool = False  # the column that folds onto more lines when the table is wider than the width
