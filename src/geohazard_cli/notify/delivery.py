@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,13 +62,15 @@ def target_of(channel_type: str, channel: str, entry: dict[str, Any], settings: 
     return f"group:{channel}"
 
 
-@dataclass
 class Outcome:
     """What a run did, message by message, for the output (JSON ``messages``)."""
 
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)  # already recorded for this round
-    no_target: list[dict[str, Any]] = field(default_factory=list)  # no number or address known
+    __slots__ = ("messages", "no_target", "skipped")
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, Any]] = []  # already recorded for this round
+        self.no_target: list[dict[str, Any]] = []  # no number or address known
 
 
 def compose(state: State, events: list[Event], channel: str, channel_type: str, entries: list[dict[str, Any]],

@@ -4,12 +4,10 @@ records each attempt before and after the call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """One 叫应 message: to one unit, over one channel. ``key`` is its idempotency key."""
 
     key: str
@@ -22,15 +20,25 @@ class Message:
     subject: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class Result:
     """What one attempt gave: ``ok``; ``code`` the platform's reply code (HTTP status, errcode,
-    SMTP code, or a word such as ``timeout``); ``detail`` a short reason (never a secret)."""
+    SMTP code, or a word such as ``timeout``); ``detail`` a short reason (never a secret). (A plain
+    class: records here are not dataclasses, whose generated methods cost start-up time.)"""
 
-    ok: bool
-    code: str
-    detail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("code", "detail", "extra", "ok")
+
+    def __init__(self, ok: bool, code: str, detail: str = "", extra: dict[str, Any] | None = None) -> None:
+        self.ok, self.code, self.detail = ok, code, detail
+        self.extra: dict[str, Any] = {} if extra is None else extra
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Result and (self.ok, self.code, self.detail, self.extra) == (
+            other.ok, other.code, other.detail, other.extra)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Result(ok={self.ok!r}, code={self.code!r}, detail={self.detail!r}, extra={self.extra!r})"
 
 
 class Notifier(Protocol):
