@@ -284,10 +284,32 @@ def read_scenario(path: Path) -> tuple[Scenario, str]:
 
     def parse() -> Any:
         parsed.append(parse_scenario(load_yaml(text, str(path), InputError), str(path), text))
-        return plain(parsed[0])
+        return _frozen(plain(parsed[0]))
 
     data = cached_data(path, parse, computed_by=__name__, kind="scenario")  # a file it cannot stat: parsed
-    return (parsed[0] if parsed else construct(Scenario, data)), text
+    return (parsed[0] if parsed else construct(Scenario, _thawed(data))), text
+
+
+# marshal holds no datetime (a YAML timestamp: ``start: 2026-07-21T08:30:00+08:00``): in the cached
+# data it is a tuple ("datetime", its ISO text), which plain data never holds otherwise (lists only).
+def _frozen(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return ("datetime", value.isoformat())
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_frozen(v) for v in value]
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return datetime.fromisoformat(value[1])
+    if isinstance(value, dict):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_thawed(v) for v in value]
+    return value
 
 
 def locate(exc: InputError, name: str, text: str | None) -> InputError:
