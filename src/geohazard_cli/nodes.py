@@ -42,7 +42,7 @@ def _dump(value: Any, mode: str) -> Any:
         return str(value)
     dump = getattr(value, "model_dump", None)  # a pydantic model held in a node (an Incident)
     if dump is not None:
-        return dump(mode=mode)
+        return dump(mode=mode, by_alias=True)  # as the file names it (a warning's activation "from")
     return value
 
 

@@ -13,11 +13,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from geohazard_cli.errors import ConfigError, InputError, NotFoundError, field_error
+from geohazard_cli.nodes import Node
 
 if TYPE_CHECKING:
     from geohazard_cli.rules import Profile
@@ -114,18 +113,21 @@ class UnitInfo(Protocol):
 Lookup = Callable[[str], UnitInfo]
 
 
-class MeasureOut(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
+# What a warning starts: our own computation from the validated section, as plain read-only
+# objects (nodes.Node): no schema to build for it.
+class MeasureOut(Node):
+    __slots__ = _fields = ("key", "text", "source", "items")
     key: str
     text: str
     source: str
-    items: list[str] = []
+    items: list[str]
 
 
-class WarningCall(BaseModel):
+class WarningCall(Node):
     """One line of the call sheet (叫应), the same shape as an incident call list entry."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
+    __slots__ = _fields = ("order", "kind", "unit", "unit_key", "phone", "dial", "reasons", "duties", "note", "site")
+    _defaults: ClassVar[dict[str, Any]] = {"note": None, "site": None}
     order: int
     kind: Literal["unit", "area", "party", "site"]
     unit: str
@@ -134,14 +136,17 @@ class WarningCall(BaseModel):
     dial: str | None
     reasons: list[Clause]
     duties: list[Clause]
-    note: str | None = None
-    site: str | None = None  # kind site: the site's id in the register
+    note: str | None
+    site: str | None  # kind site: the site's id in the register
 
 
-class SiteOut(BaseModel):
+class SiteOut(Node):
     """A hazard site in the warning's streets (the register's fields the sheet shows)."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
+    __slots__ = _fields = ("id", "name", "street", "hazard_type_name", "households", "threatened",
+                           "responsible_name", "responsible_phone", "monitor_name", "monitor_phone",
+                           "evacuation_route", "evacuation_place", "lon", "lat", "area")
+    _defaults: ClassVar[dict[str, Any]] = {"lon": None, "lat": None, "area": None}
     id: str
     name: str
     street: str
@@ -154,15 +159,17 @@ class SiteOut(BaseModel):
     monitor_phone: str | None
     evacuation_route: str | None
     evacuation_place: str | None
-    lon: float | None = None  # where it is (the CAP <area>'s shape encloses these); None in older records
-    lat: float | None = None
-    area: str | None = None  # the warning's area (street) it lies in
+    lon: float | None  # where it is (the CAP <area>'s shape encloses these); None in older records
+    lat: float | None
+    area: str | None  # the warning's area (street) it lies in
 
 
-class WarningResponse(BaseModel):
+class WarningResponse(Node):
     """What a warning of one colour starts, for the officer (text) and machines (json)."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
+    __slots__ = _fields = ("plan", "plan_title", "area_name", "level", "level_name", "event", "issuer", "active",
+                           "activation", "areas", "measures", "routine", "notes", "contacts", "end", "cap", "sites")
+    _defaults: ClassVar[dict[str, Any]] = {"sites": []}
     plan: str
     plan_title: str
     area_name: str  # the place when no --area is given
@@ -179,7 +186,7 @@ class WarningResponse(BaseModel):
     contacts: list[WarningCall]
     end: Clause | None
     cap: CapColour
-    sites: list[SiteOut] = []  # the register's sites in the --area streets
+    sites: list[SiteOut]  # the register's sites in the --area streets
 
     def areas_text(self) -> str:
         return "、".join(self.areas) if self.areas else self.area_name
@@ -201,22 +208,22 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
         streets = _roster_streets(lookup)
     resolved = _resolve_areas(section.streets, list(areas), lookup, streets, field, section.no_number)
     active = section.applies(section.activation.from_, colour)
-    measures = [MeasureOut(key=m.key, text=m.text, source=m.source, items=list(m.items))
+    measures = [MeasureOut({"key": m.key, "text": m.text, "source": m.source, "items": list(m.items)})
                 for m in section.measures if section.applies(m.from_, colour)]
     keys = {key.removeprefix("unit:") for key, _ in resolved.values() if key.startswith("unit:")}
     area_of = {key.removeprefix("unit:"): name for name, (key, _) in resolved.items()}
     in_areas = [s for s in sites if s.street_key in keys]
     contacts = _calls(section, colour, resolved, lookup, in_areas)
-    return WarningResponse(
-        plan=profile.id, plan_title=profile.title, area_name=section.area_name,
-        level=colour.key, level_name=colour.name, event=section.event, issuer=section.issuer,
-        active=active, activation=section.activation, areas=list(resolved), measures=measures,
-        routine=[] if active else list(section.routine),
-        notes=[] if active else list(section.inactive_notes),
-        contacts=contacts, end=section.end if active else None, cap=colour.cap,
-        sites=[SiteOut(**{k: getattr(s, k) for k in SiteOut.model_fields if k != "area"}, area=area_of[s.street_key])
-               for s in in_areas],
-    )
+    return WarningResponse({
+        "plan": profile.id, "plan_title": profile.title, "area_name": section.area_name,
+        "level": colour.key, "level_name": colour.name, "event": section.event, "issuer": section.issuer,
+        "active": active, "activation": section.activation, "areas": list(resolved), "measures": measures,
+        "routine": [] if active else list(section.routine),
+        "notes": [] if active else list(section.inactive_notes),
+        "contacts": contacts, "end": section.end if active else None, "cap": colour.cap,
+        "sites": [SiteOut({**{k: getattr(s, k) for k in SiteOut._fields if k != "area"}, "area": area_of[s.street_key]})
+                  for s in in_areas],
+    })
 
 
 class _Draft:
@@ -275,13 +282,13 @@ def _calls(section: WarningSection, colour: Colour, areas: dict[str, tuple[str, 
             found.append(draft("area:", placeholder))
         else:
             found.extend(draft(key, new) for key, new in areas.values())
-        reason = Clause(text=rule.reason, source=rule.source)
+        reason = Clause.model_construct(text=rule.reason, source=rule.source)  # the section's, validated
         for d in found:
             if reason not in d.reasons:
                 d.reasons.append(reason)
             d.duties.extend(duty for duty in rule.duties if duty not in d.duties)
-    return [WarningCall(order=n, kind=d.kind, unit=d.unit, unit_key=d.unit_key, phone=d.phone, dial=d.dial,
-                        reasons=d.reasons, duties=d.duties, note=d.note, site=d.site)
+    return [WarningCall({"order": n, "kind": d.kind, "unit": d.unit, "unit_key": d.unit_key, "phone": d.phone,
+                         "dial": d.dial, "reasons": d.reasons, "duties": d.duties, "note": d.note, "site": d.site})
             for n, d in enumerate(drafts.values(), start=1)]
 
 
@@ -355,5 +362,5 @@ def human_time(sent: str) -> str:
 
 
 def as_json(response: WarningResponse) -> dict[str, Any]:
-    data: dict[str, Any] = response.model_dump(mode="json", by_alias=True)
+    data: dict[str, Any] = response.model_dump(mode="json")  # the section's parts by alias (nodes._dump)
     return data
