@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from geohazard_cli.dispatch import dispatch_of
 from geohazard_cli.errors import ConfigError
 from geohazard_cli.fields import SHEET_FACTS
 
@@ -201,6 +200,8 @@ def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, A
     ctx["fields"] = fields
     # The sections as this profile's plan lists the report's content, each citing that plan
     # ("市中区预案(2023)3.2.1", "国家预案(2006)3.3.2").
+    from geohazard_cli.dispatch import dispatch_of
+
     sections = dispatch_of(profile).report_form
     ctx["sections"] = [
         {"title": sec.title, "source": sec.source,
