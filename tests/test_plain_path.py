@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import typing
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -47,10 +48,23 @@ def plain_json(data: dict[str, Any]) -> bytes:
 def test_incident_model_is_the_field_table() -> None:
     """models.Incident is built from fields.FIELDS: its fields in the table's order, each optional of
     the type of its kind, and the class type checkers read (generated) says the same."""
-    assert tuple(Incident.model_fields) == INCIDENT_FIELDS
+    assert tuple(Incident.model_fields) == Incident._fields == INCIDENT_FIELDS
+    empty = Incident()
+    assert all(getattr(empty, f) is None for f in INCIDENT_FIELDS)  # not reported, never zero
+    with pytest.raises(TypeError, match="unknown field 'buried'"):
+        Incident(buried=1)
+    # From the journal's JSON each kind comes back as the type intake gives it.
+    ranges = {"potential_loss": {"low": "4000000", "high": 6000000, "text": "400-600万"},
+              "evacuees": {"low": 80, "high": 150, "estimate": False, "text": "80-150"}}
+    back = Incident.model_validate({"evacuees": 140, "potential_loss": "5000000.5",
+                                    "reported_at": "2026-07-21T01:40:00Z", "ranges": ranges})
     for f in FIELDS:
-        info = Incident.model_fields[f.name]
-        assert info.annotation == (KIND_TYPES[f.kind] | None) and info.default is None, f.name
+        value = getattr(back, f.name)
+        assert value is None or isinstance(value, typing.get_origin(KIND_TYPES[f.kind]) or KIND_TYPES[f.kind]), f.name
+    assert back.potential_loss == Decimal("5000000.5") and back.reported_at == datetime(2026, 7, 21, 1, 40, tzinfo=UTC)
+    assert back.ranges is not None and back.ranges["potential_loss"].low == Decimal(4000000)
+    assert isinstance(back.ranges["potential_loss"].high, Decimal) and back.ranges["evacuees"].low == 80
+    assert back.model_dump(mode="json")["reported_at"] == "2026-07-21T01:40:00Z"  # as pydantic writes it
     source = Path(models.__file__).read_text(encoding="utf-8")
     begin, end = "    # --- generated from fields.FIELDS ---\n", "    # --- end ---\n"
     typed = source[source.index(begin) + len(begin):source.index(end)]
@@ -164,6 +178,8 @@ def _typed(annotation: Any) -> Any:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is list:
         return list[_typed(args[0])]  # type: ignore[misc]
+    if origin is dict:
+        return dict[args[0], _typed(args[1])]  # type: ignore[misc]
     if origin in (typing.Union, types.UnionType):
         return typing.Union[tuple(_typed(a) for a in args)]  # noqa: UP007
     return annotation
@@ -175,7 +191,8 @@ def _schema_of(cls: type) -> Any:
 
     from pydantic import ConfigDict, create_model
 
-    hints = typing.get_type_hints(cls, vars(models))
+    hints = ({f.name: KIND_TYPES[f.kind] | None for f in FIELDS} if cls is Incident
+             else typing.get_type_hints(cls, vars(models)))
     spec = {f: (_typed(hints[f]), cls._defaults.get(f, ...))  # type: ignore[attr-defined]
             for f in cls._fields}  # type: ignore[attr-defined]
     return create_model(f"{cls.__name__}Schema", __config__=ConfigDict(extra="forbid", strict=True,
@@ -183,7 +200,9 @@ def _schema_of(cls: type) -> Any:
 
 
 def assert_typed(data: dict[str, Any]) -> None:
-    _schema_of(Assessment).model_validate(data)
+    incident = data["incident"]
+    _schema_of(Assessment).model_validate({**data, "incident": incident.model_dump()
+                                           if isinstance(incident, Incident) else incident})
 
 
 @pytest.mark.parametrize("raw", [{"evacuees": "80-150"}, {"evacuees": "约300人", "deaths": 2},

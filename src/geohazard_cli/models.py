@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, create_model, field_validator
+from pydantic_core import to_jsonable_python
 
 # The field tables live in fields.py (free of pydantic, for the start-up path); re-exported here.
 from geohazard_cli.fields import ALL_FIELDS as ALL_FIELDS
@@ -23,18 +24,17 @@ from geohazard_cli.nodes import Convert, Node, decimal, list_of, node
 KIND_TYPES: dict[Kind, Any] = {
     "count": int, "amount": Decimal, "time": datetime, "text": str, "hazard": str, "derived": str,
 }
-_INCIDENT_CONFIG = ConfigDict(extra="forbid", frozen=True)
 _INCIDENT_DOC = "One geohazard report (§3.2.1). ``None`` means not (yet) reported, never zero."
 
 
-class Reported(BaseModel):
+class Reported(Node):
     """A figure reported as a range or an estimate, as typed (ranges.Reported)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+    __slots__ = _fields = ("low", "high", "estimate", "text")
+    _defaults: ClassVar[dict[str, Any]] = {"estimate": False}
     low: int | Decimal
     high: int | Decimal
-    estimate: bool = False  # 约/左右/余/多
+    estimate: bool  # 约/左右/余/多
     text: str  # as typed: "80-150", "约300人"
 
 
@@ -42,20 +42,69 @@ class Reported(BaseModel):
 KIND_TYPES["reported"] = dict[str, Reported]
 
 
-def _money_exact(cls: Any, value: dict[str, Reported] | None) -> dict[str, Reported] | None:
-    """Money in ``ranges`` is Decimal after a JSON round trip too ("4000000" would come back an int)."""
-    if value is None:
-        return None
-    return {k: r.model_copy(update={"low": Decimal(r.low), "high": Decimal(r.high)})
-            if k in AMOUNT_FIELDS else r for k, r in value.items()}
+def _time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def _incident_model() -> type[BaseModel]:
+def _ranges(value: dict[str, Any]) -> dict[str, Reported]:
+    """Each entry a Reported; money exact (Decimal) after a JSON round trip too ("4000000" would
+    come back an int or text)."""
+    out = {}
+    for k, r in value.items():
+        if not isinstance(r, Reported):
+            r = Reported(r)
+        if k in AMOUNT_FIELDS and not (isinstance(r.low, Decimal) and isinstance(r.high, Decimal)):
+            r = r.model_copy(update={"low": decimal(r.low), "high": decimal(r.high)})
+        out[k] = r
+    return out
+
+
+_FROM_PLAIN: dict[Kind, Any] = {"amount": decimal, "time": _time, "reported": _ranges}
+
+
+_I = TypeVar("_I", bound="_IncidentNode")
+
+
+class _IncidentNode(Node):
+    """``Incident(field=value, ...)``: the fields of ``fields.FIELDS``, each ``None`` when not given.
+    Values are taken as intake made them (typed); from the journal's JSON, money, times and ranges
+    are read back (``model_validate``). A plain object: no schema to build at start-up."""
+
+    __slots__ = ()
+    model_fields: ClassVar[dict[str, Any]] = {}  # the field names, in the table's order
+
+    def __init__(self, **values: Any) -> None:
+        unknown = [k for k in values if k not in self.model_fields]
+        if unknown:
+            raise TypeError(f"Incident: unknown field {unknown[0]!r}")
+        super().__init__(values)
+
+    @classmethod
+    def model_validate(cls: type[_I], data: Mapping[str, Any]) -> _I:
+        """From the journal's JSON (or the fields as typed)."""
+        return cls(**data)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """(field, value) pairs, as a pydantic model iterates: ``dict(incident)``."""
+        return ((f, getattr(self, f)) for f in self._fields)
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        out = super().model_dump(mode)
+        if mode == "json":  # times as pydantic writes them (what the plain path writes too)
+            for name in TIME_FIELDS:
+                if out.get(name) is not None:
+                    out[name] = to_jsonable_python(out[name])
+        return out
+
+
+def _incident_class() -> type[_IncidentNode]:
     """``Incident``, one optional field (default ``None``) per entry of ``fields.FIELDS``, in its order."""
-    spec: dict[str, Any] = {f.name: (KIND_TYPES[f.kind] | None, None) for f in FIELDS}
-    validators = {"_money_exact": field_validator("ranges", mode="after")(_money_exact)} if "ranges" in spec else {}
-    return create_model("Incident", __config__=_INCIDENT_CONFIG, __doc__=_INCIDENT_DOC,
-                        __module__=__name__, __validators__=validators, **spec)
+    names = tuple(f.name for f in FIELDS)
+    return type("Incident", (_IncidentNode,), {
+        "__slots__": names, "_fields": names, "__doc__": _INCIDENT_DOC, "__module__": __name__,
+        "_convert": {f.name: _FROM_PLAIN[f.kind] for f in FIELDS if f.kind in _FROM_PLAIN},
+        "_defaults": dict.fromkeys(names), "model_fields": dict.fromkeys(names),
+    })
 
 
 def _type_name(t: Any) -> str:
@@ -65,9 +114,8 @@ def _type_name(t: Any) -> str:
 def incident_stub() -> str:
     """The ``TYPE_CHECKING`` class below, as generated from the table (tests/test_plain_path.py holds
     the two equal; ``python -m geohazard_cli.models`` prints it to paste after a new field)."""
-    lines = ["    class Incident(BaseModel):", f'        """{_INCIDENT_DOC}"""', "",
-             '        model_config = ConfigDict(extra="forbid", frozen=True)', ""]
-    lines += [f"        {f.name}: {_type_name(KIND_TYPES[f.kind])} | None = None  # {f.label}" for f in FIELDS]
+    lines = ["    class Incident(_IncidentNode):", f'        """{_INCIDENT_DOC}"""', ""]
+    lines += [f"        {f.name}: {_type_name(KIND_TYPES[f.kind])} | None  # {f.label}" for f in FIELDS]
     return "\n".join(lines) + "\n"
 
 
@@ -75,36 +123,34 @@ if TYPE_CHECKING:
     # What type checkers and readers see; at run time the class is built from fields.FIELDS (below).
     # Generated: `python -m geohazard_cli.models` prints it; a test fails when it and the table differ.
     # --- generated from fields.FIELDS ---
-    class Incident(BaseModel):
+    class Incident(_IncidentNode):
         """One geohazard report (§3.2.1). ``None`` means not (yet) reported, never zero."""
 
-        model_config = ConfigDict(extra="forbid", frozen=True)
-
-        id: str | None = None  # 编号
-        hazard_type: str | None = None  # 地质灾害类型
-        hazard_type_name: str | None = None  # 地质灾害类型
-        location: str | None = None  # 地点
-        reported_at: datetime | None = None  # 报告时间
-        occurred_at: datetime | None = None  # 发生时间
-        scale: str | None = None  # 规模
-        evacuees: int | None = None  # 需搬迁转移人数
-        potential_loss: Decimal | None = None  # 潜在经济损失
-        deaths: int | None = None  # 死亡人数
-        missing: int | None = None  # 失踪人数
-        injured: int | None = None  # 受伤人数
-        direct_loss: Decimal | None = None  # 直接经济损失
-        households: int | None = None  # 受威胁户数
-        threatened: int | None = None  # 受威胁人数
-        cause: str | None = None  # 引发原因
-        trend: str | None = None  # 发展趋势
-        measures_taken: str | None = None  # 已采取措施
-        suggestions: str | None = None  # 意见建议
-        reporter: str | None = None  # 报告人
-        notes: str | None = None  # 备注
-        ranges: dict[str, Reported] | None = None  # 范围或估计数
+        id: str | None  # 编号
+        hazard_type: str | None  # 地质灾害类型
+        hazard_type_name: str | None  # 地质灾害类型
+        location: str | None  # 地点
+        reported_at: datetime | None  # 报告时间
+        occurred_at: datetime | None  # 发生时间
+        scale: str | None  # 规模
+        evacuees: int | None  # 需搬迁转移人数
+        potential_loss: Decimal | None  # 潜在经济损失
+        deaths: int | None  # 死亡人数
+        missing: int | None  # 失踪人数
+        injured: int | None  # 受伤人数
+        direct_loss: Decimal | None  # 直接经济损失
+        households: int | None  # 受威胁户数
+        threatened: int | None  # 受威胁人数
+        cause: str | None  # 引发原因
+        trend: str | None  # 发展趋势
+        measures_taken: str | None  # 已采取措施
+        suggestions: str | None  # 意见建议
+        reporter: str | None  # 报告人
+        notes: str | None  # 备注
+        ranges: dict[str, Reported] | None  # 范围或估计数
     # --- end ---
 else:
-    Incident = _incident_model()
+    Incident = _incident_class()
 
 
 # --- the assessment: what grading.assess computed, as read-only plain objects (nodes.Node): no
