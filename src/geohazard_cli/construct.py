@@ -116,7 +116,9 @@ def profile_section(profile: Any, kind: str, model: type[_M], validate: Any, com
     """A section of a rules profile (``dispatch``, ``warning``) as ``model``, validated by
     ``validate(profile)`` once per profile in a process. For a profile as ``rules.load_profile``
     read it from its file, the validated section is kept in cache.py beside the profile (``kind``
-    names the entry; keyed on the sources of ``computed_by``) and rebuilt with ``construct``."""
+    names the entry; keyed on the sources of ``computed_by``) and rebuilt without validating:
+    ``model`` is either the schema's pydantic model (rebuilt by ``construct``) or its plain twin, a
+    nodes.Node class (built from the data ``validate``'s schema model gave)."""
     known = _sections.get((id(profile), kind))
     if known is not None and known[0] is profile:
         return known[1]  # type: ignore[no-any-return]
@@ -130,8 +132,22 @@ def profile_section(profile: Any, kind: str, model: type[_M], validate: Any, com
 
         data = cached_data(path, lambda: plain(validate(profile)), computed_by=computed_by,
                            key_extra=(VERSION,), kind=kind)
-        section = construct(model, data)
+        section = _rebuilt(model, data)
     else:
         section = validate(profile)
+        if _is_node(model):  # the schema validated it; commands read its plain twin
+            section = _rebuilt(model, plain(section))
     _sections[(id(profile), kind)] = (profile, section)  # the profile is kept: its id is not reused
     return section
+
+
+def _is_node(model: Any) -> bool:
+    from geohazard_cli.nodes import Node
+
+    return isinstance(model, type) and issubclass(model, Node)
+
+
+def _rebuilt(model: type[_M], data: Any) -> _M:
+    """``model`` from validated plain data: a node class takes it as it is (nodes.py), a pydantic
+    model through ``construct``."""
+    return model(data) if _is_node(model) else construct(model, data)  # type: ignore[call-arg]

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from geohazard_cli.errors import ConfigError, NotFoundError
 from geohazard_cli.nodes import Convert, Node, list_of, node
@@ -425,18 +425,22 @@ def validated(model: type[_M], text: str, file: str) -> tuple[_M, dict[str, Any]
 # --- loading and cross-checks ----------------------------------------------------------------
 
 
-class Problem(BaseModel):
-    """One problem found in a config file, naming the file, line, key path and unit."""
+class Problem(Node):
+    """One problem found in a config file, naming the file, line, key path and unit
+    (``Problem(file=..., path=..., message=...)``)."""
 
-    model_config = ConfigDict(defer_build=True)
-
+    __slots__ = _fields = ("file", "line", "path", "unit", "message", "fatal", "notice")
+    _defaults: ClassVar[dict[str, Any]] = {"line": None, "unit": None, "fatal": True, "notice": False}
     file: str
-    line: int | None = None
+    line: int | None
     path: str
-    unit: str | None = None
+    unit: str | None
     message: str
-    fatal: bool = True  # False: the data still loads (a missing or malformed number)
-    notice: bool = False  # True: a known gap, explained in the data (a unit with no number)
+    fatal: bool  # False: the data still loads (a missing or malformed number)
+    notice: bool  # True: a known gap, explained in the data (a unit with no number)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(values)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

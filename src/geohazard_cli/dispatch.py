@@ -11,63 +11,57 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from geohazard_cli.contacts import Group, Problem, Roster, Unit, normalise
 from geohazard_cli.errors import ConfigError
-from geohazard_cli.nodes import Convert, Node, list_of
+from geohazard_cli.nodes import Convert, Node, dict_of, list_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from geohazard_cli.dispatch_schema import Dispatch as DispatchSchema
     from geohazard_cli.models import Assessment
     from geohazard_cli.rules import Profile
 
-# defer_build: a cached dispatch section is built with construct.construct (dispatch_of), not validated.
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+# --- the section as commands read it: plain read-only objects (nodes.Node), built from the data
+# dispatch_schema.py validated (kept by cache.py): no schema to build -----------------------------
 
 
-class EngageRule(BaseModel):
+class EngageRule(Node):
     """One rule of a level: which units it adds to the call list, why, and the clause."""
 
-    model_config = _STRICT
+    __slots__ = _fields = ("engage", "name", "units", "reason", "source", "label", "all_streets")
     engage: Literal["office", "command", "members", "groups", "group", "unit", "local_street"]
-    name: str | None = None  # group or unit name for `group` / `unit`
-    units: Literal["all", "lead"] | list[str] = "all"  # for `group`
-    reason: str = Field(min_length=1)
-    source: str = Field(min_length=1)
-    # `local_street` only: what the street office named from the location is (受灾街道办事处), shown
-    # before its name; and whether this level calls every street office even when the affected one
-    # is known (then 各街道办事处 stays on the list, once, with `all_streets` as the reason).
-    label: str | None = None
-    all_streets: str | None = None
+    name: str | None  # group or unit name for `group` / `unit`
+    units: Literal["all", "lead"] | list[str]  # for `group`
+    reason: str
+    source: str
+    label: str | None  # `local_street` only (dispatch_schema.EngageRule says how)
+    all_streets: str | None
 
 
-class LevelDispatch(BaseModel):
-    model_config = _STRICT
+class LevelDispatch(Node):
+    __slots__ = _fields = ("text", "source", "engage")
+    _convert: ClassVar[Convert] = {"engage": list_of(EngageRule)}
     text: str
     source: str
-    engage: list[EngageRule] = Field(min_length=1)
+    engage: list[EngageRule]
 
 
-class ReportSection(BaseModel):
+class ReportSection(Node):
     """One section of the 速报单: its title, the incident fields it holds, and the clause."""
 
-    model_config = _STRICT
-    title: str = Field(min_length=1)
-    fields: list[str] = Field(min_length=1)
-    source: str | None = None  # None: not named by the plan (shown without a citation)
+    __slots__ = _fields = ("title", "fields", "source")
+    title: str
+    fields: list[str]
+    source: str | None  # None: not named by the plan (shown without a citation)
 
 
-class Dispatch(BaseModel):
-    model_config = _STRICT
+class Dispatch(Node):
+    __slots__ = _fields = ("levels", "report_form", "roster_cite")
+    _convert: ClassVar[Convert] = {"levels": dict_of(LevelDispatch), "report_form": list_of(ReportSection)}
     levels: dict[str, LevelDispatch]
-    # The 速报单's content as this profile's plan lists it (district §3.2.1, national §3.3.2).
-    report_form: list[ReportSection] = Field(default_factory=list)
-    # When the roster (contacts.yaml) encodes another plan than this profile's: the mark put before
-    # every clause the roster cites (its posts §2.1/§2.2, work groups and duties of 附件1), so a
-    # sheet under this profile never passes the roster's clause off as its own ("区" -> (区2.1)).
-    roster_cite: str = ""
+    report_form: list[ReportSection]  # the 速报单's content as this profile's plan lists it
+    roster_cite: str  # the mark before every clause the roster cites when it encodes another plan
 
 
 def dispatch_of(profile: Profile) -> Dispatch:
@@ -78,9 +72,13 @@ def dispatch_of(profile: Profile) -> Dispatch:
     return profile_section(profile, "dispatch", Dispatch, _validated, __name__)
 
 
-def _validated(profile: Profile) -> Dispatch:
+def _validated(profile: Profile) -> DispatchSchema:
+    from pydantic import ValidationError
+
+    from geohazard_cli.dispatch_schema import Dispatch as DispatchSchema
+
     try:
-        return Dispatch.model_validate(profile.dispatch)
+        return DispatchSchema.model_validate(profile.dispatch)
     except ValidationError as exc:
         err = exc.errors()[0]
         path = ".".join(str(p) for p in ("dispatch", *err["loc"]))
@@ -347,8 +345,13 @@ def check_dispatch(profile: Profile, roster: Roster, file: str, text: str | None
 
     dispatch = validated
     if dispatch is None:
+        from pydantic import ValidationError
+
+        from geohazard_cli.construct import plain
+        from geohazard_cli.dispatch_schema import Dispatch as DispatchSchema
+
         try:
-            dispatch = Dispatch.model_validate(profile.dispatch)
+            dispatch = Dispatch(plain(DispatchSchema.model_validate(profile.dispatch)))
         except ValidationError as exc:
             for err in exc.errors():
                 loc = list(err["loc"])
