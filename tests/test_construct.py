@@ -64,6 +64,7 @@ def test_the_runtime_dispatch_section_has_the_schemas_fields() -> None:
 
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
 def test_each_profile_section_round_trips(path: Path) -> None:
+    from geohazard_cli import warning_schema
     from geohazard_cli.dispatch import Dispatch
     from geohazard_cli.dispatch_schema import Dispatch as DispatchSchema
     from geohazard_cli.rules import Profile, load_profile
@@ -81,8 +82,26 @@ def test_each_profile_section_round_trips(path: Path) -> None:
     assert dispatch_of(in_memory) == dispatch
     if profile.warning:
         section = load_section(profile, path.name, path.read_text(encoding="utf-8"))
-        assert construct(WarningSection, plain(section)) == section
+        validated = warning_schema._Holder.model_validate({"warning": profile.warning}).warning
+        assert WarningSection(plain(validated)) == section  # the nodes: the schema's data as it is
+        assert section.model_dump() == plain(validated)  # and back, by the file's keys ("from")
         assert load_section(profile, path.name) == section
+
+
+def test_the_runtime_warning_section_has_the_schemas_fields() -> None:
+    """warning_rules.py's section (what commands read) mirrors warning_schema.py (what validates it),
+    class by class, each alias too."""
+    from geohazard_cli import warning_rules, warning_schema
+
+    schemas = {c.__name__: c for c in warning_schema.BaseModel.__subclasses__()
+               if c.__module__ == warning_schema.__name__ and c.__name__ != "_Holder"}
+    nodes = {c.__name__: c for c in warning_rules.Node.__subclasses__() if c.__module__ == warning_rules.__name__}
+    assert set(nodes) == set(schemas)
+    for name, schema in schemas.items():
+        runtime = nodes[name]
+        assert runtime._fields == tuple(schema.model_fields), name
+        assert {f: runtime._aliases.get(f, f) for f in runtime._fields} == {
+            f: info.alias or f for f, info in schema.model_fields.items()}, name
 
 
 def test_a_changed_copy_of_a_profile_is_validated_not_served_from_the_file() -> None:
@@ -139,7 +158,8 @@ from geohazard_cli.contacts_schema import RosterSchema
 from geohazard_cli.dispatch import dispatch_of
 from geohazard_cli.dispatch_schema import Dispatch
 from geohazard_cli.rules import load_profile
-from geohazard_cli.warning_rules import _Holder as WarningSection, load_section
+from geohazard_cli.warning_rules import load_section
+from geohazard_cli.warning_schema import _Holder as WarningSection
 root = Path(sys.argv[1])
 roster = load_roster(root)
 profile = load_profile(root / "rules" / "shizhong-2023.yaml")

@@ -55,12 +55,17 @@ class Node:
     _fields: ClassVar[tuple[str, ...]] = ()
     _convert: ClassVar[Convert] = {}  # field -> from its plain data to its value
     _defaults: ClassVar[dict[str, Any]] = {}
+    _aliases: ClassVar[dict[str, str]] = {}  # field -> its key in the data and the dump ("from" for from_)
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         convert = self._convert
         defaults = self._defaults
+        aliases = self._aliases
         for name in self._fields:
-            value = data[name] if name in data or name not in defaults else defaults[name]
+            key = aliases.get(name, name)
+            if key not in data and name in data:
+                key = name
+            value = data[key] if key in data or name not in defaults else defaults[name]
             f = convert.get(name)
             object.__setattr__(self, name, value if f is None or value is None else f(value))
 
@@ -77,7 +82,8 @@ class Node:
 
     def model_dump(self, mode: str = "python") -> dict[str, Any]:
         """The fields as a dict, as the schema model dumps them (``mode="json"``: decimals as text)."""
-        return {f: _dump(getattr(self, f), mode) for f in self._fields}
+        aliases = self._aliases
+        return {aliases.get(f, f): _dump(getattr(self, f), mode) for f in self._fields}
 
     def model_copy(self: _N, update: Mapping[str, Any]) -> _N:
         """A copy with some fields replaced (values as they are: nothing converted or checked)."""

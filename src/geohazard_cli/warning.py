@@ -282,7 +282,7 @@ def _calls(section: WarningSection, colour: Colour, areas: dict[str, tuple[str, 
             found.append(draft("area:", placeholder))
         else:
             found.extend(draft(key, new) for key, new in areas.values())
-        reason = Clause.model_construct(text=rule.reason, source=rule.source)  # the section's, validated
+        reason = Clause({"text": rule.reason, "source": rule.source})
         for d in found:
             if reason not in d.reasons:
                 d.reasons.append(reason)
