@@ -65,21 +65,25 @@ def _wrap(text: str, cols: int, indent: str, line: str) -> str:
     lines: list[str] = []
     used = width(line)  # width(line), kept as the line grows
     indent_width = width(indent)
+    char_width, no_start, no_end = _char_width, NO_LINE_START, NO_LINE_END  # locals: this loop is hot
     for tok in TOKENS.findall(text.replace("\n", " ")):
         if tok.isspace():
             tok = " "
-        tok_width = _char_width(tok) if len(tok) == 1 else width(tok)  # mostly one CJK character
-        fits = used + tok_width <= cols
-        if not fits and line.strip() and tok[0] not in NO_LINE_START and indent_width + tok_width <= cols:
+        tok_width = char_width(tok) if len(tok) == 1 else width(tok)  # mostly one CJK character
+        if used + tok_width <= cols:
+            line += tok
+            used += tok_width
+            continue
+        if line.strip() and tok[0] not in no_start and indent_width + tok_width <= cols:
             carry = ""
-            while line.strip() and line[-1] in NO_LINE_END:  # an opening bracket goes with what follows
+            while line.strip() and line[-1] in no_end:  # an opening bracket goes with what follows
                 carry, line = line[-1] + carry, line[:-1]
             lines.append(line.rstrip())
             line = indent + carry
             used = indent_width + width(carry)
             if tok == " ":
                 continue
-        elif not fits and tok_width > cols - indent_width:  # a run longer than a line: split it
+        elif tok_width > cols - indent_width:  # a run longer than a line: split it
             for ch in tok:
                 ch_width = width(ch)
                 if used + ch_width > cols and line.strip():
