@@ -71,6 +71,21 @@ def test_styles_only_on_a_terminal_and_no_color_keeps_bold(monkeypatch: pytest.M
     out, stream = term(monkeypatch, 80, FORCE_COLOR="1", TERM="dumb")
     out.line([("中型", "bold")])
     assert stream.getvalue() == "中型\n"
+    out, stream = term(monkeypatch, 80, TTY_COMPATIBLE="1")  # as rich reads it: 1 a terminal
+    out.line([("红色", "bold white on red"), (" 橙色", "bold dark_orange on dark_orange"), (" x", "bold nope")])
+    assert stream.getvalue() == "\x1b[1;37;41m红色\x1b[0m\x1b[1;38;5;208;48;5;208m 橙色\x1b[0m\x1b[1m x\x1b[0m\n"
+    out, stream = term(monkeypatch, 80, TTY_COMPATIBLE="0")  # and 0 not one
+    out.line([("红色", "bold")])
+    assert stream.getvalue() == "红色\n"
+
+
+def test_an_indented_paragraph_stays_indented_and_tabs_are_spaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    out, stream = term(monkeypatch, 20)
+    out.print("  " + "区应急局" * 6)
+    out.print("a\tb")
+    lines = stream.getvalue().split("\n")[:-1]
+    assert lines[:3] == ["  区应急局区应急局区", "  应急局区应急局区应", "  急局区应急局"]
+    assert lines[3] == "a       b"
 
 
 ROWS = [(["需搬迁转移人数", "140人", "中型◀", "100人以上、500人以下", "4(3); 附件2"], ""),
@@ -126,6 +141,8 @@ SHIFT = [("classify", "--deaths", "12"), ("callsheet", "--evacuees", "140"),
 
 
 def test_no_command_but_watch_imports_rich(tmp_path: Path) -> None:
+    """Once the caches are warm (a changed rules file is validated first, and its warning colours'
+    styles are checked with rich's parser, as before)."""
     from tests.test_startup import ROOT, probe, roots
 
     db = str(tmp_path / "j.sqlite3")
@@ -135,6 +152,7 @@ def test_no_command_but_watch_imports_rich(tmp_path: Path) -> None:
                ("incident", "watch", "--once", "--db", db)]
     for args in [*SHIFT, *journal]:
         args = tuple(str(ROOT / a) if a.startswith("drills/") else a for a in args)
+        probe(tmp_path, *args)
         code, modules, out = probe(tmp_path, *args)
         assert code == 0 and out.strip(), args
         assert "rich" not in roots(modules), args

@@ -12,21 +12,14 @@ import functools
 import re
 import unicodedata
 
-# A terminal style is words from here (a rules file's warning colours name one: "bold dark_orange"),
-# each its ANSI SGR code; cli/term.py writes them. Colours are the ones after the attributes.
+# The words of a terminal style cli/term.py writes, each its ANSI SGR code (a rules file's warning
+# colour names a style: "bold dark_orange", "bold white on red"; words it does not know are left
+# out). A colour after "on" is the background (its code + 10, or 48;5 for a 256-colour one).
 ATTRIBUTES = {"bold": "1", "dim": "2", "italic": "3", "underline": "4", "reverse": "7"}
-COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
-           "dark_orange": "38;5;208"}
-
-
-def style_problem(style: str) -> str | None:
-    """What is wrong with a terminal style ("bold red"), or None."""
-    words = style.split()
-    unknown = [w for w in words if w not in ATTRIBUTES and w not in COLOURS]
-    if not words or unknown:
-        known = ", ".join([*ATTRIBUTES, *COLOURS])
-        return f"not a terminal style ({'unknown ' + repr(unknown[0]) if unknown else 'empty'}; words: {known})"
-    return None
+COLOURS = {"black": "30", "red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
+           "white": "37", "bright_black": "90", "bright_red": "91", "bright_green": "92", "bright_yellow": "93",
+           "bright_blue": "94", "bright_magenta": "95", "bright_cyan": "96", "bright_white": "97",
+           "dark_orange": "38;5;208", "orange1": "38;5;214"}
 
 
 # The line-break rules (also the terminal panel's, cli/term.py).

@@ -74,11 +74,16 @@ class Colour(BaseModel):
     @field_validator("style")
     @classmethod
     def _style(cls, value: str) -> str:
-        from geohazard_cli.textlayout import style_problem
+        # Any style rich can parse, as before the terminal renderer (cli/term.py) replaced rich: a
+        # bureau's "bold white on red" still loads; term.py writes the words it knows
+        # (textlayout.ATTRIBUTES, COLOURS, "on" + a colour) and leaves out the rest.
+        from rich.errors import StyleSyntaxError
+        from rich.style import Style
 
-        problem = style_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
+        try:
+            Style.parse(value)
+        except StyleSyntaxError as exc:
+            raise ValueError(f"not a terminal style ({exc}; e.g. bold red, bold dark_orange)") from None
         return value
 
 

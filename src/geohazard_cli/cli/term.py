@@ -39,8 +39,9 @@ class Term:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
         env = os.environ
-        forced = bool(env.get("FORCE_COLOR")) or bool(env.get("TTY_COMPATIBLE"))
-        self.styled = (forced or _isatty(self.stream)) and env.get("TERM") != "dumb"
+        tty = env.get("TTY_COMPATIBLE", "")  # as rich reads it: 1 a terminal, 0 not one
+        forced = bool(env.get("FORCE_COLOR")) or tty == "1"
+        self.styled = (forced or (tty != "0" and _isatty(self.stream))) and env.get("TERM") != "dumb"
         self.colours = self.styled and not env.get("NO_COLOR")
         self.width = _width()
 
@@ -48,12 +49,14 @@ class Term:
     def print(self, text: str = "", style: str = "", wrap: bool = True) -> None:
         """A paragraph a line of ``text``: wrapped to the width (``wrap=False``: each one line, the
         terminal folds it)."""
-        for paragraph in text.split("\n"):
+        for paragraph in text.expandtabs().split("\n"):
             self.line([(paragraph, style)], wrap)
 
     def line(self, pieces: Line, wrap: bool = True) -> None:
         if wrap and sum(width(t) for t, _ in pieces) > self.width:
-            self.lines(fill([(t, s, False) for t, s in pieces], self.width))
+            first = pieces[0][0] if pieces else ""
+            lead = first[:len(first) - len(first.lstrip(" "))]  # an indented line stays indented
+            self.lines(fill([(t, s, False) for t, s in pieces], self.width, lead, lead))
         else:
             self.lines([pieces])
 
@@ -63,17 +66,34 @@ class Term:
     def render(self, line: Line) -> str:
         if not self.styled:
             return "".join(t for t, _ in line).rstrip()
+        runs: list[list[str]] = []  # [style, text]: neighbouring pieces of one style written as one
+        for text, style in line:
+            if runs and runs[-1][0] == style:
+                runs[-1][1] += text
+            else:
+                runs.append([style, text])
+        if runs:
+            runs[-1][1] = runs[-1][1].rstrip()
         out = []
-        for i, (text, style) in enumerate(line):
-            if i == len(line) - 1:
-                text = text.rstrip()
+        for style, text in runs:
             codes = self._codes(style)
             out.append(f"\x1b[{codes}m{text}\x1b[0m" if codes and text else text)
         return "".join(out)
 
     def _codes(self, style: str) -> str:
-        codes = [ATTRIBUTES.get(w) or (COLOURS.get(w) if self.colours else None) for w in style.split()]
-        return ";".join(c for c in codes if c)
+        codes = []
+        background = False
+        for word in style.split():
+            if word == "on":
+                background = True
+                continue
+            code = ATTRIBUTES.get(word) or (COLOURS.get(word) if self.colours else None)
+            if code is not None and background and word in COLOURS:
+                code = code.replace("38;5;", "48;5;") if code.startswith("38;5;") else str(int(code) + 10)
+            background = False
+            if code:
+                codes.append(code)
+        return ";".join(codes)
 
     # --- layouts ---------------------------------------------------------------------------------
     def paragraph(self, parts: list[Part], first: str = "", indent: str | None = None) -> None:
