@@ -11,12 +11,13 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, TypeVar
 
 from geohazard_cli.errors import ConfigError, NotFoundError
 from geohazard_cli.nodes import Convert, Node, list_of, node
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # Chinese numbers: 7- or 8-digit local fixed lines, optionally with a 0xx(x) area code; 11-digit
 # mobiles (1[3-9]...). A number in the roster's own area (contacts.yaml `area_code`) must have that
@@ -405,7 +406,7 @@ def is_placeholder(text: str) -> bool:
     return bool(_PLACEHOLDER.search(text))
 
 
-_M = TypeVar("_M", bound=BaseModel)
+_M = TypeVar("_M", bound="BaseModel")  # a schema model (contacts_schema.py, contacts_local.py)
 
 
 def validated(model: type[_M], text: str, file: str) -> tuple[_M, dict[str, Any]]:

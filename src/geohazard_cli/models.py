@@ -168,21 +168,10 @@ class Bound(Node):
     text: str  # "100人以上、500人以下"
 
 
-class Range(Node):
-    """A figure reported as a range or an estimate, its ends as typed (Incident.ranges' entry)."""
-
-    __slots__ = _fields = ("low", "high", "estimate", "text")
-    _defaults: ClassVar[dict[str, Any]] = {"estimate": False}
-    low: int | Decimal
-    high: int | Decimal
-    estimate: bool  # 约/左右/余/多
-    text: str  # as typed: "80-150", "约300人"
-
-
 class IndicatorResult(Node):
     __slots__ = _fields = ("indicator", "name", "category", "unit", "reported", "value", "value_text", "grade",
                            "grade_name", "bound", "source", "range")
-    _convert: ClassVar[Convert] = {"bound": node(Bound), "range": node(Range)}
+    _convert: ClassVar[Convert] = {"bound": node(Bound), "range": node(Reported)}
     _defaults: ClassVar[dict[str, Any]] = {"range": None}
     indicator: str  # evacuees, potential_loss, deaths, direct_loss
     name: str  # 需搬迁转移人数...
@@ -195,7 +184,7 @@ class IndicatorResult(Node):
     grade_name: str | None
     bound: Bound | None
     source: str
-    range: Range | None  # reported as a range or an estimate: its ends as typed
+    range: Reported | None  # reported as a range or an estimate: its ends as typed
 
 
 class LeadInfo(Node):
