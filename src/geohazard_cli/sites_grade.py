@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from decimal import Decimal
-from itertools import islice, pairwise, repeat
+from itertools import pairwise, repeat
 from operator import is_
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from geohazard_cli.errors import ConfigError
 from geohazard_cli.sites import FIELD, KEYS, Block, Site, header_keys
-from geohazard_cli.sites_load import CHUNK, Fatal, _Fast, fast_block, register_blocks, takes_fast
+from geohazard_cli.sites_load import CHUNK, Fatal, _Fast, register_blocks, split_block, takes_fast
 
 if TYPE_CHECKING:
     from geohazard_cli.contacts import Problem, Roster
@@ -292,13 +292,13 @@ def split(path: Path, parts: int) -> tuple[list[str], list[tuple[int, int]]] | N
     return keys, list(pairwise([len(head), *cuts, size]))
 
 
-def first_lines(path: Path, spans: list[tuple[int, int]]) -> list[int]:
-    """The line number of each span's first line (the header is line 1), as the csv module counts
-    lines (forking.lines_before)."""
+def first_line(path: Path, start: int) -> int:
+    """The line number of the line starting at byte ``start`` (the header is line 1), as the csv
+    module counts lines (forking.lines_before)."""
     from geohazard_cli.forking import lines_before
 
     with path.open("rb") as fh:
-        return [1 + lines_before(fh.fileno(), start, lone_cr=True) for start, _ in spans]
+        return 1 + lines_before(fh.fileno(), start, lone_cr=True)
 
 
 class _Unsure(Exception):
@@ -307,12 +307,14 @@ class _Unsure(Exception):
 
 def _unsure(data: bytes) -> bool:
     """A quote (a quoted cell may hold a line end), or a carriage return not in a line end."""
-    return b'"' in data or data.count(b"\r") != data.count(b"\r\n")
+    return b'"' in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n"))
 
 
-def _range_rows(path: Path, start: int, end: int, size: int) -> Iterator[list[list[str]]]:
-    """Rows of the bytes [start, end) (whole lines), ``size`` rows at a time; _Unsure if they hold
-    a quote or a lone carriage return, UnicodeDecodeError if they are not UTF-8."""
+def _range_lines(path: Path, start: int, end: int, size: int) -> Iterator[list[str]]:
+    """Lines of the bytes [start, end) (whole lines, their line ends dropped), ``size`` at a time;
+    _Unsure if they hold a quote or a lone carriage return, UnicodeDecodeError if they are not
+    UTF-8. (Then a line's cells are its text split at commas, as the csv module reads it:
+    ``sites_load.split_block``.)"""
     with path.open("rb") as fh:
         fh.seek(start)
         left, rest = end - start, b""
@@ -324,12 +326,12 @@ def _range_rows(path: Path, start: int, end: int, size: int) -> Iterator[list[li
             buf, rest = buf[:cut], buf[cut:]
             if _unsure(buf):
                 raise _Unsure
-            lines = buf.decode("utf-8").split("\n")
+            text = buf.decode("utf-8")
+            lines = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
             if lines and lines[-1] == "":
                 lines.pop()
-            reader = csv.reader(lines)
-            while rows := list(islice(reader, size)):
-                yield rows
+            for i in range(0, len(lines), size):
+                yield lines[i:i + size]
 
 
 class _Part(NamedTuple):
@@ -337,7 +339,7 @@ class _Part(NamedTuple):
 
     sites: int
     state: tuple[Any, ...]  # Tally.state()
-    ids: list[str]
+    ids: Collection[str]  # (a part process's as a list; this process's own, the dict of its ids)
     warnings: list[dict[str, Any]]  # Problem.model_dump() of each, in file order
     blanks: int  # blank rows (the one pass numbers rows without them)
 
@@ -348,7 +350,8 @@ def _dumps(part: _Part) -> bytes:
 
     by_grade, by_street, bests = part.state
     plain = [None if b is None else (str(b[0]), isinstance(b[0], Decimal), *b[1:]) for b in bests]
-    return marshal.dumps((part.sites, by_grade, by_street, plain, part.ids, part.warnings, part.blanks))
+    # (the ids as one text, a line feed between them: none holds one, as the lines were split at them)
+    return marshal.dumps((part.sites, by_grade, by_street, plain, "\n".join(part.ids), part.warnings, part.blanks))
 
 
 def _loads(data: bytes) -> _Part:
@@ -356,42 +359,50 @@ def _loads(data: bytes) -> _Part:
 
     sites, by_grade, by_street, plain, ids, warnings, blanks = marshal.loads(data)
     bests = [None if b is None else ((Decimal if b[1] else int)(b[0]), *b[2:]) for b in plain]
-    return _Part(sites, (by_grade, by_street, bests), ids, warnings, blanks)
+    return _Part(sites, (by_grade, by_street, bests), ids.split("\n") if ids else [], warnings, blanks)
 
 
-def _grade_range(path: Path, keys: list[str], span: tuple[int, int], line: int, profile: Profile,
+def _grade_range(path: Path, keys: list[str], span: tuple[int, int], line: int | None, profile: Profile,
                  roster: Roster, bounds: Bounds, render: Render, emit: Callable[[bytes], Any], first: bool
                  ) -> _Part | None:
     """One range graded, its text passed to ``emit`` as UTF-8; a chunk the fast path does not take
-    goes the careful way, as in one pass (its first line number ``line``, its rows numbered as if no
-    blank row came before: the caller checks). None at a fatal problem or a doubt about the bytes."""
+    goes the careful way, as in one pass, its rows numbered as if no blank row came before (the
+    caller checks) from the range's first ``line`` (None: counted when first needed, as only
+    the careful way words a line). None at a fatal problem or a doubt about the bytes."""
     from geohazard_cli.sites_load import careful_chunk
 
     file, f, seen, tally, memo = str(path), _Fast(profile, roster, bounds), {}, Tally(profile), {}  # type: ignore[var-annotated]
     count = blanks = 0
-    index = line - 2  # (the header is line 1)
+    base = None if line is None else line - 2  # the first row's index (the header is line 1)
+    index = done = 0  # rows numbered, lines read (in this range)
     warnings: list[dict[str, Any]] = []
     try:
-        for rows in _range_rows(path, *span, CHUNK):
-            block = fast_block(keys, rows, f, seen, index)
+        for lines in _range_lines(path, *span, CHUNK):
+            block = split_block(keys, lines, f, seen, index + (base or 0))
             if block is None:
-                block, problems, taken = careful_chunk(keys, rows, range(line, line + len(rows)), file, profile,
-                                                       roster, bounds, seen, index, f.streets)
+                if base is None:  # (the rows so far were numbered from 0 in this range)
+                    base = first_line(path, span[0]) - 2
+                    for sid in seen:
+                        seen[sid] += base
+                rows = [ln.split(",") if ln else [] for ln in lines]  # (as the csv module reads them)
+                at = base + 2 + done
+                block, problems, taken = careful_chunk(keys, rows, range(at, at + len(rows)), file, profile,
+                                                       roster, bounds, seen, base + index, f.streets)
                 if any(p.fatal for p in problems):
                     return None
                 warnings += (p.model_dump() for p in problems)
                 blanks += len(rows) - taken
                 index += taken
             else:
-                index += len(rows)
-            line += len(rows)
+                index += len(lines)
+            done += len(lines)
             if not len(block):
                 continue
             emit(_graded(block, profile, memo, tally, render, first and count == 0).encode("utf-8"))
             count += len(block)
     except (_Unsure, UnicodeDecodeError):
         return None
-    return _Part(count, tally.state(), list(seen), warnings, blanks)
+    return _Part(count, tally.state(), seen, warnings, blanks)
 
 
 def _in_parts(path: Path, profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink,
@@ -407,13 +418,13 @@ def _in_parts(path: Path, profile: Profile, roster: Roster, bounds: Bounds, rend
         return None
     at = out.tell()
     keys, spans = plan
-    got = _fork_parts(path, keys, spans, first_lines(path, spans), spool, profile, roster, bounds, render, out)
+    got = _fork_parts(path, keys, spans, spool, profile, roster, bounds, render, out)
     if got is None:
         out.truncate(at)  # (nothing of the parts is left: the one pass writes it all)
     return got
 
 
-def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], lines: list[int], spool: str,
+def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], spool: str,
                 profile: Profile, roster: Roster, bounds: Bounds, render: Render, out: Sink) -> Outcome | None:
     import gc
 
@@ -423,13 +434,13 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], lines
     gc.freeze()  # the collector would write to every object it scans, copying shared pages into each process
     saved = stop_on_term()
     try:
-        for span, line in zip(spans[1:], lines[1:], strict=True):
-            started = fork_part(_work(path, keys, span, line, profile, roster, bounds, render), spool,
+        for span in spans[1:]:
+            started = fork_part(_work(path, keys, span, profile, roster, bounds, render), spool,
                                 "geohazard-sites-")
             if started is None:  # (no process to be had: the one pass, as without parts)
                 return None
             children.append(list(started))
-        first = _grade_range(path, keys, spans[0], lines[0], profile, roster, bounds, render, out.write_bytes, True)
+        first = _grade_range(path, keys, spans[0], 2, profile, roster, bounds, render, out.write_bytes, True)
         results = [first]
         for entry in children:
             if first is None:  # (the one pass will read it all: the children's work is of no use)
@@ -438,12 +449,16 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], lines
             os.waitpid(entry[0], 0)
             entry[0] = 0
             results.append(_loads(report[3:]) if report.startswith(b"ok ") else None)
-        ids: set[str] = set()
-        blanks = 0
-        for part in results:  # (a part's rows are numbered as if no blank row came before it)
-            if part is None or not ids.isdisjoint(part.ids) or (blanks and part.warnings):
+        if first is None or None in results:
+            return None
+        taken = cast("dict[str, int]", first.ids)  # (the ids so far: this process's own, then the parts')
+        blanks = first.blanks
+        for k, part in enumerate(results[1:], start=2):  # (rows numbered as if no blank row came before)
+            assert part is not None
+            if not taken.keys().isdisjoint(part.ids) or (blanks and part.warnings):
                 return None
-            ids.update(part.ids)
+            if k < len(results):
+                taken.update(dict.fromkeys(part.ids, 0))
             blanks += part.blanks
         tally = Tally(profile)
         for part in results:
@@ -462,14 +477,14 @@ def _fork_parts(path: Path, keys: list[str], spans: list[tuple[int, int]], lines
         restore(saved)
 
 
-def _work(path: Path, keys: list[str], span: tuple[int, int], line: int, profile: Profile, roster: Roster,
+def _work(path: Path, keys: list[str], span: tuple[int, int], profile: Profile, roster: Roster,
           bounds: Bounds, render: Render) -> Callable[[IO[bytes]], bytes]:
     """What a part process does: its range graded into its file; b"ok " and what it found, or
     b"unsure" (the parent reads the register again in one pass)."""
 
     def work(out: IO[bytes]) -> bytes:  # pragma: no cover - runs in the child
         with open(out.fileno(), "wb", buffering=1 << 20, closefd=False) as fh:
-            part = _grade_range(path, keys, span, line, profile, roster, bounds, render, fh.write, False)
+            part = _grade_range(path, keys, span, None, profile, roster, bounds, render, fh.write, False)
         return b"unsure" if part is None else b"ok " + _dumps(part)
 
     return work

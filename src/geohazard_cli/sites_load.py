@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from itertools import compress, islice
+from itertools import compress, islice, repeat
 from operator import not_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -73,9 +73,9 @@ class _Fast:
             same += f"|{area}-[2-9][0-9]{{{self.length - 1}}}"
         self.dialled = re.compile(f"(?:{same})(?:\n(?:{same}))*")
         self.memo: dict[str, dict[str, Any]] = {k: {} for k in ("hazard", "street", "households", "threatened",
-                                                                "potential_loss")}
+                                                                "potential_loss", "loss_text")}
 
-    def _memo(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]
+    def _memo(self, kind: str, col: Sequence[str], fn: Callable[[str], Any]
               ) -> tuple[dict[str, Any], set[str]] | None:
         """The memo of ``kind`` (``fn`` of each distinct value, computed once) and the column's
         distinct cells; None when any cell is _BAD."""
@@ -91,12 +91,12 @@ class _Fast:
         # (`in` compares by identity first: _BAD is only itself)
         return None if _BAD in map(memo.__getitem__, distinct) else (memo, distinct)
 
-    def _lookup(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]) -> list[Any] | None:
+    def _lookup(self, kind: str, col: Sequence[str], fn: Callable[[str], Any]) -> list[Any] | None:
         """``fn`` of each cell; None when any is _BAD."""
         got = self._memo(kind, col, fn)
         return None if got is None else list(map(got[0].__getitem__, col))
 
-    def _pair(self, kind: str, col: tuple[str, ...], fn: Callable[[str], Any]) -> tuple[list[Any], list[Any]] | None:
+    def _pair(self, kind: str, col: Sequence[str], fn: Callable[[str], Any]) -> tuple[list[Any], list[Any]] | None:
         """A lookup whose ``fn`` gives a pair (key, name), as two columns."""
         got = self._memo(kind, col, fn)
         if got is None:
@@ -122,7 +122,7 @@ class _Fast:
     def amount(v: str) -> Decimal | None:
         return None if v == "" else _amount(v)
 
-    def phones(self, col: tuple[str, ...] | None, n: int) -> Sequence[str | None] | None:
+    def phones(self, col: Sequence[str] | None, n: int) -> Sequence[str | None] | None:
         if col is None:
             return [None] * n
         raw = "\n".join(col)
@@ -152,12 +152,18 @@ class _Fast:
         return [None if t is None else dial[t] for t in cells]
 
 
-def _texts(col: tuple[str, ...] | None, n: int) -> list[str | None]:
-    """Cells stripped, an empty one None (a column with no empty cell: no per-cell Python step)."""
+def _texts(col: Sequence[str] | None, n: int, texts: dict[int, Sequence[str]] | None = None, field: int = -1
+           ) -> list[str | None]:
+    """Cells stripped, an empty one None (a column with no empty cell: no per-cell Python step; it
+    is then its own text, kept in ``texts`` under ``field``)."""
     if col is None:
         return [None] * n
     cells: list[Any] = list(map(str.strip, col))
-    return cells if all(cells) else [t or None for t in cells]
+    if all(cells):
+        if texts is not None:
+            texts[field] = cells
+        return cells
+    return [t or None for t in cells]
 
 
 def takes_fast(keys: list[str]) -> bool:
@@ -179,18 +185,47 @@ def fast_block(keys: list[str], rows: list[list[str]], f: _Fast, seen: dict[str,
     n, width = len(rows), len(keys)
     if not n or set(map(len, rows)) != {width} or not all(map(any, rows)):
         return None
-    raw = dict(zip(keys, zip(*rows, strict=True), strict=True))
-    cols = fast_columns(raw, n, f, seen, start)
+    return columns_block(dict(zip(keys, zip(*rows, strict=True), strict=True)), n, f, seen, start)
+
+
+def split_block(keys: list[str], lines: list[str], f: _Fast, seen: dict[str, int], start: int) -> Block | None:
+    """``fast_block`` of lines with no quote and no carriage return (each line's cells are then
+    its text split at commas, as the csv module reads it): the lines joined and split once, each
+    column a slice, no list per row."""
+    n, width = len(lines), len(keys)
+    if not n or list(map(str.count, lines, repeat(","))).count(width - 1) != n or "," * (width - 1) in lines:
+        return None  # (a short or long row, or a blank one: the careful path words it)
+    flat = ",".join(lines).split(",")
+    return columns_block(dict(zip(keys, (flat[i::width] for i in range(width)), strict=True)), n, f, seen, start)
+
+
+def columns_block(raw: dict[str, Sequence[str]], n: int, f: _Fast, seen: dict[str, int], start: int) -> Block | None:
+    """A chunk's cells by key (``n`` rows of the header's width, none blank) as a Block, or None."""
+    texts: dict[int, Sequence[str]] = {}
+    cols = fast_columns(raw, n, f, seen, start, texts)
     if cols is None:
         return None
-    texts = {FIELD[k]: t for k in ("lon", "lat") if (t := degree_texts(raw[k])) is not None}
+    texts.update((FIELD[k], t) for k in ("lon", "lat") if (t := degree_texts(raw[k])) is not None)
     return Block(cols, texts=texts)
 
 
-def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[str, int], start: int
-                 ) -> list[Sequence[Any]] | None:
-    """A chunk's columns by key -> a Block's columns (one per Site field), or None."""
+# Whole numbers as str() writes an int or a whole Decimal: no sign, no leading zero, ASCII digits.
+_CANONICAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\n(?:0|[1-9][0-9]*))*")
+
+
+def _canonical(col: Sequence[str]) -> bool:
+    """Every cell a whole number written as str() writes it (so the cells are their own text)."""
+    joined = "\n".join(col)
+    return _CANONICAL.fullmatch(joined) is not None and joined.count("\n") == len(col) - 1
+
+
+def fast_columns(cols: dict[str, Sequence[str]], n: int, f: _Fast, seen: dict[str, int], start: int,
+                 texts: dict[int, Sequence[str]] | None = None) -> list[Sequence[Any]] | None:
+    """A chunk's columns by key -> a Block's columns (one per Site field), or None. ``texts`` gains
+    a field's cells as CSV writes them (``Block.texts``) where they are known on the way: a text
+    column with no empty cell, a column of whole numbers written as str() writes them."""
     get = cols.get
+    texts = {} if texts is None else texts
     ids = list(map(str.strip, cols["id"]))
     names = list(map(str.strip, cols["name"]))
     if not all(ids) or not all(names):
@@ -218,24 +253,33 @@ def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[
             figures.append([None] * n)
             continue
         if key == "potential_loss":
-            memo = f.memo[key]
+            memo, written = f.memo[key], f.memo["loss_text"]
             if len(memo) > 100_000:
                 memo.clear()
+                written.clear()
             try:
                 if all(map(str.isdigit, col)):
                     figures.append(list(map(Decimal, col)))
+                    if _canonical(col):
+                        texts[FIELD[key]] = col
                     continue
                 odd = set(compress(col, map(not_, map(str.isdigit, col))))  # 500万, 1.2亿, blank
                 for v in odd.difference(memo):
                     # 500万 (whole 万, the register's usual form) as parse_amount reads it: exact, exponent 0
-                    memo[v] = Decimal(v[:-1]) * WAN if _WHOLE_WAN.fullmatch(v) else fn(v)
-                given = {v: memo[v] for v in odd}
+                    d = memo[v] = Decimal(v[:-1]) * WAN if _WHOLE_WAN.fullmatch(v) else fn(v)
+                    written[v] = "" if d is None else str(d)
                 if "" in odd:  # (a blank cell, None: the one value that is no Decimal)
-                    out = [Decimal(v) if v.isdigit() else given[v] for v in col]
+                    out = [Decimal(v) if v.isdigit() else memo[v] for v in col]
                 else:  # the odd ones through their Decimal (as is), the digits parsed
-                    out = list(map(Decimal, map(given.get, col, col)))
+                    out = list(map(Decimal, map(dict(zip(odd, map(memo.__getitem__, odd), strict=True)).get, col, col)))
+                    text = list(map(dict(zip(odd, map(written.__getitem__, odd), strict=True)).get, col, col))
+                    if _canonical(text):  # (the digits as written, the odd ones as their Decimal writes)
+                        texts[FIELD[key]] = text
             except (ValueError, ArithmeticError, InputError):
                 return None
+        elif _canonical(col):  # (what _count reads as the number the digits write)
+            out = list(map(int, col))
+            texts[FIELD[key]] = col
         else:
             got = f._lookup(key, col, fn)
             if got is None:
@@ -247,15 +291,21 @@ def fast_columns(cols: dict[str, tuple[str, ...]], n: int, f: _Fast, seen: dict[
         col = get(key)
         if col is not None and _PLACEHOLDER.search("\n".join(col)):
             return None
-        people.append(_texts(col, n))
+        people.append(_texts(col, n, texts, FIELD[key]))
     phones = [f.phones(get(k), n) for k in ("responsible_phone", "monitor_phone")]
     if phones[0] is None or phones[1] is None:
         return None
+    for k, dialled in zip(("responsible_phone", "monitor_phone"), phones, strict=True):
+        if dialled is not None and dialled is get(k):  # (every cell a number as dialled)
+            texts[FIELD[k]] = cast("Sequence[str]", dialled)
     seen.update(new)
     h_key, h_name = hazards
     s_name, s_key = streets
+    texts.update(((FIELD["id"], ids), (FIELD["name"], names), (FIELD["hazard_type_name"], h_name),
+                  (FIELD["street"], s_name)))
+    rest = (_texts(get(k), n, texts, FIELD[k]) for k in ("evacuation_route", "evacuation_place", "source"))
     return [ids, names, h_key, h_name, s_name, s_key, lons, lats, *figures, people[0], phones[0], people[1],
-            phones[1], _texts(get("evacuation_route"), n), _texts(get("evacuation_place"), n), _texts(get("source"), n)]
+            phones[1], *rest]
 
 
 def careful_chunk(keys: list[str], rows: list[list[str]], lines: Sequence[int], file: str, profile: Profile,
