@@ -199,6 +199,37 @@ def test_site_fills_the_incident_and_flags_override(cli, cmd: tuple[str, ...]) -
         assert data["fields"]["evacuees"]["value"] == "160人"
 
 
+def test_callsheet_at_a_site_lists_its_people_to_call(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # An incident at a site: the sheet names the site's 防灾责任人 and 监测人 with their numbers (the
+    # register's, said to be local data), with the 叫应 columns, and its way out; the sections stay
+    # numbered in order.
+    import re
+
+    path = tmp_path / "sites.yaml"
+    path.write_text(REAL, encoding="utf-8")
+    base = ("callsheet", "--site", "Q-1", "--sites", str(path))
+    text = cli(*base).stdout
+    block = text[text.index("、本隐患点"):text.index("、叫应表")]
+    assert "Q-1 测试东坡(七里山街道办事处;崩塌;威胁40人/12户)" in block
+    assert re.search(r"防灾责任人: 李四 +13900000011\n +呼叫时间", block)
+    assert re.search(r"监测人: 王五 +0531-80000012\n +呼叫时间", block)
+    assert "撤离: 向北 → 操场" in block and f"名册:{path}(本地数据)" in "".join(block.split())  # (a long path wraps)
+    data = json.loads(cli(*base, "--format", "json").stdout)
+    assert [(p["label"], p["name"], p["dial"]) for p in data["site"]["people"]] == [
+        ("防灾责任人", "李四", "13900000011"), ("监测人", "王五", "0531-80000012")]
+    # a site with only its 防灾责任人: the 监测人 says so, no number invented
+    one = cli("callsheet", "--site", "Q-2", "--sites", str(path)).stdout
+    assert re.search(r"监测人: 未填 +无号码", one)
+    numerals = "一二三四五六七八"
+    for fmt, pattern in (("text", r"^([一二三四五六七八])、"), ("markdown", r"^## ([一二三四五六七八])、"),
+                         ("html", r"<h2>([一二三四五六七八])、")):
+        for args in (base, ("callsheet", "--evacuees", "140")):
+            heads = re.findall(pattern, cli(*args, "--format", fmt).stdout, re.M)
+            assert heads == list(numerals[:len(heads)]), (fmt, args, heads)
+    assert cli("callsheet", "--evacuees", "140", "--format", "json").stdout.count('"site": null') == 1
+    assert "本隐患点" not in cli("callsheet", "--evacuees", "140").stdout
+
+
 def test_site_unknown_or_without_register(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     r = cli("classify", "--site", "EX-02", "--sites", str(EXAMPLE))
     assert r.exit_code == 2 and f'--site: "EX-02" is not a site of {EXAMPLE} (did you mean "EX-002"?)' in r.stderr

@@ -12,10 +12,12 @@ from geohazard_cli.fields import SHEET_FACTS
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
     from geohazard_cli.dispatch import CallList
     from geohazard_cli.models import Assessment, Incident
     from geohazard_cli.rules import Profile
+    from geohazard_cli.sites import Site
 
 COUNT_UNITS = {"households": "户"}  # every other count is people (人)
 ORIGIN_NAMES = {"plan": "预案", "local": "本地"}  # where a number comes from, on the sheets
@@ -162,8 +164,11 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
     }
 
 
-def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallList) -> dict[str, Any]:
-    """Everything a call sheet shows, as plain data (also its JSON form)."""
+def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallList,
+                      site: tuple[Site, Path] | None = None) -> dict[str, Any]:
+    """Everything a call sheet shows, as plain data (also its JSON form). ``site``: the hazard site
+    the incident is at (``--site``) and its register: its 防灾责任人 and 监测人 with their numbers,
+    and its evacuation route and place (the bureau's local data, not the plan's)."""
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
@@ -183,7 +188,21 @@ def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallL
     # one every number is the plan's and the sheet reads as before.
     ctx["number_sources"] = any(e.origin == "local" or e.backups or e.on_duty for e in call_list.entries)
     ctx["origin_names"] = ORIGIN_NAMES
+    ctx["site"] = None if site is None else _site_entry(*site)
     return ctx
+
+
+def _site_entry(site: Site, register: Path) -> dict[str, Any]:
+    """A site's people and way out, for the sheet: each role with its name and number (None: not in
+    the register, or a placeholder there, which the register does not keep as a number)."""
+    from geohazard_cli.sites import ROLE_LABELS
+
+    people = [{"role": role, "label": label, "name": getattr(site, f"{role}_name"),
+               "dial": getattr(site, f"{role}_phone")} for role, label in ROLE_LABELS.items()]
+    return {"id": site.id, "name": site.name, "street": site.street, "hazard_type_name": site.hazard_type_name,
+            "households": site.households, "threatened": site.threatened, "people": people,
+            "evacuation_route": site.evacuation_route, "evacuation_place": site.evacuation_place,
+            "register": str(register), "origin": "local"}
 
 
 def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from geohazard_cli.models import Incident
     from geohazard_cli.rules import Profile
+    from geohazard_cli.sites import Site
 
 ConfigDirOpt = Annotated[
     Path | None,
@@ -377,16 +378,30 @@ def _warn_implausible(values: dict[str, Any], profile: "Profile", flags: "Mappin
 
 def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, Any]:
     """What ``--site ID`` fills in, from the register (``--sites``, else the config dir's sites.yaml)."""
+    return site_of(figures, profile)[0].incident_values()
+
+
+_SITE_MEMO: dict[tuple[str, str, str], "tuple[Site, Path]"] = {}  # (one register read per process and site)
+
+
+def site_of(figures: "Mapping[str, Any]", profile: "Profile") -> "tuple[Site, Path]":
+    """The site ``--site ID`` names, and the register it is in (``--sites``, else the config dir's
+    sites.yaml)."""
     from geohazard_cli.config import config_dir
-    from geohazard_cli.contacts_load import load_roster
     from geohazard_cli.errors import InputError, NotFoundError
-    from geohazard_cli.sites import SITES_FILE, load_bounds, sites_path
-    from geohazard_cli.sites_load import load_sites
+    from geohazard_cli.sites import SITES_FILE, sites_path
 
     cfg = config_dir(figures.get("config_dir"))
     path = sites_path(cfg, figures.get("sites"))
     if path is None:
         raise InputError(f"--site: no hazard-site register ({cfg / SITES_FILE} does not exist); give --sites FILE")
+    key = (str(path), str(figures["site"]), profile.id)
+    if key in _SITE_MEMO:
+        return _SITE_MEMO[key]
+    from geohazard_cli.contacts_load import load_roster
+    from geohazard_cli.sites import load_bounds
+    from geohazard_cli.sites_load import load_sites
+
     register = load_sites(path, profile, load_roster(cfg), load_bounds(cfg))
     site = register.by_id().get(str(figures["site"]))
     if site is None:
@@ -395,7 +410,8 @@ def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, A
         close = difflib.get_close_matches(str(figures["site"]), [s.id for s in register.sites], n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         raise NotFoundError(f'--site: "{figures["site"]}" is not a site of {path}{hint}')
-    return site.incident_values()
+    _SITE_MEMO[key] = (site, path)
+    return site, path
 
 
 def emit_json(data: Any) -> None:

@@ -77,7 +77,13 @@ def callsheet(
     roster_ = load_roster(cfg)
     assessment = grade(sheet_values(figures(ctx), profile, cfg), profile)
     call_list = resolve_call_list(assessment, profile, roster_)
-    _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list), output)
+    given = figures(ctx)
+    site = None
+    if given.get("site") is not None:  # (read once: sheet_values read it already)
+        from geohazard_cli.cli._common import site_of
+
+        site = site_of(given, profile)
+    _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list, site), output)
     return 0
 
 
