@@ -537,10 +537,21 @@ def test_an_unreadable_ca_file_is_refused_before_anything_is_queued(inc, db: Pat
 
 # --- sms-file -----------------------------------------------------------------------------------
 
+def sms_numbers(copy: Path, entries: list[dict[str, Any]], every: int = 1) -> dict[str, str]:
+    """notify.yaml in the config dir ``copy`` with a mobile for every ``every``-th unit of the call
+    list (附件3 gives fixed lines only, and a text goes to a mobile): unit -> its number."""
+    given = {e["unit"]: (e["unit_key"], f"139{i:08d}") for i, e in enumerate(entries) if i % every == 0}
+    lines = [f"  {key}: ['{number}']" for key, number in given.values()]
+    (copy / "notify.yaml").write_text("schema: 1\nlocal: true\nnumbers:\n" + "\n".join(lines) + "\n",
+                                      encoding="utf-8")
+    return {unit: number for unit, (_, number) in given.items()}
+
+
 def test_sms_csv_and_xlsx_batch_files(inc, db: Path, tmp_path: Path, copy: Path) -> None:  # type: ignore[no-untyped-def]
     import openpyxl
 
     entries = opened(inc)
+    given = sms_numbers(copy, entries, every=2)
     batch = tmp_path / "batch.csv"
     out = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(batch), "--config-dir", str(copy))
     with batch.open(encoding="utf-8-sig", newline="") as f:
@@ -548,16 +559,23 @@ def test_sms_csv_and_xlsx_batch_files(inc, db: Path, tmp_path: Path, copy: Path)
     assert rows[0] == ["number", "name", "text"]
     assert rows[1:] == [[m["target"], m["unit"], m["text"]] for m in out["messages"]]
     assert len(rows) - 1 + len(out["no_target"]) == len(entries)
+    # a text goes to a mobile only: the bureau's SMS numbers; a unit with a fixed line alone is
+    # listed, and why
+    assert {m["unit"]: m["target"] for m in out["messages"]} == given
+    fixed = {e["unit"] for e in entries if e["unit"] not in given and e.get("dial")}
+    assert fixed and {n["unit"] for n in out["no_target"] if n["why"] == "仅有固定电话(短信发不到)"} == fixed
+    assert all(n["why"] == "无号码或地址" for n in out["no_target"] if n["unit"] not in fixed)
     assert all(len(m["text"]) <= 70 and "over_one_segment" not in m for m in out["messages"])
     (copy / "templates" / "notify" / "reminder.sms-file.txt.j2").write_text(
         "{{ unit }}:" + "请尽快回复。" * 12 + "\n", encoding="utf-8")
     book = tmp_path / "batch.xlsx"
+    given = sms_numbers(copy, entries)
     long = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(book), "--reminders", "--config-dir",
              str(copy), "--units", "区应急局", "--units", "区水务局")
     ws = openpyxl.load_workbook(book).active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert values == [["number", "name", "text"], *[[m["target"], m["unit"], m["text"]] for m in long["messages"]]]
-    assert values[1][0] == "0531-82212351" or values[1][0].startswith("0531-")  # a number stays text
+    assert [v[0] for v in values[1:]] == [given["区应急局"], given["区水务局"]]  # a number stays text
     assert all(m["over_one_segment"] and m["segments"] == 2 for m in long["messages"])
     r = inc("notify", "1", "--channel", "sms-file", "--output", str(book), "--units", "区卫生健康局", "--reminders",
             ok=False)
@@ -645,7 +663,7 @@ def test_reminders_for_what_is_late_each_deadline_once(inc, db: Path) -> None:  
 
 def test_reminders_by_sms_file_use_the_reminder_template_and_list_the_report(inc, tmp_path: Path,
                                                                               copy: Path) -> None:  # type: ignore[no-untyped-def]
-    opened(inc)
+    sms_numbers(copy, opened(inc))
     shipped = Path(__file__).resolve().parents[1] / "response.local.yaml"
     (copy / "response.local.yaml").write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
     batch = tmp_path / "batch.csv"
@@ -653,7 +671,7 @@ def test_reminders_by_sms_file_use_the_reminder_template_and_list_the_report(inc
             "2026-07-21 10:15", "--config-dir", str(copy))
     assert out["messages"] and all(len(m["text"]) <= 70 for m in out["messages"])
     assert out["messages"][0]["text"].endswith("已逾期5分钟。(#1)")
-    assert {"unit": "速报", "unit_key": "report:first"} in out["no_target"]  # no number for the duty room
+    assert {"unit": "速报", "unit_key": "report:first", "why": "报送提醒只发往群(机器人)"} in out["no_target"]
     r = inc("notify", "1", "--channel", "dry-run", "--reminders", "--retry", ok=False)
     assert r.exit_code == 2 and "--reminders: not with --retry" in r.stderr
     (copy / "response.local.yaml").unlink()

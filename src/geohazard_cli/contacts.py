@@ -344,6 +344,11 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+def is_mobile(phone: str) -> bool:
+    """A mobile number (11 digits starting 13-19), as dial_number writes one."""
+    return _MOBILE.match(phone) is not None
+
+
 def dial_number(phone: str | None, area_code: str, local_length: int | None = None) -> str | None:
     """The dialable form of a number, or None when it is unknown or not a valid number.
 

@@ -179,7 +179,7 @@ def _print_notify(record: Any, channel: str, outcome: "Outcome", format: TextJso
         numberless = [m for m in outcome.messages if dry and m.get("target") == m.get("unit_key")]
         head = (f"记录 {len(outcome.messages)} 条(dry-run,未实际发送;其中无号码 {len(numberless)} 个单位)" if dry
                 else f"发送 {len(outcome.messages)} 条,未送达 {len(undelivered)} 条")
-        missing = f",无号码未发 {len(outcome.no_target)} 条" if outcome.no_target else ""
+        missing = f",无可发号码未发 {len(outcome.no_target)} 条" if outcome.no_target else ""
         out.print(f"{mark(record)}{noun(record)} #{record.id} 通知({channel}):{head}{missing}", style="bold")
         labels = {"sent": "已记录,未实际发送" if dry else "已发送", "failed": "失败(待 --retry)",
                   "queued": "排队(待 --retry)", "sending": "结果不明"}
@@ -191,7 +191,7 @@ def _print_notify(record: Any, channel: str, outcome: "Outcome", format: TextJso
         for s in outcome.skipped:
             out.print(f"  {s['unit']}:本轮已记录({s['status']}),不再发送", wrap=False)
         for n in outcome.no_target:
-            out.print(f"  {n['unit']}:无号码或地址,未发送", style="yellow", wrap=False)
+            out.print(f"  {n['unit']}:{n.get('why') or '无号码或地址'},未发送", style="yellow", wrap=False)
     if undelivered:
         say(f"warning: {len(undelivered)} message(s) not delivered; they stay queued in the journal "
              f"('geohazard incident notify {record.id} --channel {channel} --retry' sends them)")

@@ -52,14 +52,28 @@ def kind_of(state: State, events: Iterable[Event], reminder: bool) -> str:
 def target_of(channel_type: str, channel: str, entry: dict[str, Any], settings: NotifyFile) -> str | None:
     """Where a unit's message goes: its SMS number, its address, or (a bot) the channel's group."""
     unit_key = str(entry.get("unit_key") or "")
-    if channel_type == "sms-file":
+    if channel_type == "sms-file":  # (a text goes to a mobile: a fixed line takes none)
         numbers = settings.numbers.get(unit_key) or []
-        return numbers[0] if numbers else entry.get("dial") or entry.get("phone")
+        return numbers[0] if numbers else next(iter(mobiles(entry)), None)
     if channel_type == "dry-run":
         return str(entry.get("dial") or entry.get("phone") or unit_key)
     if channel_type == "email":
         return settings.channels[channel].addresses.get(unit_key)
     return f"group:{channel}"
+
+
+def mobiles(entry: dict[str, Any]) -> list[str]:
+    """The mobile numbers among a call-list entry's number and its backups, in that order."""
+    from geohazard_cli.contacts import is_mobile
+
+    given = [entry.get("dial"), entry.get("phone"), *(b.get("dial") for b in entry.get("backups") or ())]
+    return list(dict.fromkeys(n for n in given if isinstance(n, str) and is_mobile(n)))
+
+
+def no_target(channel_type: str, entry: dict[str, Any], unit: str, unit_key: str) -> dict[str, Any]:
+    """A unit nothing was sent to, and why: no number or address, or (SMS) a fixed line only."""
+    fixed = channel_type == "sms-file" and bool(entry.get("dial") or entry.get("phone"))
+    return {"unit": unit, "unit_key": unit_key, "why": "仅有固定电话(短信发不到)" if fixed else "无号码或地址"}
 
 
 class Outcome:
@@ -87,7 +101,7 @@ def compose(state: State, events: list[Event], channel: str, channel_type: str, 
             continue
         target = target_of(channel_type, channel, e, settings)
         if not target:
-            outcome.no_target.append({"unit": unit, "unit_key": unit_key})
+            outcome.no_target.append(no_target(channel_type, e, unit, unit_key))
             continue
         text = render(kind, context(state, e, kind, channel, channel_type))
         out.append({"key": k, "channel": channel, "kind": kind, "unit_key": unit_key, "unit": unit,
@@ -127,7 +141,8 @@ def reminders(state: State, late: dict[str, Any], channel: str, channel_type: st
         else:
             target = target_of(channel_type, channel, entry, settings)
         if not target:
-            outcome.no_target.append({"unit": unit, "unit_key": unit_key})
+            outcome.no_target.append({"unit": unit, "unit_key": unit_key, "why": "报送提醒只发往群(机器人)"}
+                                     if why["what"] == "report" else no_target(channel_type, entry, unit, unit_key))
             continue
         ctx = context(state, entry, "reminder", channel, channel_type)
         ctx["late"] = {"what": why["what"], "minutes_late": why["minutes_late"],
