@@ -230,6 +230,26 @@ def test_callsheet_at_a_site_lists_its_people_to_call(cli, tmp_path: Path) -> No
     assert "本隐患点" not in cli("callsheet", "--evacuees", "140").stdout
 
 
+@pytest.mark.parametrize("cmd", ["report-form", "callsheet"])
+def test_a_sheet_says_which_figures_the_register_filled(cli, cmd: str) -> None:  # type: ignore[no-untyped-def]
+    # The 速报单 goes upward: a figure the register filled (威胁人数 standing as 需搬迁转移人数) is
+    # said on the sheet itself, in every format, until the officer gives it.
+    base = (cmd, "--site", "EX-002", "--sites", str(EXAMPLE))
+    head = "".join(cli(*base).stdout.split()[:40])
+    assert ("注意:地点、地质灾害类型、需搬迁转移人数、潜在经济损失、受威胁户数、受威胁人数取自隐患点名册EX-002"
+            f"({EXAMPLE}),需搬迁转移人数为其威胁人数,不是报告的数字") in head
+    for fmt in ("markdown", "html"):
+        assert "取自隐患点名册 EX-002" in cli(*base, "--format", fmt).stdout
+    data = json.loads(cli(*base, "--evacuees", "30", "--format", "json").stdout)
+    assert data["from_site"]["keys"] == ["location", "hazard_type", "potential_loss", "households", "threatened"]
+    given = cli(*base, "--evacuees", "30", "--location", "七里山街道某处", "--hazard-type", "滑坡",
+                "--potential-loss", "100万", "--households", "3", "--threatened", "9")
+    assert "取自隐患点名册" not in given.stdout
+    if cmd == "callsheet":  # (the site's people are still listed: they are the register's, said so)
+        assert "本隐患点" in given.stdout
+    assert "取自隐患点名册" not in cli(cmd, "--evacuees", "30").stdout
+
+
 def test_site_unknown_or_without_register(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     r = cli("classify", "--site", "EX-02", "--sites", str(EXAMPLE))
     assert r.exit_code == 2 and f'--site: "EX-02" is not a site of {EXAMPLE} (did you mean "EX-002"?)' in r.stderr

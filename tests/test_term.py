@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from geohazard_cli.cli.term import Column, Term, fill, panel, table
@@ -34,6 +34,7 @@ def squeeze(text: str) -> str:
 
 
 @given(text=texts, cols=st.integers(12, 100))
+@example(text="  aa(6.1.3(5))", cols=12)  # (indented: the run no longer fits a line, so it is split)
 @settings(max_examples=300, deadline=None)
 def test_a_paragraph_is_wrapped_within_the_width_and_loses_nothing(text: str, cols: int) -> None:
     with pytest.MonkeyPatch.context() as mp:
@@ -45,7 +46,8 @@ def test_a_paragraph_is_wrapped_within_the_width_and_loses_nothing(text: str, co
     from geohazard_cli.cli.term import _atoms
 
     atoms = _atoms([(text, "", False)])
-    if all(sum(width(t) for t, _ in atom) <= cols for atom in atoms):  # none split for being too long
+    lead = len(text) - len(text.lstrip(" "))  # (an indented paragraph's lines keep its indent)
+    if all(sum(width(t) for t, _ in atom) <= cols - lead for atom in atoms):  # none split for being too long
         assert not [line for line in lines[1:] if line[:1] in NO_LINE_START]
         for run in re.findall(r"[!-~]+", text):  # a clause, a number: on one line
             assert sum(line.count(run) for line in lines) >= text.count(run), run

@@ -165,10 +165,12 @@ def _common_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
 
 
 def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallList,
-                      site: tuple[Site, Path] | None = None) -> dict[str, Any]:
+                      site: tuple[Site, Path] | None = None, from_site: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
     """Everything a call sheet shows, as plain data (also its JSON form). ``site``: the hazard site
     the incident is at (``--site``) and its register: its 防灾责任人 and 监测人 with their numbers,
-    and its evacuation route and place (the bureau's local data, not the plan's)."""
+    and its evacuation route and place (the bureau's local data, not the plan's); ``from_site``:
+    the fields the register filled, not reported (cli._common.site_sourced)."""
 
     ctx = _common_context(assessment, profile)
     inc = assessment.incident
@@ -189,6 +191,7 @@ def callsheet_context(assessment: Assessment, profile: Profile, call_list: CallL
     ctx["number_sources"] = any(e.origin == "local" or e.backups or e.on_duty for e in call_list.entries)
     ctx["origin_names"] = ORIGIN_NAMES
     ctx["site"] = None if site is None else _site_entry(*site)
+    ctx["from_site"] = from_site
     return ctx
 
 
@@ -205,8 +208,10 @@ def _site_entry(site: Site, register: Path) -> dict[str, Any]:
             "register": str(register), "origin": "local"}
 
 
-def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, Any]:
-    """Everything the 速报单 (§3.2.1) shows; unknown fields stay None (blank on the form).
+def report_form_context(assessment: Assessment, profile: Profile, from_site: dict[str, Any] | None = None
+                        ) -> dict[str, Any]:
+    """Everything the 速报单 (§3.2.1) shows; unknown fields stay None (blank on the form); ``from_site``:
+    the fields the hazard-site register filled, not reported (cli._common.site_sourced).
 
     Gives ``fields`` (every incident field by key, with label and display value) besides the
     assessment, recipients, skip-level applicability and deadline."""
@@ -228,4 +233,5 @@ def report_form_context(assessment: Assessment, profile: Profile) -> dict[str, A
          "fields": [fields[k] for k in sec.fields]}
         for sec in sections
     ] or [{"title": "报送内容", "source": None, "cite": None, "fields": list(fields.values())}]
+    ctx["from_site"] = from_site
     return ctx

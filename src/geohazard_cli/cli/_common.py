@@ -381,6 +381,23 @@ def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, A
     return site_of(figures, profile)[0].incident_values()
 
 
+def site_sourced(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, Any] | None:
+    """The fields ``--site`` filled that neither ``--file`` nor a flag gave (a sheet says they are
+    the register's, not reported), or None."""
+    if figures.get("site") is None:
+        return None
+    from geohazard_cli.fields import FIELD_LABELS
+
+    site, path = site_of(figures, profile)
+    given = {k for k, v in figures.items() if k not in _NOT_FLAGS and v is not None}
+    if figures.get("file") is not None:
+        raw, name = read_incident_file(figures["file"])
+        given |= set(_field_keys(raw, name))
+    keys = [k for k in site.incident_values() if k not in given]
+    return {"site": site.id, "register": str(path), "keys": keys,
+            "fields": [FIELD_LABELS[k] for k in keys]} if keys else None
+
+
 _SITE_MEMO: dict[tuple[str, str, str], "tuple[Site, Path]"] = {}  # (one register read per process and site)
 
 

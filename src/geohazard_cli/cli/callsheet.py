@@ -78,12 +78,12 @@ def callsheet(
     assessment = grade(sheet_values(figures(ctx), profile, cfg), profile)
     call_list = resolve_call_list(assessment, profile, roster_)
     given = figures(ctx)
-    site = None
+    site = from_site = None
     if given.get("site") is not None:  # (read once: sheet_values read it already)
-        from geohazard_cli.cli._common import site_of
+        from geohazard_cli.cli._common import site_of, site_sourced
 
-        site = site_of(given, profile)
-    _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list, site), output)
+        site, from_site = site_of(given, profile), site_sourced(given, profile)
+    _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list, site, from_site), output)
     return 0
 
 
@@ -107,6 +107,12 @@ def report_form(
     from geohazard_cli.grading import grade
 
     cfg, profile = load_config(config_dir, plan, rules)
-    assessment = grade(sheet_values(figures(ctx), profile, cfg), profile)
-    _render(cfg, "report-form", format, report_form_context(assessment, profile), output)
+    given = figures(ctx)
+    assessment = grade(sheet_values(given, profile, cfg), profile)
+    from_site = None
+    if given.get("site") is not None:
+        from geohazard_cli.cli._common import site_sourced
+
+        from_site = site_sourced(given, profile)
+    _render(cfg, "report-form", format, report_form_context(assessment, profile, from_site), output)
     return 0
