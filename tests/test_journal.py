@@ -488,7 +488,7 @@ def test_show_has_incident_assessment_and_timeline(inc) -> None:  # type: ignore
 
 @pytest.fixture
 def finished(inc) -> None:  # type: ignore[no-untyped-def]
-    inc("open", "--evacuees", "40", "--location", "七里山<b>街道</b> | 路口", "--hazard-type", "崩塌", "--at", T0)
+    inc("open", "--evacuees", "40", "--location", "七里山街道<b>东坡</b> | 路口", "--hazard-type", "崩塌", "--at", T0)
     inc("ack", "1", "--unit", "区应急局", "--outcome", "busy", "--at", "2026-07-21 09:42")
     inc("ack", "1", "--unit", "区应急局", "--outcome", "answered", "--by", "李四", "--at", "2026-07-21 09:44")
     inc("update", "1", "--evacuees", "140", "--direct-loss", "120万", "--at", "2026-07-21 10:00")
@@ -527,7 +527,7 @@ def test_export_markdown(inc) -> None:  # type: ignore[no-untyped-def]
     assert "| 响应终止(6.4) | 2026-07-21 15:30:现场处置基本完成(宣布者未记录) |" in md  # no --by at the close
     assert "| 2026-07-21 10:00 | III级响应 → II级响应(升级) | 小型 → 中型 | 区政府 |" in md
     assert "| 2026-07-21 13:00 | II级响应 → III级响应(降级) | 中型 → 小型 | 区政府 |" in md
-    assert "| 地点 | 七里山<b>街道</b> \\| 路口 |" in md  # pipes in cells escaped
+    assert "| 地点 | 七里山街道<b>东坡</b> \\| 路口 |" in md  # pipes in cells escaped
     assert "| 区应急局 | 0531-82722671 | 2026-07-21 09:40 | 2026-07-21 09:42 | 2026-07-21 09:44 | " \
            "2026-07-21 09:42 占线;2026-07-21 09:44 接通(经办人:李四) | 本轮未应答(前轮已接通) |" in md
     assert "| 终判 | 小型(至少) → III级响应 |" in md  # deaths, potential loss never reported
@@ -544,7 +544,7 @@ def test_export_html_escapes_and_has_print_css(inc, tmp_path: Path) -> None:  # 
     html = target.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>")
     assert "@page { size: A4;" in html
-    assert "七里山&lt;b&gt;街道&lt;/b&gt; | 路口" in html and "<b>街道" not in html
+    assert "七里山街道&lt;b&gt;东坡&lt;/b&gt; | 路口" in html and "<b>东坡" not in html
     assert "<td>5小时50分</td>" in html
 
 

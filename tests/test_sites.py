@@ -250,6 +250,20 @@ def test_a_sheet_says_which_figures_the_register_filled(cli, cmd: str) -> None: 
     assert "取自隐患点名册" not in cli(cmd, "--evacuees", "30").stdout
 
 
+def test_a_location_naming_no_street_is_said_with_the_likely_one(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A slip in --location would quietly drop the affected street from the call list (各街道办事处
+    # stands in): it is said on stderr, once, with the street it probably means; a location
+    # naming a street, or one like no street at all, is not guessed at.
+    said = 'warning: location "{}" names no street office of contacts.yaml{}; the call list calls 各街道办事处'
+    for loc, hint in (("七理山街道", " (did you mean 七里山街道?)"), ("七里山", " (did you mean 七里山街道?)"),
+                      ("七理山街道七里山路东侧边坡", " (did you mean 七里山街道?)"), ("某村后山", "")):
+        r = cli("callsheet", "--evacuees", "140", "--location", loc)
+        assert r.exit_code == 0 and r.stderr.count(said.format(loc, hint)) == 1, r.stderr
+    assert "names no street" not in cli("callsheet", "--evacuees", "140", "--location", "七里山街道东坡").stderr
+    r = cli("incident", "open", "--evacuees", "140", "--location", "七理山街道", "--db", str(tmp_path / "j.db"))
+    assert r.exit_code == 0 and said.format("七理山街道", " (did you mean 七里山街道?)") in r.stderr
+
+
 def test_site_unknown_or_without_register(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     r = cli("classify", "--site", "EX-02", "--sites", str(EXAMPLE))
     assert r.exit_code == 2 and f'--site: "EX-02" is not a site of {EXAMPLE} (did you mean "EX-002"?)' in r.stderr

@@ -211,7 +211,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
                 add(u, f"{rule.reason}({rule.source});地点: {assessment.incident.location}")
                 if rule.label:
                     labels.setdefault(u.key, rule.label)
-            collective = _collective_streets(roster)
+            collective = collective_streets(roster)
             if collective is not None:
                 if not streets:
                     add(collective, roster.wording.street_unknown.format(reason=rule.reason, source=rule.source))
@@ -221,7 +221,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
     # The affected street office stands for 各街道办事处 (the plan's name for the streets in the
     # command and its work groups): it takes over that entry's roles and duties, and 各街道办事处 is
     # not called as well, unless the level calls every street (then it is listed once, saying so).
-    collective = _collective_streets(roster)
+    collective = collective_streets(roster)
     if local and collective is not None and collective.key in reasons:
         folded_roles = group_roles.pop(collective.key, [])
         folded_reasons = reasons.pop(collective.key)
@@ -296,7 +296,7 @@ def resolve_call_list(assessment: Assessment, profile: Profile, roster: Roster) 
                      "text": level.text, "source": level.source, "entries": entries})
 
 
-def _collective_streets(roster: Roster) -> Unit | None:
+def collective_streets(roster: Roster) -> Unit | None:
     """The 各街道办事处 entry: the street unit that other streets name as parent."""
     for u in roster.units:
         if u.kind == "street" and u.parent is None:
@@ -316,6 +316,26 @@ def local_streets(location: str | None, roster: Roster) -> list[Unit]:
         if any(normalise(n) in text for n in (u.name, *u.aliases)):
             out.append(u)
     return out
+
+
+def street_hint(location: str, roster: Roster) -> Unit | None:
+    """The street office a location names no street of probably means (a slip: 七理山街道 for
+    七里山街道): the one whose name or alias is closest to a stretch of the text as long as it, at
+    least three quarters alike; None when none is."""
+    import difflib
+
+    text = normalise(location)
+    best: tuple[float, Unit] | None = None
+    for u in roster.units:
+        if u.kind != "street" or u.parent is None:
+            continue
+        for name in (u.name, *u.aliases):
+            n = normalise(name)
+            for i in range(max(1, len(text) - len(n) + 1)):
+                ratio = difflib.SequenceMatcher(None, n, text[i:i + len(n)]).ratio()
+                if ratio >= 0.75 and (best is None or ratio > best[0]):
+                    best = (ratio, u)
+    return None if best is None else best[1]
 
 
 def call_list_diff(old: CallList | None, new: CallList) -> tuple[list[CallEntry], list[CallEntry]]:

@@ -18,6 +18,7 @@ from geohazard_cli.fields import FLAG_FIELDS, flag
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from geohazard_cli.contacts import Roster
     from geohazard_cli.models import Incident
     from geohazard_cli.rules import Profile
     from geohazard_cli.sites import Site
@@ -429,6 +430,23 @@ def site_of(figures: "Mapping[str, Any]", profile: "Profile") -> "tuple[Site, Pa
         raise NotFoundError(f'--site: "{figures["site"]}" is not a site of {path}{hint}')
     _SITE_MEMO[key] = (site, path)
     return site, path
+
+
+def say_unmatched_location(location: str | None, roster: "Roster", said: set[str] | None = None) -> None:
+    """On stderr: a location that names no street office (its call list calls 各街道办事处 instead,
+    asking to confirm the street), with the one it probably means; once per location in ``said``."""
+    from geohazard_cli.dispatch import collective_streets, local_streets, street_hint
+
+    collective = collective_streets(roster)
+    if not location or (said is not None and location in said) or collective is None or local_streets(location,
+                                                                                                       roster):
+        return
+    if said is not None:
+        said.add(location)
+    hint = street_hint(location, roster)
+    mean = f" (did you mean {hint.name.removesuffix('办事处')}?)" if hint is not None else ""
+    print(f'warning: location "{location}" names no street office of contacts.yaml{mean}; the call list '
+          f"calls {collective.name} instead and asks to confirm the street", file=sys.stderr)
 
 
 def emit_json(data: Any) -> None:

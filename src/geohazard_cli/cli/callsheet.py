@@ -77,6 +77,9 @@ def callsheet(
     roster_ = load_roster(cfg)
     assessment = grade(sheet_values(figures(ctx), profile, cfg), profile)
     call_list = resolve_call_list(assessment, profile, roster_)
+    from geohazard_cli.cli._common import say_unmatched_location
+
+    say_unmatched_location(assessment.incident.location, roster_)
     given = figures(ctx)
     site = from_site = None
     if given.get("site") is not None:  # (read once: sheet_values read it already)

@@ -270,8 +270,12 @@ def resolver_for(cfg: Path, profile: "Profile") -> "Resolver":
     from geohazard_cli.dispatch import resolve_call_list
 
     roster = load_roster(cfg)
+    said: set[str] = set()  # (a command may resolve more than one call list)
 
     def resolve(assessment: "Assessment") -> dict[str, Any]:
+        from geohazard_cli.cli._common import say_unmatched_location
+
+        say_unmatched_location(assessment.incident.location, roster, said)
         return resolve_call_list(assessment, profile, roster).model_dump(mode="json")
 
     return resolve
