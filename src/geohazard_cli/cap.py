@@ -286,9 +286,10 @@ def build_cap(
                                    and s.lon is not None and s.lat is not None], margins)
                 if shape is not None:
                     sub(area, shape.kind, shape.text)
-            gc = ET.SubElement(area, ns + "geocode")
-            sub(gc, "valueName", geocode["valueName"])
-            sub(gc, "value", geocode["value"])
+            if not response.areas:  # (the district's code: on a street's area it would widen it to
+                gc = ET.SubElement(area, ns + "geocode")  # the whole district, CAP's area being the union)
+                sub(gc, "valueName", geocode["valueName"])
+                sub(gc, "value", geocode["value"])
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
