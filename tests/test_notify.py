@@ -157,6 +157,8 @@ def test_dry_run_records_every_unit_once_and_never_twice(inc, db: Path) -> None:
     assert [m["unit"] for m in out["messages"]] == [e["unit"] for e in entries]
     assert {m["status"] for m in out["messages"]} == {"sent"} and out["undelivered"] == 0
     assert all(m["text"].startswith("【地质灾害叫应】") and "III级响应" in m["text"] for m in out["messages"])
+    # the level as opened is the plan's, proposed to 区政府 (§6.1.2, §6.2.2): not said to be started
+    assert all("按预案拟启动III级响应(待决定)" in m["text"] and "决定启动" not in m["text"] for m in out["messages"])
     msgs, attempts = events(db, "message"), events(db, "attempt")
     assert len(msgs) == len(entries) and len({m["key"] for m in msgs}) == len(entries)
     # Each message claimed (sending) before it is recorded sent. dry-run reaches no one, so a

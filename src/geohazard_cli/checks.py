@@ -444,7 +444,8 @@ def notify_sample(profile: Profile | None, roster: Roster | None) -> dict[str, A
             "response_level_name": profile.levels[-1].name if profile and profile.levels else "某级响应",
             "warning": {"level_name": colour, "areas": [area]}, "location": area,
             "hazard_type_name": profile.hazard_types.items[0].name if profile and profile.hazard_types.items
-            else "地质灾害", "opened_at": "2026-07-21 09:40", "round_at": "2026-07-21 09:40", "late": None}
+            else "地质灾害", "opened_at": "2026-07-21 09:40", "round_at": "2026-07-21 09:40", "late": None,
+            "decided_by": None}
 
 
 def _notify_templates(cfg: Path, sample: dict[str, Any]) -> list[Problem]:
@@ -470,7 +471,8 @@ def _notify_templates(cfg: Path, sample: dict[str, Any]) -> list[Problem]:
                                    message=f"reaches for {unsafe[1]!r}, a private attribute"))
                 continue
             for late in lates if path.name.startswith("reminder.") else [None]:
-                env.get_template(name).render(**{**sample, "late": late})
+                for decided_by in (None, "决定者"):  # (the level as opened, and as decided)
+                    env.get_template(name).render(**{**sample, "late": late, "decided_by": decided_by})
         except jinja2.TemplateSyntaxError as exc:
             out.append(Problem(file=str(path), line=exc.lineno, path="(template)",
                                message=f"template syntax error: {exc.message}"))

@@ -63,7 +63,7 @@ class LevelChange(BaseModel):
     level_name: str | None
     newly_called: list[Called] = []
     dropped: list[str] = []
-    proposed: bool = False  # an update's assessment calls for it; in force only by a decide step
+    proposed: bool = False  # the plan calls for it (a report, an update); in force only by a decide step
     by: str | None = None  # who decided it (a decide step)
 
 
@@ -269,12 +269,15 @@ def _report(step: Step, when: datetime, number: int, d: _Drill) -> _StepOut:
     d.incident, d.reported_step = state.id, number
     result = assessment.model_dump(mode="json")
     _dispatch_result(result, state, events, d)
+    # The level as reported is the plan's, proposed to 区政府 (§6.1.2, §6.2.2) until a decide step:
+    # its units are called at once all the same (叫应).
     change = LevelChange(direction="start", previous_level=None, previous_level_name=None,
                          level=assessment.response_level, level_name=assessment.response_level_name,
-                         newly_called=_called(_newly_listed(events)) if d.roster is not None else [])
+                         newly_called=_called(_newly_listed(events)) if d.roster is not None else [],
+                         proposed=True)
     what = " · ".join(x for x in (incident.hazard_type_name, incident.location) if x)
     summary = (f"接报险情灾情{(': ' + what) if what else ''} → {assessment.grade_name},"
-               f"启动{assessment.response_level_name}")
+               f"按预案拟启动{assessment.response_level_name}(待决定)")
     return summary, result, change
 
 

@@ -162,6 +162,8 @@ def context(state: State, entry: dict[str, Any], kind: str, channel: str, channe
             "id": state.id, "response": state.response, "unit": entry.get("unit"), "unit_key": entry.get("unit_key"),
             "reasons": entry.get("reasons") or [], "grade_name": state.grade_name,
             "response_level_name": state.response_level_name, "warning": state.warning or {},
+            # who decided the level in force; None: the level as opened, the plan's proposal (§6.1.2)
+            "decided_by": state.decided_by,
             "location": state.incident.get("location"), "hazard_type_name": state.incident.get("hazard_type_name"),
             "opened_at": human_time(state.opened_at), "round_at": human_time(state.round_at)}
 
