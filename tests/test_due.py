@@ -46,15 +46,25 @@ def test_an_answer_is_due_ten_minutes_into_a_level_ii_round_both_sides(inc) -> N
     assert len(late["never_called"]) == len(late["overdue"])
 
 
-def test_level_iii_has_thirty_minutes_and_a_failed_call_restarts_the_clock(inc) -> None:  # type: ignore[no-untyped-def]
+def test_level_iii_has_thirty_minutes_and_a_failed_call_earns_no_time(inc) -> None:  # type: ignore[no-untyped-def]
     inc("open", "--evacuees", "40", "--at", T0)  # III: 30 minutes
     assert due(inc, "2026-07-21 10:10")["overdue"] == []
+    # a call that did not get through (未接, 占线) leaves the answer due when the round's is: the
+    # unit is late from 10:10 on, whatever was tried since, and the row says to call again
     inc("ack", "1", "--unit", "区应急局", "--outcome", "无人接听", "--at", "2026-07-21 10:05")
-    data = due(inc, "2026-07-21 10:35:30")
+    data = due(inc, "2026-07-21 10:10")
+    assert "emergency" in [r["unit_key"] for r in data["waiting"]]
+    data = due(inc, "2026-07-21 10:15:30")
     emergency = next(r for r in data["overdue"] if r["unit_key"] == "emergency")
-    assert (emergency["called_at"], emergency["attempts"], emergency["minutes_late"]) == (
-        "2026-07-21T10:05:00+08:00", 1, 0)
+    assert (emergency["called_at"], emergency["attempts"], emergency["minutes_late"], emergency["due_at"]) == (
+        "2026-07-21T10:05:00+08:00", 1, 5, "2026-07-21T10:10:00+08:00")
     assert emergency["last_outcome"] == "no-answer" and emergency["next_number"] == "0531-82722671"
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "占线", "--at", "2026-07-21 10:20")
+    emergency = next(r for r in due(inc, "2026-07-21 10:21")["overdue"] if r["unit_key"] == "emergency")
+    assert (emergency["attempts"], emergency["minutes_late"]) == (2, 11)
+    # one that reached someone with no answer yet (其他: a message left) starts the wait anew
+    inc("ack", "1", "--unit", "区应急局", "--outcome", "其他", "--at", "2026-07-21 10:25")
+    assert "emergency" in [r["unit_key"] for r in due(inc, "2026-07-21 10:54")["waiting"]]
     assert "emergency" not in [r["unit_key"] for r in data["never_called"]]
     inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 10:36")
     assert "emergency" not in [r["unit_key"] for r in due(inc, "2026-07-21 11:00")["overdue"]]
@@ -118,7 +128,7 @@ def test_due_text_groups_by_response(inc) -> None:  # type: ignore[no-untyped-de
     inc("ack", "1", "--unit", "区水务局", "--outcome", "占线", "--at", "2026-07-21 09:45")
     text = inc("due", "--at", "2026-07-21 10:00").stdout.splitlines()
     assert text[0] == "事件 #1 · 本轮叫应 09:40 起 · 应答时限 10 分钟(本局规定)"
-    assert text[1] == "  逾期 5分  区水务局  呼叫 09:45 占线,已拨1次  再拨 0531-81751867"
+    assert text[1] == "  逾期 10分  区水务局  呼叫 09:45 占线,已拨1次  再拨 0531-81751867"
     assert text[2].startswith("  逾期 10分  未呼叫(")
 
 

@@ -655,10 +655,12 @@ def test_reminders_for_what_is_late_each_deadline_once(inc, db: Path) -> None:  
     again = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:20")
     assert again["messages"] == [] and len(again["skipped"]) == len(entries) + 1  # nothing twice
     inc("ack", "1", "--unit", "区应急局", "--outcome", "接通", "--at", "2026-07-21 10:21")
-    inc("ack", "1", "--unit", "区水务局", "--outcome", "无人接听", "--at", "2026-07-21 10:22")  # due again 10:52
-    later = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:55")
+    # a call that does not get through earns no time (still due 10:10): reminded again, once
+    inc("ack", "1", "--unit", "区水务局", "--outcome", "无人接听", "--at", "2026-07-21 10:22")
+    later = j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:25")
     assert [(m["unit"], m["key"].rsplit("@", 1)[1]) for m in later["messages"]] == [
-        ("区水务局", "2026-07-21T10:52:00+08:00")]
+        ("区水务局", "2026-07-21T10:10:00+08:00#1")]
+    assert j(inc, "notify", "1", "--channel", "dry-run", "--reminders", "--at", "2026-07-21 10:55")["messages"] == []
     assert "区应急局" not in {s["unit"] for s in later["skipped"]}  # answered: no reminder
     assert len(events(db, "message")) == len(entries) + 2
 

@@ -68,18 +68,20 @@ def test_frame_places_each_unit_of_the_round_worst_first(inc) -> None:  # type: 
     assert {k: by["emergency"][k] for k in ("standing", "answered_at", "attempts", "last_outcome")} == {
         "standing": "answered", "answered_at": "2026-07-21T09:03:00+08:00", "attempts": 1,
         "last_outcome": "answered"}
-    natural = by["natural_resources"]  # called 09:05, no answer: its own clock, 3 minutes left at 09:12
-    assert {k: natural[k] for k in ("standing", "attempts", "last_outcome", "minutes_since_call", "minutes_left")} == {
-        "standing": "waiting", "attempts": 1, "last_outcome": "no-answer", "minutes_since_call": 7, "minutes_left": 3}
+    natural = by["natural_resources"]  # called 09:05, no answer: that earns no time, late since 09:10
+    assert {k: natural[k] for k in ("standing", "attempts", "last_outcome", "minutes_since_call", "minutes_late")} == {
+        "standing": "overdue", "attempts": 1, "last_outcome": "no-answer", "minutes_since_call": 7, "minutes_late": 2}
     never = by["hq_office"]  # never called: late from the start of the round
     assert (never["standing"], never["minutes_late"], never["attempts"], never["called_at"]) == ("overdue", 2, 0, None)
     assert [u["standing"] for u in r["units"]] == sorted((u["standing"] for u in r["units"]),
                                                          key=board.STANDING.index)
-    assert [d["report"] for d in r["reports"]] == ["first"] and f["overdue"] == len(r["units"]) - 2
-    assert (1, "unit", "hq_office") in board.overdue_keys(f)
-    assert (1, "unit", "natural_resources") not in board.overdue_keys(f)
-    later = frame_at(inc.db, "2026-07-21T09:16:00+08:00")  # its call went unanswered past 09:15
-    assert board.overdue_keys(later) - board.overdue_keys(f) == {(1, "unit", "natural_resources")}
+    assert [d["report"] for d in r["reports"]] == ["first"] and f["overdue"] == len(r["units"]) - 1
+    assert {(1, "unit", "hq_office"), (1, "unit", "natural_resources")} <= board.overdue_keys(f)
+    earlier = frame_at(inc.db, "2026-07-21T09:08:00+08:00")  # before the round's deadline: waiting
+    (e,) = earlier["responses"]
+    waiting = {u["unit_key"]: u for u in e["units"]}["natural_resources"]
+    assert (waiting["standing"], waiting["minutes_left"], waiting["minutes_since_call"]) == ("waiting", 2, 3)
+    assert board.overdue_keys(earlier) == set()
 
 
 def test_frame_shows_the_proposed_level_beside_the_one_in_force_until_decided(inc) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +111,7 @@ def test_once_text_marks_overdue_in_words_and_fits_80_columns(inc, cli) -> None:
     assert "事件 #2 · 现行 III级响应(接报级别,待区政府决定)" in out
     assert "  建议 I级响应(待区政府决定;备好该级别的呼叫名单)" in out
     assert "  【逾期 10分】 未呼叫(8): 区指挥部办公室、七里山街道办事处" in out  # red: 10 minutes
-    assert "  剩 24分  区应急局  已拨1次,末次占线 09:14(6分钟前)  再拨 0531-82722671" in out  # III: 30 minutes
+    assert "  剩 10分  区应急局  已拨1次,末次占线 09:14(6分钟前)  再拨 0531-82722671" in out  # III: 30 minutes, from 09:00: a busy line earns no time
     assert "  剩 10分  速报 应于 09:30 前" in out
     assert "\x1b[" not in out  # piped: plain
     console = Console(width=80, record=True, no_color=True, force_terminal=True, markup=False, highlight=False)

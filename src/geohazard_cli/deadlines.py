@@ -113,6 +113,9 @@ def next_number(entry: dict[str, Any], attempts: int) -> str | None:
     return str(numbers[attempts % len(numbers)])  # attempts 0: the primary; then each backup in turn
 
 
+FAILED_OUTCOMES = ("no-answer", "busy")  # timeline.Outcome: the call did not get through
+
+
 def units_due(state: State, at: datetime, local: LocalResponse) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
                                                                         list[dict[str, Any]]]:
     """(overdue, waiting, never_called) units of the current round of one open response."""
@@ -124,7 +127,11 @@ def units_due(state: State, at: datetime, local: LocalResponse) -> tuple[list[di
         entry = by_key.get(p["unit_key"], {})
         last = datetime.fromisoformat(p["last_at"]) if p["last_at"] else None
         called = last if last is not None and last >= round_at and p["attempts"] else None
-        start = called or round_at
+        # A call that did not get through (未接, 占线) earns no time: the answer is still due when
+        # the round's is, and the row says to call again (next_number). One that reached someone
+        # without an answer yet (其他: a message left, a call back promised) starts the wait anew.
+        failed = called is not None and p["last_outcome"] in FAILED_OUTCOMES
+        start = round_at if called is None or failed else called
         due_at = start + timedelta(minutes=minutes)
         row = {"response_id": state.id, "kind": state.response, "unit": p["unit"], "unit_key": p["unit_key"],
                "round_started_at": _iso(round_at), "called_at": _iso(called) if called else None,

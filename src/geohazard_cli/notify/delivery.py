@@ -113,7 +113,8 @@ def reminders(state: State, late: dict[str, Any], channel: str, channel_type: st
               render: Callable[[str, dict[str, Any]], str], outcome: Outcome) -> list[dict[str, Any]]:
     """Reminders (kind ``reminder``) for what ``deadlines.due`` found late in this response: each unit
     past its answer deadline, each report (速报/续报) overdue. One per deadline missed: the key holds
-    the deadline, so a re-run sends nothing again and a new deadline (a new call, the next 续报) is
+    the deadline (and a unit's calls so far), so a re-run sends nothing again, and a new deadline
+    (the next 续报, a call that reached someone) or another call that did not get through is
     reminded anew. A report's reminder is for the duty room: it goes where the channel posts to a
     group (the bots, the webhook) or dry-run; sms-file and email list it under ``no_target``."""
     from geohazard_cli.timeline import human_time
@@ -131,7 +132,11 @@ def reminders(state: State, late: dict[str, Any], channel: str, channel_type: st
     out = []
     for unit_key, entry, why in items:
         unit = str(entry.get("unit") or unit_key)
-        k = f"{key(state.id, state.round_seq, unit_key, channel, 'reminder')}@{why['due_at']}"
+        # one reminder per deadline missed, and again after each call since that did not get
+        # through (a failed call earns no time: deadlines.FAILED_OUTCOMES)
+        tries = why.get("attempts") if why["what"] == "answer" else None
+        k = f"{key(state.id, state.round_seq, unit_key, channel, 'reminder')}@{why['due_at']}" + (
+            f"#{tries}" if tries else "")
         if k in state.messages:
             outcome.skipped.append({"key": k, "unit": unit, "status": state.messages[k].get("status")})
             continue
