@@ -267,7 +267,7 @@ def test_local_response_file_is_kept_and_an_edit_is_seen(copy: Path) -> None:
     again = deadlines.load(copy)
     assert again is not None and again.clock_skew_minutes == 7
     path.write_text(text.replace("clock_skew_minutes: 5", "clock_skew_minutes: -1"), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"response\.local\.yaml:26: clock_skew_minutes"):
+    with pytest.raises(ConfigError, match=r"response\.local\.yaml:28: clock_skew_minutes"):
         deadlines.load(copy)
 
 

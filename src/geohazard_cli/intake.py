@@ -211,7 +211,10 @@ def parse_values(
         raise
     if require_figure and not any(values.get(ind.key) is not None for ind in profile.indicators):
         wanted = ", ".join(f"{name(ind.key)} ({ind.name})" for ind in profile.indicators)
-        raise InputError(f"{prefix}no figure to grade on: give at least one of {wanted}")
+        deaths = next((ind for ind in profile.indicators if ind.key == "deaths"), None)
+        hint = (f" ({name('deaths')} 0 when the report says no one died)"
+                if deaths is not None and values.get("deaths") is None else "")
+        raise InputError(f"{prefix}no figure to grade on: give at least one of {wanted}{hint}")
     return values
 
 
