@@ -90,13 +90,13 @@ CRITERIA = ("地质灾害现场应急处置工作基本完成", "地质灾害发
 def test_close_lists_each_criterion_and_who_decides_before_closing(cli, db: Path) -> None:  # type: ignore[no-untyped-def]
     cli("incident", "open", "--evacuees", "60", "--db", str(db))
     r = cli("incident", "close", "1", "--db", str(db))
-    assert r.exit_code == 2
+    assert r.exit_code == 2 and r.stdout == ""  # a refusal: the checklist on stderr, then the error line
     for n, c in enumerate(CRITERIA, start=1):
-        assert f"{n}. [ ] {c}(6.4(1))" in r.stdout, c
-    assert "根据省应急厅、市应急局、区指挥部或区应急局意见,区政府宣布终止应急响应(6.4)" in r.stdout
-    assert r.stderr == ("geohazard: error: --confirm: not confirmed (6.4(1)): "
-                        + "; ".join(f"{n} {c}" for n, c in enumerate(CRITERIA, start=1))
-                        + " (--confirm N for each, or --confirm-all, once 区政府 has declared the end, 6.4)\n")
+        assert f"{n}. [ ] {c}(6.4(1))" in r.stderr, c
+    assert "根据省应急厅、市应急局、区指挥部或区应急局意见,区政府宣布终止应急响应(6.4)" in r.stderr
+    assert r.stderr.endswith("geohazard: error: --confirm: not confirmed (6.4(1)): "
+                             + "; ".join(f"{n} {c}" for n, c in enumerate(CRITERIA, start=1))
+                             + " (--confirm N for each, or --confirm-all, once 区政府 has declared the end, 6.4)\n")
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
     assert shown["status"] == "open"  # nothing written
 
@@ -129,7 +129,7 @@ def test_close_ticks_the_confirmed_criteria(cli, db: Path) -> None:  # type: ign
 def test_close_of_a_warning_period_confirms_its_end(cli, db: Path) -> None:  # type: ignore[no-untyped-def]
     assert cli("warning", "orange", "--area", "七里山", "--record", "--db", str(db)).exit_code == 0
     r = cli("incident", "close", "1", "--db", str(db))
-    assert r.exit_code == 2 and "1. [ ] 地质灾害预警发布时段结束,区政府宣布终止应急响应(6.4(2))" in r.stdout
+    assert r.exit_code == 2 and "1. [ ] 地质灾害预警发布时段结束,区政府宣布终止应急响应(6.4(2))" in r.stderr
     assert cli("incident", "close", "1", "--confirm", "1", "--db", str(db)).exit_code == 0
 
 

@@ -47,6 +47,7 @@ from geohazard_cli.cli.incident_common import (
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import TextIO
 
     from geohazard_cli.lifecycle import State
     from geohazard_cli.rules import Profile
@@ -364,7 +365,10 @@ def close(
         record, when = writable_at(j, incident_id, at)
         profile = profile_for(record, resolve_dir(config_dir), rules)  # its criteria (§6.4)
         if not numbers and not confirm_all and format is TextJson.text:
-            _print_termination_criteria(profile, record)  # the checklist, before the refusal below
+            import sys
+
+            # the checklist, on stderr before the refusal below (a refusal writes nothing to stdout)
+            _print_termination_criteria(profile, record, stream=sys.stderr)
         criteria = confirmed_criteria(profile, record.response, "all" if confirm_all else numbers)
         if reason_text is None:
             reason_text = required_text("、".join(c["text"] for c in criteria), "--reason",
@@ -425,15 +429,16 @@ def _print_first_measures(profile: "Profile") -> None:
         out.print(f"  [ ] {m['text']}({m['source']})", wrap=False)
 
 
-def _print_termination_criteria(profile: "Profile", record: "State", ticked: bool = False) -> None:
+def _print_termination_criteria(profile: "Profile", record: "State", ticked: bool = False,
+                                stream: "TextIO | None" = None) -> None:
     """§6.4: each criterion of the response's end, numbered for --confirm (``ticked`` once confirmed),
-    and who decides, from the incident's own profile."""
+    and who decides, from the incident's own profile; to ``stream`` (default stdout)."""
     from geohazard_cli.clauses import termination_lines
     from geohazard_cli.cli.term import Term
 
     lines = termination_lines(profile, record.response, ticked)
     if lines:
-        out = Term()
+        out = Term(stream)
         title = "已确认终止条件:" if ticked else f"终止响应前请逐条确认(确认后: geohazard incident close {record.id} " \
             "--confirm N ... 或 --confirm-all):"
         out.print(title, style="bold", wrap=False)
