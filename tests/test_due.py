@@ -271,10 +271,20 @@ def test_local_response_file_is_kept_and_an_edit_is_seen(copy: Path) -> None:
         deadlines.load(copy)
 
 
-@pytest.mark.parametrize(("minutes", "text"), [(0, "0分"), (59, "59分"), (60, "1小时"), (61, "1小时1分"),
+@pytest.mark.parametrize(("minutes", "text"), [(0, "不足1分"), (59, "59分"), (60, "1小时"), (61, "1小时1分"),
                                                (609, "10小时9分"), (1439, "23小时59分"), (1440, "1天"),
                                                (1500, "1天1小时"), (3000, "2天2小时")])
 def test_lateness_reads_in_hours_and_days(minutes: int, text: str) -> None:
     from geohazard_cli.timeline import minutes_text
 
     assert minutes_text(minutes) == text
+
+
+def test_a_queued_message_to_a_unit_with_no_number_says_so() -> None:
+    # dry-run keeps such a unit by its key (a key is not a number to show in the history)
+    from geohazard_cli.timeline import describe
+
+    details = {"unit": "区指挥部指挥长", "unit_key": "commander", "channel": "dry-run", "target": "commander"}
+    assert describe("message", details) == "通知排队:区指挥部指挥长(dry-run → 无号码)"
+    assert describe("message", {**details, "target": "0531-82722671"}) == (
+        "通知排队:区指挥部指挥长(dry-run → 0531-82722671)")

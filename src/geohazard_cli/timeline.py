@@ -62,7 +62,9 @@ def human_time(value: datetime | None, tz: str | None = None, seconds: bool = Fa
 
 
 def minutes_text(minutes: int) -> str:
-    """A span in minutes as a duty officer reads it: 45分, 1小时5分, 10小时9分, 2天3小时."""
+    """A span in minutes as a duty officer reads it: 不足1分, 45分, 1小时5分, 10小时9分, 2天3小时."""
+    if minutes < 1:  # (whole minutes, counted down: 0 is under a minute, not none)
+        return "不足1分"
     if minutes < 60:
         return f"{minutes}分"
     days, rest = divmod(minutes, 1440)
@@ -149,8 +151,9 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
     if kind == "close":
         who = f"(宣布/意见:{details['by']})" if details.get("by") else ""
         return f"响应终止:{details['reason']}{who}"
-    if kind == "message":
-        return f"通知排队:{details.get('unit')}({details.get('channel')} → {details.get('target')})"
+    if kind == "message":  # (dry-run keeps a unit with no number by its key: not a number to show)
+        target = "无号码" if details.get("target") == details.get("unit_key") else details.get("target")
+        return f"通知排队:{details.get('unit')}({details.get('channel')} → {target})"
     if kind == "attempt":
         result = ATTEMPT_LABELS.get(str(details.get("result")), str(details.get("result")))
         code = f",代码 {details['code']}" if details.get("code") else ""
