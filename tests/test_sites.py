@@ -188,13 +188,13 @@ def test_site_fills_the_incident_and_flags_override(cli, cmd: tuple[str, ...]) -
     inc = data["incident"] if cmd == ("classify",) else None
     if inc is not None:
         assert (inc["location"], inc["hazard_type"], inc["evacuees"], inc["potential_loss"], inc["households"]) == (
-            "七里山街道示例采石场边坡", "landslide", 160, "6000000", 45)
+            "七里山街道 示例采石场边坡", "landslide", 160, "6000000", 45)
         assert data["grade"] == "medium"
         over = json.loads(cli(*base, "--evacuees", "600", "--location", "别处").stdout)
         assert (over["grade"], over["incident"]["evacuees"], over["incident"]["location"]) == ("large", 600, "别处")
     elif cmd == ("callsheet",):
         assert "七里山街道办事处" in [e["unit"] for e in data["call_list"]["entries"]]
-        assert {f["key"]: f["value"] for f in data["facts"]}["location"] == "七里山街道示例采石场边坡"
+        assert {f["key"]: f["value"] for f in data["facts"]}["location"] == "七里山街道 示例采石场边坡"
     else:
         assert data["fields"]["evacuees"]["value"] == "160人"
 
@@ -277,7 +277,7 @@ def test_incident_open_at_a_site(cli, tmp_path: Path) -> None:  # type: ignore[n
             "--at", "2026-07-21 09:40")
     assert r.exit_code == 0, r.stderr
     shown = json.loads(cli("incident", "show", "1", "--db", str(db), "--format", "json").stdout)
-    assert shown["incident"]["location"] == "十六里河街道示例沟谷" and shown["incident"]["evacuees"] == 520
+    assert shown["incident"]["location"] == "十六里河街道 示例沟谷" and shown["incident"]["evacuees"] == 520
 
 
 def test_map_geojson_is_a_feature_collection_of_points(cli) -> None:  # type: ignore[no-untyped-def]

@@ -92,7 +92,7 @@ class Site(NamedTuple):
 
     def incident_values(self) -> dict[str, Any]:
         """What an incident at this site starts from (``--site ID``): flags override each."""
-        return {k: v for k, v in (("location", f"{self.street_name()}{self.name}"), ("hazard_type", self.hazard_type),
+        return {k: v for k, v in (("location", f"{self.street_name()} {self.name}"), ("hazard_type", self.hazard_type),
                                   ("evacuees", self.threatened), ("potential_loss", self.potential_loss),
                                   ("households", self.households), ("threatened", self.threatened))
                 if v is not None}
