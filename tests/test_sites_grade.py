@@ -139,7 +139,8 @@ def test_the_parts_path_gives_up_when_unsure(tmp_path: Path) -> None:
 def test_tally_by_columns_is_the_tally_row_by_row(sites: list[tuple[Any, Any, str]], size: int) -> None:
     # Tally.add_hits (a chunk's columns at a time) against the plain reading of its docstring,
     # one site at a time: counts by grade and street, and per bound the largest value below it
-    # (the first written, of equal ones), then the largest id.
+    # (the first written, of equal ones), then the largest id, of the sites whose grade is below
+    # the bound's (a little more would lift those).
     from decimal import Decimal
 
     from geohazard_cli.sites import Block, Site
@@ -162,7 +163,8 @@ def test_tally_by_columns_is_the_tally_row_by_row(sites: list[tuple[Any, Any, st
         by[k] = by.get(k, 0) + 1
         for entry in want.bounds:
             value = getattr(site, entry[2])
-            if value is not None and value < entry[1].lower:
+            lifts = want.rank.get(hit[0] or "", -1) < want.rank[entry[1].grade]  # (its grade below the bound's)
+            if value is not None and value < entry[1].lower and lifts:
                 best = entry[3]
                 if best is None or value > best[0] or (value == best[0] and site.id > best[1]):
                     entry[3] = (value, site.id, site.name)

@@ -133,9 +133,11 @@ def grade_sites(sites: Iterable[Site], profile: Profile, memo: dict[tuple[int, i
 
 class Tally:
     """Counts by grade and by street, and the sites nearest each bound (just below it: the ones a
-    little more would lift a grade), gathered a chunk of graded sites at a time."""
+    little more would lift a grade, so only those whose grade is below the bound's), gathered a
+    chunk of graded sites at a time."""
 
     def __init__(self, profile: Profile) -> None:
+        self.rank = {g.key: i for i, g in enumerate(profile.grades)}  # lowest first
         self.by_grade: dict[str, int] = {g.key: 0 for g in profile.grades}
         self.by_grade["ungraded"] = 0
         self.by_street: dict[str, dict[str, int]] = {}
@@ -157,17 +159,25 @@ class Tally:
             self.by_grade[k] += n
             by = self.by_street.setdefault(street, {})
             by[k] = by.get(k, 0) + n
-        known: dict[str, list[Any]] = {}  # a field's distinct values, sorted
+        from operator import and_, gt
+
+        rank_of = {h: self.rank.get(h[0], -1) if h[0] is not None else -1 for h in set(hits)}
+        ranks = list(map(rank_of.__getitem__, hits))
+        lower: dict[int, list[bool]] = {}  # a bound's grade rank -> which sites are of a lower grade
+        known: dict[tuple[str, int], list[Any]] = {}  # (field, rank) -> those sites' distinct values, sorted
         for entry in self.bounds:
             _, band, field, best = entry
             col = cols[FIELD[field]]
-            if field not in known:
-                known[field] = sorted(set(col).difference((None,)))
-            values = known[field]
+            g = self.rank[band.grade]
+            if g not in lower:
+                lower[g] = list(map(gt, repeat(g), ranks))
+            if (field, g) not in known:
+                known[field, g] = sorted(set(compress(col, lower[g])).difference((None,)))
+            values = known[field, g]
             i = bisect_left(values, band.lower)
             if i == 0 or (best is not None and values[i - 1] < best[0]):
                 continue  # nothing below the bound, or nothing nearer it than an earlier chunk's
-            at = list(map(eq, col, repeat(values[i - 1])))
+            at = list(map(and_, map(eq, col, repeat(values[i - 1])), lower[g]))
             # the largest value below the bound, then the largest id: that site's id, name and value
             # (its own: 15000 and 15000.0 are one value, written as the site has it)
             sid, name, value = max(zip(compress(cols[0], at), compress(cols[1], at), compress(col, at), strict=True))
