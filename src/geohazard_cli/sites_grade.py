@@ -159,25 +159,32 @@ class Tally:
             self.by_grade[k] += n
             by = self.by_street.setdefault(street, {})
             by[k] = by.get(k, 0) + n
-        from operator import and_, gt
+        from functools import partial
+        from operator import and_, gt, is_not
 
-        rank_of = {h: self.rank.get(h[0], -1) if h[0] is not None else -1 for h in set(hits)}
-        ranks = list(map(rank_of.__getitem__, hits))
+        ranks: list[int] | None = None  # each site's grade rank (made when first needed)
         lower: dict[int, list[bool]] = {}  # a bound's grade rank -> which sites are of a lower grade
-        known: dict[tuple[str, int], list[Any]] = {}  # (field, rank) -> those sites' distinct values, sorted
+        known: dict[str, list[Any]] = {}  # a field's distinct values (of every site), sorted
         for entry in self.bounds:
             _, band, field, best = entry
             col = cols[FIELD[field]]
-            g = self.rank[band.grade]
-            if g not in lower:
-                lower[g] = list(map(gt, repeat(g), ranks))
-            if (field, g) not in known:
-                known[field, g] = sorted(set(compress(col, lower[g])).difference((None,)))
-            values = known[field, g]
+            if field not in known:
+                known[field] = sorted(set(col).difference((None,)))
+            values, g = known[field], self.rank[band.grade]
             i = bisect_left(values, band.lower)
             if i == 0 or (best is not None and values[i - 1] < best[0]):
                 continue  # nothing below the bound, or nothing nearer it than an earlier chunk's
-            at = list(map(and_, map(eq, col, repeat(values[i - 1])), lower[g]))
+            if g not in lower:
+                if ranks is None:
+                    rank_of = {h: -1 if h[0] is None else self.rank.get(h[0], -1) for h in set(hits)}
+                    ranks = list(map(rank_of.__getitem__, hits))
+                lower[g] = list(map(gt, repeat(g), ranks))
+            # the largest value below the bound of a site whose grade is below the bound's
+            near = max(filter(band.lower.__gt__, filter(partial(is_not, None), compress(col, lower[g]))),
+                       default=None)
+            if near is None or (best is not None and near < best[0]):
+                continue
+            at = list(map(and_, map(eq, col, repeat(near)), lower[g]))
             # the largest value below the bound, then the largest id: that site's id, name and value
             # (its own: 15000 and 15000.0 are one value, written as the site has it)
             sid, name, value = max(zip(compress(cols[0], at), compress(cols[1], at), compress(col, at), strict=True))
