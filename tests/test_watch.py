@@ -113,7 +113,7 @@ def test_once_text_marks_overdue_in_words_and_fits_80_columns(inc, cli) -> None:
     assert "  【逾期 10分】 未呼叫(8): 区指挥部办公室、七里山街道办事处" in out  # red: 10 minutes
     # III: 30 minutes from 09:00 (a busy line earns no time)
     assert "  剩 10分  区应急局  已拨1次,末次占线 09:14(6分钟前)  再拨 0531-82722671" in out
-    assert "  剩 10分  速报 应于 09:30 前" in out
+    assert "  剩 10分  速报 应于 09:30 前(本局规定)\n" in out  # the bureau's 30 minutes: the plan says 立即
     assert "\x1b[" not in out  # piped: plain
     console = Console(width=80, record=True, no_color=True, force_terminal=True, markup=False, highlight=False)
     console.print(renderable(frame_lines(frame_at(inc.db, "2026-07-21T09:20:00+08:00"), 5)))

@@ -165,7 +165,7 @@ def due_lines(data: dict[str, Any]) -> list[str]:
         for r in (r for r in data["waiting"] if r["response_id"] == rid):
             outcome = OUTCOME_LABELS.get(r["last_outcome"] or "", "")
             called = f"呼叫 {_hm(r['called_at'])} {outcome},已拨{r['attempts']}次" if r["called_at"] else "未呼叫"
-            out.append(f"  待应答  {r['unit']}  剩 {r['minutes_left']}分({called})")
+            out.append(f"  待应答  {r['unit']}  剩 {minutes_text(r['minutes_left'])}({called})")
         if not data["configured"]:
             units = [r["unit"] for r in data["never_called"] if r["response_id"] == rid]
             out.append(f"  未呼叫({len(units)}): " + "、".join(units))
@@ -173,7 +173,8 @@ def due_lines(data: dict[str, Any]) -> list[str]:
             d = r["deadline"]
             where = d["clause"] if not d.get("local") else f"本局规定,{FILENAME}" + (
                 f";预案:{d['plan']}({d['clause']})" if d.get("plan") else "")
-            state = f"已超时 {r['minutes_late']}分" if r["overdue"] else f"剩 {r['minutes_left']}分"
+            state = (f"已超时 {minutes_text(r['minutes_late'])}" if r["overdue"]
+                     else f"剩 {minutes_text(r['minutes_left'])}")
             out.append(f"  {'逾期' if r['overdue'] else '待办'}  {r['report_name']} 应于 {_hm(r['due_at'])} 前"
                        f"({where}):{state}")
     if not out:

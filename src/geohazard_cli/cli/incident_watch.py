@@ -186,12 +186,14 @@ def frame_lines(f: dict[str, Any], interval: float | None = None) -> list[tuple[
                     f"{limit}", ""))
         out += _unit_lines(r["units"])
         for d in r["reports"]:
+            rule = d.get("deadline") or {}  # whose deadline: the bureau's, or the plan's clause
+            whose = "(本局规定)" if rule.get("local") else f"({rule['clause']})" if rule.get("clause") else ""
             if d["overdue"]:
                 late = minutes_text(d["minutes_late"])
-                out.append((f"  【逾期 {late}】 {d['report_name']} 应于 {_hm(d['due_at'])} 前", OVERDUE))
+                out.append((f"  【逾期 {late}】 {d['report_name']} 应于 {_hm(d['due_at'])} 前{whose}", OVERDUE))
             else:
                 left = minutes_text(d["minutes_left"])
-                out.append((f"  剩 {left}  {d['report_name']} 应于 {_hm(d['due_at'])} 前", WAITING))
+                out.append((f"  剩 {left}  {d['report_name']} 应于 {_hm(d['due_at'])} 前{whose}", WAITING))
     return out
 
 
