@@ -288,3 +288,12 @@ def test_a_queued_message_to_a_unit_with_no_number_says_so() -> None:
     assert describe("message", details) == "通知排队:区指挥部指挥长(dry-run → 无号码)"
     assert describe("message", {**details, "target": "0531-82722671"}) == (
         "通知排队:区指挥部指挥长(dry-run → 0531-82722671)")
+
+
+def test_a_dry_run_attempt_is_not_said_to_be_sent() -> None:
+    from geohazard_cli.timeline import describe
+
+    details = {"unit": "各类专业救援队伍", "channel": "dry-run", "result": "sent", "code": "dry-run"}
+    assert describe("attempt", details) == "发送 各类专业救援队伍(dry-run):已记录(dry-run,未实际发送),代码 dry-run"
+    bot = describe("attempt", {**details, "channel": "duty-bot", "code": "0"})
+    assert bot == "发送 各类专业救援队伍(duty-bot):已发送,代码 0"

@@ -156,6 +156,8 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
         return f"通知排队:{details.get('unit')}({details.get('channel')} → {target})"
     if kind == "attempt":
         result = ATTEMPT_LABELS.get(str(details.get("result")), str(details.get("result")))
+        if details.get("channel") == "dry-run" and details.get("result") == "sent":
+            result = "已记录(dry-run,未实际发送)"  # (dry-run reaches no one)
         code = f",代码 {details['code']}" if details.get("code") else ""
         return f"发送 {details.get('unit')}({details.get('channel')}):{result}{code}"
     return kind
