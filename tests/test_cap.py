@@ -94,6 +94,9 @@ def test_every_colour_is_a_valid_alert(schema: xmlschema.XMLSchema, cli, plan: s
     assert district is not None and text(district, "cap:area/cap:areaDesc") == "济南市市中区"
     assert text(district, "cap:area/cap:geocode/cap:valueName") == "GB/T 2260"
     assert text(district, "cap:area/cap:geocode/cap:value") == "370103"
+    _, typed = cap(cli, colour, "--plan", plan, "--area", "全区", *FIXED)  # a place as typed keeps the code
+    place = typed.find("cap:info", NS)
+    assert place is not None and text(place, "cap:area/cap:geocode/cap:value") == "370103"
 
 
 @pytest.mark.parametrize(("colour", "urgency", "certainty"), [

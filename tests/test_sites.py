@@ -264,6 +264,22 @@ def test_a_location_naming_no_street_is_said_with_the_likely_one(cli, tmp_path: 
     assert r.exit_code == 0 and said.format("七理山街道", " (did you mean 七里山街道?)") in r.stderr
 
 
+def test_a_sheet_at_a_site_takes_its_file_from_stdin(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("report-form", "--site", "EX-002", "--sites", str(EXAMPLE), "--file", "-", "--format", "json",
+            stdin='{"evacuees": 30}')
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["from_site"]["keys"] == ["location", "hazard_type", "potential_loss", "households",
+                                                          "threatened"]
+
+
+def test_a_count_too_long_for_int_is_worded_not_a_crash(cfg: Path, tmp_path: Path) -> None:
+    rows = [dict(zip(KEYS, ["T-1", "坡", "滑坡", "七里山街道", "116.99", "36.63", "9" * 5000, "10", "300万",
+                            "李四", "13900000011", "王五", "0531-80000012", "向北", "操场", "测"], strict=True))]
+    path = _write_csv(tmp_path / "s.csv", rows, header=list(KEYS))
+    sites, problems = read_register(path, *_ctx(cfg))
+    assert sites == [] and [p.path for p in problems] == ["sites.0.households"]
+
+
 def test_site_unknown_or_without_register(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     r = cli("classify", "--site", "EX-02", "--sites", str(EXAMPLE))
     assert r.exit_code == 2 and f'--site: "EX-02" is not a site of {EXAMPLE} (did you mean "EX-002"?)' in r.stderr

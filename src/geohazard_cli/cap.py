@@ -286,8 +286,11 @@ def build_cap(
                                    and s.lon is not None and s.lat is not None], margins)
                 if shape is not None:
                     sub(area, shape.kind, shape.text)
-            if not response.areas:  # (the district's code: on a street's area it would widen it to
-                gc = ET.SubElement(area, ns + "geocode")  # the whole district, CAP's area being the union)
+            # The district's code, but not on a street's area: it would widen it to the whole district
+            # (CAP's area is the union of its codes and shapes); a place as typed (全区) keeps it.
+            streets = response.street_areas if response.street_areas is not None else []
+            if not response.areas or response.areas[i] not in streets:
+                gc = ET.SubElement(area, ns + "geocode")
                 sub(gc, "valueName", geocode["valueName"])
                 sub(gc, "value", geocode["value"])
     ET.indent(root)

@@ -209,8 +209,10 @@ def columns_block(raw: dict[str, Sequence[str]], n: int, f: _Fast, seen: dict[st
     return Block(cols, texts=texts)
 
 
-# Whole numbers as str() writes an int or a whole Decimal: no sign, no leading zero, ASCII digits.
-_CANONICAL = re.compile(r"(?:0|[1-9][0-9]*)(?:\n(?:0|[1-9][0-9]*))*")
+# Whole numbers as str() writes an int or a whole Decimal: no sign, no leading zero, ASCII digits,
+# at most 18 (a longer one goes the memo's way, where a problem is caught and the careful path
+# words it: int() refuses over 4,300 digits).
+_CANONICAL = re.compile(r"(?:0|[1-9][0-9]{0,17})(?:\n(?:0|[1-9][0-9]{0,17}))*")
 
 
 def _canonical(col: Sequence[str]) -> bool:

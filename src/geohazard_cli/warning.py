@@ -168,8 +168,9 @@ class WarningResponse(Node):
     """What a warning of one colour starts, for the officer (text) and machines (json)."""
 
     __slots__ = _fields = ("plan", "plan_title", "area_name", "level", "level_name", "event", "issuer", "active",
-                           "activation", "areas", "measures", "routine", "notes", "contacts", "end", "cap", "sites")
-    _defaults: ClassVar[dict[str, Any]] = {"sites": []}
+                           "activation", "areas", "measures", "routine", "notes", "contacts", "end", "cap", "sites",
+                           "street_areas")
+    _defaults: ClassVar[dict[str, Any]] = {"sites": [], "street_areas": None}
     plan: str
     plan_title: str
     area_name: str  # the place when no --area is given
@@ -187,6 +188,7 @@ class WarningResponse(Node):
     end: Clause | None
     cap: CapColour
     sites: list[SiteOut]  # the register's sites in the --area streets
+    street_areas: list[str] | None  # the areas that are 街道 (the others: places as typed); None in older records
 
     def areas_text(self) -> str:
         return "、".join(self.areas) if self.areas else self.area_name
@@ -223,6 +225,7 @@ def respond(profile: Profile, section: WarningSection, colour: Colour, areas: Se
         "contacts": contacts, "end": section.end if active else None, "cap": colour.cap,
         "sites": [SiteOut({**{k: getattr(s, k) for k in SiteOut._fields if k != "area"}, "area": area_of[s.street_key]})
                   for s in in_areas],
+        "street_areas": [name for name, (key, _) in resolved.items() if key.startswith("unit:")],
     })
 
 

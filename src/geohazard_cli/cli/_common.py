@@ -308,10 +308,13 @@ def read_incident_file(spec: str, error_name: str = "--file") -> tuple[dict[str,
 
 
 def incident_values(
-    figures: dict[str, Any], profile: "Profile", base: "Mapping[str, Any] | Incident | None" = None
+    figures: dict[str, Any], profile: "Profile", base: "Mapping[str, Any] | Incident | None" = None,
+    from_site: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The incident from ``--file`` (if any) overlaid by the flags, as its fields (intake.parse_values;
-    ``models.Incident(**...)`` makes the model). ``base`` supplies the figures not given."""
+    ``models.Incident(**...)`` makes the model). ``base`` supplies the figures not given. With
+    ``--site``, ``from_site`` (when given) gains what the register filled that neither the file nor
+    a flag gave (``site_sourced``: a sheet says so)."""
     from geohazard_cli.errors import InputError
     from geohazard_cli.intake import flag_name, parse_values
 
@@ -332,6 +335,8 @@ def incident_values(
         raise InputError("no incident given: pass figures such as --evacuees 140 --deaths 1, or --file PATH")
     else:
         values = _warn_implausible(parse_values(flags, profile, name=flag_name, base=base), profile, flags, {})
+    if site and from_site is not None:
+        from_site.update(site_sourced(figures, profile, set(flags) | set(raw)) or {})
     if "evacuees" in site and "evacuees" not in flags and "evacuees" not in raw:
         # the register counts everyone a site threatens; how many actually move is the officer's to give
         print(f"note: --site {figures['site']}: 需搬迁转移人数 {site['evacuees']}人 is the site's 威胁人数 "
@@ -339,10 +344,11 @@ def incident_values(
     return values
 
 
-def sheet_values(figures: dict[str, Any], profile: "Profile", cfg: Path) -> dict[str, Any]:
+def sheet_values(figures: dict[str, Any], profile: "Profile", cfg: Path, from_site: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
     """``incident_values`` for the sheets (classify, callsheet, report-form): a 报告时间 or 发生时间 in
     the future is refused as ``incident open`` refuses it (a 速报单 dated tomorrow)."""
-    values = incident_values(figures, profile)
+    values = incident_values(figures, profile, from_site=from_site)
     if values.get("reported_at") is not None or values.get("occurred_at") is not None:
         from geohazard_cli.cli.clock import refuse_future, skew_of  # only when a time was given
 
@@ -382,24 +388,18 @@ def site_values(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, A
     return site_of(figures, profile)[0].incident_values()
 
 
-def site_sourced(figures: "Mapping[str, Any]", profile: "Profile") -> dict[str, Any] | None:
-    """The fields ``--site`` filled that neither ``--file`` nor a flag gave (a sheet says they are
-    the register's, not reported), or None."""
-    if figures.get("site") is None:
-        return None
+def site_sourced(figures: "Mapping[str, Any]", profile: "Profile", given: set[str]) -> dict[str, Any] | None:
+    """The fields ``--site`` filled that are not in ``given`` (the keys ``--file`` and the flags
+    gave): a sheet says they are the register's, not reported; None when there are none."""
     from geohazard_cli.fields import FIELD_LABELS
 
     site, path = site_of(figures, profile)
-    given = {k for k, v in figures.items() if k not in _NOT_FLAGS and v is not None}
-    if figures.get("file") is not None:
-        raw, name = read_incident_file(figures["file"])
-        given |= set(_field_keys(raw, name))
     keys = [k for k in site.incident_values() if k not in given]
     return {"site": site.id, "register": str(path), "keys": keys,
             "fields": [FIELD_LABELS[k] for k in keys]} if keys else None
 
 
-_SITE_MEMO: dict[tuple[str, str, str], "tuple[Site, Path]"] = {}  # (one register read per process and site)
+_SITE_MEMO: dict[tuple[str, int, int, str, str], "tuple[Site, Path]"] = {}  # (one register read per process and site)
 
 
 def site_of(figures: "Mapping[str, Any]", profile: "Profile") -> "tuple[Site, Path]":
@@ -413,7 +413,11 @@ def site_of(figures: "Mapping[str, Any]", profile: "Profile") -> "tuple[Site, Pa
     path = sites_path(cfg, figures.get("sites"))
     if path is None:
         raise InputError(f"--site: no hazard-site register ({cfg / SITES_FILE} does not exist); give --sites FILE")
-    key = (str(path), str(figures["site"]), profile.id)
+    try:
+        stamp = path.stat()
+        key = (str(path), stamp.st_mtime_ns, stamp.st_size, str(figures["site"]), profile.id)
+    except OSError:  # (load_sites words it)
+        key = (str(path), 0, 0, str(figures["site"]), profile.id)
     if key in _SITE_MEMO:
         return _SITE_MEMO[key]
     from geohazard_cli.contacts_load import load_roster

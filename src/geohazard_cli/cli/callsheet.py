@@ -75,18 +75,20 @@ def callsheet(
 
     cfg, profile = load_config(config_dir, plan, rules)
     roster_ = load_roster(cfg)
-    assessment = grade(sheet_values(figures(ctx), profile, cfg), profile)
+    given = figures(ctx)
+    from_site: dict[str, Any] = {}  # (what --site filled, told by sheet_values)
+    assessment = grade(sheet_values(given, profile, cfg, from_site), profile)
     call_list = resolve_call_list(assessment, profile, roster_)
     from geohazard_cli.cli._common import say_unmatched_location
 
     say_unmatched_location(assessment.incident.location, roster_)
-    given = figures(ctx)
-    site = from_site = None
-    if given.get("site") is not None:  # (read once: sheet_values read it already)
-        from geohazard_cli.cli._common import site_of, site_sourced
+    site = None
+    if given.get("site") is not None:  # (the register read once: sheet_values read it already)
+        from geohazard_cli.cli._common import site_of
 
-        site, from_site = site_of(given, profile), site_sourced(given, profile)
-    _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list, site, from_site), output)
+        site = site_of(given, profile)
+    _render(cfg, "callsheet", format, callsheet_context(assessment, profile, call_list, site, from_site or None),
+            output)
     return 0
 
 
@@ -110,12 +112,7 @@ def report_form(
     from geohazard_cli.grading import grade
 
     cfg, profile = load_config(config_dir, plan, rules)
-    given = figures(ctx)
-    assessment = grade(sheet_values(given, profile, cfg), profile)
-    from_site = None
-    if given.get("site") is not None:
-        from geohazard_cli.cli._common import site_sourced
-
-        from_site = site_sourced(given, profile)
-    _render(cfg, "report-form", format, report_form_context(assessment, profile, from_site), output)
+    from_site: dict[str, Any] = {}  # (what --site filled, told by sheet_values)
+    assessment = grade(sheet_values(figures(ctx), profile, cfg, from_site), profile)
+    _render(cfg, "report-form", format, report_form_context(assessment, profile, from_site or None), output)
     return 0

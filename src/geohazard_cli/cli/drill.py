@@ -198,7 +198,8 @@ def print_run(r: "DrillRun") -> None:
             who = f"({ch.by}决定)" if ch.by else ""
             say(f"  {mark} {what}: {before} → {after}{who}", "bold yellow")
             if ch.newly_called:
-                say("    建议级别新增叫应单位(准备):" if ch.proposed else "    新增叫应单位:", "bold")
+                ahead = ch.proposed and ch.direction != "start"  # (a report's units are called at once)
+                say("    建议级别新增叫应单位(准备):" if ahead else "    新增叫应单位:", "bold")
                 for unit in ch.newly_called:
                     say(f"    - {unit.unit}  {unit.dial or unit.phone or '(无号码)'}")
             if ch.dropped:
