@@ -744,3 +744,19 @@ def test_a_channel_that_reaches_no_one_is_claimed_in_one_go_and_retried_as_any(s
     assert {k: m["status"] for k, m in final.messages.items()} == {f"k{i}": "sent" for i in range(3)}
     again = send_all(jr, state.id, channel, ["k0"], ["queued"], 2, 0.5, lambda: at, slept.append)
     assert again["k0"]["result"] == "skipped" and channel.sent.count("k0") == 2
+
+
+def test_an_sms_to_a_backup_mobile_is_answered_from_it(inc, tmp_path: Path, copy: Path) -> None:  # type: ignore[no-untyped-def]
+    # sms-file texts the first mobile of a unit's numbers, a backup included: a reply from it is the
+    # unit's answer, not an unknown number
+    (copy / "contacts.local.yaml").write_text("schema: 1\nlocal: true\ntitle: t\nunits:\n  - unit: 区水务局\n"
+                                              "    backups: ['13912345678']\n    source: 测试\n", encoding="utf-8")
+    j(inc, "open", "--deaths", "1", "--location", "七里山", "--hazard-type", "landslide", "--at", T0,
+      "--config-dir", str(copy))
+    out = j(inc, "notify", "1", "--channel", "sms-file", "--output", str(tmp_path / "b.csv"), "--config-dir", str(copy))
+    assert [(m["unit"], m["target"]) for m in out["messages"]] == [("区水务局", "13912345678")]
+    replies = tmp_path / "r.csv"
+    replies.write_text("number,time,text\n13912345678,2026-07-21 09:50,收到\n", encoding="utf-8")
+    got = j(inc, "ack-import", "1", str(replies), "--config-dir", str(copy))
+    assert [(a["details"]["unit"], a["details"]["outcome"]) for a in got["acks"]] == [("区水务局", "answered")]
+    assert not got["unknown"]
