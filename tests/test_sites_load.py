@@ -124,3 +124,28 @@ def test_degrees_as_read_are_what_repr_writes(cells: list[str]) -> None:
         assert any(set(c.split(".")[1]) == {"0"} for c in cells)
     assert degree_texts(["117.0", "36.6"]) is None and degree_texts(["117.10", "36.60"]) == ["117.1", "36.6"]
     assert degree_texts(["117.1\n36.6"]) is None and degree_texts(["1.2345678901234"]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(registers())
+def test_lines_split_at_commas_are_the_rows_csv_reads(register: tuple[list[str], list[list[str]]]) -> None:
+    # sites_load.split_block (a part's lines, no quote or carriage return anywhere) against
+    # fast_block on the rows the csv module reads from the same lines: the same Block or both None,
+    # with the same texts and the same ids taken
+    from geohazard_cli.sites import header_keys
+    from geohazard_cli.sites_load import _Fast, fast_block, split_block
+
+    labels, rows = register
+    header = header_keys(Path("s.csv"), labels)  # (编号 for id, as the register reads its header)
+    lines = [",".join(r) for r in rows]
+    if any('"' in ln or "\r" in ln or "\n" in ln for ln in lines):
+        return  # (the parts path never takes such bytes: it reads them again in one pass)
+    read = list(csv.reader(lines))
+    seen_a: dict[str, int] = {}
+    seen_b: dict[str, int] = {}
+    a = split_block(header, lines, _Fast(*CTX), seen_a, 0)
+    b = fast_block(header, read, _Fast(*CTX), seen_b, 0)
+    assert (a is None) == (b is None) and seen_a == seen_b
+    if a is not None and b is not None:
+        assert a.sites() == b.sites()
+        assert {k: list(v) for k, v in a.texts.items()} == {k: list(v) for k, v in b.texts.items()}
