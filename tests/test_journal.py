@@ -102,7 +102,7 @@ def test_open_json_has_id_assessment_and_history(inc) -> None:  # type: ignore[n
     assert out["assessment"]["grade_name"] == "小型"
     assert out["assessment"]["incident"]["evacuees"] == 40
     assert out["history"][0]["kind"] == "open"
-    assert out["history"][0]["text"].startswith("接报立案:小型 → III级响应")
+    assert out["history"][0]["text"].startswith("接报立案:小型 → 按预案III级响应(待决定)")  # a proposal (§6.2.2)
     second = j(inc, "open", "--deaths", "3", "--at", T0)
     assert second["id"] == 2 and second["response_level"] == "II"
 

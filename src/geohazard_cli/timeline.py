@@ -96,7 +96,8 @@ def describe(kind: str, details: dict[str, Any], answerer: str | None = None,
         a = details["assessment"]
         figs = ";".join(f"{c['label']} {c['text']}" for c in details.get("figures", []))
         tail = f"({figs})" if figs else ""
-        return f"{mark}接报立案:{a['grade_name']} → {a['response_level_name']}{tail}" + _ranged(a)
+        # (the level as opened is the plan's, proposed to the decider: §6.1.2, §6.2.2)
+        return f"{mark}接报立案:{a['grade_name']} → 按预案{a['response_level_name']}(待决定){tail}" + _ranged(a)
     if kind == "update":
         a = details["assessment"]
         figs = ";".join(f"{c['label']} {c['old_text'] or '未报告'} → {c['new_text'] or '未报告'}"
