@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from geohazard_cli import lifecycle
+from geohazard_cli.timeline import Outcome
 
 if TYPE_CHECKING:
     from geohazard_cli.lifecycle import State
@@ -106,14 +107,13 @@ def _minutes(delta: timedelta) -> int:
 
 def next_number(entry: dict[str, Any], attempts: int) -> str | None:
     """The number to try next: the primary, or after a failed attempt the next backup (in turn)."""
-    backups = [b.get("dial") if isinstance(b, dict) else b for b in entry.get("backups") or []]  # contacts.local.yaml
-    numbers = [n for n in [entry.get("dial") or entry.get("phone"), *backups] if n]
+    numbers = [n for n in [entry.get("dial") or entry.get("phone"), *lifecycle.backup_dials(entry)] if n]
     if not numbers:
         return None
     return str(numbers[attempts % len(numbers)])  # attempts 0: the primary; then each backup in turn
 
 
-FAILED_OUTCOMES = ("no-answer", "busy")  # timeline.Outcome: the call did not get through
+FAILED_OUTCOMES = (Outcome.no_answer.value, Outcome.busy.value)  # the call did not get through
 
 
 def units_due(state: State, at: datetime, local: LocalResponse) -> tuple[list[dict[str, Any]], list[dict[str, Any]],

@@ -316,6 +316,11 @@ def entries(state: State) -> list[dict[str, Any]]:
     return list((state.call_list or {}).get("entries", []))
 
 
+def backup_dials(entry: dict[str, Any]) -> list[Any]:
+    """A call-list entry's backup numbers (contacts.local.yaml), as dialled, in their order."""
+    return [b.get("dial") if isinstance(b, dict) else b for b in entry.get("backups") or ()]
+
+
 def on_list(state: State, unit_key: str) -> bool:
     return any(e.get("unit_key") == unit_key for e in entries(state))
 

@@ -66,7 +66,7 @@ def mobiles(entry: dict[str, Any]) -> list[str]:
     """The mobile numbers among a call-list entry's number and its backups, in that order."""
     from geohazard_cli.contacts import is_mobile
 
-    given = [entry.get("dial"), entry.get("phone"), *(b.get("dial") for b in entry.get("backups") or ())]
+    given = [entry.get("dial"), entry.get("phone"), *lifecycle.backup_dials(entry)]
     return list(dict.fromkeys(n for n in given if isinstance(n, str) and is_mobile(n)))
 
 

@@ -90,8 +90,7 @@ def units_by_number(state: State, roster: Roster, conf: NotifyFile) -> dict[str,
         for number in numbers:
             out.setdefault(digits(number), (key, names.get(key) or (unit.name if unit else key)))
     for e in lifecycle.entries(state):  # (a backup is one of its numbers: sms-file may text it)
-        backups = [b.get("dial") if isinstance(b, dict) else b for b in e.get("backups") or ()]
-        for listed in (e.get("dial"), e.get("phone"), *backups):
+        for listed in (e.get("dial"), e.get("phone"), *lifecycle.backup_dials(e)):
             if listed:
                 out.setdefault(digits(str(listed)), (str(e.get("unit_key")), str(e.get("unit"))))
     for u in roster.units:
